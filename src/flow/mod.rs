@@ -1,0 +1,409 @@
+//! The exp-loss gradient flow of a depth-D diagonal network in the log-loss
+//! parametrization (MATH.md, "The flow in the log-loss parametrization").
+//!
+//! Independent variable gt = -log L. State y = (nu_1..nu_N, v) with
+//!     d nu / d gt = p / S,   d v / d gt = 1/S - v,
+//! where beta = Z nu, w = w(beta) (mirror map), p = softmax(-Z^T w), g = Z p,
+//! S = g^T diag(w'(beta)) g, and v = t e^{-gt} (so ln t = gt + ln v). Carrying v
+//! instead of ln t keeps the state regular at gt = 0 (t = 0, ln t = -inf) and the
+//! equation for v is linear with rate 1; v does not feed back into nu.
+//!
+//! The Jacobian is analytic (see [`DiagFlow::jacobian`]); the error measure asks for
+//! relative accuracy of w itself (through dw = diag(w') Z dnu), of nu and of v.
+
+pub mod run;
+
+use crate::model::Mirror;
+use crate::num::from_rational;
+use crate::ode::{ErrorScale, Ode};
+use rug::{Assign, Float, Rational};
+
+/// The flow for one dataset, depth and α, at a fixed precision.
+pub struct DiagFlow {
+    pub prec: u32,
+    pub n: usize,
+    pub d: usize,
+    /// z_n as rows: zr[n][i]
+    pub zr: Vec<Vec<Float>>,
+    pub mirror: Mirror,
+}
+
+/// Everything derived from a state that reports and checks need.
+#[derive(Clone, Debug)]
+pub struct Derived {
+    pub beta: Vec<Float>,
+    pub w: Vec<Float>,
+    pub dw: Vec<Float>,
+    pub d2w: Vec<Float>,
+    pub margins: Vec<Float>,
+    /// min margin (gamma)
+    pub gamma: Float,
+    /// softmax(-margins)
+    pub p: Vec<Float>,
+    /// g = Z p
+    pub g: Vec<Float>,
+    /// S = g^T diag(w') g
+    pub s: Float,
+    /// sum_n exp(-(m_n - gamma))
+    pub sum_exp: Float,
+}
+
+impl DiagFlow {
+    /// `z`: N rows z_n = y_n x_n of length d, exact.
+    pub fn new(z: &[Vec<Rational>], depth: u32, alpha: &Rational, prec: u32) -> DiagFlow {
+        let n = z.len();
+        let d = z[0].len();
+        let zr = z
+            .iter()
+            .map(|row| row.iter().map(|q| from_rational(prec, q)).collect())
+            .collect();
+        DiagFlow {
+            prec,
+            n,
+            d,
+            zr,
+            mirror: Mirror::new(depth, alpha, prec),
+        }
+    }
+
+    /// beta = Z nu
+    pub fn beta(&self, nu: &[Float]) -> Vec<Float> {
+        let p = self.prec;
+        let mut beta = vec![Float::new(p); self.d];
+        let mut t = Float::new(p);
+        for (k, row) in self.zr.iter().enumerate() {
+            if nu[k].is_zero() {
+                continue;
+            }
+            for i in 0..self.d {
+                t.assign(&row[i] * &nu[k]);
+                beta[i] += &t;
+            }
+        }
+        beta
+    }
+
+    /// margins z_n^T w
+    pub fn margins(&self, w: &[Float]) -> Vec<Float> {
+        let p = self.prec;
+        let mut t = Float::new(p);
+        self.zr
+            .iter()
+            .map(|row| {
+                let mut m = Float::new(p);
+                for (a, b) in row.iter().zip(w) {
+                    t.assign(a * b);
+                    m += &t;
+                }
+                m
+            })
+            .collect()
+    }
+
+    /// All derived quantities at the state `nu` (first N components of y).
+    pub fn derive(&self, nu: &[Float]) -> Derived {
+        let p = self.prec;
+        let beta = self.beta(nu);
+        let mut w = vec![Float::new(p); self.d];
+        let mut dw = vec![Float::new(p); self.d];
+        let mut d2w = vec![Float::new(p); self.d];
+        self.mirror.eval_into(&beta, &mut w, &mut dw, &mut d2w);
+        let margins = self.margins(&w);
+        let mut gamma = margins[0].clone();
+        for m in &margins[1..] {
+            if *m < gamma {
+                gamma.assign(m);
+            }
+        }
+        let mut pe: Vec<Float> = margins
+            .iter()
+            .map(|m| {
+                let x = Float::with_val(p, &gamma - m);
+                x.exp()
+            })
+            .collect();
+        let mut sum_exp = Float::new(p);
+        for e in &pe {
+            sum_exp += e;
+        }
+        for e in pe.iter_mut() {
+            *e /= &sum_exp;
+        }
+        let mut g = vec![Float::new(p); self.d];
+        let mut t = Float::new(p);
+        for (k, row) in self.zr.iter().enumerate() {
+            for i in 0..self.d {
+                t.assign(&row[i] * &pe[k]);
+                g[i] += &t;
+            }
+        }
+        let mut s = Float::new(p);
+        for i in 0..self.d {
+            t.assign(g[i].square_ref());
+            t *= &dw[i];
+            s += &t;
+        }
+        Derived {
+            beta,
+            w,
+            dw,
+            d2w,
+            margins,
+            gamma,
+            p: pe,
+            g,
+            s,
+            sum_exp,
+        }
+    }
+
+    /// -log L(w) = gamma - ln(sum_n exp(-(m_n - gamma))) + ln N: equals gt exactly
+    /// along the true flow (the invariant).
+    pub fn neg_log_loss(&self, der: &Derived) -> Float {
+        let p = self.prec;
+        let ln_sum = Float::with_val(p, der.sum_exp.ln_ref());
+        let ln_n = Float::with_val(p, self.n as u32).ln();
+        Float::with_val(p, &der.gamma - &ln_sum) + ln_n
+    }
+}
+
+impl Ode for DiagFlow {
+    fn dim(&self) -> usize {
+        self.n + 1
+    }
+
+    fn prec(&self) -> u32 {
+        self.prec
+    }
+
+    fn rhs(&self, _x: &Float, y: &[Float], out: &mut [Float]) {
+        let der = self.derive(&y[..self.n]);
+        let inv_s = Float::with_val(self.prec, der.s.recip_ref());
+        for k in 0..self.n {
+            out[k].assign(&der.p[k] * &inv_s);
+        }
+        out[self.n].assign(&inv_s - &y[self.n]);
+    }
+
+    /// With M = Z^T diag(w') Z, dp/dnu = -(diag p - p p^T) M =: P',
+    /// dS/dnu_k = 2 sum_i w'_i g_i (Z P')_ik + sum_i g_i^2 w''_i z_ki, and
+    /// d(p/S)/dnu = P'/S - p (dS/dnu)^T / S^2; d v'/d nu = -(dS/dnu)/S^2, d v'/d v = -1.
+    fn jacobian(&self, _x: &Float, y: &[Float], jac: &mut [Float]) {
+        let p = self.prec;
+        let n = self.n;
+        let d = self.d;
+        let dim = n + 1;
+        let der = self.derive(&y[..n]);
+        let mut t = Float::new(p);
+        // M_nk = sum_i z_ni w'_i z_ki
+        let mut m = vec![Float::new(p); n * n];
+        let zw: Vec<Vec<Float>> = self
+            .zr
+            .iter()
+            .map(|row| {
+                row.iter()
+                    .zip(&der.dw)
+                    .map(|(a, b)| Float::with_val(p, a * b))
+                    .collect()
+            })
+            .collect();
+        for a in 0..n {
+            for b in a..n {
+                let mut acc = Float::new(p);
+                for i in 0..d {
+                    t.assign(&zw[a][i] * &self.zr[b][i]);
+                    acc += &t;
+                }
+                m[b * n + a].assign(&acc);
+                m[a * n + b] = acc;
+            }
+        }
+        // (p^T M)_k
+        let mut ptm = vec![Float::new(p); n];
+        for k in 0..n {
+            for j in 0..n {
+                t.assign(&der.p[j] * &m[j * n + k]);
+                ptm[k] += &t;
+            }
+        }
+        // P'_nk = -p_n (M_nk - (p^T M)_k)
+        let mut pp = vec![Float::new(p); n * n];
+        for a in 0..n {
+            for k in 0..n {
+                let mut v = Float::with_val(p, &m[a * n + k] - &ptm[k]);
+                v *= &der.p[a];
+                pp[a * n + k] = -v;
+            }
+        }
+        // dS_k
+        let ag: Vec<Float> = der
+            .dw
+            .iter()
+            .zip(&der.g)
+            .map(|(a, g)| Float::with_val(p, a * g) * 2u32)
+            .collect();
+        let g2a: Vec<Float> = der
+            .g
+            .iter()
+            .zip(&der.d2w)
+            .map(|(g, a)| Float::with_val(p, g.square_ref()) * a)
+            .collect();
+        let mut ds = vec![Float::new(p); n];
+        for k in 0..n {
+            let mut acc = Float::new(p);
+            for i in 0..d {
+                // (Z P')_ik = sum_n z_ni P'_nk
+                let mut zp = Float::new(p);
+                for a in 0..n {
+                    t.assign(&self.zr[a][i] * &pp[a * n + k]);
+                    zp += &t;
+                }
+                zp *= &ag[i];
+                acc += &zp;
+                t.assign(&g2a[i] * &self.zr[k][i]);
+                acc += &t;
+            }
+            ds[k] = acc;
+        }
+        let inv_s = Float::with_val(p, der.s.recip_ref());
+        let inv_s2 = Float::with_val(p, inv_s.square_ref());
+        for a in 0..n {
+            for k in 0..n {
+                let mut v = Float::with_val(p, &pp[a * n + k] * &inv_s);
+                t.assign(&der.p[a] * &ds[k]);
+                t *= &inv_s2;
+                v -= &t;
+                jac[a * dim + k] = v;
+            }
+            jac[a * dim + n].assign(0);
+        }
+        for k in 0..n {
+            let v = Float::with_val(p, &ds[k] * &inv_s2);
+            jac[n * dim + k] = -v;
+        }
+        jac[n * dim + n].assign(-1);
+    }
+
+    /// Relative accuracy of w (rows diag(w') Z acting on dnu, weighted by
+    /// 1/(tol ||w||_inf)), plus |dnu_k| / (tol (1 + |nu_k|)) and |dv| / (tol |v|).
+    fn error_scale(&self, y: &[Float], tol: &Float) -> ErrorScale {
+        let p = self.prec;
+        let n = self.n;
+        let dim = n + 1;
+        let mut inv_weights: Vec<Float> = y[..n]
+            .iter()
+            .map(|v| (Float::with_val(p, v.abs_ref()) + 1u32) * tol)
+            .map(|x| x.recip())
+            .collect();
+        // v only gives ln t (reported, never fed back): ask for sqrt(tol) relative accuracy,
+        // so that its O(1) relaxation does not limit steps taken on the scale of gt.
+        let vs = if y[n].is_zero() {
+            Float::with_val(p, 1)
+        } else {
+            Float::with_val(p, y[n].abs_ref())
+        };
+        inv_weights.push((vs * Float::with_val(p, tol.sqrt_ref())).recip());
+        let der_beta = self.beta(&y[..n]);
+        let mut wmax = Float::new(p);
+        let mut rows = vec![Float::new(p); self.d * dim];
+        for i in 0..self.d {
+            let ev = self.mirror.eval(&der_beta[i]);
+            if ev.w.cmp_abs(&wmax) == Some(std::cmp::Ordering::Greater) {
+                wmax.assign(ev.w.abs_ref());
+            }
+            for k in 0..n {
+                rows[i * dim + k].assign(&ev.dw * &self.zr[k][i]);
+            }
+        }
+        let linear = if wmax.is_zero() {
+            None
+        } else {
+            Some((rows, self.d, Float::with_val(p, wmax * tol).recip()))
+        };
+        ErrorScale {
+            inv_weights,
+            linear,
+        }
+    }
+}
+
+/// Exact value of the decimal precision a state at `gt` needs to resolve O(1) margin
+/// differences plus `digits` digits: log2(gt) + digits * log2(10) + 16 guard bits.
+pub fn bits_needed(gt: &Float, digits: u32) -> u32 {
+    let lg = if *gt > 1u32 {
+        let l = Float::with_val(64, gt.log2_ref()).ceil();
+        l.to_integer()
+            .and_then(|z| z.to_u32())
+            .unwrap_or(u32::MAX / 2)
+    } else {
+        0
+    };
+    lg.saturating_add((digits as u64 * 33220 / 10000) as u32 + 16)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The analytic Jacobian against central differences of the right-hand side.
+    #[test]
+    fn jacobian_matches_finite_differences() {
+        let p = 400;
+        let z = vec![
+            vec![
+                Rational::from((1, 1)),
+                Rational::from((1, 2)),
+                Rational::from((-1, 3)),
+            ],
+            vec![
+                Rational::from((1, 4)),
+                Rational::from((1, 1)),
+                Rational::from((1, 5)),
+            ],
+            vec![
+                Rational::from((-1, 2)),
+                Rational::from((2, 3)),
+                Rational::from((1, 1)),
+            ],
+        ];
+        for depth in [2u32, 3, 5] {
+            let f = DiagFlow::new(&z, depth, &Rational::from((3, 2)), p);
+            let dim = f.dim();
+            // keep s = c beta well inside (-1, 1) for the deeper networks
+            let shrink = Rational::from((1, 10u32.pow(depth - 2)));
+            let y: Vec<Float> = [
+                Rational::from((1, 30)),
+                Rational::from((1, 70)),
+                Rational::from((1, 50)),
+            ]
+            .iter()
+            .map(|q| from_rational(p, &Rational::from(q * &shrink)))
+            .chain(std::iter::once(from_rational(p, &Rational::from((1, 3)))))
+            .collect();
+            let x = Float::new(p);
+            let mut jac = vec![Float::new(p); dim * dim];
+            f.jacobian(&x, &y, &mut jac);
+            let h = Float::with_val(p, Float::i_exp(1, -90));
+            for k in 0..dim {
+                let mut yp = y.clone();
+                let mut ym = y.clone();
+                yp[k] += &h;
+                ym[k] -= &h;
+                let mut fp = vec![Float::new(p); dim];
+                let mut fm = vec![Float::new(p); dim];
+                f.rhs(&x, &yp, &mut fp);
+                f.rhs(&x, &ym, &mut fm);
+                for a in 0..dim {
+                    let fd = Float::with_val(p, &fp[a] - &fm[a]) / Float::with_val(p, &h * 2u32);
+                    let diff = Float::with_val(p, &fd - &jac[a * dim + k]).abs();
+                    let sc = Float::with_val(p, jac[a * dim + k].abs_ref()) + 1u32;
+                    assert!(
+                        diff < sc * Float::with_val(p, Float::i_exp(1, -150)),
+                        "D={depth} J[{a}][{k}]: fd {fd} vs {}",
+                        jac[a * dim + k]
+                    );
+                }
+            }
+        }
+    }
+}

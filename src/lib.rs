@@ -1,0 +1,13 @@
+//! ibcert: certifies claims about the implicit bias of gradient descent on
+//! depth-D diagonal linear networks by integrating the gradient flow in MPFR.
+//!
+//! Data flow: case file -> [`case::Case`] -> [`model`] (mirror map) ->
+//! [`flow`] (the flow as an [`ode::Ode`], integrated by [`ode::radau`]) -> reports.
+
+pub mod case;
+pub mod cli;
+pub mod flow;
+pub mod lp;
+pub mod model;
+pub mod num;
+pub mod ode;

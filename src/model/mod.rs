@@ -1,0 +1,213 @@
+//! The depth-D diagonal network's mirror map (MATH.md, "Dual clock and mirror map"):
+//! w as an explicit function of beta = Z nu, with its first two derivatives.
+//!
+//! D = 2:  w = 2 α² sinh(4β),  w' = 8 α² cosh(4β),  w'' = 32 α² sinh(4β)
+//! D ≥ 3:  c = α^(D-2) D (D-2), s = c β, e = D/(D-2), r± = (1 ∓ s)^(-1/(D-2))
+//!         w = α^D (r+^D - r-^D) = α^D h_D(s), h_D(s) = (1-s)^(-e) - (1+s)^(-e)
+//!         w' = α^D c e [(1-s)^(-e-1) + (1+s)^(-e-1)]
+//!         w'' = α^D c² e (e+1) [(1-s)^(-e-2) - (1+s)^(-e-2)]
+//! (1 ∓ s)^(-e) is computed as 1 / ((1 ∓ s)^(1/(D-2)))^D with MPFR's correctly rounded
+//! k-th root, so no rounded exponent enters.
+
+use crate::num::from_rational;
+use rug::ops::Pow;
+use rug::{Assign, Float, Rational};
+
+/// Mirror map of a depth-D network at initialization scale α, at a fixed precision.
+#[derive(Clone, Debug)]
+pub struct Mirror {
+    pub depth: u32,
+    pub prec: u32,
+    pub alpha: Float,
+    /// α^D
+    pub alpha_d: Float,
+    /// D = 2: 2α²; D ≥ 3: c = α^(D-2) D (D-2)
+    k: Float,
+    /// D ≥ 3: e = D/(D-2) and e(e+1)
+    e: Float,
+    ee1: Float,
+}
+
+/// w, dw/dβ and d²w/dβ² at one β.
+#[derive(Clone, Debug)]
+pub struct MirrorEval {
+    pub w: Float,
+    pub dw: Float,
+    pub d2w: Float,
+}
+
+impl Mirror {
+    pub fn new(depth: u32, alpha: &Rational, prec: u32) -> Mirror {
+        assert!(depth >= 2);
+        let a = from_rational(prec, alpha);
+        let alpha_d = Float::with_val(prec, a.clone().pow(depth));
+        let (k, e, ee1) = if depth == 2 {
+            (
+                Float::with_val(prec, a.square_ref()) * 2u32,
+                Float::new(prec),
+                Float::new(prec),
+            )
+        } else {
+            let c = Float::with_val(prec, a.clone().pow(depth - 2)) * (depth * (depth - 2));
+            let e = from_rational(prec, &Rational::from((depth, depth - 2)));
+            let ee1 = from_rational(
+                prec,
+                &Rational::from((depth * (2 * depth - 2), (depth - 2) * (depth - 2))),
+            );
+            (c, e, ee1)
+        };
+        Mirror {
+            depth,
+            prec,
+            alpha: a,
+            alpha_d,
+            k,
+            e,
+            ee1,
+        }
+    }
+
+    /// The scale c with s = c β (D ≥ 3); for D = 2 the factor 2α².
+    pub fn c(&self) -> &Float {
+        &self.k
+    }
+
+    /// w(β) only.
+    pub fn w(&self, beta: &Float) -> Float {
+        self.eval(beta).w
+    }
+
+    /// w, w', w'' at β. For D ≥ 3 requires |c β| < 1 (always true along the flow);
+    /// outside that range the values are NaN.
+    pub fn eval(&self, beta: &Float) -> MirrorEval {
+        let p = self.prec;
+        if self.depth == 2 {
+            let x = Float::with_val(p, beta * 4u32);
+            let (sh, ch) = x.sinh_cosh(Float::new(p));
+            let w = Float::with_val(p, &sh * &self.k);
+            let dw = Float::with_val(p, &ch * &self.k) * 4u32;
+            let d2w = Float::with_val(p, &w * 16u32);
+            MirrorEval { w, dw, d2w }
+        } else {
+            let d = self.depth;
+            let s = Float::with_val(p, beta * &self.k);
+            let om = Float::with_val(p, 1) - &s; // 1 - s (exact subtraction near s = 1)
+            let op = Float::with_val(p, 1) + &s;
+            if !(om.is_sign_positive() && op.is_sign_positive()) || om.is_zero() || op.is_zero() {
+                let nan = Float::with_val(p, rug::float::Special::Nan);
+                return MirrorEval {
+                    w: nan.clone(),
+                    dw: nan.clone(),
+                    d2w: nan,
+                };
+            }
+            let pow_neg_e = |x: &Float| -> Float {
+                let r = if d == 3 {
+                    x.clone()
+                } else {
+                    Float::with_val(p, x.root_ref(d - 2))
+                };
+                Float::with_val(p, r.pow(d)).recip()
+            };
+            let u = pow_neg_e(&om); // (1-s)^(-e)
+            let v = pow_neg_e(&op); // (1+s)^(-e)
+            let mut w = Float::with_val(p, &u - &v);
+            w *= &self.alpha_d;
+            let u1 = Float::with_val(p, &u / &om);
+            let v1 = Float::with_val(p, &v / &op);
+            let mut dw = Float::with_val(p, &u1 + &v1);
+            dw *= &self.e;
+            dw *= &self.k;
+            dw *= &self.alpha_d;
+            let u2 = Float::with_val(p, &u1 / &om);
+            let v2 = Float::with_val(p, &v1 / &op);
+            let mut d2w = Float::with_val(p, &u2 - &v2);
+            d2w *= &self.ee1;
+            d2w *= &self.k;
+            d2w *= &self.k;
+            d2w *= &self.alpha_d;
+            MirrorEval { w, dw, d2w }
+        }
+    }
+
+    /// Write w_i, w'_i, w''_i for every component of β into the given buffers.
+    pub fn eval_into(&self, beta: &[Float], w: &mut [Float], dw: &mut [Float], d2w: &mut [Float]) {
+        for i in 0..beta.len() {
+            let m = self.eval(&beta[i]);
+            w[i].assign(&m.w);
+            dw[i].assign(&m.dw);
+            d2w[i].assign(&m.d2w);
+        }
+    }
+
+    /// The network parameters (u+, u-) for β (MATH.md): D = 2: α e^{±2β};
+    /// D ≥ 3: α (1 ∓ s)^(-1/(D-2)).
+    pub fn u_pair(&self, beta: &Float) -> (Float, Float) {
+        let p = self.prec;
+        if self.depth == 2 {
+            let e = Float::with_val(p, beta * 2u32).exp();
+            let up = Float::with_val(p, &self.alpha * &e);
+            let um = Float::with_val(p, &self.alpha / &e);
+            (up, um)
+        } else {
+            let d = self.depth;
+            let s = Float::with_val(p, beta * &self.k);
+            let om = Float::with_val(p, 1) - &s;
+            let op = Float::with_val(p, 1) + &s;
+            let rp = Float::with_val(p, om.root_ref(d - 2)).recip();
+            let rm = Float::with_val(p, op.root_ref(d - 2)).recip();
+            (rp * &self.alpha, rm * &self.alpha)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: &Float, b: &Float, bits: i32) -> bool {
+        let p = a.prec();
+        let d = Float::with_val(p, a - b).abs();
+        let s = Float::with_val(p, b.abs_ref()) + 1u32;
+        d <= s * Float::with_val(p, Float::i_exp(1, -bits))
+    }
+
+    /// w = u+^D - u-^D and the derivatives against central differences.
+    #[test]
+    fn mirror_consistent_with_u_and_derivatives() {
+        let p = 320;
+        for depth in [2u32, 3, 4, 5, 10] {
+            let m = Mirror::new(depth, &Rational::from((3, 2)), p);
+            for b in [
+                Rational::from((1, 7)),
+                Rational::from((-1, 50)),
+                Rational::from((1, 1000)),
+            ] {
+                let mut beta = from_rational(p, &b);
+                if depth > 2 {
+                    // keep s = c beta inside (-1, 1)
+                    beta /= m.c();
+                    beta *= 3u32;
+                }
+                let ev = m.eval(&beta);
+                let (up, um) = m.u_pair(&beta);
+                let w2 = Float::with_val(p, up.pow(depth)) - Float::with_val(p, um.pow(depth));
+                assert!(
+                    close(&ev.w, &w2, 300),
+                    "D={depth}: w {} vs u-form {}",
+                    ev.w,
+                    w2
+                );
+                let hstep = Float::with_val(p, Float::i_exp(1, -100));
+                let bp = Float::with_val(p, &beta + &hstep);
+                let bm = Float::with_val(p, &beta - &hstep);
+                let fd =
+                    Float::with_val(p, m.w(&bp) - m.w(&bm)) / Float::with_val(p, &hstep * 2u32);
+                assert!(close(&ev.dw, &fd, 140), "D={depth}: dw");
+                let fd2 = Float::with_val(p, m.eval(&bp).dw - m.eval(&bm).dw)
+                    / Float::with_val(p, &hstep * 2u32);
+                assert!(close(&ev.d2w, &fd2, 140), "D={depth}: d2w");
+            }
+        }
+    }
+}

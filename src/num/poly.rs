@@ -1,0 +1,193 @@
+//! Polynomials with real coefficients over MPFR: evaluation and all complex roots
+//! (Aberth–Ehrlich iteration followed by Newton polishing). Deterministic.
+
+use rug::float::Constant;
+use rug::{Assign, Complex, Float};
+
+/// Evaluate `p(z) = sum_k coeffs[k] z^k` and `p'(z)` by Horner's rule.
+pub fn eval_complex(coeffs: &[Float], z: &Complex) -> (Complex, Complex) {
+    let prec = z.prec().0;
+    let mut p = Complex::new(prec);
+    let mut dp = Complex::new(prec);
+    for c in coeffs.iter().rev() {
+        dp *= z;
+        dp += &p;
+        p *= z;
+        p += c;
+    }
+    (p, dp)
+}
+
+/// Evaluate a real polynomial and its derivative at a real point.
+pub fn eval_real(coeffs: &[Float], x: &Float) -> (Float, Float) {
+    let prec = x.prec();
+    let mut p = Float::new(prec);
+    let mut dp = Float::new(prec);
+    for c in coeffs.iter().rev() {
+        dp *= x;
+        dp += &p;
+        p *= x;
+        p += c;
+    }
+    (p, dp)
+}
+
+fn cabs(z: &Complex) -> Float {
+    Float::with_val(z.prec().0, z.abs_ref())
+}
+
+/// All roots of the real polynomial `sum_k coeffs[k] z^k` (leading coefficient nonzero),
+/// computed at `prec + 64` bits and rounded to `prec`. Roots are returned sorted by
+/// real part, then imaginary part. Panics if the iteration fails to converge, which
+/// for the small well-conditioned polynomials used here (Radau nodes, Padé
+/// denominators) does not happen; the tests cover every degree used.
+pub fn roots(coeffs: &[Float], prec: u32) -> Vec<Complex> {
+    let n = coeffs.len() - 1;
+    assert!(n >= 1 && !coeffs[n].is_zero());
+    let wp = prec + 64;
+    let c: Vec<Float> = coeffs.iter().map(|x| Float::with_val(wp, x)).collect();
+    if n == 1 {
+        let r = Float::with_val(wp, -&c[0]) / &c[1];
+        return vec![Complex::with_val(prec, (r, 0))];
+    }
+    // initial guesses on a circle of radius (|a0/an|)^(1/n) (or 1), rotated off the axes
+    let mut radius = Float::with_val(wp, &c[0] / &c[n]).abs();
+    if radius.is_zero() {
+        radius = Float::with_val(wp, 1);
+    } else {
+        radius = radius.root(n as u32);
+    }
+    let two_pi = Float::with_val(wp, Constant::Pi) * 2u32;
+    let mut z: Vec<Complex> = (0..n)
+        .map(|k| {
+            let ang = Float::with_val(wp, &two_pi * (k as u32)) / (n as u32)
+                + Float::with_val(wp, 2) / 5u32; // fixed offset 0.4 rad keeps guesses off the axes
+            let (s, co) = ang.sin_cos(Float::new(wp));
+            Complex::with_val(
+                wp,
+                (
+                    Float::with_val(wp, &co * &radius),
+                    Float::with_val(wp, &s * &radius),
+                ),
+            )
+        })
+        .collect();
+    // Aberth converges cubically; stop at half the working precision (rounding in the
+    // evaluation of ill-conditioned coefficients stalls it below that) and let the
+    // Newton polish below finish.
+    let tol = Float::with_val(wp, Float::i_exp(1, -((wp / 2) as i32)));
+    let mut converged = false;
+    for _ in 0..2000 {
+        let mut maxstep = Float::new(wp);
+        for k in 0..n {
+            let (p, dp) = eval_complex(&c, &z[k]);
+            if p.real().is_zero() && p.imag().is_zero() {
+                continue;
+            }
+            let ratio = Complex::with_val(wp, &p / &dp);
+            let mut sum = Complex::new(wp);
+            for j in 0..n {
+                if j != k {
+                    let d = Complex::with_val(wp, &z[k] - &z[j]);
+                    sum += d.recip();
+                }
+            }
+            let denom = Complex::with_val(wp, 1) - Complex::with_val(wp, &ratio * &sum);
+            let step = ratio / denom;
+            let mag = cabs(&step) / (cabs(&z[k]) + 1u32);
+            if mag > maxstep {
+                maxstep = mag;
+            }
+            z[k] -= &step;
+        }
+        if maxstep < tol {
+            converged = true;
+            break;
+        }
+    }
+    assert!(converged, "polynomial root iteration did not converge");
+    // Newton polish at working precision
+    for zk in z.iter_mut() {
+        for _ in 0..4 {
+            let (p, dp) = eval_complex(&c, zk);
+            if dp.real().is_zero() && dp.imag().is_zero() {
+                break;
+            }
+            let step = p / dp;
+            *zk -= step;
+        }
+    }
+    let mut out: Vec<Complex> = z.into_iter().map(|x| Complex::with_val(prec, x)).collect();
+    out.sort_by(|a, b| {
+        a.real()
+            .partial_cmp(b.real())
+            .unwrap()
+            .then(a.imag().partial_cmp(b.imag()).unwrap())
+    });
+    out
+}
+
+/// Refine a real root of a real polynomial by Newton's method at precision `prec`.
+pub fn polish_real_root(coeffs: &[Float], x0: &Float, prec: u32) -> Float {
+    let c: Vec<Float> = coeffs.iter().map(|v| Float::with_val(prec, v)).collect();
+    let mut x = Float::with_val(prec, x0);
+    let mut last = Float::with_val(prec, rug::float::Special::Infinity);
+    for _ in 0..100 {
+        let (p, dp) = eval_real(&c, &x);
+        if p.is_zero() || dp.is_zero() {
+            break;
+        }
+        let step = Float::with_val(prec, &p / &dp);
+        let mag = Float::with_val(prec, step.abs_ref());
+        x -= &step;
+        if mag >= last || mag.is_zero() {
+            break;
+        }
+        last.assign(&mag);
+    }
+    x
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quadratic_complex_roots() {
+        // z^2 - 4z + 6: roots 2 +- i sqrt(2)
+        let p = 256;
+        let c: Vec<Float> = [6, -4, 1].iter().map(|&v| Float::with_val(p, v)).collect();
+        let r = roots(&c, p);
+        let s2 = Float::with_val(p, 2).sqrt();
+        assert_eq!(r.len(), 2);
+        let e0 = Float::with_val(p, r[0].real() - 2u32).abs()
+            + Float::with_val(p, r[0].imag() + &s2).abs();
+        let e1 = Float::with_val(p, r[1].real() - 2u32).abs()
+            + Float::with_val(p, r[1].imag() - &s2).abs();
+        let tol = Float::with_val(p, Float::i_exp(1, -250));
+        assert!(e0 < tol && e1 < tol, "{e0} {e1}");
+    }
+
+    #[test]
+    fn integer_roots_degree_eight() {
+        // prod_{k=1..8} (z - k)
+        let p = 300;
+        let mut c = vec![Float::with_val(p, 1)];
+        for k in 1..=8i32 {
+            let mut next = vec![Float::new(p); c.len() + 1];
+            for (i, a) in c.iter().enumerate() {
+                next[i + 1] += a;
+                next[i] -= Float::with_val(p, a * k);
+            }
+            c = next;
+        }
+        let r = roots(&c, p);
+        for (k, z) in r.iter().enumerate() {
+            let e = Float::with_val(p, z.real() - (k as i32 + 1)).abs() + z.imag().clone().abs();
+            assert!(
+                e < Float::with_val(p, Float::i_exp(1, -280)),
+                "root {k}: {e}"
+            );
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! Generic implicit ODE integration over MPFR.
+//!
+//! A problem implements [`Ode`]; [`radau`] integrates it with an s-stage Radau IIA
+//! collocation method (order 2s-1, L-stable) whose coefficients are computed at
+//! working precision. Test problems shared by the solver tests live in [`problems`].
+
+pub mod problems;
+pub mod radau;
+pub mod tableau;
+
+use rug::{Assign, Float};
+
+/// An autonomous or non-autonomous system y' = f(x, y) in MPFR arithmetic.
+pub trait Ode {
+    /// Number of components of y.
+    fn dim(&self) -> usize;
+    /// Working precision in bits.
+    fn prec(&self) -> u32;
+    /// out = f(x, y).
+    fn rhs(&self, x: &Float, y: &[Float], out: &mut [Float]);
+    /// jac = df/dy at (x, y), row-major dim x dim (analytic).
+    fn jacobian(&self, x: &Float, y: &[Float], jac: &mut [Float]);
+    /// How errors are measured near the state `y` for the tolerance `tol`.
+    /// The default is mixed absolute/relative per component: |err_i| / (tol (1 + |y_i|)).
+    fn error_scale(&self, y: &[Float], tol: &Float) -> ErrorScale {
+        let prec = self.prec();
+        ErrorScale {
+            inv_weights: y
+                .iter()
+                .map(|yi| {
+                    let sc = Float::with_val(prec, yi.abs_ref()) + 1u32;
+                    Float::with_val(prec, sc * tol).recip()
+                })
+                .collect(),
+            linear: None,
+        }
+    }
+}
+
+/// An error measure: the size of an error vector e is the maximum of
+/// |e_i| * inv_weights[i] over components and, when `linear` = (L, rows, c) is set,
+/// of |(L e)_r| * c over the rows of the row-major matrix L. A size of at most 1 is
+/// acceptable. Built once per state and reused for every norm taken near it.
+#[derive(Clone, Debug)]
+pub struct ErrorScale {
+    pub inv_weights: Vec<Float>,
+    pub linear: Option<(Vec<Float>, usize, Float)>,
+}
+
+impl ErrorScale {
+    pub fn norm(&self, err: &[Float]) -> Float {
+        let prec = err.first().map_or(64, |e| e.prec());
+        let mut m = Float::new(prec);
+        let mut t = Float::new(prec);
+        for (e, w) in err.iter().zip(&self.inv_weights) {
+            t.assign(e * w);
+            t.abs_mut();
+            if t > m {
+                m.assign(&t);
+            }
+        }
+        if let Some((l, rows, c)) = &self.linear {
+            let n = err.len();
+            for r in 0..*rows {
+                let mut acc = Float::new(prec);
+                for (j, e) in err.iter().enumerate() {
+                    if !l[r * n + j].is_zero() {
+                        t.assign(&l[r * n + j] * e);
+                        acc += &t;
+                    }
+                }
+                acc *= c;
+                acc.abs_mut();
+                if acc > m {
+                    m.assign(&acc);
+                }
+            }
+        }
+        m
+    }
+}

@@ -1,0 +1,598 @@
+//! Radau IIA integrator over MPFR.
+//!
+//! * Stage equations solved by simplified Newton with the analytic Jacobian of the
+//!   problem ([`Ode::jacobian`]), evaluated once per step at its start. The Newton
+//!   matrix I - hA⊗J is block-diagonalized with A^{-1} = TΛT^{-1} (Hairer & Wanner,
+//!   IV.8): one real n x n system per real eigenvalue and one complex n x n system per
+//!   complex pair, each factored once per step size.
+//! * Local error from step doubling: every step is taken once with h and twice with
+//!   h/2 (the two half steps start from the full step's collocation polynomial, so
+//!   their Newton iterations start close). The half-step result is kept and the
+//!   difference, divided by 2^s - 1 (the stage order s, a conservative choice that
+//!   stays honest when stiff components show order reduction), is the error estimate.
+//! * Dense output: each accepted half step is reported as a [`Segment`] carrying its
+//!   collocation polynomial (degree s), for sampling and event location.
+
+use super::tableau::{EigBlock, RadauTableau};
+use super::Ode;
+use crate::num::linalg::{ComplexLu, RealLu};
+use rug::ops::Pow;
+use rug::{Assign, Complex, Float};
+use serde::Serialize;
+
+/// Integration options.
+#[derive(Clone, Debug)]
+pub struct RadauOptions {
+    /// local error tolerance (relative to the problem's error norm)
+    pub tol: Float,
+    /// first step size; default tol^(1/2s) capped at the interval length
+    pub h_init: Option<Float>,
+    /// maximum accepted + rejected steps
+    pub max_steps: u64,
+    /// maximum Newton iterations per stage solve
+    pub max_newton: usize,
+}
+
+impl RadauOptions {
+    pub fn new(tol: Float) -> RadauOptions {
+        RadauOptions {
+            tol,
+            h_init: None,
+            max_steps: 10_000_000,
+            max_newton: 25,
+        }
+    }
+}
+
+/// Work counters.
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct Stats {
+    pub accepted: u64,
+    pub rejected: u64,
+    pub rhs_evals: u64,
+    pub jac_evals: u64,
+    pub lu_decomps: u64,
+    pub newton_iters: u64,
+    pub newton_failures: u64,
+}
+
+/// One step of dense output: the collocation polynomial on [x0, x0 + h].
+pub struct Segment<'a> {
+    pub tab: &'a RadauTableau,
+    pub x0: &'a Float,
+    pub h: &'a Float,
+    pub y0: &'a [Float],
+    /// stage increments Z_i = Y_i - y0, i = 1..s (Z_s = y1 - y0)
+    pub z: &'a [Vec<Float>],
+}
+
+impl Segment<'_> {
+    pub fn x1(&self) -> Float {
+        Float::with_val(self.x0.prec(), self.x0 + self.h)
+    }
+
+    /// The state at the end of the segment.
+    pub fn y1(&self) -> Vec<Float> {
+        let s = self.tab.s;
+        self.y0
+            .iter()
+            .zip(&self.z[s - 1])
+            .map(|(a, b)| Float::with_val(a.prec(), a + b))
+            .collect()
+    }
+
+    /// The collocation polynomial at θ = (x - x0)/h (θ in [0, 1] interpolates; outside
+    /// it extrapolates).
+    pub fn eval_theta(&self, theta: &Float) -> Vec<Float> {
+        let w = self.tab.dense_weights(theta);
+        let prec = self.x0.prec();
+        let mut out: Vec<Float> = self.y0.iter().map(|v| Float::with_val(prec, v)).collect();
+        let mut t = Float::new(prec);
+        for (wi, zi) in w.iter().zip(self.z) {
+            for (o, z) in out.iter_mut().zip(zi) {
+                t.assign(wi * z);
+                *o += &t;
+            }
+        }
+        out
+    }
+
+    /// The collocation polynomial at x.
+    pub fn eval(&self, x: &Float) -> Vec<Float> {
+        let theta = Float::with_val(self.x0.prec(), x - self.x0) / self.h;
+        self.eval_theta(&theta)
+    }
+}
+
+/// What the observer wants after a segment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Control {
+    Continue,
+    Stop,
+}
+
+/// Result of an integration.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub x: Float,
+    pub y: Vec<Float>,
+    pub stats: Stats,
+    /// the observer asked to stop before x_end
+    pub stopped: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OdeError {
+    #[error("step size underflow at x = {x}: the problem is too stiff or singular for the working precision")]
+    StepTooSmall { x: String },
+    #[error("step limit of {limit} reached at x = {x}")]
+    MaxSteps { limit: u64, x: String },
+    #[error("the solution became non-finite at x = {x}")]
+    NonFinite { x: String },
+}
+
+struct Factors {
+    real: Vec<Option<RealLu>>,
+    pairs: Vec<Option<ComplexLu>>,
+}
+
+/// The integrator's state for one problem.
+pub struct Radau<'a, O: Ode> {
+    ode: &'a O,
+    tab: &'a RadauTableau,
+    opts: RadauOptions,
+    n: usize,
+    prec: u32,
+    jac: Vec<Float>,
+    pub stats: Stats,
+    faccon: Float,
+}
+
+/// A step-control constant p/q as a 64-bit float (the controller needs no more).
+fn ratio(p: u32, q: u32) -> Float {
+    Float::with_val(64, p) / q
+}
+
+fn all_finite(v: &[Float]) -> bool {
+    v.iter().all(|x| x.is_finite())
+}
+
+impl<'a, O: Ode> Radau<'a, O> {
+    pub fn new(ode: &'a O, tab: &'a RadauTableau, opts: RadauOptions) -> Self {
+        let n = ode.dim();
+        let prec = ode.prec();
+        Radau {
+            ode,
+            tab,
+            opts,
+            n,
+            prec,
+            jac: vec![Float::new(prec); n * n],
+            stats: Stats::default(),
+            faccon: Float::with_val(prec, 1),
+        }
+    }
+
+    fn factor(&mut self, h: &Float) -> Option<Factors> {
+        let n = self.n;
+        let p = self.prec;
+        let mut real = Vec::new();
+        let mut pairs = Vec::new();
+        for b in &self.tab.blocks {
+            match b {
+                EigBlock::Real { lambda, .. } => {
+                    let d = Float::with_val(p, lambda / h);
+                    let mut m: Vec<Float> =
+                        self.jac.iter().map(|x| Float::with_val(p, -x)).collect();
+                    for i in 0..n {
+                        m[i * n + i] += &d;
+                    }
+                    real.push(Some(RealLu::factor(m, n)?));
+                    pairs.push(None);
+                }
+                EigBlock::Pair { alpha, beta, .. } => {
+                    let dr = Float::with_val(p, alpha / h);
+                    let di = Float::with_val(p, -beta) / h;
+                    let mut m: Vec<Complex> =
+                        self.jac.iter().map(|x| Complex::with_val(p, -x)).collect();
+                    for i in 0..n {
+                        let c = Complex::with_val(p, (&dr, &di));
+                        m[i * n + i] += c;
+                    }
+                    pairs.push(Some(ComplexLu::factor(m, n)?));
+                    real.push(None);
+                }
+            }
+            self.stats.lu_decomps += 1;
+        }
+        Some(Factors { real, pairs })
+    }
+
+    /// Solve the stage equations for one step from (x0, y0) with step h; `z` holds the
+    /// starting guess and receives the solution. Returns false when Newton fails.
+    fn newton(
+        &mut self,
+        x0: &Float,
+        y0: &[Float],
+        h: &Float,
+        z: &mut [Vec<Float>],
+        fac: &Factors,
+    ) -> bool {
+        let s = self.tab.s;
+        let n = self.n;
+        let p = self.prec;
+        let tab = self.tab;
+        let scale = self.ode.error_scale(y0, &self.opts.tol);
+        let kappa = Float::with_val(p, 1) / 100u32;
+        let mut tmp = Float::new(p);
+        // w = Tinv z
+        let mut w = vec![vec![Float::new(p); n]; s];
+        for k in 0..s {
+            for j in 0..s {
+                for i in 0..n {
+                    tmp.assign(&tab.tinv[k * s + j] * &z[j][i]);
+                    w[k][i] += &tmp;
+                }
+            }
+        }
+        let mut f = vec![vec![Float::new(p); n]; s];
+        let mut yi = vec![Float::new(p); n];
+        let mut xi = Float::new(p);
+        let mut eta = Float::with_val(64, &self.faccon)
+            .max(&Float::with_val(64, Float::i_exp(1, -(p as i32))));
+        eta = eta.pow(ratio(4, 5));
+        let mut prev: Option<Float> = None;
+        for it in 0..self.opts.max_newton {
+            self.stats.newton_iters += 1;
+            for i in 0..s {
+                for m in 0..n {
+                    yi[m].assign(&y0[m] + &z[i][m]);
+                }
+                xi.assign(&tab.c[i] * h);
+                xi += x0;
+                self.ode.rhs(&xi, &yi, &mut f[i]);
+                self.stats.rhs_evals += 1;
+            }
+            if !f.iter().all(|v| all_finite(v)) {
+                return false;
+            }
+            // g = Tinv f
+            let mut g = vec![vec![Float::new(p); n]; s];
+            for k in 0..s {
+                for j in 0..s {
+                    for i in 0..n {
+                        tmp.assign(&tab.tinv[k * s + j] * &f[j][i]);
+                        g[k][i] += &tmp;
+                    }
+                }
+            }
+            let mut dw = vec![vec![Float::new(p); n]; s];
+            for (bi, b) in tab.blocks.iter().enumerate() {
+                match b {
+                    EigBlock::Real { k, lambda } => {
+                        let lh = Float::with_val(p, lambda / h);
+                        let mut r: Vec<Float> = (0..n)
+                            .map(|i| {
+                                Float::with_val(p, &g[*k][i] - Float::with_val(p, &lh * &w[*k][i]))
+                            })
+                            .collect();
+                        fac.real[bi].as_ref().unwrap().solve(&mut r);
+                        dw[*k] = r;
+                    }
+                    EigBlock::Pair { k, alpha, beta } => {
+                        let ah = Float::with_val(p, alpha / h);
+                        let bh = Float::with_val(p, beta / h);
+                        let k = *k;
+                        let mut r: Vec<Complex> = (0..n)
+                            .map(|i| {
+                                let mut re = Float::with_val(
+                                    p,
+                                    &g[k][i] - Float::with_val(p, &ah * &w[k][i]),
+                                );
+                                re -= Float::with_val(p, &bh * &w[k + 1][i]);
+                                let mut im = Float::with_val(
+                                    p,
+                                    &g[k + 1][i] + Float::with_val(p, &bh * &w[k][i]),
+                                );
+                                im -= Float::with_val(p, &ah * &w[k + 1][i]);
+                                Complex::with_val(p, (re, im))
+                            })
+                            .collect();
+                        fac.pairs[bi].as_ref().unwrap().solve(&mut r);
+                        for (i, c) in r.into_iter().enumerate() {
+                            let (re, im) = c.into_real_imag();
+                            dw[k][i] = re;
+                            dw[k + 1][i] = im;
+                        }
+                    }
+                }
+            }
+            // dz = T dw; update z, w
+            let mut dnorm = Float::new(p);
+            for i in 0..s {
+                let mut dz = vec![Float::new(p); n];
+                for k in 0..s {
+                    for m in 0..n {
+                        tmp.assign(&tab.t[i * s + k] * &dw[k][m]);
+                        dz[m] += &tmp;
+                    }
+                }
+                let e = scale.norm(&dz);
+                if e > dnorm {
+                    dnorm = e;
+                }
+                for m in 0..n {
+                    z[i][m] += &dz[m];
+                }
+            }
+            for k in 0..s {
+                for m in 0..n {
+                    w[k][m] += &dw[k][m];
+                }
+            }
+            if !dnorm.is_finite() {
+                return false;
+            }
+            if let Some(prev) = &prev {
+                if prev.is_zero() {
+                    return true;
+                }
+                let theta = Float::with_val(64, &dnorm / prev);
+                if theta >= ratio(99, 100) {
+                    self.stats.newton_failures += 1;
+                    return false;
+                }
+                eta = Float::with_val(64, &theta / (Float::with_val(64, 1) - &theta));
+                // predicted to miss the goal within the remaining iterations: give up early
+                let remaining = (self.opts.max_newton - 1 - it) as i32;
+                let pred = Float::with_val(64, theta.clone().pow(remaining)) * &eta * &dnorm;
+                if pred > kappa && Float::with_val(64, &eta * &dnorm) > kappa {
+                    self.stats.newton_failures += 1;
+                    return false;
+                }
+                self.faccon = Float::with_val(p, &theta);
+            }
+            if dnorm.is_zero() || Float::with_val(64, &eta * &dnorm) <= kappa {
+                return true;
+            }
+            prev = Some(dnorm);
+        }
+        self.stats.newton_failures += 1;
+        false
+    }
+
+    /// Starting guess for the stages of a step (x0, h) from a polynomial `prev` (the
+    /// previous segment, or the full step): Z_i = u(x0 + c_i h) - y0.
+    fn guess_from(&self, prev: &Segment, x0: &Float, h: &Float, y0: &[Float]) -> Vec<Vec<Float>> {
+        let p = self.prec;
+        (0..self.tab.s)
+            .map(|i| {
+                let x = Float::with_val(p, &self.tab.c[i] * h) + x0;
+                let u = prev.eval(&x);
+                u.iter()
+                    .zip(y0)
+                    .map(|(a, b)| Float::with_val(p, a - b))
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Integrate from (x0, y0) to x_end (> x0). The observer sees every accepted half
+    /// step as a dense-output segment and may stop the integration.
+    pub fn integrate(
+        mut self,
+        x0: &Float,
+        y0: &[Float],
+        x_end: &Float,
+        mut observer: impl FnMut(&Segment) -> Control,
+    ) -> Result<Outcome, OdeError> {
+        let p = self.prec;
+        let s = self.tab.s;
+        let n = self.n;
+        let tab = self.tab;
+        let mut x = Float::with_val(p, x0);
+        let mut y: Vec<Float> = y0.iter().map(|v| Float::with_val(p, v)).collect();
+        let span = Float::with_val(p, x_end - x0);
+        let mut h = match &self.opts.h_init {
+            Some(h) => Float::with_val(p, h),
+            None => {
+                let e = Float::with_val(64, 1) / (2 * s as u32);
+                Float::with_val(p, self.opts.tol.clone().pow(e))
+            }
+        };
+        if h > span {
+            h.assign(&span);
+        }
+        // error-estimate divisor 2^s - 1 and step-size exponent 1/(2s)
+        let divisor = Float::with_val(p, Float::i_exp(1, s as i32)) - 1u32;
+        let expo = Float::with_val(64, -1) / (2 * s as u32);
+        let mut prev_seg: Option<(Float, Float, Vec<Float>, Vec<Vec<Float>>)> = None;
+        let mut jac_fresh = false;
+        let mut last_rejected = false;
+        let steps_limit = self.opts.max_steps;
+        loop {
+            if self.stats.accepted + self.stats.rejected >= steps_limit {
+                return Err(OdeError::MaxSteps {
+                    limit: steps_limit,
+                    x: crate::num::fmt_sig(&x, 12),
+                });
+            }
+            let remaining = Float::with_val(p, x_end - &x);
+            let mut last = false;
+            if h >= remaining {
+                h.assign(&remaining);
+                last = true;
+            }
+            // underflow: h below the resolution of x
+            let res = Float::with_val(p, x.abs_ref())
+                * Float::with_val(p, Float::i_exp(1, -(p as i32 - 16)));
+            if h <= res || h.is_zero() {
+                return Err(OdeError::StepTooSmall {
+                    x: crate::num::fmt_sig(&x, 12),
+                });
+            }
+            if !jac_fresh {
+                self.ode.jacobian(&x, &y, &mut self.jac);
+                self.stats.jac_evals += 1;
+                jac_fresh = true;
+            }
+            let h2 = Float::with_val(p, &h / 2u32);
+            let (fac_h, fac_h2) = match (self.factor(&h), self.factor(&h2)) {
+                (Some(a), Some(b)) => (a, b),
+                _ => {
+                    h /= 2u32;
+                    self.stats.rejected += 1;
+                    last_rejected = true;
+                    continue;
+                }
+            };
+            // full step
+            let mut zf = match &prev_seg {
+                Some((px, ph, py, pz)) => {
+                    let seg = Segment {
+                        tab,
+                        x0: px,
+                        h: ph,
+                        y0: py,
+                        z: pz,
+                    };
+                    self.guess_from(&seg, &x, &h, &y)
+                }
+                None => vec![vec![Float::new(p); n]; s],
+            };
+            if !self.newton(&x, &y, &h, &mut zf, &fac_h) {
+                h /= 2u32;
+                self.stats.rejected += 1;
+                last_rejected = true;
+                continue;
+            }
+            let full = Segment {
+                tab,
+                x0: &x,
+                h: &h,
+                y0: &y,
+                z: &zf,
+            };
+            let mut za = self.guess_from(&full, &x, &h2, &y);
+            let ok_a = self.newton(&x, &y, &h2, &mut za, &fac_h2);
+            let xm = Float::with_val(p, &x + &h2);
+            let ym: Vec<Float> = y
+                .iter()
+                .zip(&za[s - 1])
+                .map(|(a, b)| Float::with_val(p, a + b))
+                .collect();
+            let mut zb = self.guess_from(&full, &xm, &h2, &ym);
+            let ok_b = ok_a && self.newton(&xm, &ym, &h2, &mut zb, &fac_h2);
+            if !ok_b {
+                h /= 2u32;
+                self.stats.rejected += 1;
+                last_rejected = true;
+                continue;
+            }
+            let y_half: Vec<Float> = ym
+                .iter()
+                .zip(&zb[s - 1])
+                .map(|(a, b)| Float::with_val(p, a + b))
+                .collect();
+            let diff: Vec<Float> = y_half
+                .iter()
+                .zip(y.iter().zip(&zf[s - 1]))
+                .map(|(a, (b, c))| Float::with_val(p, a - b) - c)
+                .collect();
+            if !all_finite(&y_half) {
+                return Err(OdeError::NonFinite {
+                    x: crate::num::fmt_sig(&x, 12),
+                });
+            }
+            let err = self.ode.error_scale(&y_half, &self.opts.tol).norm(&diff) / &divisor;
+            let err64 = Float::with_val(64, &err);
+            let mut fac = if err64.is_zero() {
+                Float::with_val(64, 6)
+            } else {
+                Float::with_val(64, err64.pow(&expo)) * ratio(9, 10)
+            };
+            if std::env::var("IBCERT_DEBUG").is_ok() && self.stats.accepted % 200 == 0 {
+                let sc = self.ode.error_scale(&y_half, &self.opts.tol);
+                let parts: Vec<String> = diff
+                    .iter()
+                    .zip(&sc.inv_weights)
+                    .map(|(d, w)| crate::num::fmt_sig(&Float::with_val(p, d * w), 3))
+                    .collect();
+                eprintln!(
+                    "x={} h={} err={} parts={:?} lin={}",
+                    crate::num::fmt_sig(&x, 6),
+                    crate::num::fmt_sig(&h, 4),
+                    crate::num::fmt_sig(&err, 3),
+                    parts,
+                    crate::num::fmt_sig(&sc.norm(&diff), 3)
+                );
+            }
+            if err <= 1u32 {
+                // accept
+                self.stats.accepted += 1;
+                let seg_a = Segment {
+                    tab,
+                    x0: &x,
+                    h: &h2,
+                    y0: &y,
+                    z: &za,
+                };
+                let mut stop = observer(&seg_a) == Control::Stop;
+                if !stop {
+                    let seg_b = Segment {
+                        tab,
+                        x0: &xm,
+                        h: &h2,
+                        y0: &ym,
+                        z: &zb,
+                    };
+                    stop = observer(&seg_b) == Control::Stop;
+                }
+                let x_new = if last {
+                    Float::with_val(p, x_end)
+                } else {
+                    Float::with_val(p, &x + &h)
+                };
+                prev_seg = Some((xm, h2, ym, zb));
+                x = x_new;
+                y = y_half;
+                jac_fresh = false;
+                if stop {
+                    return Ok(Outcome {
+                        x,
+                        y,
+                        stats: self.stats,
+                        stopped: !last,
+                    });
+                }
+                if last {
+                    return Ok(Outcome {
+                        x,
+                        y,
+                        stats: self.stats,
+                        stopped: false,
+                    });
+                }
+                let maxfac = if last_rejected { 1 } else { 6 };
+                if fac > maxfac {
+                    fac = Float::with_val(64, maxfac);
+                }
+                if fac < ratio(1, 5) {
+                    fac = ratio(1, 5);
+                }
+                last_rejected = false;
+                h *= &fac;
+            } else {
+                self.stats.rejected += 1;
+                last_rejected = true;
+                if fac > ratio(9, 10) {
+                    fac = ratio(9, 10);
+                }
+                if fac < ratio(1, 10) {
+                    fac = ratio(1, 10);
+                }
+                h *= &fac;
+            }
+        }
+    }
+}

@@ -1,0 +1,387 @@
+//! Radau IIA coefficients computed at working precision.
+//!
+//! Nodes: the roots of P*_s(x) - P*_{s-1}(x) (shifted Legendre polynomials, exact
+//! integer coefficients), so c_s = 1. Matrix: a_ij = ∫_0^{c_i} l_j, with l_j the
+//! Lagrange basis on the nodes. The eigenvalues of A^{-1} are the roots of the
+//! (s-1, s) Padé denominator of exp, Q(z) = det(I - zA); A^{-1} = T Λ T^{-1} with Λ
+//! real block-diagonal (1x1 for the real eigenvalue when s is odd, 2x2 blocks
+//! [[α, β], [-β, α]] for each pair α ± iβ). All of it is computed at `prec + 64`
+//! bits and rounded to `prec`.
+
+use crate::num::linalg::{ComplexLu, RealLu};
+use crate::num::poly;
+use rug::ops::Pow;
+use rug::{Complex, Float, Integer, Rational};
+
+/// A block of the real block-diagonal form of A^{-1}.
+#[derive(Clone, Debug)]
+pub enum EigBlock {
+    /// A real eigenvalue λ at row/column `k`.
+    Real { k: usize, lambda: Float },
+    /// A pair α ± iβ (β > 0) at rows/columns `k`, `k+1`.
+    Pair { k: usize, alpha: Float, beta: Float },
+}
+
+#[derive(Clone, Debug)]
+pub struct RadauTableau {
+    pub s: usize,
+    pub prec: u32,
+    /// nodes c_1..c_s in (0, 1], c_s = 1
+    pub c: Vec<Float>,
+    /// A, row-major s x s
+    pub a: Vec<Float>,
+    /// T and T^{-1} with A^{-1} = T Λ T^{-1}, row-major
+    pub t: Vec<Float>,
+    pub tinv: Vec<Float>,
+    pub blocks: Vec<EigBlock>,
+}
+
+fn binom(n: u32, k: u32) -> Integer {
+    Integer::from(Integer::binomial_u(n, k))
+}
+
+/// Coefficients (ascending) of the shifted Legendre polynomial P*_n(x) = P_n(2x - 1).
+fn shifted_legendre(n: u32) -> Vec<Integer> {
+    (0..=n)
+        .map(|k| {
+            let v = binom(n, k) * binom(n + k, k);
+            if (n + k) % 2 == 1 {
+                -v
+            } else {
+                v
+            }
+        })
+        .collect()
+}
+
+fn poly_mul_linear(p: &[Float], root: &Float, scale: &Float) -> Vec<Float> {
+    // p(x) * (x - root) / scale
+    let prec = scale.prec();
+    let mut out = vec![Float::new(prec); p.len() + 1];
+    for (i, a) in p.iter().enumerate() {
+        out[i + 1] += Float::with_val(prec, a / scale);
+        out[i] -= Float::with_val(prec, a * root) / scale;
+    }
+    out
+}
+
+impl RadauTableau {
+    /// The s-stage Radau IIA method at precision `prec` (1 <= s <= 20).
+    pub fn new(s: usize, prec: u32) -> RadauTableau {
+        assert!((1..=20).contains(&s), "Radau IIA stages must be in 1..=20");
+        let wp = prec + 64;
+        let su = s as u32;
+        // nodes
+        let ps = shifted_legendre(su);
+        let ps1 = shifted_legendre(su - 1);
+        let q: Vec<Float> = (0..=s)
+            .map(|k| {
+                let mut v = ps[k].clone();
+                if k < ps1.len() {
+                    v -= &ps1[k];
+                }
+                Float::with_val(wp, v)
+            })
+            .collect();
+        let mut c: Vec<Float> = poly::roots(&q, wp)
+            .into_iter()
+            .map(|z| poly::polish_real_root(&q, z.real(), wp))
+            .collect();
+        c.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        c[s - 1] = Float::with_val(wp, 1);
+        // A: a_ij = ∫_0^{c_i} l_j
+        let mut a = vec![Float::new(wp); s * s];
+        for j in 0..s {
+            let mut lj = vec![Float::with_val(wp, 1)];
+            for m in 0..s {
+                if m != j {
+                    let d = Float::with_val(wp, &c[j] - &c[m]);
+                    lj = poly_mul_linear(&lj, &c[m], &d);
+                }
+            }
+            // integrate: coefficient k -> k+1 divided by k+1
+            for i in 0..s {
+                let mut acc = Float::new(wp);
+                let mut pw = Float::with_val(wp, &c[i]); // c_i^{k+1}
+                for (k, coef) in lj.iter().enumerate() {
+                    acc += Float::with_val(wp, coef * &pw) / ((k + 1) as u32);
+                    pw *= &c[i];
+                }
+                a[i * s + j] = acc;
+            }
+        }
+        // B = A^{-1}
+        let lu = RealLu::factor(a.clone(), s).expect("Radau matrix is invertible");
+        let mut binv = vec![Float::new(wp); s * s];
+        for j in 0..s {
+            let mut e = vec![Float::new(wp); s];
+            e[j] = Float::with_val(wp, 1);
+            lu.solve(&mut e);
+            for i in 0..s {
+                binv[i * s + j] = e[i].clone();
+            }
+        }
+        // eigenvalues of B: roots of Q(z) = sum_j (-1)^j (2s-1-j)! s! / ((2s-1)! j! (s-j)!) z^j
+        let fact = |n: u32| Integer::from(Integer::factorial(n));
+        let qc: Vec<Float> = (0..=su)
+            .map(|j| {
+                let num = fact(2 * su - 1 - j) * fact(su);
+                let den = fact(2 * su - 1) * fact(j) * fact(su - j);
+                let mut r = Rational::from((num, den));
+                if j % 2 == 1 {
+                    r = -r;
+                }
+                crate::num::from_rational(wp, &r)
+            })
+            .collect();
+        let eig = poly::roots(&qc, wp);
+        let imag_tol = Float::with_val(wp, Float::i_exp(1, -((wp / 2) as i32)));
+        let mut reals = Vec::new();
+        let mut pairs = Vec::new();
+        for z in eig {
+            let im = Float::with_val(wp, z.imag().abs_ref());
+            if im < imag_tol {
+                reals.push(Float::with_val(wp, z.real()));
+            } else if z.imag().is_sign_positive() {
+                pairs.push(z);
+            }
+        }
+        assert_eq!(reals.len() + 2 * pairs.len(), s, "eigenvalue split");
+        // eigenvectors by inverse iteration on B with a slightly shifted eigenvalue
+        let eigvec = |lam: &Complex| -> Vec<Complex> {
+            let shift = Complex::with_val(
+                wp,
+                lam * &Float::with_val(wp, Float::i_exp(1, -((wp / 3) as i32))),
+            );
+            let sigma = Complex::with_val(wp, lam + &shift);
+            let mut m = vec![Complex::new(wp); s * s];
+            for i in 0..s {
+                for j in 0..s {
+                    m[i * s + j] = Complex::with_val(wp, &binv[i * s + j]);
+                }
+                m[i * s + i] -= &sigma;
+            }
+            let lu = ComplexLu::factor(m, s).expect("shifted eigenproblem is regular");
+            let mut v: Vec<Complex> = (0..s)
+                .map(|i| Complex::with_val(wp, (1, i as u32)))
+                .collect();
+            for _ in 0..4 {
+                lu.solve(&mut v);
+                // normalize by the largest component
+                let mut best = 0;
+                let mut bestabs = Float::new(wp);
+                for (i, x) in v.iter().enumerate() {
+                    let ab = Float::with_val(wp, x.abs_ref());
+                    if ab > bestabs {
+                        bestabs = ab;
+                        best = i;
+                    }
+                }
+                let piv = v[best].clone();
+                for x in v.iter_mut() {
+                    *x /= &piv;
+                }
+            }
+            v
+        };
+        let mut t = vec![Float::new(wp); s * s];
+        let mut blocks = Vec::new();
+        let mut col = 0;
+        for lam in &reals {
+            let v = eigvec(&Complex::with_val(wp, lam));
+            for i in 0..s {
+                t[i * s + col] = Float::with_val(wp, v[i].real());
+            }
+            blocks.push(EigBlock::Real {
+                k: col,
+                lambda: Float::with_val(prec, lam),
+            });
+            col += 1;
+        }
+        for lam in &pairs {
+            let v = eigvec(lam);
+            for i in 0..s {
+                t[i * s + col] = Float::with_val(wp, v[i].real());
+                t[i * s + col + 1] = Float::with_val(wp, v[i].imag());
+            }
+            blocks.push(EigBlock::Pair {
+                k: col,
+                alpha: Float::with_val(prec, lam.real()),
+                beta: Float::with_val(prec, lam.imag()),
+            });
+            col += 2;
+        }
+        let tlu = RealLu::factor(t.clone(), s).expect("eigenvector matrix is invertible");
+        let mut tinv = vec![Float::new(wp); s * s];
+        for j in 0..s {
+            let mut e = vec![Float::new(wp); s];
+            e[j] = Float::with_val(wp, 1);
+            tlu.solve(&mut e);
+            for i in 0..s {
+                tinv[i * s + j] = e[i].clone();
+            }
+        }
+        let round = |v: Vec<Float>| v.into_iter().map(|x| Float::with_val(prec, x)).collect();
+        RadauTableau {
+            s,
+            prec,
+            c: round(c),
+            a: round(a),
+            t: round(t),
+            tinv: round(tinv),
+            blocks,
+        }
+    }
+
+    /// Classical order of the method, 2s - 1.
+    pub fn order(&self) -> usize {
+        2 * self.s - 1
+    }
+
+    /// Lagrange weights L_i(θ), i = 1..s, of the collocation polynomial on the nodes
+    /// {0, c_1, ..., c_s}: u(θ) = y0 + Σ_i L_i(θ) Z_i, where Z_i = Y_i - y0.
+    pub fn dense_weights(&self, theta: &Float) -> Vec<Float> {
+        let s = self.s;
+        let prec = theta.prec().max(self.prec);
+        (0..s)
+            .map(|i| {
+                let mut w = Float::with_val(prec, theta / &self.c[i]);
+                for j in 0..s {
+                    if j != i {
+                        let num = Float::with_val(prec, theta - &self.c[j]);
+                        let den = Float::with_val(prec, &self.c[i] - &self.c[j]);
+                        w *= num;
+                        w /= den;
+                    }
+                }
+                w
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tiny(prec: u32, bits_below: u32) -> Float {
+        Float::with_val(prec, Float::i_exp(1, -((prec - bits_below) as i32)))
+    }
+
+    #[test]
+    fn two_stage_matches_closed_form() {
+        // Radau IIA s=2: c = (1/3, 1), A = [[5/12, -1/12], [3/4, 1/4]]
+        let p = 256;
+        let t = RadauTableau::new(2, p);
+        let exact = [
+            Rational::from((5, 12)),
+            Rational::from((-1, 12)),
+            Rational::from((3, 4)),
+            Rational::from((1, 4)),
+        ];
+        for (x, e) in t.a.iter().zip(exact.iter()) {
+            let d = Float::with_val(p, x - e).abs();
+            assert!(d < tiny(p, 4), "{x} vs {e}");
+        }
+        let d = Float::with_val(p, &t.c[0] - Rational::from((1, 3))).abs();
+        assert!(d < tiny(p, 4));
+    }
+
+    #[test]
+    fn three_stage_nodes_closed_form() {
+        // c = (4 - sqrt6)/10, (4 + sqrt6)/10, 1
+        let p = 300;
+        let t = RadauTableau::new(3, p);
+        let s6 = Float::with_val(p, 6).sqrt();
+        let c1 = Float::with_val(p, 4 - s6.clone()) / 10u32;
+        let c2 = Float::with_val(p, 4 + s6) / 10u32;
+        assert!(Float::with_val(p, &t.c[0] - &c1).abs() < tiny(p, 4));
+        assert!(Float::with_val(p, &t.c[1] - &c2).abs() < tiny(p, 4));
+    }
+
+    /// Simplifying assumptions B(2s-1)... : sum_j a_ij c_j^{k-1} = c_i^k / k (C(s)) and
+    /// sum_j b_j c_j^{k-1} = 1/k for k <= 2s-1 (B(2s-1)), with b = last row of A;
+    /// and T Λ T^{-1} = A^{-1}.
+    #[test]
+    fn order_conditions_and_diagonalization() {
+        let p = 256;
+        for s in 1..=12 {
+            let t = RadauTableau::new(s, p);
+            let tol = tiny(p, 24);
+            for i in 0..s {
+                for k in 1..=s {
+                    let mut lhs = Float::new(p);
+                    for j in 0..s {
+                        lhs += Float::with_val(
+                            p,
+                            &t.a[i * s + j] * t.c[j].clone().pow((k - 1) as u32),
+                        );
+                    }
+                    let rhs = Float::with_val(p, t.c[i].clone().pow(k as u32)) / (k as u32);
+                    assert!(Float::with_val(p, lhs - rhs).abs() < tol, "C({s}) fails");
+                }
+            }
+            for k in 1..=(2 * s - 1) {
+                let mut lhs = Float::new(p);
+                for j in 0..s {
+                    lhs += Float::with_val(
+                        p,
+                        &t.a[(s - 1) * s + j] * t.c[j].clone().pow((k - 1) as u32),
+                    );
+                }
+                let rhs = Float::with_val(p, 1) / (k as u32);
+                assert!(
+                    Float::with_val(p, lhs - rhs).abs() < tol,
+                    "B({}) fails at s={s}",
+                    2 * s - 1
+                );
+            }
+            // A * (T Λ T^{-1}) = I
+            let mut lam = vec![Float::new(p); s * s];
+            for b in &t.blocks {
+                match b {
+                    EigBlock::Real { k, lambda } => lam[k * s + k] = lambda.clone(),
+                    EigBlock::Pair { k, alpha, beta } => {
+                        lam[k * s + k] = alpha.clone();
+                        lam[k * s + k + 1] = beta.clone();
+                        lam[(k + 1) * s + k] = Float::with_val(p, -beta);
+                        lam[(k + 1) * s + k + 1] = alpha.clone();
+                    }
+                }
+            }
+            let mul = |x: &[Float], y: &[Float]| {
+                let mut out = vec![Float::new(p); s * s];
+                for i in 0..s {
+                    for j in 0..s {
+                        for m in 0..s {
+                            out[i * s + j] += Float::with_val(p, &x[i * s + m] * &y[m * s + j]);
+                        }
+                    }
+                }
+                out
+            };
+            let binv = mul(&mul(&t.t, &lam), &t.tinv);
+            let id = mul(&t.a, &binv);
+            for i in 0..s {
+                for j in 0..s {
+                    let e = if i == j { 1 } else { 0 };
+                    let d = Float::with_val(p, &id[i * s + j] - e).abs();
+                    assert!(d < tiny(p, 40), "diagonalization fails at s={s}: {d}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn dense_weights_interpolate_nodes() {
+        let p = 200;
+        let t = RadauTableau::new(4, p);
+        for i in 0..4 {
+            let w = t.dense_weights(&t.c[i]);
+            for (j, wj) in w.iter().enumerate() {
+                let e = if i == j { 1 } else { 0 };
+                assert!(Float::with_val(p, wj - e).abs() < tiny(p, 8));
+            }
+        }
+    }
+}

@@ -1,0 +1,615 @@
+//! Integration tests for case-file parsing (format version 1).
+
+use ibcert::case::*;
+use rug::{Integer, Rational};
+
+const ORIGIN: &str = "cases/test.toml";
+
+const HEADER: &str = r#"format = 1
+name = "t"
+description = "test case"
+depth = 2
+"#;
+
+const DATA: &str = r#"[data]
+points = [[1, "0.5"], ["1/3", 2]]
+labels = [1, -1]
+"#;
+
+fn parse(text: &str) -> Result<Case, CaseError> {
+    Case::from_toml_str(text, ORIGIN)
+}
+
+/// Parses `text`, expects an `Invalid` error at `field` whose message
+/// contains every string in `needles`.
+fn expect_invalid(text: &str, field: &str, needles: &[&str]) {
+    let err = match parse(text) {
+        Ok(c) => panic!("expected an error at {field}, got {c:?}"),
+        Err(e) => e,
+    };
+    let msg = err.to_string();
+    assert_eq!(err.field(), Some(field), "wrong field in: {msg}");
+    assert!(
+        msg.starts_with(&format!("{ORIGIN}: {field}: ")),
+        "message should start with file and field: {msg}"
+    );
+    for n in needles {
+        assert!(msg.contains(n), "message {msg:?} should contain {n:?}");
+    }
+}
+
+fn with_header(header_replace: (&str, &str)) -> String {
+    format!(
+        "{}{DATA}",
+        HEADER.replace(header_replace.0, header_replace.1)
+    )
+}
+
+fn with_data(data: &str) -> String {
+    format!("{HEADER}{data}")
+}
+
+fn with_numerics(numerics: &str) -> String {
+    format!("{HEADER}{DATA}[numerics]\n{numerics}\n")
+}
+
+fn pow10(e: u32) -> Integer {
+    Integer::from(Integer::u_pow_u(10, e))
+}
+
+fn q(n: i64, d: i64) -> Rational {
+    Rational::from((n, d))
+}
+
+#[test]
+fn valid_case_round_trips_exact_values() {
+    let text = r#"
+format = 1
+name = "exact"
+description = "exactness of every entry form"
+depth = 3
+
+[data]
+points = [
+  [0.1, "1/3", 1e300],
+  ["-2.5e-3", -7, "1e300"],
+  [1e-300, " -22 / 7 ", 2.5],
+]
+labels = [1, -1, 1]
+
+[numerics]
+precision = 512
+tolerance = "1e-60"
+stages = 5
+alpha = "100"
+"#;
+    let c = parse(text).expect("valid case");
+    assert_eq!(c.name, "exact");
+    assert_eq!(c.description, "exactness of every entry form");
+    assert_eq!(c.depth, 3);
+    assert_eq!(c.path, None);
+    assert_eq!(c.n_points(), 3);
+    assert_eq!(c.dim(), 3);
+    assert_eq!(c.labels, vec![1, -1, 1]);
+
+    assert_eq!(c.points[0][0], q(1, 10), "TOML float 0.1 is exactly 1/10");
+    assert_eq!(c.points[0][1], q(1, 3));
+    assert_eq!(
+        c.points[0][2],
+        Rational::from(pow10(300)),
+        "1e300 is 10^300"
+    );
+    assert_eq!(c.points[1][0], q(-1, 400), "-2.5e-3 is -1/400");
+    assert_eq!(c.points[1][1], -7);
+    assert_eq!(c.points[1][2], Rational::from(pow10(300)));
+    assert_eq!(
+        c.points[2][0],
+        Rational::from((Integer::from(1), pow10(300)))
+    );
+    assert_eq!(c.points[2][1], q(-22, 7));
+    assert_eq!(c.points[2][2], q(5, 2));
+
+    assert_eq!(c.numerics.precision, 512);
+    assert_eq!(
+        c.numerics.tolerance,
+        Rational::from((Integer::from(1), pow10(60)))
+    );
+    assert_eq!(c.numerics.stages, Some(5));
+    assert_eq!(c.numerics.alpha, Some(Rational::from(100)));
+
+    // z_n = y_n x_n
+    let z = c.z();
+    assert_eq!(z.len(), 3);
+    assert_eq!(z[0][1], q(1, 3));
+    assert_eq!(z[1][0], q(1, 400));
+    assert_eq!(z[1][1], 7);
+}
+
+#[test]
+fn numerics_defaults() {
+    let c = parse(&format!("{HEADER}{DATA}")).unwrap();
+    assert_eq!(c.numerics.precision, 256);
+    assert_eq!(
+        c.numerics.tolerance,
+        Rational::from((Integer::from(1), pow10(40)))
+    );
+    assert_eq!(c.numerics.stages, None);
+    assert_eq!(c.numerics.alpha, None);
+    assert_eq!(c.numerics, Numerics::default());
+    // an empty [numerics] table is the same
+    let c2 = parse(&with_numerics("")).unwrap();
+    assert_eq!(c2.numerics, Numerics::default());
+}
+
+#[test]
+fn float_tolerance_and_alpha_are_exact() {
+    let c = parse(&with_numerics("tolerance = 1e-40\nalpha = 0.3")).unwrap();
+    assert_eq!(
+        c.numerics.tolerance,
+        Rational::from((Integer::from(1), pow10(40)))
+    );
+    assert_eq!(c.numerics.alpha, Some(q(3, 10)));
+}
+
+#[test]
+fn load_from_file_sets_path() {
+    let dir = std::env::temp_dir().join(format!("ibcert-case-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("ok.toml");
+    std::fs::write(&file, format!("{HEADER}{DATA}")).unwrap();
+    let c = Case::load(&file).unwrap();
+    assert_eq!(c.path.as_deref(), Some(file.as_path()));
+
+    let bad = dir.join("bad.toml");
+    std::fs::write(
+        &bad,
+        format!("{HEADER}{DATA}").replace("depth = 2", "depth = 1"),
+    )
+    .unwrap();
+    let msg = Case::load(&bad).unwrap_err().to_string();
+    assert!(msg.starts_with(&bad.display().to_string()), "{msg}");
+    assert!(msg.contains("depth"), "{msg}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn io_error_names_path() {
+    let path = std::path::Path::new("/nonexistent/dir/missing-case.toml");
+    let err = Case::load(path).unwrap_err();
+    assert!(matches!(err, CaseError::Io { .. }));
+    let msg = err.to_string();
+    assert!(msg.contains("/nonexistent/dir/missing-case.toml"), "{msg}");
+    assert!(msg.contains("cannot read"), "{msg}");
+}
+
+#[test]
+fn malformed_toml() {
+    let err = parse("format = 1\nname = \"unterminated\ndepth = 2\n").unwrap_err();
+    assert!(matches!(err, CaseError::Syntax { .. }));
+    let msg = err.to_string();
+    assert!(
+        msg.starts_with(&format!("{ORIGIN}: malformed TOML")),
+        "{msg}"
+    );
+    assert!(msg.contains("line 2"), "{msg}");
+    assert!(msg.contains("column"), "{msg}");
+}
+
+#[test]
+fn missing_required_fields() {
+    for field in ["name", "description", "depth"] {
+        let text = format!(
+            "{}{DATA}",
+            HEADER
+                .lines()
+                .filter(|l| !l.starts_with(field))
+                .collect::<Vec<_>>()
+                .join("\n")
+                + "\n"
+        );
+        expect_invalid(&text, field, &["missing required field"]);
+    }
+    expect_invalid(HEADER, "data", &["missing required field"]);
+    expect_invalid(
+        &with_data("[data]\nlabels = [1]\n"),
+        "data.points",
+        &["missing required field"],
+    );
+    expect_invalid(
+        &with_data("[data]\npoints = [[1]]\n"),
+        "data.labels",
+        &["missing required field"],
+    );
+    expect_invalid(
+        &with_header(("format = 1\n", "")),
+        "format",
+        &["missing required field"],
+    );
+}
+
+#[test]
+fn unknown_fields() {
+    expect_invalid(
+        &format!("{HEADER}colour = \"red\"\n{DATA}"),
+        "colour",
+        &["unknown field `colour`", "allowed fields"],
+    );
+    expect_invalid(
+        &with_data("[data]\npoints = [[1]]\nlabels = [1]\nweights = [1]\n"),
+        "data.weights",
+        &["unknown field `weights`", "points, labels"],
+    );
+    expect_invalid(
+        &with_numerics("precison = 128"),
+        "numerics.precison",
+        &["unknown field `precison`", "precision"],
+    );
+    // [[check]] is not part of format 1 (yet)
+    expect_invalid(
+        &format!("{HEADER}{DATA}[[check]]\nkind = \"x\"\n"),
+        "check",
+        &["unknown field `check`"],
+    );
+}
+
+#[test]
+fn wrong_types() {
+    expect_invalid(
+        &with_header(("name = \"t\"", "name = 3")),
+        "name",
+        &["expected a non-empty string", "integer 3"],
+    );
+    expect_invalid(
+        &with_header(("description = \"test case\"", "description = true")),
+        "description",
+        &["expected a non-empty string", "boolean true"],
+    );
+    expect_invalid(
+        &with_header(("depth = 2", "depth = \"2\"")),
+        "depth",
+        &["expected an integer", "string \"2\""],
+    );
+    expect_invalid(
+        &format!("{HEADER}data = 3\n"),
+        "data",
+        &["expected a table", "integer 3"],
+    );
+    expect_invalid(
+        &with_data("[data]\npoints = \"1,2\"\nlabels = [1]\n"),
+        "data.points",
+        &["expected an array of points", "string"],
+    );
+    expect_invalid(
+        &with_data("[data]\npoints = [[1], 2]\nlabels = [1, 1]\n"),
+        "data.points[1]",
+        &["expected an array of numbers", "integer 2"],
+    );
+    expect_invalid(
+        &with_data("[data]\npoints = [[1, true]]\nlabels = [1]\n"),
+        "data.points[0][1]",
+        &["expected a number", "boolean true"],
+    );
+    expect_invalid(
+        &with_data("[data]\npoints = [[1]]\nlabels = 1\n"),
+        "data.labels",
+        &["expected an array of labels", "integer 1"],
+    );
+    expect_invalid(
+        &format!("{HEADER}numerics = 5\n{DATA}"),
+        "numerics",
+        &["expected a table", "integer 5"],
+    );
+    expect_invalid(
+        &with_numerics("precision = \"256\""),
+        "numerics.precision",
+        &["expected an integer", "string \"256\""],
+    );
+    expect_invalid(
+        &with_numerics("stages = 2.0"),
+        "numerics.stages",
+        &["expected an integer", "float 2.0"],
+    );
+    expect_invalid(
+        &with_numerics("tolerance = [1]"),
+        "numerics.tolerance",
+        &["expected a number", "an array"],
+    );
+}
+
+#[test]
+fn format_version() {
+    expect_invalid(
+        &with_header(("format = 1", "format = 2")),
+        "format",
+        &["unsupported format version 2", "format 1"],
+    );
+    expect_invalid(
+        &with_header(("format = 1", "format = \"1\"")),
+        "format",
+        &["expected the integer 1", "string \"1\""],
+    );
+    // a future-version file with unknown fields reports the version, not the fields
+    expect_invalid(
+        &format!(
+            "{}newfield = 1\n{DATA}",
+            HEADER.replace("format = 1", "format = 2")
+        ),
+        "format",
+        &["unsupported format version 2"],
+    );
+}
+
+#[test]
+fn empty_name_and_description() {
+    expect_invalid(
+        &with_header(("name = \"t\"", "name = \"\"")),
+        "name",
+        &["must not be empty"],
+    );
+    expect_invalid(
+        &with_header(("name = \"t\"", "name = \"   \"")),
+        "name",
+        &["must not be empty"],
+    );
+    expect_invalid(
+        &with_header(("description = \"test case\"", "description = \"\"")),
+        "description",
+        &["must not be empty"],
+    );
+}
+
+#[test]
+fn bad_depth() {
+    expect_invalid(
+        &with_header(("depth = 2", "depth = 1")),
+        "depth",
+        &["depth must be an integer >= 2", "found 1"],
+    );
+    expect_invalid(
+        &with_header(("depth = 2", "depth = -3")),
+        "depth",
+        &[">= 2", "found -3"],
+    );
+    expect_invalid(
+        &with_header(("depth = 2", "depth = 2.5")),
+        "depth",
+        &["expected an integer depth >= 2", "float 2.5"],
+    );
+    expect_invalid(
+        &with_header(("depth = 2", "depth = 99999999999")),
+        "depth",
+        &["too large"],
+    );
+}
+
+#[test]
+fn empty_data() {
+    expect_invalid(
+        &with_data("[data]\npoints = []\nlabels = []\n"),
+        "data.points",
+        &["no points"],
+    );
+}
+
+#[test]
+fn ragged_rows() {
+    expect_invalid(
+        &with_data("[data]\npoints = [[1, 2], [3, 4], [5, 6, 7]]\nlabels = [1, 1, -1]\n"),
+        "data.points[2]",
+        &["ragged rows", "row 2 has 3 entries", "row 0 has 2"],
+    );
+    expect_invalid(
+        &with_data("[data]\npoints = [[1, 2], [3]]\nlabels = [1, 1]\n"),
+        "data.points[1]",
+        &["ragged rows", "row 1 has 1 entry", "row 0 has 2"],
+    );
+}
+
+#[test]
+fn zero_dimensional_points() {
+    expect_invalid(
+        &with_data("[data]\npoints = [[], []]\nlabels = [1, -1]\n"),
+        "data.points[0]",
+        &["zero-dimensional"],
+    );
+}
+
+#[test]
+fn labels_count_mismatch() {
+    expect_invalid(
+        &with_data("[data]\npoints = [[1], [2], [3]]\nlabels = [1, -1]\n"),
+        "data.labels",
+        &["2 labels for 3 points", "one label"],
+    );
+    expect_invalid(
+        &with_data("[data]\npoints = [[1]]\nlabels = [1, -1]\n"),
+        "data.labels",
+        &["2 labels for 1 point:"],
+    );
+}
+
+#[test]
+fn labels_not_plus_minus_one() {
+    expect_invalid(
+        &with_data("[data]\npoints = [[1], [2]]\nlabels = [1, 0]\n"),
+        "data.labels[1]",
+        &["+1 or -1", "found 0"],
+    );
+    expect_invalid(
+        &with_data("[data]\npoints = [[1], [2]]\nlabels = [2, 1]\n"),
+        "data.labels[0]",
+        &["+1 or -1", "found 2"],
+    );
+    expect_invalid(
+        &with_data("[data]\npoints = [[1], [2]]\nlabels = [1, -1.0]\n"),
+        "data.labels[1]",
+        &["+1 or -1", "float -1.0"],
+    );
+    expect_invalid(
+        &with_data("[data]\npoints = [[1], [2]]\nlabels = [\"1\", -1]\n"),
+        "data.labels[0]",
+        &["+1 or -1", "string \"1\""],
+    );
+}
+
+#[test]
+fn non_numeric_strings() {
+    expect_invalid(
+        &with_data("[data]\npoints = [[1, 2], [3, 4], [5, \"abc\"]]\nlabels = [1, 1, -1]\n"),
+        "data.points[2][1]",
+        &[
+            "not a number \"abc\"",
+            "expected a decimal like 0.25, 1e-3 or a fraction like 1/3",
+        ],
+    );
+    expect_invalid(
+        &with_data("[data]\npoints = [[\"1/0\"]]\nlabels = [1]\n"),
+        "data.points[0][0]",
+        &["\"1/0\"", "zero denominator"],
+    );
+    expect_invalid(
+        &with_data("[data]\npoints = [[\"nan\"]]\nlabels = [1]\n"),
+        "data.points[0][0]",
+        &["\"nan\"", "NaN"],
+    );
+    expect_invalid(
+        &with_data("[data]\npoints = [[\"1e\"]]\nlabels = [1]\n"),
+        "data.points[0][0]",
+        &["\"1e\"", "exponent"],
+    );
+    expect_invalid(
+        &with_data("[data]\npoints = [[\"0x10\"]]\nlabels = [1]\n"),
+        "data.points[0][0]",
+        &["not a number \"0x10\""],
+    );
+    expect_invalid(
+        &with_data("[data]\npoints = [[\"\"]]\nlabels = [1]\n"),
+        "data.points[0][0]",
+        &["not a number \"\"", "empty"],
+    );
+    // memory-bomb guard
+    expect_invalid(
+        &with_data("[data]\npoints = [[\"1e1000000\"]]\nlabels = [1]\n"),
+        "data.points[0][0]",
+        &["exponent", "out of range", "100000"],
+    );
+    // TOML nan / inf literals
+    expect_invalid(
+        &with_data("[data]\npoints = [[nan]]\nlabels = [1]\n"),
+        "data.points[0][0]",
+        &["NaN and infinity are not allowed"],
+    );
+    expect_invalid(
+        &with_data("[data]\npoints = [[-inf]]\nlabels = [1]\n"),
+        "data.points[0][0]",
+        &["NaN and infinity are not allowed"],
+    );
+    expect_invalid(
+        &with_numerics("alpha = \"lots\""),
+        "numerics.alpha",
+        &["not a number \"lots\""],
+    );
+}
+
+#[test]
+fn bad_precision() {
+    expect_invalid(
+        &with_numerics("precision = 32"),
+        "numerics.precision",
+        &["between 64 and 1000000", "found 32"],
+    );
+    expect_invalid(
+        &with_numerics("precision = 1000001"),
+        "numerics.precision",
+        &["between 64 and 1000000", "found 1000001"],
+    );
+    assert_eq!(
+        parse(&with_numerics("precision = 64"))
+            .unwrap()
+            .numerics
+            .precision,
+        64
+    );
+    assert_eq!(
+        parse(&with_numerics("precision = 1000000"))
+            .unwrap()
+            .numerics
+            .precision,
+        1_000_000
+    );
+}
+
+#[test]
+fn bad_tolerance() {
+    for (tol, shown) in [
+        ("0", "0"),
+        ("1", "1"),
+        ("\"-1e-3\"", "\"-1e-3\""),
+        ("2.5", "2.5"),
+        ("\"3/2\"", "\"3/2\""),
+    ] {
+        expect_invalid(
+            &with_numerics(&format!("tolerance = {tol}")),
+            "numerics.tolerance",
+            &["0 < tolerance < 1", &format!("found {shown}")],
+        );
+    }
+    expect_invalid(
+        &with_numerics("tolerance = \"tiny\""),
+        "numerics.tolerance",
+        &["not a number \"tiny\""],
+    );
+    assert_eq!(
+        parse(&with_numerics("tolerance = \"1/3\""))
+            .unwrap()
+            .numerics
+            .tolerance,
+        q(1, 3)
+    );
+}
+
+#[test]
+fn bad_stages() {
+    expect_invalid(
+        &with_numerics("stages = 0"),
+        "numerics.stages",
+        &["between 1 and 16", "found 0"],
+    );
+    expect_invalid(
+        &with_numerics("stages = 17"),
+        "numerics.stages",
+        &["between 1 and 16", "found 17"],
+    );
+    assert_eq!(
+        parse(&with_numerics("stages = 16"))
+            .unwrap()
+            .numerics
+            .stages,
+        Some(16)
+    );
+    assert_eq!(
+        parse(&with_numerics("stages = 1")).unwrap().numerics.stages,
+        Some(1)
+    );
+}
+
+#[test]
+fn bad_alpha() {
+    expect_invalid(
+        &with_numerics("alpha = 0"),
+        "numerics.alpha",
+        &["alpha must be > 0", "found 0"],
+    );
+    expect_invalid(
+        &with_numerics("alpha = \"-1/2\""),
+        "numerics.alpha",
+        &["alpha must be > 0", "found \"-1/2\""],
+    );
+    assert_eq!(
+        parse(&with_numerics("alpha = \"1e-5\""))
+            .unwrap()
+            .numerics
+            .alpha,
+        Some(q(1, 100_000))
+    );
+}

@@ -1,0 +1,134 @@
+//! The Radau IIA integrator alone, on standard stiff problems with known answers.
+
+use ibcert::num::{digits_from_rel_error, from_rational, max_abs, ten_pow_neg};
+use ibcert::ode::problems::{Robertson, StiffLinear, VanDerPol};
+use ibcert::ode::radau::{Control, Radau, RadauOptions};
+use ibcert::ode::tableau::RadauTableau;
+use ibcert::ode::Ode;
+use rug::{Float, Rational};
+
+fn rel_err(p: u32, a: &[Float], b: &[Float]) -> Float {
+    let d: Vec<Float> = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| Float::with_val(p, x - y))
+        .collect();
+    max_abs(p, &d) / max_abs(p, b)
+}
+
+fn solve<O: Ode>(
+    ode: &O,
+    stages: usize,
+    tol: &Rational,
+    x_end: &Rational,
+    y0: &[Rational],
+) -> (Vec<Float>, ibcert::ode::radau::Stats) {
+    let p = ode.prec();
+    let tab = RadauTableau::new(stages, p);
+    let solver = Radau::new(ode, &tab, RadauOptions::new(from_rational(p, tol)));
+    let y0: Vec<Float> = y0.iter().map(|q| from_rational(p, q)).collect();
+    let out = solver
+        .integrate(&Float::new(p), &y0, &from_rational(p, x_end), |_| {
+            Control::Continue
+        })
+        .expect("integration succeeds");
+    (out.y, out.stats)
+}
+
+/// y' = M y with eigenvalues -1, -10^3, -10^6: the closed form to at least 50 digits at 256 bits.
+#[test]
+fn stiff_linear_closed_form_50_digits() {
+    let p = 256;
+    let ode = StiffLinear::new(
+        p,
+        [
+            Rational::from(-1),
+            Rational::from(-1000),
+            Rational::from(-1_000_000),
+        ],
+    );
+    let y0 = [Rational::from(1), Rational::from(2), Rational::from(-3)];
+    for x_end in [
+        Rational::from((1, 1000)),
+        Rational::from(1),
+        Rational::from(10),
+    ] {
+        let (y, stats) = solve(&ode, 10, &ten_pow_neg(55), &x_end, &y0);
+        let exact = ode.exact(&y0, &from_rational(p, &x_end), p);
+        let digits = digits_from_rel_error(&rel_err(p, &y, &exact), 77);
+        assert!(digits >= 50, "x = {x_end}: {digits} digits ({stats:?})");
+    }
+}
+
+/// Robertson to x = 100 (stiffness ratio ~10^11): the answer agrees across a doubling of
+/// the precision and a tightening of the tolerance.
+#[test]
+fn robertson_across_precisions() {
+    let x_end = Rational::from(100);
+    let y0 = [Rational::from(1), Rational::from(0), Rational::from(0)];
+    let lo = Robertson::new(192);
+    let (ylo, s1) = solve(&lo, 6, &ten_pow_neg(30), &x_end, &y0);
+    let hi = Robertson::new(384);
+    let (yhi, _) = solve(&hi, 10, &ten_pow_neg(60), &x_end, &y0);
+    let digits = digits_from_rel_error(&rel_err(384, &ylo, &yhi), 100);
+    assert!(digits >= 26, "Robertson: {digits} digits ({s1:?})");
+    // mass conservation y1 + y2 + y3 = 1 holds to the precision
+    let mut sum = Float::with_val(384, -1);
+    for v in &yhi {
+        sum += v;
+    }
+    assert!(sum.abs() < Float::with_val(384, Float::i_exp(1, -300)));
+}
+
+/// Van der Pol with eps = 10^-3 over a relaxation oscillation: agreement across precisions.
+#[test]
+fn van_der_pol_across_precisions() {
+    let eps = Rational::from((1, 1000));
+    let x_end = Rational::from((3, 2));
+    let y0 = [Rational::from(2), Rational::from((-2, 3))];
+    let lo = VanDerPol::new(192, &eps);
+    let (ylo, s1) = solve(&lo, 6, &ten_pow_neg(30), &x_end, &y0);
+    let hi = VanDerPol::new(384, &eps);
+    let (yhi, _) = solve(&hi, 10, &ten_pow_neg(60), &x_end, &y0);
+    let digits = digits_from_rel_error(&rel_err(384, &ylo, &yhi), 100);
+    assert!(digits >= 25, "Van der Pol: {digits} digits ({s1:?})");
+}
+
+/// Dense output: the collocation polynomial between steps matches the closed form.
+#[test]
+fn dense_output_matches_closed_form() {
+    let p = 256;
+    let ode = StiffLinear::new(
+        p,
+        [
+            Rational::from(-1),
+            Rational::from(-10),
+            Rational::from(-100),
+        ],
+    );
+    let y0r = [Rational::from(1), Rational::from(1), Rational::from(1)];
+    let tab = RadauTableau::new(8, p);
+    let solver = Radau::new(
+        &ode,
+        &tab,
+        RadauOptions::new(from_rational(p, &ten_pow_neg(40))),
+    );
+    let y0: Vec<Float> = y0r.iter().map(|q| from_rational(p, q)).collect();
+    let mut worst = 100u32;
+    let mut checked = 0;
+    solver
+        .integrate(&Float::new(p), &y0, &Float::with_val(p, 2), |seg| {
+            for k in 1..4u32 {
+                let x = Float::with_val(p, seg.h * k) / 4u32 + seg.x0;
+                let y = seg.eval(&x);
+                let e = ode.exact(&y0r, &x, p);
+                worst = worst.min(digits_from_rel_error(&rel_err(p, &y, &e), 100));
+                checked += 1;
+            }
+            Control::Continue
+        })
+        .unwrap();
+    assert!(checked > 0);
+    // the interpolant has the stage order s (error ~ tol^((s+1)/2s)), less than the step ends
+    assert!(worst >= 20, "dense output digits {worst}");
+}
