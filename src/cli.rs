@@ -1,3 +1,384 @@
+//! Command-line interface. Options are validated once here, into exact types; the
+//! numeric modules never see strings. Exit codes: 0 success, 1 a computation failed,
+//! 2 bad input (arguments or case file).
+
+use crate::case::Case;
+use crate::flow::run::{default_stages, log_spaced, run_verified, Numerics, StopRule, Verified};
+use crate::lp::{separability, Separability};
+use crate::num::exact::{parse_decimal, parse_rational, rational_to_decimal_string};
+use crate::output::GtProgress;
+use crate::report::run::{CaseInfo, RunReport};
+use crate::report::trace::TraceReport;
+use crate::report::{RunFormat, TraceFormat};
+use clap::{Args, Parser, Subcommand};
+use rug::Rational;
+use std::path::{Path, PathBuf};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "ibcert",
+    version = crate::VERSION_LONG,
+    about = "Certify implicit-bias claims for depth-D diagonal linear networks by integrating the exp-loss gradient flow in arbitrary precision"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Integrate the flow of a case to a stopping rule and report the predictor.
+    Run(RunArgs),
+    /// Sample the path of the flow (dense output) at given or log-spaced gt values.
+    Trace(TraceArgs),
+    /// Run fixed workloads and print wall time, steps, RHS evaluations and digits.
+    Bench(BenchArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct FlowArgs {
+    /// Case file (TOML, format version 1).
+    pub case: PathBuf,
+    /// Initialization scale alpha > 0 (exact: "100", "0.5", "1/3"); default: the case's numerics.alpha.
+    #[arg(long)]
+    pub alpha: Option<String>,
+    /// Stop at this training accuracy gt = -log(loss) (exact decimal or fraction).
+    #[arg(long, group = "stop")]
+    pub gt: Option<String>,
+    /// Stop at this loss, e.g. 1e-8700 (parsed exactly; gt = -ln(loss)).
+    #[arg(long, group = "stop")]
+    pub loss: Option<String>,
+    /// Stop at gt = alpha^D / mu (the transition-regime scaling).
+    #[arg(long, group = "stop")]
+    pub mu: Option<String>,
+    /// MPFR precision in bits (>= 64); default: the case's numerics.precision.
+    #[arg(long)]
+    pub precision: Option<u32>,
+    /// Local error tolerance in (0, 1); default: the case's numerics.tolerance.
+    #[arg(long)]
+    pub tol: Option<String>,
+    /// Radau IIA stages (1..=24); default: the case's, else chosen from the tolerance.
+    #[arg(long)]
+    pub stages: Option<usize>,
+    /// Skip the verification run (values are then shown to 6 digits, marked unverified).
+    #[arg(long)]
+    pub no_verify: bool,
+    /// Never draw a progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub flow: FlowArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = RunFormat::Text)]
+    pub format: RunFormat,
+}
+
+#[derive(Args, Debug)]
+pub struct TraceArgs {
+    #[command(flatten)]
+    pub flow: FlowArgs,
+    /// Sample at these gt values (comma-separated, exact).
+    #[arg(long, value_delimiter = ',')]
+    pub at: Vec<String>,
+    /// Number of log-spaced samples from --from to the stopping gt (default 20 when --at is absent).
+    #[arg(long)]
+    pub points: Option<usize>,
+    /// First log-spaced sample (default 1/100).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = TraceFormat::Csv)]
+    pub format: TraceFormat,
+    /// Write to this file instead of standard output.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Run only the workloads whose name contains this string.
+    #[arg(long)]
+    pub filter: Option<String>,
+}
+
+/// An error with its exit code.
+#[derive(Debug)]
+pub struct CliError {
+    pub code: i32,
+    pub message: String,
+}
+
+impl CliError {
+    pub fn input(message: impl Into<String>) -> CliError {
+        CliError {
+            code: 2,
+            message: message.into(),
+        }
+    }
+    pub fn failed(message: impl Into<String>) -> CliError {
+        CliError {
+            code: 1,
+            message: message.into(),
+        }
+    }
+}
+
+/// A fully validated flow job.
+pub struct FlowJob {
+    pub case: Case,
+    pub z: Vec<Vec<Rational>>,
+    pub alpha: Rational,
+    pub rule: StopRule,
+    pub numerics: Numerics,
+    pub verify: bool,
+    pub progress: bool,
+}
+
+fn arg_rational(name: &str, s: &str) -> Result<Rational, CliError> {
+    parse_rational(s).map_err(|e| CliError::input(format!("{name}: {e}")))
+}
+
+fn positive(name: &str, q: Rational) -> Result<Rational, CliError> {
+    if q <= 0 {
+        return Err(CliError::input(format!(
+            "{name}: must be positive, got {q}"
+        )));
+    }
+    Ok(q)
+}
+
+/// Largest number of Radau IIA stages accepted.
+pub const MAX_STAGES: usize = 24;
+
+/// Load a case and check that its data are linearly separable (exact LP).
+pub fn load_case(path: &Path) -> Result<(Case, Vec<Vec<Rational>>), CliError> {
+    let case = Case::load(path).map_err(|e| CliError::input(e.to_string()))?;
+    let z = case.z();
+    if let Separability::NotSeparable { lambda } = separability(&z) {
+        let l: Vec<String> = lambda.iter().map(|q| q.to_string()).collect();
+        return Err(CliError::input(format!(
+            "{}: data: not linearly separable: no w has y_n x_n^T w > 0 for every n; certificate: \
+             lambda = [{}] (lambda >= 0, sum 1) gives sum_n lambda_n y_n x_n = 0",
+            path.display(),
+            l.join(", ")
+        )));
+    }
+    Ok((case, z))
+}
+
+impl FlowArgs {
+    pub fn validate(&self) -> Result<FlowJob, CliError> {
+        let (case, z) = load_case(&self.case)?;
+        let alpha = match &self.alpha {
+            Some(a) => positive("--alpha", arg_rational("--alpha", a)?)?,
+            None => case.numerics.alpha.clone().ok_or_else(|| {
+                CliError::input(format!(
+                    "--alpha: not given, and {} sets no numerics.alpha",
+                    self.case.display()
+                ))
+            })?,
+        };
+        let rule = match (&self.gt, &self.loss, &self.mu) {
+            (Some(g), None, None) => StopRule::Gt(positive("--gt", arg_rational("--gt", g)?)?),
+            (None, Some(l), None) => {
+                let d = parse_decimal(l).map_err(|e| CliError::input(format!("--loss: {e}")))?;
+                if !d.is_positive() {
+                    return Err(CliError::input(format!(
+                        "--loss: must be in (0, 1), got {l}"
+                    )));
+                }
+                // d < 1  <=>  coeff < 10^(-exp10)
+                let below_one = if d.exp10 >= 0 {
+                    false
+                } else if d.exp10 < -100_000 {
+                    true
+                } else {
+                    d.to_rational().is_some_and(|q| q < 1)
+                };
+                if !below_one {
+                    return Err(CliError::input(format!(
+                        "--loss: must be below 1 (the loss starts at 1 at initialization), got {l}"
+                    )));
+                }
+                StopRule::Loss(d)
+            }
+            (None, None, Some(m)) => StopRule::Mu(positive("--mu", arg_rational("--mu", m)?)?),
+            _ => {
+                return Err(CliError::input(
+                    "missing stopping rule: give exactly one of --gt, --loss or --mu",
+                ))
+            }
+        };
+        let prec = self.precision.unwrap_or(case.numerics.precision);
+        if !(64..=1_000_000).contains(&prec) {
+            return Err(CliError::input(format!(
+                "--precision: must be between 64 and 1000000 bits, got {prec}"
+            )));
+        }
+        let tol = match &self.tol {
+            Some(t) => {
+                let q = arg_rational("--tol", t)?;
+                if q <= 0 || q >= 1 {
+                    return Err(CliError::input(format!(
+                        "--tol: must be in (0, 1), got {t}"
+                    )));
+                }
+                q
+            }
+            None => case.numerics.tolerance.clone(),
+        };
+        let stages = self
+            .stages
+            .or(case.numerics.stages)
+            .unwrap_or_else(|| default_stages(&tol));
+        if !(1..=MAX_STAGES).contains(&stages) {
+            return Err(CliError::input(format!(
+                "--stages: must be between 1 and {MAX_STAGES}, got {stages}"
+            )));
+        }
+        Ok(FlowJob {
+            case,
+            z,
+            alpha,
+            rule,
+            numerics: Numerics { prec, tol, stages },
+            verify: !self.no_verify,
+            progress: !self.no_progress,
+        })
+    }
+}
+
+impl FlowJob {
+    pub fn case_info(&self) -> CaseInfo {
+        CaseInfo {
+            name: self.case.name.clone(),
+            path: self.case.path.as_ref().map(|p| p.display().to_string()),
+            points: self.case.n_points(),
+            dim: self.case.dim(),
+            depth: self.case.depth,
+        }
+    }
+
+    pub fn execute(&self, samples: &[Rational]) -> Result<Verified, CliError> {
+        let gt = self.rule.gt(&self.alpha, self.case.depth, 64);
+        let mut bar = GtProgress::new(&gt, if self.verify { 2 } else { 1 }, self.progress);
+        let out = run_verified(
+            &self.z,
+            self.case.depth,
+            &self.alpha,
+            &self.rule,
+            &self.numerics,
+            samples,
+            self.verify,
+            |phase, x| bar.update(phase, x),
+        );
+        bar.finish();
+        out.map_err(|e| match e {
+            crate::flow::run::FlowError::PrecisionTooLow { .. } => {
+                CliError::input(format!("--precision: {e}"))
+            }
+            crate::flow::run::FlowError::NonPositiveTarget(_) => CliError::input(e.to_string()),
+            _ => CliError::failed(e.to_string()),
+        })
+    }
+}
+
+fn write_output(path: Option<&Path>, text: &str) -> Result<(), CliError> {
+    match path {
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+        Some(p) => {
+            // write to a temporary file beside the target, then rename: no partial file
+            let tmp = p.with_extension("ibcert-partial");
+            std::fs::write(&tmp, text)
+                .and_then(|_| std::fs::rename(&tmp, p))
+                .map_err(|e| {
+                    let _ = std::fs::remove_file(&tmp);
+                    CliError::input(format!("--output: cannot write {}: {e}", p.display()))
+                })
+        }
+    }
+}
+
+fn cmd_run(a: &RunArgs) -> Result<(), CliError> {
+    let job = a.flow.validate()?;
+    let v = job.execute(&[])?;
+    let report = RunReport::build(job.case_info(), &job.z, &job.alpha, &job.rule, &v);
+    match a.format {
+        RunFormat::Text => print!("{}", report.to_text()),
+        RunFormat::Json => println!("{}", report.to_json()),
+    }
+    Ok(())
+}
+
+fn cmd_trace(a: &TraceArgs) -> Result<(), CliError> {
+    let job = a.flow.validate()?;
+    let gt_end = job.rule.gt(&job.alpha, job.case.depth, job.numerics.prec);
+    let gt_end_q = gt_end
+        .to_rational()
+        .ok_or_else(|| CliError::input("the stopping gt is not finite"))?;
+    let mut samples: Vec<Rational> = Vec::new();
+    for s in &a.at {
+        let q = positive("--at", arg_rational("--at", s.trim())?)?;
+        if q > gt_end_q {
+            return Err(CliError::input(format!(
+                "--at: {s} lies beyond the stopping gt ({})",
+                rational_to_decimal_string(&gt_end_q, 12)
+            )));
+        }
+        samples.push(q);
+    }
+    if samples.is_empty() || a.points.is_some() {
+        let count = a.points.unwrap_or(20);
+        if count == 0 {
+            return Err(CliError::input("--points: must be at least 1"));
+        }
+        let from = match &a.from {
+            Some(f) => positive("--from", arg_rational("--from", f)?)?,
+            None => Rational::from((1, 100)),
+        };
+        if from >= gt_end_q {
+            return Err(CliError::input("--from: must lie below the stopping gt"));
+        }
+        samples.extend(log_spaced(&from, &gt_end_q, count, job.numerics.prec));
+    }
+    samples.sort();
+    samples.dedup();
+    let v = job.execute(&samples)?;
+    let report = TraceReport::build(job.case_info(), &job.z, &job.alpha, &job.rule, &v);
+    let text = match a.format {
+        TraceFormat::Csv => report.to_csv(),
+        TraceFormat::Json => report.to_json() + "\n",
+    };
+    write_output(a.output.as_deref(), &text)
+}
+
+/// Entry point: parse, dispatch, print errors, return the exit code.
 pub fn main() -> i32 {
-    0
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let result = match &cli.command {
+        Command::Run(a) => cmd_run(a),
+        Command::Trace(a) => cmd_trace(a),
+        Command::Bench(a) => crate::bench::run(a.filter.as_deref()).map_err(CliError::failed),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {}", e.message);
+            e.code
+        }
+    }
 }

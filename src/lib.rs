@@ -4,6 +4,7 @@
 //! Data flow: case file -> [`case::Case`] -> [`model`] (mirror map) ->
 //! [`flow`] (the flow as an [`ode::Ode`], integrated by [`ode::radau`]) -> reports.
 
+pub mod bench;
 pub mod case;
 pub mod cli;
 pub mod flow;
@@ -11,3 +12,13 @@ pub mod lp;
 pub mod model;
 pub mod num;
 pub mod ode;
+pub mod output;
+pub mod report;
+
+/// Version, git commit (from build.rs).
+pub const VERSION_LONG: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("IBCERT_GIT_COMMIT"),
+    ")"
+);

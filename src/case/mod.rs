@@ -23,7 +23,7 @@ pub const MIN_PRECISION: u32 = 64;
 /// Largest accepted `numerics.precision`.
 pub const MAX_PRECISION: u32 = 1_000_000;
 /// Largest accepted `numerics.stages`.
-pub const MAX_STAGES: usize = 16;
+pub const MAX_STAGES: usize = 24;
 /// Default integrator tolerance as written in documentation: 1e-40.
 pub const DEFAULT_TOLERANCE: &str = "1e-40";
 

@@ -1,0 +1,89 @@
+//! `ibcert bench`: fixed workloads on bundled cases (embedded in the binary), each run
+//! at 256 bits with verification; prints wall time, steps, RHS evaluations and the
+//! verified digits of w_hat. Timing is measured here, never in tests.
+
+use crate::case::Case;
+use crate::flow::run::{default_stages, run_verified, Numerics, StopRule};
+use crate::num::exact::parse_rational;
+
+/// (name, case text, alpha, gt)
+const WORKLOADS: &[(&str, &str, &str, &str, &str)] = &[
+    (
+        "a1: three_point alpha=100 gt=2e4",
+        "cases/three_point.toml",
+        include_str!("../cases/three_point.toml"),
+        "100",
+        "20000",
+    ),
+    (
+        "a2: three_point alpha=100 gt=1e7",
+        "cases/three_point.toml",
+        include_str!("../cases/three_point.toml"),
+        "100",
+        "10000000",
+    ),
+    (
+        "b: random10 alpha=1 gt=1e7",
+        "cases/random10.toml",
+        include_str!("../cases/random10.toml"),
+        "1",
+        "10000000",
+    ),
+];
+
+pub fn run(filter: Option<&str>) -> Result<(), String> {
+    println!(
+        "{:<36} {:>9} {:>7} {:>9} {:>7} {:>11}",
+        "workload (256 bits, tol 1e-40)", "wall [s]", "steps", "rejected", "digits", "RHS evals"
+    );
+    for (name, origin, text, alpha, gt) in WORKLOADS {
+        if filter.is_some_and(|f| !name.contains(f)) {
+            continue;
+        }
+        let case = Case::from_toml_str(text, origin).map_err(|e| e.to_string())?;
+        let alpha = parse_rational(alpha)?;
+        let gt = parse_rational(gt)?;
+        let tol = case.numerics.tolerance.clone();
+        let numerics = Numerics {
+            prec: 256,
+            stages: case.numerics.stages.unwrap_or_else(|| default_stages(&tol)),
+            tol,
+        };
+        let v = run_verified(
+            &case.z(),
+            case.depth,
+            &alpha,
+            &StopRule::Gt(gt),
+            &numerics,
+            &[],
+            true,
+            |_, _| {},
+        )
+        .map_err(|e| e.to_string())?;
+        let m = &v.main;
+        println!(
+            "{:<36} {:>9.3} {:>7} {:>9} {:>7} {:>11}",
+            name,
+            m.wall.as_secs_f64(),
+            m.stats.accepted,
+            m.stats.rejected,
+            v.digits.map_or("-".to_string(), |d| d.to_string()),
+            m.stats.rhs_evals
+        );
+        if let Some(c) = &v.check {
+            println!(
+                "{:<36} {:>9.3} {:>7} {:>9} {:>7} {:>11}",
+                format!(
+                    "  (verification: {} bits, {} stages)",
+                    c.numerics.prec, c.numerics.stages
+                ),
+                c.wall.as_secs_f64(),
+                c.stats.accepted,
+                c.stats.rejected,
+                "",
+                c.stats.rhs_evals
+            );
+        }
+    }
+    Ok(())
+}

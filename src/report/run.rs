@@ -1,0 +1,267 @@
+//! The report of `ibcert run`: one serializable structure, rendered as text or JSON.
+
+use super::{fmt_scalar, fmt_vector, scalar_digits, vector_digits, UNVERIFIED_DIGITS};
+use crate::flow::run::{Numerics, Solution, StopRule, Summary, Verified};
+use crate::flow::DiagFlow;
+use crate::num::{decimal_digits_of_bits, fmt_sig};
+use crate::ode::radau::Stats;
+use rug::Rational;
+use serde::Serialize;
+
+/// JSON schema identifier of [`RunReport`].
+pub const RUN_SCHEMA: &str = "ibcert.run/1";
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CaseInfo {
+    pub name: String,
+    pub path: Option<String>,
+    pub points: usize,
+    pub dim: usize,
+    pub depth: u32,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct NumericsInfo {
+    pub precision: u32,
+    pub tolerance: String,
+    pub stages: usize,
+}
+
+impl NumericsInfo {
+    pub fn of(n: &Numerics) -> NumericsInfo {
+        NumericsInfo {
+            precision: n.prec,
+            tolerance: crate::num::exact::rational_to_decimal_string(&n.tol, 3),
+            stages: n.stages,
+        }
+    }
+}
+
+/// Verified digits of each reported quantity (agreement with the verification run).
+#[derive(Clone, Debug, Serialize)]
+pub struct Digits {
+    pub w_hat: u32,
+    pub w: u32,
+    pub direction: u32,
+    pub gamma: u32,
+    pub ln_t: u32,
+    pub w_hat_l1: u32,
+    pub w_hat_l2: u32,
+    pub nu: u32,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RunWork {
+    pub stats: Stats,
+    /// wall time in seconds (a timing field: differs between runs)
+    pub wall_seconds: f64,
+}
+
+impl RunWork {
+    fn of(s: &Solution) -> RunWork {
+        RunWork {
+            stats: s.stats.clone(),
+            wall_seconds: s.wall.as_secs_f64(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Work {
+    pub main: RunWork,
+    pub verification: Option<RunWork>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RunReport {
+    pub schema: &'static str,
+    pub case: CaseInfo,
+    pub alpha: String,
+    pub stop: String,
+    /// the gt reached (the stopping rule's target)
+    pub gt: String,
+    /// the loss is 10^(-loss_exp10)
+    pub loss_exp10: String,
+    pub numerics: NumericsInfo,
+    pub verification: Option<NumericsInfo>,
+    /// None when verification was skipped (then values carry 6 unverified digits)
+    pub digits: Option<Digits>,
+    pub gamma: String,
+    pub ln_t: String,
+    pub w: Vec<String>,
+    pub w_hat: Vec<String>,
+    pub direction: Vec<String>,
+    pub w_hat_l1: String,
+    pub w_hat_l2: String,
+    pub nu: Vec<String>,
+    /// |(-log L(w)) - gt|
+    pub invariant_drift: String,
+    /// invariant drift / gt
+    pub invariant_drift_rel: String,
+    pub work: Work,
+}
+
+impl RunReport {
+    #[allow(clippy::too_many_arguments)]
+    pub fn build(
+        case: CaseInfo,
+        z: &[Vec<Rational>],
+        alpha: &Rational,
+        rule: &StopRule,
+        verified: &Verified,
+    ) -> RunReport {
+        let main = &verified.main;
+        let p = main.numerics.prec;
+        let flow = DiagFlow::new(z, case.depth, alpha, p);
+        let s = Summary::at(&flow, &main.gt, &main.y);
+        let cap = decimal_digits_of_bits(p);
+        let digits = verified.check.as_ref().map(|check| {
+            let vflow = DiagFlow::new(z, case.depth, alpha, check.numerics.prec);
+            let c = Summary::at(&vflow, &check.gt, &check.y);
+            // digits of w_hat are the headline: capped as in run_verified
+            let dw = verified.digits.unwrap_or(0);
+            Digits {
+                w_hat: dw,
+                w: vector_digits(&s.w, &c.w, cap),
+                direction: vector_digits(&s.direction, &c.direction, cap),
+                gamma: scalar_digits(&s.gamma, &c.gamma, cap),
+                ln_t: scalar_digits(&s.ln_t, &c.ln_t, cap),
+                w_hat_l1: scalar_digits(&s.w_hat_l1, &c.w_hat_l1, cap),
+                w_hat_l2: scalar_digits(&s.w_hat_l2, &c.w_hat_l2, cap),
+                nu: vector_digits(&s.nu, &c.nu, cap),
+            }
+        });
+        let dg = |f: fn(&Digits) -> u32| digits.as_ref().map_or(UNVERIFIED_DIGITS, f);
+        let gt_str = match rule {
+            StopRule::Gt(g) => g.to_string(),
+            StopRule::Mu(mu) => {
+                let ad = Rational::from(rug::ops::Pow::pow(alpha.clone(), case.depth as i32));
+                Rational::from(ad / mu).to_string()
+            }
+            StopRule::Loss(_) => fmt_sig(&main.gt, cap.min(30) as usize),
+        };
+        RunReport {
+            schema: RUN_SCHEMA,
+            alpha: alpha.to_string(),
+            stop: rule.describe(),
+            gt: gt_str,
+            loss_exp10: fmt_sig(&s.loss_exp10, cap.min(25) as usize),
+            numerics: NumericsInfo::of(&main.numerics),
+            verification: verified
+                .check
+                .as_ref()
+                .map(|c| NumericsInfo::of(&c.numerics)),
+            gamma: fmt_scalar(&s.gamma, dg(|d| d.gamma)),
+            ln_t: fmt_scalar(&s.ln_t, dg(|d| d.ln_t)),
+            w: fmt_vector(&s.w, dg(|d| d.w)),
+            w_hat: fmt_vector(&s.w_hat, dg(|d| d.w_hat)),
+            direction: fmt_vector(&s.direction, dg(|d| d.direction)),
+            w_hat_l1: fmt_scalar(&s.w_hat_l1, dg(|d| d.w_hat_l1)),
+            w_hat_l2: fmt_scalar(&s.w_hat_l2, dg(|d| d.w_hat_l2)),
+            nu: fmt_vector(&s.nu, dg(|d| d.nu)),
+            invariant_drift: fmt_sig(&s.drift, 3),
+            invariant_drift_rel: fmt_sig(&s.drift_rel, 3),
+            digits,
+            work: Work {
+                main: RunWork::of(main),
+                verification: verified.check.as_ref().map(RunWork::of),
+            },
+            case,
+        }
+    }
+
+    /// JSON (pretty-printed).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("report serializes")
+    }
+
+    /// Human-readable text.
+    pub fn to_text(&self) -> String {
+        let mut o = String::new();
+        let c = &self.case;
+        let path = c
+            .path
+            .as_deref()
+            .map(|p| format!(" ({p})"))
+            .unwrap_or_default();
+        o += &format!(
+            "case            {}{path}: N = {} points in d = {}, depth D = {}\n",
+            c.name, c.points, c.dim, c.depth
+        );
+        o += &format!("alpha           {}\n", self.alpha);
+        o += &format!("stop            {}\n", self.stop);
+        o += &format!("gt              {}\n", self.gt);
+        o += &format!("loss            10^-{}\n", self.loss_exp10);
+        let tag = |d: Option<u32>| match d {
+            Some(d) => format!("  [{d} digits]"),
+            None => "  [unverified]".to_string(),
+        };
+        let dd = |f: fn(&Digits) -> u32| self.digits.as_ref().map(f);
+        o += &format!("gamma           {}{}\n", self.gamma, tag(dd(|d| d.gamma)));
+        o += &format!("ln t            {}{}\n", self.ln_t, tag(dd(|d| d.ln_t)));
+        let vec = |v: &[String]| format!("[{}]", v.join(", "));
+        o += &format!("w               {}{}\n", vec(&self.w), tag(dd(|d| d.w)));
+        o += &format!(
+            "w_hat = w/gamma {}{}\n",
+            vec(&self.w_hat),
+            tag(dd(|d| d.w_hat))
+        );
+        o += &format!(
+            "w/||w||_2       {}{}\n",
+            vec(&self.direction),
+            tag(dd(|d| d.direction))
+        );
+        o += &format!(
+            "||w_hat||_1     {}{}\n",
+            self.w_hat_l1,
+            tag(dd(|d| d.w_hat_l1))
+        );
+        o += &format!(
+            "||w_hat||_2     {}{}\n",
+            self.w_hat_l2,
+            tag(dd(|d| d.w_hat_l2))
+        );
+        o += &format!("nu              {}{}\n", vec(&self.nu), tag(dd(|d| d.nu)));
+        o += &format!(
+            "invariant drift {} (relative {})\n",
+            self.invariant_drift, self.invariant_drift_rel
+        );
+        let n = &self.numerics;
+        o += &format!(
+            "numerics        {} bits, tolerance {}, Radau IIA with {} stages (order {})\n",
+            n.precision,
+            n.tolerance,
+            n.stages,
+            2 * n.stages - 1
+        );
+        match (&self.verification, &self.digits) {
+            (Some(v), Some(d)) => {
+                o += &format!(
+                    "verification    {} correct digits of w_hat, from a second run at {} bits, tolerance {}, {} stages\n",
+                    d.w_hat, v.precision, v.tolerance, v.stages
+                );
+            }
+            _ => {
+                o += &format!(
+                    "verification    skipped (--no-verify): values shown to {UNVERIFIED_DIGITS} digits, not vouched for\n"
+                );
+            }
+        }
+        let w = |r: &RunWork| {
+            format!(
+                "{} steps ({} rejected), {} RHS evaluations, {} Jacobians, {} LU, {:.3} s",
+                r.stats.accepted,
+                r.stats.rejected,
+                r.stats.rhs_evals,
+                r.stats.jac_evals,
+                r.stats.lu_decomps,
+                r.wall_seconds
+            )
+        };
+        o += &format!("work (main)     {}\n", w(&self.work.main));
+        if let Some(v) = &self.work.verification {
+            o += &format!("work (verify)   {}\n", w(v));
+        }
+        o
+    }
+}
