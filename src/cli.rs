@@ -235,7 +235,7 @@ impl FlowArgs {
             .stages
             .or(case.numerics.stages)
             .unwrap_or_else(|| default_stages(&tol));
-        if !(1..=MAX_STAGES).contains(&stages) {
+        if !(1..=32).contains(&stages) {
             return Err(CliError::input(format!(
                 "--stages: must be between 1 and {MAX_STAGES}, got {stages}"
             )));

@@ -83,7 +83,20 @@ impl Mirror {
         let p = self.prec;
         if self.depth == 2 {
             let x = Float::with_val(p, beta * 4u32);
-            let (sh, ch) = x.sinh_cosh(Float::new(p));
+            // sinh and cosh from one exponential where that loses no accuracy
+            // (|4β| >= 1/2: e^x - e^-x has no cancellation worth a bit); MPFR's
+            // sinh_cosh near 0
+            let (sh, ch) = if x.cmp_abs(&Float::with_val(p, Float::i_exp(1, -1)))
+                == Some(std::cmp::Ordering::Less)
+            {
+                x.sinh_cosh(Float::new(p))
+            } else {
+                let e = x.exp();
+                let ei = Float::with_val(p, e.recip_ref());
+                let sh = Float::with_val(p, &e - &ei) / 2u32;
+                let ch = Float::with_val(p, &e + &ei) / 2u32;
+                (sh, ch)
+            };
             let w = Float::with_val(p, &sh * &self.k);
             let dw = Float::with_val(p, &ch * &self.k) * 4u32;
             let d2w = Float::with_val(p, &w * 16u32);

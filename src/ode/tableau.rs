@@ -33,6 +33,8 @@ pub struct RadauTableau {
     pub t: Vec<Float>,
     pub tinv: Vec<Float>,
     pub blocks: Vec<EigBlock>,
+    /// barycentric weights ω_i = 1 / (c_i Π_{j≠i} (c_i - c_j)) of the dense output
+    pub bary: Vec<Float>,
 }
 
 fn binom(n: u32, k: u32) -> Integer {
@@ -220,6 +222,17 @@ impl RadauTableau {
                 tinv[i * s + j] = e[i].clone();
             }
         }
+        let bary: Vec<Float> = (0..s)
+            .map(|i| {
+                let mut d = Float::with_val(wp, &c[i]);
+                for j in 0..s {
+                    if j != i {
+                        d *= Float::with_val(wp, &c[i] - &c[j]);
+                    }
+                }
+                d.recip()
+            })
+            .collect();
         let round = |v: Vec<Float>| v.into_iter().map(|x| Float::with_val(prec, x)).collect();
         RadauTableau {
             s,
@@ -229,6 +242,7 @@ impl RadauTableau {
             t: round(t),
             tinv: round(tinv),
             blocks,
+            bary: round(bary),
         }
     }
 
@@ -242,19 +256,26 @@ impl RadauTableau {
     pub fn dense_weights(&self, theta: &Float) -> Vec<Float> {
         let s = self.s;
         let prec = theta.prec().max(self.prec);
-        (0..s)
-            .map(|i| {
-                let mut w = Float::with_val(prec, theta / &self.c[i]);
-                for j in 0..s {
-                    if j != i {
-                        let num = Float::with_val(prec, theta - &self.c[j]);
-                        let den = Float::with_val(prec, &self.c[i] - &self.c[j]);
-                        w *= num;
-                        w /= den;
-                    }
-                }
-                w
-            })
+        // barycentric form on the nodes {0, c_1..c_s}:
+        // L_i(θ) = ω_i ℓ(θ) / (θ - c_i), ℓ(θ) = θ Π_j (θ - c_j)
+        let diffs: Vec<Float> = self
+            .c
+            .iter()
+            .map(|c| Float::with_val(prec, theta - c))
+            .collect();
+        if let Some(i) = diffs.iter().position(|d| d.is_zero()) {
+            return (0..s)
+                .map(|j| Float::with_val(prec, u32::from(i == j)))
+                .collect();
+        }
+        let mut ell = Float::with_val(prec, theta);
+        for d in &diffs {
+            ell *= d;
+        }
+        diffs
+            .iter()
+            .zip(&self.bary)
+            .map(|(d, w)| Float::with_val(prec, &ell * w) / d)
             .collect()
     }
 }
