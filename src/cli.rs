@@ -2,7 +2,7 @@
 //! numeric modules never see strings. Exit codes: 0 success, 1 a computation failed,
 //! 2 bad input (arguments or case file).
 
-use crate::case::Case;
+use crate::case::{Case, MAX_STAGES};
 use crate::flow::run::{default_stages, log_spaced, run_verified, Numerics, StopRule, Verified};
 use crate::lp::{separability, Separability};
 use crate::num::exact::{parse_decimal, parse_rational, rational_to_decimal_string};
@@ -40,22 +40,22 @@ pub struct FlowArgs {
     /// Case file (TOML, format version 1).
     pub case: PathBuf,
     /// Initialization scale alpha > 0 (exact: "100", "0.5", "1/3"); default: the case's numerics.alpha.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub alpha: Option<String>,
     /// Stop at this training accuracy gt = -log(loss) (exact decimal or fraction).
-    #[arg(long, group = "stop")]
+    #[arg(long, group = "stop", allow_hyphen_values = true)]
     pub gt: Option<String>,
     /// Stop at this loss, e.g. 1e-8700 (parsed exactly; gt = -ln(loss)).
-    #[arg(long, group = "stop")]
+    #[arg(long, group = "stop", allow_hyphen_values = true)]
     pub loss: Option<String>,
     /// Stop at gt = alpha^D / mu (the transition-regime scaling).
-    #[arg(long, group = "stop")]
+    #[arg(long, group = "stop", allow_hyphen_values = true)]
     pub mu: Option<String>,
     /// MPFR precision in bits (>= 64); default: the case's numerics.precision.
     #[arg(long)]
     pub precision: Option<u32>,
     /// Local error tolerance in (0, 1); default: the case's numerics.tolerance.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub tol: Option<String>,
     /// Radau IIA stages (1..=24); default: the case's, else chosen from the tolerance.
     #[arg(long)]
@@ -151,9 +151,6 @@ fn positive(name: &str, q: Rational) -> Result<Rational, CliError> {
     Ok(q)
 }
 
-/// Largest number of Radau IIA stages accepted.
-pub const MAX_STAGES: usize = 24;
-
 /// Load a case and check that its data are linearly separable (exact LP).
 pub fn load_case(path: &Path) -> Result<(Case, Vec<Vec<Rational>>), CliError> {
     let case = Case::load(path).map_err(|e| CliError::input(e.to_string()))?;
@@ -235,7 +232,7 @@ impl FlowArgs {
             .stages
             .or(case.numerics.stages)
             .unwrap_or_else(|| default_stages(&tol));
-        if !(1..=32).contains(&stages) {
+        if !(1..=MAX_STAGES).contains(&stages) {
             return Err(CliError::input(format!(
                 "--stages: must be between 1 and {MAX_STAGES}, got {stages}"
             )));

@@ -573,19 +573,19 @@ fn bad_stages() {
     expect_invalid(
         &with_numerics("stages = 0"),
         "numerics.stages",
-        &["between 1 and 16", "found 0"],
+        &["between 1 and 24", "found 0"],
     );
     expect_invalid(
-        &with_numerics("stages = 17"),
+        &with_numerics("stages = 25"),
         "numerics.stages",
-        &["between 1 and 16", "found 17"],
+        &["between 1 and 24", "found 25"],
     );
     assert_eq!(
-        parse(&with_numerics("stages = 16"))
+        parse(&with_numerics("stages = 24"))
             .unwrap()
             .numerics
             .stages,
-        Some(16)
+        Some(24)
     );
     assert_eq!(
         parse(&with_numerics("stages = 1")).unwrap().numerics.stages,

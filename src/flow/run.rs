@@ -24,15 +24,21 @@ pub enum StopRule {
 }
 
 impl StopRule {
+    /// The target gt exactly, when it is rational (`--gt`, `--mu`).
+    pub fn gt_exact(&self, alpha: &Rational, depth: u32) -> Option<Rational> {
+        match self {
+            StopRule::Gt(g) => Some(g.clone()),
+            StopRule::Mu(mu) => Some(alpha.clone().pow(depth as i32) / mu),
+            StopRule::Loss(_) => None,
+        }
+    }
+
     /// The target gt at precision `prec`.
     pub fn gt(&self, alpha: &Rational, depth: u32, prec: u32) -> Float {
-        match self {
-            StopRule::Gt(g) => from_rational(prec, g),
-            StopRule::Loss(l) => -l.ln(prec),
-            StopRule::Mu(mu) => {
-                let ad = Rational::from(alpha.clone().pow(depth as i32));
-                from_rational(prec, &Rational::from(ad / mu))
-            }
+        match (self, self.gt_exact(alpha, depth)) {
+            (StopRule::Loss(l), _) => -l.ln(prec),
+            (_, Some(q)) => from_rational(prec, &q),
+            (_, None) => unreachable!("only a loss target is irrational"),
         }
     }
 
@@ -238,9 +244,7 @@ pub struct Verified {
 /// again, whichever is more) and a tolerance 10^-15 tighter, with stages chosen for it.
 pub fn verification_numerics(main: &Numerics) -> Numerics {
     let prec = main.prec + (main.prec / 2).max(64);
-    let tol = Rational::from(
-        &main.tol / Rational::from(rug::Integer::from(rug::Integer::u_pow_u(10, 15))),
-    );
+    let tol = &main.tol * crate::num::ten_pow_neg(15);
     let stages = default_stages(&tol).max(main.stages);
     Numerics { prec, tol, stages }
 }

@@ -131,6 +131,9 @@ pub enum OdeError {
     NonFinite { x: String },
 }
 
+/// The previous accepted full step (x0, h, y0, Z), the source of predictors.
+type StepRecord = (Float, Float, Vec<Float>, Vec<Vec<Float>>);
+
 struct Factors {
     real: Vec<Option<RealLu>>,
     pairs: Vec<Option<ComplexLu>>,
@@ -340,9 +343,6 @@ impl<'a, O: Ode> Radau<'a, O> {
             if !dnorm.is_finite() {
                 return false;
             }
-            if std::env::var("IBCERT_DEBUG2").is_ok() {
-                eprintln!("  it {it} dnorm {}", crate::num::fmt_sig(&dnorm, 3));
-            }
             if let Some(prev) = &prev {
                 if prev.is_zero() {
                     return true;
@@ -417,7 +417,7 @@ impl<'a, O: Ode> Radau<'a, O> {
         // error-estimate divisor 2^s - 1 and step-size exponent 1/(2s)
         let divisor = Float::with_val(p, Float::i_exp(1, s as i32)) - 1u32;
         let expo = Float::with_val(64, -1) / (2 * s as u32);
-        let mut prev_seg: Option<(Float, Float, Vec<Float>, Vec<Vec<Float>>)> = None;
+        let mut prev_seg: Option<StepRecord> = None;
         let mut last_rejected = false;
         let steps_limit = self.opts.max_steps;
         loop {
@@ -542,22 +542,6 @@ impl<'a, O: Ode> Radau<'a, O> {
             } else {
                 Float::with_val(64, err64.pow(&expo)) * ratio(9, 10)
             };
-            if std::env::var("IBCERT_DEBUG").is_ok() && self.stats.accepted % 200 == 0 {
-                let sc = self.ode.error_scale(&y_half, &self.opts.tol);
-                let parts: Vec<String> = diff
-                    .iter()
-                    .zip(&sc.inv_weights)
-                    .map(|(d, w)| crate::num::fmt_sig(&Float::with_val(p, d * w), 3))
-                    .collect();
-                eprintln!(
-                    "x={} h={} err={} parts={:?} lin={}",
-                    crate::num::fmt_sig(&x, 6),
-                    crate::num::fmt_sig(&h, 4),
-                    crate::num::fmt_sig(&err, 3),
-                    parts,
-                    crate::num::fmt_sig(&sc.norm(&diff), 3)
-                );
-            }
             if err <= 1u32 {
                 // accept
                 self.stats.accepted += 1;

@@ -132,13 +132,9 @@ impl RunReport {
             }
         });
         let dg = |f: fn(&Digits) -> u32| digits.as_ref().map_or(UNVERIFIED_DIGITS, f);
-        let gt_str = match rule {
-            StopRule::Gt(g) => g.to_string(),
-            StopRule::Mu(mu) => {
-                let ad = Rational::from(rug::ops::Pow::pow(alpha.clone(), case.depth as i32));
-                Rational::from(ad / mu).to_string()
-            }
-            StopRule::Loss(_) => fmt_sig(&main.gt, cap.min(30) as usize),
+        let gt_str = match rule.gt_exact(alpha, case.depth) {
+            Some(q) => q.to_string(),
+            None => fmt_sig(&main.gt, cap.min(30) as usize),
         };
         RunReport {
             schema: RUN_SCHEMA,

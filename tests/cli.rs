@@ -1,0 +1,322 @@
+//! The `ibcert` binary end to end: bad input gives a clear message and exit code 2
+//! (never a panic); good input gives the documented reports.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_ibcert"))
+}
+
+fn case_path(name: &str) -> String {
+    format!("{}/cases/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn temp_case(text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ibcert-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(format!(
+        "case{}.toml",
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    ));
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("binary runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+/// Exit code 2, no panic, and a message containing every fragment.
+fn assert_bad(o: &Output, fragments: &[&str]) {
+    let e = stderr(o);
+    assert_eq!(o.status.code(), Some(2), "exit code for: {e}");
+    assert!(!e.contains("panicked"), "panic: {e}");
+    for f in fragments {
+        assert!(e.contains(f), "message lacks {f:?}: {e}");
+    }
+}
+
+const GOOD: &str = r#"
+format = 1
+name = "t"
+description = "test case"
+depth = 2
+[data]
+points = [["1", "1/2"], ["-1/2", "1"]]
+labels = [1, 1]
+"#;
+
+fn with(replace: &str, by: &str) -> PathBuf {
+    assert!(GOOD.contains(replace));
+    temp_case(&GOOD.replace(replace, by))
+}
+
+#[test]
+fn bad_case_files_are_refused_with_the_field_named() {
+    let cases: Vec<(PathBuf, Vec<&str>)> = vec![
+        (
+            temp_case("format = 1\nname = \"x\"\n[data\n"),
+            vec!["malformed TOML"],
+        ),
+        (with("depth = 2", "depth = 2\ncolour = 3"), vec!["colour"]),
+        (
+            with(r#"["-1/2", "1"]"#, r#"["-1/2"]"#),
+            vec!["data.points[1]"],
+        ),
+        (
+            with("labels = [1, 1]", "labels = [1, 2]"),
+            vec!["data.labels[1]"],
+        ),
+        (
+            with(r#"points = [["1", "1/2"], ["-1/2", "1"]]"#, "points = []"),
+            vec!["data.points"],
+        ),
+        (with("depth = 2", "depth = 1"), vec!["depth"]),
+        (
+            with(r#""1/2"]"#, r#""abc"]"#),
+            vec!["data.points[0][1]", "abc"],
+        ),
+        (
+            with("depth = 2", "depth = 2\n[numerics]\nprecision = 32"),
+            vec!["numerics.precision"],
+        ),
+        (
+            with("depth = 2", "depth = 2\n[numerics]\nalpha = \"-1\""),
+            vec!["numerics.alpha"],
+        ),
+    ];
+    for (p, frags) in cases {
+        let o = run(&["run", p.to_str().unwrap(), "--alpha", "1", "--gt", "1"]);
+        let mut all = frags.clone();
+        let name = p.file_name().unwrap().to_str().unwrap().to_string();
+        all.push(&name);
+        assert_bad(&o, &all);
+    }
+}
+
+#[test]
+fn bad_arguments_are_refused_with_the_argument_named() {
+    let good = with("depth = 2", "depth = 2");
+    let g = good.to_str().unwrap();
+    assert_bad(
+        &run(&["run", g, "--alpha", "0", "--gt", "1"]),
+        &["--alpha", "positive"],
+    );
+    assert_bad(
+        &run(&["run", g, "--alpha", "-3", "--gt", "1"]),
+        &["--alpha"],
+    );
+    assert_bad(
+        &run(&["run", g, "--alpha", "x1", "--gt", "1"]),
+        &["--alpha", "not a number"],
+    );
+    assert_bad(
+        &run(&["run", g, "--alpha", "1", "--gt", "-5"]),
+        &["--gt", "positive"],
+    );
+    assert_bad(
+        &run(&["run", g, "--alpha", "1", "--loss", "2"]),
+        &["--loss", "below 1"],
+    );
+    assert_bad(
+        &run(&["run", g, "--alpha", "1", "--loss", "-1e-5"]),
+        &["--loss"],
+    );
+    assert_bad(
+        &run(&["run", g, "--alpha", "1", "--mu", "0"]),
+        &["--mu", "positive"],
+    );
+    assert_bad(
+        &run(&["run", g, "--alpha", "1", "--gt", "1", "--precision", "32"]),
+        &["--precision", "64"],
+    );
+    assert_bad(
+        &run(&["run", g, "--alpha", "1", "--gt", "1", "--tol", "2"]),
+        &["--tol"],
+    );
+    assert_bad(
+        &run(&["run", g, "--alpha", "1"]),
+        &["--gt", "--loss", "--mu"],
+    );
+    assert_bad(
+        &run(&["run", g, "--gt", "1"]),
+        &["--alpha", "numerics.alpha"],
+    );
+    // a target the precision cannot carry: gt = 1e100 at 256 bits with 40 digits
+    assert_bad(
+        &run(&["run", g, "--alpha", "1", "--gt", "1e100"]),
+        &["--precision", "bits"],
+    );
+    assert_bad(
+        &run(&["run", "/nonexistent/case.toml", "--gt", "1"]),
+        &["/nonexistent/case.toml"],
+    );
+}
+
+#[test]
+fn non_separable_data_is_refused_with_a_certificate() {
+    // z_1 = (1, 0), z_2 = (-1, 0) and z_3 = (0, 1): lambda = (1/2, 1/2, 0)
+    let p = temp_case(
+        r#"
+format = 1
+name = "nonsep"
+description = "not separable"
+depth = 2
+[data]
+points = [[1, 0], [1, 0], [0, 1]]
+labels = [1, -1, 1]
+"#,
+    );
+    let o = run(&["run", p.to_str().unwrap(), "--alpha", "1", "--gt", "10"]);
+    assert_bad(&o, &["not linearly separable", "lambda = [1/2, 1/2, 0]"]);
+}
+
+#[test]
+fn run_reports_verified_digits_in_text_and_json() {
+    let o = run(&[
+        "run",
+        &case_path("single_point.toml"),
+        "--gt",
+        "100",
+        "--no-progress",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8(o.stdout).unwrap();
+    for key in [
+        "gamma",
+        "ln t",
+        "w_hat",
+        "||w_hat||_1",
+        "invariant drift",
+        "verification",
+        "correct digits",
+    ] {
+        assert!(text.contains(key), "text lacks {key}: {text}");
+    }
+    let o = run(&[
+        "run",
+        &case_path("three_point.toml"),
+        "--gt",
+        "50",
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["schema"], "ibcert.run/1");
+    let digits = v["digits"]["w_hat"].as_u64().unwrap();
+    assert!(digits >= 30, "digits {digits}");
+    // every printed w_hat component carries at most the verified digits (plus sign/point/exponent)
+    for c in v["w_hat"].as_array().unwrap() {
+        let s = c.as_str().unwrap();
+        let mant = s.split('e').next().unwrap();
+        let sig: String = mant.chars().filter(|c| c.is_ascii_digit()).collect();
+        let sig = sig.trim_start_matches('0');
+        assert!(
+            sig.len() as u64 <= digits + 1,
+            "{s} has more than {digits} digits"
+        );
+    }
+    // --loss is parsed exactly: 1e-20 is gt = 20 ln 10
+    let o = run(&[
+        "run",
+        &case_path("three_point.toml"),
+        "--loss",
+        "1e-20",
+        "--format",
+        "json",
+        "--no-verify",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(
+        v["loss_exp10"]
+            .as_str()
+            .unwrap()
+            .starts_with("20.0000000000"),
+        "{}",
+        v["loss_exp10"]
+    );
+    assert!(v["digits"].is_null());
+}
+
+#[test]
+fn trace_writes_csv_and_json_from_dense_output() {
+    let dir = std::env::temp_dir().join(format!("ibcert-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("trace.csv");
+    let o = run(&[
+        "trace",
+        &case_path("three_point.toml"),
+        "--gt",
+        "1000",
+        "--points",
+        "7",
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = std::fs::read_to_string(&out).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 8, "{csv}");
+    assert!(lines[0].starts_with("gt,loss_exp10,digits,gamma"));
+    assert!(lines[7].starts_with("1000"), "{}", lines[7]);
+    let o = run(&[
+        "trace",
+        &case_path("three_point.toml"),
+        "--gt",
+        "1000",
+        "--at",
+        "1,10,100",
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["schema"], "ibcert.trace/1");
+    let samples = v["samples"].as_array().unwrap();
+    assert_eq!(samples.len(), 3);
+    for s in samples {
+        assert!(s["digits"].as_u64().unwrap() >= 15, "{s}");
+    }
+    // a sample beyond the stop is refused
+    assert_bad(
+        &run(&[
+            "trace",
+            &case_path("three_point.toml"),
+            "--gt",
+            "10",
+            "--at",
+            "20",
+        ]),
+        &["--at"],
+    );
+    // an output path that cannot be written leaves nothing behind
+    assert_bad(
+        &run(&[
+            "trace",
+            &case_path("three_point.toml"),
+            "--gt",
+            "10",
+            "--output",
+            "/nonexistent/dir/x.csv",
+        ]),
+        &["--output"],
+    );
+}
+
+#[test]
+fn version_names_the_commit() {
+    let o = run(&["--version"]);
+    assert!(o.status.success());
+    let s = String::from_utf8(o.stdout).unwrap();
+    assert!(s.contains("commit"), "{s}");
+}
