@@ -320,3 +320,35 @@ fn version_names_the_commit() {
     let s = String::from_utf8(o.stdout).unwrap();
     assert!(s.contains("commit"), "{s}");
 }
+
+/// The same job gives the same report, byte for byte apart from the timing fields,
+/// with 1 and 2 threads.
+#[test]
+fn identical_results_whatever_the_thread_count() {
+    let json = |threads: &str| -> serde_json::Value {
+        let o = bin()
+            .args([
+                "run",
+                &case_path("random10.toml"),
+                "--gt",
+                "200",
+                "--format",
+                "json",
+            ])
+            .env("RAYON_NUM_THREADS", threads)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        let mut v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        for part in ["main", "verification"] {
+            v["work"][part]["wall_seconds"] = serde_json::Value::Null;
+        }
+        v
+    };
+    let one = json("1");
+    let two = json("2");
+    assert_eq!(
+        serde_json::to_string(&one).unwrap(),
+        serde_json::to_string(&two).unwrap()
+    );
+}

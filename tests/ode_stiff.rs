@@ -69,7 +69,7 @@ fn robertson_across_precisions() {
     let lo = Robertson::new(192);
     let (ylo, s1) = solve(&lo, 6, &ten_pow_neg(30), &x_end, &y0);
     let hi = Robertson::new(384);
-    let (yhi, _) = solve(&hi, 10, &ten_pow_neg(60), &x_end, &y0);
+    let (yhi, _) = solve(&hi, 16, &ten_pow_neg(60), &x_end, &y0);
     let digits = digits_from_rel_error(&rel_err(384, &ylo, &yhi), 100);
     assert!(digits >= 26, "Robertson: {digits} digits ({s1:?})");
     // mass conservation y1 + y2 + y3 = 1 holds to the precision
@@ -89,7 +89,7 @@ fn van_der_pol_across_precisions() {
     let lo = VanDerPol::new(192, &eps);
     let (ylo, s1) = solve(&lo, 6, &ten_pow_neg(30), &x_end, &y0);
     let hi = VanDerPol::new(384, &eps);
-    let (yhi, _) = solve(&hi, 10, &ten_pow_neg(60), &x_end, &y0);
+    let (yhi, _) = solve(&hi, 16, &ten_pow_neg(60), &x_end, &y0);
     let digits = digits_from_rel_error(&rel_err(384, &ylo, &yhi), 100);
     assert!(digits >= 25, "Van der Pol: {digits} digits ({s1:?})");
 }

@@ -82,21 +82,19 @@ impl Mirror {
     pub fn eval(&self, beta: &Float) -> MirrorEval {
         let p = self.prec;
         if self.depth == 2 {
-            let x = Float::with_val(p, beta * 4u32);
-            // sinh and cosh from one exponential where that loses no accuracy
-            // (|4β| >= 1/2: e^x - e^-x has no cancellation worth a bit); MPFR's
-            // sinh_cosh near 0
-            let (sh, ch) = if x.cmp_abs(&Float::with_val(p, Float::i_exp(1, -1)))
-                == Some(std::cmp::Ordering::Less)
-            {
-                x.sinh_cosh(Float::new(p))
-            } else {
-                let e = x.exp();
-                let ei = Float::with_val(p, e.recip_ref());
-                let sh = Float::with_val(p, &e - &ei) / 2u32;
-                let ch = Float::with_val(p, &e + &ei) / 2u32;
-                (sh, ch)
-            };
+            // sinh and cosh of x = 4β from one expm1 of |x| (no cancellation anywhere:
+            // with m = e^|x| - 1 >= 0, sinh|x| = m (m + 2) / (2 (m + 1)),
+            // cosh x = ((m + 1) + 1/(m + 1)) / 2), then the sign of sinh from β
+            let ax = Float::with_val(p, beta.abs_ref()) * 4u32;
+            let m = ax.exp_m1();
+            let m1 = Float::with_val(p, &m + 1u32);
+            let mut sh = Float::with_val(p, &m + 2u32) * &m;
+            sh /= &m1;
+            sh /= 2u32;
+            if beta.is_sign_negative() {
+                sh = -sh;
+            }
+            let ch = (Float::with_val(p, m1.recip_ref()) + &m1) / 2u32;
             let w = Float::with_val(p, &sh * &self.k);
             let dw = Float::with_val(p, &ch * &self.k) * 4u32;
             let d2w = Float::with_val(p, &w * 16u32);

@@ -50,49 +50,50 @@ pub fn roots(coeffs: &[Float], prec: u32) -> Vec<Complex> {
         let r = Float::with_val(wp, -&c[0]) / &c[1];
         return vec![Complex::with_val(prec, (r, 0))];
     }
+    // Aberth–Ehrlich at a modest precision (cubic convergence to ~30 digits), then
+    // Newton at the working precision (quadratic: a few iterations reach it)
+    let ap = wp.min(160);
+    let ca: Vec<Float> = c.iter().map(|x| Float::with_val(ap, x)).collect();
     // initial guesses on a circle of radius (|a0/an|)^(1/n) (or 1), rotated off the axes
-    let mut radius = Float::with_val(wp, &c[0] / &c[n]).abs();
+    let mut radius = Float::with_val(ap, &ca[0] / &ca[n]).abs();
     if radius.is_zero() {
-        radius = Float::with_val(wp, 1);
+        radius = Float::with_val(ap, 1);
     } else {
         radius = radius.root(n as u32);
     }
-    let two_pi = Float::with_val(wp, Constant::Pi) * 2u32;
+    let two_pi = Float::with_val(ap, Constant::Pi) * 2u32;
     let mut z: Vec<Complex> = (0..n)
         .map(|k| {
-            let ang = Float::with_val(wp, &two_pi * (k as u32)) / (n as u32)
-                + Float::with_val(wp, 2) / 5u32; // fixed offset 0.4 rad keeps guesses off the axes
-            let (s, co) = ang.sin_cos(Float::new(wp));
+            let ang = Float::with_val(ap, &two_pi * (k as u32)) / (n as u32)
+                + Float::with_val(ap, 2) / 5u32; // fixed offset 0.4 rad keeps guesses off the axes
+            let (s, co) = ang.sin_cos(Float::new(ap));
             Complex::with_val(
-                wp,
+                ap,
                 (
-                    Float::with_val(wp, &co * &radius),
-                    Float::with_val(wp, &s * &radius),
+                    Float::with_val(ap, &co * &radius),
+                    Float::with_val(ap, &s * &radius),
                 ),
             )
         })
         .collect();
-    // Aberth converges cubically; stop at half the working precision (rounding in the
-    // evaluation of ill-conditioned coefficients stalls it below that) and let the
-    // Newton polish below finish.
-    let tol = Float::with_val(wp, Float::i_exp(1, -((wp / 2) as i32)));
+    let tol = Float::with_val(ap, Float::i_exp(1, -((ap / 2) as i32)));
     let mut converged = false;
     for _ in 0..2000 {
-        let mut maxstep = Float::new(wp);
+        let mut maxstep = Float::new(ap);
         for k in 0..n {
-            let (p, dp) = eval_complex(&c, &z[k]);
+            let (p, dp) = eval_complex(&ca, &z[k]);
             if p.real().is_zero() && p.imag().is_zero() {
                 continue;
             }
-            let ratio = Complex::with_val(wp, &p / &dp);
-            let mut sum = Complex::new(wp);
+            let ratio = Complex::with_val(ap, &p / &dp);
+            let mut sum = Complex::new(ap);
             for j in 0..n {
                 if j != k {
-                    let d = Complex::with_val(wp, &z[k] - &z[j]);
+                    let d = Complex::with_val(ap, &z[k] - &z[j]);
                     sum += d.recip();
                 }
             }
-            let denom = Complex::with_val(wp, 1) - Complex::with_val(wp, &ratio * &sum);
+            let denom = Complex::with_val(ap, 1) - Complex::with_val(ap, &ratio * &sum);
             let step = ratio / denom;
             let mag = cabs(&step) / (cabs(&z[k]) + 1u32);
             if mag > maxstep {
@@ -106,16 +107,23 @@ pub fn roots(coeffs: &[Float], prec: u32) -> Vec<Complex> {
         }
     }
     assert!(converged, "polynomial root iteration did not converge");
-    // Newton polish at working precision
+    // Newton polish at working precision until the correction stops shrinking
+    let goal = Float::with_val(wp, Float::i_exp(1, -(wp as i32 - 8)));
     for zk in z.iter_mut() {
-        for _ in 0..4 {
-            let (p, dp) = eval_complex(&c, zk);
+        let mut x = Complex::with_val(wp, &*zk);
+        for _ in 0..12 {
+            let (p, dp) = eval_complex(&c, &x);
             if dp.real().is_zero() && dp.imag().is_zero() {
                 break;
             }
             let step = p / dp;
-            *zk -= step;
+            let small = cabs(&step) <= Float::with_val(wp, cabs(&x) + 1u32) * &goal;
+            x -= step;
+            if small {
+                break;
+            }
         }
+        *zk = x;
     }
     let mut out: Vec<Complex> = z.into_iter().map(|x| Complex::with_val(prec, x)).collect();
     out.sort_by(|a, b| {

@@ -10,8 +10,9 @@ pub mod tableau;
 
 use rug::{Assign, Float};
 
-/// An autonomous or non-autonomous system y' = f(x, y) in MPFR arithmetic.
-pub trait Ode {
+/// An autonomous or non-autonomous system y' = f(x, y) in MPFR arithmetic. `Sync`,
+/// because the integrator evaluates the stages of a step in parallel.
+pub trait Ode: Sync {
     /// Number of components of y.
     fn dim(&self) -> usize;
     /// Working precision in bits.

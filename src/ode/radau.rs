@@ -16,6 +16,7 @@
 use super::tableau::{EigBlock, RadauTableau};
 use super::Ode;
 use crate::num::linalg::{ComplexLu, RealLu};
+use rayon::prelude::*;
 use rug::ops::Pow;
 use rug::{Assign, Complex, Float};
 use serde::Serialize;
@@ -151,6 +152,29 @@ pub struct Radau<'a, O: Ode> {
     faccon: Float,
 }
 
+/// out_k = sum_j m[k][j] v_j for an s x s row-major matrix m acting on s vectors,
+/// in parallel over k (each row computed as it would be serially).
+fn transform(m: &[Float], v: &[Vec<Float>], out: &mut [Vec<Float>]) {
+    let s = v.len();
+    out.par_iter_mut().enumerate().for_each(|(k, ok)| {
+        let p = ok.first().map_or(64, |x| x.prec());
+        let mut t = Float::new(p);
+        for x in ok.iter_mut() {
+            x.assign(0);
+        }
+        for j in 0..s {
+            let c = &m[k * s + j];
+            if c.is_zero() {
+                continue;
+            }
+            for (o, vj) in ok.iter_mut().zip(&v[j]) {
+                t.assign(c * vj);
+                *o += &t;
+            }
+        }
+    });
+}
+
 /// A step-control constant p/q as a 64-bit float (the controller needs no more).
 fn ratio(p: u32, q: u32) -> Float {
     Float::with_val(64, p) / q
@@ -186,40 +210,49 @@ impl<'a, O: Ode> Radau<'a, O> {
     fn factor(&mut self, h: &Float) -> Option<Factors> {
         let n = self.n;
         let p = self.prec;
-        let mut real = Vec::new();
-        let mut pairs = Vec::new();
-        for b in &self.tab.blocks {
-            match b {
+        let jac = &self.jac;
+        // one factorization per eigenvalue block, in parallel
+        type Lu = (Option<RealLu>, Option<ComplexLu>);
+        let lus: Vec<Option<Lu>> = self
+            .tab
+            .blocks
+            .par_iter()
+            .map(|b| match b {
                 EigBlock::Real { lambda, .. } => {
                     let d = Float::with_val(p, lambda / h);
-                    let mut m: Vec<Float> =
-                        self.jac.iter().map(|x| Float::with_val(p, -x)).collect();
+                    let mut m: Vec<Float> = jac.iter().map(|x| Float::with_val(p, -x)).collect();
                     for i in 0..n {
                         m[i * n + i] += &d;
                     }
-                    real.push(Some(RealLu::factor(m, n)?));
-                    pairs.push(None);
+                    RealLu::factor(m, n).map(|lu| (Some(lu), None))
                 }
                 EigBlock::Pair { alpha, beta, .. } => {
                     let dr = Float::with_val(p, alpha / h);
                     let di = Float::with_val(p, -beta) / h;
                     let mut m: Vec<Complex> =
-                        self.jac.iter().map(|x| Complex::with_val(p, -x)).collect();
+                        jac.iter().map(|x| Complex::with_val(p, -x)).collect();
                     for i in 0..n {
                         let c = Complex::with_val(p, (&dr, &di));
                         m[i * n + i] += c;
                     }
-                    pairs.push(Some(ComplexLu::factor(m, n)?));
-                    real.push(None);
+                    ComplexLu::factor(m, n).map(|lu| (None, Some(lu)))
                 }
-            }
-            self.stats.lu_decomps += 1;
+            })
+            .collect();
+        self.stats.lu_decomps += lus.len() as u64;
+        let mut real = Vec::new();
+        let mut pairs = Vec::new();
+        for lu in lus {
+            let (r, c) = lu?;
+            real.push(r);
+            pairs.push(c);
         }
         Some(Factors { real, pairs })
     }
 
     /// Solve the stage equations for one step from (x0, y0) with step h; `z` holds the
     /// starting guess and receives the solution. Returns false when Newton fails.
+    #[allow(clippy::too_many_arguments)]
     fn newton(
         &mut self,
         x0: &Float,
@@ -233,106 +266,126 @@ impl<'a, O: Ode> Radau<'a, O> {
         let n = self.n;
         let p = self.prec;
         let tab = self.tab;
-        let scale = self.ode.error_scale(y0, &self.opts.tol);
-        let mut tmp = Float::new(p);
+        let ode = self.ode;
+        let scale = ode.error_scale(y0, &self.opts.tol);
         // w = Tinv z
         let mut w = vec![vec![Float::new(p); n]; s];
-        for k in 0..s {
-            for j in 0..s {
-                for i in 0..n {
-                    tmp.assign(&tab.tinv[k * s + j] * &z[j][i]);
-                    w[k][i] += &tmp;
-                }
-            }
-        }
+        transform(&tab.tinv, z, &mut w);
         let mut f = vec![vec![Float::new(p); n]; s];
-        let mut yi = vec![Float::new(p); n];
-        let mut xi = Float::new(p);
+        let mut g = vec![vec![Float::new(p); n]; s];
+        let mut dw = vec![vec![Float::new(p); n]; s];
+        let xs: Vec<Float> = tab
+            .c
+            .iter()
+            .map(|c| Float::with_val(p, c * h) + x0)
+            .collect();
+        let hinv = Float::with_val(p, h.recip_ref());
         let mut eta = Float::with_val(64, &self.faccon)
             .max(&Float::with_val(64, Float::i_exp(1, -(p as i32))));
         eta = eta.pow(ratio(4, 5));
         let mut prev: Option<Float> = None;
         for it in 0..self.opts.max_newton {
             self.stats.newton_iters += 1;
-            for i in 0..s {
-                for m in 0..n {
-                    yi[m].assign(&y0[m] + &z[i][m]);
-                }
-                xi.assign(&tab.c[i] * h);
-                xi += x0;
-                self.ode.rhs(&xi, &yi, &mut f[i]);
-                self.stats.rhs_evals += 1;
-            }
+            // the s stage derivatives are independent: evaluate them in parallel
+            // (each is computed exactly as it would be serially: bit-identical results)
+            f.par_iter_mut().enumerate().for_each(|(i, fi)| {
+                let yi: Vec<Float> = y0
+                    .iter()
+                    .zip(&z[i])
+                    .map(|(a, b)| Float::with_val(p, a + b))
+                    .collect();
+                ode.rhs(&xs[i], &yi, fi);
+            });
+            self.stats.rhs_evals += s as u64;
             if !f.iter().all(|v| all_finite(v)) {
                 return false;
             }
             // g = Tinv f
-            let mut g = vec![vec![Float::new(p); n]; s];
-            for k in 0..s {
-                for j in 0..s {
-                    for i in 0..n {
-                        tmp.assign(&tab.tinv[k * s + j] * &f[j][i]);
-                        g[k][i] += &tmp;
-                    }
-                }
-            }
-            let mut dw = vec![vec![Float::new(p); n]; s];
-            for (bi, b) in tab.blocks.iter().enumerate() {
-                match b {
-                    EigBlock::Real { k, lambda } => {
-                        let lh = Float::with_val(p, lambda / h);
-                        let mut r: Vec<Float> = (0..n)
-                            .map(|i| {
-                                Float::with_val(p, &g[*k][i] - Float::with_val(p, &lh * &w[*k][i]))
-                            })
-                            .collect();
-                        fac.real[bi].as_ref().unwrap().solve(&mut r);
-                        dw[*k] = r;
-                    }
-                    EigBlock::Pair { k, alpha, beta } => {
-                        let ah = Float::with_val(p, alpha / h);
-                        let bh = Float::with_val(p, beta / h);
-                        let k = *k;
-                        let mut r: Vec<Complex> = (0..n)
-                            .map(|i| {
-                                let mut re = Float::with_val(
-                                    p,
-                                    &g[k][i] - Float::with_val(p, &ah * &w[k][i]),
-                                );
-                                re -= Float::with_val(p, &bh * &w[k + 1][i]);
-                                let mut im = Float::with_val(
-                                    p,
-                                    &g[k + 1][i] + Float::with_val(p, &bh * &w[k][i]),
-                                );
-                                im -= Float::with_val(p, &ah * &w[k + 1][i]);
-                                Complex::with_val(p, (re, im))
-                            })
-                            .collect();
-                        fac.pairs[bi].as_ref().unwrap().solve(&mut r);
-                        for (i, c) in r.into_iter().enumerate() {
-                            let (re, im) = c.into_real_imag();
-                            dw[k][i] = re;
-                            dw[k + 1][i] = im;
+            transform(&tab.tinv, &f, &mut g);
+            // block solves, in parallel over the eigenvalue blocks
+            let solved: Vec<(usize, Vec<Float>, Option<Vec<Float>>)> = tab
+                .blocks
+                .par_iter()
+                .enumerate()
+                .map(|(bi, b)| {
+                    let mut t = Float::new(p);
+                    match b {
+                        EigBlock::Real { k, lambda } => {
+                            let lh = Float::with_val(p, lambda * &hinv);
+                            let mut r: Vec<Float> = (0..n)
+                                .map(|i| {
+                                    t.assign(&lh * &w[*k][i]);
+                                    Float::with_val(p, &g[*k][i] - &t)
+                                })
+                                .collect();
+                            fac.real[bi]
+                                .as_ref()
+                                .expect("real block factored")
+                                .solve(&mut r);
+                            (*k, r, None)
+                        }
+                        EigBlock::Pair { k, alpha, beta } => {
+                            let ah = Float::with_val(p, alpha * &hinv);
+                            let bh = Float::with_val(p, beta * &hinv);
+                            let k = *k;
+                            let mut r: Vec<Complex> = (0..n)
+                                .map(|i| {
+                                    // re = g_k - (α w_k + β w_{k+1})/h, im = g_{k+1} - (-β w_k + α w_{k+1})/h
+                                    let mut re = g[k][i].clone();
+                                    t.assign(&ah * &w[k][i]);
+                                    re -= &t;
+                                    t.assign(&bh * &w[k + 1][i]);
+                                    re -= &t;
+                                    let mut im = g[k + 1][i].clone();
+                                    t.assign(&bh * &w[k][i]);
+                                    im += &t;
+                                    t.assign(&ah * &w[k + 1][i]);
+                                    im -= &t;
+                                    Complex::with_val(p, (re, im))
+                                })
+                                .collect();
+                            fac.pairs[bi]
+                                .as_ref()
+                                .expect("pair block factored")
+                                .solve(&mut r);
+                            let (re, im): (Vec<Float>, Vec<Float>) =
+                                r.into_iter().map(|c| c.into_real_imag()).unzip();
+                            (k, re, Some(im))
                         }
                     }
+                })
+                .collect();
+            for (k, re, im) in solved {
+                dw[k] = re;
+                if let Some(im) = im {
+                    dw[k + 1] = im;
                 }
             }
-            // dz = T dw; update z, w
-            let mut dnorm = Float::new(p);
-            for i in 0..s {
-                let mut dz = vec![Float::new(p); n];
-                for k in 0..s {
-                    for m in 0..n {
-                        tmp.assign(&tab.t[i * s + k] * &dw[k][m]);
-                        dz[m] += &tmp;
+            // dz = T dw; z += dz; the Newton correction's size is the largest stage's
+            let norms: Vec<Float> = z
+                .par_iter_mut()
+                .enumerate()
+                .map(|(i, zi)| {
+                    let mut t = Float::new(p);
+                    let mut dz = vec![Float::new(p); n];
+                    for k in 0..s {
+                        let c = &tab.t[i * s + k];
+                        for m in 0..n {
+                            t.assign(c * &dw[k][m]);
+                            dz[m] += &t;
+                        }
                     }
-                }
-                let e = scale.norm(&dz);
+                    let e = scale.norm(&dz);
+                    for (a, b) in zi.iter_mut().zip(&dz) {
+                        *a += b;
+                    }
+                    e
+                })
+                .collect();
+            let mut dnorm = Float::new(p);
+            for e in norms {
                 if e > dnorm {
                     dnorm = e;
-                }
-                for m in 0..n {
-                    z[i][m] += &dz[m];
                 }
             }
             for k in 0..s {
@@ -377,6 +430,7 @@ impl<'a, O: Ode> Radau<'a, O> {
     fn guess_from(&self, prev: &Segment, x0: &Float, h: &Float, y0: &[Float]) -> Vec<Vec<Float>> {
         let p = self.prec;
         (0..self.tab.s)
+            .into_par_iter()
             .map(|i| {
                 let x = Float::with_val(p, &self.tab.c[i] * h) + x0;
                 let u = prev.eval(&x);
@@ -391,6 +445,18 @@ impl<'a, O: Ode> Radau<'a, O> {
     /// Integrate from (x0, y0) to x_end (> x0). The observer sees every accepted half
     /// step as a dense-output segment and may stop the integration.
     pub fn integrate(
+        self,
+        x0: &Float,
+        y0: &[Float],
+        x_end: &Float,
+        observer: impl FnMut(&Segment) -> Control + Send,
+    ) -> Result<Outcome, OdeError> {
+        // run on a rayon worker, so that the parallel loops of every step do not each
+        // pay for a hand-off from a thread outside the pool
+        rayon::scope(|_| self.integrate_on_worker(x0, y0, x_end, observer))
+    }
+
+    fn integrate_on_worker(
         mut self,
         x0: &Float,
         y0: &[Float],
