@@ -3,9 +3,7 @@
 
 use super::DiagFlow;
 use crate::num::exact::Decimal;
-use crate::num::{
-    decimal_digits_of_bits, digits_from_rel_error, from_rational, max_abs, norm1, norm2,
-};
+use crate::num::{decimal_digits_of_bits, digits_from_rel_error, from_rational, norm1, norm2};
 use crate::ode::radau::{Control, OdeError, Radau, RadauOptions, Segment, Stats};
 use crate::ode::tableau::RadauTableau;
 use rug::ops::Pow;
@@ -249,21 +247,6 @@ pub fn verification_numerics(main: &Numerics) -> Numerics {
     Numerics { prec, tol, stages }
 }
 
-/// Relative difference ||a - b||_inf / ||b||_inf, computed at `prec`.
-pub fn rel_diff(prec: u32, a: &[Float], b: &[Float]) -> Float {
-    let d: Vec<Float> = a
-        .iter()
-        .zip(b)
-        .map(|(x, y)| Float::with_val(prec, x - y))
-        .collect();
-    let num = max_abs(prec, &d);
-    let den = max_abs(prec, b);
-    if den.is_zero() {
-        return num;
-    }
-    num / den
-}
-
 /// The digits of w_hat that agree between two states (`a` at lower precision).
 pub fn agreeing_digits(fa: &DiagFlow, a: &[Float], fb: &DiagFlow, b: &[Float], cap: u32) -> u32 {
     let p = fb.prec;
@@ -277,7 +260,7 @@ pub fn agreeing_digits(fa: &DiagFlow, a: &[Float], fb: &DiagFlow, b: &[Float], c
         wb.w.iter()
             .map(|x| Float::with_val(p, x / &wb.gamma))
             .collect();
-    digits_from_rel_error(&rel_diff(p, &ha, &hb), cap)
+    crate::num::agreeing_digits(&ha, &hb, cap)
 }
 
 /// Run the flow for a dataset, and unless `verify` is false, run it again with

@@ -1,33 +1,99 @@
-//! Small dense linear algebra over MPFR: LU with partial pivoting, real and complex.
+//! Small dense linear algebra over MPFR: LU with partial pivoting, one generic
+//! implementation for real ([`Float`]) and complex ([`Complex`]) matrices.
 //! Matrices are row-major `Vec`s of length n*n.
 
 use rug::{Assign, Complex, Float};
 use std::cmp::Ordering;
 
-/// LU factorization `P A = L U` of a real n x n matrix.
+/// What LU needs of a scalar.
+pub trait LuScalar: Clone {
+    fn zero(prec: u32) -> Self;
+    fn precision(&self) -> u32;
+    fn is_zero_value(&self) -> bool;
+    /// compare magnitudes, for pivoting (any norm equivalent to the modulus will do)
+    fn cmp_magnitude(&self, other: &Self) -> Ordering;
+    /// self -= a * b, using `tmp` as scratch
+    fn sub_mul(&mut self, a: &Self, b: &Self, tmp: &mut Self);
+    fn div_by(&mut self, d: &Self);
+}
+
+impl LuScalar for Float {
+    fn zero(prec: u32) -> Self {
+        Float::new(prec)
+    }
+    fn precision(&self) -> u32 {
+        self.prec()
+    }
+    fn is_zero_value(&self) -> bool {
+        self.is_zero()
+    }
+    fn cmp_magnitude(&self, other: &Self) -> Ordering {
+        self.cmp_abs(other).unwrap_or(Ordering::Equal)
+    }
+    fn sub_mul(&mut self, a: &Self, b: &Self, tmp: &mut Self) {
+        tmp.assign(a * b);
+        *self -= &*tmp;
+    }
+    fn div_by(&mut self, d: &Self) {
+        *self /= d;
+    }
+}
+
+impl LuScalar for Complex {
+    fn zero(prec: u32) -> Self {
+        Complex::new(prec)
+    }
+    fn precision(&self) -> u32 {
+        self.prec().0
+    }
+    fn is_zero_value(&self) -> bool {
+        self.real().is_zero() && self.imag().is_zero()
+    }
+    fn cmp_magnitude(&self, other: &Self) -> Ordering {
+        // |re| + |im|
+        let prec = self.prec().0.max(other.prec().0);
+        let na = Float::with_val(prec, self.real().abs_ref()) + &*self.imag().as_abs();
+        let nb = Float::with_val(prec, other.real().abs_ref()) + &*other.imag().as_abs();
+        na.partial_cmp(&nb).unwrap_or(Ordering::Equal)
+    }
+    fn sub_mul(&mut self, a: &Self, b: &Self, tmp: &mut Self) {
+        tmp.assign(a * b);
+        *self -= &*tmp;
+    }
+    fn div_by(&mut self, d: &Self) {
+        *self /= d;
+    }
+}
+
+/// LU factorization `P A = L U` with partial pivoting.
 #[derive(Clone, Debug)]
-pub struct RealLu {
+pub struct Lu<T> {
     n: usize,
-    lu: Vec<Float>,
+    lu: Vec<T>,
     piv: Vec<usize>,
 }
 
-impl RealLu {
+/// LU of a real matrix.
+pub type RealLu = Lu<Float>;
+/// LU of a complex matrix.
+pub type ComplexLu = Lu<Complex>;
+
+impl<T: LuScalar> Lu<T> {
     /// Factor `a` (row-major n x n). Returns `None` when a zero pivot is met (singular).
-    pub fn factor(mut a: Vec<Float>, n: usize) -> Option<RealLu> {
+    pub fn factor(mut a: Vec<T>, n: usize) -> Option<Lu<T>> {
         assert_eq!(a.len(), n * n);
-        let prec = a.first().map_or(64, |x| x.prec());
+        let prec = a.first().map_or(64, |x| x.precision());
         let mut piv = vec![0usize; n];
-        let mut t = Float::new(prec);
+        let mut t = T::zero(prec);
         for k in 0..n {
             let mut p = k;
             for i in k + 1..n {
-                if a[i * n + k].cmp_abs(&a[p * n + k]) == Some(Ordering::Greater) {
+                if a[i * n + k].cmp_magnitude(&a[p * n + k]) == Ordering::Greater {
                     p = i;
                 }
             }
             piv[k] = p;
-            if a[p * n + k].is_zero() {
+            if a[p * n + k].is_zero_value() {
                 return None;
             }
             if p != k {
@@ -37,107 +103,25 @@ impl RealLu {
             }
             let pivot = a[k * n + k].clone();
             for i in k + 1..n {
-                if a[i * n + k].is_zero() {
+                if a[i * n + k].is_zero_value() {
                     continue;
                 }
-                a[i * n + k] /= &pivot;
                 let (top, bottom) = a.split_at_mut(i * n);
-                let lik = &bottom[k];
-                let lik = lik.clone();
-                for j in k + 1..n {
-                    t.assign(&lik * &top[k * n + j]);
-                    bottom[j] -= &t;
-                }
-            }
-        }
-        Some(RealLu { n, lu: a, piv })
-    }
-
-    /// Solve `A x = b` in place.
-    pub fn solve(&self, b: &mut [Float]) {
-        let n = self.n;
-        let prec = b.first().map_or(64, |x| x.prec());
-        let mut t = Float::new(prec);
-        for k in 0..n {
-            let p = self.piv[k];
-            if p != k {
-                b.swap(k, p);
-            }
-        }
-        for i in 0..n {
-            for j in 0..i {
-                t.assign(&self.lu[i * n + j] * &b[j]);
-                b[i] -= &t;
-            }
-        }
-        for i in (0..n).rev() {
-            for j in i + 1..n {
-                t.assign(&self.lu[i * n + j] * &b[j]);
-                b[i] -= &t;
-            }
-            b[i] /= &self.lu[i * n + i];
-        }
-    }
-}
-
-fn cmp_abs_complex(a: &Complex, b: &Complex) -> Ordering {
-    // compare |re|+|im| (a norm equivalent to the modulus, cheap and exact enough for pivoting)
-    let prec = a.prec().0.max(b.prec().0);
-    let na = Float::with_val(prec, a.real().abs_ref()) + &*a.imag().as_abs();
-    let nb = Float::with_val(prec, b.real().abs_ref()) + &*b.imag().as_abs();
-    na.partial_cmp(&nb).unwrap_or(Ordering::Equal)
-}
-
-/// LU factorization `P A = L U` of a complex n x n matrix.
-#[derive(Clone, Debug)]
-pub struct ComplexLu {
-    n: usize,
-    lu: Vec<Complex>,
-    piv: Vec<usize>,
-}
-
-impl ComplexLu {
-    /// Factor `a` (row-major n x n). Returns `None` when singular.
-    pub fn factor(mut a: Vec<Complex>, n: usize) -> Option<ComplexLu> {
-        assert_eq!(a.len(), n * n);
-        let prec = a.first().map_or(64, |x| x.prec().0);
-        let mut piv = vec![0usize; n];
-        let mut t = Complex::new(prec);
-        for k in 0..n {
-            let mut p = k;
-            for i in k + 1..n {
-                if cmp_abs_complex(&a[i * n + k], &a[p * n + k]) == Ordering::Greater {
-                    p = i;
-                }
-            }
-            piv[k] = p;
-            if a[p * n + k].real().is_zero() && a[p * n + k].imag().is_zero() {
-                return None;
-            }
-            if p != k {
-                for j in 0..n {
-                    a.swap(k * n + j, p * n + j);
-                }
-            }
-            let pivot = a[k * n + k].clone();
-            for i in k + 1..n {
-                let (top, bottom) = a.split_at_mut(i * n);
-                bottom[k] /= &pivot;
+                bottom[k].div_by(&pivot);
                 let lik = bottom[k].clone();
                 for j in k + 1..n {
-                    t.assign(&lik * &top[k * n + j]);
-                    bottom[j] -= &t;
+                    bottom[j].sub_mul(&lik, &top[k * n + j], &mut t);
                 }
             }
         }
-        Some(ComplexLu { n, lu: a, piv })
+        Some(Lu { n, lu: a, piv })
     }
 
     /// Solve `A x = b` in place.
-    pub fn solve(&self, b: &mut [Complex]) {
+    pub fn solve(&self, b: &mut [T]) {
         let n = self.n;
-        let prec = b.first().map_or(64, |x| x.prec().0);
-        let mut t = Complex::new(prec);
+        let prec = b.first().map_or(64, |x| x.precision());
+        let mut t = T::zero(prec);
         for k in 0..n {
             let p = self.piv[k];
             if p != k {
@@ -145,17 +129,17 @@ impl ComplexLu {
             }
         }
         for i in 0..n {
+            let (done, rest) = b.split_at_mut(i);
             for j in 0..i {
-                t.assign(&self.lu[i * n + j] * &b[j]);
-                b[i] -= &t;
+                rest[0].sub_mul(&self.lu[i * n + j], &done[j], &mut t);
             }
         }
         for i in (0..n).rev() {
+            let (head, tail) = b.split_at_mut(i + 1);
             for j in i + 1..n {
-                t.assign(&self.lu[i * n + j] * &b[j]);
-                b[i] -= &t;
+                head[i].sub_mul(&self.lu[i * n + j], &tail[j - i - 1], &mut t);
             }
-            b[i] /= &self.lu[i * n + i];
+            head[i].div_by(&self.lu[i * n + i]);
         }
     }
 }

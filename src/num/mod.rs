@@ -52,6 +52,31 @@ pub fn digits_from_rel_error(rel: &Float, cap: u32) -> u32 {
     }
 }
 
+/// Relative difference ||a - b||_inf / ||b||_inf at precision `prec`: 0 when a = b,
+/// +inf when b = 0 != a.
+pub fn rel_diff_inf(prec: u32, a: &[Float], b: &[Float]) -> Float {
+    let d: Vec<Float> = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| Float::with_val(prec, x - y))
+        .collect();
+    let num = max_abs(prec, &d);
+    if num.is_zero() {
+        return num;
+    }
+    let den = max_abs(prec, b);
+    if den.is_zero() {
+        return Float::with_val(prec, rug::float::Special::Infinity);
+    }
+    num / den
+}
+
+/// Digits on which two vectors agree (normwise relative, infinity norm), in `[0, cap]`.
+pub fn agreeing_digits(a: &[Float], b: &[Float], cap: u32) -> u32 {
+    let p = b.first().map_or(64, |x| x.prec());
+    digits_from_rel_error(&rel_diff_inf(p, a, b), cap)
+}
+
 /// Decimal digits that a binary precision of `prec` bits can carry (floor(prec * log10 2)).
 pub fn decimal_digits_of_bits(prec: u32) -> u32 {
     // log10(2) = 0.30102999566..., as the exact rational 30103/100000 rounded down.

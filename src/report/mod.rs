@@ -45,21 +45,7 @@ pub fn scalar_digits(a: &Float, b: &Float, cap: u32) -> u32 {
 
 /// Digits on which two vectors agree (normwise relative, infinity norm), capped.
 pub fn vector_digits(a: &[Float], b: &[Float], cap: u32) -> u32 {
-    let p = b.first().map_or(64, |x| x.prec());
-    let d: Vec<Float> = a
-        .iter()
-        .zip(b)
-        .map(|(x, y)| Float::with_val(p, x - y))
-        .collect();
-    let num = max_abs(p, &d);
-    let den = max_abs(p, b);
-    if num.is_zero() {
-        return cap;
-    }
-    if den.is_zero() {
-        return 0;
-    }
-    digits_from_rel_error(&(num / den), cap)
+    crate::num::agreeing_digits(a, b, cap)
 }
 
 /// A scalar with `digits` significant digits (at least 1).
