@@ -32,6 +32,60 @@ const WORKLOADS: &[(&str, &str, &str, &str, &str)] = &[
 ];
 
 pub fn run(filter: Option<&str>) -> Result<(), String> {
+    if filter.is_none_or(|f| "c: reference random20".contains(f)) {
+        reference_workload()?;
+    }
+    flow_workloads(filter)
+}
+
+/// (c) the reference solutions of the d = N = 20 random case: exact l2 and l1, and a
+/// 50-point Q_mu path (mu log-spaced in [1e-4, 1e4]) at 256 bits.
+fn reference_workload() -> Result<(), String> {
+    use crate::reference::{l1, l2, qmu};
+    use std::time::Instant;
+    let case = Case::from_toml_str(
+        include_str!("../cases/random20.toml"),
+        "cases/random20.toml",
+    )
+    .map_err(|e| e.to_string())?;
+    let z = case.z();
+    let t = Instant::now();
+    let s2 = l2::l2_max_margin(&z).map_err(|e| e.to_string())?;
+    let t2 = t.elapsed();
+    let t = Instant::now();
+    let s1 = l1::l1_max_margin(&z).map_err(|e| e.to_string())?;
+    let t1 = t.elapsed();
+    let mus = crate::flow::run::log_spaced(
+        &parse_rational("1/10000")?,
+        &parse_rational("10000")?,
+        50,
+        256,
+    );
+    let t = Instant::now();
+    let path = qmu::qmu_path(&z, 2, &mus, 256).map_err(|e| e.to_string())?;
+    let tq = t.elapsed();
+    let certified = path.iter().filter(|s| s.residuals.certified(256)).count();
+    println!("c: reference solutions, random20 (d = N = 20)");
+    println!(
+        "  l2 exact: {:.3} s ({} support vectors); l1 exact: {:.3} s (unique: {}, support {}); Q_mu path, 50 mu at 256 bits: {:.3} s ({certified}/50 certified); total {:.3} s",
+        t2.as_secs_f64(),
+        s2.support.len(),
+        t1.as_secs_f64(),
+        s1.face.unique,
+        s1.support.len(),
+        tq.as_secs_f64(),
+        (t2 + t1 + tq).as_secs_f64()
+    );
+    Ok(())
+}
+
+fn flow_workloads(filter: Option<&str>) -> Result<(), String> {
+    if !WORKLOADS
+        .iter()
+        .any(|w| filter.is_none_or(|f| w.0.contains(f)))
+    {
+        return Ok(());
+    }
     println!(
         "{:<36} {:>9} {:>7} {:>9} {:>7} {:>11}",
         "workload (256 bits, tol 1e-40)", "wall [s]", "steps", "rejected", "digits", "RHS evals"

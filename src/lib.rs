@@ -13,6 +13,7 @@ pub mod model;
 pub mod num;
 pub mod ode;
 pub mod output;
+pub mod reference;
 pub mod report;
 
 /// Version, git commit (from build.rs).

@@ -352,3 +352,70 @@ fn identical_results_whatever_the_thread_count() {
         serde_json::to_string(&two).unwrap()
     );
 }
+
+#[test]
+fn solve_reports_certified_references() {
+    let o = run(&[
+        "solve",
+        &case_path("three_point.toml"),
+        "--mu",
+        "1/2,0.01",
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["schema"], "ibcert.solve/1");
+    assert_eq!(v["l2"]["certificate"], "verified");
+    assert_eq!(v["l1"]["certificate"], "verified");
+    assert_eq!(v["l2"]["w"]["fractions"][0], "4920/8921");
+    assert_eq!(
+        v["l1"]["w"]["fractions"],
+        serde_json::json!(["5/9", "8/9", "0"])
+    );
+    assert_eq!(v["l1"]["face"]["unique"], true);
+    let q = v["qmu"].as_array().unwrap();
+    assert_eq!(q.len(), 2);
+    for s in q {
+        assert_eq!(s["certified"], true, "{s}");
+        assert!(s["digits"].as_u64().unwrap() >= 25);
+    }
+    let o = run(&["solve", &case_path("three_point.toml")]);
+    let text = String::from_utf8(o.stdout).unwrap();
+    for key in [
+        "l2 max-margin",
+        "l1 max-margin",
+        "gamma_2^2 = 8921/9800",
+        "unique optimum",
+    ] {
+        assert!(text.contains(key), "text lacks {key}: {text}");
+    }
+}
+
+#[test]
+fn solve_refuses_bad_arguments() {
+    let c = case_path("three_point.toml");
+    assert_bad(&run(&["solve", &c, "--mu", "0"]), &["--mu", "positive"]);
+    assert_bad(&run(&["solve", &c, "--mu", "-1"]), &["--mu", "positive"]);
+    assert_bad(
+        &run(&["solve", &c, "--mu", "abc"]),
+        &["--mu", "not a number"],
+    );
+    assert_bad(&run(&["solve", &c, "--precision", "32"]), &["--precision"]);
+    assert_bad(&run(&["solve", &c, "--depth", "1"]), &["--depth"]);
+    let p = temp_case(
+        r#"
+format = 1
+name = "nonsep"
+description = "not separable"
+depth = 2
+[data]
+points = [[1, 0], [1, 0]]
+labels = [1, -1]
+"#,
+    );
+    assert_bad(
+        &run(&["solve", p.to_str().unwrap()]),
+        &["not linearly separable", "lambda"],
+    );
+}

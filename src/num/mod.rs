@@ -4,6 +4,7 @@
 
 pub mod exact;
 pub mod linalg;
+pub mod nnls;
 pub mod poly;
 
 use rug::float::Round;

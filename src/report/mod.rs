@@ -7,6 +7,7 @@
 //! marked as unverified.
 
 pub mod run;
+pub mod solve;
 pub mod trace;
 
 use crate::num::{digits_from_rel_error, fmt_sig, max_abs};

@@ -1,0 +1,7 @@
+//! Reference solutions the checks compare the flow against, each with a certificate.
+
+pub mod constants;
+pub mod kkt;
+pub mod l1;
+pub mod l2;
+pub mod qmu;
