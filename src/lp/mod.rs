@@ -12,6 +12,7 @@
 //!
 //! No floating point is used anywhere in this module.
 
+use crate::num::rational::{dot, rank};
 use rug::Rational;
 use std::cmp::Ordering;
 
@@ -407,17 +408,6 @@ pub fn solve(lp: &StandardLp) -> LpOutcome {
     })
 }
 
-/// `u^T v` (exact).
-fn dot(u: &[Rational], v: &[Rational]) -> Rational {
-    let mut s = Rational::new();
-    for (a, b) in u.iter().zip(v) {
-        if *a != 0 && *b != 0 {
-            s += Rational::from(a * b);
-        }
-    }
-    s
-}
-
 /// `A x`.
 fn mat_vec(a: &[Vec<Rational>], x: &[Rational]) -> Vec<Rational> {
     a.iter().map(|row| dot(row, x)).collect()
@@ -445,30 +435,6 @@ fn check_len(what: &str, v: &[Rational], len: usize) -> Result<(), String> {
     } else {
         Err(format!("{what} has length {} but expected {len}", v.len()))
     }
-}
-
-/// Rank of a list of vectors (exact Gaussian elimination).
-fn rank(mut vs: Vec<Vec<Rational>>) -> usize {
-    let mut rank = 0;
-    let len = vs.first().map_or(0, Vec::len);
-    for col in 0..len {
-        let Some(p) = (rank..vs.len()).find(|&i| vs[i][col] != 0) else {
-            continue;
-        };
-        vs.swap(rank, p);
-        let prow = vs[rank].clone();
-        for v in vs.iter_mut().skip(rank + 1) {
-            if v[col] == 0 {
-                continue;
-            }
-            let f = Rational::from(&v[col] / &prow[col]);
-            for (vk, pk) in v.iter_mut().zip(&prow) {
-                *vk -= Rational::from(&f * pk);
-            }
-        }
-        rank += 1;
-    }
-    rank
 }
 
 /// Checks primal feasibility `A x = b, x >= 0`.
@@ -536,7 +502,7 @@ pub fn verify_optimal(lp: &StandardLp, sol: &LpSolution) -> Result<(), String> {
         .iter()
         .map(|&k| lp.a.iter().map(|row| row[k].clone()).collect())
         .collect();
-    if rank(cols) != sol.basis.len() {
+    if rank(cols, lp.rows()) != sol.basis.len() {
         return Err("basis columns are linearly dependent".to_string());
     }
     Ok(())
@@ -610,7 +576,10 @@ fn data_dim(z: &[Vec<Rational>]) -> usize {
 
 /// The LP `Z (w+ - w-) - s = 1`, `w+, w-, s >= 0` with variables ordered
 /// `[w+ (d), w- (d), s (N)]` and costs `[w_cost; w_cost; 0]`.
-fn margin_lp(z: &[Vec<Rational>], d: usize, w_cost: u32) -> StandardLp {
+/// The margin LP `Z^T (w+ - w-) - s = 1` in standard form, variables `[w+, w-, s]`,
+/// cost `w_cost` on every `w+`, `w-` column and 0 on the slacks (`w_cost = 1`: the l1
+/// max-margin LP; `w_cost = 0`: feasibility).
+pub(crate) fn margin_lp(z: &[Vec<Rational>], d: usize, w_cost: u32) -> StandardLp {
     let nn = z.len();
     let a = z
         .iter()
@@ -633,7 +602,8 @@ fn margin_lp(z: &[Vec<Rational>], d: usize, w_cost: u32) -> StandardLp {
 }
 
 /// `w = w+ - w-` from the solution of [`margin_lp`].
-fn split_w(x: &[Rational], d: usize) -> Vec<Rational> {
+/// `w = w+ - w-` from the LP variables `[w+, w-, s]`.
+pub(crate) fn split_w(x: &[Rational], d: usize) -> Vec<Rational> {
     (0..d).map(|j| Rational::from(&x[j] - &x[d + j])).collect()
 }
 

@@ -123,17 +123,20 @@ fn redundant_row_keeps_artificial_in_zero_row() {
 
 #[test]
 fn rank_helper() {
-    assert_eq!(rank(vec![]), 0);
-    assert_eq!(rank(vec![vec![qi(1), qi(2)], vec![qi(2), qi(4)]]), 1);
+    assert_eq!(rank(vec![], 0), 0);
+    assert_eq!(rank(vec![vec![qi(1), qi(2)], vec![qi(2), qi(4)]], 2), 1);
     assert_eq!(
-        rank(vec![
-            vec![qi(0), qi(1), qi(2)],
-            vec![qi(1), qi(0), qi(0)],
-            vec![qi(1), qi(1), qi(2)],
-        ]),
+        rank(
+            vec![
+                vec![qi(0), qi(1), qi(2)],
+                vec![qi(1), qi(0), qi(0)],
+                vec![qi(1), qi(1), qi(2)],
+            ],
+            3
+        ),
         2
     );
-    assert_eq!(rank(vec![vec![qi(0), qi(1)], vec![qi(1), qi(0)]]), 2);
+    assert_eq!(rank(vec![vec![qi(0), qi(1)], vec![qi(1), qi(0)]], 2), 2);
 }
 
 #[test]

@@ -6,6 +6,7 @@ pub mod exact;
 pub mod linalg;
 pub mod nnls;
 pub mod poly;
+pub mod rational;
 
 use rug::float::Round;
 use rug::ops::AssignRound;

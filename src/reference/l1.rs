@@ -42,8 +42,9 @@
 //! vertices found but not on `F` is maximized and minimized until they do.
 //! So the returned vertices always affinely span the face.
 
-use super::l2::{data_dim, dot, not_separable, null_space, rank, z_times, ReferenceError};
-use crate::lp::{solve, LpOutcome, StandardLp};
+use super::l2::{data_dim, not_separable, z_times, ReferenceError};
+use crate::lp::{margin_lp, solve, split_w, LpOutcome, StandardLp};
+use crate::num::rational::{dot, null_space, rank};
 use rug::Rational;
 
 /// The l1 max-margin predictor with its certificate and optimal face.
@@ -79,29 +80,6 @@ pub struct OptimalFace {
     pub directions: Vec<Vec<Rational>>,
 }
 
-/// The LP `Z^T (w+ - w-) - s = 1`, variables `[w+, w-, s]`, cost `[1, 1, 0]`.
-fn l1_lp(z: &[Vec<Rational>], d: usize) -> StandardLp {
-    let nn = z.len();
-    let a = z
-        .iter()
-        .enumerate()
-        .map(|(k, zk)| {
-            let mut row = Vec::with_capacity(2 * d + nn);
-            row.extend(zk.iter().cloned());
-            row.extend(zk.iter().map(|v| Rational::from(-v)));
-            row.extend((0..nn).map(|l| Rational::from(-i32::from(l == k))));
-            row
-        })
-        .collect();
-    let mut c = vec![Rational::from(1); 2 * d];
-    c.extend((0..nn).map(|_| Rational::new()));
-    StandardLp {
-        a,
-        b: vec![Rational::from(1); nn],
-        c,
-    }
-}
-
 /// `P_F` restricted to the columns `cols`: `maximize obj^T x` over it
 /// (`obj` indexed by full columns). Returns the optimal vertex as a full
 /// vector.
@@ -128,11 +106,6 @@ fn maximize_on_face(lp: &StandardLp, cols: &[usize], obj: &[Rational]) -> Vec<Ra
     }
 }
 
-/// `w = w+ - w-`.
-fn split_w(x: &[Rational], d: usize) -> Vec<Rational> {
-    (0..d).map(|i| Rational::from(&x[i] - &x[d + i])).collect()
-}
-
 fn norm1(w: &[Rational]) -> Rational {
     w.iter().map(|v| Rational::from(v.abs_ref())).sum()
 }
@@ -149,7 +122,7 @@ fn norm1(w: &[Rational]) -> Rational {
 pub fn l1_max_margin(z: &[Vec<Rational>]) -> Result<L1Solution, ReferenceError> {
     let d = data_dim(z);
     let nn = z.len();
-    let lp = l1_lp(z, d);
+    let lp = margin_lp(z, d, 1);
     let sol = match solve(&lp) {
         LpOutcome::Optimal(sol) => sol,
         LpOutcome::Infeasible { .. } => return Err(not_separable(z)),

@@ -36,6 +36,7 @@
 //! non-positive combination of the active normals; the certificate is then
 //! taken from [`crate::lp::separability`].
 
+use crate::num::rational::{dot, solve_square};
 use rug::Rational;
 use std::collections::HashSet;
 
@@ -291,18 +292,7 @@ pub fn verify_l2(z: &[Vec<Rational>], sol: &L2Solution) -> Result<(), String> {
     Ok(())
 }
 
-// ------------------------------------------------ exact linear algebra helpers
-
-/// `u^T v` (exact).
-pub(super) fn dot(u: &[Rational], v: &[Rational]) -> Rational {
-    let mut s = Rational::new();
-    for (a, b) in u.iter().zip(v) {
-        if *a != 0 && *b != 0 {
-            s += Rational::from(a * b);
-        }
-    }
-    s
-}
+// ------------------------------------------------ dataset helpers
 
 /// `Z lambda = sum_n lambda_n z_n` (length `d`).
 pub(super) fn z_times(z: &[Vec<Rational>], lambda: &[Rational], d: usize) -> Vec<Rational> {
@@ -335,137 +325,10 @@ pub(super) fn data_dim(z: &[Vec<Rational>]) -> usize {
     d
 }
 
-/// Solves the square system `a x = b` by Gaussian elimination; `None` if `a`
-/// is singular.
-pub(super) fn solve_square(
-    mut a: Vec<Vec<Rational>>,
-    mut b: Vec<Rational>,
-) -> Option<Vec<Rational>> {
-    let n = b.len();
-    for col in 0..n {
-        let p = (col..n).find(|&i| a[i][col] != 0)?;
-        a.swap(col, p);
-        b.swap(col, p);
-        let prow = a[col].clone();
-        let pb = b[col].clone();
-        for i in col + 1..n {
-            if a[i][col] == 0 {
-                continue;
-            }
-            let f = Rational::from(&a[i][col] / &prow[col]);
-            for k in col..n {
-                if prow[k] != 0 {
-                    a[i][k] -= Rational::from(&f * &prow[k]);
-                }
-            }
-            b[i] -= Rational::from(&f * &pb);
-        }
-    }
-    let mut x = vec![Rational::new(); n];
-    for i in (0..n).rev() {
-        let mut s = b[i].clone();
-        for k in i + 1..n {
-            if a[i][k] != 0 {
-                s -= Rational::from(&a[i][k] * &x[k]);
-            }
-        }
-        x[i] = s / &a[i][i];
-    }
-    Some(x)
-}
-
-/// Reduced row echelon form of the rows `m` (all of length `width`): the
-/// non-zero rows of the RREF and their pivot columns.
-pub(super) fn rref(mut m: Vec<Vec<Rational>>, width: usize) -> (Vec<Vec<Rational>>, Vec<usize>) {
-    let mut pivots = Vec::new();
-    let mut r = 0;
-    for col in 0..width {
-        let Some(p) = (r..m.len()).find(|&i| m[i][col] != 0) else {
-            continue;
-        };
-        m.swap(r, p);
-        let piv = m[r][col].clone();
-        for v in m[r].iter_mut() {
-            if *v != 0 {
-                *v /= &piv;
-            }
-        }
-        let prow = m[r].clone();
-        for (i, row) in m.iter_mut().enumerate() {
-            if i == r || row[col] == 0 {
-                continue;
-            }
-            let f = row[col].clone();
-            for (x, pk) in row.iter_mut().zip(&prow) {
-                if *pk != 0 {
-                    *x -= Rational::from(&f * pk);
-                }
-            }
-        }
-        pivots.push(col);
-        r += 1;
-        if r == m.len() {
-            break;
-        }
-    }
-    m.truncate(r);
-    (m, pivots)
-}
-
-/// Rank of a list of vectors of length `width`.
-pub(super) fn rank(m: Vec<Vec<Rational>>, width: usize) -> usize {
-    rref(m, width).1.len()
-}
-
-/// A basis of the null space `{x : m x = 0}` (rows of length `width`), each
-/// vector scaled to coprime integers with a positive last non-zero entry.
-pub(super) fn null_space(m: Vec<Vec<Rational>>, width: usize) -> Vec<Vec<Rational>> {
-    let (rows, pivots) = rref(m, width);
-    let mut is_pivot = vec![false; width];
-    for &p in &pivots {
-        is_pivot[p] = true;
-    }
-    (0..width)
-        .filter(|&f| !is_pivot[f])
-        .map(|f| {
-            let mut v = vec![Rational::new(); width];
-            v[f] = Rational::from(1);
-            for (row, &p) in rows.iter().zip(&pivots) {
-                v[p] = Rational::from(-&row[f]);
-            }
-            primitive(v)
-        })
-        .collect()
-}
-
-/// Scales a non-zero vector to coprime integer entries whose last non-zero
-/// entry is positive.
-fn primitive(v: Vec<Rational>) -> Vec<Rational> {
-    use rug::Integer;
-    let mut den = Integer::from(1);
-    for x in &v {
-        den.lcm_mut(x.denom());
-    }
-    let ints: Vec<Integer> = v
-        .iter()
-        .map(|x| x.numer() * Integer::from(&den / x.denom()))
-        .collect();
-    let mut g = Integer::new();
-    for x in &ints {
-        g.gcd_mut(x);
-    }
-    if g == 0 {
-        return v;
-    }
-    if ints.iter().rev().find(|x| **x != 0).is_some_and(|x| *x < 0) {
-        g = -g;
-    }
-    ints.into_iter().map(|x| Rational::from(x / &g)).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::num::rational::{null_space, primitive, rank};
 
     fn q(num: i64, den: i64) -> Rational {
         Rational::from((num, den))
