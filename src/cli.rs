@@ -31,6 +31,8 @@ pub enum Command {
     Run(RunArgs),
     /// Sample the path of the flow (dense output) at given or log-spaced gt values.
     Trace(TraceArgs),
+    /// Run the theorem checks declared in case files (files or directories of *.toml).
+    Check(CheckArgs),
     /// Compute the reference predictors (l2, l1 exactly; Q_mu in MPFR) with certificates.
     Solve(SolveArgs),
     /// Run fixed workloads and print wall time, steps, RHS evaluations and digits.
@@ -98,6 +100,28 @@ pub struct TraceArgs {
     /// Write to this file instead of standard output.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// Case files and directories (every *.toml inside, sorted by name).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = crate::report::check::CheckFormat::Text)]
+    pub format: crate::report::check::CheckFormat,
+    /// Write the report to this file instead of standard output.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Leave the timing fields out (byte-identical reports for the same inputs).
+    #[arg(long)]
+    pub no_timing: bool,
+    /// Skip the verification runs (digits are then not reported).
+    #[arg(long)]
+    pub no_verify: bool,
+    /// Never draw a progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
 }
 
 #[derive(Args, Debug)]
@@ -379,6 +403,64 @@ fn cmd_trace(a: &TraceArgs) -> Result<(), CliError> {
     write_output(a.output.as_deref(), &text)
 }
 
+/// Expand files and directories into a sorted list of case files.
+fn case_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut v: Vec<PathBuf> = std::fs::read_dir(p)
+                .map_err(|e| {
+                    CliError::input(format!("{}: cannot read directory: {e}", p.display()))
+                })?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| f.extension().is_some_and(|x| x == "toml"))
+                .collect();
+            v.sort();
+            out.extend(v);
+        } else {
+            out.push(p.clone());
+        }
+    }
+    if out.is_empty() {
+        return Err(CliError::input("no case files found in the given paths"));
+    }
+    Ok(out)
+}
+
+fn cmd_check(a: &CheckArgs) -> Result<i32, CliError> {
+    use crate::checks::run::{job_count, run_cases, RunSettings};
+    use crate::report::check::{CheckFormat, SuiteReport};
+    let mut cases = Vec::new();
+    for f in case_files(&a.paths)? {
+        cases.push(load_case(&f)?);
+    }
+    let jobs = job_count(&cases);
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(jobs as u64),
+        indicatif::ProgressDrawTarget::hidden(),
+    );
+    if !a.no_progress && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+    }
+    let results = run_cases(
+        &cases,
+        &RunSettings {
+            verify: !a.no_verify,
+        },
+        || bar.inc(1),
+    );
+    bar.finish_and_clear();
+    let report = SuiteReport::new(results);
+    let timing = !a.no_timing;
+    let text = match a.format {
+        CheckFormat::Text => report.to_text(timing),
+        CheckFormat::Json => report.to_json(timing),
+        CheckFormat::Junit => report.to_junit(timing),
+    };
+    write_output(a.output.as_deref(), &text)?;
+    Ok(if report.all_met() { 0 } else { 1 })
+}
+
 fn cmd_solve(a: &SolveArgs) -> Result<(), CliError> {
     use crate::reference::{constants, l1, l2, qmu};
     use crate::report::solve::SolveReport;
@@ -452,13 +534,16 @@ pub fn main() -> i32 {
         }
     };
     let result = match &cli.command {
-        Command::Run(a) => cmd_run(a),
-        Command::Trace(a) => cmd_trace(a),
-        Command::Solve(a) => cmd_solve(a),
-        Command::Bench(a) => crate::bench::run(a.filter.as_deref()).map_err(CliError::failed),
+        Command::Check(a) => cmd_check(a),
+        Command::Run(a) => cmd_run(a).map(|_| 0),
+        Command::Trace(a) => cmd_trace(a).map(|_| 0),
+        Command::Solve(a) => cmd_solve(a).map(|_| 0),
+        Command::Bench(a) => crate::bench::run(a.filter.as_deref())
+            .map(|_| 0)
+            .map_err(CliError::failed),
     };
     match result {
-        Ok(()) => 0,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("error: {}", e.message);
             e.code

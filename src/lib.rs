@@ -6,6 +6,7 @@
 
 pub mod bench;
 pub mod case;
+pub mod checks;
 pub mod cli;
 pub mod flow;
 pub mod lp;

@@ -244,11 +244,78 @@ fn unknown_fields() {
         "numerics.precison",
         &["unknown field `precison`", "precision"],
     );
-    // [[check]] is not part of format 1 (yet)
     expect_invalid(
-        &format!("{HEADER}{DATA}[[check]]\nkind = \"x\"\n"),
-        "check",
-        &["unknown field `check`"],
+        &format!("{HEADER}{DATA}[[check]]\nname = \"c\"\nkind = \"kernel\"\ncolour = 1\n"),
+        "check[0].colour",
+        &["unknown field `colour`"],
+    );
+}
+
+fn check_case(body: &str) -> String {
+    format!("{HEADER}{DATA}[[check]]\nname = \"c\"\n{body}")
+}
+
+/// The `[[check]]` tables: every bad declaration names the file, the check and the field.
+#[test]
+fn checks_are_validated() {
+    let ok =
+        check_case("kind = \"transition\"\nalphas = [1, 10]\nmu = \"1/2\"\ntolerance = \"1e-3\"\n");
+    let c = parse(&ok).unwrap();
+    assert_eq!(c.checks.len(), 1);
+    assert_eq!(c.checks[0].stop.to_string(), "alpha^D / mu");
+    assert_eq!(
+        c.checks[0].alphas,
+        vec![Rational::from(1), Rational::from(10)]
+    );
+    expect_invalid(
+        &check_case("kind = \"quantum\"\nalphas = [1]\ntolerance = 1\n"),
+        "check[0] (c).kind",
+        &["unknown check kind \"quantum\""],
+    );
+    expect_invalid(
+        &check_case("kind = \"transition\"\nalphas = [1, 10]\ntolerance = 1\n"),
+        "check[0] (c).mu",
+        &["needs mu"],
+    );
+    expect_invalid(
+        &check_case("kind = \"kernel\"\nalphas = [10, 3]\ntolerance = 1\n"),
+        "check[0] (c).alphas",
+        &["strictly increasing"],
+    );
+    expect_invalid(
+        &check_case("kind = \"kernel\"\nalphas = []\ntolerance = 1\n"),
+        "check[0] (c).alphas",
+        &["empty"],
+    );
+    expect_invalid(
+        &check_case("kind = \"kernel\"\nalphas = [-1, 3]\ntolerance = 1\n"),
+        "check[0] (c).alphas[0]",
+        &["positive"],
+    );
+    expect_invalid(
+        &check_case("kind = \"kernel\"\nalphas = [2, 3]\ntolerance = 0\n"),
+        "check[0] (c).tolerance",
+        &["positive"],
+    );
+    expect_invalid(
+        &check_case("kind = \"kernel\"\nalphas = [2, 3]\n"),
+        "check[0] (c).tolerance",
+        &["missing"],
+    );
+    expect_invalid(
+        &check_case("kind = \"kernel\"\nalphas = [2, 3]\nstop = \"alpha^\"\ntolerance = 1\n"),
+        "check[0] (c).stop",
+        &["does not parse"],
+    );
+    expect_invalid(
+        &check_case("kind = \"kernel\"\nalphas = [2, 3]\nstop = \"1/alpha\"\ntolerance = 1\n"),
+        "check[0] (c).stop",
+        &["not increasing in alpha"],
+    );
+    expect_invalid(
+        &check_case("kind = \"kernel\"\nalphas = [2, 3]\ntolerance = 1\nexpect = \"maybe\"\n"),
+        "check[0] (c).expect",
+        &["\"pass\" or \"fail\""],
     );
 }
 

@@ -419,3 +419,180 @@ labels = [1, -1]
         &["not linearly separable", "lambda"],
     );
 }
+
+/// A three-point case with one transition check, optionally mutated.
+fn check_case_text(mu: &str, tolerance: &str, expect: &str) -> String {
+    let base = std::fs::read_to_string(case_path("three_point.toml")).unwrap();
+    let data = base.split("# Theorem checks").next().unwrap().to_string();
+    format!(
+        "{data}\n[[check]]\nname = \"transition\"\nkind = \"transition\"\nalphas = [10, 30]\nmu = \"{mu}\"\ntolerance = \"{tolerance}\"\nexpect = \"{expect}\"\n"
+    )
+}
+
+#[test]
+fn check_passes_and_mutations_fail_with_reasons() {
+    let good = temp_case(&check_case_text("1/2", "2e-3", "pass"));
+    let o = run(&[
+        "check",
+        good.to_str().unwrap(),
+        "--no-verify",
+        "--no-timing",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        stderr(&o)
+    );
+    // a tolerance too tight for alpha = 30
+    let tight = temp_case(&check_case_text("1/2", "1e-9", "pass"));
+    let o = run(&["check", tight.to_str().unwrap(), "--no-verify"]);
+    assert_eq!(o.status.code(), Some(1));
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(text.contains("above the tolerance"), "{text}");
+    // the wrong mu: the path stopped at gt = alpha^D / (1/2) is near w_{1/2}, not w_{1/50}
+    let wrong_mu = temp_case(&check_case_text("1/50", "2e-3", "pass").replace(
+        "kind = \"transition\"",
+        "kind = \"transition\"\nstop = \"2 * alpha^D\"",
+    ));
+    let o = run(&[
+        "check",
+        wrong_mu.to_str().unwrap(),
+        "--no-verify",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["schema"], "ibcert.check/1");
+    assert_eq!(v["results"][0]["passed"], false);
+    assert!(v["results"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("distance to w_mu"));
+    // expecting a failure that does not happen is a suite failure
+    let unexpected = temp_case(&check_case_text("1/2", "2e-3", "fail"));
+    let o = run(&["check", unexpected.to_str().unwrap(), "--no-verify"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8(o.stdout)
+        .unwrap()
+        .contains("UNEXPECTED PASS"));
+    // a swapped label changes the data: on the bundled checks, the rich-regime check
+    // (w_hat -> w_l1 by gt = alpha^(2D)) no longer holds within its tolerance
+    let bundled = std::fs::read_to_string(case_path("three_point.toml")).unwrap();
+    let p = temp_case(&bundled.replace("labels = [1, -1, 1]", "labels = [1, 1, 1]"));
+    let o = run(&[
+        "check",
+        p.to_str().unwrap(),
+        "--no-verify",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let failed: Vec<&serde_json::Value> = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["meets_expectation"] == false)
+        .collect();
+    assert_eq!(failed.len(), 1, "{v}");
+    assert_eq!(failed[0]["kind"], "rich");
+    assert!(
+        failed[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("distance to w_l1"),
+        "{}",
+        failed[0]
+    );
+}
+
+#[test]
+fn check_junit_is_well_formed_and_json_is_deterministic() {
+    let good = temp_case(&check_case_text("1/2", "2e-3", "pass"));
+    let bad = temp_case(&check_case_text("1/2", "1e-9", "pass"));
+    let o = run(&[
+        "check",
+        good.to_str().unwrap(),
+        bad.to_str().unwrap(),
+        "--no-verify",
+        "--format",
+        "junit",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let xml = String::from_utf8(o.stdout).unwrap();
+    let doc = roxmltree::Document::parse(&xml).expect("well-formed XML");
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "testsuites");
+    assert_eq!(root.attribute("tests"), Some("2"));
+    assert_eq!(root.attribute("failures"), Some("1"));
+    let suites: Vec<_> = root.children().filter(|n| n.is_element()).collect();
+    assert!(!suites.is_empty());
+    let mut failures = 0;
+    for s in &suites {
+        assert_eq!(s.tag_name().name(), "testsuite");
+        for a in ["name", "tests", "failures", "errors"] {
+            assert!(s.attribute(a).is_some(), "testsuite lacks {a}");
+        }
+        for tc in s.children().filter(|n| n.is_element()) {
+            assert_eq!(tc.tag_name().name(), "testcase");
+            assert!(tc.attribute("name").is_some() && tc.attribute("classname").is_some());
+            for f in tc.children().filter(|n| n.has_tag_name("failure")) {
+                assert!(f
+                    .attribute("message")
+                    .unwrap()
+                    .contains("above the tolerance"));
+                assert!(f.attribute("type").is_some());
+                failures += 1;
+            }
+        }
+    }
+    assert_eq!(failures, 1);
+    let json = |threads: &str| {
+        bin()
+            .args([
+                "check",
+                good.to_str().unwrap(),
+                "--format",
+                "json",
+                "--no-timing",
+            ])
+            .env("RAYON_NUM_THREADS", threads)
+            .output()
+            .unwrap()
+            .stdout
+    };
+    assert_eq!(
+        json("1"),
+        json("2"),
+        "reports differ between 1 and 2 threads"
+    );
+}
+
+#[test]
+fn check_refuses_bad_declarations() {
+    let text = check_case_text("1/2", "2e-3", "pass")
+        .replace("kind = \"transition\"", "kind = \"transitional\"");
+    let p = temp_case(&text);
+    let o = run(&["check", p.to_str().unwrap()]);
+    assert_bad(&o, &["check[0] (transition).kind", "unknown check kind"]);
+    let text =
+        check_case_text("1/2", "2e-3", "pass").replace("alphas = [10, 30]", "alphas = [30, 10]");
+    let p = temp_case(&text);
+    assert_bad(
+        &run(&["check", p.to_str().unwrap()]),
+        &["alphas", "strictly increasing"],
+    );
+    let text = check_case_text("1/2", "0", "pass");
+    let p = temp_case(&text);
+    assert_bad(
+        &run(&["check", p.to_str().unwrap()]),
+        &["tolerance", "positive"],
+    );
+    assert_bad(
+        &run(&["check", "/nonexistent-dir-ibcert"]),
+        &["/nonexistent-dir-ibcert"],
+    );
+}

@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 use rug::{Integer, Rational};
 use toml::{Table, Value};
 
+use crate::checks::expr::{Expr, Var};
+use crate::checks::spec::{CheckKind, CheckSpec, Expect};
 use crate::num::exact::parse_rational;
 
 /// The only case-file format version this build reads.
@@ -27,7 +29,25 @@ pub const MAX_STAGES: usize = 24;
 /// Default integrator tolerance as written in documentation: 1e-40.
 pub const DEFAULT_TOLERANCE: &str = "1e-40";
 
-const TOP_FIELDS: &[&str] = &["format", "name", "description", "depth", "data", "numerics"];
+const TOP_FIELDS: &[&str] = &[
+    "format",
+    "name",
+    "description",
+    "depth",
+    "data",
+    "numerics",
+    "check",
+];
+const CHECK_FIELDS: &[&str] = &[
+    "name",
+    "kind",
+    "alphas",
+    "mu",
+    "stop",
+    "tolerance",
+    "kkt_tolerance",
+    "expect",
+];
 const DATA_FIELDS: &[&str] = &["points", "labels"];
 const NUMERICS_FIELDS: &[&str] = &["precision", "tolerance", "stages", "alpha"];
 
@@ -45,6 +65,8 @@ pub struct Case {
     /// One label per point, each +1 or -1.
     pub labels: Vec<i32>,
     pub numerics: Numerics,
+    /// The `[[check]]` tables, validated (empty when the file declares none).
+    pub checks: Vec<CheckSpec>,
 }
 
 /// The optional `[numerics]` table, with defaults filled in.
@@ -346,6 +368,24 @@ impl Parser<'_> {
             }
         };
 
+        let checks = match top.get("check") {
+            None => Vec::new(),
+            Some(Value::Array(a)) => a
+                .iter()
+                .enumerate()
+                .map(|(i, v)| self.check(i, v, depth))
+                .collect::<Result<Vec<_>, _>>()?,
+            Some(other) => {
+                return Err(self.err(
+                    "check",
+                    format!(
+                        "expected an array of tables [[check]], found {}",
+                        describe(other)
+                    ),
+                ))
+            }
+        };
+
         Ok(Case {
             path: None,
             name,
@@ -354,6 +394,158 @@ impl Parser<'_> {
             points,
             labels,
             numerics,
+            checks,
+        })
+    }
+
+    /// One `[[check]]` table; errors name it as `check[i]` (with its name when known).
+    fn check(&self, i: usize, v: &Value, depth: u32) -> Result<CheckSpec, CaseError> {
+        let t = match v {
+            Value::Table(t) => t,
+            other => {
+                return Err(self.err(
+                    format!("check[{i}]"),
+                    format!("expected a table, found {}", describe(other)),
+                ))
+            }
+        };
+        let base = format!("check[{i}]");
+        self.check_unknown(t, &base, CHECK_FIELDS)?;
+        let name = self.string(self.required(t, &base, "name")?, &format!("{base}.name"))?;
+        let prefix = format!("check[{i}] ({name})");
+        let field = |f: &str| format!("{prefix}.{f}");
+        let kind_s = self.string(self.required(t, &prefix, "kind")?, &field("kind"))?;
+        let kind = CheckKind::parse(&kind_s).ok_or_else(|| {
+            self.err(
+                field("kind"),
+                format!("unknown check kind \"{kind_s}\" (known kinds: kernel, transition, rich)"),
+            )
+        })?;
+        let alphas = match self.required(t, &prefix, "alphas")? {
+            Value::Array(a) if a.is_empty() => {
+                return Err(self.err(field("alphas"), "the list of alphas is empty"))
+            }
+            Value::Array(a) => a
+                .iter()
+                .enumerate()
+                .map(|(k, x)| self.number(x, &format!("{prefix}.alphas[{k}]")))
+                .collect::<Result<Vec<_>, _>>()?,
+            other => {
+                return Err(self.err(
+                    field("alphas"),
+                    format!("expected an array of numbers, found {}", describe(other)),
+                ))
+            }
+        };
+        for (k, a) in alphas.iter().enumerate() {
+            if *a <= 0 {
+                return Err(self.err(
+                    format!("{prefix}.alphas[{k}]"),
+                    format!("alpha must be positive, found {a}"),
+                ));
+            }
+            if k > 0 && *a <= alphas[k - 1] {
+                return Err(self.err(
+                    field("alphas"),
+                    format!(
+                        "alphas must be strictly increasing: alphas[{k}] = {a} follows {}",
+                        alphas[k - 1]
+                    ),
+                ));
+            }
+        }
+        let mu = match t.get("mu") {
+            None => None,
+            Some(v) => {
+                let m = self.number(v, &field("mu"))?;
+                if m <= 0 {
+                    return Err(self.err(field("mu"), format!("mu must be positive, found {m}")));
+                }
+                Some(m)
+            }
+        };
+        let stop_text = match t.get("stop") {
+            None => kind.default_stop().to_string(),
+            Some(v) => self.string(v, &field("stop"))?,
+        };
+        let stop = Expr::parse(&stop_text).map_err(|e| {
+            self.err(
+                field("stop"),
+                format!("stopping rule \"{stop_text}\" does not parse: {e}"),
+            )
+        })?;
+        if mu.is_none() && (kind.needs_mu() || stop.uses(Var::Mu)) {
+            return Err(self.err(
+                field("mu"),
+                format!(
+                    "missing: the {} check with stopping rule \"{stop_text}\" needs mu",
+                    kind.name()
+                ),
+            ));
+        }
+        match stop.increasing_on(&alphas, depth, mu.as_ref(), 128) {
+            Ok(true) => {}
+            Ok(false) => return Err(self.err(
+                field("stop"),
+                format!(
+                    "stopping rule \"{stop_text}\" is not increasing in alpha on the listed alphas"
+                ),
+            )),
+            Err(e) => return Err(self.err(
+                field("stop"),
+                format!(
+                    "stopping rule \"{stop_text}\" cannot be evaluated on the listed alphas: {e}"
+                ),
+            )),
+        }
+        for (k, a) in alphas.iter().enumerate() {
+            let g = stop
+                .eval(a, depth, mu.as_ref(), 128)
+                .map_err(|e| self.err(field("stop"), format!("at alphas[{k}] = {a}: {e}")))?;
+            if !g.is_sign_positive() || g.is_zero() {
+                return Err(self.err(
+                    field("stop"),
+                    format!("stopping rule \"{stop_text}\" gives gt <= 0 at alphas[{k}] = {a}"),
+                ));
+            }
+        }
+        let positive = |key: &str, required: bool| -> Result<Option<Rational>, CaseError> {
+            let v = match t.get(key) {
+                None if required => return Err(self.err(field(key), "missing required field")),
+                None => return Ok(None),
+                Some(v) => v,
+            };
+            let x = self.number(v, &field(key))?;
+            if x <= 0 {
+                return Err(self.err(field(key), format!("must be positive, found {x}")));
+            }
+            Ok(Some(x))
+        };
+        let tolerance = positive("tolerance", true)?.expect("required");
+        let kkt_tolerance = positive("kkt_tolerance", false)?;
+        let expect = match t.get("expect") {
+            None => Expect::Pass,
+            Some(v) => match self.string(v, &field("expect"))?.as_str() {
+                "pass" => Expect::Pass,
+                "fail" => Expect::Fail,
+                other => {
+                    return Err(self.err(
+                        field("expect"),
+                        format!("expected \"pass\" or \"fail\", found \"{other}\""),
+                    ))
+                }
+            },
+        };
+        Ok(CheckSpec {
+            index: i,
+            name,
+            kind,
+            alphas,
+            mu,
+            stop,
+            tolerance,
+            kkt_tolerance,
+            expect,
         })
     }
 

@@ -19,6 +19,8 @@ pub enum StopRule {
     Loss(Decimal),
     /// gt = alpha^D / mu
     Mu(Rational),
+    /// gt = a stopping-rule expression in alpha, D and mu (the checks of a case file)
+    Expr(crate::checks::expr::Expr, Option<Rational>),
 }
 
 impl StopRule {
@@ -27,7 +29,7 @@ impl StopRule {
         match self {
             StopRule::Gt(g) => Some(g.clone()),
             StopRule::Mu(mu) => Some(alpha.clone().pow(depth as i32) / mu),
-            StopRule::Loss(_) => None,
+            StopRule::Loss(_) | StopRule::Expr(..) => None,
         }
     }
 
@@ -35,8 +37,11 @@ impl StopRule {
     pub fn gt(&self, alpha: &Rational, depth: u32, prec: u32) -> Float {
         match (self, self.gt_exact(alpha, depth)) {
             (StopRule::Loss(l), _) => -l.ln(prec),
+            (StopRule::Expr(e, mu), _) => e
+                .eval(alpha, depth, mu.as_ref(), prec)
+                .unwrap_or_else(|_| Float::with_val(prec, rug::float::Special::Nan)),
             (_, Some(q)) => from_rational(prec, &q),
-            (_, None) => unreachable!("only a loss target is irrational"),
+            (_, None) => unreachable!("only loss and expression targets are irrational"),
         }
     }
 
@@ -45,6 +50,8 @@ impl StopRule {
             StopRule::Gt(g) => format!("gt = {g}"),
             StopRule::Loss(l) => format!("loss = {}e{}", l.coeff, l.exp10),
             StopRule::Mu(mu) => format!("gt = alpha^D / mu, mu = {mu}"),
+            StopRule::Expr(e, Some(mu)) => format!("gt = {e}, mu = {mu}"),
+            StopRule::Expr(e, None) => format!("gt = {e}"),
         }
     }
 }
@@ -83,7 +90,7 @@ pub enum FlowError {
         needed: u32,
         prec: u32,
     },
-    #[error("the target gt = {0} is not positive")]
+    #[error("the target gt = {0} is not a positive finite number")]
     NonPositiveTarget(String),
 }
 
@@ -110,7 +117,7 @@ pub fn integrate(
     mut progress: impl FnMut(&Float) + Send,
 ) -> Result<Solution, FlowError> {
     let p = flow.prec;
-    if !gt_end.is_sign_positive() || gt_end.is_zero() {
+    if !gt_end.is_finite() || !gt_end.is_sign_positive() || gt_end.is_zero() {
         return Err(FlowError::NonPositiveTarget(crate::num::fmt_sig(
             gt_end, 10,
         )));

@@ -6,6 +6,7 @@
 //! Without verification, values are shown to [`UNVERIFIED_DIGITS`] digits and
 //! marked as unverified.
 
+pub mod check;
 pub mod run;
 pub mod solve;
 pub mod trace;

@@ -1,0 +1,375 @@
+//! Running the checks of a case: one flow integration (with verification) per
+//! (check, alpha), in parallel; each check's verdict from the whole alpha list.
+//!
+//! Metrics (all relative, at the stopping gt(alpha)):
+//! * kernel: ||w_hat - w_l2||_2 / ||w_l2||_2;
+//! * transition: ||w_hat - w_mu||_2 / ||w_mu||_2, plus the stationarity residual of w_hat
+//!   for Q^D_mu (best non-negative multipliers on the constraints with margin within the
+//!   check's tolerance of 1);
+//! * rich: ||w_hat - w_l1||_2 / ||w_l1||_2 when the l1 optimum is unique, else the
+//!   excess l1 norm ||w_hat||_1 / ||w_l1||_1 - 1 (w_hat has margin 1 by construction).
+//!
+//! A check passes when the metric at the largest alpha is within the tolerance (and, for
+//! transition checks with `kkt_tolerance`, the residual too) and the metric does not
+//! increase along the alpha list. A check meets its expectation when it passes and
+//! `expect = "pass"`, or fails and `expect = "fail"`.
+
+use super::spec::{CheckKind, CheckSpec, Expect};
+use crate::case::Case;
+use crate::flow::run::{default_stages, run_verified, Numerics, StopRule, Summary};
+use crate::flow::DiagFlow;
+use crate::num::{fmt_sig, from_rational, norm1, norm2};
+use crate::reference::kkt::{kkt_residuals, Problem};
+use crate::reference::{l1, l2, qmu};
+use rayon::prelude::*;
+use rug::{Float, Rational};
+use serde::Serialize;
+use std::time::Instant;
+
+/// The outcome at one alpha.
+#[derive(Clone, Debug, Serialize)]
+pub struct AlphaResult {
+    pub alpha: String,
+    pub gt: String,
+    pub loss_exp10: String,
+    /// what `metric` measures: "distance to w_l2", "distance to w_mu", ...
+    pub metric_name: String,
+    pub metric: String,
+    /// transition checks: stationarity residual of w_hat for Q_mu
+    pub kkt_stationarity: Option<String>,
+    /// verified digits of w_hat (None without verification)
+    pub digits: Option<u32>,
+    /// invariant drift relative to gt
+    pub drift_rel: String,
+    /// set when the integration failed
+    pub error: Option<String>,
+    #[serde(skip)]
+    pub metric_value: Option<Float>,
+    #[serde(skip)]
+    pub kkt_value: Option<Float>,
+    /// timing field
+    pub wall_seconds: f64,
+}
+
+/// The verdict of one check.
+#[derive(Clone, Debug, Serialize)]
+pub struct CheckResult {
+    pub case: String,
+    pub file: Option<String>,
+    pub name: String,
+    pub kind: CheckKind,
+    pub expect: Expect,
+    pub stop: String,
+    pub tolerance: String,
+    pub kkt_tolerance: Option<String>,
+    /// whether the theorem's prediction held on these alphas
+    pub passed: bool,
+    /// passed == (expect == pass)
+    pub meets_expectation: bool,
+    /// in words: why it passed or failed
+    pub reason: String,
+    pub alphas: Vec<AlphaResult>,
+}
+
+/// Settings shared by all jobs.
+#[derive(Clone, Debug)]
+pub struct RunSettings {
+    pub verify: bool,
+}
+
+enum Reference {
+    Point(Vec<Float>, &'static str),
+    ExcessL1(Rational),
+    Qmu(Vec<Float>, u32, Rational),
+    Unavailable(String),
+}
+
+fn reference(case: &Case, z: &[Vec<Rational>], check: &CheckSpec, prec: u32) -> Reference {
+    match check.kind {
+        CheckKind::Kernel => match l2::l2_max_margin(z) {
+            Ok(s) => Reference::Point(
+                s.w.iter().map(|q| from_rational(prec, q)).collect(),
+                "distance to w_l2",
+            ),
+            Err(e) => Reference::Unavailable(e.to_string()),
+        },
+        CheckKind::Rich => match l1::l1_max_margin(z) {
+            Ok(s) if s.face.unique => Reference::Point(
+                s.w.iter().map(|q| from_rational(prec, q)).collect(),
+                "distance to w_l1",
+            ),
+            Ok(s) => Reference::ExcessL1(s.norm1),
+            Err(e) => Reference::Unavailable(e.to_string()),
+        },
+        CheckKind::Transition => {
+            let mu = check
+                .mu
+                .clone()
+                .expect("validated: transition checks have mu");
+            match qmu::solve_qmu(z, case.depth, &mu, prec, None) {
+                Ok(s) => Reference::Qmu(s.w, case.depth, mu),
+                Err(e) => Reference::Unavailable(e.to_string()),
+            }
+        }
+    }
+}
+
+fn rel_dist(prec: u32, a: &[Float], b: &[Float]) -> Float {
+    let d: Vec<Float> = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| Float::with_val(prec, x - y))
+        .collect();
+    norm2(prec, &d) / norm2(prec, b)
+}
+
+/// Run one (check, alpha) job.
+fn run_alpha(
+    case: &Case,
+    z: &[Vec<Rational>],
+    check: &CheckSpec,
+    alpha: &Rational,
+    r: &Reference,
+    settings: &RunSettings,
+) -> AlphaResult {
+    let start = Instant::now();
+    let prec = case.numerics.precision;
+    let tol = case.numerics.tolerance.clone();
+    let numerics = Numerics {
+        prec,
+        stages: case.numerics.stages.unwrap_or_else(|| default_stages(&tol)),
+        tol,
+    };
+    let rule = StopRule::Expr(check.stop.clone(), check.mu.clone());
+    let gt = rule.gt(alpha, case.depth, prec);
+    let ln10 = Float::with_val(prec, 10).ln();
+    let mut out = AlphaResult {
+        alpha: alpha.to_string(),
+        gt: fmt_sig(&gt, 12),
+        loss_exp10: fmt_sig(&Float::with_val(prec, &gt / &ln10), 12),
+        metric_name: String::new(),
+        metric: "-".to_string(),
+        kkt_stationarity: None,
+        digits: None,
+        drift_rel: "-".to_string(),
+        error: None,
+        metric_value: None,
+        kkt_value: None,
+        wall_seconds: 0.0,
+    };
+    let v = match run_verified(
+        z,
+        case.depth,
+        alpha,
+        &rule,
+        &numerics,
+        &[],
+        settings.verify,
+        |_, _| {},
+    ) {
+        Ok(v) => v,
+        Err(e) => {
+            out.error = Some(e.to_string());
+            out.wall_seconds = start.elapsed().as_secs_f64();
+            return out;
+        }
+    };
+    let flow = DiagFlow::new(z, case.depth, alpha, prec);
+    let s = Summary::at(&flow, &v.main.gt, &v.main.y);
+    out.digits = v.digits;
+    out.drift_rel = fmt_sig(&s.drift_rel, 3);
+    let shown = v.digits.unwrap_or(6).clamp(1, 12) as usize;
+    match r {
+        Reference::Point(w, name) => {
+            let m = rel_dist(prec, &s.w_hat, w);
+            out.metric_name = (*name).to_string();
+            out.metric = fmt_sig(&m, shown);
+            out.metric_value = Some(m);
+        }
+        Reference::ExcessL1(opt) => {
+            let m = norm1(prec, &s.w_hat) / from_rational(prec, opt) - 1u32;
+            out.metric_name = "excess l1 norm (the l1 optimum is not unique)".to_string();
+            out.metric = fmt_sig(&m, shown);
+            out.metric_value = Some(m);
+        }
+        Reference::Qmu(w, depth, mu) => {
+            let m = rel_dist(prec, &s.w_hat, w);
+            out.metric_name = "distance to w_mu".to_string();
+            out.metric = fmt_sig(&m, shown);
+            out.metric_value = Some(m);
+            // near-active: margins within the check's tolerance of 1 (at finite alpha the
+            // support vectors of w_mu have margins 1 + O(distance) along the flow)
+            let act = from_rational(prec, &check.tolerance);
+            let zero = Float::with_val(prec, Float::i_exp(1, -(prec as i32) / 2));
+            let res = kkt_residuals(
+                z,
+                &s.w_hat,
+                &Problem::Qmu {
+                    depth: *depth,
+                    mu: mu.clone(),
+                },
+                None,
+                &act,
+                &zero,
+                prec,
+            );
+            out.kkt_stationarity = Some(fmt_sig(&res.stationarity, 3));
+            out.kkt_value = Some(res.stationarity);
+        }
+        Reference::Unavailable(_) => {}
+    }
+    out.wall_seconds = start.elapsed().as_secs_f64();
+    out
+}
+
+fn verdict(check: &CheckSpec, alphas: &[AlphaResult], r: &Reference, prec: u32) -> (bool, String) {
+    if let Reference::Unavailable(e) = r {
+        return (
+            false,
+            format!("the reference solution could not be computed: {e}"),
+        );
+    }
+    if let Some((a, e)) = alphas.iter().find_map(|a| a.error.as_ref().map(|e| (a, e))) {
+        return (
+            false,
+            format!(
+                "the flow could not be integrated at alpha = {}: {e}",
+                a.alpha
+            ),
+        );
+    }
+    let tol = from_rational(prec, &check.tolerance);
+    let last = alphas.last().expect("validated: at least one alpha");
+    let m_last = last.metric_value.clone().expect("metric computed");
+    let name = &last.metric_name;
+    for w in alphas.windows(2) {
+        let (a, b) = (
+            w[0].metric_value.as_ref().unwrap(),
+            w[1].metric_value.as_ref().unwrap(),
+        );
+        if b > a {
+            return (
+                false,
+                format!(
+                    "{name} increases from {} at alpha = {} to {} at alpha = {}",
+                    w[0].metric, w[0].alpha, w[1].metric, w[1].alpha
+                ),
+            );
+        }
+    }
+    if m_last > tol {
+        return (
+            false,
+            format!(
+                "{name} at the largest alpha = {} is {}, above the tolerance {}",
+                last.alpha,
+                last.metric,
+                fmt_sig(&tol, 3)
+            ),
+        );
+    }
+    if let (Some(kt), Some(k)) = (&check.kkt_tolerance, &last.kkt_value) {
+        let kt = from_rational(prec, kt);
+        if *k > kt {
+            return (
+                false,
+                format!(
+                    "the Q_mu stationarity residual at alpha = {} is {}, above the tolerance {}",
+                    last.alpha,
+                    last.kkt_stationarity.clone().unwrap_or_default(),
+                    fmt_sig(&kt, 3)
+                ),
+            );
+        }
+    }
+    (
+        true,
+        format!(
+            "{name} falls along the alphas to {} at alpha = {} (tolerance {})",
+            last.metric,
+            last.alpha,
+            fmt_sig(&tol, 3)
+        ),
+    )
+}
+
+/// Run every check of every case; jobs (check, alpha) run in parallel, results come
+/// back in file order. `progress` is told each finished job.
+pub fn run_cases(
+    cases: &[(Case, Vec<Vec<Rational>>)],
+    settings: &RunSettings,
+    progress: impl Fn() + Sync,
+) -> Vec<CheckResult> {
+    // references first (one per check), then all flow jobs in one parallel pass
+    let refs: Vec<Vec<Reference>> = cases
+        .par_iter()
+        .map(|(case, z)| {
+            case.checks
+                .iter()
+                .map(|c| reference(case, z, c, case.numerics.precision))
+                .collect()
+        })
+        .collect();
+    let jobs: Vec<(usize, usize, usize)> = cases
+        .iter()
+        .enumerate()
+        .flat_map(|(ci, (case, _))| {
+            case.checks
+                .iter()
+                .enumerate()
+                .flat_map(move |(ki, c)| (0..c.alphas.len()).map(move |ai| (ci, ki, ai)))
+        })
+        .collect();
+    let done: Vec<AlphaResult> = jobs
+        .par_iter()
+        .map(|&(ci, ki, ai)| {
+            let (case, z) = &cases[ci];
+            let check = &case.checks[ki];
+            let r = run_alpha(case, z, check, &check.alphas[ai], &refs[ci][ki], settings);
+            progress();
+            r
+        })
+        .collect();
+    let mut it = done.into_iter();
+    let mut results = Vec::new();
+    for (ci, (case, _)) in cases.iter().enumerate() {
+        for (ki, check) in case.checks.iter().enumerate() {
+            let alphas: Vec<AlphaResult> = (0..check.alphas.len())
+                .map(|_| it.next().expect("one result per job"))
+                .collect();
+            let (passed, reason) = verdict(check, &alphas, &refs[ci][ki], case.numerics.precision);
+            let meets = passed == (check.expect == Expect::Pass);
+            let reason = match (passed, check.expect) {
+                (true, Expect::Fail) => format!("expected to fail, but passed: {reason}"),
+                (false, Expect::Fail) => format!("fails as expected: {reason}"),
+                _ => reason,
+            };
+            results.push(CheckResult {
+                case: case.name.clone(),
+                file: case.path.as_ref().map(|p| p.display().to_string()),
+                name: check.name.clone(),
+                kind: check.kind,
+                expect: check.expect,
+                stop: check.stop.to_string(),
+                tolerance: crate::num::exact::rational_to_decimal_string(&check.tolerance, 3),
+                kkt_tolerance: check
+                    .kkt_tolerance
+                    .as_ref()
+                    .map(|t| crate::num::exact::rational_to_decimal_string(t, 3)),
+                passed,
+                meets_expectation: meets,
+                reason,
+                alphas,
+            });
+        }
+    }
+    results
+}
+
+/// Number of (check, alpha) jobs, for progress bars.
+pub fn job_count(cases: &[(Case, Vec<Vec<Rational>>)]) -> usize {
+    cases
+        .iter()
+        .map(|(c, _)| c.checks.iter().map(|k| k.alphas.len()).sum::<usize>())
+        .sum()
+}

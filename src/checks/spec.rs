@@ -1,0 +1,82 @@
+//! Validated check declarations (the `[[check]]` tables of a case file) and the results
+//! of running them. The schema is documented in docs/case-format.md.
+
+use super::expr::Expr;
+use rug::Rational;
+use serde::Serialize;
+
+/// Which theorem a check exercises.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckKind {
+    /// Theorem 4: gt(alpha) = o(alpha^D) gives w_hat -> w_l2.
+    Kernel,
+    /// Theorem 6: gt(alpha) = alpha^D / mu gives w_hat -> w_mu (under Condition 5).
+    Transition,
+    /// Theorem 7: gt(alpha) = omega(alpha^D) gives w_hat -> w_l1 (under Condition 5).
+    Rich,
+}
+
+impl CheckKind {
+    pub fn parse(s: &str) -> Option<CheckKind> {
+        match s {
+            "kernel" => Some(CheckKind::Kernel),
+            "transition" => Some(CheckKind::Transition),
+            "rich" => Some(CheckKind::Rich),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        self.name_str()
+    }
+
+    pub fn name_str(self) -> &'static str {
+        match self {
+            CheckKind::Kernel => "kernel",
+            CheckKind::Transition => "transition",
+            CheckKind::Rich => "rich",
+        }
+    }
+
+    /// The stopping rule used when a check gives none.
+    pub fn default_stop(self) -> &'static str {
+        match self {
+            CheckKind::Kernel => "alpha^D / log(alpha)",
+            CheckKind::Transition => "alpha^D / mu",
+            CheckKind::Rich => "alpha^D * log(alpha) / mu",
+        }
+    }
+
+    /// Whether the kind needs `mu` (transition always; rich only through its rule).
+    pub fn needs_mu(self) -> bool {
+        matches!(self, CheckKind::Transition)
+    }
+}
+
+/// What the case expects of a check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Expect {
+    Pass,
+    Fail,
+}
+
+/// One validated `[[check]]` table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CheckSpec {
+    /// position in the file (0-based), for messages: `check[2]`
+    pub index: usize,
+    pub name: String,
+    pub kind: CheckKind,
+    /// strictly increasing, positive
+    pub alphas: Vec<Rational>,
+    pub mu: Option<Rational>,
+    /// the stopping rule gt(alpha, D, mu), strictly increasing on `alphas`
+    pub stop: Expr,
+    /// relative distance (or excess l1 norm) allowed at the largest alpha, > 0
+    pub tolerance: Rational,
+    /// allowed KKT residual for transition checks at the largest alpha, > 0
+    pub kkt_tolerance: Option<Rational>,
+    pub expect: Expect,
+}
