@@ -525,7 +525,13 @@ fn cmd_solve(a: &SolveArgs) -> Result<(), CliError> {
 
 /// Entry point: parse, dispatch, print errors, return the exit code.
 pub fn main() -> i32 {
-    let cli = match Cli::try_parse() {
+    use clap::{CommandFactory, FromArgMatches};
+    let version: &'static str = Box::leak(crate::version_line().into_boxed_str());
+    let parsed = Cli::command()
+        .version(version)
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(c) => c,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };

@@ -17,10 +17,25 @@ pub mod output;
 pub mod reference;
 pub mod report;
 
-/// Version, git commit (from build.rs).
+/// Version and git commit (from build.rs).
 pub const VERSION_LONG: &str = concat!(
     env!("CARGO_PKG_VERSION"),
     " (commit ",
     env!("IBCERT_GIT_COMMIT"),
     ")"
 );
+
+/// The version line of `ibcert --version`: version, commit, and the MPFR and GMP
+/// versions the binary was built with.
+pub fn version_line() -> String {
+    use gmp_mpfr_sys::{gmp, mpfr};
+    format!(
+        "{VERSION_LONG}, MPFR {}.{}.{}, GMP {}.{}.{}",
+        mpfr::VERSION_MAJOR,
+        mpfr::VERSION_MINOR,
+        mpfr::VERSION_PATCHLEVEL,
+        gmp::VERSION,
+        gmp::VERSION_MINOR,
+        gmp::VERSION_PATCHLEVEL
+    )
+}

@@ -318,7 +318,10 @@ fn version_names_the_commit() {
     let o = run(&["--version"]);
     assert!(o.status.success());
     let s = String::from_utf8(o.stdout).unwrap();
-    assert!(s.contains("commit"), "{s}");
+    assert!(
+        s.contains("commit") && s.contains("MPFR 4.") && s.contains("GMP 6."),
+        "{s}"
+    );
 }
 
 /// The same job gives the same report, byte for byte apart from the timing fields,

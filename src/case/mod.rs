@@ -485,18 +485,22 @@ impl Parser<'_> {
         }
         match stop.increasing_on(&alphas, depth, mu.as_ref(), 128) {
             Ok(true) => {}
-            Ok(false) => return Err(self.err(
-                field("stop"),
-                format!(
+            Ok(false) => {
+                return Err(self.err(
+                    field("stop"),
+                    format!(
                     "stopping rule \"{stop_text}\" is not increasing in alpha on the listed alphas"
                 ),
-            )),
-            Err(e) => return Err(self.err(
-                field("stop"),
-                format!(
+                ))
+            }
+            Err(e) => {
+                return Err(self.err(
+                    field("stop"),
+                    format!(
                     "stopping rule \"{stop_text}\" cannot be evaluated on the listed alphas: {e}"
                 ),
-            )),
+                ))
+            }
         }
         for (k, a) in alphas.iter().enumerate() {
             let g = stop

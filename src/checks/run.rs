@@ -11,7 +11,7 @@
 //!
 //! A check passes when the metric at the largest alpha is within the tolerance (and, for
 //! transition checks with `kkt_tolerance`, the residual too) and the metric does not
-//! increase along the alpha list. A check meets its expectation when it passes and
+//! increase along the alpha list by more than round-off (see `noise_floor`). A check meets its expectation when it passes and
 //! `expect = "pass"`, or fails and `expect = "fail"`.
 
 use super::spec::{CheckKind, CheckSpec, Expect};
@@ -222,7 +222,26 @@ fn run_alpha(
     out
 }
 
-fn verdict(check: &CheckSpec, alphas: &[AlphaResult], r: &Reference, prec: u32) -> (bool, String) {
+/// The size below which a change of the metric is round-off, not a trend: the larger of
+/// 1000 times the integrator's tolerance and 10^-(d - 2) for the fewest verified digits d.
+fn noise_floor(case: &Case, alphas: &[AlphaResult], prec: u32) -> Float {
+    let mut floor = from_rational(prec, &case.numerics.tolerance) * 1000u32;
+    if let Some(d) = alphas.iter().filter_map(|a| a.digits).min() {
+        let v = from_rational(prec, &crate::num::ten_pow_neg(d.saturating_sub(2)));
+        if v > floor {
+            floor = v;
+        }
+    }
+    floor
+}
+
+fn verdict(
+    check: &CheckSpec,
+    alphas: &[AlphaResult],
+    r: &Reference,
+    prec: u32,
+    noise: &Float,
+) -> (bool, String) {
     if let Reference::Unavailable(e) = r {
         return (
             false,
@@ -247,7 +266,7 @@ fn verdict(check: &CheckSpec, alphas: &[AlphaResult], r: &Reference, prec: u32) 
             w[0].metric_value.as_ref().unwrap(),
             w[1].metric_value.as_ref().unwrap(),
         );
-        if b > a {
+        if Float::with_val(prec, b - a) > *noise {
             return (
                 false,
                 format!(
@@ -337,7 +356,9 @@ pub fn run_cases(
             let alphas: Vec<AlphaResult> = (0..check.alphas.len())
                 .map(|_| it.next().expect("one result per job"))
                 .collect();
-            let (passed, reason) = verdict(check, &alphas, &refs[ci][ki], case.numerics.precision);
+            let prec = case.numerics.precision;
+            let noise = noise_floor(case, &alphas, prec);
+            let (passed, reason) = verdict(check, &alphas, &refs[ci][ki], prec, &noise);
             let meets = passed == (check.expect == Expect::Pass);
             let reason = match (passed, check.expect) {
                 (true, Expect::Fail) => format!("expected to fail, but passed: {reason}"),
