@@ -418,7 +418,7 @@ impl Parser<'_> {
         let kind = CheckKind::parse(&kind_s).ok_or_else(|| {
             self.err(
                 field("kind"),
-                format!("unknown check kind \"{kind_s}\" (known kinds: kernel, transition, rich)"),
+                format!("unknown check kind \"{kind_s}\" (known kinds: kernel, transition, rich, bounds)"),
             )
         })?;
         let alphas = match self.required(t, &prefix, "alphas")? {

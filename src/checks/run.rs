@@ -22,6 +22,7 @@ use crate::num::{fmt_sig, from_rational, norm1, norm2};
 use crate::reference::kkt::{kkt_residuals, Problem};
 use crate::reference::{l1, l2, qmu};
 use rayon::prelude::*;
+use rug::ops::Pow;
 use rug::{Float, Rational};
 use serde::Serialize;
 use std::time::Instant;
@@ -81,6 +82,7 @@ enum Reference {
     Point(Vec<Float>, &'static str),
     ExcessL1(Rational),
     Qmu(Vec<Float>, u32, Rational),
+    Bounds(crate::reference::constants::DataConstants),
     Unavailable(String),
 }
 
@@ -99,6 +101,10 @@ fn reference(case: &Case, z: &[Vec<Rational>], check: &CheckSpec, prec: u32) -> 
                 "distance to w_l1",
             ),
             Ok(s) => Reference::ExcessL1(s.norm1),
+            Err(e) => Reference::Unavailable(e.to_string()),
+        },
+        CheckKind::Bounds => match crate::reference::constants::data_constants(z) {
+            Ok(k) => Reference::Bounds(k),
             Err(e) => Reference::Unavailable(e.to_string()),
         },
         CheckKind::Transition => {
@@ -157,13 +163,22 @@ fn run_alpha(
         kkt_value: None,
         wall_seconds: 0.0,
     };
+    // bounds checks look at the whole path: 40 log-spaced samples of the dense output,
+    // from min(1/100, gt/1000) to gt
+    let samples = match (r, gt.to_rational()) {
+        (Reference::Bounds(_), Some(g)) if g > 0 => {
+            let from = Rational::from((1, 100)).min(Rational::from(&g / 1000u32));
+            crate::flow::run::log_spaced(&from, &g, 40, prec)
+        }
+        _ => Vec::new(),
+    };
     let v = match run_verified(
         z,
         case.depth,
         alpha,
         &rule,
         &numerics,
-        &[],
+        &samples,
         settings.verify,
         |_, _| {},
     ) {
@@ -216,10 +231,106 @@ fn run_alpha(
             out.kkt_stationarity = Some(fmt_sig(&res.stationarity, 3));
             out.kkt_value = Some(res.stationarity);
         }
+        Reference::Bounds(k) => {
+            let m = worst_bound_violation(&flow, alpha, k, &v.main.samples, case.depth);
+            out.metric_name = "worst relative violation of Lemma 3, Lemma 11/13 and the smoothed-margin monotonicity".to_string();
+            out.metric = fmt_sig(&m, 3);
+            out.metric_value = Some(m);
+        }
         Reference::Unavailable(_) => {}
     }
     out.wall_seconds = start.elapsed().as_secs_f64();
     out
+}
+
+/// The largest relative violation, over the path samples, of the bounds of MATH.md that
+/// hold along every path (0 when all hold):
+/// * Lemma 3: eps(t) <= 1 / (1 + 2 D^2 alpha^(2D-2) gamma_2^2 t), i.e.
+///   gt >= ln(1 + c t) = softplus(ln c + ln t);
+/// * Lemma 11 (D = 2): ||w||_inf <= 2 alpha^2 sinh(xbar gt / (2 gamma_2^2 alpha^2));
+///   Lemma 13 (D >= 3): ||w||_inf <= alpha^D h_D((D-2) xbar gt / (2 D gamma_2^2 alpha^D))
+///   while that argument is below 1;
+/// * the normalized smoothed margin (gt - ln N) / ||u||_2^D is non-decreasing once gt > ln N.
+fn worst_bound_violation(
+    flow: &DiagFlow,
+    alpha: &Rational,
+    k: &crate::reference::constants::DataConstants,
+    samples: &[(Float, Vec<Float>)],
+    depth: u32,
+) -> Float {
+    let p = flow.prec;
+    let n = flow.n;
+    let a = from_rational(p, alpha);
+    let g2 = from_rational(p, &k.gamma2_sq);
+    let xbar = from_rational(p, &k.xbar);
+    let dd = Float::with_val(p, depth);
+    let ad = Float::with_val(p, a.clone().pow(depth));
+    // c = 2 D^2 alpha^(2D-2) gamma_2^2
+    let c = Float::with_val(p, a.clone().pow(2 * depth - 2))
+        * Float::with_val(p, dd.square_ref())
+        * 2u32
+        * &g2;
+    let ln_c = c.ln();
+    let ln_n = Float::with_val(p, n as u32).ln();
+    let mut worst = Float::new(p);
+    let mut bump = |v: Float| {
+        if v > worst {
+            worst = v;
+        }
+    };
+    let mut prev_margin: Option<Float> = None;
+    for (gt, y) in samples {
+        let der = flow.derive(&y[..n]);
+        // Lemma 3
+        if !y[n].is_zero() {
+            let ln_t = Float::with_val(p, gt + Float::with_val(p, y[n].ln_ref()));
+            let x = Float::with_val(p, &ln_c + &ln_t);
+            // softplus(x) = max(x, 0) + ln(1 + e^-|x|)
+            let sp = Float::with_val(p, x.clone().max(&Float::new(p)))
+                + Float::with_val(p, Float::with_val(p, -x.abs()).exp()).ln_1p();
+            bump(Float::with_val(p, &sp - gt) / gt);
+        }
+        // Lemma 11 / 13
+        let winf = crate::num::max_abs(p, &der.w);
+        let bound = if depth == 2 {
+            let arg = Float::with_val(p, &xbar * gt)
+                / (Float::with_val(p, &g2 * a.clone().square()) * 2u32);
+            Some(Float::with_val(p, a.clone().square()) * 2u32 * arg.sinh())
+        } else {
+            let arg = Float::with_val(p, &xbar * gt) * (depth - 2)
+                / (Float::with_val(p, &g2 * &ad) * (2 * depth));
+            if arg < 1u32 {
+                Some(Float::with_val(
+                    p,
+                    &ad * crate::reference::qmu::h_d(depth, &arg),
+                ))
+            } else {
+                None
+            }
+        };
+        if let Some(b) = bound {
+            if !b.is_zero() {
+                bump(Float::with_val(p, &winf - &b) / b);
+            }
+        }
+        // smoothed margin
+        if *gt > ln_n {
+            let mut u2 = Float::new(p);
+            for beta in &der.beta {
+                let (up, um) = flow.mirror.u_pair(beta);
+                u2 += Float::with_val(p, up.square_ref()) + Float::with_val(p, um.square_ref());
+            }
+            let norm_d = Float::with_val(p, u2.sqrt_ref()).pow(depth);
+            let m = Float::with_val(p, gt - &ln_n) / norm_d;
+            if let Some(pm) = &prev_margin {
+                if !pm.is_zero() {
+                    bump(Float::with_val(p, pm - &m) / pm);
+                }
+            }
+            prev_margin = Some(m);
+        }
+    }
+    worst
 }
 
 /// The size below which a change of the metric is round-off, not a trend: the larger of
@@ -258,6 +369,23 @@ fn verdict(
         );
     }
     let tol = from_rational(prec, &check.tolerance);
+    if check.kind == CheckKind::Bounds {
+        for a in alphas {
+            if a.metric_value.as_ref().is_some_and(|m| *m > tol) {
+                return (
+                    false,
+                    format!("a bound is violated at alpha = {} by {} (relative), beyond the allowance {}", a.alpha, a.metric, fmt_sig(&tol, 3)),
+                );
+            }
+        }
+        return (
+            true,
+            format!(
+                "every bound holds at every sample of every path (allowance {})",
+                fmt_sig(&tol, 3)
+            ),
+        );
+    }
     let last = alphas.last().expect("validated: at least one alpha");
     let m_last = last.metric_value.clone().expect("metric computed");
     let name = &last.metric_name;
@@ -393,4 +521,51 @@ pub fn job_count(cases: &[(Case, Vec<Vec<Rational>>)]) -> usize {
         .iter()
         .map(|(c, _)| c.checks.iter().map(|k| k.alphas.len()).sum::<usize>())
         .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::run::integrate;
+
+    /// The bounds hold along a real path with the data's constants, and a wrong constant
+    /// (gamma_2^2 four times too large makes Lemma 3's bound too strong) is caught.
+    #[test]
+    fn bounds_hold_and_a_wrong_constant_is_caught() {
+        let case = Case::from_toml_str(include_str!("../../cases/three_point.toml"), "three_point")
+            .unwrap();
+        let z = case.z();
+        let p = 256;
+        let alpha = Rational::from(1);
+        let flow = DiagFlow::new(&z, 2, &alpha, p);
+        let numerics = Numerics {
+            prec: p,
+            tol: crate::num::ten_pow_neg(30),
+            stages: 18,
+        };
+        let samples: Vec<Float> =
+            crate::flow::run::log_spaced(&Rational::from((1, 100)), &Rational::from(10_000), 40, p)
+                .iter()
+                .map(|q| from_rational(p, q))
+                .collect();
+        let sol = integrate(
+            &flow,
+            &numerics,
+            &Float::with_val(p, 10_000),
+            &samples,
+            |_| {},
+        )
+        .unwrap();
+        assert_eq!(sol.samples.len(), 40);
+        let k = crate::reference::constants::data_constants(&z).unwrap();
+        let ok = worst_bound_violation(&flow, &alpha, &k, &sol.samples, 2);
+        assert!(ok.is_zero(), "violation {ok}");
+        let mut wrong = k.clone();
+        wrong.gamma2_sq *= 4u32;
+        let bad = worst_bound_violation(&flow, &alpha, &wrong, &sol.samples, 2);
+        assert!(
+            bad > Float::with_val(p, Float::i_exp(1, -20)),
+            "violation {bad}"
+        );
+    }
 }

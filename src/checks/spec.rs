@@ -15,6 +15,9 @@ pub enum CheckKind {
     Transition,
     /// Theorem 7: gt(alpha) = omega(alpha^D) gives w_hat -> w_l1 (under Condition 5).
     Rich,
+    /// Bounds that hold along every path: Lemma 3 (loss vs time), Lemma 11 (D = 2) or 13
+    /// (D >= 3) on ||w||_inf, and the non-decreasing normalized smoothed margin.
+    Bounds,
 }
 
 impl CheckKind {
@@ -23,6 +26,7 @@ impl CheckKind {
             "kernel" => Some(CheckKind::Kernel),
             "transition" => Some(CheckKind::Transition),
             "rich" => Some(CheckKind::Rich),
+            "bounds" => Some(CheckKind::Bounds),
             _ => None,
         }
     }
@@ -36,6 +40,7 @@ impl CheckKind {
             CheckKind::Kernel => "kernel",
             CheckKind::Transition => "transition",
             CheckKind::Rich => "rich",
+            CheckKind::Bounds => "bounds",
         }
     }
 
@@ -45,6 +50,7 @@ impl CheckKind {
             CheckKind::Kernel => "alpha^D / log(alpha)",
             CheckKind::Transition => "alpha^D / mu",
             CheckKind::Rich => "alpha^D * log(alpha) / mu",
+            CheckKind::Bounds => "alpha^(2*D)",
         }
     }
 
