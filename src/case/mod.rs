@@ -46,6 +46,7 @@ const CHECK_FIELDS: &[&str] = &[
     "stop",
     "tolerance",
     "kkt_tolerance",
+    "window",
     "expect",
 ];
 const DATA_FIELDS: &[&str] = &["points", "labels"];
@@ -418,7 +419,7 @@ impl Parser<'_> {
         let kind = CheckKind::parse(&kind_s).ok_or_else(|| {
             self.err(
                 field("kind"),
-                format!("unknown check kind \"{kind_s}\" (known kinds: kernel, transition, rich, bounds)"),
+                format!("unknown check kind \"{kind_s}\" (known kinds: kernel, transition, rich, bounds, condition5)"),
             )
         })?;
         let alphas = match self.required(t, &prefix, "alphas")? {
@@ -527,6 +528,22 @@ impl Parser<'_> {
         };
         let tolerance = positive("tolerance", true)?.expect("required");
         let kkt_tolerance = positive("kkt_tolerance", false)?;
+        let window = match t.get("window") {
+            None if kind == CheckKind::Condition5 => {
+                Some(Expr::parse("alpha^D / log(alpha)").expect("the default window rule parses"))
+            }
+            None => None,
+            Some(v) => {
+                let text = self.string(v, &field("window"))?;
+                let e = Expr::parse(&text).map_err(|e| {
+                    self.err(
+                        field("window"),
+                        format!("window rule \"{text}\" does not parse: {e}"),
+                    )
+                })?;
+                Some(e)
+            }
+        };
         let expect = match t.get("expect") {
             None => Expect::Pass,
             Some(v) => match self.string(v, &field("expect"))?.as_str() {
@@ -549,6 +566,7 @@ impl Parser<'_> {
             stop,
             tolerance,
             kkt_tolerance,
+            window,
             expect,
         })
     }

@@ -83,6 +83,8 @@ enum Reference {
     ExcessL1(Rational),
     Qmu(Vec<Float>, u32, Rational),
     Bounds(crate::reference::constants::DataConstants),
+    /// the points that are not support vectors of w_mu (margin above 1)
+    Condition5(Vec<usize>),
     Unavailable(String),
 }
 
@@ -107,6 +109,32 @@ fn reference(case: &Case, z: &[Vec<Rational>], check: &CheckSpec, prec: u32) -> 
             Ok(k) => Reference::Bounds(k),
             Err(e) => Reference::Unavailable(e.to_string()),
         },
+        CheckKind::Condition5 => {
+            let mu = check
+                .mu
+                .clone()
+                .expect("validated: condition5 checks have mu");
+            match qmu::solve_qmu(z, case.depth, &mu, prec, None) {
+                Ok(s) => {
+                    // non-support: margin above 1 by more than the solution's accuracy
+                    let gap = Float::with_val(prec, Float::i_exp(1, -(prec as i32) / 2));
+                    let k = z
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, zn)| {
+                            let mut m = Float::new(prec);
+                            for (a, b) in zn.iter().zip(&s.w) {
+                                m += from_rational(prec, a) * b;
+                            }
+                            m - 1u32 > gap
+                        })
+                        .map(|(k, _)| k)
+                        .collect();
+                    Reference::Condition5(k)
+                }
+                Err(e) => Reference::Unavailable(e.to_string()),
+            }
+        }
         CheckKind::Transition => {
             let mu = check
                 .mu
@@ -169,6 +197,17 @@ fn run_alpha(
         (Reference::Bounds(_), Some(g)) if g > 0 => {
             let from = Rational::from((1, 100)).min(Rational::from(&g / 1000u32));
             crate::flow::run::log_spaced(&from, &g, 40, prec)
+        }
+        // Condition 5 looks at the window [gt*(alpha), gt(alpha)]
+        (Reference::Condition5(_), Some(g)) if g > 0 => {
+            let start = check
+                .window
+                .as_ref()
+                .and_then(|w| w.eval(alpha, case.depth, check.mu.as_ref(), prec).ok())
+                .and_then(|v| v.to_rational())
+                .filter(|v| *v > 0 && *v < g)
+                .unwrap_or_else(|| Rational::from(&g / 10u32));
+            crate::flow::run::log_spaced(&start, &g, 40, prec)
         }
         _ => Vec::new(),
     };
@@ -236,6 +275,30 @@ fn run_alpha(
             out.metric_name = "worst relative violation of Lemma 3, Lemma 11/13 and the smoothed-margin monotonicity".to_string();
             out.metric = fmt_sig(&m, 3);
             out.metric_value = Some(m);
+        }
+        Reference::Condition5(k) => {
+            // observed rho_0: min over the window and the non-support points of z_k^T w / gamma
+            let mut rho: Option<Float> = None;
+            for (_, y) in &v.main.samples {
+                let der = flow.derive(&y[..flow.n]);
+                for &kk in k {
+                    let r = Float::with_val(prec, &der.margins[kk] / &der.gamma);
+                    if rho.as_ref().is_none_or(|m| r < *m) {
+                        rho = Some(r);
+                    }
+                }
+            }
+            out.metric_name = "observed rho_0 (min of z_k^T w / gamma over the window, k not a support vector of w_mu)".to_string();
+            match rho {
+                Some(r) => {
+                    out.metric = fmt_sig(&r, shown.min(8));
+                    out.metric_value = Some(r);
+                }
+                None => {
+                    out.metric = "inf (every point is a support vector of w_mu)".to_string();
+                    out.metric_value = Some(Float::with_val(prec, rug::float::Special::Infinity));
+                }
+            }
         }
         Reference::Unavailable(_) => {}
     }
@@ -369,6 +432,31 @@ fn verdict(
         );
     }
     let tol = from_rational(prec, &check.tolerance);
+    if check.kind == CheckKind::Condition5 {
+        // holds when rho_0 >= 1 + tolerance at every alpha
+        let need = Float::with_val(prec, &tol + 1u32);
+        for a in alphas {
+            if a.metric_value.as_ref().is_some_and(|m| *m < need) {
+                return (
+                    false,
+                    format!(
+                        "Condition 5 fails at alpha = {}: a point that is not a support vector of w_mu comes within rho_0 = {} of the minimum margin (need >= {})",
+                        a.alpha,
+                        a.metric,
+                        fmt_sig(&need, 6)
+                    ),
+                );
+            }
+        }
+        let last = alphas.last().expect("validated: at least one alpha");
+        return (
+            true,
+            format!(
+                "Condition 5 holds on the windows: observed rho_0 = {} at alpha = {}",
+                last.metric, last.alpha
+            ),
+        );
+    }
     if check.kind == CheckKind::Bounds {
         for a in alphas {
             if a.metric_value.as_ref().is_some_and(|m| *m > tol) {

@@ -18,6 +18,10 @@ pub enum CheckKind {
     /// Bounds that hold along every path: Lemma 3 (loss vs time), Lemma 11 (D = 2) or 13
     /// (D >= 3) on ||w||_inf, and the non-decreasing normalized smoothed margin.
     Bounds,
+    /// Condition 5 (support-vector stability): for every point k that is not a support
+    /// vector of w_mu, z_k^T w(t) / gamma(t) >= rho_0 > 1 on the window of the path
+    /// between gt*(alpha) (the `window` rule) and gt(alpha).
+    Condition5,
 }
 
 impl CheckKind {
@@ -27,6 +31,7 @@ impl CheckKind {
             "transition" => Some(CheckKind::Transition),
             "rich" => Some(CheckKind::Rich),
             "bounds" => Some(CheckKind::Bounds),
+            "condition5" => Some(CheckKind::Condition5),
             _ => None,
         }
     }
@@ -41,6 +46,7 @@ impl CheckKind {
             CheckKind::Transition => "transition",
             CheckKind::Rich => "rich",
             CheckKind::Bounds => "bounds",
+            CheckKind::Condition5 => "condition5",
         }
     }
 
@@ -51,12 +57,13 @@ impl CheckKind {
             CheckKind::Transition => "alpha^D / mu",
             CheckKind::Rich => "alpha^D * log(alpha) / mu",
             CheckKind::Bounds => "alpha^(2*D)",
+            CheckKind::Condition5 => "alpha^D / mu",
         }
     }
 
     /// Whether the kind needs `mu` (transition always; rich only through its rule).
     pub fn needs_mu(self) -> bool {
-        matches!(self, CheckKind::Transition)
+        matches!(self, CheckKind::Transition | CheckKind::Condition5)
     }
 }
 
@@ -84,5 +91,7 @@ pub struct CheckSpec {
     pub tolerance: Rational,
     /// allowed KKT residual for transition checks at the largest alpha, > 0
     pub kkt_tolerance: Option<Rational>,
+    /// condition5: the start gt*(alpha) of the window (default alpha^D / log(alpha))
+    pub window: Option<Expr>,
     pub expect: Expect,
 }
