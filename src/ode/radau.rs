@@ -510,33 +510,20 @@ impl<'a, O: Ode> Radau<'a, O> {
             let h2 = Float::with_val(p, &h / 2u32);
             // full step: predictor from the previous step's collocation polynomial,
             // Jacobian at the predicted midpoint of the step
-            let mut zf = match &prev_seg {
-                Some((px, ph, py, pz)) => {
-                    let seg = Segment {
-                        tab,
-                        x0: px,
-                        h: ph,
-                        y0: py,
-                        z: pz,
-                    };
-                    self.guess_from(&seg, &x, &h, &y)
-                }
-                None => vec![vec![Float::new(p); n]; s],
-            };
-            let ymid_pred = match &prev_seg {
-                Some((px, ph, py, pz)) => {
-                    let seg = Segment {
-                        tab,
-                        x0: px,
-                        h: ph,
-                        y0: py,
-                        z: pz,
-                    };
-                    seg.eval(&Float::with_val(p, &x + &h2))
-                }
-                None => y.clone(),
-            };
             let xmid = Float::with_val(p, &x + &h2);
+            let (mut zf, ymid_pred) = match &prev_seg {
+                Some((px, ph, py, pz)) => {
+                    let seg = Segment {
+                        tab,
+                        x0: px,
+                        h: ph,
+                        y0: py,
+                        z: pz,
+                    };
+                    (self.guess_from(&seg, &x, &h, &y), seg.eval(&xmid))
+                }
+                None => (vec![vec![Float::new(p); n]; s], y.clone()),
+            };
             // Newton goal: 1/100 of the tolerance, for the full step too (a looser goal
             // for the full step, which only feeds the error estimate, was measured to
             // cost more steps than it saves iterations)
