@@ -16,6 +16,7 @@ pub mod ode;
 pub mod output;
 pub mod reference;
 pub mod report;
+pub mod table;
 
 /// Version and git commit (from build.rs).
 pub const VERSION_LONG: &str = concat!(

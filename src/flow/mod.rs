@@ -48,9 +48,54 @@ pub struct Derived {
     pub sum_exp: Float,
 }
 
+/// The initialization scale of a run: α itself, or α^D (tables over values of α^D,
+/// paper Fig. 5b), both exact.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Scale {
+    Alpha(Rational),
+    AlphaPowD(Rational),
+}
+
+impl Scale {
+    /// α^D exactly (given, or the D-th power of α).
+    pub fn alpha_pow_d(&self, depth: u32) -> Rational {
+        use rug::ops::Pow;
+        match self {
+            Scale::Alpha(a) => a.clone().pow(depth as i32),
+            Scale::AlphaPowD(v) => v.clone(),
+        }
+    }
+
+    /// The mirror map at this scale.
+    pub fn mirror(&self, depth: u32, prec: u32) -> Mirror {
+        match self {
+            Scale::Alpha(a) => Mirror::new(depth, a, prec),
+            Scale::AlphaPowD(v) => Mirror::from_alpha_pow(depth, v, prec),
+        }
+    }
+
+    /// "alpha = 2" or "alpha^D = 1/100".
+    pub fn describe(&self) -> String {
+        match self {
+            Scale::Alpha(a) => format!("alpha = {a}"),
+            Scale::AlphaPowD(v) => format!("alpha^D = {v}"),
+        }
+    }
+}
+
 impl DiagFlow {
     /// `z`: N rows z_n = y_n x_n of length d, exact.
     pub fn new(z: &[Vec<Rational>], depth: u32, alpha: &Rational, prec: u32) -> DiagFlow {
+        DiagFlow::with_mirror(z, Mirror::new(depth, alpha, prec))
+    }
+
+    /// The flow at a scale given as α or α^D.
+    pub fn with_scale(z: &[Vec<Rational>], depth: u32, scale: &Scale, prec: u32) -> DiagFlow {
+        DiagFlow::with_mirror(z, scale.mirror(depth, prec))
+    }
+
+    fn with_mirror(z: &[Vec<Rational>], mirror: Mirror) -> DiagFlow {
+        let prec = mirror.prec;
         let n = z.len();
         let d = z[0].len();
         let zr = z
@@ -62,7 +107,7 @@ impl DiagFlow {
             n,
             d,
             zr,
-            mirror: Mirror::new(depth, alpha, prec),
+            mirror,
         }
     }
 

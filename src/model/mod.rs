@@ -38,9 +38,21 @@ pub struct MirrorEval {
 
 impl Mirror {
     pub fn new(depth: u32, alpha: &Rational, prec: u32) -> Mirror {
-        assert!(depth >= 2);
         let a = from_rational(prec, alpha);
         let alpha_d = Float::with_val(prec, a.clone().pow(depth));
+        Mirror::from_parts(depth, a, alpha_d, prec)
+    }
+
+    /// The mirror map for α given by α^D (exact): α = (α^D)^(1/D), a correctly rounded
+    /// root, and α^D itself rounded once.
+    pub fn from_alpha_pow(depth: u32, alpha_d: &Rational, prec: u32) -> Mirror {
+        let ad = from_rational(prec, alpha_d);
+        let a = Float::with_val(prec, from_rational(prec + 32, alpha_d).root(depth));
+        Mirror::from_parts(depth, a, ad, prec)
+    }
+
+    fn from_parts(depth: u32, a: Float, alpha_d: Float, prec: u32) -> Mirror {
+        assert!(depth >= 2);
         let (k, e, ee1) = if depth == 2 {
             (
                 Float::with_val(prec, a.square_ref()) * 2u32,

@@ -9,6 +9,7 @@
 pub mod check;
 pub mod run;
 pub mod solve;
+pub mod table;
 pub mod trace;
 
 use crate::num::{digits_from_rel_error, fmt_sig, max_abs};
