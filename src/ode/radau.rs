@@ -494,14 +494,27 @@ impl<'a, O: Ode> Radau<'a, O> {
                 });
             }
             let remaining = Float::with_val(p, x_end - &x);
-            let mut last = false;
-            if h >= remaining {
-                h.assign(&remaining);
-                last = true;
-            }
             // underflow: h below the resolution of x
             let res = Float::with_val(p, x.abs_ref())
                 * Float::with_val(p, Float::i_exp(1, -(p as i32 - 16)));
+            if remaining <= res {
+                // x_end is within the resolution of x (a sliver left by rounding):
+                // the state at x is the state at x_end to the working precision
+                return Ok(Outcome {
+                    x: Float::with_val(p, x_end),
+                    y,
+                    stats: self.stats,
+                    stopped: false,
+                });
+            }
+            let mut last = false;
+            // a step that would leave a sliver of less than 2^-20 of itself goes to x_end
+            let stretched =
+                Float::with_val(p, &h * (1 + Float::with_val(64, Float::i_exp(1, -20))));
+            if stretched >= remaining {
+                h.assign(&remaining);
+                last = true;
+            }
             if h <= res || h.is_zero() {
                 return Err(OdeError::StepTooSmall {
                     x: crate::num::fmt_sig(&x, 12),

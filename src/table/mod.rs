@@ -526,7 +526,12 @@ fn state_at(
     seg: &OwnedSeg,
     x: &Float,
 ) -> Result<(Vec<Float>, u64), OdeError> {
-    if *x <= seg.x0 {
+    // a point within the resolution of x of the step's start is the start (a step
+    // that short would underflow)
+    let p = flow.prec;
+    let res =
+        Float::with_val(p, x.abs_ref()) * Float::with_val(p, Float::i_exp(1, -(p as i32 - 32)));
+    if Float::with_val(p, x - &seg.x0) <= res {
         return Ok((seg.y0.clone(), 0));
     }
     let mut opts = RadauOptions::new(tol.clone());

@@ -1,0 +1,415 @@
+//! `ibcert table`: located events against independent answers (the single-point
+//! scalar equation, a computation at doubled precision and tolerance, plain
+//! integrations to the located point), fits on exact data, and the command's input
+//! checks.
+
+use ibcert::flow::run::{integrate, Numerics};
+use ibcert::flow::{DiagFlow, Scale};
+use ibcert::num::{digits_from_rel_error, from_rational, norm1, norm2, ten_pow_neg};
+use ibcert::table::{fit_log_log, references, row, Row, TableSpec};
+use rug::{Float, Rational};
+use std::process::Command;
+
+mod common;
+use common::{rows, w_independent};
+
+fn numerics(prec: u32, tol_digits: u32) -> Numerics {
+    Numerics {
+        prec,
+        tol: ten_pow_neg(tol_digits),
+        stages: 24,
+    }
+}
+
+fn spec(depths: &[u32], scales: &[Scale], numerics: Numerics, verify: bool) -> TableSpec {
+    TableSpec {
+        depths: depths.to_vec(),
+        scales: scales.to_vec(),
+        delta: Rational::from((1, 20)),
+        mus: Vec::new(),
+        after: Rational::from(10),
+        gt_max: None,
+        numerics,
+        verify,
+    }
+}
+
+fn table_row(z: &[Vec<Rational>], spec: &TableSpec, di: usize, si: usize) -> Row {
+    let refs = references(z, spec).expect("references");
+    row(z, di, &spec.scales[si], &refs, spec).expect("row integrates")
+}
+
+fn rel_digits(a: &Float, b: &Float) -> u32 {
+    let p = b.prec();
+    let e = Float::with_val(p, a - b).abs() / Float::with_val(p, b.abs_ref());
+    digits_from_rel_error(&e, 300)
+}
+
+/// Bisection for the root of a function with f(lo) and f(hi) of opposite signs.
+fn bisect(mut lo: Float, mut hi: Float, f: impl Fn(&Float) -> Float) -> Float {
+    let p = lo.prec();
+    let s_lo = f(&lo).is_sign_negative();
+    assert_ne!(s_lo, f(&hi).is_sign_negative(), "no sign change");
+    for _ in 0..(p - 8) {
+        let mid = Float::with_val(p, &lo + &hi) / 2u32;
+        if f(&mid).is_sign_negative() == s_lo {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    Float::with_val(p, &lo + &hi) / 2u32
+}
+
+/// The single-point path in closed form: at nu, w_i = w(z_i nu) and gt = z^T w (the
+/// loss is exp(-z^T w)). Returns (gt, w).
+fn single_point_state(z: &[Float], depth: u32, alpha: &Float, nu: &Float) -> (Float, Vec<Float>) {
+    let p = nu.prec();
+    let w: Vec<Float> = z
+        .iter()
+        .map(|zi| w_independent(depth, alpha, &Float::with_val(p, zi * nu)))
+        .collect();
+    let mut gt = Float::new(p);
+    for (a, b) in z.iter().zip(&w) {
+        gt += Float::with_val(p, a * b);
+    }
+    (gt, w)
+}
+
+/// N = 1: the required accuracy (excess l1 = ||w||_1 max|z_i| / gt - 1 falls to delta)
+/// and the kernel exit (||w/||w|| - z/||z|| || reaches delta) solve scalar equations in
+/// nu; bisection at 640 bits gives them independently of the integrator. The table's
+/// values agree to >= 35 digits, never claim more digits than they have (+1 for the
+/// rounding of the comparison), and the path has no interior closest approach (it
+/// starts along w_l2 = z / ||z||^2 and leaves it).
+#[test]
+fn single_point_events_match_the_scalar_equations() {
+    let z = rows("single_point.toml");
+    let rp = 640;
+    let zf: Vec<Float> = z[0].iter().map(|q| from_rational(rp, q)).collect();
+    let zmax = Float::with_val(rp, 1); // max |z_i| for z = (1/2, 1, -1/4)
+    let zn = norm2(rp, &zf);
+    let delta = Float::with_val(rp, 1) / 20u32;
+    for depth in [2u32, 3] {
+        let alpha = Float::with_val(rp, 1);
+        let s = spec(
+            &[depth],
+            &[Scale::Alpha(Rational::from(1))],
+            numerics(256, 40),
+            true,
+        );
+        let r = table_row(&z, &s, 0, 0);
+        // nu range: D = 3 needs |s| = alpha D (D - 2) |z_i| nu < 1
+        let hi = if depth == 2 {
+            Float::with_val(rp, 20)
+        } else {
+            Float::with_val(rp, 1) / 3u32 * (1 - Float::with_val(rp, Float::i_exp(1, -300)))
+        };
+        let lo = Float::with_val(rp, Float::i_exp(1, -60));
+        let excess = |nu: &Float| {
+            let (gt, w) = single_point_state(&zf, depth, &alpha, nu);
+            norm1(rp, &w) * &zmax / gt - 1u32 - &delta
+        };
+        let nu_req = bisect(lo.clone(), hi.clone(), excess);
+        let gt_req = single_point_state(&zf, depth, &alpha, &nu_req).0;
+        let got = r.required.as_ref().expect("required accuracy found");
+        let d = rel_digits(&got.value, &gt_req);
+        assert!(
+            d >= 35,
+            "D = {depth}: required gt {} vs {gt_req}: {d} digits",
+            got.value
+        );
+        let claimed = got.digits.expect("verified");
+        assert!(
+            claimed <= d + 1,
+            "D = {depth}: claims {claimed} digits, has {d}"
+        );
+        assert!(
+            r.first.is_some() && r.recross.is_none(),
+            "monotone excess: one crossing"
+        );
+
+        let dist = |nu: &Float| {
+            let (_, w) = single_point_state(&zf, depth, &alpha, nu);
+            let nw = norm2(rp, &w);
+            let diff: Vec<Float> = w
+                .iter()
+                .zip(&zf)
+                .map(|(a, b)| Float::with_val(rp, a / &nw) - Float::with_val(rp, b / &zn))
+                .collect();
+            norm2(rp, &diff) - &delta
+        };
+        let nu_exit = bisect(lo, hi, dist);
+        let gt_exit = single_point_state(&zf, depth, &alpha, &nu_exit).0;
+        let got = r.kernel_exit.as_ref().expect("kernel exit found");
+        let d = rel_digits(&got.value, &gt_exit);
+        assert!(
+            d >= 35,
+            "D = {depth}: exit gt {} vs {gt_exit}: {d} digits",
+            got.value
+        );
+        assert!(got.digits.expect("verified") <= d + 1);
+        assert!(r.entered);
+        assert!(r.closest_gt.is_none(), "the distance grows from the start");
+        assert!(r.mismatch.is_empty(), "{:?}", r.mismatch);
+    }
+}
+
+/// Fig. 5 data at D = 2, 3, 10 (alpha^D = 1): the required gt of a 256-bit, 1e-40 table
+/// agrees with an independent computation at 512 bits and 1e-80 to >= 20 digits (and
+/// to the digits it claims); at that gt a plain integration (no event location) gives
+/// an excess l1 norm equal to delta to >= 20 digits.
+#[test]
+fn fig5_required_accuracy_pinned_by_doubled_precision() {
+    let z = rows("fig5_d2.toml");
+    let scales = [Scale::AlphaPowD(Rational::from(1))];
+    for depth in [2u32, 3, 10] {
+        let a = table_row(&z, &spec(&[depth], &scales, numerics(256, 40), true), 0, 0);
+        let b = table_row(&z, &spec(&[depth], &scales, numerics(512, 80), false), 0, 0);
+        let ga = &a.required.as_ref().expect("found at 256 bits").value;
+        let gb = &b.required.as_ref().expect("found at 512 bits").value;
+        let d = rel_digits(ga, gb);
+        assert!(d >= 20, "D = {depth}: {ga} vs {gb}: {d} digits");
+        let claimed = a.required.as_ref().unwrap().digits.unwrap();
+        assert!(
+            claimed >= 20 && claimed <= d + 1,
+            "D = {depth}: claims {claimed}, has {d}"
+        );
+
+        // plain integration to the located point
+        let p = 384;
+        let n = numerics(p, 55);
+        let flow = DiagFlow::with_scale(&z, depth, &scales[0], p);
+        let gt = Float::with_val(p, gb);
+        let sol = integrate(&flow, &n, &gt, &[], |_| {}).expect("integrates");
+        let der = flow.derive(&sol.y[..flow.n]);
+        let l1 = from_rational(p, &Rational::from((11, 5))); // ||w_l1||_1 = 6/5 + 1
+        let excess = norm1(p, &der.w) / der.gamma / l1 - 1u32;
+        let delta = Float::with_val(p, 1) / 20u32;
+        let d = rel_digits(&excess, &delta);
+        assert!(d >= 20, "D = {depth}: excess at the located gt is {excess}");
+    }
+}
+
+/// Fig. 3(b) data, D = 2, alpha = 10: the closest approach of the direction to w_l2 is
+/// pinned by a 512-bit, 1e-80 computation to >= 20 digits, and it is a minimum: plain
+/// integrations to gt*(1 -+ 1e-6) give larger distances.
+#[test]
+fn closest_approach_pinned_and_a_minimum() {
+    let z = rows("fig3b.toml");
+    let scales = [Scale::Alpha(Rational::from(10))];
+    let a = table_row(&z, &spec(&[2], &scales, numerics(256, 40), true), 0, 0);
+    let b = table_row(&z, &spec(&[2], &scales, numerics(512, 80), false), 0, 0);
+    let ga = &a.closest_gt.as_ref().expect("closest approach").value;
+    let gb = &b.closest_gt.as_ref().expect("closest approach").value;
+    let d = rel_digits(ga, gb);
+    assert!(d >= 20, "{ga} vs {gb}: {d} digits");
+    assert!(a.closest_gt.as_ref().unwrap().digits.unwrap() <= d + 1);
+    let dmin = &a.closest_distance.as_ref().unwrap().value;
+    let dd = rel_digits(dmin, &b.closest_distance.as_ref().unwrap().value);
+    assert!(dd >= 20, "distance: {dd} digits");
+
+    let p = 256;
+    let n = numerics(p, 40);
+    let flow = DiagFlow::with_scale(&z, 2, &scales[0], p);
+    let w2: Vec<Float> = ibcert::reference::l2::l2_max_margin(&z)
+        .unwrap()
+        .w
+        .iter()
+        .map(|q| from_rational(p, q))
+        .collect();
+    let n2 = norm2(p, &w2);
+    let dist_at = |gt: &Float| {
+        let sol = integrate(&flow, &n, gt, &[], |_| {}).expect("integrates");
+        let w = flow.derive(&sol.y[..flow.n]).w;
+        let nw = norm2(p, &w);
+        let diff: Vec<Float> = w
+            .iter()
+            .zip(&w2)
+            .map(|(a, b)| Float::with_val(p, a / &nw) - Float::with_val(p, b / &n2))
+            .collect();
+        norm2(p, &diff)
+    };
+    let at = dist_at(ga);
+    assert!(
+        rel_digits(&at, dmin) >= 30,
+        "distance recomputed: {at} vs {dmin}"
+    );
+    let eps = Float::with_val(p, 1) / 1_000_000u32;
+    let before = dist_at(&Float::with_val(p, ga * (1 - eps.clone())));
+    let after = dist_at(&Float::with_val(p, ga * (1 + eps)));
+    assert!(before > at && after > at, "{before} {at} {after}");
+}
+
+/// The fit recovers a and b exactly (to the working precision) from data on a line, and
+/// reports the local slopes; a perturbed point shows in its residual.
+#[test]
+fn fit_recovers_exact_lines() {
+    let p = 256;
+    let a = Float::with_val(p, 3) / 2u32;
+    let b = Float::with_val(p, -7) / 4u32;
+    let xs = [
+        Rational::from((1, 100)),
+        Rational::from(1),
+        Rational::from(10),
+        Rational::from(1000),
+    ];
+    let pts: Vec<(Rational, Float)> = xs
+        .iter()
+        .map(|x| {
+            let lx = from_rational(p, x).ln();
+            (x.clone(), Float::with_val(p, &a * &lx + &b).exp())
+        })
+        .collect();
+    let f = fit_log_log(2, &pts, p).expect("fit");
+    let tiny = Float::with_val(p, Float::i_exp(1, -200));
+    assert!(Float::with_val(p, &f.a - &a).abs() < tiny, "a = {}", f.a);
+    assert!(Float::with_val(p, &f.b - &b).abs() < tiny, "b = {}", f.b);
+    assert!(f.residuals.iter().all(|r| r.clone().abs() < tiny));
+    assert!(f
+        .local_slopes
+        .iter()
+        .all(|s| Float::with_val(p, s - &a).abs() < tiny));
+    let mut bent = pts.clone();
+    bent[1].1 *= 2u32;
+    let g = fit_log_log(2, &bent, p).unwrap();
+    let big = g
+        .residuals
+        .iter()
+        .enumerate()
+        .max_by(|x, y| x.1.clone().abs().partial_cmp(&y.1.clone().abs()).unwrap())
+        .unwrap()
+        .0;
+    assert_eq!(big, 1);
+    assert!(fit_log_log(2, &pts[..1], p).is_none());
+}
+
+fn ibcert(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_ibcert"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("binary runs")
+}
+
+/// Bad input: exit code 2, a message naming the option, and no output file left.
+#[test]
+fn bad_table_input_is_refused() {
+    let dir = std::env::temp_dir().join(format!("ibcert-table-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("t.md");
+    let out_s = out.to_str().unwrap();
+    let case = "cases/three_point.toml";
+    for (args, needle) in [
+        (vec!["--delta", "0"], "--delta"),
+        (vec!["--delta", "1"], "--delta"),
+        (vec!["--delta", "-0.5"], "--delta"),
+        (vec!["--alphas", ""], "--alphas"),
+        (vec!["--alphas", "1,,2"], "--alphas"),
+        (vec!["--alphas", "0"], "--alphas"),
+        (vec!["--alpha-d", "-1"], "--alpha-d"),
+        (vec!["--depths", "1"], "--depths"),
+        (vec!["--depths", "two"], "--depths"),
+        (vec!["--after", "1"], "--after"),
+        (vec!["--mu", "0"], "--mu"),
+        (
+            vec!["--gt-max", "1e300", "--precision", "64"],
+            "--precision",
+        ),
+    ] {
+        let mut a = vec!["table", case, "--no-progress", "--output", out_s];
+        a.extend(args.iter());
+        let o = ibcert(&a);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert!(!out.exists(), "{args:?} left a file");
+    }
+    // an unknown format, a missing case file
+    let o = ibcert(&["table", case, "--format", "xml"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = ibcert(&["table", "cases/no_such_case.toml"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no_such_case.toml"));
+    // an output path in a directory that does not exist: refused, nothing written
+    let bad = dir.join("missing-dir").join("t.csv");
+    let o = ibcert(&[
+        "table",
+        case,
+        "--no-progress",
+        "--no-verify",
+        "--alphas",
+        "1",
+        "--format",
+        "csv",
+        "--precision",
+        "128",
+        "--tol",
+        "1e-15",
+        "--output",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--output"));
+    assert!(!bad.exists() && !dir.join("missing-dir").exists());
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// The same table, byte for byte, on 1 and 2 threads (timing left out); CSV has one
+/// line per row with the header's column count.
+#[test]
+fn table_is_reproducible_across_thread_counts() {
+    let args = [
+        "table",
+        "cases/three_point.toml",
+        "--no-progress",
+        "--no-timing",
+        "--alphas",
+        "1,2",
+        "--depths",
+        "2,3",
+        "--mu",
+        "1/2",
+        "--precision",
+        "128",
+        "--tol",
+        "1e-20",
+        "--format",
+    ];
+    let run = |threads: &str, fmt: &str| {
+        let mut a = args.to_vec();
+        a.push(fmt);
+        let o = Command::new(env!("CARGO_BIN_EXE_ibcert"))
+            .args(&a)
+            .env("RAYON_NUM_THREADS", threads)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .expect("runs");
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let j1 = run("1", "json");
+    let j2 = run("2", "json");
+    assert_eq!(j1, j2);
+    let v: serde_json::Value = serde_json::from_str(&j1).unwrap();
+    assert_eq!(v["schema"], "ibcert.table/1");
+    assert_eq!(v["rows"].as_array().unwrap().len(), 4);
+    assert!(v.get("wall_seconds").is_none());
+    let csv = run("2", "csv");
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 5);
+    let cols = lines[0].split(',').count();
+    assert!(lines.iter().all(|l| l.split(',').count() == cols));
+    let md = run("2", "markdown");
+    assert!(md.contains("## Required training accuracy") && md.contains("## mu points"));
+}
