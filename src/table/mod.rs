@@ -663,9 +663,50 @@ fn locate_event(
             x
         }
     };
+    // the exact states are smooth in x only to about the Newton goal (tol / 100), so
+    // the location is pushed to a thousandth of the tolerance, relative, and no further
+    let mut tolx = span_tol(&r, 0) * tol / 1000u32;
+    let floor = span_tol(&r, p as i32 - 16);
+    if tolx < floor {
+        tolx = floor;
+    }
+    // Newton on exact values with the slope of the collocation polynomial (a central
+    // difference; the slope needs few digits): from the polynomial's ~stage-order
+    // digits one correction reaches the tolerance, so usually two exact states suffice
+    let eta = span_tol(&r, (p / 4) as i32);
+    let slope = Float::with_val(
+        p,
+        dense(&Float::with_val(p, &r + &eta))?.0 - dense(&Float::with_val(p, &r - &eta))?.0,
+    ) / Float::with_val(p, &eta * 2u32);
     let (fr, yr) = exact(&r)?;
     if fr.is_zero() {
         return Ok((r, yr, steps.get()));
+    }
+    if slope.is_finite() && !slope.is_zero() {
+        let (mut x, mut fx, mut yx) = (r.clone(), fr.clone(), yr.clone());
+        let mut last_dx: Option<Float> = None;
+        for _ in 0..4 {
+            let dx = Float::with_val(p, &fx / &slope);
+            if dx.cmp_abs(&tolx) != Some(std::cmp::Ordering::Greater) {
+                return Ok((x, yx, steps.get()));
+            }
+            // give up on Newton when it does not contract fast or leaves the step
+            if last_dx.as_ref().is_some_and(|l| {
+                Float::with_val(p, dx.abs_ref()) * 4u32 > Float::with_val(p, l.abs_ref())
+            }) {
+                break;
+            }
+            let xn = Float::with_val(p, &x - &dx);
+            if xn < b.seg.x0 || xn > x1 {
+                break;
+            }
+            let (fn_, yn) = exact(&xn)?;
+            if fn_.is_zero() {
+                return Ok((xn, yn, steps.get()));
+            }
+            last_dx = Some(dx);
+            (x, fx, yx) = (xn, fn_, yn);
+        }
     }
     let mut eps = span_tol(&r, (p / 8) as i32);
     let mut bracket = None;
@@ -695,13 +736,6 @@ fn locate_event(
         // polynomial's estimate with its exact state
         return Ok((r, yr, steps.get()));
     };
-    // the exact states are smooth in x only to about the Newton goal (tol / 100), so
-    // the location is pushed to a thousandth of the tolerance, relative, and no further
-    let mut tolx = span_tol(&r, 0) * tol / 1000u32;
-    let floor = span_tol(&r, p as i32 - 16);
-    if tolx < floor {
-        tolx = floor;
-    }
     let (x, y) = illinois(lo, hi, &tolx, 40, exact)?;
     Ok((x, y, steps.get()))
 }
