@@ -14,14 +14,10 @@ use crate::flow::DiagFlow;
 use crate::reference::qmu::{qmu_path, QmuError};
 use rug::{Float, Rational};
 
-/// Marker shape of the i-th mu of `--mu`.
+/// Marker shape of the i-th mu of `--mu` (shapes not used for the reference
+/// points: the start is a square, w_l2 a triangle, w_l1 a dot).
 pub fn iso_marker(i: usize) -> Marker {
-    [
-        Marker::Ring,
-        Marker::Square,
-        Marker::Triangle,
-        Marker::Cross,
-    ][i % 4]
+    [Marker::Ring, Marker::Diamond, Marker::Cross][i % 3]
 }
 
 /// Legend text of the mu-iso points.

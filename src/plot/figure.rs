@@ -31,6 +31,7 @@ pub enum Marker {
     Square,
     Triangle,
     Cross,
+    Diamond,
 }
 
 /// How a series is drawn.
@@ -44,7 +45,8 @@ pub enum Style {
     Markers(Marker, u32),
 }
 
-/// One series: its label (empty: not in the legend), colour, style and points.
+/// One series: its label (empty: not in the legend; such markers are drawn after
+/// the labelled ones), colour, style and points.
 #[derive(Clone, Debug)]
 pub struct Series {
     pub label: String,
@@ -334,23 +336,31 @@ impl Figure {
             .bold_line_style(RGBColor(215, 215, 215))
             .draw()
             .map_err(render_err)?;
+        // lines first, then markers on top of every line
         for s in &self.series {
-            let c = s.color;
-            match s.style {
-                Style::Line(w) | Style::Dashed(w) => {
-                    if s.points.len() >= 2 {
-                        chart
-                            .draw_series(LineSeries::new(
-                                s.points.iter().copied(),
-                                c.stroke_width(w),
-                            ))
-                            .map_err(render_err)?;
-                    }
+            if let Style::Line(w) | Style::Dashed(w) = s.style {
+                if s.points.len() >= 2 {
+                    chart
+                        .draw_series(LineSeries::new(
+                            s.points.iter().copied(),
+                            s.color.stroke_width(w),
+                        ))
+                        .map_err(render_err)?;
                 }
-                Style::Markers(m, r) => {
-                    for &p in &s.points {
-                        draw_marker_at(&mut chart, p, m, r, c)?;
-                    }
+            }
+        }
+        let plot = chart.plotting_area();
+        let base = plot.get_base_pixel();
+        let pixels = plot.strip_coord_spec();
+        // reference markers (with a legend entry), then the unlabelled points on
+        // the curves, which must stay visible where a curve reaches a reference
+        let labelled = self.series.iter().filter(|s| !s.label.is_empty());
+        let on_curves = self.series.iter().filter(|s| s.label.is_empty());
+        for s in labelled.chain(on_curves) {
+            if let Style::Markers(m, r) = s.style {
+                for p in &s.points {
+                    let (x, y) = plot.map_coordinate(p);
+                    draw_marker(&pixels, (x - base.0, y - base.1), m, r, s.color)?;
                 }
             }
         }
@@ -358,38 +368,40 @@ impl Figure {
     }
 }
 
-fn draw_marker_at<X, Y>(
-    chart: &mut ChartContext<SVGBackend, Cartesian2d<X, Y>>,
-    p: (f64, f64),
+/// One marker centred at the pixel `at` of `area`.
+fn draw_marker(
+    area: &DrawingArea<SVGBackend, Shift>,
+    at: (i32, i32),
     m: Marker,
     r: u32,
     c: RGBColor,
-) -> Result<(), FigureError>
-where
-    X: Ranged<ValueType = f64>,
-    Y: Ranged<ValueType = f64>,
-{
+) -> Result<(), FigureError> {
     let ri = r as i32;
-    let e = EmptyElement::at(p);
+    let e = EmptyElement::at(at);
+    let outline = BLACK.stroke_width(1);
     let res = match m {
-        Marker::Dot => chart.draw_series(std::iter::once(
-            e + Circle::new((0, 0), r, c.filled()) + Circle::new((0, 0), r, BLACK.stroke_width(1)),
-        )),
-        Marker::Ring => chart.draw_series(std::iter::once(
-            e + Circle::new((0, 0), r, WHITE.filled()) + Circle::new((0, 0), r, c.stroke_width(2)),
-        )),
-        Marker::Square => chart.draw_series(std::iter::once(
-            e + Rectangle::new([(-ri, -ri), (ri, ri)], c.filled())
-                + Rectangle::new([(-ri, -ri), (ri, ri)], BLACK.stroke_width(1)),
-        )),
-        Marker::Triangle => chart.draw_series(std::iter::once(
-            e + TriangleMarker::new((0, 0), r + 2, c.filled()),
-        )),
-        Marker::Cross => chart.draw_series(std::iter::once(
-            e + Cross::new((0, 0), r, c.stroke_width(3)),
-        )),
+        Marker::Dot => {
+            area.draw(&(e + Circle::new((0, 0), r, c.filled()) + Circle::new((0, 0), r, outline)))
+        }
+        Marker::Ring => area.draw(
+            &(e + Circle::new((0, 0), r, WHITE.filled())
+                + Circle::new((0, 0), r, c.stroke_width(2))),
+        ),
+        Marker::Square => area.draw(
+            &(e + Rectangle::new([(-ri, -ri), (ri, ri)], c.filled())
+                + Rectangle::new([(-ri, -ri), (ri, ri)], outline)),
+        ),
+        Marker::Triangle => area.draw(&(e + TriangleMarker::new((0, 0), r + 2, c.filled()))),
+        Marker::Cross => area.draw(&(e + Cross::new((0, 0), r, c.stroke_width(3)))),
+        Marker::Diamond => {
+            let k = ri + 2;
+            let pts = vec![(0, -k), (k, 0), (0, k), (-k, 0)];
+            let mut closed = pts.clone();
+            closed.push((0, -k));
+            area.draw(&(e + Polygon::new(pts, c.filled()) + PathElement::new(closed, outline)))
+        }
     };
-    res.map(|_| ()).map_err(render_err)
+    res.map_err(render_err)
 }
 
 fn draw_legend(
@@ -413,30 +425,7 @@ fn draw_legend(
                     c.stroke_width(w.max(2)),
                 ))
                 .map_err(render_err)?,
-            Style::Markers(m, r) => {
-                let p = (x0 + 18, y);
-                let ri = r as i32;
-                let e = EmptyElement::at(p);
-                let res = match m {
-                    Marker::Dot => area.draw(
-                        &(e + Circle::new((0, 0), r, c.filled())
-                            + Circle::new((0, 0), r, BLACK.stroke_width(1))),
-                    ),
-                    Marker::Ring => area.draw(
-                        &(e + Circle::new((0, 0), r, WHITE.filled())
-                            + Circle::new((0, 0), r, c.stroke_width(2))),
-                    ),
-                    Marker::Square => area.draw(
-                        &(e + Rectangle::new([(-ri, -ri), (ri, ri)], c.filled())
-                            + Rectangle::new([(-ri, -ri), (ri, ri)], BLACK.stroke_width(1))),
-                    ),
-                    Marker::Triangle => {
-                        area.draw(&(e + TriangleMarker::new((0, 0), r + 2, c.filled())))
-                    }
-                    Marker::Cross => area.draw(&(e + Cross::new((0, 0), r, c.stroke_width(3)))),
-                };
-                res.map_err(render_err)?;
-            }
+            Style::Markers(m, r) => draw_marker(area, (x0 + 18, y), m, r, c)?,
         }
         area.draw(&Text::new(
             s.label.clone(),

@@ -65,6 +65,15 @@ pub struct PlotArgs {
     /// Initialization scales, one curve each (comma-separated, exact); default: the case's alpha.
     #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
     pub alphas: Option<Vec<String>>,
+    /// Instead of --alphas: values of alpha^D (comma-separated, exact); per depth,
+    /// alpha = (alpha^D)^(1/D), rounded to a rational of precision + 32 bits unless exact.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        allow_hyphen_values = true,
+        conflicts_with = "alphas"
+    )]
+    pub alpha_d: Option<Vec<String>>,
     /// Depths D >= 2, one curve each per alpha (comma-separated); default: the case's depth.
     #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
     pub depths: Option<Vec<String>>,
@@ -119,16 +128,21 @@ impl End {
 pub struct Spec {
     pub depth: u32,
     pub alpha: Rational,
+    /// the alpha^D the curve was asked for (--alpha-d), for its label
+    pub alpha_d: Option<Rational>,
 }
 
 impl Spec {
     /// "α = 10, D = 2" (the depth only when the figure has several).
     pub fn label(&self, with_depth: bool) -> String {
-        let a = alpha_text(&self.alpha);
+        let a = match &self.alpha_d {
+            Some(ad) => format!("α^D = {}", alpha_text(ad)),
+            None => format!("α = {}", alpha_text(&self.alpha)),
+        };
         if with_depth {
-            format!("α = {a}, D = {}", self.depth)
+            format!("{a}, D = {}", self.depth)
         } else {
-            format!("α = {a}")
+            a
         }
     }
 }
@@ -173,24 +187,30 @@ pub struct PlotJob {
 impl PlotArgs {
     pub fn validate(&self) -> Result<PlotJob, CliError> {
         let (case, z) = load_case(&self.case)?;
-        let alphas = match &self.alphas {
-            Some(list) => {
-                let items: Vec<&str> = list
-                    .iter()
-                    .map(|s| s.trim())
-                    .filter(|s| !s.is_empty())
-                    .collect();
-                if items.is_empty() {
-                    return Err(CliError::input(
-                        "--alphas: the list is empty; give at least one alpha > 0",
-                    ));
-                }
-                let mut v = Vec::new();
-                for a in items {
-                    v.push(positive("--alphas", arg_rational("--alphas", a)?)?);
-                }
-                v
+        let list_of = |name: &str, list: &[String]| -> Result<Vec<Rational>, CliError> {
+            let items: Vec<&str> = list
+                .iter()
+                .map(|s| s.trim())
+                .filter(|s| !s.is_empty())
+                .collect();
+            if items.is_empty() {
+                return Err(CliError::input(format!(
+                    "{name}: the list is empty; give at least one value > 0"
+                )));
             }
+            let mut v = Vec::new();
+            for a in items {
+                v.push(positive(name, arg_rational(name, a)?)?);
+            }
+            Ok(v)
+        };
+        let alpha_ds = match &self.alpha_d {
+            Some(list) => Some(list_of("--alpha-d", list)?),
+            None => None,
+        };
+        let alphas = match &self.alphas {
+            Some(list) => list_of("--alphas", list)?,
+            None if alpha_ds.is_some() => Vec::new(),
             None => vec![case.numerics.alpha.clone().ok_or_else(|| {
                 CliError::input(format!(
                     "--alphas: not given, and {} sets no numerics.alpha",
@@ -295,10 +315,18 @@ impl PlotArgs {
         check_output_dir(&self.output)?;
         let mut specs = Vec::new();
         for &depth in &depths {
-            for alpha in &alphas {
+            let pairs: Vec<(Rational, Option<Rational>)> = match &alpha_ds {
+                Some(ads) => ads
+                    .iter()
+                    .map(|ad| (root_of(ad, depth, prec + 32), Some(ad.clone())))
+                    .collect(),
+                None => alphas.iter().map(|a| (a.clone(), None)).collect(),
+            };
+            for (alpha, alpha_d) in pairs {
                 let s = Spec {
                     depth,
-                    alpha: alpha.clone(),
+                    alpha,
+                    alpha_d,
                 };
                 if !specs.contains(&s) {
                     specs.push(s);
@@ -326,6 +354,19 @@ impl PlotArgs {
             progress: !self.no_progress,
         })
     }
+}
+
+/// x^(1/D) as a rational: exact when x is the D-th power of a rational, else
+/// rounded to `bits` bits.
+pub fn root_of(x: &Rational, depth: u32, bits: u32) -> Rational {
+    let (nr, nrem) = x.numer().clone().root_rem(rug::Integer::new(), depth);
+    let (dr, drem) = x.denom().clone().root_rem(rug::Integer::new(), depth);
+    if nrem == 0 && drem == 0 {
+        return Rational::from((nr, dr));
+    }
+    let f = from_rational(bits, x);
+    let r = Float::with_val(bits, f.root_ref(depth));
+    r.to_rational().expect("finite root")
 }
 
 /// The largest depth accepted (the mirror map works for any D >= 2; this bounds
@@ -630,5 +671,17 @@ mod tests {
         assert_eq!(alpha_text(&q("1/3")), "1/3");
         assert_eq!(alpha_text(&q("123.456")), "123.456");
         assert_eq!(alpha_text(&q("1e-9")), "1/1000000000");
+    }
+
+    #[test]
+    fn roots() {
+        let q = |s: &str| crate::num::exact::parse_rational(s).unwrap();
+        assert_eq!(root_of(&q("1"), 10, 100), q("1"));
+        assert_eq!(root_of(&q("0.01"), 2, 100), q("0.1"));
+        assert_eq!(root_of(&q("8/27"), 3, 100), q("2/3"));
+        // 0.1^(1/3) rounded: its cube is 0.1 to about 100 bits
+        let r = root_of(&q("0.1"), 3, 100);
+        let err = (Rational::from(rug::ops::Pow::pow(&r, 3u32)) - q("0.1")).abs();
+        assert!(err > 0 && err < Rational::from((1, 1u64 << 62)) * Rational::from((1, 1u64 << 35)));
     }
 }
