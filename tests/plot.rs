@@ -608,3 +608,143 @@ fn sphere_needs_three_dimensions() {
         &["sphere", "d >= 3", "d = 2"],
     );
 }
+
+fn plot_case(case: &str, kind: &str, extra: &[&str]) -> (Output, PathBuf) {
+    let dir = temp_dir();
+    let out = dir.join(format!("{kind}.svg"));
+    let mut args: Vec<String> = vec![
+        "plot".into(),
+        case_path(case),
+        "--kind".into(),
+        kind.into(),
+        "-o".into(),
+        out.display().to_string(),
+        "--tol".into(),
+        "1e-20".into(),
+        "--precision".into(),
+        "128".into(),
+        "--no-progress".into(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let a: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
+    (run(&a), out)
+}
+
+/// Fig. 3(c) data: the l1 optimum is the segment from (0, 1, 0) to (0, 0, 1). On the
+/// sphere it runs along azimuth 90 from pitch 0 to the pole (the pole keeps the
+/// segment's azimuth); in the excess plane it lies on excess l1 = 0 with excess l2
+/// from sqrt(1/2) / (2/3) - 1 (its least-norm point (0, 1/2, 1/2); ||w_l2|| = 2/3)
+/// to 1 / (2/3) - 1 = 1/2 (the vertices).
+#[test]
+fn non_unique_l1_face_is_drawn_as_a_segment() {
+    let fast = ["--alphas", "1", "--gt-max", "30", "--samples", "10"];
+    let (o, out) = plot_case("fig3c.toml", "sphere", &fast);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let p = parse(&std::fs::read_to_string(&out).unwrap());
+    p.has_text("ℓ1 optimal face (a segment)");
+    p.has_text("vertices of the ℓ1 optimal face (dim 1)");
+    let seg: Vec<&Vec<(f64, f64)>> = p
+        .polylines
+        .iter()
+        .filter(|(c, _, pts)| c == "#1E1E1E" && pts.len() > 2)
+        .map(|(_, _, pts)| pts)
+        .collect();
+    assert_eq!(seg.len(), 1);
+    // a vertical line in the chart: one x pixel, y from pitch 0 to pitch 90
+    let xs: Vec<f64> = seg[0].iter().map(|q| q.0).collect();
+    assert!(xs.iter().all(|&x| x == xs[0]), "{xs:?}");
+    p.one_polyline_per_curve(1);
+
+    let (o, out) = plot_case("fig3c.toml", "excess-plane", &fast);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let p = parse(&std::fs::read_to_string(&out).unwrap());
+    let lo = (0.5f64).sqrt() * 1.5 - 1.0;
+    p.has_text(&format!(
+        "ℓ1 optimal face (a segment): excess ℓ2 {} to 0.5",
+        ibcert::plot::figure::short_number(lo)
+    ));
+    p.one_polyline_per_curve(1);
+    assert_eq!(p.dashed_curves(), 1);
+}
+
+#[test]
+fn curves_by_alpha_to_the_depth() {
+    let (o, out) = plot_case(
+        "three_point.toml",
+        "excess-l1",
+        &[
+            "--alpha-d",
+            "1/4,1",
+            "--depths",
+            "2,3",
+            "--gt-max",
+            "20",
+            "--samples",
+            "8",
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let p = parse(&std::fs::read_to_string(&out).unwrap());
+    for t in [
+        "α^D = 0.25, D = 2",
+        "α^D = 1, D = 2",
+        "α^D = 0.25, D = 3",
+        "α^D = 1, D = 3",
+    ] {
+        p.has_text(t);
+    }
+    p.one_polyline_per_curve(4);
+    // --alpha-d and --alphas exclude each other; an empty list is refused
+    let dir = temp_dir();
+    let o = dir.join("x.svg");
+    let base = [
+        "plot",
+        &case_path("three_point.toml"),
+        "--kind",
+        "excess-l1",
+        "-o",
+        o.to_str().unwrap(),
+    ];
+    let mut a = base.to_vec();
+    a.extend(["--alpha-d", "1", "--alphas", "2"]);
+    assert_bad(&a, &dir, &["--alpha-d", "--alphas"]);
+    let mut a = base.to_vec();
+    a.extend(["--alpha-d", ""]);
+    assert_bad(&a, &dir, &["--alpha-d", "empty"]);
+}
+
+/// The same figure with one thread and with two: identical bytes.
+#[test]
+fn output_does_not_depend_on_the_thread_count() {
+    let mut svgs = Vec::new();
+    for threads in ["1", "2"] {
+        let dir = temp_dir();
+        let out = dir.join("k.svg");
+        let o = Command::new(env!("CARGO_BIN_EXE_ibcert"))
+            .env("RAYON_NUM_THREADS", threads)
+            .args([
+                "plot",
+                &case_path("three_point.toml"),
+                "--kind",
+                "kernel-distance",
+                "-o",
+                out.to_str().unwrap(),
+                "--alphas",
+                "1,2,3",
+                "--gt-max",
+                "20",
+                "--samples",
+                "10",
+                "--tol",
+                "1e-20",
+                "--precision",
+                "128",
+                "--no-progress",
+            ])
+            .output()
+            .unwrap();
+        assert!(o.status.success());
+        svgs.push(std::fs::read(&out).unwrap());
+    }
+    assert_eq!(svgs[0], svgs[1]);
+}

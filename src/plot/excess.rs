@@ -124,7 +124,7 @@ pub fn excess_l1_figure(job: &PlotJob) -> Result<Figure, CliError> {
         }
         if xy.len() < 2 {
             return Err(CliError::failed(format!(
-                "{}: fewer than 2 samples have a positive margin; raise --gt-max or --samples",
+                "{}: fewer than 2 samples have a positive margin and an excess within the plotted range; raise --gt-max or --samples",
                 path.spec.label(true)
             )));
         }
@@ -241,7 +241,7 @@ pub fn excess_plane_figure(job: &PlotJob) -> Result<Figure, CliError> {
         let xy: Vec<(f64, f64)> = kept.iter().map(|(_, v)| *v).collect();
         if xy.len() < 2 {
             return Err(CliError::failed(format!(
-                "{}: fewer than 2 samples have a positive margin; raise --gt-max or --samples",
+                "{}: fewer than 2 samples have a positive margin and an excess within the plotted range; raise --gt-max or --samples",
                 path.spec.label(true)
             )));
         }
@@ -312,6 +312,24 @@ pub fn excess_plane_figure(job: &PlotJob) -> Result<Figure, CliError> {
         )
         .with_points(vec![l2_pt]),
     );
+    if let Some(seg) = super::face_segment(&refs.l1.face) {
+        // excess l1 is 0 on the face; excess l2 runs over an interval
+        let pts: Vec<(f64, f64)> = seg.iter().filter_map(|w| pair(w)).collect();
+        let lo = pts.iter().map(|p| p.0).fold(f64::INFINITY, f64::min);
+        let hi = pts.iter().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max);
+        fig.series.push(
+            Series::new(
+                format!(
+                    "ℓ1 optimal face (a segment): excess ℓ2 {} to {}",
+                    super::figure::short_number(lo),
+                    super::figure::short_number(hi)
+                ),
+                REF_COLOR,
+                Style::Line(5),
+            )
+            .with_points(pts),
+        );
+    }
     let l1_pts: Vec<(f64, f64)> = refs
         .l1
         .face

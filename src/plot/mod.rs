@@ -598,6 +598,40 @@ pub fn f64_of(x: &Float) -> f64 {
     x.to_f64()
 }
 
+/// Points of a one-dimensional l1 optimal face (the segment between its two
+/// vertices), exact: t = k/40 for k = 0..=40 and the point of least l2 norm, in
+/// order of t. None for a unique optimum or a face of dimension 2 or more.
+pub fn face_segment(face: &crate::reference::l1::OptimalFace) -> Option<Vec<Vec<Rational>>> {
+    if face.dimension != 1 || face.vertices.len() != 2 {
+        return None;
+    }
+    let (v0, v1) = (&face.vertices[0], &face.vertices[1]);
+    let at = |t: &Rational| -> Vec<Rational> {
+        v0.iter()
+            .zip(v1)
+            .map(|(a, b)| (a * (Rational::from(1) - t)) + Rational::from(b * t))
+            .collect()
+    };
+    // argmin_t ||v0 + t (v1 - v0)||^2 = <v0, v0 - v1> / ||v0 - v1||^2, clamped to [0, 1]
+    let diff: Vec<Rational> = v0
+        .iter()
+        .zip(v1)
+        .map(|(a, b)| Rational::from(a - b))
+        .collect();
+    let dd: Rational = diff.iter().map(|x| Rational::from(x * x)).sum();
+    let vd: Rational = v0
+        .iter()
+        .zip(&diff)
+        .map(|(a, x)| Rational::from(a * x))
+        .sum();
+    let t_min = (vd / dd).clamp(&Rational::new(), &Rational::from(1));
+    let mut ts: Vec<Rational> = (0..=40).map(|k| Rational::from((k, 40))).collect();
+    ts.push(t_min);
+    ts.sort();
+    ts.dedup();
+    Some(ts.iter().map(at).collect())
+}
+
 /// The exact reference predictors every kind needs, with their norms in MPFR.
 pub struct References {
     pub l1: crate::reference::l1::L1Solution,

@@ -105,6 +105,43 @@ impl Frame {
         Some((az, pitch))
     }
 
+    /// Chart points of a sequence of exact vectors (a polyline or a set of
+    /// markers). A vector at a pole of the chart (its projection along e_3) has no
+    /// azimuth of its own; it takes that of its nearest predecessor off the pole,
+    /// else of its successor, so a curve through the pole does not jump.
+    pub fn chart_points(&self, ws: &[Vec<Rational>]) -> Vec<(f64, f64)> {
+        let p = self.prec;
+        let pts: Vec<Option<(f64, f64, bool)>> = ws
+            .iter()
+            .map(|w| {
+                let wf: Vec<Float> = w.iter().map(|q| from_rational(p, q)).collect();
+                let (a, b) = self.angles(&wf)?;
+                let c1 = dot(p, &wf, &self.e[0]);
+                let c2 = dot(p, &wf, &self.e[1]);
+                let r = Float::with_val(p, c1.hypot_ref(&c2));
+                let tiny = Float::with_val(p, Float::i_exp(1, -(p as i32) / 2)) * norm2(p, &wf);
+                Some((f64_of(&a), f64_of(&b), r <= tiny))
+            })
+            .collect();
+        let off: Vec<(usize, f64)> = pts
+            .iter()
+            .enumerate()
+            .filter_map(|(i, q)| q.and_then(|(a, _, pole)| (!pole).then_some((i, a))))
+            .collect();
+        pts.iter()
+            .enumerate()
+            .filter_map(|(i, q)| {
+                let (a, b, pole) = (*q)?;
+                if !pole {
+                    return Some((a, b));
+                }
+                let before = off.iter().rev().find(|(j, _)| *j < i);
+                let after = off.iter().find(|(j, _)| *j > i);
+                Some((before.or(after).map_or(a, |(_, az)| *az), b))
+            })
+            .collect()
+    }
+
     pub fn angles_exact(&self, w: &[Rational]) -> Option<(f64, f64)> {
         let wf: Vec<Float> = w.iter().map(|q| from_rational(self.prec, q)).collect();
         self.angles(&wf).map(|(a, b)| (f64_of(&a), f64_of(&b)))
@@ -163,13 +200,7 @@ pub fn figure(job: &PlotJob) -> Result<Figure, CliError> {
     let l2 = frame
         .angles_exact(&refs.l2.w)
         .ok_or_else(|| CliError::failed("w_l2 projects to zero"))?;
-    let l1_vertices: Vec<(f64, f64)> = refs
-        .l1
-        .face
-        .vertices
-        .iter()
-        .filter_map(|v| frame.angles_exact(v))
-        .collect();
+    let l1_vertices: Vec<(f64, f64)> = frame.chart_points(&refs.l1.face.vertices);
     // the centre of the reference points, for unwrapping the azimuth
     let center = {
         let mut s = vec![Float::new(prec); d];
@@ -296,23 +327,11 @@ pub fn figure(job: &PlotJob) -> Result<Figure, CliError> {
             .with_points(vec![uw(l1_vertices[0])]),
         );
     } else {
-        if face.dimension == 1 && face.vertices.len() == 2 {
-            // the directions of the segment's points: (1 - t) v0 + t v1, normalized
-            let (v0, v1) = (&face.vertices[0], &face.vertices[1]);
-            let seg: Vec<(f64, f64)> = (0..=40)
-                .filter_map(|k| {
-                    let t = Rational::from((k, 40));
-                    let w: Vec<Rational> = v0
-                        .iter()
-                        .zip(v1)
-                        .map(|(a, b)| (a * (Rational::from(1) - &t)) + Rational::from(b * &t))
-                        .collect();
-                    frame.angles_exact(&w).map(uw)
-                })
-                .collect();
+        if let Some(seg) = super::face_segment(face) {
+            let pts: Vec<(f64, f64)> = frame.chart_points(&seg).into_iter().map(uw).collect();
             fig.series.push(
                 Series::new("ℓ1 optimal face (a segment)", REF_COLOR, Style::Line(5))
-                    .with_points(seg),
+                    .with_points(pts),
             );
         }
         fig.series.push(
@@ -368,6 +387,20 @@ mod tests {
         assert!((b - 90.0).abs() < 1e-12);
         // a direction outside the span projects; zero projection is None
         assert!(f.angles_exact(&q(&[2, -1, 1, 0, 0])).is_none());
+    }
+
+    #[test]
+    fn a_polyline_through_the_pole_keeps_its_azimuth() {
+        let f = Frame::new(3, &[], 128);
+        let q = |v: &[i64]| v.iter().map(|&x| Rational::from(x)).collect::<Vec<_>>();
+        let pts = f.chart_points(&[q(&[0, 1, 0]), q(&[0, 1, 1]), q(&[0, 0, 1])]);
+        assert_eq!(pts.len(), 3);
+        assert_eq!(pts[0], (90.0, 0.0));
+        assert!((pts[1].0 - 90.0).abs() < 1e-12 && (pts[1].1 - 45.0).abs() < 1e-12);
+        assert_eq!(pts[2], (90.0, 90.0));
+        // a pole first takes its successor's azimuth
+        let pts = f.chart_points(&[q(&[0, 0, -2]), q(&[-1, 0, -1])]);
+        assert_eq!(pts[0], (180.0, -90.0));
     }
 
     #[test]
