@@ -23,7 +23,6 @@ use crate::checks::expr::Expr;
 use crate::cli::{arg_rational, load_case, positive, CliError};
 use crate::flow::run::{default_stages, integrate, log_spaced, FlowError, Numerics};
 use crate::flow::DiagFlow;
-use crate::num::exact::rational_to_decimal_string;
 use crate::num::from_rational;
 use clap::{Args, ValueEnum};
 use rayon::prelude::*;
@@ -433,17 +432,13 @@ impl PlotJob {
         let g = match &self.end {
             End::Gt(g) => from_rational(p, g),
             End::Expr(e) => e.eval(&spec.alpha, spec.depth, None, p).map_err(|err| {
-                CliError::input(format!(
-                    "--stop: at alpha = {}, D = {}: {err}",
-                    spec.alpha, spec.depth
-                ))
+                CliError::input(format!("--stop: at {}: {err}", spec.label(true)))
             })?,
         };
         if !g.is_finite() || g <= 0 {
             return Err(CliError::input(format!(
-                "--stop: at alpha = {}, D = {} the end gt is {}, not a positive number",
-                spec.alpha,
-                spec.depth,
+                "--stop: at {} the end gt is {}, not a positive number",
+                spec.label(true),
                 crate::num::fmt_sig(&g, 6)
             )));
         }
@@ -465,11 +460,10 @@ impl PlotJob {
             if self.from >= hi {
                 return Err(CliError::input(format!(
                     "--from: the first sample gt = {} does not lie below the end of the path \
-                     ({} at alpha = {}, D = {})",
-                    rational_to_decimal_string(&self.from, 8),
+                     ({} at {})",
+                    alpha_text(&self.from),
                     crate::num::fmt_sig(&g, 8),
-                    s.alpha,
-                    s.depth
+                    s.label(true)
                 )));
             }
             ends.push((g, hi));
@@ -522,7 +516,7 @@ impl PlotJob {
         floats.dedup();
         let flow = DiagFlow::new(&self.z, spec.depth, &spec.alpha, p);
         let sol = integrate(&flow, &self.numerics, gt_end, &floats, |_| {}).map_err(|e| {
-            let what = format!("alpha = {}, D = {}", spec.alpha, spec.depth);
+            let what = spec.label(true);
             match e {
                 FlowError::PrecisionTooLow { .. } => {
                     CliError::input(format!("--precision: {what}: {e}"))
