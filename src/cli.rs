@@ -40,6 +40,8 @@ pub enum Command {
     Table(TableArgs),
     /// Run fixed workloads and print wall time, steps, RHS evaluations and digits.
     Bench(BenchArgs),
+    /// Draw a figure of the paper (SVG): sphere, excess-l1, excess-plane, kernel-distance.
+    Plot(crate::plot::PlotArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -249,11 +251,11 @@ pub struct FlowJob {
     pub progress: bool,
 }
 
-fn arg_rational(name: &str, s: &str) -> Result<Rational, CliError> {
+pub(crate) fn arg_rational(name: &str, s: &str) -> Result<Rational, CliError> {
     parse_rational(s).map_err(|e| CliError::input(format!("{name}: {e}")))
 }
 
-fn positive(name: &str, q: Rational) -> Result<Rational, CliError> {
+pub(crate) fn positive(name: &str, q: Rational) -> Result<Rational, CliError> {
     if q <= 0 {
         return Err(CliError::input(format!(
             "{name}: must be positive, got {q}"
@@ -781,6 +783,7 @@ pub fn main() -> i32 {
         Command::Bench(a) => crate::bench::run(a.filter.as_deref())
             .map(|_| 0)
             .map_err(CliError::failed),
+        Command::Plot(a) => crate::plot::cmd_plot(a).map(|_| 0),
     };
     match result {
         Ok(code) => code,

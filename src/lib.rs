@@ -14,6 +14,7 @@ pub mod model;
 pub mod num;
 pub mod ode;
 pub mod output;
+pub mod plot;
 pub mod reference;
 pub mod report;
 pub mod table;
