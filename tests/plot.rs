@@ -442,6 +442,37 @@ fn required_accuracy_renderer() {
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
 }
 
+/// The command end to end: the required gt of `ibcert table` per depth, one marker per
+/// alpha^D and one fitted line per depth, all coordinates finite.
+#[test]
+fn required_accuracy_svg_from_the_table() {
+    let (o, out) = plot_case(
+        "fig5_d2.toml",
+        "required-accuracy",
+        &["--depths", "2,3", "--alpha-d", "1,10"],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let p = parse(&std::fs::read_to_string(&out).expect("svg written"));
+    p.has_text("Training accuracy required");
+    p.has_text("D = 2: required γ̃");
+    p.has_text("D = 3: required γ̃");
+    p.has_text("D = 2: fit ln γ̃");
+    p.has_text("D = 3: fit ln γ̃");
+    for i in 0..2 {
+        assert_eq!(p.curves(&hex(i)).len(), 1, "one fitted line per depth");
+        let dots = p
+            .circles
+            .iter()
+            .filter(|c| c.0 == hex(i) && c.1 < p.legend_x)
+            .count();
+        assert_eq!(dots, 2, "one marker per alpha^D");
+    }
+    assert!(p
+        .polylines
+        .iter()
+        .all(|l| l.2.iter().all(|(x, y)| x.is_finite() && y.is_finite())));
+}
+
 #[test]
 fn required_accuracy_bad_input_writes_nothing() {
     let dir = temp_dir();
@@ -504,8 +535,9 @@ fn bad_input_exits_2_and_leaves_no_file() {
         base("histogram", &[]),
         &["invalid value 'histogram'", "--kind"],
     );
-    // the table kind is not a plot kind of this command
-    check(base("required-accuracy", &[]), &["invalid value"]);
+    // delta outside (0, 1) for the Fig. 5b plot
+    check(base("required-accuracy", &["--delta", "1"]), &["--delta"]);
+    check(base("required-accuracy", &["--delta", "0"]), &["--delta"]);
     // empty alpha list
     check(base("excess-l1", &["--alphas", ""]), &["--alphas", "empty"]);
     check(

@@ -45,6 +45,10 @@ pub enum PlotKind {
     /// Fig. 9: tangent-kernel distance 1 - cos(K_t, K_0) against gt
     #[value(name = "kernel-distance")]
     KernelDistance,
+    /// Fig. 5b: the gt from which on the excess l1 norm stays <= delta, against alpha^D
+    /// (log-log), one series per depth with its least-squares line (as `ibcert table`)
+    #[value(name = "required-accuracy")]
+    RequiredAccuracy,
 }
 
 /// The default end of every path: well into the rich regime for alpha > 1
@@ -101,6 +105,9 @@ pub struct PlotArgs {
     /// Radau IIA stages (1..=24); default: the case's, else chosen from the tolerance.
     #[arg(long)]
     pub stages: Option<usize>,
+    /// required-accuracy: the threshold delta in (0, 1) on the excess l1 norm.
+    #[arg(long, default_value = "0.05", allow_hyphen_values = true)]
+    pub delta: String,
     /// Never draw a progress bar.
     #[arg(long)]
     pub no_progress: bool,
@@ -582,9 +589,92 @@ pub fn cmd_plot(a: &PlotArgs) -> Result<(), CliError> {
         PlotKind::ExcessL1 => excess::excess_l1_figure(&job)?,
         PlotKind::ExcessPlane => excess::excess_plane_figure(&job)?,
         PlotKind::KernelDistance => kernel::figure(&job)?,
+        PlotKind::RequiredAccuracy => {
+            let delta = crate::cli::arg_rational("--delta", a.delta.trim())?;
+            if delta <= 0 || delta >= 1 {
+                return Err(CliError::input(format!(
+                    "--delta: must be in (0, 1), got {}",
+                    a.delta.trim()
+                )));
+            }
+            let series = required_series(&job, &delta)?;
+            let mut fig = required::required_accuracy_figure(&series).map_err(figure_error)?;
+            fig.subtitle = format!(
+                "case {} (N = {}, d = {}) · required gt: excess l1 stays <= delta = {} (as ibcert table, unverified) · MPFR {} bits, tol {}",
+                job.case.name,
+                job.case.n_points(),
+                job.case.dim(),
+                alpha_text(&delta),
+                job.numerics.prec,
+                crate::num::fmt_sig(&from_rational(64, &job.numerics.tol), 2)
+            );
+            fig
+        }
     };
     let svg = fig.to_svg().map_err(figure_error)?;
     write_atomic(&job.output, &svg).map_err(|e| CliError::input(format!("--output: {e}")))
+}
+
+/// The Fig. 5b data from `ibcert table` (unverified: plot coordinates only): per
+/// depth, the required gt at each alpha (or alpha^D) of the job, and the fit.
+fn required_series(
+    job: &PlotJob,
+    delta: &Rational,
+) -> Result<Vec<required::RequiredSeries>, CliError> {
+    use crate::flow::Scale;
+    let first = job.depths[0];
+    let scales: Vec<Scale> = job
+        .specs
+        .iter()
+        .filter(|s| s.depth == first)
+        .map(|s| match &s.alpha_d {
+            Some(ad) => Scale::AlphaPowD(ad.clone()),
+            None => Scale::Alpha(s.alpha.clone()),
+        })
+        .collect();
+    let spec = crate::table::TableSpec {
+        depths: job.depths.clone(),
+        scales,
+        delta: delta.clone(),
+        mus: Vec::new(),
+        after: Rational::from(10),
+        gt_max: None,
+        numerics: job.numerics.clone(),
+        verify: false,
+    };
+    let refs = crate::table::references(&job.z, &spec).map_err(|e| {
+        CliError::input(format!(
+            "{}: {e}",
+            job.case
+                .path
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        ))
+    })?;
+    let table = crate::table::compute(&job.z, &spec, &refs, || {})
+        .map_err(|e| CliError::failed(format!("integration failed: {e}")))?;
+    Ok(job
+        .depths
+        .iter()
+        .map(|&d| required::RequiredSeries {
+            depth: d,
+            points: table
+                .rows
+                .iter()
+                .filter(|r| r.depth == d)
+                .filter_map(|r| {
+                    let g = r.required.as_ref()?;
+                    Some((from_rational(64, &r.alpha_d).to_f64(), f64_of(&g.value)))
+                })
+                .collect(),
+            fit: table
+                .required_fits
+                .iter()
+                .find(|f| f.depth == d)
+                .map(|f| (f64_of(&f.a), f64_of(&f.b))),
+        })
+        .collect())
 }
 
 /// f64 of an MPFR value (display only).
