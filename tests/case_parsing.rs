@@ -1,6 +1,7 @@
 //! Integration tests for case-file parsing (format version 1).
 
 use ibcert::case::*;
+use ibcert::checks::spec::{CheckKind, Optimum, SupportOf};
 use rug::{Integer, Rational};
 
 const ORIGIN: &str = "cases/test.toml";
@@ -316,6 +317,90 @@ fn checks_are_validated() {
         &check_case("kind = \"kernel\"\nalphas = [2, 3]\ntolerance = 1\nexpect = \"maybe\"\n"),
         "check[0] (c).expect",
         &["\"pass\" or \"fail\""],
+    );
+}
+
+/// The fields of the limit and condition5 kinds: `point` (limit only, d exact entries,
+/// required), `optimum` (limit only), `support_of` (condition5 only), and a limit check
+/// must give its stopping rule.
+#[test]
+fn limit_and_condition5_fields_are_validated() {
+    let ok = check_case(
+        "kind = \"limit\"\nalphas = [\"1/10\", 1]\nstop = \"10^4 * alpha\"\npoint = [\"3/2\", 0]\noptimum = \"local\"\ntolerance = \"1e-3\"\n",
+    );
+    let c = parse(&ok).unwrap();
+    let k = &c.checks[0];
+    assert_eq!(k.kind, CheckKind::Limit);
+    assert_eq!(
+        k.point,
+        Some(vec![Rational::from((3, 2)), Rational::from(0)])
+    );
+    assert_eq!(k.optimum, Some(Optimum::Local));
+    assert_eq!(k.support_of, SupportOf::WMu);
+    let c5 = parse(&check_case(
+        "kind = \"condition5\"\nalphas = [10]\nmu = \"1/2\"\nsupport_of = \"flow\"\ntolerance = \"1/50\"\n",
+    ))
+    .unwrap();
+    assert_eq!(c5.checks[0].support_of, SupportOf::Flow);
+    assert_eq!(c5.checks[0].point, None);
+    let limit = |extra: &str| {
+        check_case(&format!(
+            "kind = \"limit\"\nalphas = [1]\ntolerance = 1\n{extra}"
+        ))
+    };
+    expect_invalid(
+        &limit("stop = \"alpha\"\n"),
+        "check[0] (c).point",
+        &["missing required field"],
+    );
+    expect_invalid(
+        &limit("point = [1, 0]\n"),
+        "check[0] (c).stop",
+        &["limit check needs a stopping rule"],
+    );
+    expect_invalid(
+        &limit("stop = \"alpha\"\npoint = [1, 0, 0]\n"),
+        "check[0] (c).point",
+        &["3 entries", "d = 2"],
+    );
+    expect_invalid(
+        &limit("stop = \"alpha\"\npoint = [1, \"x\"]\n"),
+        "check[0] (c).point[1]",
+        &["not a number"],
+    );
+    expect_invalid(
+        &limit("stop = \"alpha\"\npoint = \"1, 0\"\n"),
+        "check[0] (c).point",
+        &["expected an array of numbers"],
+    );
+    expect_invalid(
+        &limit("stop = \"alpha\"\npoint = [1, 0]\noptimum = \"best\"\n"),
+        "check[0] (c).optimum",
+        &["\"global\" or \"local\""],
+    );
+    expect_invalid(
+        &check_case("kind = \"kernel\"\nalphas = [2, 3]\ntolerance = 1\npoint = [1, 0]\n"),
+        "check[0] (c).point",
+        &["only limit checks take `point`", "kernel"],
+    );
+    expect_invalid(
+        &check_case("kind = \"bounds\"\nalphas = [2, 3]\ntolerance = 1\noptimum = \"global\"\n"),
+        "check[0] (c).optimum",
+        &["only limit checks take `optimum`"],
+    );
+    expect_invalid(
+        &check_case(
+            "kind = \"transition\"\nalphas = [2, 3]\nmu = 1\ntolerance = 1\nsupport_of = \"flow\"\n",
+        ),
+        "check[0] (c).support_of",
+        &["only condition5 checks take `support_of`"],
+    );
+    expect_invalid(
+        &check_case(
+            "kind = \"condition5\"\nalphas = [2, 3]\nmu = 1\ntolerance = 1\nsupport_of = \"both\"\n",
+        ),
+        "check[0] (c).support_of",
+        &["\"w_mu\" or \"flow\""],
     );
 }
 

@@ -1,7 +1,7 @@
 //! The `ibcert` binary end to end: bad input gives a clear message and exit code 2
 //! (never a panic); good input gives the documented reports.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -607,5 +607,144 @@ fn check_refuses_bad_declarations() {
     assert_bad(
         &run(&["check", "/nonexistent-dir-ibcert"]),
         &["/nonexistent-dir-ibcert"],
+    );
+}
+
+/// The Fig. 4(b) data of cases/fig4b.toml (without its checks) followed by `checks`.
+fn fig4b_with(checks: &str) -> PathBuf {
+    let base = std::fs::read_to_string(case_path("fig4b.toml")).unwrap();
+    let data = base.split("# Theorem checks").next().unwrap().to_string();
+    temp_case(&format!("{data}\n{checks}"))
+}
+
+fn limit_check(name: &str, point: &str, optimum: Option<&str>) -> String {
+    let optimum = optimum.map_or(String::new(), |o| format!("optimum = \"{o}\"\n"));
+    format!(
+        "[[check]]\nname = \"{name}\"\nkind = \"limit\"\nstop = \"10^4 * alpha\"\nalphas = [\"1/20\"]\npoint = {point}\n{optimum}tolerance = \"1e-4\"\n\n"
+    )
+}
+
+/// Runs `check --format json --no-verify` and returns the results.
+fn check_json(p: &Path) -> (Option<i32>, Vec<serde_json::Value>) {
+    let o = run(&[
+        "check",
+        p.to_str().unwrap(),
+        "--no-verify",
+        "--no-timing",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&o)));
+    (o.status.code(), v["results"].as_array().unwrap().clone())
+}
+
+fn reason(r: &serde_json::Value) -> String {
+    r["reason"].as_str().unwrap().to_string()
+}
+
+/// kind = "limit": at alpha = 1/20 the Fig. 4(b) flow sits at e_1 = (5/3, 0, 0), a strict
+/// local (not global) minimum of the l_{2/3} max-margin problem. The check verifies the
+/// point before comparing; every mutation fails with a reason that names what is wrong.
+#[test]
+fn limit_check_verifies_its_point_and_mutations_fail_with_reasons() {
+    let good = fig4b_with(&limit_check("e1", "[\"5/3\", 0, 0]", Some("local")));
+    let (code, results) = check_json(&good);
+    assert_eq!(code, Some(0), "{results:?}");
+    let r = reason(&results[0]);
+    for key in [
+        "support {1}, active points {3}",
+        "a strict local minimum",
+        "the global minimum over the 7 feasible vertices is 1.2114137 at (0, 4/3, 0)",
+        "w_l1 = (0, 1, 2/9)",
+        "is not a KKT point of the l_{2/3} problem",
+    ] {
+        assert!(r.contains(key), "reason lacks {key:?}: {r}");
+    }
+    let mutations = [
+        // a point off the margin-1 boundary
+        ("scaled", "[2, 0, 0]", None, "its smallest margin is 6/5"),
+        // w_l1: the l1 optimum, but not l_{2/3}-stationary
+        ("w_l1", "[0, 1, \"2/9\"]", None, "not a KKT point"),
+        // e_1 is a KKT point, but not the global minimum
+        (
+            "e1 global",
+            "[\"5/3\", 0, 0]",
+            Some("global"),
+            "not the global minimum",
+        ),
+        // the global minimum is not local-but-not-global
+        (
+            "global local",
+            "[0, \"4/3\", 0]",
+            Some("local"),
+            "it is a global one",
+        ),
+        // a KKT point the flow at alpha = 1/20 does not reach
+        (
+            "wrong limit",
+            "[0, \"4/3\", 0]",
+            Some("global"),
+            "above the tolerance",
+        ),
+    ];
+    let checks: String = mutations
+        .iter()
+        .map(|(n, p, o, _)| limit_check(n, p, *o))
+        .collect();
+    let (code, results) = check_json(&fig4b_with(&checks));
+    assert_eq!(code, Some(1));
+    assert_eq!(results.len(), mutations.len());
+    for (r, (n, _, _, why)) in results.iter().zip(&mutations) {
+        assert_eq!(r["name"], *n);
+        assert_eq!(r["passed"], false, "{n}: {r}");
+        assert!(reason(r).contains(why), "{n}: reason lacks {why:?}: {r}");
+    }
+    // a swapped label: point 3 becomes -(3/5, 4/5, 9/10), on which e_1 has margin -1
+    let base = std::fs::read_to_string(good).unwrap();
+    let swapped = temp_case(&base.replace("labels = [1, 1, 1]", "labels = [1, 1, -1]"));
+    let (code, results) = check_json(&swapped);
+    assert_eq!(code, Some(1));
+    assert!(
+        reason(&results[0]).contains("its smallest margin is -1"),
+        "{}",
+        results[0]
+    );
+}
+
+/// condition5 with support_of = "flow": below mu_0 ~ 0.064 the Fig. 4(b) flow releases
+/// point 2, which was a support vector earlier in the window (the watched points are {1, 2}:
+/// point 1 is off the support all along), so Condition 5 read on the
+/// flow's own w_hat fails (rho_0 = 1) while read on w_mu's non-support point 1 it holds;
+/// above mu_0 both hold.
+#[test]
+fn condition5_on_the_flows_own_support() {
+    let c5 = |name: &str, mu: &str, support_of: &str| {
+        format!(
+            "[[check]]\nname = \"{name}\"\nkind = \"condition5\"\nalphas = [10]\nmu = \"{mu}\"\nsupport_of = \"{support_of}\"\ntolerance = \"1/50\"\n\n"
+        )
+    };
+    let checks = c5("flow below", "1/100", "flow")
+        + &c5("w_mu below", "1/100", "w_mu")
+        + &c5("flow above", "1/10", "flow");
+    let (code, results) = check_json(&fig4b_with(&checks));
+    assert_eq!(code, Some(1));
+    assert_eq!(results[0]["passed"], false, "{}", results[0]);
+    let r = reason(&results[0]);
+    assert!(r.contains("the flow's own w_hat"), "{r}");
+    assert!(r.contains("rho_0 = 1.00000 "), "{r}");
+    let name = results[0]["alphas"][0]["metric_name"].as_str().unwrap();
+    assert!(name.contains("k in {1, 2}"), "{name}");
+    assert_eq!(results[1]["passed"], true, "{}", results[1]);
+    assert!(
+        reason(&results[1]).contains("rho_0 = 1.345"),
+        "{}",
+        results[1]
+    );
+    assert_eq!(results[2]["passed"], true, "{}", results[2]);
+    assert!(
+        reason(&results[2]).contains("rho_0 = 1.814"),
+        "{}",
+        results[2]
     );
 }

@@ -13,7 +13,7 @@ use rug::{Integer, Rational};
 use toml::{Table, Value};
 
 use crate::checks::expr::{Expr, Var};
-use crate::checks::spec::{CheckKind, CheckSpec, Expect};
+use crate::checks::spec::{CheckKind, CheckSpec, Expect, Optimum, SupportOf};
 use crate::num::exact::parse_rational;
 
 /// The only case-file format version this build reads.
@@ -47,6 +47,9 @@ const CHECK_FIELDS: &[&str] = &[
     "tolerance",
     "kkt_tolerance",
     "window",
+    "support_of",
+    "point",
+    "optimum",
     "expect",
 ];
 const DATA_FIELDS: &[&str] = &["points", "labels"];
@@ -374,7 +377,7 @@ impl Parser<'_> {
             Some(Value::Array(a)) => a
                 .iter()
                 .enumerate()
-                .map(|(i, v)| self.check(i, v, depth))
+                .map(|(i, v)| self.check(i, v, depth, points[0].len()))
                 .collect::<Result<Vec<_>, _>>()?,
             Some(other) => {
                 return Err(self.err(
@@ -400,7 +403,7 @@ impl Parser<'_> {
     }
 
     /// One `[[check]]` table; errors name it as `check[i]` (with its name when known).
-    fn check(&self, i: usize, v: &Value, depth: u32) -> Result<CheckSpec, CaseError> {
+    fn check(&self, i: usize, v: &Value, depth: u32, dim: usize) -> Result<CheckSpec, CaseError> {
         let t = match v {
             Value::Table(t) => t,
             other => {
@@ -419,7 +422,7 @@ impl Parser<'_> {
         let kind = CheckKind::parse(&kind_s).ok_or_else(|| {
             self.err(
                 field("kind"),
-                format!("unknown check kind \"{kind_s}\" (known kinds: kernel, transition, rich, bounds, condition5)"),
+                format!("unknown check kind \"{kind_s}\" (known kinds: kernel, transition, rich, bounds, condition5, limit)"),
             )
         })?;
         let alphas = match self.required(t, &prefix, "alphas")? {
@@ -466,6 +469,12 @@ impl Parser<'_> {
             }
         };
         let stop_text = match t.get("stop") {
+            None if kind == CheckKind::Limit => {
+                return Err(self.err(
+                    field("stop"),
+                    "missing: a limit check needs a stopping rule (the accuracy gt(alpha) at which w_hat is compared with the point)",
+                ))
+            }
             None => kind.default_stop().to_string(),
             Some(v) => self.string(v, &field("stop"))?,
         };
@@ -544,6 +553,78 @@ impl Parser<'_> {
                 Some(e)
             }
         };
+        // fields that belong to one kind only
+        for (key, owner) in [
+            ("support_of", CheckKind::Condition5),
+            ("point", CheckKind::Limit),
+            ("optimum", CheckKind::Limit),
+        ] {
+            if t.contains_key(key) && kind != owner {
+                return Err(self.err(
+                    field(key),
+                    format!(
+                        "only {} checks take `{key}` (this check is {})",
+                        owner.name(),
+                        kind.name()
+                    ),
+                ));
+            }
+        }
+        let support_of = match t.get("support_of") {
+            None => SupportOf::WMu,
+            Some(v) => match self.string(v, &field("support_of"))?.as_str() {
+                "w_mu" => SupportOf::WMu,
+                "flow" => SupportOf::Flow,
+                other => {
+                    return Err(self.err(
+                        field("support_of"),
+                        format!("expected \"w_mu\" or \"flow\", found \"{other}\""),
+                    ))
+                }
+            },
+        };
+        let point = match t.get("point") {
+            None if kind == CheckKind::Limit => {
+                return Err(self.err(field("point"), "missing required field"))
+            }
+            None => None,
+            Some(Value::Array(a)) => {
+                if a.len() != dim {
+                    return Err(self.err(
+                        field("point"),
+                        format!(
+                            "the point has {} entries but the data points have d = {dim}",
+                            a.len()
+                        ),
+                    ));
+                }
+                Some(
+                    a.iter()
+                        .enumerate()
+                        .map(|(k, x)| self.number(x, &format!("{prefix}.point[{k}]")))
+                        .collect::<Result<Vec<_>, _>>()?,
+                )
+            }
+            Some(other) => {
+                return Err(self.err(
+                    field("point"),
+                    format!("expected an array of numbers, found {}", describe(other)),
+                ))
+            }
+        };
+        let optimum = match t.get("optimum") {
+            None => None,
+            Some(v) => match self.string(v, &field("optimum"))?.as_str() {
+                "global" => Some(Optimum::Global),
+                "local" => Some(Optimum::Local),
+                other => {
+                    return Err(self.err(
+                        field("optimum"),
+                        format!("expected \"global\" or \"local\", found \"{other}\""),
+                    ))
+                }
+            },
+        };
         let expect = match t.get("expect") {
             None => Expect::Pass,
             Some(v) => match self.string(v, &field("expect"))?.as_str() {
@@ -567,6 +648,9 @@ impl Parser<'_> {
             tolerance,
             kkt_tolerance,
             window,
+            support_of,
+            point,
+            optimum,
             expect,
         })
     }

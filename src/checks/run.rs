@@ -7,20 +7,26 @@
 //!   for Q^D_mu (best non-negative multipliers on the constraints with margin within the
 //!   check's tolerance of 1);
 //! * rich: ||w_hat - w_l1||_2 / ||w_l1||_2 when the l1 optimum is unique, else the
-//!   excess l1 norm ||w_hat||_1 / ||w_l1||_1 - 1 (w_hat has margin 1 by construction).
+//!   excess l1 norm ||w_hat||_1 / ||w_l1||_1 - 1 (w_hat has margin 1 by construction);
+//! * bounds: the largest relative violation of the path bounds (every alpha within tolerance);
+//! * condition5: the observed rho_0 over the window, for the non-support points of w_mu or,
+//!   with `support_of = "flow"`, of the flow's own w_hat at gt(alpha) (every alpha);
+//! * limit: ||w_hat - p||_2 / ||p||_2 for the declared point p, which is first verified to
+//!   be a KKT point of the l_{2/D} max-margin problem (and its global or a strict local
+//!   minimum when the check says so; `reference::l2d`); every alpha within tolerance.
 //!
 //! A check passes when the metric at the largest alpha is within the tolerance (and, for
 //! transition checks with `kkt_tolerance`, the residual too) and the metric does not
 //! increase along the alpha list by more than round-off (see `noise_floor`). A check meets its expectation when it passes and
 //! `expect = "pass"`, or fails and `expect = "fail"`.
 
-use super::spec::{CheckKind, CheckSpec, Expect};
+use super::spec::{CheckKind, CheckSpec, Expect, Optimum, SupportOf};
 use crate::case::Case;
 use crate::flow::run::{default_stages, run_verified, Numerics, StopRule, Summary};
 use crate::flow::DiagFlow;
 use crate::num::{fmt_sig, from_rational, norm1, norm2};
 use crate::reference::kkt::{kkt_residuals, Problem};
-use crate::reference::{l1, l2, qmu};
+use crate::reference::{l1, l2, l2d, qmu};
 use rayon::prelude::*;
 use rug::ops::Pow;
 use rug::{Float, Rational};
@@ -85,7 +91,41 @@ enum Reference {
     Bounds(crate::reference::constants::DataConstants),
     /// the points that are not support vectors of w_mu (margin above 1)
     Condition5(Vec<usize>),
+    /// condition5 with `support_of = "flow"`: the non-support points are read off the
+    /// flow's own w_hat at gt(alpha), per alpha
+    Condition5Flow,
+    Limit(Box<LimitRef>),
     Unavailable(String),
+}
+
+/// What a limit check knows about its declared point, computed once per check.
+struct LimitRef {
+    depth: u32,
+    point: Vec<Float>,
+    analysis: l2d::PointAnalysis,
+    global: Result<l2d::GlobalMin, String>,
+    /// w_l1 (unique or not: the LP's optimal vertex) and its analysis
+    l1: Option<(Vec<Rational>, l2d::PointAnalysis)>,
+}
+
+/// "l1" for D = 2, "l_{2/D}" otherwise.
+fn l2d_name(depth: u32) -> String {
+    if depth == 2 {
+        "l1".to_string()
+    } else {
+        format!("l_{{2/{depth}}}")
+    }
+}
+
+/// 1-based set notation for 0-based indices: {1, 3}.
+fn one_based(v: &[usize]) -> String {
+    let items: Vec<String> = v.iter().map(|k| (k + 1).to_string()).collect();
+    format!("{{{}}}", items.join(", "))
+}
+
+fn exact_vector(v: &[Rational]) -> String {
+    let items: Vec<String> = v.iter().map(|q| q.to_string()).collect();
+    format!("({})", items.join(", "))
 }
 
 fn reference(case: &Case, z: &[Vec<Rational>], check: &CheckSpec, prec: u32) -> Reference {
@@ -109,6 +149,25 @@ fn reference(case: &Case, z: &[Vec<Rational>], check: &CheckSpec, prec: u32) -> 
             Ok(k) => Reference::Bounds(k),
             Err(e) => Reference::Unavailable(e.to_string()),
         },
+        CheckKind::Condition5 if check.support_of == SupportOf::Flow => Reference::Condition5Flow,
+        CheckKind::Limit => {
+            let w = check
+                .point
+                .clone()
+                .expect("validated: limit checks have a point");
+            let analysis = l2d::analyze_point(z, &w, case.depth, prec);
+            let global = l2d::global_min(z, case.depth, prec);
+            let l1 = l1::l1_max_margin(z)
+                .ok()
+                .map(|s| (s.w.clone(), l2d::analyze_point(z, &s.w, case.depth, prec)));
+            Reference::Limit(Box::new(LimitRef {
+                depth: case.depth,
+                point: w.iter().map(|q| from_rational(prec, q)).collect(),
+                analysis,
+                global,
+                l1,
+            }))
+        }
         CheckKind::Condition5 => {
             let mu = check
                 .mu
@@ -199,7 +258,7 @@ fn run_alpha(
             crate::flow::run::log_spaced(&from, &g, 40, prec)
         }
         // Condition 5 looks at the window [gt*(alpha), gt(alpha)]
-        (Reference::Condition5(_), Some(g)) if g > 0 => {
+        (Reference::Condition5(_) | Reference::Condition5Flow, Some(g)) if g > 0 => {
             let start = check
                 .window
                 .as_ref()
@@ -299,6 +358,46 @@ fn run_alpha(
                     out.metric_value = Some(Float::with_val(prec, rug::float::Special::Infinity));
                 }
             }
+        }
+        Reference::Condition5Flow => {
+            // the flow's own non-support points: ratio z_k^T w / gamma >= 1 + tolerance at
+            // gt(alpha); each must have stayed there over the whole window
+            let need = Float::with_val(prec, from_rational(prec, &check.tolerance) + 1u32);
+            let end = flow.derive(&v.main.y[..flow.n]);
+            let k: Vec<usize> = (0..z.len())
+                .filter(|&kk| Float::with_val(prec, &end.margins[kk] / &end.gamma) >= need)
+                .collect();
+            let mut rho: Option<Float> = None;
+            for (_, y) in &v.main.samples {
+                let der = flow.derive(&y[..flow.n]);
+                for &kk in &k {
+                    let r = Float::with_val(prec, &der.margins[kk] / &der.gamma);
+                    if rho.as_ref().is_none_or(|m| r < *m) {
+                        rho = Some(r);
+                    }
+                }
+            }
+            out.metric_name = format!(
+                "observed rho_0 (min over the window of z_k^T w / gamma for k in {}, the points that are not support vectors of the flow's own w_hat at gt: ratio >= 1 + tolerance there)",
+                one_based(&k)
+            );
+            match rho {
+                Some(r) => {
+                    out.metric = fmt_sig(&r, shown.min(8));
+                    out.metric_value = Some(r);
+                }
+                None => {
+                    out.metric =
+                        "inf (every point is a support vector of the flow's w_hat)".to_string();
+                    out.metric_value = Some(Float::with_val(prec, rug::float::Special::Infinity));
+                }
+            }
+        }
+        Reference::Limit(l) => {
+            let m = rel_dist(prec, &s.w_hat, &l.point);
+            out.metric_name = "distance to the declared limit point".to_string();
+            out.metric = fmt_sig(&m, shown);
+            out.metric_value = Some(m);
         }
         Reference::Unavailable(_) => {}
     }
@@ -432,6 +531,9 @@ fn verdict(
         );
     }
     let tol = from_rational(prec, &check.tolerance);
+    if let Reference::Limit(l) = r {
+        return limit_verdict(check, alphas, l, &tol, prec);
+    }
     if check.kind == CheckKind::Condition5 {
         // holds when rho_0 >= 1 + tolerance at every alpha
         let need = Float::with_val(prec, &tol + 1u32);
@@ -440,8 +542,12 @@ fn verdict(
                 return (
                     false,
                     format!(
-                        "Condition 5 fails at alpha = {}: a point that is not a support vector of w_mu comes within rho_0 = {} of the minimum margin (need >= {})",
+                        "Condition 5 fails at alpha = {}: a point that is not a support vector of {} comes within rho_0 = {} of the minimum margin (need >= {})",
                         a.alpha,
+                        match check.support_of {
+                            SupportOf::WMu => "w_mu",
+                            SupportOf::Flow => "the flow's own w_hat at gt (it was near the support earlier in the window)",
+                        },
                         a.metric,
                         fmt_sig(&need, 6)
                     ),
@@ -524,6 +630,142 @@ fn verdict(
             last.metric,
             last.alpha,
             fmt_sig(&tol, 3)
+        ),
+    )
+}
+
+/// The verdict of a limit check: first what the declared point is (a KKT point of the
+/// l_{2/D} problem; the global minimum or a strict local minimum that is not global, when
+/// the check says so), then the distance of w_hat to it at every alpha.
+fn limit_verdict(
+    check: &CheckSpec,
+    alphas: &[AlphaResult],
+    l: &LimitRef,
+    tol: &Float,
+    prec: u32,
+) -> (bool, String) {
+    let a = &l.analysis;
+    let name = l2d_name(l.depth);
+    let f = if l.depth == 2 {
+        "||w||_1".to_string()
+    } else {
+        format!("sum |w_i|^(2/{})", l.depth)
+    };
+    if a.min_margin != 1 {
+        return (
+            false,
+            format!(
+                "the declared point is not a KKT point of the {name} max-margin problem: its smallest margin is {} (a KKT point has margin 1)",
+                a.min_margin
+            ),
+        );
+    }
+    if !a.kkt {
+        return (
+            false,
+            format!(
+                "the declared point is not a KKT point of the {name} max-margin problem: the stationarity residual with the best non-negative multipliers on its active points {} is {}",
+                one_based(&a.active),
+                fmt_sig(&a.stationarity, 3)
+            ),
+        );
+    }
+    // what the point is among the l_{2/D} minima
+    let mut what = format!(
+        "the point is a KKT point of the {name} max-margin problem (support {}, active points {}, residual {})",
+        one_based(&a.support),
+        one_based(&a.active),
+        fmt_sig(&a.stationarity, 3)
+    );
+    if a.strict_local_min {
+        what += ", a strict local minimum";
+    }
+    let value = fmt_sig(&a.value, 8);
+    match &l.global {
+        Ok(g) => {
+            let top = Float::with_val(
+                prec,
+                &g.value
+                    * (Float::with_val(prec, 1u32) + crate::num::pow2(prec, -(prec as i32) / 2)),
+            );
+            let is_global = a.value <= top;
+            what += &format!(
+                ", with {f} = {value}; the global minimum over the {} feasible vertices is {} at {}",
+                g.vertices,
+                fmt_sig(&g.value, 8),
+                exact_vector(&g.w)
+            );
+            if g.minimizers > 1 {
+                what += &format!(" ({} minimizers)", g.minimizers);
+            }
+            match check.optimum {
+                Some(Optimum::Global) if !is_global => {
+                    return (
+                        false,
+                        format!("the declared point is not the global minimum: {what}"),
+                    )
+                }
+                Some(Optimum::Local) if is_global => {
+                    return (
+                        false,
+                        format!("the declared point is not a local-but-not-global minimum: it is a global one: {what}"),
+                    )
+                }
+                Some(Optimum::Local) if !a.strict_local_min => {
+                    return (
+                        false,
+                        format!("the declared point is not certified as a strict local minimum (that needs D >= 3, as many active points as support coordinates, full rank and positive multipliers): {what}"),
+                    )
+                }
+                _ => {}
+            }
+        }
+        Err(e) => {
+            what += &format!(", with {f} = {value}; the global minimum is not known: {e}");
+            if check.optimum.is_some() {
+                return (
+                    false,
+                    format!("the declared optimum cannot be verified: {what}"),
+                );
+            }
+        }
+    }
+    if let Some((w1, a1)) = &l.l1 {
+        what += &format!(
+            "; w_l1 = {} has {f} = {} and is {}a KKT point of the {name} problem (residual {})",
+            exact_vector(w1),
+            fmt_sig(&a1.value, 8),
+            if a1.kkt { "" } else { "not " },
+            fmt_sig(&a1.stationarity, 3)
+        );
+    }
+    let mut worst: Option<&AlphaResult> = None;
+    for r in alphas {
+        let m = r.metric_value.as_ref().expect("metric computed");
+        if *m > *tol {
+            return (
+                false,
+                format!(
+                    "w_hat at alpha = {} (gt = {}) is at distance {} from the declared point, above the tolerance {}; {what}",
+                    r.alpha,
+                    r.gt,
+                    r.metric,
+                    fmt_sig(tol, 3)
+                ),
+            );
+        }
+        if worst.is_none_or(|w| *m > *w.metric_value.as_ref().unwrap()) {
+            worst = Some(r);
+        }
+    }
+    let w = worst.expect("validated: at least one alpha");
+    (
+        true,
+        format!(
+            "w_hat is within {} of the declared point at every alpha (largest at alpha = {}; tolerance {}); {what}",
+            w.metric,
+            w.alpha,
+            fmt_sig(tol, 3)
         ),
     )
 }

@@ -22,6 +22,10 @@ pub enum CheckKind {
     /// vector of w_mu, z_k^T w(t) / gamma(t) >= rho_0 > 1 on the window of the path
     /// between gt*(alpha) (the `window` rule) and gt(alpha).
     Condition5,
+    /// The fixed-alpha limit (Theorem 2): w_hat at gt(alpha) is near a declared point,
+    /// which the check verifies to be a KKT point of the l_{2/D} max-margin problem
+    /// (and, if declared, its global minimum or a strict local minimum that is not global).
+    Limit,
 }
 
 impl CheckKind {
@@ -32,6 +36,7 @@ impl CheckKind {
             "rich" => Some(CheckKind::Rich),
             "bounds" => Some(CheckKind::Bounds),
             "condition5" => Some(CheckKind::Condition5),
+            "limit" => Some(CheckKind::Limit),
             _ => None,
         }
     }
@@ -47,6 +52,7 @@ impl CheckKind {
             CheckKind::Rich => "rich",
             CheckKind::Bounds => "bounds",
             CheckKind::Condition5 => "condition5",
+            CheckKind::Limit => "limit",
         }
     }
 
@@ -58,6 +64,8 @@ impl CheckKind {
             CheckKind::Rich => "alpha^D * log(alpha) / mu",
             CheckKind::Bounds => "alpha^(2*D)",
             CheckKind::Condition5 => "alpha^D / mu",
+            // not used: a limit check must give its stopping rule
+            CheckKind::Limit => "alpha^(2*D)",
         }
     }
 
@@ -73,6 +81,26 @@ impl CheckKind {
 pub enum Expect {
     Pass,
     Fail,
+}
+
+/// What a limit check declares about its point, beyond being a KKT point.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Optimum {
+    /// the global minimum of the l_{2/D} max-margin problem
+    Global,
+    /// a strict local minimum whose value is above the global minimum
+    Local,
+}
+
+/// Whose non-support points a condition5 check watches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SupportOf {
+    /// those of the predicted limit w_mu (the default)
+    WMu,
+    /// those of the flow's own w_hat at gt(alpha) (the paper's w-hat: the actual limit)
+    Flow,
 }
 
 /// One validated `[[check]]` table.
@@ -93,5 +121,11 @@ pub struct CheckSpec {
     pub kkt_tolerance: Option<Rational>,
     /// condition5: the start gt*(alpha) of the window (default alpha^D / log(alpha))
     pub window: Option<Expr>,
+    /// condition5: whose non-support points are watched (default: w_mu's)
+    pub support_of: SupportOf,
+    /// limit: the declared limit point (exact, length d)
+    pub point: Option<Vec<Rational>>,
+    /// limit: what the point is claimed to be beyond a KKT point
+    pub optimum: Option<Optimum>,
     pub expect: Expect,
 }

@@ -4,4 +4,5 @@ pub mod constants;
 pub mod kkt;
 pub mod l1;
 pub mod l2;
+pub mod l2d;
 pub mod qmu;
