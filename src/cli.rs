@@ -534,25 +534,33 @@ impl FlowJob {
 
     /// The report of a halted job: the state reached, unverified.
     pub fn halted_report(&self, h: &Halted) -> RunReport {
-        let target = self.rule.gt(&self.alpha, self.case.depth, 64);
+        let target = self.target_string();
         RunReport::halted(
             self.case_info(),
             &self.z,
             &self.alpha,
             &self.rule,
             h,
-            &target,
+            target,
             self.checkpoint
                 .as_ref()
                 .map(|(p, _)| p.display().to_string()),
         )
     }
 
+    /// The stopping rule's gt: exact when rational, else to 12 digits.
+    fn target_string(&self) -> String {
+        match self.rule.gt_exact(&self.alpha, self.case.depth) {
+            Some(q) => q.to_string(),
+            None => crate::num::fmt_sig(&self.rule.gt(&self.alpha, self.case.depth, 128), 12),
+        }
+    }
+
     /// One line on what stopped the job and how to continue it.
     pub fn halted_message(&self, h: &Halted) -> String {
         let snap = &h.snapshot;
         let gt = crate::num::fmt_sig(&snap.current.state.x, 8);
-        let target = crate::num::fmt_sig(&self.rule.gt(&self.alpha, self.case.depth, 64), 8);
+        let target = self.target_string();
         let mut m = format!(
             "{} during the {} run at gt = {gt} (target {target}), after {} steps of that run",
             h.halt.describe(),

@@ -30,7 +30,13 @@ pub fn float_to_string(x: &Float) -> String {
     if x.is_zero() {
         return if x.is_sign_negative() { "-0" } else { "0" }.to_string();
     }
-    let (m, e) = x.to_integer_exp().expect("finite");
+    let (mut m, mut e) = x.to_integer_exp().expect("finite");
+    // drop the mantissa's trailing zero bits (shorter, and the same value)
+    let tz = m.find_one(0).unwrap_or(0);
+    if tz > 0 {
+        m >>= tz;
+        e += tz as i32;
+    }
     format!("{}p{}", m.to_string_radix(16), e)
 }
 
@@ -163,15 +169,26 @@ fn in_flight_json(f: &InFlight) -> Value {
 
 /// The checkpoint document for `snap` of the job described by `job`.
 pub fn to_json(job: &Value, snap: &Snapshot) -> String {
-    let v = json!({
-        "format": FORMAT,
-        "written_by": crate::VERSION_LONG,
-        "job": job,
-        "phase": snap.phase.name(),
-        "precision_raises": snap.raises,
-        "main_result": snap.main.as_ref().map(solution_json),
-        "current": in_flight_json(&snap.current),
-    });
+    // a struct, so that "format" comes first
+    #[derive(serde::Serialize)]
+    struct File<'a> {
+        format: &'static str,
+        written_by: &'static str,
+        job: &'a Value,
+        phase: &'static str,
+        precision_raises: &'a [PrecisionRaise],
+        main_result: Option<Value>,
+        current: Value,
+    }
+    let v = File {
+        format: FORMAT,
+        written_by: crate::VERSION_LONG,
+        job,
+        phase: snap.phase.name(),
+        precision_raises: &snap.raises,
+        main_result: snap.main.as_ref().map(solution_json),
+        current: in_flight_json(&snap.current),
+    };
     serde_json::to_string_pretty(&v).expect("checkpoint serializes") + "\n"
 }
 

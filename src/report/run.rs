@@ -7,7 +7,7 @@ use crate::flow::run::{
 use crate::flow::DiagFlow;
 use crate::num::{decimal_digits_of_bits, fmt_sig};
 use crate::ode::radau::Stats;
-use rug::{Float, Rational};
+use rug::Rational;
 use serde::Serialize;
 
 /// JSON schema identifier of [`RunReport`].
@@ -202,7 +202,7 @@ impl RunReport {
         alpha: &Rational,
         rule: &StopRule,
         h: &Halted,
-        target: &Float,
+        target: String,
         checkpoint: Option<String>,
     ) -> RunReport {
         let snap = &h.snapshot;
@@ -239,7 +239,7 @@ impl RunReport {
             message: h.halt.describe(),
             phase: snap.phase.name().to_string(),
             reached_gt: fmt_sig(&cur.state.x, 12),
-            target_gt: fmt_sig(target, 12),
+            target_gt: target,
             checkpoint,
         });
         if snap.phase == Phase::Verification {
