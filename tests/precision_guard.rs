@@ -18,6 +18,7 @@ use ibcert::flow::run::{
 };
 use ibcert::flow::DiagFlow;
 use ibcert::num::{digits_from_rel_error, from_rational, rel_diff_inf, ten_pow_neg};
+use ibcert::report::run::{CaseInfo, RunReport};
 use rug::ops::Pow;
 use rug::{Float, Rational};
 use std::path::Path;
@@ -102,8 +103,16 @@ fn scalar_root(z: &[Float], depth: u32, alpha: &Float, m: &Float, prec: u32) -> 
     x
 }
 
-/// Exact w_hat for the data `multiples` * z (one point, or z and 2z) at gt.
-fn exact_w_hat(z: &[Rational], multiples: &[u32], depth: u32, gt: &Rational) -> Vec<Float> {
+/// The exact answer for the data `multiples` * z (one point, or z and 2z) at gt.
+struct Exact {
+    w_hat: Vec<Float>,
+    /// b = nu for one point (nu_1 + 2 nu_2 for two)
+    b: Float,
+    /// the smallest margin gamma
+    m: Float,
+}
+
+fn exact_answer(z: &[Rational], multiples: &[u32], depth: u32, gt: &Rational) -> Exact {
     let rp = 1400;
     let zf: Vec<Float> = z.iter().map(|q| from_rational(rp, q)).collect();
     let g = from_rational(rp, gt);
@@ -121,12 +130,57 @@ fn exact_w_hat(z: &[Rational], multiples: &[u32], depth: u32, gt: &Rational) -> 
     };
     let alpha = Float::with_val(rp, 1);
     let b = scalar_root(&zf, depth, &alpha, &m, rp);
-    zf.iter()
+    let w_hat = zf
+        .iter()
         .map(|zi| {
             let beta = Float::with_val(rp, zi * &b);
             w_independent(depth, &alpha, &beta) / &m
         })
-        .collect()
+        .collect();
+    Exact { w_hat, b, m }
+}
+
+/// The digits the report shows for nu (one point) and gamma never exceed those that
+/// match the exact answer (nu carries the cancellation in 1 - s for D >= 3).
+fn report_digits_are_true(
+    zz: &[Vec<Rational>],
+    depth: u32,
+    gt: &Rational,
+    v: &Verified,
+    ex: &Exact,
+) {
+    let alpha = Rational::from(1);
+    let info = CaseInfo {
+        name: "t".into(),
+        path: None,
+        points: zz.len(),
+        dim: zz[0].len(),
+        depth,
+    };
+    let report = RunReport::build(info, zz, &alpha, &StopRule::Gt(gt.clone()), v);
+    let d = report.digits.expect("verified");
+    let p = v.main.numerics.prec;
+    let flow = DiagFlow::new(zz, depth, &alpha, p);
+    let s = Summary::at(&flow, &v.main.gt, &v.main.y);
+    let rp = ex.m.prec();
+    let rel = |a: &Float, b: &Float| {
+        let e = Float::with_val(rp, a - b).abs() / Float::with_val(rp, b.abs_ref());
+        digits_from_rel_error(&e, 1000)
+    };
+    let tg = rel(&Float::with_val(rp, &s.gamma), &ex.m);
+    assert!(
+        d.gamma <= tg,
+        "gamma: {} digits reported, {tg} true",
+        d.gamma
+    );
+    if zz.len() == 1 {
+        let tn = rel(&Float::with_val(rp, &s.nu[0]), &ex.b);
+        assert!(d.nu <= tn, "nu: {} digits reported, {tn} true", d.nu);
+        eprintln!(
+            "  nu: {} digits reported, {tn} true; gamma: {} reported, {tg} true",
+            d.nu, d.gamma
+        );
+    }
 }
 
 fn data(z: &[Rational], multiples: &[u32]) -> Vec<Vec<Rational>> {
@@ -203,7 +257,8 @@ fn scenario(sc: &Scenario) {
         "D = {}, points {:?} z, gt = 1e{}, {} bits, tol 1e-{}",
         sc.depth, sc.multiples, sc.gt_exp, sc.prec, sc.tol_digits
     );
-    let exact = exact_w_hat(&z, sc.multiples, sc.depth, &gt);
+    let ex = exact_answer(&z, sc.multiples, sc.depth, &gt);
+    let exact = &ex.w_hat;
 
     let v = job_run(&zz, sc.depth, &gt, &numerics, PrecisionPolicy::Auto, true)
         .unwrap_or_else(|e| panic!("{label}: {e}"));
@@ -218,7 +273,7 @@ fn scenario(sc: &Scenario) {
         v.raises[0].reason
     );
     let reported = v.digits.expect("verified");
-    let truth = true_digits(&zz, sc.depth, &v, &exact);
+    let truth = true_digits(&zz, sc.depth, &v, exact);
     eprintln!(
         "{label}: raised to {} bits (verification {} bits); {reported} digits reported, {truth} match the exact answer",
         v.main.numerics.prec,
@@ -228,6 +283,7 @@ fn scenario(sc: &Scenario) {
         reported <= truth,
         "{label}: {reported} digits reported, {truth} match the exact answer"
     );
+    report_digits_are_true(&zz, sc.depth, &gt, &v, &ex);
     assert!(
         reported + 3 >= sc.tol_digits,
         "{label}: only {reported} digits for a tolerance of 1e-{}",
@@ -254,7 +310,7 @@ fn scenario(sc: &Scenario) {
     };
     let w = job_run(&zz, sc.depth, &gt, &named, PrecisionPolicy::Fixed, false)
         .unwrap_or_else(|e| panic!("{label}: at the named {} bits: {e}", named.prec));
-    let t = true_digits(&zz, sc.depth, &w, &exact);
+    let t = true_digits(&zz, sc.depth, &w, exact);
     eprintln!(
         "{label}: fixed refused (needs {needed} bits); at {} bits: {t} correct digits",
         named.prec
@@ -339,9 +395,10 @@ fn d2_one_point_needs_no_raise() {
     };
     let v = job_run(&zz, 2, &gt, &numerics, PrecisionPolicy::Fixed, true).expect("runs at 256");
     assert!(v.raises.is_empty());
-    let exact = exact_w_hat(&z, &[1], 2, &gt);
+    let ex = exact_answer(&z, &[1], 2, &gt);
     let reported = v.digits.unwrap();
-    let truth = true_digits(&zz, 2, &v, &exact);
+    let truth = true_digits(&zz, 2, &v, &ex.w_hat);
+    report_digits_are_true(&zz, 2, &gt, &v, &ex);
     assert!(reported <= truth, "{reported} reported, {truth} true");
     assert!(reported >= 28, "{reported}");
 }
