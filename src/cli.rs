@@ -3,7 +3,11 @@
 //! 2 bad input (arguments or case file).
 
 use crate::case::{Case, MAX_STAGES};
-use crate::flow::run::{default_stages, log_spaced, run_verified, Numerics, StopRule, Verified};
+use crate::flow::checkpoint;
+use crate::flow::run::{
+    default_stages, log_spaced, run_job, Every, FlowError, Halted, Job, JobOutcome, Limits,
+    Numerics, PrecisionPolicy, RunControl, Snapshot, StopRule, Verified,
+};
 use crate::lp::{separability, Separability};
 use crate::num::exact::{parse_decimal, parse_rational, rational_to_decimal_string};
 use crate::output::GtProgress;
@@ -13,6 +17,7 @@ use crate::report::{RunFormat, TraceFormat};
 use clap::{Args, Parser, Subcommand};
 use rug::Rational;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -75,6 +80,30 @@ pub struct FlowArgs {
     /// Never draw a progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    /// Refuse (exit 2, naming the bits needed) instead of raising the case's precision
+    /// when the target needs more; an explicit --precision is always kept as given.
+    #[arg(long)]
+    pub no_auto_precision: bool,
+    /// Save the exact state of the job to FILE periodically, and when Ctrl-C or a limit stops it.
+    #[arg(long, value_name = "FILE")]
+    pub checkpoint: Option<PathBuf>,
+    /// How often to save the checkpoint: seconds (60, 90s, 5m, 1h) or accepted steps (200steps); default 60s.
+    #[arg(
+        long,
+        value_name = "INTERVAL",
+        requires = "checkpoint",
+        allow_hyphen_values = true
+    )]
+    pub checkpoint_every: Option<String>,
+    /// Continue the job saved in a checkpoint (same case file and options): the result is identical bit for bit.
+    #[arg(long, value_name = "FILE")]
+    pub resume: Option<PathBuf>,
+    /// Stop after N accepted steps of this invocation (main and verification runs together); exit 1.
+    #[arg(long, value_name = "N")]
+    pub max_steps: Option<u64>,
+    /// Stop after this much wall time (seconds, or 90s, 5m, 1h); exit 1.
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
+    pub max_time: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -84,6 +113,9 @@ pub struct RunArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = RunFormat::Text)]
     pub format: RunFormat,
+    /// Leave the timing fields out (byte-identical reports for the same job).
+    #[arg(long)]
+    pub no_timing: bool,
 }
 
 #[derive(Args, Debug)]
@@ -249,6 +281,33 @@ pub struct FlowJob {
     pub numerics: Numerics,
     pub verify: bool,
     pub progress: bool,
+    /// raise the precision when needed, or refuse
+    pub policy: PrecisionPolicy,
+    /// SHA-256 of the case file's bytes (identifies the case in checkpoints)
+    pub case_sha256: String,
+    pub max_steps: Option<u64>,
+    pub max_time: Option<std::time::Duration>,
+    pub checkpoint: Option<(PathBuf, Every)>,
+    /// the checkpoint to continue: its path, its job description and its snapshot
+    pub resume: Option<(PathBuf, serde_json::Value, Snapshot)>,
+}
+
+/// Set by the Ctrl-C handler; the integrator stops after its current step.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Install the Ctrl-C handler once: the first Ctrl-C asks the job to stop after the
+/// current step (it then prints what it reached and exits with 130), a second one
+/// exits at once.
+fn install_interrupt_handler() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = ctrlc::set_handler(|| {
+            if INTERRUPTED.swap(true, Ordering::SeqCst) {
+                std::process::exit(130);
+            }
+            eprintln!("\ninterrupt: stopping after the current step (Ctrl-C again quits at once)");
+        });
+    });
 }
 
 pub(crate) fn arg_rational(name: &str, s: &str) -> Result<Rational, CliError> {
@@ -360,6 +419,55 @@ impl FlowArgs {
             }
         };
         let numerics = numerics_of(&case, self.precision, self.tol.as_deref(), self.stages)?;
+        let case_bytes = std::fs::read(&self.case)
+            .map_err(|e| CliError::input(format!("{}: cannot read: {e}", self.case.display())))?;
+        let max_time = match &self.max_time {
+            Some(t) => Some(
+                checkpoint::parse_duration(t)
+                    .map_err(|e| CliError::input(format!("--max-time: {e}")))?,
+            ),
+            None => None,
+        };
+        if self.max_steps == Some(0) {
+            return Err(CliError::input("--max-steps: must be at least 1"));
+        }
+        let checkpoint = match &self.checkpoint {
+            Some(path) => {
+                let every = match &self.checkpoint_every {
+                    Some(e) => checkpoint::parse_every(e)
+                        .map_err(|e| CliError::input(format!("--checkpoint-every: {e}")))?,
+                    None => Every::Seconds(60),
+                };
+                // fail now, not after an hour of integration, when it cannot be written
+                let tmp = checkpoint::partial_path(path);
+                std::fs::write(&tmp, b"")
+                    .and_then(|_| std::fs::remove_file(&tmp))
+                    .map_err(|e| {
+                        CliError::input(format!(
+                            "--checkpoint: cannot write beside {}: {e}",
+                            path.display()
+                        ))
+                    })?;
+                Some((path.clone(), every))
+            }
+            None => None,
+        };
+        let resume = match &self.resume {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    CliError::input(format!("--resume: cannot read {}: {e}", path.display()))
+                })?;
+                let (job, snap) = checkpoint::from_json(&text)
+                    .map_err(|e| CliError::input(format!("--resume: {}: {e}", path.display())))?;
+                Some((path.clone(), job, snap))
+            }
+            None => None,
+        };
+        let policy = if self.precision.is_some() || self.no_auto_precision {
+            PrecisionPolicy::Fixed
+        } else {
+            PrecisionPolicy::Auto
+        };
         Ok(FlowJob {
             case,
             z,
@@ -368,6 +476,12 @@ impl FlowArgs {
             numerics,
             verify: !self.no_verify,
             progress: !self.no_progress,
+            policy,
+            case_sha256: checkpoint::sha256_hex(&case_bytes),
+            max_steps: self.max_steps,
+            max_time,
+            checkpoint,
+            resume,
         })
     }
 }
@@ -383,27 +497,198 @@ impl FlowJob {
         }
     }
 
+    /// What identifies this job in a checkpoint: a resumed job must match it.
+    pub fn identity(&self, samples: &[Rational]) -> serde_json::Value {
+        let sample_list: Vec<String> = samples.iter().map(|q| q.to_string()).collect();
+        serde_json::json!({
+            "case_sha256": self.case_sha256,
+            "case_name": self.case.name,
+            "depth": self.case.depth,
+            "alpha": self.alpha.to_string(),
+            "stop": self.rule.describe(),
+            "precision": self.numerics.prec,
+            "precision_policy": match self.policy {
+                PrecisionPolicy::Auto => "auto",
+                PrecisionPolicy::Fixed => "fixed",
+            },
+            "tolerance": self.numerics.tol.to_string(),
+            "stages": self.numerics.stages,
+            "verify": self.verify,
+            "samples_sha256": checkpoint::sha256_hex(sample_list.join(",").as_bytes()),
+        })
+    }
+
+    /// Run the job; a job stopped by Ctrl-C or a limit prints the state it reached
+    /// (as text, on stderr) and gives an error carrying exit code 130 or 1.
     pub fn execute(&self, samples: &[Rational]) -> Result<Verified, CliError> {
+        match self.execute_outcome(samples)? {
+            JobOutcome::Done(v) => Ok(v),
+            JobOutcome::Halted(h) => {
+                let report = self.halted_report(&h);
+                eprint!("{}", report.to_text());
+                Err(CliError {
+                    code: h.halt.exit_code(),
+                    message: self.halted_message(&h),
+                })
+            }
+        }
+    }
+
+    /// Run the job under its precision policy, limits, checkpoint and resumption.
+    pub fn execute_outcome(&self, samples: &[Rational]) -> Result<JobOutcome, CliError> {
+        let identity = self.identity(samples);
+        let resume = match &self.resume {
+            Some((path, job, snap)) => {
+                check_identity(path, job, &identity)?;
+                Some(snap.clone())
+            }
+            None => None,
+        };
+        install_interrupt_handler();
         let gt = self.rule.gt(&self.alpha, self.case.depth, 64);
         let mut bar = GtProgress::new(&gt, if self.verify { 2 } else { 1 }, self.progress);
-        let out = run_verified(
+        let mut write = |snap: &Snapshot| -> Result<(), String> {
+            let Some((path, _)) = &self.checkpoint else {
+                return Ok(());
+            };
+            checkpoint::write_atomic(path, &checkpoint::to_json(&identity, snap))
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))
+        };
+        let ctl = RunControl {
+            policy: self.policy,
+            limits: Limits {
+                max_steps: self.max_steps,
+                max_time: self.max_time,
+                interrupt: Some(&INTERRUPTED),
+            },
+            every: self.checkpoint.as_ref().map(|(_, e)| *e),
+            checkpoint: if self.checkpoint.is_some() {
+                Some(&mut write)
+            } else {
+                None
+            },
+            resume,
+        };
+        let job = Job {
+            z: &self.z,
+            depth: self.case.depth,
+            alpha: &self.alpha,
+            rule: &self.rule,
+            numerics: &self.numerics,
+            sample_at: samples,
+            verify: self.verify,
+        };
+        let out = run_job(&job, ctl, |phase, x| bar.update(phase, x));
+        bar.finish();
+        out.map_err(|e| self.flow_error(e))
+    }
+
+    fn flow_error(&self, e: FlowError) -> CliError {
+        match &e {
+            FlowError::PrecisionTooLow { needed, .. } => {
+                let hint = if self.numerics.prec < *needed && *needed <= crate::flow::run::MAX_PREC
+                {
+                    let more = needed.div_ceil(64) * 64;
+                    if self.policy == PrecisionPolicy::Fixed {
+                        format!(
+                            "; give --precision {more} or more, or leave out --precision and --no-auto-precision to let ibcert raise it"
+                        )
+                    } else {
+                        String::new()
+                    }
+                } else {
+                    String::new()
+                };
+                CliError::input(format!("--precision: {e}{hint}"))
+            }
+            FlowError::NonPositiveTarget(_) => CliError::input(e.to_string()),
+            FlowError::Checkpoint(m) => CliError::input(format!("--checkpoint: {m}")),
+            FlowError::Resume(m) => CliError::input(format!("--resume: {m}")),
+            _ => CliError::failed(e.to_string()),
+        }
+    }
+
+    /// The report of a halted job: the state reached, unverified.
+    pub fn halted_report(&self, h: &Halted) -> RunReport {
+        let target = self.target_string();
+        RunReport::halted(
+            self.case_info(),
             &self.z,
-            self.case.depth,
             &self.alpha,
             &self.rule,
-            &self.numerics,
-            samples,
-            self.verify,
-            |phase, x| bar.update(phase, x),
+            h,
+            target,
+            self.checkpoint
+                .as_ref()
+                .map(|(p, _)| p.display().to_string()),
+        )
+    }
+
+    /// The stopping rule's gt: exact when rational, else to 12 digits.
+    fn target_string(&self) -> String {
+        match self.rule.gt_exact(&self.alpha, self.case.depth) {
+            Some(q) => q.to_string(),
+            None => crate::num::fmt_sig(&self.rule.gt(&self.alpha, self.case.depth, 128), 12),
+        }
+    }
+
+    /// One line on what stopped the job and how to continue it.
+    pub fn halted_message(&self, h: &Halted) -> String {
+        let snap = &h.snapshot;
+        let gt = crate::num::fmt_sig(&snap.current.state.x, 8);
+        let target = self.target_string();
+        let mut m = format!(
+            "{} during the {} run at gt = {gt} (target {target}), after {} steps of that run",
+            h.halt.describe(),
+            snap.phase.name(),
+            snap.current.state.stats.accepted
         );
-        bar.finish();
-        out.map_err(|e| match e {
-            crate::flow::run::FlowError::PrecisionTooLow { .. } => {
-                CliError::input(format!("--precision: {e}"))
+        match &self.checkpoint {
+            Some((p, _)) => {
+                m += &format!(
+                    "; checkpoint written to {}: continue with --resume {}",
+                    p.display(),
+                    p.display()
+                )
             }
-            crate::flow::run::FlowError::NonPositiveTarget(_) => CliError::input(e.to_string()),
-            _ => CliError::failed(e.to_string()),
-        })
+            None => m += "; nothing saved (give --checkpoint FILE to be able to continue)",
+        }
+        m
+    }
+}
+
+/// Refuse a checkpoint of another job, naming what differs.
+fn check_identity(
+    path: &Path,
+    theirs: &serde_json::Value,
+    ours: &serde_json::Value,
+) -> Result<(), CliError> {
+    let mut diffs = Vec::new();
+    if let Some(o) = ours.as_object() {
+        for (k, v) in o {
+            let t = theirs.get(k);
+            if t != Some(v) {
+                let shown = |x: Option<&serde_json::Value>| match x {
+                    Some(serde_json::Value::String(s)) => s.clone(),
+                    Some(x) => x.to_string(),
+                    None => "missing".to_string(),
+                };
+                diffs.push(format!(
+                    "{k} is {} there, {} here",
+                    shown(t),
+                    shown(Some(v))
+                ));
+            }
+        }
+    }
+    if diffs.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::input(format!(
+            "--resume: {} belongs to another job: {}",
+            path.display(),
+            diffs.join("; ")
+        )))
     }
 }
 
@@ -426,15 +711,26 @@ fn write_output(path: Option<&Path>, text: &str) -> Result<(), CliError> {
     }
 }
 
-fn cmd_run(a: &RunArgs) -> Result<(), CliError> {
+fn cmd_run(a: &RunArgs) -> Result<i32, CliError> {
     let job = a.flow.validate()?;
-    let v = job.execute(&[])?;
-    let report = RunReport::build(job.case_info(), &job.z, &job.alpha, &job.rule, &v);
+    let (mut report, code) = match job.execute_outcome(&[])? {
+        JobOutcome::Done(v) => (
+            RunReport::build(job.case_info(), &job.z, &job.alpha, &job.rule, &v),
+            0,
+        ),
+        JobOutcome::Halted(h) => {
+            eprintln!("stopped: {}", job.halted_message(&h));
+            (job.halted_report(&h), h.halt.exit_code())
+        }
+    };
+    if a.no_timing {
+        report.drop_timing();
+    }
     match a.format {
         RunFormat::Text => print!("{}", report.to_text()),
         RunFormat::Json => println!("{}", report.to_json()),
     }
-    Ok(())
+    Ok(code)
 }
 
 fn cmd_trace(a: &TraceArgs) -> Result<(), CliError> {
@@ -776,7 +1072,7 @@ pub fn main() -> i32 {
     };
     let result = match &cli.command {
         Command::Check(a) => cmd_check(a),
-        Command::Run(a) => cmd_run(a).map(|_| 0),
+        Command::Run(a) => cmd_run(a),
         Command::Trace(a) => cmd_trace(a).map(|_| 0),
         Command::Solve(a) => cmd_solve(a).map(|_| 0),
         Command::Table(a) => cmd_table(a).map(|_| 0),

@@ -150,10 +150,25 @@ fn bad_arguments_are_refused_with_the_argument_named() {
         &run(&["run", g, "--gt", "1"]),
         &["--alpha", "numerics.alpha"],
     );
-    // a target the precision cannot carry: gt = 1e100 at 256 bits with 40 digits
+    // a target a fixed precision cannot carry: gt = 1e100 at 256 bits with 40 digits
+    // (without --precision it would be raised automatically)
     assert_bad(
-        &run(&["run", g, "--alpha", "1", "--gt", "1e100"]),
-        &["--precision", "bits"],
+        &run(&[
+            "run",
+            g,
+            "--alpha",
+            "1",
+            "--gt",
+            "1e100",
+            "--precision",
+            "256",
+        ]),
+        &[
+            "--precision",
+            "needs at least",
+            "bits",
+            "give --precision 512",
+        ],
     );
     assert_bad(
         &run(&["run", "/nonexistent/case.toml", "--gt", "1"]),
@@ -324,36 +339,84 @@ fn version_names_the_commit() {
     );
 }
 
-/// The same job gives the same report, byte for byte apart from the timing fields,
-/// with 1 and 2 threads.
+/// The same job gives the same report byte for byte, timing fields left out by
+/// --no-timing, run after run and with 1 and 2 threads (`run` as JSON and text, and
+/// `trace`).
 #[test]
 fn identical_results_whatever_the_thread_count() {
-    let json = |threads: &str| -> serde_json::Value {
+    let out = |args: &[&str], threads: &str| -> Vec<u8> {
         let o = bin()
-            .args([
-                "run",
-                &case_path("random10.toml"),
-                "--gt",
-                "200",
-                "--format",
-                "json",
-            ])
+            .args(args)
             .env("RAYON_NUM_THREADS", threads)
             .output()
             .unwrap();
         assert!(o.status.success(), "{}", stderr(&o));
-        let mut v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-        for part in ["main", "verification"] {
-            v["work"][part]["wall_seconds"] = serde_json::Value::Null;
-        }
-        v
+        o.stdout
     };
-    let one = json("1");
-    let two = json("2");
-    assert_eq!(
-        serde_json::to_string(&one).unwrap(),
-        serde_json::to_string(&two).unwrap()
+    let case = case_path("random10.toml");
+    let jobs: [&[&str]; 3] = [
+        &[
+            "run",
+            &case,
+            "--gt",
+            "200",
+            "--format",
+            "json",
+            "--no-timing",
+        ],
+        &["run", &case, "--gt", "200", "--no-timing"],
+        &[
+            "trace", &case, "--gt", "200", "--points", "4", "--format", "json",
+        ],
+    ];
+    for (k, args) in jobs.iter().enumerate() {
+        let one = out(args, "1");
+        let two = out(args, "2");
+        assert!(!one.is_empty());
+        assert_eq!(
+            String::from_utf8_lossy(&one),
+            String::from_utf8_lossy(&two),
+            "{args:?}"
+        );
+        if k == 0 {
+            assert_eq!(one, out(args, "2"), "{args:?}");
+        }
+    }
+    // --no-timing leaves out exactly the timing fields
+    let timed = bin()
+        .args([
+            "run",
+            &case,
+            "--gt",
+            "20",
+            "--format",
+            "json",
+            "--no-verify",
+        ])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&timed.stdout).unwrap();
+    assert!(v["work"]["main"]["wall_seconds"].is_number());
+    let untimed = out(
+        &[
+            "run",
+            &case,
+            "--gt",
+            "20",
+            "--format",
+            "json",
+            "--no-verify",
+            "--no-timing",
+        ],
+        "2",
     );
+    let mut v = v;
+    v["work"]["main"]
+        .as_object_mut()
+        .unwrap()
+        .remove("wall_seconds");
+    let u: serde_json::Value = serde_json::from_slice(&untimed).unwrap();
+    assert_eq!(v, u);
 }
 
 #[test]

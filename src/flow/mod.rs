@@ -11,6 +11,8 @@
 //! The Jacobian is analytic (see [`DiagFlow::jacobian`]); the error measure asks for
 //! relative accuracy of w itself (through dw = diag(w') Z dnu), of nu and of v.
 
+pub mod checkpoint;
+pub mod guard;
 pub mod run;
 
 use crate::model::Mirror;

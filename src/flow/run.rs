@@ -1,13 +1,18 @@
 //! Running the flow to a stopping rule, sampling its path, and verifying the digits
 //! of the result with a second, more accurate run.
 
+use super::guard::{self, Need};
 use super::DiagFlow;
 use crate::num::exact::Decimal;
-use crate::num::{decimal_digits_of_bits, digits_from_rel_error, from_rational, norm1, norm2};
-use crate::ode::radau::{Control, OdeError, Radau, RadauOptions, Segment, Stats};
+use crate::num::{digits_from_rel_error, from_rational, norm1, norm2};
+use crate::ode::radau::{
+    Control, OdeError, Radau, RadauOptions, RadauState, Segment, Stats, StepView,
+};
 use crate::ode::tableau::RadauTableau;
 use rug::ops::Pow;
 use rug::{Float, Rational};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// When to stop, kept exact so that it can be evaluated at any precision.
@@ -83,15 +88,20 @@ pub fn tol_digits(tol: &Rational) -> u32 {
 pub enum FlowError {
     #[error("integration failed: {0}")]
     Ode(#[from] OdeError),
-    #[error("precision too low: reaching gt = {gt} with {digits} digits needs at least {needed} bits, but the precision is {prec} bits")]
+    #[error("precision too low: reaching gt = {gt} with {digits} digits needs at least {needed} bits ({why}), but the precision is {prec} bits")]
     PrecisionTooLow {
         gt: String,
         digits: u32,
         needed: u32,
         prec: u32,
+        why: String,
     },
     #[error("the target gt = {0} is not a positive finite number")]
     NonPositiveTarget(String),
+    #[error("checkpoint: {0}")]
+    Checkpoint(String),
+    #[error("resume: {0}")]
+    Resume(String),
 }
 
 /// The end state of a run, its samples and its cost.
@@ -106,48 +116,374 @@ pub struct Solution {
     pub wall: Duration,
 }
 
+/// What to do when the working precision cannot carry the digits asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PrecisionPolicy {
+    /// raise it (to a multiple of 64 bits) and say so in the report
+    Auto,
+    /// refuse, naming the precision needed
+    Fixed,
+}
+
+/// Why a run stopped before its target.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Halt {
+    /// SIGINT (Ctrl-C)
+    Interrupted,
+    /// the accepted-step budget of this invocation
+    MaxSteps(u64),
+    /// the wall-time budget of this invocation
+    MaxTime(Duration),
+}
+
+impl Halt {
+    pub fn describe(&self) -> String {
+        match self {
+            Halt::Interrupted => "interrupted (Ctrl-C)".to_string(),
+            Halt::MaxSteps(n) => format!("step limit reached (--max-steps {n})"),
+            Halt::MaxTime(t) => format!("time limit reached (--max-time {} s)", t.as_secs()),
+        }
+    }
+
+    /// 130 for an interrupt (the shell's convention for SIGINT), 1 for a limit.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Halt::Interrupted => 130,
+            _ => 1,
+        }
+    }
+
+    pub fn key(&self) -> &'static str {
+        match self {
+            Halt::Interrupted => "interrupted",
+            Halt::MaxSteps(_) => "max_steps",
+            Halt::MaxTime(_) => "max_time",
+        }
+    }
+}
+
+/// Bounds on one invocation (all counted from the start of this process's job, also
+/// when it resumes a checkpoint).
+#[derive(Clone, Debug, Default)]
+pub struct Limits {
+    /// accepted steps over all runs of the job (main, verification, precision retries)
+    pub max_steps: Option<u64>,
+    pub max_time: Option<Duration>,
+    /// set asynchronously (Ctrl-C); checked after every accepted step
+    pub interrupt: Option<&'static AtomicBool>,
+}
+
+/// How often to write a checkpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Every {
+    Seconds(u64),
+    Steps(u64),
+}
+
+/// A precision raised by [`PrecisionPolicy::Auto`].
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PrecisionRaise {
+    /// "main" or "verification"
+    pub run: String,
+    pub from: u32,
+    pub to: u32,
+    pub reason: String,
+}
+
+/// Which of the job's two integrations a snapshot is in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    Main,
+    Verification,
+}
+
+impl Phase {
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Main => "main",
+            Phase::Verification => "verification",
+        }
+    }
+}
+
+/// An integration between two steps: enough to continue it bit for bit.
+#[derive(Clone, Debug)]
+pub struct InFlight {
+    /// the numerics it runs with (the precision possibly raised)
+    pub numerics: Numerics,
+    pub state: RadauState,
+    /// the dense-output samples taken so far
+    pub samples: Vec<(Float, Vec<Float>)>,
+    /// wall time spent on it so far (timing only)
+    pub wall: Duration,
+}
+
+/// The whole job between two steps: what a checkpoint holds.
+#[derive(Clone, Debug)]
+pub struct Snapshot {
+    pub phase: Phase,
+    pub raises: Vec<PrecisionRaise>,
+    /// the finished main run, in the verification phase
+    pub main: Option<Solution>,
+    pub current: InFlight,
+}
+
+/// The job stopped before its end (by [`Limits`]); the snapshot continues it.
+#[derive(Clone, Debug)]
+pub struct Halted {
+    pub halt: Halt,
+    pub snapshot: Snapshot,
+}
+
+/// How a job went.
+pub enum JobOutcome {
+    Done(Verified),
+    Halted(Halted),
+}
+
+/// What a job is: the data, the flow, the stopping rule, the starting numerics.
+#[derive(Clone, Copy)]
+pub struct Job<'a> {
+    pub z: &'a [Vec<Rational>],
+    pub depth: u32,
+    pub alpha: &'a Rational,
+    pub rule: &'a StopRule,
+    pub numerics: &'a Numerics,
+    pub sample_at: &'a [Rational],
+    pub verify: bool,
+}
+
+/// Callback receiving snapshots to write as checkpoints.
+pub type CheckpointSink<'a> = &'a mut (dyn FnMut(&Snapshot) -> Result<(), String> + Send);
+
+/// How a job runs: precision policy, limits, checkpoints, resumption, progress.
+pub struct RunControl<'a> {
+    pub policy: PrecisionPolicy,
+    pub limits: Limits,
+    /// with `checkpoint`: how often to write (a checkpoint is also written on a halt)
+    pub every: Option<Every>,
+    pub checkpoint: Option<CheckpointSink<'a>>,
+    /// continue this snapshot (of the same job) instead of starting afresh
+    pub resume: Option<Snapshot>,
+}
+
+impl Default for RunControl<'_> {
+    fn default() -> Self {
+        RunControl {
+            policy: PrecisionPolicy::Auto,
+            limits: Limits::default(),
+            every: None,
+            checkpoint: None,
+            resume: None,
+        }
+    }
+}
+
+/// Why an integration stopped early.
+enum Early {
+    /// the state at gt needs more bits than the precision has (None: not representable)
+    Guard {
+        gt: Float,
+        need: Option<Need>,
+    },
+    Halt(Halt, Box<InFlight>),
+    Checkpoint(String),
+}
+
+/// Per-invocation bookkeeping shared by the integrations of a job.
+struct Budget {
+    start: Instant,
+    /// accepted steps of this invocation before the current integration
+    steps_before: u64,
+    last_checkpoint: Instant,
+    steps_at_checkpoint: u64,
+}
+
+/// The precision guard's limit for an integration at `prec` with `digits` digits:
+/// Some(need) when the state needs more bits.
+fn guard_trips(flow: &DiagFlow, y: &[Float], digits: u32) -> Option<Option<Need>> {
+    match flow.rounding_need(&y[..flow.n]) {
+        None => Some(None),
+        Some(need) if need.bits(digits) > flow.prec => Some(Some(need)),
+        Some(_) => None,
+    }
+}
+
 /// Integrate the flow from gt = 0, nu = 0, v = 0 to `gt_end`, sampling the dense
 /// output at the sorted points `sample_at` (those in (0, gt_end]). `progress` is
-/// called after each accepted half step with the gt reached.
+/// called after each accepted half step with the gt reached. The precision is fixed:
+/// a target or a state that needs more bits than `numerics.prec` for the tolerance's
+/// digits is refused ([`FlowError::PrecisionTooLow`]).
 pub fn integrate(
     flow: &DiagFlow,
     numerics: &Numerics,
     gt_end: &Float,
     sample_at: &[Float],
-    mut progress: impl FnMut(&Float) + Send,
+    progress: impl FnMut(&Float) + Send,
 ) -> Result<Solution, FlowError> {
-    let p = flow.prec;
+    check_target(gt_end)?;
+    let digits = tol_digits(&numerics.tol);
+    let distinct = guard::has_distinct_rows(&flow.zr);
+    if distinct {
+        let needed = super::bits_needed(gt_end, digits);
+        if needed > flow.prec {
+            return Err(too_low(
+                gt_end,
+                digits,
+                needed,
+                flow.prec,
+                "margins ~ gt must resolve O(1) differences".into(),
+            ));
+        }
+    }
+    let mut budget = Budget::new();
+    let mut progress = progress;
+    let mut no_sink = |_: &InFlight| Ok(());
+    match integrate_ctl(
+        flow,
+        numerics,
+        gt_end,
+        sample_at,
+        None,
+        &Limits::default(),
+        None,
+        &mut budget,
+        &mut no_sink,
+        &mut progress,
+    )? {
+        Ok(sol) => Ok(sol),
+        Err(Early::Guard { gt, need }) => {
+            let (needed, why) = projected(
+                flow.prec,
+                flow.mirror.depth,
+                &gt,
+                gt_end,
+                need.as_ref(),
+                digits,
+            );
+            Err(too_low(gt_end, digits, needed, flow.prec, why))
+        }
+        Err(Early::Halt(..)) | Err(Early::Checkpoint(_)) => {
+            unreachable!("no limits and no checkpoints were set")
+        }
+    }
+}
+
+fn check_target(gt_end: &Float) -> Result<(), FlowError> {
     if !gt_end.is_finite() || !gt_end.is_sign_positive() || gt_end.is_zero() {
         return Err(FlowError::NonPositiveTarget(crate::num::fmt_sig(
             gt_end, 10,
         )));
     }
-    let digits = tol_digits(&numerics.tol);
-    let needed = super::bits_needed(gt_end, digits);
-    if needed > p {
-        return Err(FlowError::PrecisionTooLow {
-            gt: crate::num::fmt_sig(gt_end, 6),
-            digits,
-            needed,
-            prec: p,
-        });
+    Ok(())
+}
+
+fn too_low(gt_end: &Float, digits: u32, needed: u32, prec: u32, why: String) -> FlowError {
+    FlowError::PrecisionTooLow {
+        gt: crate::num::fmt_sig(gt_end, 6),
+        digits,
+        needed,
+        prec,
+        why,
     }
+}
+
+/// The bits needed at gt_end projected from a guard trip at gt, and why.
+fn projected(
+    prec: u32,
+    depth: u32,
+    gt: &Float,
+    gt_end: &Float,
+    need: Option<&Need>,
+    digits: u32,
+) -> (u32, String) {
+    match need {
+        Some(need) => {
+            let amp = guard::project_amp_bits(need, depth, gt, gt_end);
+            let at = crate::num::fmt_sig(gt, 6);
+            let why = if gt >= gt_end {
+                format!("measured at the end: {}", need.explain())
+            } else {
+                format!(
+                    "the state at gt = {at} already needs {} bits: {}; projected to the target",
+                    need.bits(digits),
+                    need.explain()
+                )
+            };
+            (guard::bits_for(amp, digits), why)
+        }
+        None => {
+            let at = crate::num::fmt_sig(gt, 6);
+            // not representable at all: ask for twice the bits
+            (
+                prec.saturating_mul(2),
+                format!("the mirror map is no longer representable at gt = {at}: s rounds to 1"),
+            )
+        }
+    }
+}
+
+impl Budget {
+    fn new() -> Budget {
+        let now = Instant::now();
+        Budget {
+            start: now,
+            steps_before: 0,
+            last_checkpoint: now,
+            steps_at_checkpoint: 0,
+        }
+    }
+}
+
+/// The integration loop behind [`integrate`] and [`run_job`]: from `resume` (or the
+/// start), with the precision guard, the limits and periodic checkpoints (`sink`
+/// receives the in-flight state) after every accepted step.
+#[allow(clippy::too_many_arguments)]
+fn integrate_ctl(
+    flow: &DiagFlow,
+    numerics: &Numerics,
+    gt_end: &Float,
+    sample_at: &[Float],
+    resume: Option<InFlight>,
+    limits: &Limits,
+    every: Option<Every>,
+    budget: &mut Budget,
+    sink: &mut (dyn FnMut(&InFlight) -> Result<(), String> + Send),
+    progress: &mut (dyn FnMut(&Float) + Send),
+) -> Result<Result<Solution, Early>, FlowError> {
+    let p = flow.prec;
+    let digits = tol_digits(&numerics.tol);
     let start = Instant::now();
     let tab = RadauTableau::cached(numerics.stages, p);
     let opts = RadauOptions::new(from_rational(p, &numerics.tol));
     let solver = Radau::new(flow, &tab, opts);
-    let y0 = vec![Float::new(p); flow.dim_state()];
-    let x0 = Float::new(p);
-    let mut samples = Vec::new();
+    let (state, taken, wall_before) = match resume {
+        Some(r) => (r.state, r.samples, r.wall),
+        None => {
+            let y0 = vec![Float::new(p); flow.dim_state()];
+            let x0 = Float::new(p);
+            (
+                solver.initial_state(&x0, &y0, gt_end),
+                Vec::new(),
+                Duration::ZERO,
+            )
+        }
+    };
+    let accepted0 = state.stats.accepted;
+    let skip = taken.len();
+    let samples = Mutex::new(taken);
     let mut next = sample_at
         .iter()
         .filter(|s| s.is_sign_positive() && !s.is_zero())
+        .skip(skip)
         .peekable();
-    let out = solver.integrate(&x0, &y0, gt_end, |seg: &Segment| {
+    let mut early: Option<Early> = None;
+    let observer = |seg: &Segment| {
         let x1 = seg.x1();
         while let Some(s) = next.peek() {
             if **s <= x1 && *s <= gt_end {
-                samples.push(((*s).clone(), seg.eval(s)));
+                let v = seg.eval(s);
+                samples.lock().expect("samples").push(((*s).clone(), v));
                 next.next();
             } else {
                 break;
@@ -155,15 +491,71 @@ pub fn integrate(
         }
         progress(&x1);
         Control::Continue
-    })?;
-    Ok(Solution {
+    };
+    let hook = |view: &StepView| {
+        if let Some(trip) = guard_trips(flow, view.y, digits) {
+            early = Some(Early::Guard {
+                gt: view.x.clone(),
+                need: trip,
+            });
+            return Control::Stop;
+        }
+        let steps = budget.steps_before + (view.stats.accepted - accepted0);
+        let in_flight = || InFlight {
+            numerics: numerics.clone(),
+            state: view.snapshot(),
+            samples: samples.lock().expect("samples").clone(),
+            wall: wall_before + start.elapsed(),
+        };
+        let halt = if limits.interrupt.is_some_and(|f| f.load(Ordering::SeqCst)) {
+            Some(Halt::Interrupted)
+        } else if limits.max_steps.is_some_and(|m| steps >= m) {
+            limits.max_steps.map(Halt::MaxSteps)
+        } else if limits.max_time.is_some_and(|t| budget.start.elapsed() >= t) {
+            limits.max_time.map(Halt::MaxTime)
+        } else {
+            None
+        };
+        if let Some(h) = halt {
+            early = Some(Early::Halt(h, Box::new(in_flight())));
+            return Control::Stop;
+        }
+        let due = match every {
+            Some(Every::Steps(k)) => steps >= budget.steps_at_checkpoint + k,
+            Some(Every::Seconds(t)) => budget.last_checkpoint.elapsed() >= Duration::from_secs(t),
+            None => false,
+        };
+        if due {
+            if let Err(e) = sink(&in_flight()) {
+                early = Some(Early::Checkpoint(e));
+                return Control::Stop;
+            }
+            budget.last_checkpoint = Instant::now();
+            budget.steps_at_checkpoint = steps;
+        }
+        Control::Continue
+    };
+    let out = solver.integrate_from(state, gt_end, observer, hook);
+    let out = out?;
+    budget.steps_before += out.stats.accepted - accepted0;
+    if let Some(e) = early {
+        return Ok(Err(e));
+    }
+    // the final state too
+    if let Some(trip) = guard_trips(flow, &out.y, digits) {
+        return Ok(Err(Early::Guard {
+            gt: out.x,
+            need: trip,
+        }));
+    }
+    Ok(Ok(Solution {
         numerics: numerics.clone(),
         gt: out.x,
         y: out.y,
-        samples,
+        samples: samples.into_inner().expect("samples"),
         stats: out.stats,
-        wall: start.elapsed(),
-    })
+        wall: wall_before + start.elapsed(),
+    }))
 }
 
 impl DiagFlow {
@@ -243,6 +635,11 @@ pub struct Verified {
     pub digits: Option<u32>,
     /// per-sample digits (same comparison at each sample)
     pub sample_digits: Vec<u32>,
+    /// the digits that the main run's arithmetic carries at its end state (the cap
+    /// of every reported digit count; [`guard::carried_digits`])
+    pub carried: u32,
+    /// precisions raised on the way ([`PrecisionPolicy::Auto`])
+    pub raises: Vec<PrecisionRaise>,
 }
 
 /// Settings of the verification run for a main run: 64 more bits (or half as many
@@ -272,7 +669,8 @@ pub fn agreeing_digits(fa: &DiagFlow, a: &[Float], fb: &DiagFlow, b: &[Float], c
 
 /// Run the flow for a dataset, and unless `verify` is false, run it again with
 /// [`verification_numerics`] and count the digits of w_hat that agree (capped by what
-/// the main run's precision carries).
+/// the main run's arithmetic carries). The precision is raised when the target needs
+/// it ([`PrecisionPolicy::Auto`]); no limits, no checkpoints.
 #[allow(clippy::too_many_arguments)]
 pub fn run_verified(
     z: &[Vec<Rational>],
@@ -282,32 +680,259 @@ pub fn run_verified(
     numerics: &Numerics,
     sample_at: &[Rational],
     verify: bool,
-    mut progress: impl FnMut(usize, &Float) + Send,
+    progress: impl FnMut(usize, &Float) + Send,
 ) -> Result<Verified, FlowError> {
-    let flow = DiagFlow::new(z, depth, alpha, numerics.prec);
-    let gt = rule.gt(alpha, depth, numerics.prec);
-    let samples: Vec<Float> = sample_at
-        .iter()
-        .map(|q| from_rational(numerics.prec, q))
-        .collect();
-    let main = integrate(&flow, numerics, &gt, &samples, |x| progress(0, x))?;
-    if !verify {
-        return Ok(Verified {
+    let job = Job {
+        z,
+        depth,
+        alpha,
+        rule,
+        numerics,
+        sample_at,
+        verify,
+    };
+    match run_job(&job, RunControl::default(), progress)? {
+        JobOutcome::Done(v) => Ok(v),
+        JobOutcome::Halted(_) => unreachable!("no limits were set"),
+    }
+}
+
+/// Precisions are raised to multiples of this many bits.
+const PREC_STEP: u32 = 64;
+/// The largest precision the guard raises to.
+pub const MAX_PREC: u32 = 1_000_000;
+/// Integrations restarted at a higher precision at most this often per run.
+const MAX_RAISES: usize = 6;
+
+fn round_prec(bits: u32) -> u32 {
+    bits.div_ceil(PREC_STEP).saturating_mul(PREC_STEP)
+}
+
+/// One integration of the job (main or verification) to its end, under the
+/// precision policy: raise and restart, or refuse, when the guard trips.
+#[allow(clippy::too_many_arguments)]
+fn run_phase(
+    job: &Job,
+    phase: Phase,
+    numerics: Numerics,
+    resume: Option<InFlight>,
+    ctl: &mut RunControl,
+    raises: &mut Vec<PrecisionRaise>,
+    main: Option<&Solution>,
+    budget: &mut Budget,
+    progress: &mut (dyn FnMut(&Float) + Send),
+) -> Result<Result<Solution, Halted>, FlowError> {
+    let digits = tol_digits(&numerics.tol);
+    let mut numerics = numerics;
+    let mut resume = resume;
+    let distinct = job.z.iter().any(|r| *r != job.z[0]);
+    if let Some(r) = &resume {
+        numerics = r.numerics.clone();
+    } else {
+        let gt = job.rule.gt(job.alpha, job.depth, numerics.prec);
+        check_target(&gt)?;
+        let p = numerics.prec;
+        match ctl.policy {
+            PrecisionPolicy::Fixed => {
+                // a lower bound: margins ~ gt must resolve O(1) differences; the bits
+                // named are the larger estimate of the guard's model
+                let lower = super::bits_needed(&gt, digits);
+                if distinct && lower > p {
+                    let need = guard::prior_need(job.z, job.depth, job.alpha, &gt);
+                    return Err(too_low(
+                        &gt,
+                        digits,
+                        lower.max(need.bits(digits)),
+                        p,
+                        format!("estimated before the run: {}", need.explain()),
+                    ));
+                }
+            }
+            PrecisionPolicy::Auto => {
+                let need = guard::prior_need(job.z, job.depth, job.alpha, &gt);
+                let bits = need.bits(digits);
+                if bits > p {
+                    let to = round_prec(bits);
+                    if to > MAX_PREC {
+                        return Err(too_low(&gt, digits, bits, p, format!("estimated before the run: {}; more than the {MAX_PREC} bits allowed", need.explain())));
+                    }
+                    raises.push(PrecisionRaise {
+                        run: phase.name().to_string(),
+                        from: p,
+                        to,
+                        reason: format!(
+                            "reaching gt = {} with {digits} digits needs about {bits} bits (estimated before the run: {})",
+                            crate::num::fmt_sig(&gt, 6),
+                            need.explain()
+                        ),
+                    });
+                    numerics.prec = to;
+                }
+            }
+        }
+    }
+    loop {
+        let p = numerics.prec;
+        let flow = DiagFlow::new(job.z, job.depth, job.alpha, p);
+        let gt = job.rule.gt(job.alpha, job.depth, p);
+        check_target(&gt)?;
+        let samples: Vec<Float> = job.sample_at.iter().map(|q| from_rational(p, q)).collect();
+        let raises_now = raises.clone();
+        let every = if ctl.checkpoint.is_some() {
+            ctl.every
+        } else {
+            None
+        };
+        let mut sink = |f: &InFlight| -> Result<(), String> {
+            match ctl.checkpoint.as_mut() {
+                Some(write) => write(&Snapshot {
+                    phase,
+                    raises: raises_now.clone(),
+                    main: main.cloned(),
+                    current: f.clone(),
+                }),
+                None => Ok(()),
+            }
+        };
+        let limits = ctl.limits.clone();
+        let r = integrate_ctl(
+            &flow,
+            &numerics,
+            &gt,
+            &samples,
+            resume.take(),
+            &limits,
+            every,
+            budget,
+            &mut sink,
+            progress,
+        )?;
+        match r {
+            Ok(sol) => return Ok(Ok(sol)),
+            Err(Early::Checkpoint(e)) => return Err(FlowError::Checkpoint(e)),
+            Err(Early::Halt(halt, current)) => {
+                let snapshot = Snapshot {
+                    phase,
+                    raises: raises.clone(),
+                    main: main.cloned(),
+                    current: *current,
+                };
+                if let Some(write) = ctl.checkpoint.as_mut() {
+                    write(&snapshot).map_err(FlowError::Checkpoint)?;
+                }
+                return Ok(Err(Halted { halt, snapshot }));
+            }
+            Err(Early::Guard { gt: at, need }) => {
+                let (needed, why) = projected(p, job.depth, &at, &gt, need.as_ref(), digits);
+                let raised_here = raises.iter().filter(|r| r.run == phase.name()).count();
+                let to = round_prec(needed.max(p + PREC_STEP));
+                if ctl.policy == PrecisionPolicy::Fixed
+                    || to > MAX_PREC
+                    || raised_here >= MAX_RAISES
+                {
+                    return Err(too_low(&gt, digits, needed, p, why));
+                }
+                raises.push(PrecisionRaise {
+                    run: phase.name().to_string(),
+                    from: p,
+                    to,
+                    reason: format!(
+                        "reaching gt = {} with {digits} digits needs about {needed} bits ({why})",
+                        crate::num::fmt_sig(&gt, 6)
+                    ),
+                });
+                numerics.prec = to;
+            }
+        }
+    }
+}
+
+/// Run a job: the main integration and (unless `job.verify` is false) the
+/// verification, under `ctl` (precision policy, limits, checkpoints, resumption).
+/// A halted job returns the snapshot to continue from; a resumed job gives the same
+/// result bit for bit as one that never stopped.
+pub fn run_job(
+    job: &Job,
+    mut ctl: RunControl,
+    mut progress: impl FnMut(usize, &Float) + Send,
+) -> Result<JobOutcome, FlowError> {
+    let mut budget = Budget::new();
+    let resume = ctl.resume.take();
+    let mut raises = resume
+        .as_ref()
+        .map(|r| r.raises.clone())
+        .unwrap_or_default();
+    let (main, check_resume) = match resume {
+        Some(Snapshot {
+            phase: Phase::Verification,
+            main: Some(main),
+            current,
+            ..
+        }) => (main, Some(current)),
+        Some(Snapshot {
+            phase: Phase::Verification,
+            main: None,
+            ..
+        }) => {
+            return Err(FlowError::Resume(
+                "a verification-phase snapshot without its main run".into(),
+            ))
+        }
+        other => {
+            let current = other.map(|s| s.current);
+            let mut pr = |x: &Float| progress(0, x);
+            match run_phase(
+                job,
+                Phase::Main,
+                job.numerics.clone(),
+                current,
+                &mut ctl,
+                &mut raises,
+                None,
+                &mut budget,
+                &mut pr,
+            )? {
+                Ok(sol) => (sol, None),
+                Err(h) => return Ok(JobOutcome::Halted(h)),
+            }
+        }
+    };
+    let p = main.numerics.prec;
+    let flow = DiagFlow::new(job.z, job.depth, job.alpha, p);
+    let carried = flow
+        .rounding_need(&main.y[..flow.n])
+        .map_or(0, |need| guard::carried_digits(p, need.amp_bits));
+    if !job.verify {
+        return Ok(JobOutcome::Done(Verified {
             main,
             check: None,
             digits: None,
             sample_digits: Vec::new(),
-        });
+            carried,
+            raises,
+        }));
     }
-    let vn = verification_numerics(numerics);
-    let vflow = DiagFlow::new(z, depth, alpha, vn.prec);
-    let vgt = rule.gt(alpha, depth, vn.prec);
-    let vsamples: Vec<Float> = sample_at
-        .iter()
-        .map(|q| from_rational(vn.prec, q))
-        .collect();
-    let check = integrate(&vflow, &vn, &vgt, &vsamples, |x| progress(1, x))?;
-    let cap = decimal_digits_of_bits(numerics.prec).saturating_sub(super::bits_needed(&gt, 0) / 3);
+    let vn = verification_numerics(&main.numerics);
+    let mut pr = |x: &Float| progress(1, x);
+    let check = match run_phase(
+        job,
+        Phase::Verification,
+        vn,
+        check_resume,
+        &mut ctl,
+        &mut raises,
+        Some(&main),
+        &mut budget,
+        &mut pr,
+    )? {
+        Ok(sol) => sol,
+        Err(h) => return Ok(JobOutcome::Halted(h)),
+    };
+    let vflow = DiagFlow::new(job.z, job.depth, job.alpha, check.numerics.prec);
+    let vcarried = vflow.rounding_need(&check.y[..vflow.n]).map_or(0, |need| {
+        guard::carried_digits(check.numerics.prec, need.amp_bits)
+    });
+    let cap = carried.min(vcarried);
     let digits = agreeing_digits(&flow, &main.y, &vflow, &check.y, cap);
     let sample_digits = main
         .samples
@@ -315,12 +940,14 @@ pub fn run_verified(
         .zip(&check.samples)
         .map(|((_, a), (_, b))| agreeing_digits(&flow, a, &vflow, b, cap))
         .collect();
-    Ok(Verified {
+    Ok(JobOutcome::Done(Verified {
         main,
         check: Some(check),
         digits: Some(digits),
         sample_digits,
-    })
+        carried: cap,
+        raises,
+    }))
 }
 
 /// Log-spaced sample points: `count` points from `lo` to `hi` (exact endpoints),

@@ -19,7 +19,7 @@ use crate::num::linalg::{ComplexLu, RealLu};
 use rayon::prelude::*;
 use rug::ops::Pow;
 use rug::{Assign, Complex, Float};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Integration options.
 #[derive(Clone, Debug)]
@@ -46,7 +46,7 @@ impl RadauOptions {
 }
 
 /// Work counters.
-#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Stats {
     pub accepted: u64,
     pub rejected: u64,
@@ -133,7 +133,58 @@ pub enum OdeError {
 }
 
 /// The previous accepted full step (x0, h, y0, Z), the source of predictors.
-type StepRecord = (Float, Float, Vec<Float>, Vec<Vec<Float>>);
+#[derive(Clone, Debug)]
+pub struct StepRecord {
+    pub x0: Float,
+    pub h: Float,
+    pub y0: Vec<Float>,
+    /// stage increments of the full step
+    pub z: Vec<Vec<Float>>,
+}
+
+/// The integrator's loop state between two accepted steps: everything that the next
+/// steps depend on, so that an integration continued from it (with
+/// [`Radau::integrate_from`]) is identical bit for bit to one that never stopped.
+#[derive(Clone, Debug)]
+pub struct RadauState {
+    pub x: Float,
+    pub y: Vec<Float>,
+    /// the next step size to try
+    pub h: Float,
+    /// the previous accepted full step (None before the first)
+    pub prev: Option<StepRecord>,
+    /// the last step attempt was rejected (limits the next step's growth)
+    pub last_rejected: bool,
+    pub stats: Stats,
+    /// the last measured Newton contraction rate (seeds the next Newton stopping test)
+    pub faccon: Float,
+}
+
+/// The loop state seen by a step hook after an accepted step (by reference: taking a
+/// [`RadauState`] from it with [`StepView::snapshot`] is the only copy).
+pub struct StepView<'a> {
+    pub x: &'a Float,
+    pub y: &'a [Float],
+    pub h: &'a Float,
+    pub prev: Option<&'a StepRecord>,
+    pub last_rejected: bool,
+    pub stats: &'a Stats,
+    pub faccon: &'a Float,
+}
+
+impl StepView<'_> {
+    pub fn snapshot(&self) -> RadauState {
+        RadauState {
+            x: self.x.clone(),
+            y: self.y.to_vec(),
+            h: self.h.clone(),
+            prev: self.prev.cloned(),
+            last_rejected: self.last_rejected,
+            stats: self.stats.clone(),
+            faccon: self.faccon.clone(),
+        }
+    }
+}
 
 struct Factors {
     real: Vec<Option<RealLu>>,
@@ -451,24 +502,14 @@ impl<'a, O: Ode> Radau<'a, O> {
         x_end: &Float,
         observer: impl FnMut(&Segment) -> Control + Send,
     ) -> Result<Outcome, OdeError> {
-        // run on a rayon worker, so that the parallel loops of every step do not each
-        // pay for a hand-off from a thread outside the pool
-        rayon::scope(|_| self.integrate_on_worker(x0, y0, x_end, observer))
+        let state = self.initial_state(x0, y0, x_end);
+        self.integrate_from(state, x_end, observer, |_: &StepView| Control::Continue)
     }
 
-    fn integrate_on_worker(
-        mut self,
-        x0: &Float,
-        y0: &[Float],
-        x_end: &Float,
-        mut observer: impl FnMut(&Segment) -> Control,
-    ) -> Result<Outcome, OdeError> {
+    /// The loop state at the start of an integration from (x0, y0) towards x_end.
+    pub fn initial_state(&self, x0: &Float, y0: &[Float], x_end: &Float) -> RadauState {
         let p = self.prec;
         let s = self.tab.s;
-        let n = self.n;
-        let tab = self.tab;
-        let mut x = Float::with_val(p, x0);
-        let mut y: Vec<Float> = y0.iter().map(|v| Float::with_val(p, v)).collect();
         let span = Float::with_val(p, x_end - x0);
         let mut h = match &self.opts.h_init {
             Some(h) => Float::with_val(p, h),
@@ -480,11 +521,59 @@ impl<'a, O: Ode> Radau<'a, O> {
         if h > span {
             h.assign(&span);
         }
+        RadauState {
+            x: Float::with_val(p, x0),
+            y: y0.iter().map(|v| Float::with_val(p, v)).collect(),
+            h,
+            prev: None,
+            last_rejected: false,
+            stats: Stats::default(),
+            faccon: Float::with_val(p, 1),
+        }
+    }
+
+    /// Continue an integration from a loop state (from [`Radau::initial_state`] or a
+    /// [`StepView::snapshot`] of an earlier integration of the same problem with the
+    /// same tableau and options) to x_end. Besides the observer, `step_hook` sees the
+    /// loop state after every accepted step except the last, and may stop there: the
+    /// integration can then be continued from its snapshot, bit for bit.
+    pub fn integrate_from(
+        self,
+        state: RadauState,
+        x_end: &Float,
+        observer: impl FnMut(&Segment) -> Control + Send,
+        step_hook: impl FnMut(&StepView) -> Control + Send,
+    ) -> Result<Outcome, OdeError> {
+        // run on a rayon worker, so that the parallel loops of every step do not each
+        // pay for a hand-off from a thread outside the pool
+        rayon::scope(|_| self.integrate_on_worker(state, x_end, observer, step_hook))
+    }
+
+    fn integrate_on_worker(
+        mut self,
+        state: RadauState,
+        x_end: &Float,
+        mut observer: impl FnMut(&Segment) -> Control,
+        mut step_hook: impl FnMut(&StepView) -> Control,
+    ) -> Result<Outcome, OdeError> {
+        let p = self.prec;
+        let s = self.tab.s;
+        let n = self.n;
+        let tab = self.tab;
+        let RadauState {
+            mut x,
+            mut y,
+            mut h,
+            prev: mut prev_seg,
+            mut last_rejected,
+            stats,
+            faccon,
+        } = state;
+        self.stats = stats;
+        self.faccon = faccon;
         // error-estimate divisor 2^s - 1 and step-size exponent 1/(2s)
         let divisor = Float::with_val(p, Float::i_exp(1, s as i32)) - 1u32;
         let expo = Float::with_val(64, -1) / (2 * s as u32);
-        let mut prev_seg: Option<StepRecord> = None;
-        let mut last_rejected = false;
         let steps_limit = self.opts.max_steps;
         loop {
             if self.stats.accepted + self.stats.rejected >= steps_limit {
@@ -525,13 +614,13 @@ impl<'a, O: Ode> Radau<'a, O> {
             // Jacobian at the predicted midpoint of the step
             let xmid = Float::with_val(p, &x + &h2);
             let (mut zf, ymid_pred) = match &prev_seg {
-                Some((px, ph, py, pz)) => {
+                Some(rec) => {
                     let seg = Segment {
                         tab,
-                        x0: px,
-                        h: ph,
-                        y0: py,
-                        z: pz,
+                        x0: &rec.x0,
+                        h: &rec.h,
+                        y0: &rec.y0,
+                        z: &rec.z,
                     };
                     (self.guess_from(&seg, &x, &h, &y), seg.eval(&xmid))
                 }
@@ -634,7 +723,12 @@ impl<'a, O: Ode> Radau<'a, O> {
                 } else {
                     Float::with_val(p, &x + &h)
                 };
-                prev_seg = Some((x.clone(), h.clone(), y.clone(), zf));
+                prev_seg = Some(StepRecord {
+                    x0: x.clone(),
+                    h: h.clone(),
+                    y0: y.clone(),
+                    z: zf,
+                });
                 x = x_new;
                 y = y_half;
                 if stop {
@@ -662,6 +756,23 @@ impl<'a, O: Ode> Radau<'a, O> {
                 }
                 last_rejected = false;
                 h *= &fac;
+                let view = StepView {
+                    x: &x,
+                    y: &y,
+                    h: &h,
+                    prev: prev_seg.as_ref(),
+                    last_rejected,
+                    stats: &self.stats,
+                    faccon: &self.faccon,
+                };
+                if step_hook(&view) == Control::Stop {
+                    return Ok(Outcome {
+                        x,
+                        y,
+                        stats: self.stats,
+                        stopped: true,
+                    });
+                }
             } else {
                 self.stats.rejected += 1;
                 last_rejected = true;

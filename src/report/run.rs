@@ -1,7 +1,9 @@
 //! The report of `ibcert run`: one serializable structure, rendered as text or JSON.
 
 use super::{fmt_scalar, fmt_vector, scalar_digits, vector_digits, UNVERIFIED_DIGITS};
-use crate::flow::run::{Numerics, Solution, StopRule, Summary, Verified};
+use crate::flow::run::{
+    Halted, Numerics, Phase, PrecisionRaise, Solution, StopRule, Summary, Verified,
+};
 use crate::flow::DiagFlow;
 use crate::num::{decimal_digits_of_bits, fmt_sig};
 use crate::ode::radau::Stats;
@@ -53,17 +55,36 @@ pub struct Digits {
 #[derive(Clone, Debug, Serialize)]
 pub struct RunWork {
     pub stats: Stats,
-    /// wall time in seconds (a timing field: differs between runs)
-    pub wall_seconds: f64,
+    /// wall time in seconds (a timing field: differs between runs; left out with
+    /// --no-timing)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wall_seconds: Option<f64>,
 }
 
 impl RunWork {
     fn of(s: &Solution) -> RunWork {
         RunWork {
             stats: s.stats.clone(),
-            wall_seconds: s.wall.as_secs_f64(),
+            wall_seconds: Some(s.wall.as_secs_f64()),
         }
     }
+}
+
+/// A job stopped before its end (Ctrl-C, --max-steps, --max-time): what it reached.
+#[derive(Clone, Debug, Serialize)]
+pub struct Incomplete {
+    /// "interrupted", "max_steps" or "max_time"
+    pub reason: String,
+    /// the reason in words
+    pub message: String,
+    /// the integration that was running: "main" or "verification"
+    pub phase: String,
+    /// the gt that integration reached
+    pub reached_gt: String,
+    /// the stopping rule's gt
+    pub target_gt: String,
+    /// the checkpoint written when it stopped (continue with --resume), if any
+    pub checkpoint: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -99,6 +120,10 @@ pub struct RunReport {
     /// invariant drift / gt
     pub invariant_drift_rel: String,
     pub work: Work,
+    /// precisions raised because the target needed more bits (empty: none)
+    pub precision_raises: Vec<PrecisionRaise>,
+    /// null for a finished job; what was reached when it was stopped early
+    pub incomplete: Option<Incomplete>,
 }
 
 impl RunReport {
@@ -114,7 +139,8 @@ impl RunReport {
         let p = main.numerics.prec;
         let flow = DiagFlow::new(z, case.depth, alpha, p);
         let s = Summary::at(&flow, &main.gt, &main.y);
-        let cap = decimal_digits_of_bits(p);
+        // every digit count is capped by what the arithmetic carries at the end state
+        let cap = verified.carried.min(decimal_digits_of_bits(p));
         let digits = verified.check.as_ref().map(|check| {
             let vflow = DiagFlow::new(z, case.depth, alpha, check.numerics.prec);
             let c = Summary::at(&vflow, &check.gt, &check.y);
@@ -162,7 +188,75 @@ impl RunReport {
                 main: RunWork::of(main),
                 verification: verified.check.as_ref().map(RunWork::of),
             },
+            precision_raises: verified.raises.clone(),
+            incomplete: None,
             case,
+        }
+    }
+
+    /// The report of a halted job: the state reached (the main run's end when the
+    /// verification was stopped), unverified, with what stopped it.
+    pub fn halted(
+        case: CaseInfo,
+        z: &[Vec<Rational>],
+        alpha: &Rational,
+        rule: &StopRule,
+        h: &Halted,
+        target: String,
+        checkpoint: Option<String>,
+    ) -> RunReport {
+        let snap = &h.snapshot;
+        let cur = &snap.current;
+        let main = match &snap.main {
+            Some(m) => m.clone(),
+            None => Solution {
+                numerics: cur.numerics.clone(),
+                gt: cur.state.x.clone(),
+                y: cur.state.y.clone(),
+                samples: cur.samples.clone(),
+                stats: cur.state.stats.clone(),
+                wall: cur.wall,
+            },
+        };
+        let p = main.numerics.prec;
+        let flow = DiagFlow::new(z, case.depth, alpha, p);
+        let carried = flow
+            .rounding_need(&main.y[..flow.n])
+            .map_or(0, |n| crate::flow::guard::carried_digits(p, n.amp_bits));
+        let reached = fmt_sig(&main.gt, 12);
+        let v = Verified {
+            main,
+            check: None,
+            digits: None,
+            sample_digits: Vec::new(),
+            carried,
+            raises: snap.raises.clone(),
+        };
+        let mut r = RunReport::build(case, z, alpha, rule, &v);
+        r.gt = reached;
+        r.incomplete = Some(Incomplete {
+            reason: h.halt.key().to_string(),
+            message: h.halt.describe(),
+            phase: snap.phase.name().to_string(),
+            reached_gt: fmt_sig(&cur.state.x, 12),
+            target_gt: target,
+            checkpoint,
+        });
+        if snap.phase == Phase::Verification {
+            // the verification run's own progress, next to the finished main run's
+            r.work.verification = Some(RunWork {
+                stats: cur.state.stats.clone(),
+                wall_seconds: Some(cur.wall.as_secs_f64()),
+            });
+        }
+        r
+    }
+
+    /// Leave out the timing fields (`--no-timing`).
+    pub fn drop_timing(&mut self) {
+        self.work.main.wall_seconds = None;
+        if let Some(v) = &mut self.work.verification {
+            v.wall_seconds = None;
         }
     }
 
@@ -174,6 +268,26 @@ impl RunReport {
     /// Human-readable text.
     pub fn to_text(&self) -> String {
         let mut o = String::new();
+        if let Some(inc) = &self.incomplete {
+            o += &format!(
+                "INCOMPLETE      {} during the {} run at gt = {} (target {}): the values below are the state {}, unverified\n",
+                inc.message,
+                inc.phase,
+                inc.reached_gt,
+                inc.target_gt,
+                if inc.phase == "main" {
+                    "reached"
+                } else {
+                    "at the end of the main run"
+                }
+            );
+            match &inc.checkpoint {
+                Some(c) => o += &format!("checkpoint      {c} (continue with --resume {c})\n"),
+                None => {
+                    o += "checkpoint      none (give --checkpoint FILE to be able to continue)\n"
+                }
+            }
+        }
         let c = &self.case;
         let path = c
             .path
@@ -230,7 +344,16 @@ impl RunReport {
             n.stages,
             2 * n.stages - 1
         );
+        for r in &self.precision_raises {
+            o += &format!(
+                "precision       raised from {} to {} bits for the {} run: {}\n",
+                r.from, r.to, r.run, r.reason
+            );
+        }
         match (&self.verification, &self.digits) {
+            _ if self.incomplete.is_some() => {
+                o += "verification    not done (the job was stopped): values shown to 6 digits, not vouched for\n";
+            }
             (Some(v), Some(d)) => {
                 o += &format!(
                     "verification    {} correct digits of w_hat, from a second run at {} bits, tolerance {}, {} stages\n",
@@ -245,13 +368,14 @@ impl RunReport {
         }
         let w = |r: &RunWork| {
             format!(
-                "{} steps ({} rejected), {} RHS evaluations, {} Jacobians, {} LU, {:.3} s",
+                "{} steps ({} rejected), {} RHS evaluations, {} Jacobians, {} LU{}",
                 r.stats.accepted,
                 r.stats.rejected,
                 r.stats.rhs_evals,
                 r.stats.jac_evals,
                 r.stats.lu_decomps,
                 r.wall_seconds
+                    .map_or(String::new(), |t| format!(", {t:.3} s"))
             )
         };
         o += &format!("work (main)     {}\n", w(&self.work.main));

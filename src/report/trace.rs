@@ -55,7 +55,7 @@ impl TraceReport {
             .check
             .as_ref()
             .map(|c| DiagFlow::new(z, case.depth, alpha, c.numerics.prec));
-        let cap = decimal_digits_of_bits(p);
+        let cap = verified.carried.min(decimal_digits_of_bits(p));
         let samples = main
             .samples
             .iter()

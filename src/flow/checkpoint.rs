@@ -1,0 +1,447 @@
+//! Checkpoint files of long runs (`--checkpoint`, `--resume`): a versioned JSON
+//! document holding a [`Snapshot`] exactly.
+//!
+//! Every MPFR number is written exactly as `<mantissa in hex>p<binary exponent>`
+//! (value = mantissa * 2^exponent, e.g. `-1a3fp-250`; `0`, `-0`, `inf`, `-inf`, `nan`
+//! for the special values) and read back at the precision recorded beside it, so the
+//! state round-trips bit for bit. The `job` object identifies what the state belongs
+//! to (the case file's SHA-256, the stopping rule, the numerics, ...); the caller
+//! builds it and compares it on resumption.
+
+use super::run::{Every, InFlight, Numerics, Phase, PrecisionRaise, Snapshot, Solution};
+use crate::ode::radau::{RadauState, Stats, StepRecord};
+use rug::{Float, Integer, Rational};
+use serde_json::{json, Map, Value};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The format identifier; a reader refuses any other.
+pub const FORMAT: &str = "ibcert.checkpoint/1";
+
+/// An MPFR number exactly, as `<hex mantissa>p<exponent>`.
+pub fn float_to_string(x: &Float) -> String {
+    if x.is_nan() {
+        return "nan".to_string();
+    }
+    if x.is_infinite() {
+        return if x.is_sign_negative() { "-inf" } else { "inf" }.to_string();
+    }
+    if x.is_zero() {
+        return if x.is_sign_negative() { "-0" } else { "0" }.to_string();
+    }
+    let (mut m, mut e) = x.to_integer_exp().expect("finite");
+    // drop the mantissa's trailing zero bits (shorter, and the same value)
+    let tz = m.find_one(0).unwrap_or(0);
+    if tz > 0 {
+        m >>= tz;
+        e += tz as i32;
+    }
+    format!("{}p{}", m.to_string_radix(16), e)
+}
+
+/// Inverse of [`float_to_string`] at precision `prec`; refuses a mantissa that does
+/// not fit in `prec` bits (the value would not be the one written).
+pub fn float_from_str(s: &str, prec: u32) -> Result<Float, String> {
+    match s {
+        "nan" => return Ok(Float::with_val(prec, rug::float::Special::Nan)),
+        "inf" => return Ok(Float::with_val(prec, rug::float::Special::Infinity)),
+        "-inf" => return Ok(Float::with_val(prec, rug::float::Special::NegInfinity)),
+        "0" => return Ok(Float::with_val(prec, rug::float::Special::Zero)),
+        "-0" => return Ok(Float::with_val(prec, rug::float::Special::NegZero)),
+        _ => {}
+    }
+    let bad = || format!("{s:?} is not an exact number (<hex mantissa>p<exponent>)");
+    let (m, e) = s.split_once('p').ok_or_else(bad)?;
+    let digits = m.strip_prefix('-').unwrap_or(m);
+    if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(bad());
+    }
+    let m = Integer::from_str_radix(m, 16).map_err(|_| bad())?;
+    let e: i32 = e.parse().map_err(|_| bad())?;
+    let ma = Integer::from(m.abs_ref());
+    let bits = ma.significant_bits() - ma.find_one(0).unwrap_or(0);
+    if bits > prec {
+        return Err(format!("{s:?} has more than {prec} significant bits"));
+    }
+    let mut f = Float::with_val(prec, &m);
+    if !f.is_finite() {
+        return Err(bad());
+    }
+    f <<= e;
+    if !f.is_finite() || f.is_zero() {
+        return Err(format!("{s:?} is outside the exponent range"));
+    }
+    Ok(f)
+}
+
+/// SHA-256 of bytes, as lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    let d = Sha256::digest(bytes);
+    d.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Write `text` to `path` atomically: a temporary file beside it, flushed to disk,
+/// then renamed over it (a reader sees the old or the new file, never a part).
+pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
+    let tmp = partial_path(path);
+    let r = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        drop(f);
+        std::fs::rename(&tmp, path)
+    })();
+    if r.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    r
+}
+
+/// The temporary file [`write_atomic`] uses for `path`.
+pub fn partial_path(path: &Path) -> PathBuf {
+    let mut s = path.as_os_str().to_os_string();
+    s.push(".partial");
+    PathBuf::from(s)
+}
+
+fn floats(v: &[Float]) -> Value {
+    Value::Array(
+        v.iter()
+            .map(|x| Value::String(float_to_string(x)))
+            .collect(),
+    )
+}
+
+fn numerics_json(n: &Numerics) -> Value {
+    json!({
+        "precision": n.prec,
+        "tolerance": n.tol.to_string(),
+        "stages": n.stages,
+    })
+}
+
+fn samples_json(s: &[(Float, Vec<Float>)]) -> Value {
+    Value::Array(
+        s.iter()
+            .map(|(x, y)| json!({"gt": float_to_string(x), "y": floats(y)}))
+            .collect(),
+    )
+}
+
+fn state_json(st: &RadauState) -> Value {
+    json!({
+        "x": float_to_string(&st.x),
+        "y": floats(&st.y),
+        "h": float_to_string(&st.h),
+        "prev": st.prev.as_ref().map(|r| json!({
+            "x0": float_to_string(&r.x0),
+            "h": float_to_string(&r.h),
+            "y0": floats(&r.y0),
+            "z": Value::Array(r.z.iter().map(|v| floats(v)).collect()),
+        })),
+        "last_rejected": st.last_rejected,
+        "stats": serde_json::to_value(&st.stats).expect("stats serialize"),
+        "faccon": float_to_string(&st.faccon),
+    })
+}
+
+fn solution_json(s: &Solution) -> Value {
+    json!({
+        "numerics": numerics_json(&s.numerics),
+        "gt": float_to_string(&s.gt),
+        "y": floats(&s.y),
+        "samples": samples_json(&s.samples),
+        "stats": serde_json::to_value(&s.stats).expect("stats serialize"),
+        "wall_seconds": s.wall.as_secs_f64(),
+    })
+}
+
+fn in_flight_json(f: &InFlight) -> Value {
+    json!({
+        "numerics": numerics_json(&f.numerics),
+        "state": state_json(&f.state),
+        "samples": samples_json(&f.samples),
+        "wall_seconds": f.wall.as_secs_f64(),
+    })
+}
+
+/// The checkpoint document for `snap` of the job described by `job`.
+pub fn to_json(job: &Value, snap: &Snapshot) -> String {
+    // a struct, so that "format" comes first
+    #[derive(serde::Serialize)]
+    struct File<'a> {
+        format: &'static str,
+        written_by: &'static str,
+        job: &'a Value,
+        phase: &'static str,
+        precision_raises: &'a [PrecisionRaise],
+        main_result: Option<Value>,
+        current: Value,
+    }
+    let v = File {
+        format: FORMAT,
+        written_by: crate::VERSION_LONG,
+        job,
+        phase: snap.phase.name(),
+        precision_raises: &snap.raises,
+        main_result: snap.main.as_ref().map(solution_json),
+        current: in_flight_json(&snap.current),
+    };
+    serde_json::to_string_pretty(&v).expect("checkpoint serializes") + "\n"
+}
+
+/// Read a checkpoint document: its `job` object and the snapshot. Errors name the
+/// field that is wrong.
+pub fn from_json(text: &str) -> Result<(Value, Snapshot), String> {
+    let v: Value =
+        serde_json::from_str(text).map_err(|e| format!("not a checkpoint (invalid JSON: {e})"))?;
+    let obj = v
+        .as_object()
+        .ok_or("not a checkpoint (not a JSON object)")?;
+    match obj.get("format").and_then(Value::as_str) {
+        Some(FORMAT) => {}
+        Some(other) => {
+            return Err(format!(
+                "format {other:?} is not supported (this build reads {FORMAT:?})"
+            ))
+        }
+        None => return Err(format!("not a checkpoint (no \"format\": {FORMAT:?})")),
+    }
+    let job = obj.get("job").cloned().ok_or("field job: missing")?;
+    let phase = match get(obj, "phase")?.as_str() {
+        Some("main") => Phase::Main,
+        Some("verification") => Phase::Verification,
+        _ => return Err("field phase: must be \"main\" or \"verification\"".into()),
+    };
+    let raises: Vec<PrecisionRaise> = serde_json::from_value(get(obj, "precision_raises")?.clone())
+        .map_err(|e| format!("field precision_raises: {e}"))?;
+    let main = match get(obj, "main_result")? {
+        Value::Null => None,
+        m => Some(read_solution(m).map_err(|e| format!("field main_result.{e}"))?),
+    };
+    let current = read_in_flight(get(obj, "current")?).map_err(|e| format!("field current.{e}"))?;
+    Ok((
+        job,
+        Snapshot {
+            phase,
+            raises,
+            main,
+            current,
+        },
+    ))
+}
+
+fn get<'a>(obj: &'a Map<String, Value>, key: &str) -> Result<&'a Value, String> {
+    obj.get(key).ok_or_else(|| format!("field {key}: missing"))
+}
+
+fn object<'a>(v: &'a Value, what: &str) -> Result<&'a Map<String, Value>, String> {
+    v.as_object()
+        .ok_or_else(|| format!("{what}: not an object"))
+}
+
+fn read_float(v: &Value, key: &str, prec: u32) -> Result<Float, String> {
+    let s = v.as_str().ok_or_else(|| format!("{key}: not a string"))?;
+    float_from_str(s, prec).map_err(|e| format!("{key}: {e}"))
+}
+
+fn read_floats(v: &Value, key: &str, prec: u32) -> Result<Vec<Float>, String> {
+    let a = v.as_array().ok_or_else(|| format!("{key}: not an array"))?;
+    a.iter()
+        .enumerate()
+        .map(|(i, x)| read_float(x, &format!("{key}[{i}]"), prec))
+        .collect()
+}
+
+fn read_u64(obj: &Map<String, Value>, key: &str) -> Result<u64, String> {
+    get(obj, key)?
+        .as_u64()
+        .ok_or_else(|| format!("{key}: not a non-negative integer"))
+}
+
+fn read_numerics(v: &Value) -> Result<Numerics, String> {
+    let o = object(v, "numerics")?;
+    let prec = read_u64(o, "precision").map_err(|e| format!("numerics.{e}"))?;
+    if !(64..=super::run::MAX_PREC as u64).contains(&prec) {
+        return Err(format!("numerics.precision: {prec} is out of range"));
+    }
+    let tol: Rational = get(o, "tolerance")
+        .map_err(|e| format!("numerics.{e}"))?
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .filter(|q: &Rational| *q > 0 && *q < 1)
+        .ok_or("numerics.tolerance: not an exact rational in (0, 1)")?;
+    let stages = read_u64(o, "stages").map_err(|e| format!("numerics.{e}"))?;
+    if !(1..=crate::case::MAX_STAGES as u64).contains(&stages) {
+        return Err(format!("numerics.stages: {stages} is out of range"));
+    }
+    Ok(Numerics {
+        prec: prec as u32,
+        tol,
+        stages: stages as usize,
+    })
+}
+
+fn read_samples(v: &Value, prec: u32) -> Result<Vec<(Float, Vec<Float>)>, String> {
+    let a = v.as_array().ok_or("samples: not an array")?;
+    a.iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let o = object(s, &format!("samples[{i}]"))?;
+            Ok((
+                read_float(get(o, "gt")?, &format!("samples[{i}].gt"), prec)?,
+                read_floats(get(o, "y")?, &format!("samples[{i}].y"), prec)?,
+            ))
+        })
+        .collect()
+}
+
+fn read_stats(v: &Value) -> Result<Stats, String> {
+    serde_json::from_value(v.clone()).map_err(|e| format!("stats: {e}"))
+}
+
+fn read_wall(o: &Map<String, Value>) -> Result<Duration, String> {
+    let w = get(o, "wall_seconds")?
+        .as_f64()
+        .filter(|w| w.is_finite() && *w >= 0.0)
+        .ok_or("wall_seconds: not a non-negative number")?;
+    Ok(Duration::from_secs_f64(w))
+}
+
+fn read_solution(v: &Value) -> Result<Solution, String> {
+    let o = object(v, "main_result")?;
+    let numerics = read_numerics(get(o, "numerics")?)?;
+    let p = numerics.prec;
+    Ok(Solution {
+        gt: read_float(get(o, "gt")?, "gt", p)?,
+        y: read_floats(get(o, "y")?, "y", p)?,
+        samples: read_samples(get(o, "samples")?, p)?,
+        stats: read_stats(get(o, "stats")?)?,
+        wall: read_wall(o)?,
+        numerics,
+    })
+}
+
+fn read_in_flight(v: &Value) -> Result<InFlight, String> {
+    let o = object(v, "current")?;
+    let numerics = read_numerics(get(o, "numerics")?)?;
+    let p = numerics.prec;
+    let so = object(get(o, "state")?, "state")?;
+    let prev = match get(so, "prev")? {
+        Value::Null => None,
+        r => {
+            let ro = object(r, "state.prev")?;
+            let z = get(ro, "z")?
+                .as_array()
+                .ok_or("state.prev.z: not an array")?
+                .iter()
+                .enumerate()
+                .map(|(i, zi)| read_floats(zi, &format!("state.prev.z[{i}]"), p))
+                .collect::<Result<Vec<_>, _>>()?;
+            Some(StepRecord {
+                x0: read_float(get(ro, "x0")?, "state.prev.x0", p)?,
+                h: read_float(get(ro, "h")?, "state.prev.h", p)?,
+                y0: read_floats(get(ro, "y0")?, "state.prev.y0", p)?,
+                z,
+            })
+        }
+    };
+    let state = RadauState {
+        x: read_float(get(so, "x")?, "state.x", p)?,
+        y: read_floats(get(so, "y")?, "state.y", p)?,
+        h: read_float(get(so, "h")?, "state.h", p)?,
+        prev,
+        last_rejected: get(so, "last_rejected")?
+            .as_bool()
+            .ok_or("state.last_rejected: not a boolean")?,
+        stats: read_stats(get(so, "stats")?).map_err(|e| format!("state.{e}"))?,
+        faccon: read_float(get(so, "faccon")?, "state.faccon", p)?,
+    };
+    Ok(InFlight {
+        samples: read_samples(get(o, "samples")?, p)?,
+        wall: read_wall(o)?,
+        numerics,
+        state,
+    })
+}
+
+/// Parse a checkpoint interval: `N` or `Ns` seconds, `Nm` minutes, `Nh` hours, or
+/// `Nsteps` accepted steps (N a positive integer).
+pub fn parse_every(s: &str) -> Result<Every, String> {
+    let t = s.trim();
+    let (num, unit) = match t.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => (&t[..i], t[i..].trim()),
+        None => (t, ""),
+    };
+    let n: u64 = num.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+        format!("{s:?} is not a positive interval (e.g. 60, 90s, 5m, 1h, 200steps)")
+    })?;
+    match unit {
+        "" | "s" => Ok(Every::Seconds(n)),
+        "m" => Ok(Every::Seconds(n.saturating_mul(60))),
+        "h" => Ok(Every::Seconds(n.saturating_mul(3600))),
+        "steps" | "step" => Ok(Every::Steps(n)),
+        _ => Err(format!(
+            "{s:?}: unknown unit {unit:?} (use s, m, h or steps)"
+        )),
+    }
+}
+
+/// Parse a duration: `N` or `Ns` seconds, `Nm` minutes, `Nh` hours.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    match parse_every(s) {
+        Ok(Every::Seconds(n)) => Ok(Duration::from_secs(n)),
+        Ok(Every::Steps(_)) => Err(format!("{s:?} is a step count, not a duration")),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Exact round trip of awkward values at several precisions.
+    #[test]
+    fn floats_round_trip_bit_for_bit() {
+        for prec in [64u32, 200, 333, 1024] {
+            let mut vals = vec![
+                Float::with_val(prec, 0),
+                -Float::with_val(prec, 0),
+                Float::with_val(prec, 1),
+                Float::with_val(prec, -3) / 7u32,
+                Float::with_val(prec, 10).pow(Float::with_val(prec, 300)),
+                Float::with_val(prec, Float::i_exp(1, -100_000)),
+                Float::with_val(prec, rug::float::Special::Infinity),
+            ];
+            vals.push(Float::with_val(prec, 2).sqrt() * Float::with_val(prec, 1e-300));
+            for x in &vals {
+                let s = float_to_string(x);
+                let y = float_from_str(&s, prec).unwrap();
+                assert_eq!(x.prec(), y.prec());
+                assert!(x.total_cmp(&y).is_eq(), "{x} -> {s} -> {y}");
+                assert_eq!(x.is_sign_negative(), y.is_sign_negative());
+            }
+        }
+        // a mantissa wider than the precision is refused
+        let wide = float_to_string(&(Float::with_val(200, 1) / 3u32));
+        assert!(float_from_str(&wide, 64).is_err());
+        for bad in ["", "p", "1p", "xyzp3", "1.5p2", "12", "1p99999999999"] {
+            assert!(float_from_str(bad, 64).is_err(), "{bad}");
+        }
+    }
+
+    use rug::ops::Pow;
+
+    #[test]
+    fn intervals() {
+        assert_eq!(parse_every("90").unwrap(), Every::Seconds(90));
+        assert_eq!(parse_every("5m").unwrap(), Every::Seconds(300));
+        assert_eq!(parse_every("200steps").unwrap(), Every::Steps(200));
+        assert!(parse_every("0").is_err());
+        assert!(parse_every("-5").is_err());
+        assert!(parse_every("3 days").is_err());
+        assert!(parse_duration("10steps").is_err());
+    }
+}

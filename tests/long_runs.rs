@@ -1,0 +1,403 @@
+//! Long runs (issue 6): `--max-steps`, `--max-time`, Ctrl-C, `--checkpoint` and
+//! `--resume` of `ibcert run` and `ibcert trace`, end to end through the binary, and
+//! the precision guard's report lines.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_ibcert"))
+}
+
+fn case_path(name: &str) -> String {
+    format!("{}/cases/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn temp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ibcert-long-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(format!("{}-{name}", COUNTER.fetch_add(1, Ordering::SeqCst)))
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("binary runs")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).to_string()
+}
+
+fn json(o: &Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o.stdout)))
+}
+
+const JOB: [&str; 6] = [
+    "--gt",
+    "1000",
+    "--format",
+    "json",
+    "--no-timing",
+    "--no-progress",
+];
+
+fn three_point_job(extra: &[&str]) -> Output {
+    let case = case_path("three_point.toml");
+    let mut args = vec!["run", case.as_str()];
+    args.extend(JOB);
+    args.extend(extra);
+    run(&args)
+}
+
+/// A run stopped by --max-steps (during the main run, and during the verification
+/// run) and resumed from its checkpoint gives the uninterrupted run's JSON report
+/// byte for byte; so does a chain of resumptions with periodic checkpoints.
+#[test]
+fn resumed_run_is_identical_byte_for_byte() {
+    let full = three_point_job(&[]);
+    assert!(full.status.success(), "{}", text(&full.stderr));
+    let report = json(&full);
+    assert!(report["incomplete"].is_null());
+    let main_steps = report["work"]["main"]["stats"]["accepted"]
+        .as_u64()
+        .unwrap();
+    assert!(main_steps > 6, "{main_steps}");
+
+    for stop_after in [3, main_steps + 4] {
+        let ck = temp("stop.ckpt");
+        let ck_s = ck.to_str().unwrap();
+        let n = stop_after.to_string();
+        let o = three_point_job(&["--max-steps", &n, "--checkpoint", ck_s]);
+        assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+        let err = text(&o.stderr);
+        assert!(
+            err.contains("step limit") && err.contains("--resume"),
+            "{err}"
+        );
+        let partial = json(&o);
+        let inc = &partial["incomplete"];
+        assert_eq!(inc["reason"], "max_steps");
+        let phase = if stop_after < main_steps {
+            "main"
+        } else {
+            "verification"
+        };
+        assert_eq!(inc["phase"], phase, "{partial}");
+        assert_eq!(inc["checkpoint"], ck_s);
+        assert!(
+            partial["digits"].is_null(),
+            "a partial report is unverified"
+        );
+        let saved: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&ck).unwrap()).unwrap();
+        assert_eq!(saved["format"], "ibcert.checkpoint/1");
+        assert_eq!(saved["phase"], phase);
+        assert!(
+            !checkpoint_partial(&ck).exists(),
+            "temporary file left behind"
+        );
+
+        let resumed = three_point_job(&["--resume", ck_s]);
+        assert!(resumed.status.success(), "{}", text(&resumed.stderr));
+        assert_eq!(
+            text(&resumed.stdout),
+            text(&full.stdout),
+            "resumed after {stop_after} steps"
+        );
+    }
+
+    // a chain: every invocation runs at most 7 steps, checkpointing every 3
+    let ck = temp("chain.ckpt");
+    let ck_s = ck.to_str().unwrap();
+    let mut o = three_point_job(&[
+        "--max-steps",
+        "7",
+        "--checkpoint",
+        ck_s,
+        "--checkpoint-every",
+        "3steps",
+    ]);
+    let mut rounds = 1;
+    while o.status.code() == Some(1) {
+        assert!(rounds < 100, "no progress");
+        o = three_point_job(&[
+            "--max-steps",
+            "7",
+            "--checkpoint",
+            ck_s,
+            "--checkpoint-every",
+            "3steps",
+            "--resume",
+            ck_s,
+        ]);
+        rounds += 1;
+    }
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(rounds > 3, "{rounds}");
+    assert_eq!(text(&o.stdout), text(&full.stdout));
+}
+
+fn checkpoint_partial(p: &Path) -> PathBuf {
+    let mut s = p.as_os_str().to_os_string();
+    s.push(".partial");
+    PathBuf::from(s)
+}
+
+/// `trace` resumes too: the samples taken before the stop are in the checkpoint.
+#[test]
+fn resumed_trace_is_identical() {
+    let case = case_path("three_point.toml");
+    let args = [
+        "trace",
+        case.as_str(),
+        "--gt",
+        "500",
+        "--points",
+        "9",
+        "--no-progress",
+    ];
+    let full = run(&args);
+    assert!(full.status.success(), "{}", text(&full.stderr));
+    let ck = temp("trace.ckpt");
+    let ck_s = ck.to_str().unwrap();
+    let mut a = args.to_vec();
+    a.extend(["--max-steps", "12", "--checkpoint", ck_s]);
+    let o = run(&a);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    assert!(o.stdout.is_empty(), "no partial trace on stdout");
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("INCOMPLETE") && err.contains("step limit"),
+        "{err}"
+    );
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&ck).unwrap()).unwrap();
+    assert!(!saved["current"]["samples"].as_array().unwrap().is_empty());
+    let mut a = args.to_vec();
+    a.extend(["--resume", ck_s]);
+    let r = run(&a);
+    assert!(r.status.success(), "{}", text(&r.stderr));
+    assert_eq!(text(&r.stdout), text(&full.stdout));
+}
+
+/// A checkpoint of another job, of another format version, or damaged, is refused
+/// with exit code 2 and a message naming what is wrong.
+#[test]
+fn foreign_or_damaged_checkpoints_are_refused() {
+    let ck = temp("job.ckpt");
+    let ck_s = ck.to_str().unwrap();
+    let o = three_point_job(&["--max-steps", "2", "--checkpoint", ck_s]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    let bad = |o: &Output, frags: &[&str]| {
+        let e = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{e}");
+        assert!(!e.contains("panicked"), "{e}");
+        for f in frags {
+            assert!(e.contains(f), "lacks {f:?}: {e}");
+        }
+    };
+    // other options
+    bad(
+        &three_point_job(&["--resume", ck_s, "--alpha", "3"]),
+        &["--resume", "another job", "alpha is 100 there, 3 here"],
+    );
+    bad(
+        &three_point_job(&["--resume", ck_s, "--tol", "1e-30"]),
+        &["another job", "tolerance"],
+    );
+    bad(
+        &three_point_job(&["--resume", ck_s, "--no-verify"]),
+        &["another job", "verify"],
+    );
+    // another case file (same name, different content)
+    let other = temp("three_point.toml");
+    std::fs::write(
+        &other,
+        std::fs::read_to_string(case_path("three_point.toml")).unwrap() + "\n# edited\n",
+    )
+    .unwrap();
+    let mut args = vec!["run", other.to_str().unwrap()];
+    args.extend(JOB);
+    args.extend(["--resume", ck_s]);
+    bad(&run(&args), &["another job", "case_sha256"]);
+    // another format version
+    let saved = std::fs::read_to_string(&ck).unwrap();
+    let v2 = temp("v2.ckpt");
+    std::fs::write(
+        &v2,
+        saved.replace("ibcert.checkpoint/1", "ibcert.checkpoint/2"),
+    )
+    .unwrap();
+    bad(
+        &three_point_job(&["--resume", v2.to_str().unwrap()]),
+        &[
+            "ibcert.checkpoint/2",
+            "not supported",
+            "ibcert.checkpoint/1",
+        ],
+    );
+    // a damaged number
+    let mut v: serde_json::Value = serde_json::from_str(&saved).unwrap();
+    v["current"]["state"]["h"] = serde_json::Value::String("12.5".into());
+    let dmg = temp("damaged.ckpt");
+    std::fs::write(&dmg, v.to_string()).unwrap();
+    bad(
+        &three_point_job(&["--resume", dmg.to_str().unwrap()]),
+        &["current.state.h", "not an exact number"],
+    );
+    // not JSON, not there
+    let junk = temp("junk.ckpt");
+    std::fs::write(&junk, "hello").unwrap();
+    bad(
+        &three_point_job(&["--resume", junk.to_str().unwrap()]),
+        &["not a checkpoint"],
+    );
+    bad(
+        &three_point_job(&["--resume", "/nonexistent/x.ckpt"]),
+        &["--resume", "cannot read"],
+    );
+    // an unwritable checkpoint path is refused before any work
+    bad(
+        &three_point_job(&["--checkpoint", "/nonexistent/dir/x.ckpt"]),
+        &["--checkpoint", "cannot write"],
+    );
+    bad(
+        &three_point_job(&["--checkpoint", ck_s, "--checkpoint-every", "soon"]),
+        &["--checkpoint-every"],
+    );
+    bad(&three_point_job(&["--max-time", "-3"]), &["--max-time"]);
+    bad(&three_point_job(&["--max-steps", "0"]), &["--max-steps"]);
+}
+
+/// --max-time stops a long job with exit code 1 and says what it reached.
+#[test]
+fn max_time_stops_with_what_was_reached() {
+    let o = run(&[
+        "run",
+        &case_path("random10.toml"),
+        "--gt",
+        "10000000",
+        "--max-time",
+        "1",
+        "--no-progress",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(
+        out.starts_with(
+            "INCOMPLETE      time limit reached (--max-time 1 s) during the main run at gt = "
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("unverified") && out.contains("w_hat = w/gamma"),
+        "{out}"
+    );
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("time limit") && err.contains("nothing saved"),
+        "{err}"
+    );
+}
+
+/// Ctrl-C (SIGINT) stops cleanly after the current step: exit code 130, the state
+/// reached on stdout, and a checkpoint that resumes.
+#[cfg(unix)]
+#[test]
+fn sigint_stops_cleanly() {
+    let ck = temp("sigint.ckpt");
+    let child = bin()
+        .args([
+            "run",
+            &case_path("random10.toml"),
+            "--gt",
+            "10000000",
+            "--format",
+            "json",
+            "--no-progress",
+            "--checkpoint",
+            ck.to_str().unwrap(),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let k = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(k.success());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130), "{}", text(&o.stderr));
+    let v = json(&o);
+    assert_eq!(v["incomplete"]["reason"], "interrupted");
+    assert!(v["digits"].is_null());
+    assert!(text(&o.stderr).contains("interrupted (Ctrl-C)"));
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&ck).unwrap()).unwrap();
+    assert_eq!(saved["format"], "ibcert.checkpoint/1");
+}
+
+const TWO_POINTS: &str = r#"
+format = 1
+name = "two_multiples"
+description = "z and 2z"
+depth = 2
+[data]
+points = [["1/2", "1", "-1/4"], ["1", "2", "-1/2"]]
+labels = [1, 1]
+[numerics]
+precision = 128
+tolerance = "1e-20"
+alpha = "1"
+"#;
+
+/// The precision guard in the reports: raised (text line and JSON field), or with
+/// --precision / --no-auto-precision refused naming the bits needed.
+#[test]
+fn precision_raise_is_reported_or_refused() {
+    let case = temp("two.toml");
+    std::fs::write(&case, TWO_POINTS).unwrap();
+    let c = case.to_str().unwrap();
+    let o = run(&["run", c, "--gt", "1e30", "--no-progress"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(out.contains("precision       raised from 128 to "), "{out}");
+    assert!(out.contains("margins up to 2^"), "{out}");
+    let o = run(&[
+        "run",
+        c,
+        "--gt",
+        "1e30",
+        "--no-progress",
+        "--format",
+        "json",
+        "--no-verify",
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let v = json(&o);
+    let r = &v["precision_raises"][0];
+    assert_eq!(r["run"], "main");
+    assert_eq!(r["from"], 128);
+    let to = r["to"].as_u64().unwrap();
+    assert!(to > 128 && to.is_multiple_of(64), "{r}");
+    assert_eq!(v["numerics"]["precision"], to);
+    for extra in [
+        ["--precision", "128"],
+        ["--no-auto-precision", "--no-verify"],
+    ] {
+        let mut a = vec!["run", c, "--gt", "1e30", "--no-progress"];
+        a.extend(extra);
+        let o = run(&a);
+        let e = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{e}");
+        assert!(
+            e.contains("--precision: precision too low") && e.contains("needs at least"),
+            "{e}"
+        );
+        assert!(e.contains("give --precision"), "{e}");
+    }
+}
