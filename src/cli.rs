@@ -1035,7 +1035,7 @@ fn cmd_table(a: &TableArgs) -> Result<(), CliError> {
         dim: case.dim(),
         depth: case.depth,
     };
-    let vn = crate::flow::run::verification_numerics(&spec.numerics);
+    let vn = crate::table::table_verification_numerics(&spec.numerics);
     let report = TableReport::build(
         info,
         &table,

@@ -29,7 +29,7 @@
 //! with the verification numerics of `run` (more bits, a tighter tolerance), and every
 //! reported number carries the digits the two computations share.
 
-use crate::flow::run::{verification_numerics, Numerics};
+use crate::flow::run::{default_stages, Numerics};
 use crate::flow::{DiagFlow, Scale};
 use crate::num::{decimal_digits_of_bits, from_rational, norm1, norm2};
 use crate::ode::radau::{Control, OdeError, Radau, RadauOptions, Segment, Stats};
@@ -70,6 +70,18 @@ impl TableSpec {
     }
 }
 
+/// The numerics of a table's verification computation: 64 more bits and a tolerance
+/// 10^-10 tighter (the digits reported are those on which the two computations agree,
+/// so the second needs only to be clearly more accurate than the first).
+pub fn table_verification_numerics(main: &Numerics) -> Numerics {
+    let tol = &main.tol * crate::num::ten_pow_neg(10);
+    Numerics {
+        prec: main.prec + 64,
+        stages: default_stages(&tol).max(main.stages),
+        tol,
+    }
+}
+
 /// Errors that stop a table before any row is computed.
 #[derive(Debug, thiserror::Error)]
 pub enum TableError {
@@ -98,7 +110,7 @@ pub struct References {
 pub fn references(z: &[Vec<Rational>], spec: &TableSpec) -> Result<References, TableError> {
     let s1 = l1::l1_max_margin(z).map_err(|e| TableError::Reference(e.to_string()))?;
     let s2 = l2::l2_max_margin(z).map_err(|e| TableError::Reference(e.to_string()))?;
-    let vprec = verification_numerics(&spec.numerics).prec;
+    let vprec = table_verification_numerics(&spec.numerics).prec;
     let mut w_mu = Vec::new();
     for &depth in &spec.depths {
         let mut per = Vec::new();
@@ -329,13 +341,19 @@ fn scan(
     refs: &RowRefs,
     spec: &TableSpec,
     numerics: &Numerics,
+    cap: Option<&Float>,
 ) -> Result<Scan, OdeError> {
     let p = numerics.prec;
     let flow = DiagFlow::with_scale(z, depth, scale, p);
     let tab = RadauTableau::cached(numerics.stages, p);
     let tol = from_rational(p, &numerics.tol);
     let alpha_d = scale.alpha_pow_d(depth);
-    let gt_end = from_rational(p, &spec.gt_max_for(&alpha_d));
+    let mut gt_end = from_rational(p, &spec.gt_max_for(&alpha_d));
+    if let Some(c) = cap {
+        if *c < gt_end {
+            gt_end = Float::with_val(p, c);
+        }
+    }
     let after = from_rational(p, &spec.after);
     let gt_mu: Vec<Float> = spec
         .mus
@@ -803,11 +821,31 @@ pub fn row(
 ) -> Result<Row, OdeError> {
     let depth = spec.depths[depth_index];
     let main_refs = RowRefs::new(refs, depth_index, &spec.delta, spec.numerics.prec, false);
-    let main = scan(z, depth, scale, &main_refs, spec, &spec.numerics)?;
+    let main = scan(z, depth, scale, &main_refs, spec, &spec.numerics, None)?;
     let check = if spec.verify {
-        let vn = verification_numerics(&spec.numerics);
+        let vn = table_verification_numerics(&spec.numerics);
         let vrefs = RowRefs::new(refs, depth_index, &spec.delta, vn.prec, true);
-        Some(scan(z, depth, scale, &vrefs, spec, &vn)?)
+        // the verification computation needs to reach the main one's events only (5%
+        // beyond the last); whether the excess stays below delta further on is the
+        // main computation's finding
+        let mut last: Option<Float> = None;
+        let events = [
+            &main.first,
+            &main.recross,
+            &main.required,
+            &main.kernel_exit,
+        ]
+        .into_iter()
+        .flatten()
+        .chain(main.closest.as_ref().map(|(g, _)| g))
+        .chain(main.mu_points.iter().flatten().map(|(g, _)| g));
+        for g in events {
+            if last.as_ref().is_none_or(|l| g > l) {
+                last = Some(g.clone());
+            }
+        }
+        let cap = last.map(|g| Float::with_val(vn.prec, g * 21u32) / 20u32);
+        Some(scan(z, depth, scale, &vrefs, spec, &vn, cap.as_ref())?)
     } else {
         None
     };
