@@ -340,7 +340,7 @@ pub fn load_case(path: &Path) -> Result<(Case, Vec<Vec<Rational>>), CliError> {
 }
 
 /// The numerics of a job: the options given, else the case's, else the defaults.
-fn numerics_of(
+pub(crate) fn numerics_of(
     case: &Case,
     precision: Option<u32>,
     tol: Option<&str>,

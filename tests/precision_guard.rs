@@ -19,9 +19,11 @@ use ibcert::flow::run::{
 use ibcert::flow::DiagFlow;
 use ibcert::num::{digits_from_rel_error, from_rational, rel_diff_inf, ten_pow_neg};
 use ibcert::report::run::{CaseInfo, RunReport};
-use rug::ops::Pow;
 use rug::{Float, Rational};
 use std::path::Path;
+
+mod common;
+use common::{single_point_nu, w_independent};
 
 fn single_point_z() -> Vec<Rational> {
     let case = Case::load(
@@ -31,76 +33,6 @@ fn single_point_z() -> Vec<Rational> {
     )
     .expect("bundled case loads");
     case.z()[0].clone()
-}
-
-/// w_i(beta) independently of `ibcert::model`, through u± (as in flow_acceptance.rs):
-/// D = 2: u± = α e^{±2β}; D ≥ 3: u± = α (1 ∓ s)^(-1/(D-2)), s = α^(D-2) D (D-2) β;
-/// w = u+^D - u-^D with powers as exp(k ln x).
-fn w_independent(depth: u32, alpha: &Float, beta: &Float) -> Float {
-    let p = beta.prec();
-    let (up, um) = if depth == 2 {
-        let e = Float::with_val(p, beta * 2u32).exp();
-        (
-            Float::with_val(p, alpha * &e),
-            Float::with_val(p, alpha / &e),
-        )
-    } else {
-        let c = Float::with_val(p, alpha.clone().pow(depth - 2)) * (depth * (depth - 2));
-        let s = Float::with_val(p, &c * beta);
-        let k = Float::with_val(p, -1) / (depth - 2);
-        let rp = (Float::with_val(p, 1 - s.clone()).ln() * &k).exp();
-        let rm = (Float::with_val(p, 1 + s).ln() * &k).exp();
-        (rp * alpha, rm * alpha)
-    };
-    let d = Float::with_val(p, depth);
-    (Float::with_val(p, up.ln() * &d).exp()) - (Float::with_val(p, um.ln() * &d).exp())
-}
-
-/// The b solving sum_i z_i w_i(z_i b) = m, by bisection then Newton, at `prec` bits.
-fn scalar_root(z: &[Float], depth: u32, alpha: &Float, m: &Float, prec: u32) -> Float {
-    let g = |b: &Float| -> Float {
-        let mut acc = Float::new(prec);
-        for zi in z {
-            let beta = Float::with_val(prec, zi * b);
-            acc += Float::with_val(prec, zi * w_independent(depth, alpha, &beta));
-        }
-        acc - m
-    };
-    let mut lo = Float::new(prec);
-    let mut hi = Float::with_val(prec, Float::i_exp(1, -40));
-    if depth > 2 {
-        let c = Float::with_val(prec, alpha.clone().pow(depth - 2)) * (depth * (depth - 2));
-        let zmax = z
-            .iter()
-            .map(|v| Float::with_val(prec, v.abs_ref()))
-            .fold(Float::new(prec), |a, b| a.max(&b));
-        let bound = Float::with_val(prec, &c * &zmax).recip();
-        hi = Float::with_val(
-            prec,
-            &bound * (1 - Float::with_val(prec, Float::i_exp(1, -(prec as i32 / 2)))),
-        );
-    } else {
-        while g(&hi) < 0 {
-            hi *= 2u32;
-        }
-    }
-    for _ in 0..(prec / 2) {
-        let mid = Float::with_val(prec, &lo + &hi) / 2u32;
-        if g(&mid) < 0 {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    let mut x = Float::with_val(prec, &lo + &hi) / 2u32;
-    let eps = Float::with_val(prec, Float::i_exp(1, -(prec as i32 / 3)));
-    for _ in 0..8 {
-        let gx = g(&x);
-        let xp = Float::with_val(prec, &x * (1 + eps.clone()));
-        let dg = Float::with_val(prec, g(&xp) - &gx) / Float::with_val(prec, &x * &eps);
-        x -= gx / dg;
-    }
-    x
 }
 
 /// The exact answer for the data `multiples` * z (one point, or z and 2z) at gt.
@@ -129,7 +61,7 @@ fn exact_answer(z: &[Rational], multiples: &[u32], depth: u32, gt: &Rational) ->
         m
     };
     let alpha = Float::with_val(rp, 1);
-    let b = scalar_root(&zf, depth, &alpha, &m, rp);
+    let b = single_point_nu(&zf, depth, &alpha, &m, rp);
     let w_hat = zf
         .iter()
         .map(|zi| {

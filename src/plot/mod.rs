@@ -18,10 +18,10 @@ pub mod kernel;
 pub mod required;
 pub mod sphere;
 
-use crate::case::{Case, MAX_STAGES};
+use crate::case::Case;
 use crate::checks::expr::Expr;
 use crate::cli::{arg_rational, load_case, positive, CliError};
-use crate::flow::run::{default_stages, integrate, log_spaced, FlowError, Numerics};
+use crate::flow::run::{integrate, log_spaced, FlowError, Numerics};
 use crate::flow::DiagFlow;
 use crate::num::from_rational;
 use clap::{Args, ValueEnum};
@@ -291,33 +291,9 @@ impl PlotArgs {
         }
         mus.sort();
         mus.dedup();
-        let prec = self.precision.unwrap_or(case.numerics.precision);
-        if !(64..=1_000_000).contains(&prec) {
-            return Err(CliError::input(format!(
-                "--precision: must be between 64 and 1000000 bits, got {prec}"
-            )));
-        }
-        let tol = match &self.tol {
-            Some(t) => {
-                let q = arg_rational("--tol", t)?;
-                if q <= 0 || q >= 1 {
-                    return Err(CliError::input(format!(
-                        "--tol: must be in (0, 1), got {t}"
-                    )));
-                }
-                q
-            }
-            None => case.numerics.tolerance.clone(),
-        };
-        let stages = self
-            .stages
-            .or(case.numerics.stages)
-            .unwrap_or_else(|| default_stages(&tol));
-        if !(1..=MAX_STAGES).contains(&stages) {
-            return Err(CliError::input(format!(
-                "--stages: must be between 1 and {MAX_STAGES}, got {stages}"
-            )));
-        }
+        let numerics =
+            crate::cli::numerics_of(&case, self.precision, self.tol.as_deref(), self.stages)?;
+        let prec = numerics.prec;
         check_output_dir(&self.output)?;
         let mut specs = Vec::new();
         for &depth in &depths {
@@ -356,7 +332,7 @@ impl PlotArgs {
             from,
             samples: self.samples,
             mus,
-            numerics: Numerics { prec, tol, stages },
+            numerics,
             progress: !self.no_progress,
         })
     }
