@@ -811,3 +811,78 @@ fn condition5_on_the_flows_own_support() {
         results[2]
     );
 }
+
+/// The JUnit report validates against the JUnit XSD that Surefire, Jenkins and pytest use
+/// (`junit-10.xsd`, from pytest's source distribution). `.ci/run` fetches the schema,
+/// installs `xmllint` and sets IBCERT_JUNIT_XSD; elsewhere the test runs when the
+/// variable names the schema and `xmllint` is on the PATH, and is required under CI.
+#[test]
+fn check_junit_validates_against_the_junit_schema() {
+    let xsd = std::env::var_os("IBCERT_JUNIT_XSD").map(PathBuf::from);
+    let xmllint = Command::new("xmllint").arg("--version").output().is_ok();
+    let (xsd, true) = (xsd.filter(|p| p.is_file()), xmllint) else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "under CI the JUnit schema test must run: set IBCERT_JUNIT_XSD to junit-10.xsd and install xmllint (.ci/run does both)"
+        );
+        eprintln!(
+            "skipped: IBCERT_JUNIT_XSD (junit-10.xsd) or xmllint missing; .ci/run provides both"
+        );
+        return;
+    };
+    let xsd = xsd.unwrap();
+    let validate = |xml: &str| -> Output {
+        let p = temp_case(xml).with_extension("xml");
+        std::fs::write(&p, xml).unwrap();
+        Command::new("xmllint")
+            .args(["--noout", "--schema"])
+            .arg(&xsd)
+            .arg(&p)
+            .output()
+            .unwrap()
+    };
+    // a check that passes, one that fails (with <, & and quotes in its reason and name),
+    // and one that passes unexpectedly
+    let good = temp_case(&check_case_text("1/2", "2e-3", "pass"));
+    let bad = temp_case(&check_case_text("1/2", "1e-9", "pass").replace(
+        "name = \"transition\"",
+        "name = \"a <tight> & \\\"quoted\\\" one\"",
+    ));
+    let unexpected = temp_case(&check_case_text("1/2", "2e-3", "fail"));
+    for timing in [true, false] {
+        let mut args = vec![
+            "check",
+            good.to_str().unwrap(),
+            bad.to_str().unwrap(),
+            unexpected.to_str().unwrap(),
+            "--no-verify",
+            "--format",
+            "junit",
+        ];
+        if !timing {
+            args.push("--no-timing");
+        }
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        let xml = String::from_utf8(o.stdout).unwrap();
+        assert!(xml.contains("unexpected-pass") && xml.contains("check-failed"));
+        assert!(xml.contains("a &lt;tight&gt; &amp; &quot;quoted&quot; one"));
+        let v = validate(&xml);
+        assert!(
+            v.status.success(),
+            "JUnit report (timing {timing}) does not validate against {}:\n{}\n{xml}",
+            xsd.display(),
+            stderr(&v)
+        );
+        // the validator does reject what the schema forbids: a testsuite without `tests`
+        let start = xml.find("<testsuite ").unwrap();
+        let attr = start + xml[start..].find(" tests=\"").unwrap();
+        let end = attr + 8 + xml[attr + 8..].find('"').unwrap() + 1;
+        let broken = format!("{}{}", &xml[..attr], &xml[end..]);
+        assert!(roxmltree::Document::parse(&broken).is_ok());
+        assert!(
+            !validate(&broken).status.success(),
+            "xmllint accepted a testsuite without `tests`"
+        );
+    }
+}
