@@ -16,8 +16,22 @@ fn main() {
         .unwrap_or_else(|| "unknown".to_string());
     println!("cargo:rustc-env=IBCERT_GIT_COMMIT={commit}");
     println!("cargo:rerun-if-changed=build.rs");
-    println!("cargo:rerun-if-changed=.git/HEAD");
-    println!("cargo:rerun-if-changed=.git/refs/heads");
+    // where git keeps HEAD and the branch refs (in a worktree `.git` is a file and they
+    // live elsewhere: a path that does not exist would make cargo rerun this script, and
+    // rebuild the crate, on every build)
+    for name in ["HEAD", "refs/heads"] {
+        let path = Command::new("git")
+            .args(["rev-parse", "--git-path", name])
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+            .map(|s| s.trim().to_string())
+            .filter(|p| Path::new(p).exists());
+        if let Some(path) = path {
+            println!("cargo:rerun-if-changed={path}");
+        }
+    }
     println!("cargo:rerun-if-changed=cases");
 
     let mut files: Vec<String> = std::fs::read_dir("cases")

@@ -29,7 +29,7 @@ use crate::reference::kkt::{kkt_residuals, Problem};
 use crate::reference::{l1, l2, l2d, qmu};
 use rayon::prelude::*;
 use rug::ops::Pow;
-use rug::{Float, Rational};
+use rug::{Assign, Float, Rational};
 use serde::Serialize;
 use std::time::Instant;
 
@@ -420,6 +420,42 @@ fn worst_bound_violation(
     samples: &[(Float, Vec<Float>)],
     depth: u32,
 ) -> Float {
+    bound_violations(flow, alpha, k, samples, depth).worst()
+}
+
+/// The largest relative violation of each path bound over the samples (0 where it holds).
+#[derive(Clone, Debug)]
+pub struct BoundViolations {
+    /// Lemma 3: (softplus(ln c + ln t) - gt) / gt
+    pub lemma3: Float,
+    /// Lemma 11 (D = 2) or 13 (D >= 3): (||w||_inf - bound) / bound
+    pub lemma11_13: Float,
+    /// smoothed margin: (m_prev - m) / m_prev between consecutive samples past gt = ln N
+    pub smoothed_margin: Float,
+}
+
+impl BoundViolations {
+    /// The largest of the three.
+    pub fn worst(&self) -> Float {
+        let mut w = self.lemma3.clone();
+        for v in [&self.lemma11_13, &self.smoothed_margin] {
+            if *v > w {
+                w.assign(v);
+            }
+        }
+        w
+    }
+}
+
+/// The violations behind [`worst_bound_violation`], bound by bound, for the path
+/// `samples` (gt, state) in increasing gt of the flow `flow` on data with constants `k`.
+pub fn bound_violations(
+    flow: &DiagFlow,
+    alpha: &Rational,
+    k: &crate::reference::constants::DataConstants,
+    samples: &[(Float, Vec<Float>)],
+    depth: u32,
+) -> BoundViolations {
     let p = flow.prec;
     let n = flow.n;
     let a = from_rational(p, alpha);
@@ -434,10 +470,10 @@ fn worst_bound_violation(
         * &g2;
     let ln_c = c.ln();
     let ln_n = Float::with_val(p, n as u32).ln();
-    let mut worst = Float::new(p);
-    let mut bump = |v: Float| {
-        if v > worst {
-            worst = v;
+    let mut worst = [Float::new(p), Float::new(p), Float::new(p)];
+    let mut bump = |which: usize, v: Float| {
+        if v > worst[which] {
+            worst[which] = v;
         }
     };
     let mut prev_margin: Option<Float> = None;
@@ -450,7 +486,7 @@ fn worst_bound_violation(
             // softplus(x) = max(x, 0) + ln(1 + e^-|x|)
             let sp = Float::with_val(p, x.clone().max(&Float::new(p)))
                 + Float::with_val(p, Float::with_val(p, -x.abs()).exp()).ln_1p();
-            bump(Float::with_val(p, &sp - gt) / gt);
+            bump(0, Float::with_val(p, &sp - gt) / gt);
         }
         // Lemma 11 / 13
         let winf = crate::num::max_abs(p, &der.w);
@@ -472,7 +508,7 @@ fn worst_bound_violation(
         };
         if let Some(b) = bound {
             if !b.is_zero() {
-                bump(Float::with_val(p, &winf - &b) / b);
+                bump(1, Float::with_val(p, &winf - &b) / b);
             }
         }
         // smoothed margin
@@ -486,13 +522,18 @@ fn worst_bound_violation(
             let m = Float::with_val(p, gt - &ln_n) / norm_d;
             if let Some(pm) = &prev_margin {
                 if !pm.is_zero() {
-                    bump(Float::with_val(p, pm - &m) / pm);
+                    bump(2, Float::with_val(p, pm - &m) / pm);
                 }
             }
             prev_margin = Some(m);
         }
     }
-    worst
+    let [lemma3, lemma11_13, smoothed_margin] = worst;
+    BoundViolations {
+        lemma3,
+        lemma11_13,
+        smoothed_margin,
+    }
 }
 
 /// The size below which a change of the metric is round-off, not a trend: the larger of

@@ -583,8 +583,11 @@ impl<'a, O: Ode> Radau<'a, O> {
                 });
             }
             let remaining = Float::with_val(p, x_end - &x);
-            // underflow: h below the resolution of x
-            let res = Float::with_val(p, x.abs_ref())
+            // underflow: h below the resolution of x; at x = 0, where that resolution is 0,
+            // the end point's (else a first step that never converges would be halved
+            // forever, MPFR's exponent range being practically unbounded)
+            let scale = if x.is_zero() { x_end } else { &x };
+            let res = Float::with_val(p, scale.abs_ref())
                 * Float::with_val(p, Float::i_exp(1, -(p as i32 - 16)));
             if remaining <= res {
                 // x_end is within the resolution of x (a sliver left by rounding):

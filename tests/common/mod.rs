@@ -71,8 +71,33 @@ pub fn single_point_nu(z: &[Float], depth: u32, alpha: &Float, gt: &Float, prec:
             &bound * (1 - Float::with_val(prec, Float::i_exp(1, -(prec as i32 / 2)))),
         );
     } else {
+        // w_i(b) >= w_i'(0) b = 8 alpha^2 b for b >= 0 (sinh x >= x), so the root is at
+        // most gt / (8 alpha^2 sum_i z_i^2), whatever the scale of the data
+        let mut zz = Float::new(prec);
+        for zi in z {
+            zz += Float::with_val(prec, zi.square_ref());
+        }
+        let lin =
+            Float::with_val(prec, gt / zz) / Float::with_val(prec, alpha.clone().square() * 8u32);
+        if lin > hi {
+            hi = lin;
+        }
         while g(&hi) < 0 {
             hi *= 2u32;
+        }
+    }
+    // the root can be many orders of magnitude below the bracket's upper end (data of
+    // size 10^300): bisect geometrically first, from a lower end 2^-4096 of the upper
+    let far = Float::with_val(prec, &hi * Float::with_val(prec, Float::i_exp(1, -4096)));
+    if g(&far) < 0 {
+        lo = far;
+        while Float::with_val(prec, &hi / &lo) > 2u32 {
+            let mid = Float::with_val(prec, &lo * &hi).sqrt();
+            if g(&mid) < 0 {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
         }
     }
     for _ in 0..(prec / 2) {
