@@ -765,3 +765,497 @@ fn bad_alpha() {
         Some(q(1, 100_000))
     );
 }
+
+// ---------------------------------------------------------------------------
+// Hostile input (issue "Reliability: hostile input"): every rejection is an
+// `Invalid` error naming the field, or a TOML syntax error; never a panic,
+// a hang or a huge allocation. The inputs the fuzzer (fuzz/, target
+// `case_file`) found are at the end of this section.
+
+/// A valid case with one transition check; `{STOP}`, `{ALPHAS}` and `{MU}`
+/// are replaced by the test.
+const CHECK_CASE: &str = r#"format = 1
+name = "t"
+description = "test case"
+depth = 2
+[data]
+points = [[1, "0.5"], ["1/3", 2]]
+labels = [1, -1]
+[[check]]
+name = "c"
+kind = "transition"
+alphas = {ALPHAS}
+mu = {MU}
+stop = {STOP}
+tolerance = 0.1
+"#;
+
+fn hostile_case(stop: &str, alphas: &str, mu: &str) -> String {
+    CHECK_CASE
+        .replace("{STOP}", stop)
+        .replace("{ALPHAS}", alphas)
+        .replace("{MU}", mu)
+}
+
+/// The error message of `text`, which must be rejected; at most `max_len`
+/// bytes long (the offending text is quoted in an excerpt, not in full).
+fn short_error(text: &str, max_len: usize) -> CaseError {
+    let err = parse(text).expect_err("hostile input must be rejected");
+    let msg = err.to_string();
+    assert!(msg.starts_with(&format!("{ORIGIN}: ")), "{msg}");
+    assert!(
+        msg.len() <= max_len,
+        "message of {} bytes: {}...",
+        msg.len(),
+        &msg[..200]
+    );
+    err
+}
+
+#[test]
+fn hostile_exponents_in_numbers() {
+    for bomb in [
+        "1e999999999",
+        "1e-999999999",
+        "-1e99999999999999999999999999",
+        "1e100001",
+    ] {
+        expect_invalid(
+            &with_data(&format!("[data]\npoints = [[\"{bomb}\"]]\nlabels = [1]\n")),
+            "data.points[0][0]",
+            &["exponent", "out of range", "at most 100000"],
+        );
+    }
+    // Power towers are not numbers (only stopping rules have `^`).
+    expect_invalid(
+        &with_data("[data]\npoints = [[\"10^10^10\"]]\nlabels = [1]\n"),
+        "data.points[0][0]",
+        &["not a number \"10^10^10\""],
+    );
+    expect_invalid(
+        &with_numerics("alpha = \"1e999999999\""),
+        "numerics.alpha",
+        &["out of range"],
+    );
+    expect_invalid(
+        &with_numerics("tolerance = \"1e-999999999\""),
+        "numerics.tolerance",
+        &["out of range"],
+    );
+    // TOML floats beyond f64 are a TOML error, not a panic
+    let err = parse(&with_numerics("alpha = 1e999999999")).unwrap_err();
+    assert!(
+        matches!(err, CaseError::Syntax { .. }) || err.field().is_some(),
+        "{err}"
+    );
+}
+
+#[test]
+fn hostile_integer_fields() {
+    for (field, value) in [
+        ("precision", "9223372036854775807"),
+        ("precision", "-9223372036854775808"),
+        ("precision", "4294967360"),
+        ("stages", "9223372036854775807"),
+        ("stages", "-1"),
+        ("stages", "0"),
+    ] {
+        expect_invalid(
+            &with_numerics(&format!("{field} = {value}")),
+            &format!("numerics.{field}"),
+            &["must be between", value],
+        );
+    }
+    expect_invalid(
+        &with_numerics("precision = 1e300"),
+        "numerics.precision",
+        &["expected an integer number of bits"],
+    );
+    expect_invalid(
+        &with_header(("depth = 2", "depth = 4294967296")),
+        "depth",
+        &["too large", "4294967295"],
+    );
+    expect_invalid(
+        &with_header(("depth = 2", "depth = -9223372036854775808")),
+        "depth",
+        &[">= 2"],
+    );
+    expect_invalid(
+        &with_header(("format = 1", "format = 9223372036854775807")),
+        "format",
+        &["unsupported format version"],
+    );
+}
+
+#[test]
+fn hostile_stopping_rules() {
+    let ok = hostile_case("\"alpha^D / mu\"", "[1, 2]", "0.5");
+    parse(&ok).expect("the template is valid");
+    // A power tower overflows: an evaluation error, not a 10^(10^10) number.
+    expect_invalid(
+        &hostile_case("\"10^10^10 * alpha\"", "[1, 2]", "0.5"),
+        "check[0] (c).stop",
+        &["cannot be evaluated", "overflow"],
+    );
+    expect_invalid(
+        &hostile_case("\"exp(exp(exp(exp(alpha))))\"", "[1, 2]", "0.5"),
+        "check[0] (c).stop",
+        &["overflow"],
+    );
+    expect_invalid(
+        &hostile_case("\"alpha^-999999999999999999\"", "[2, 3]", "0.5"),
+        "check[0] (c).stop",
+        &["underflow"],
+    );
+    expect_invalid(
+        &hostile_case("\"1e999999999 * alpha\"", "[1, 2]", "0.5"),
+        "check[0] (c).stop",
+        &["does not parse", "bad number", "out of range"],
+    );
+    // Deep nesting is refused before any recursion.
+    let deep = format!("\"{}alpha{}\"", "(".repeat(400), ")".repeat(400));
+    let err = short_error(&hostile_case(&deep, "[1, 2]", "0.5"), 400);
+    assert_eq!(err.field(), Some("check[0] (c).stop"));
+    assert!(err.to_string().contains("nested more than 64"), "{err}");
+    let deep = format!("\"{}alpha\"", "-".repeat(100_000));
+    let err = short_error(&hostile_case(&deep, "[1, 2]", "0.5"), 400);
+    assert_eq!(err.field(), Some("check[0] (c).stop"));
+    assert!(err.to_string().contains("too long"), "{err}");
+    // A long left-associative chain within the length limit is fine.
+    let chain = format!("\"alpha{}\"", " + 1".repeat(240));
+    parse(&hostile_case(&chain, "[1, 2]", "0.5")).expect("a 965-character rule");
+    // A megabyte rule is refused with a short message.
+    let long = format!("\"alpha{}\"", "+1".repeat(500_000));
+    let err = short_error(&hostile_case(&long, "[1, 2]", "0.5"), 400);
+    assert_eq!(err.field(), Some("check[0] (c).stop"));
+    assert!(err.to_string().contains("too long"), "{err}");
+    let long = format!("\"{}\"", "alpha".repeat(200_000));
+    let err = short_error(&hostile_case(&long, "[1, 2]", "0.5"), 400);
+    assert_eq!(err.field(), Some("check[0] (c).stop"));
+}
+
+#[test]
+fn hostile_values_are_quoted_in_excerpts() {
+    // Numbers with 100000 digits are shown to 12 significant digits.
+    let err = short_error(&hostile_case("\"alpha\"", "[1, 2]", "\"-1e100000\""), 300);
+    assert_eq!(err.field(), Some("check[0] (c).mu"));
+    assert!(
+        err.to_string().contains("about -1.00000000000e100000"),
+        "{err}"
+    );
+    let err = short_error(
+        &hostile_case("\"alpha\"", "[\"2e99999\", \"1e99999\"]", "0.5"),
+        300,
+    );
+    assert_eq!(err.field(), Some("check[0] (c).alphas"));
+    assert!(err.to_string().contains("strictly increasing"), "{err}");
+    // Long strings and keys are cut.
+    let big = "x".repeat(1_000_000);
+    let err = short_error(&with_numerics(&format!("{big} = 1")), 400);
+    assert!(err.to_string().contains("unknown field"), "{err}");
+    let text =
+        hostile_case("\"alpha\"", "[1, 2]", "0.5").replace("\"transition\"", &format!("\"{big}\""));
+    let err = short_error(&text, 400);
+    assert!(err.to_string().contains("unknown check kind"), "{err}");
+    let text = hostile_case("\"alpha\"", "[1, 2]", "0.5").replace(
+        "name = \"c\"",
+        &format!("name = \"{big}\"\nexpect = \"{big}\""),
+    );
+    let err = short_error(&text, 600);
+    assert!(
+        err.to_string().contains("expected \"pass\" or \"fail\""),
+        "{err}"
+    );
+    // but a long name or description is accepted as such
+    let c = parse(&with_header(("name = \"t\"", &format!("name = \"{big}\"")))).unwrap();
+    assert_eq!(c.name.len(), big.len());
+}
+
+#[test]
+fn exact_data_is_bounded_in_total() {
+    // One 1e100000 is ~332000 bits: allowed.
+    let c = parse(&with_data(
+        "[data]\npoints = [[\"1e100000\", \"1e-100000\"]]\nlabels = [1]\n",
+    ))
+    .unwrap();
+    assert_eq!(c.points[0][0], Rational::from(pow10(100_000)));
+    // 300 of them (3 KB of text, 12 MB of integers) exceed MAX_NUMBER_BITS.
+    let row = vec!["\"1e100000\""; 300].join(", ");
+    let text = with_data(&format!("[data]\npoints = [[{row}]]\nlabels = [1]\n"));
+    let err = short_error(&text, 300);
+    let field = err.field().expect("an Invalid error").to_string();
+    assert!(field.starts_with("data.points[0]["), "{field}");
+    assert!(
+        err.to_string()
+            .contains(&format!("more than {MAX_NUMBER_BITS} bits")),
+        "{err}"
+    );
+    // The literals of stopping rules count too.
+    let lit = vec!["1e99999"; 90].join(" + ");
+    let mut text = format!("{HEADER}{DATA}");
+    for i in 0..3 {
+        text.push_str(&format!(
+            "[[check]]\nname = \"c{i}\"\nkind = \"kernel\"\nalphas = [1, 2]\nstop = \"alpha * ({lit})\"\ntolerance = 0.1\n"
+        ));
+    }
+    let err = short_error(&text, 300);
+    assert_eq!(err.field(), Some("check[2] (c2).stop"), "{err}");
+    assert!(err.to_string().contains("too much exact data"), "{err}");
+}
+
+#[test]
+fn hostile_toml_structure() {
+    // Deep nesting is a TOML error (the toml crate's depth limit), not a
+    // stack overflow.
+    for text in [
+        format!(
+            "format = 1\nx = {}1{}\n",
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        ),
+        format!(
+            "format = 1\nx = {}1{}\n",
+            "{a = ".repeat(100_000),
+            "}".repeat(100_000)
+        ),
+        format!("format = 1\n{} = 1\n", vec!["a"; 100_000].join(".")),
+        format!("format = 1\n[{}]\n", vec!["a"; 100_000].join(".")),
+        format!("format = 1\n[[{}]]\n", vec!["a"; 100_000].join(".")),
+    ] {
+        // The TOML message quotes the offending line, cut to a readable length.
+        let err = short_error(&text, 1000);
+        assert!(matches!(err, CaseError::Syntax { .. }), "{err}");
+    }
+    // Deep but legal nesting where a number is expected: a type error.
+    let text = with_data(&format!(
+        "[data]\npoints = [[{}1{}]]\nlabels = [1]\n",
+        "[".repeat(60),
+        "]".repeat(60)
+    ));
+    expect_invalid(
+        &text,
+        "data.points[0][0]",
+        &["expected a number", "an array"],
+    );
+    // Empty, whitespace, NUL bytes, BOM.
+    for text in [
+        "",
+        " ",
+        "\0",
+        "\u{feff}",
+        "format = 1\0",
+        "\u{feff}format = 1",
+    ] {
+        let _ = short_error(text, 1000);
+    }
+    // Many points: linear, fine.
+    let row = vec!["[1]"; 20_000].join(", ");
+    let labels = vec!["1"; 20_000].join(", ");
+    let c = parse(&with_data(&format!(
+        "[data]\npoints = [{row}]\nlabels = [{labels}]\n"
+    )))
+    .unwrap();
+    assert_eq!(c.n_points(), 20_000);
+}
+
+// ---------------------------------------------------------------------------
+// Mutation property test: the bundled case files with random edits. A
+// cheap stand-in for the `case_file` fuzz target that runs with the
+// ordinary `cargo test`.
+
+mod mutation {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The bundled case files.
+    fn bundled() -> &'static [String] {
+        static CASES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+        CASES.get_or_init(|| {
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("cases");
+            let mut paths: Vec<_> = std::fs::read_dir(&dir)
+                .expect("cases/ exists")
+                .map(|e| e.expect("readable entry").path())
+                .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+                .collect();
+            paths.sort();
+            paths
+                .iter()
+                .map(|p| std::fs::read_to_string(p).expect("readable case"))
+                .collect()
+        })
+    }
+
+    /// Values that have broken (or could break) a parser.
+    const HOSTILE: &[&str] = &[
+        "\"1e999999999\"",
+        "\"1e-999999999\"",
+        "\"1e100000\"",
+        "\"-1e100000\"",
+        "\"10^10^10\"",
+        "\"10^10^10 * alpha\"",
+        "\"exp(exp(exp(exp(alpha))))\"",
+        "\"alpha^-999999999999999999\"",
+        "\"((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((alpha))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))\"",
+        "\"1/0\"",
+        "\"0/0\"",
+        "\"\"",
+        "\"nan\"",
+        "nan",
+        "-inf",
+        "1e308",
+        "-0.0",
+        "0",
+        "-1",
+        "9223372036854775807",
+        "-9223372036854775808",
+        "4294967296",
+        "1000000",
+        "[]",
+        "[[]]",
+        "[[1], [1, 2]]",
+        "{}",
+        "true",
+        "1979-05-27T07:32:00Z",
+        "\"alpha\"",
+        "\"mu\"",
+        "\"log(alpha - 1)\"",
+        "\"sqrt(-alpha)\"",
+        "\"alpha / 0\"",
+        "\"limit\"",
+        "\"condition5\"",
+        "\"flow\"",
+        "\"local\"",
+        "\"fail\"",
+    ];
+
+    const SNIPPETS: &[&str] = &[
+        "\n[[check]]\n",
+        "\n[numerics]\n",
+        "\n[data]\n",
+        "=",
+        "[",
+        "]",
+        "\"",
+        ",",
+        "\n",
+        "#",
+        "'",
+        "\\",
+        "{",
+        "}",
+        "\u{0}",
+        "é",
+        "\nstop = \"alpha\"\n",
+        "\nmu = 0\n",
+        "\nprecision = 64\n",
+        "\nstages = 25\n",
+    ];
+
+    #[derive(Debug, Clone)]
+    enum Edit {
+        /// Replace the value of the k-th `key = value` line.
+        Value(prop::sample::Index, &'static str),
+        /// Delete the k-th line.
+        DeleteLine(prop::sample::Index),
+        /// Duplicate the k-th line.
+        DuplicateLine(prop::sample::Index),
+        /// Delete a byte range (lossily re-decoded as UTF-8).
+        DeleteBytes(prop::sample::Index, usize),
+        /// Insert a snippet at a byte offset.
+        Insert(prop::sample::Index, &'static str),
+        /// Overwrite a byte.
+        Byte(prop::sample::Index, u8),
+    }
+
+    fn arb_edit() -> impl Strategy<Value = Edit> {
+        let idx = any::<prop::sample::Index>;
+        prop_oneof![
+            3 => (idx(), prop::sample::select(HOSTILE)).prop_map(|(i, v)| Edit::Value(i, v)),
+            1 => idx().prop_map(Edit::DeleteLine),
+            1 => idx().prop_map(Edit::DuplicateLine),
+            1 => (idx(), 1usize..40).prop_map(|(i, n)| Edit::DeleteBytes(i, n)),
+            2 => (idx(), prop::sample::select(SNIPPETS)).prop_map(|(i, s)| Edit::Insert(i, s)),
+            1 => (idx(), any::<u8>()).prop_map(|(i, b)| Edit::Byte(i, b)),
+        ]
+    }
+
+    fn apply(text: &str, edit: &Edit) -> String {
+        let lines: Vec<&str> = text.lines().collect();
+        let mut bytes = text.as_bytes().to_vec();
+        match edit {
+            Edit::Value(k, v) => {
+                let assigns: Vec<usize> = (0..lines.len())
+                    .filter(|&i| lines[i].contains(" = "))
+                    .collect();
+                if assigns.is_empty() {
+                    return text.to_string();
+                }
+                let i = assigns[k.index(assigns.len())];
+                let mut out: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+                let key = lines[i].split(" = ").next().unwrap_or("");
+                out[i] = format!("{key} = {v}");
+                return out.join("\n");
+            }
+            Edit::DeleteLine(k) | Edit::DuplicateLine(k) => {
+                if lines.is_empty() {
+                    return text.to_string();
+                }
+                let i = k.index(lines.len());
+                let mut out: Vec<&str> = lines.clone();
+                if matches!(edit, Edit::DeleteLine(_)) {
+                    out.remove(i);
+                } else {
+                    out.insert(i, lines[i]);
+                }
+                return out.join("\n");
+            }
+            Edit::DeleteBytes(k, n) => {
+                let i = k.index(bytes.len() + 1);
+                let end = (i + n).min(bytes.len());
+                bytes.drain(i..end);
+            }
+            Edit::Insert(k, s) => {
+                let i = k.index(bytes.len() + 1);
+                bytes.splice(i..i, s.bytes());
+            }
+            Edit::Byte(k, b) => {
+                if !bytes.is_empty() {
+                    let i = k.index(bytes.len());
+                    bytes[i] = *b;
+                }
+            }
+        }
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+        #[test]
+        fn mutated_bundled_cases_never_panic(
+            which in any::<prop::sample::Index>(),
+            edits in prop::collection::vec(arb_edit(), 1..5),
+        ) {
+            let cases = bundled();
+            let mut text = cases[which.index(cases.len())].clone();
+            for e in &edits {
+                text = apply(&text, e);
+            }
+            match Case::from_toml_str(&text, ORIGIN) {
+                Ok(c) => {
+                    prop_assert!(c.n_points() >= 1 && c.dim() >= 1);
+                    prop_assert_eq!(c.labels.len(), c.n_points());
+                }
+                Err(e) => {
+                    let msg = e.to_string();
+                    prop_assert!(msg.starts_with(&format!("{ORIGIN}: ")), "{}", msg);
+                    if let CaseError::Invalid { field, reason, .. } = &e {
+                        prop_assert!(!field.is_empty() && !reason.is_empty(), "{}", msg);
+                    }
+                    prop_assert!(msg.len() < 4000, "long message: {}", msg);
+                }
+            }
+        }
+    }
+}

@@ -600,3 +600,187 @@ proptest! {
         }
     }
 }
+
+// ---------------------------------------------------------------------------
+// Hostile input (issue "Reliability: hostile input"): huge numbers, power
+// towers, deep nesting and long input are refused with a message or are
+// cheap; never a panic, a hang or a huge allocation. Inputs found by the
+// `stop_rule` fuzz target (fuzz/) are at the end of this section.
+
+fn eval_at(s: &str, alpha: &str) -> Result<Float, EvalError> {
+    parse(s).eval(&q(alpha), 3, Some(&q("1/2")), 64)
+}
+
+#[test]
+fn hostile_numbers() {
+    // The exponent limit of parse_rational applies to literals.
+    for bomb in [
+        "1e100001",
+        "1e999999999",
+        "1e-999999999",
+        "1e99999999999999999999999",
+    ] {
+        match parse_err(&format!("alpha * {bomb}")) {
+            ExprError::BadNumber { pos: 8, reason, .. } => {
+                assert!(reason.contains("out of range"), "{reason}")
+            }
+            other => panic!("{bomb}: {other}"),
+        }
+    }
+    // At the limit: parses, displays compactly, evaluates.
+    let e = parse("1e100000 * alpha + 1e-100000");
+    assert_eq!(e.to_string(), "1e100000 * alpha + 1e-100000");
+    assert!(eval_at("1e100000 * alpha + 1e-100000", "2").is_ok());
+    // The largest number of maximal literals that fits MAX_LEN, summed:
+    // about 40 MB of integers, parsed and evaluated in well under a second.
+    let many = vec!["1e99999"; 124].join("+");
+    assert!(many.len() <= MAX_LEN);
+    let e = parse(&many);
+    assert!(e.eval(&q("2"), 2, None, 64).is_ok());
+    assert_eq!(Expr::new(e.node().clone()).as_ref(), Ok(&e));
+    // Many digits: exact, bounded by the input length.
+    let digits = format!("0.{}1", "0".repeat(990));
+    assert!(matches!(
+        eval_at(&digits, "1"),
+        Err(EvalError::Underflow { .. }) | Ok(_)
+    ));
+}
+
+#[test]
+fn hostile_powers() {
+    // 10^10^10 = 10^(10^10) overflows MPFR's exponent range: an error, not
+    // a 33-billion-bit integer.
+    for s in [
+        "10^10^10",
+        "10^10^10^10",
+        "alpha^10^10",
+        "2^2^2^2^2^2",
+        "(alpha + 1)^1e18",
+    ] {
+        match eval_at(s, "3") {
+            Err(EvalError::Overflow { op: "power", .. }) => {}
+            other => panic!("{s}: {other:?}"),
+        }
+    }
+    for s in [
+        "alpha^-10^10",
+        "alpha^-999999999999999999",
+        "(1/alpha)^99999999999999999999",
+    ] {
+        match eval_at(s, "3") {
+            Err(EvalError::Underflow { op: "power", .. }) => {}
+            other => panic!("{s}: {other:?}"),
+        }
+    }
+    // Exponents beyond i64 take MPFR's general power, exactly as fast.
+    assert_eq!(eval_at("alpha^99999999999999999999", "1").unwrap(), 1);
+    assert_eq!(eval_at("(-alpha)^100000000000000000000", "1").unwrap(), 1);
+    assert_eq!(eval_at("(-alpha)^100000000000000000001", "1").unwrap(), -1);
+    assert!(matches!(
+        eval_at("(-alpha)^0.5", "1"),
+        Err(EvalError::Domain { op: "power", .. })
+    ));
+    assert!(matches!(
+        eval_at("0^-1e99999", "1"),
+        Err(EvalError::DivisionByZero { op: "power", .. })
+    ));
+    for s in [
+        "exp(1e100000)",
+        "exp(exp(exp(exp(exp(alpha)))))",
+        "exp(alpha)^1e100000",
+    ] {
+        assert!(
+            matches!(eval_at(s, "1"), Err(EvalError::Overflow { .. })),
+            "{s}"
+        );
+    }
+    assert!(matches!(
+        eval_at("exp(-1e100000)", "1"),
+        Err(EvalError::Underflow { op: "exp", .. })
+    ));
+    assert!(eval_at("log(1e-100000) + sqrt(1e100000) + log10(1e99999)", "1").is_ok());
+}
+
+#[test]
+fn hostile_nesting_and_length() {
+    // Nesting is counted before any recursion: 64 levels at most, however
+    // they are written.
+    for s in [
+        format!("{}alpha{}", "(".repeat(65), ")".repeat(65)),
+        format!("{}alpha", "-".repeat(65)),
+        vec!["2"; 66].join("^"),
+        format!("{}alpha{}", "sqrt(".repeat(65), ")".repeat(65)),
+        format!("{}alpha{}", "min(1, ".repeat(65), ")".repeat(65)),
+        format!("{}1", "alpha^-".repeat(65)),
+    ] {
+        assert!(s.chars().count() <= MAX_LEN, "{}", s.len());
+        match parse_err(&s) {
+            ExprError::TooDeep { max: 64, .. } => {}
+            other => panic!("{s}: {other}"),
+        }
+    }
+    // Length is checked before anything else, in characters.
+    for s in [
+        "(".repeat(1_000_000),
+        "α".repeat(1001),
+        format!("alpha{}", "+1".repeat(500_000)),
+        "1".repeat(1001),
+    ] {
+        assert!(
+            matches!(
+                parse_err(&s),
+                ExprError::TooLong {
+                    pos: 1000,
+                    max: 1000
+                }
+            ),
+            "{}",
+            s.len()
+        );
+    }
+    assert!(Expr::parse(&"α".repeat(1000)).is_err());
+    assert!(Expr::parse(&"1".repeat(1000)).is_ok());
+    // Whitespace, control characters and odd Unicode are plain errors.
+    for s in [
+        "",
+        " \t\n",
+        "\u{0}",
+        "alpha\u{0}",
+        "\u{feff}alpha",
+        "alpha\u{200b}",
+        "ａｌｐｈａ",
+        "٣",
+    ] {
+        let _ = Expr::parse(s).map(|e| e.to_string());
+    }
+}
+
+/// Found by the `stop_rule` fuzz target (its first input, the seed
+/// `.5e-100000`): the literal is 5e-100001, whose canonical form was
+/// `5e-100001`, an exponent beyond parse_rational's limit, so Display did
+/// not re-parse (and a serialized rule would not deserialize). The canonical
+/// form now keeps the written exponent within the limit.
+#[test]
+fn fuzz_canonical_form_of_extreme_literals_reparses() {
+    for (s, canon) in [
+        (".5e-100000", "0.5e-100000"),
+        ("0.25e-100000", "0.25e-100000"),
+        ("123.4e-99999", "1234e-100000"),
+        ("0.0000123e-100000", "0.0000123e-100000"),
+        ("10e100000", "10e100000"),
+        ("1200e100000", "1200e100000"),
+        ("1e100000", "1e100000"),
+        ("1e-100000", "1e-100000"),
+        (
+            "alpha * .5e-100000 + 10e100000",
+            "alpha * 0.5e-100000 + 10e100000",
+        ),
+    ] {
+        let e = parse(s);
+        assert_eq!(e.to_string(), canon, "{s}");
+        assert_eq!(Expr::parse(canon).as_ref(), Ok(&e), "{s}");
+        assert_eq!(Expr::new(e.node().clone()).as_ref(), Ok(&e), "{s}");
+        let json = serde_json::to_string(&e).unwrap();
+        assert_eq!(serde_json::from_str::<Expr>(&json).unwrap(), e, "{s}");
+    }
+}

@@ -7,14 +7,15 @@
 //! whose message names the file, the field path (e.g. `data.points[2][1]`)
 //! and the reason. Linear separability is *not* checked here.
 
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
 
 use rug::{Integer, Rational};
 use toml::{Table, Value};
 
-use crate::checks::expr::{Expr, Var};
+use crate::checks::expr::{Expr, Node, Var};
 use crate::checks::spec::{CheckKind, CheckSpec, Expect, Optimum, SupportOf};
-use crate::num::exact::parse_rational;
+use crate::num::exact::{parse_rational, rational_to_decimal_string};
 
 /// The only case-file format version this build reads.
 pub const FORMAT_VERSION: i64 = 1;
@@ -28,6 +29,18 @@ pub const MAX_PRECISION: u32 = 1_000_000;
 pub const MAX_STAGES: usize = 24;
 /// Default integrator tolerance as written in documentation: 1e-40.
 pub const DEFAULT_TOLERANCE: &str = "1e-40";
+/// Largest total size, in bits (numerators plus denominators), of all the
+/// exact numbers of one case file: the data points, alphas, mu, tolerances,
+/// limit points and the literals of the stopping rules (2^26 bits, about 20
+/// million decimal digits). One number is already bounded by the exponent
+/// limit of [`parse_rational`] (`1e100000` is about 330000 bits), but a file
+/// repeating such numbers could otherwise make a kilobyte of text cost
+/// hundreds of megabytes.
+pub const MAX_NUMBER_BITS: u64 = 1 << 26;
+/// Longest excerpt of user text quoted in an error message, in characters.
+const MAX_QUOTED: usize = 60;
+/// Longest line of a TOML syntax error message, in characters.
+const MAX_LINE: usize = 160;
 
 const TOP_FIELDS: &[&str] = &[
     "format",
@@ -152,9 +165,13 @@ impl Case {
     pub fn from_toml_str(text: &str, origin: &str) -> Result<Case, CaseError> {
         let table: Table = toml::from_str(text).map_err(|e| CaseError::Syntax {
             origin: origin.to_string(),
-            message: e.to_string().trim_end().to_string(),
+            message: clip_lines(e.to_string().trim_end()),
         })?;
-        Parser { origin }.case(&table)
+        Parser {
+            origin,
+            bits: Cell::new(0),
+        }
+        .case(&table)
     }
 
     /// Number of points N.
@@ -211,8 +228,53 @@ fn join(prefix: &str, key: &str) -> String {
     }
 }
 
+/// At most [`MAX_QUOTED`] characters of `s`, with `...` when cut.
+fn clip(s: &str) -> String {
+    let shown: String = s.chars().take(MAX_QUOTED).collect();
+    if shown.len() < s.len() {
+        format!("{shown}...")
+    } else {
+        shown
+    }
+}
+
+/// `message` with every line cut to at most [`MAX_LINE`] characters (the
+/// toml crate quotes the offending line, which may be a megabyte long).
+fn clip_lines(message: &str) -> String {
+    message
+        .lines()
+        .map(|line| {
+            let shown: String = line.chars().take(MAX_LINE).collect();
+            if shown.len() < line.len() {
+                format!("{shown}...")
+            } else {
+                shown
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// An exact number for an error message: in full when short, else its
+/// value to 12 significant digits (a number may have 100000 digits).
+fn short(q: &Rational) -> String {
+    let full = q.to_string();
+    if full.len() <= MAX_QUOTED {
+        full
+    } else {
+        format!("about {}", rational_to_decimal_string(q, 12))
+    }
+}
+
+/// Size of an exact number in bits, as charged against [`MAX_NUMBER_BITS`].
+fn number_bits(q: &Rational) -> u64 {
+    u64::from(q.numer().significant_bits()) + u64::from(q.denom().significant_bits())
+}
+
 struct Parser<'a> {
     origin: &'a str,
+    /// Bits of the exact numbers read so far (see [`MAX_NUMBER_BITS`]).
+    bits: Cell<u64>,
 }
 
 impl Parser<'_> {
@@ -231,13 +293,14 @@ impl Parser<'_> {
         allowed: &[&str],
     ) -> Result<(), CaseError> {
         if let Some(key) = table.keys().find(|k| !allowed.contains(&k.as_str())) {
+            let key = clip(key);
             let where_ = if prefix.is_empty() {
                 "at the top level".to_string()
             } else {
                 format!("in [{prefix}]")
             };
             return Err(self.err(
-                join(prefix, key),
+                join(prefix, &key),
                 format!(
                     "unknown field `{key}` {where_} (allowed fields: {})",
                     allowed.join(", ")
@@ -276,9 +339,58 @@ impl Parser<'_> {
         }
     }
 
+    /// Adds `bits` to the running total of the case, erroring at `field`
+    /// when the total exceeds [`MAX_NUMBER_BITS`].
+    fn charge(&self, field: &str, bits: u64) -> Result<(), CaseError> {
+        let total = self.bits.get().saturating_add(bits);
+        self.bits.set(total);
+        if total > MAX_NUMBER_BITS {
+            return Err(self.err(
+                field,
+                format!(
+                    "too much exact data: the numbers of this case file take more than {MAX_NUMBER_BITS} bits in total (about 20 million decimal digits)"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// An exact number: TOML integer, TOML float (read as its shortest
-    /// decimal form) or a string parsed by [`parse_rational`].
+    /// decimal form) or a string parsed by [`parse_rational`]. Its size is
+    /// charged against [`MAX_NUMBER_BITS`].
     fn number(&self, v: &Value, field: &str) -> Result<Rational, CaseError> {
+        let q = self.number_uncharged(v, field)?;
+        self.charge(field, number_bits(&q))?;
+        Ok(q)
+    }
+
+    /// A stopping or window rule (`what`) at `field`: parses `text` and
+    /// charges its literals against [`MAX_NUMBER_BITS`].
+    fn rule(&self, text: &str, field: &str, what: &str) -> Result<Expr, CaseError> {
+        let e = Expr::parse(text).map_err(|e| {
+            self.err(
+                field,
+                format!("{what} \"{}\" does not parse: {e}", clip(text)),
+            )
+        })?;
+        let mut bits = 0u64;
+        let mut stack = vec![e.node()];
+        while let Some(n) = stack.pop() {
+            match n {
+                Node::Num(q) => bits = bits.saturating_add(number_bits(q)),
+                Node::Var(_) => {}
+                Node::Neg(x) | Node::Func(_, x) => stack.push(x),
+                Node::Bin(_, a, b) => {
+                    stack.push(a);
+                    stack.push(b);
+                }
+            }
+        }
+        self.charge(field, bits)?;
+        Ok(e)
+    }
+
+    fn number_uncharged(&self, v: &Value, field: &str) -> Result<Rational, CaseError> {
         match v {
             Value::Integer(i) => Ok(Rational::from(*i)),
             Value::Float(x) => {
@@ -416,13 +528,13 @@ impl Parser<'_> {
         let base = format!("check[{i}]");
         self.check_unknown(t, &base, CHECK_FIELDS)?;
         let name = self.string(self.required(t, &base, "name")?, &format!("{base}.name"))?;
-        let prefix = format!("check[{i}] ({name})");
+        let prefix = format!("check[{i}] ({})", clip(&name));
         let field = |f: &str| format!("{prefix}.{f}");
         let kind_s = self.string(self.required(t, &prefix, "kind")?, &field("kind"))?;
         let kind = CheckKind::parse(&kind_s).ok_or_else(|| {
             self.err(
                 field("kind"),
-                format!("unknown check kind \"{kind_s}\" (known kinds: kernel, transition, rich, bounds, condition5, limit)"),
+                format!("unknown check kind \"{}\" (known kinds: kernel, transition, rich, bounds, condition5, limit)", clip(&kind_s)),
             )
         })?;
         let alphas = match self.required(t, &prefix, "alphas")? {
@@ -445,15 +557,16 @@ impl Parser<'_> {
             if *a <= 0 {
                 return Err(self.err(
                     format!("{prefix}.alphas[{k}]"),
-                    format!("alpha must be positive, found {a}"),
+                    format!("alpha must be positive, found {}", short(a)),
                 ));
             }
             if k > 0 && *a <= alphas[k - 1] {
                 return Err(self.err(
                     field("alphas"),
                     format!(
-                        "alphas must be strictly increasing: alphas[{k}] = {a} follows {}",
-                        alphas[k - 1]
+                        "alphas must be strictly increasing: alphas[{k}] = {} follows {}",
+                        short(a),
+                        short(&alphas[k - 1])
                     ),
                 ));
             }
@@ -463,7 +576,10 @@ impl Parser<'_> {
             Some(v) => {
                 let m = self.number(v, &field("mu"))?;
                 if m <= 0 {
-                    return Err(self.err(field("mu"), format!("mu must be positive, found {m}")));
+                    return Err(self.err(
+                        field("mu"),
+                        format!("mu must be positive, found {}", short(&m)),
+                    ));
                 }
                 Some(m)
             }
@@ -478,12 +594,9 @@ impl Parser<'_> {
             None => kind.default_stop().to_string(),
             Some(v) => self.string(v, &field("stop"))?,
         };
-        let stop = Expr::parse(&stop_text).map_err(|e| {
-            self.err(
-                field("stop"),
-                format!("stopping rule \"{stop_text}\" does not parse: {e}"),
-            )
-        })?;
+        let stop = self.rule(&stop_text, &field("stop"), "stopping rule")?;
+        // Parsed, so at most MAX_LEN characters; still quoted in excerpt.
+        let stop_text = clip(&stop_text);
         if mu.is_none() && (kind.needs_mu() || stop.uses(Var::Mu)) {
             return Err(self.err(
                 field("mu"),
@@ -513,13 +626,16 @@ impl Parser<'_> {
             }
         }
         for (k, a) in alphas.iter().enumerate() {
-            let g = stop
-                .eval(a, depth, mu.as_ref(), 128)
-                .map_err(|e| self.err(field("stop"), format!("at alphas[{k}] = {a}: {e}")))?;
+            let g = stop.eval(a, depth, mu.as_ref(), 128).map_err(|e| {
+                self.err(field("stop"), format!("at alphas[{k}] = {}: {e}", short(a)))
+            })?;
             if !g.is_sign_positive() || g.is_zero() {
                 return Err(self.err(
                     field("stop"),
-                    format!("stopping rule \"{stop_text}\" gives gt <= 0 at alphas[{k}] = {a}"),
+                    format!(
+                        "stopping rule \"{stop_text}\" gives gt <= 0 at alphas[{k}] = {}",
+                        short(a)
+                    ),
                 ));
             }
         }
@@ -531,7 +647,7 @@ impl Parser<'_> {
             };
             let x = self.number(v, &field(key))?;
             if x <= 0 {
-                return Err(self.err(field(key), format!("must be positive, found {x}")));
+                return Err(self.err(field(key), format!("must be positive, found {}", short(&x))));
             }
             Ok(Some(x))
         };
@@ -544,13 +660,7 @@ impl Parser<'_> {
             None => None,
             Some(v) => {
                 let text = self.string(v, &field("window"))?;
-                let e = Expr::parse(&text).map_err(|e| {
-                    self.err(
-                        field("window"),
-                        format!("window rule \"{text}\" does not parse: {e}"),
-                    )
-                })?;
-                Some(e)
+                Some(self.rule(&text, &field("window"), "window rule")?)
             }
         };
         // fields that belong to one kind only
@@ -578,7 +688,7 @@ impl Parser<'_> {
                 other => {
                     return Err(self.err(
                         field("support_of"),
-                        format!("expected \"w_mu\" or \"flow\", found \"{other}\""),
+                        format!("expected \"w_mu\" or \"flow\", found \"{}\"", clip(other)),
                     ))
                 }
             },
@@ -620,7 +730,10 @@ impl Parser<'_> {
                 other => {
                     return Err(self.err(
                         field("optimum"),
-                        format!("expected \"global\" or \"local\", found \"{other}\""),
+                        format!(
+                            "expected \"global\" or \"local\", found \"{}\"",
+                            clip(other)
+                        ),
                     ))
                 }
             },
@@ -633,7 +746,7 @@ impl Parser<'_> {
                 other => {
                     return Err(self.err(
                         field("expect"),
-                        format!("expected \"pass\" or \"fail\", found \"{other}\""),
+                        format!("expected \"pass\" or \"fail\", found \"{}\"", clip(other)),
                     ))
                 }
             },
@@ -820,7 +933,7 @@ impl Parser<'_> {
 /// The number as the user wrote it (for messages about its value).
 fn shown_number(v: &Value) -> String {
     match v {
-        Value::String(s) => format!("\"{s}\""),
+        Value::String(s) => format!("\"{}\"", clip(s)),
         Value::Integer(i) => i.to_string(),
         Value::Float(x) => format!("{x:?}"),
         other => describe(other),

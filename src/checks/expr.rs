@@ -35,7 +35,9 @@
 //! [`Expr`]'s `Display` writes a canonical form with the minimal parentheses
 //! (`alpha^D * log(alpha) / mu`, `2^3^2`, `(2^3)^2`, `a - (b - c)`, `-(a * b)`),
 //! ASCII names (`α` becomes `alpha`, `ln` becomes `log`) and canonical numbers
-//! (`1e-3` becomes `0.001`, `1.50` becomes `1.5`). Parsing the canonical form
+//! (`1e-3` becomes `0.001`, `1.50` becomes `1.5`; the written exponent stays
+//! within the limit of `parse_rational`, so `.5e-100000` is `0.5e-100000`).
+//! Parsing the canonical form
 //! gives back an equal tree for every [`Expr`] (within [`MAX_LEN`]; the
 //! canonical form puts spaces around `+ - * /`, so it can be longer than a
 //! terse input).
@@ -64,7 +66,7 @@ use std::str::FromStr;
 use rug::ops::Pow;
 use rug::{Float, Integer, Rational};
 
-use crate::num::exact::parse_rational;
+use crate::num::exact::{parse_rational, MAX_RATIONAL_EXP};
 use crate::num::{fmt_sig, from_rational};
 
 /// Maximum input length in characters.
@@ -718,8 +720,24 @@ fn canonical_number(q: &Rational) -> Option<String> {
     let mant = digits.trim_end_matches('0');
     let e = (digits.len() - mant.len()) as i64 - i64::from(k);
     let len = mant.len() as i64;
+    // The written exponent must stay within parse_rational's limit, or the
+    // canonical form would not re-parse: `.5e-100000` is 5e-100001, written
+    // `0.5e-100000`, and `10e100000` is written as such, not `1e100001`.
     let sci = if e == 0 {
         mant.to_string()
+    } else if e > MAX_RATIONAL_EXP {
+        let zeros = "0".repeat((e - MAX_RATIONAL_EXP) as usize);
+        format!("{mant}{zeros}e{MAX_RATIONAL_EXP}")
+    } else if e < -MAX_RATIONAL_EXP {
+        // mant * 10^e = (mant * 10^-k) * 10^-MAX_RATIONAL_EXP
+        let k = (-MAX_RATIONAL_EXP - e) as usize;
+        let frac = if mant.len() > k {
+            let (a, b) = mant.split_at(mant.len() - k);
+            format!("{a}.{b}")
+        } else {
+            format!("0.{}{mant}", "0".repeat(k - mant.len()))
+        };
+        format!("{frac}e-{MAX_RATIONAL_EXP}")
     } else {
         format!("{mant}e{e}")
     };
