@@ -506,18 +506,24 @@ impl<'a, O: Ode> Radau<'a, O> {
         self.integrate_from(state, x_end, observer, |_: &StepView| Control::Continue)
     }
 
+    /// The first step tried, before it is cut to the span: the option's, else
+    /// tol^(1/(2s)).
+    fn first_step(&self) -> Float {
+        let p = self.prec;
+        match &self.opts.h_init {
+            Some(h) => Float::with_val(p, h),
+            None => {
+                let e = Float::with_val(64, 1) / (2 * self.tab.s as u32);
+                Float::with_val(p, self.opts.tol.clone().pow(e))
+            }
+        }
+    }
+
     /// The loop state at the start of an integration from (x0, y0) towards x_end.
     pub fn initial_state(&self, x0: &Float, y0: &[Float], x_end: &Float) -> RadauState {
         let p = self.prec;
-        let s = self.tab.s;
         let span = Float::with_val(p, x_end - x0);
-        let mut h = match &self.opts.h_init {
-            Some(h) => Float::with_val(p, h),
-            None => {
-                let e = Float::with_val(64, 1) / (2 * s as u32);
-                Float::with_val(p, self.opts.tol.clone().pow(e))
-            }
-        };
+        let mut h = self.first_step();
         if h > span {
             h.assign(&span);
         }
@@ -575,6 +581,7 @@ impl<'a, O: Ode> Radau<'a, O> {
         let divisor = Float::with_val(p, Float::i_exp(1, s as i32)) - 1u32;
         let expo = Float::with_val(64, -1) / (2 * s as u32);
         let steps_limit = self.opts.max_steps;
+        let first_step = self.first_step();
         loop {
             if self.stats.accepted + self.stats.rejected >= steps_limit {
                 return Err(OdeError::MaxSteps {
@@ -583,12 +590,9 @@ impl<'a, O: Ode> Radau<'a, O> {
                 });
             }
             let remaining = Float::with_val(p, x_end - &x);
-            // underflow: h below the resolution of x; at x = 0, where that resolution is 0,
-            // the end point's (else a first step that never converges would be halved
-            // forever, MPFR's exponent range being practically unbounded)
-            let scale = if x.is_zero() { x_end } else { &x };
-            let res = Float::with_val(p, scale.abs_ref())
-                * Float::with_val(p, Float::i_exp(1, -(p as i32 - 16)));
+            // the resolution of x
+            let unit = Float::with_val(p, Float::i_exp(1, -(p as i32 - 16)));
+            let res = Float::with_val(p, x.abs_ref()) * &unit;
             if remaining <= res {
                 // x_end is within the resolution of x (a sliver left by rounding):
                 // the state at x is the state at x_end to the working precision
@@ -607,7 +611,17 @@ impl<'a, O: Ode> Radau<'a, O> {
                 h.assign(&remaining);
                 last = true;
             }
-            if h <= res || h.is_zero() {
+            // underflow: h below the resolution of x; at x = 0, where that resolution is 0,
+            // below the same fraction of the first step tried, cut to the span (else a first step that
+            // never converges would be halved forever, MPFR's exponent range being
+            // practically unbounded). Not the end point's: a far end point (x_end = 1e100)
+            // would make every reasonable first step an underflow.
+            let floor = if x.is_zero() {
+                Float::with_val(p, first_step.abs_ref()).min(&remaining) * &unit
+            } else {
+                res
+            };
+            if h <= floor || h.is_zero() {
                 return Err(OdeError::StepTooSmall {
                     x: crate::num::fmt_sig(&x, 12),
                 });
