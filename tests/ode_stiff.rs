@@ -132,3 +132,27 @@ fn dense_output_matches_closed_form() {
     // the interpolant has the stage order s (error ~ tol^((s+1)/2s)), less than the step ends
     assert!(worst >= 20, "dense output digits {worst}");
 }
+
+/// Span scale: from x = 0 to a far end point (10^100) and to a near one (10^-100). The
+/// step-size underflow floor at x = 0 must not depend on the end point (a floor taken
+/// from x_end = 10^100 turned every reasonable first step into an "underflow").
+/// y' = M y with eigenvalues 0, -1, -10^3: the closed form to at least 15 digits, in few
+/// steps (the step grows geometrically once the transients have decayed).
+#[test]
+fn far_and_near_end_points() {
+    let p = 128;
+    let ode = StiffLinear::new(
+        p,
+        [Rational::from(0), Rational::from(-1), Rational::from(-1000)],
+    );
+    let y0 = [Rational::from(1), Rational::from(2), Rational::from(-3)];
+    let far = Rational::from(rug::Integer::from(rug::Integer::u_pow_u(10, 100)));
+    let near = Rational::from(rug::Integer::from(rug::Integer::u_pow_u(10, 100))).recip();
+    for x_end in [far, near] {
+        let (y, stats) = solve(&ode, 8, &ten_pow_neg(20), &x_end, &y0);
+        let exact = ode.exact(&y0, &from_rational(p, &x_end), p);
+        let digits = digits_from_rel_error(&rel_err(p, &y, &exact), 38);
+        assert!(digits >= 15, "x = {x_end}: {digits} digits ({stats:?})");
+        assert!(stats.accepted < 2000, "x = {x_end}: {stats:?}");
+    }
+}
