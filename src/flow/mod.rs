@@ -28,7 +28,16 @@ pub struct DiagFlow {
     /// z_n as rows: zr[n][i]
     pub zr: Vec<Vec<Float>>,
     pub mirror: Mirror,
+    /// The absolute floor of the nu error weights: 1, or, when the flow starts on a scale
+    /// of nu far above 1 (data entries ~ 10^-300 or tiny alpha), that scale
+    /// (see [`DiagFlow::nu_scale`]).
+    nu_floor: Float,
 }
+
+/// Start scales beyond 2^20 (in nu) or below 2^-20 (in gt, the first step) take over
+/// from the fixed defaults; data and alpha of ordinary size never reach them, so their
+/// runs are unchanged.
+const SCALE_TAKEOVER: i32 = 20;
 
 /// Everything derived from a state that reports and checks need.
 #[derive(Clone, Debug)]
@@ -104,13 +113,26 @@ impl DiagFlow {
             .iter()
             .map(|row| row.iter().map(|q| from_rational(prec, q)).collect())
             .collect();
-        DiagFlow {
+        let mut flow = DiagFlow {
             prec,
             n,
             d,
             zr,
             mirror,
+            nu_floor: Float::with_val(prec, 1),
+        };
+        let scale = flow.nu_scale();
+        if scale.is_finite() && scale > Float::with_val(prec, Float::i_exp(1, SCALE_TAKEOVER)) {
+            flow.nu_floor = scale;
         }
+        flow
+    }
+
+    /// 1/S at nu = 0: the growth of nu per unit of gt at the start (nu scales like 1/c^2
+    /// when the data scale by c, and so does this).
+    pub fn nu_scale(&self) -> Float {
+        let der = self.derive(&vec![Float::new(self.prec); self.n]);
+        Float::with_val(self.prec, der.s.recip_ref())
     }
 
     /// beta = Z nu
@@ -331,21 +353,56 @@ impl Ode for DiagFlow {
         jac[n * dim + n].assign(-1);
     }
 
+    /// The gt over which beta moves by its mirror map's scale of nonlinearity (1/4 for
+    /// D = 2; (1 - max |s|)/c for D >= 3, s = c beta), at the rate d beta/d gt = g/S,
+    /// times 1/16; given only when below 2^-20 (data entries ~ 10^-300: the default
+    /// first step would send beta far out of range and halving would not come back).
+    fn first_step_bound(&self, _x: &Float, y: &[Float]) -> Option<Float> {
+        let p = self.prec;
+        let der = self.derive(&y[..self.n]);
+        let mut gmax = Float::new(p);
+        for g in &der.g {
+            if g.cmp_abs(&gmax) == Some(std::cmp::Ordering::Greater) {
+                gmax.assign(g.abs_ref());
+            }
+        }
+        if gmax.is_zero() || !der.s.is_finite() || der.s.is_zero() {
+            return None;
+        }
+        let rate = gmax / &der.s;
+        let beta_scale = if self.mirror.depth == 2 {
+            Float::with_val(p, 0.25)
+        } else {
+            let mut smax = Float::new(p);
+            for b in &der.beta {
+                let sv = Float::with_val(p, b * self.mirror.c()).abs();
+                if sv > smax {
+                    smax = sv;
+                }
+            }
+            (Float::with_val(p, 1) - smax) / self.mirror.c()
+        };
+        let bound = beta_scale / rate / 16u32;
+        (bound.is_finite() && bound < Float::with_val(p, Float::i_exp(1, -SCALE_TAKEOVER)))
+            .then_some(bound)
+    }
+
     /// Relative accuracy of w (rows diag(w') Z acting on dnu, weighted by
-    /// 1/(tol ||w||_inf)), plus |dnu_k| / (tol (1 + |nu_k|)) and |dv| / (tol |v|).
+    /// 1/(tol ||w||_inf)), plus |dnu_k| / (tol (nu_floor + |nu_k|)) and |dv| / (tol |v|).
     fn error_scale(&self, y: &[Float], tol: &Float) -> ErrorScale {
         let p = self.prec;
         let n = self.n;
         let dim = n + 1;
         let mut inv_weights: Vec<Float> = y[..n]
             .iter()
-            .map(|v| (Float::with_val(p, v.abs_ref()) + 1u32) * tol)
+            .map(|v| (Float::with_val(p, v.abs_ref()) + &self.nu_floor) * tol)
             .map(|x| x.recip())
             .collect();
         // v only gives ln t (reported, never fed back): ask for sqrt(tol) relative accuracy,
         // so that its O(1) relaxation does not limit steps taken on the scale of gt.
+        // (at v = 0, the start, absolute on the same floor as nu: v starts as gt/S too)
         let vs = if y[n].is_zero() {
-            Float::with_val(p, 1)
+            self.nu_floor.clone()
         } else {
             Float::with_val(p, y[n].abs_ref())
         };

@@ -134,17 +134,29 @@ impl Mirror {
             };
             let u = pow_neg_e(&om); // (1-s)^(-e)
             let v = pow_neg_e(&op); // (1+s)^(-e)
-            let mut w = Float::with_val(p, &u - &v);
-            w *= &self.alpha_d;
             let u1 = Float::with_val(p, &u / &om);
             let v1 = Float::with_val(p, &v / &op);
+            let u2 = Float::with_val(p, &u1 / &om);
+            let v2 = Float::with_val(p, &v1 / &op);
+            // (1-s)^(-f) - (1+s)^(-f) for f = e (w) and e + 2 (w''): the plain difference
+            // cancels for small |s| (relative error ~ 2^-p / |s|; w = 0 once |s| < 2^-p,
+            // as for data entries ~ 10^300), so there it is (1+s)^(-f) expm1(2 f atanh s),
+            // with no cancellation; for |s| >= 1/4 the difference loses under 2 bits
+            let small = s.cmp_abs(&Float::with_val(p, 0.25)) == Some(std::cmp::Ordering::Less);
+            let (mut w, mut d2w) = if small {
+                let at = Float::with_val(p, s.atanh_ref()) * 2u32;
+                let f2 = Float::with_val(p, &self.e + 2u32);
+                let mw = Float::with_val(p, &at * &self.e).exp_m1();
+                let m2 = (at * f2).exp_m1();
+                (Float::with_val(p, &v * &mw), Float::with_val(p, &v2 * &m2))
+            } else {
+                (Float::with_val(p, &u - &v), Float::with_val(p, &u2 - &v2))
+            };
+            w *= &self.alpha_d;
             let mut dw = Float::with_val(p, &u1 + &v1);
             dw *= &self.e;
             dw *= &self.k;
             dw *= &self.alpha_d;
-            let u2 = Float::with_val(p, &u1 / &om);
-            let v2 = Float::with_val(p, &v1 / &op);
-            let mut d2w = Float::with_val(p, &u2 - &v2);
             d2w *= &self.ee1;
             d2w *= &self.k;
             d2w *= &self.k;
@@ -230,6 +242,48 @@ mod tests {
                 let fd2 = Float::with_val(p, m.eval(&bp).dw - m.eval(&bm).dw)
                     / Float::with_val(p, &hstep * 2u32);
                 assert!(close(&ev.d2w, &fd2, 140), "D={depth}: d2w");
+            }
+        }
+    }
+
+    /// Small |s| (D >= 3): w and w'' to nearly full relative precision, against the
+    /// plain differences (1-s)^(-f) - (1+s)^(-f) at 4096 bits (which lose ~log2(1/|s|)
+    /// bits there, so at 4096 bits keep well over 128). At 128 bits the plain
+    /// difference gave w = 0 for |s| < 2^-128 (data entries ~ 10^300).
+    #[test]
+    fn small_s_without_cancellation() {
+        let p = 128;
+        let hp = 4096;
+        for depth in [3u32, 4, 10] {
+            let m = Mirror::new(depth, &Rational::from((3, 2)), p);
+            let mh = Mirror::new(depth, &Rational::from((3, 2)), hp);
+            let e = Float::with_val(hp, Rational::from((depth, depth - 2)));
+            for k in [1u32, 2, 5, 30, 300, 1000] {
+                for sign in [1i32, -1] {
+                    // s = sign 3 10^-k exactly representable at neither precision:
+                    // take beta at p bits and evaluate both from that same beta
+                    let s_q = Rational::from((3 * sign, rug::Integer::from(10u32).pow(k)));
+                    let beta = Float::with_val(p, from_rational(hp, &s_q) / mh.c());
+                    let got = m.eval(&beta);
+                    let sh = Float::with_val(hp, &beta * mh.c());
+                    let diff = |f: &Float| -> Float {
+                        let om = Float::with_val(hp, 1) - &sh;
+                        let op = Float::with_val(hp, 1) + &sh;
+                        let a = (-Float::with_val(hp, om.ln() * f)).exp();
+                        let b = (-Float::with_val(hp, op.ln() * f)).exp();
+                        a - b
+                    };
+                    let w_ref = diff(&e) * &mh.alpha_d;
+                    let f2 = Float::with_val(hp, &e + 2u32);
+                    let d2_ref = diff(&f2) * &mh.ee1 * &mh.k * &mh.k * &mh.alpha_d;
+                    for (what, g, r) in [("w", &got.w, &w_ref), ("w''", &got.d2w, &d2_ref)] {
+                        let rel = Float::with_val(hp, g - r) / r;
+                        assert!(
+                            rel.abs() < Float::with_val(hp, Float::i_exp(1, -(p as i32 - 6))),
+                            "D = {depth}, s = {s_q}: {what} = {g} vs {r}"
+                        );
+                    }
+                }
             }
         }
     }

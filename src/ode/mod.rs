@@ -21,6 +21,12 @@ pub trait Ode: Sync {
     fn rhs(&self, x: &Float, y: &[Float], out: &mut [Float]);
     /// jac = df/dy at (x, y), row-major dim x dim (analytic).
     fn jacobian(&self, x: &Float, y: &[Float], jac: &mut [Float]);
+    /// An upper bound for the first step from (x, y): the scale of x on which the
+    /// solution changes there, when the problem knows one far shorter than the
+    /// integrator's default first step (which halving could not reach). Default: none.
+    fn first_step_bound(&self, _x: &Float, _y: &[Float]) -> Option<Float> {
+        None
+    }
     /// How errors are measured near the state `y` for the tolerance `tol`.
     /// The default is mixed absolute/relative per component: |err_i| / (tol (1 + |y_i|)).
     fn error_scale(&self, y: &[Float], tol: &Float) -> ErrorScale {
