@@ -360,12 +360,7 @@ impl Ode for DiagFlow {
     fn first_step_bound(&self, _x: &Float, y: &[Float]) -> Option<Float> {
         let p = self.prec;
         let der = self.derive(&y[..self.n]);
-        let mut gmax = Float::new(p);
-        for g in &der.g {
-            if g.cmp_abs(&gmax) == Some(std::cmp::Ordering::Greater) {
-                gmax.assign(g.abs_ref());
-            }
-        }
+        let gmax = crate::num::max_abs(p, &der.g);
         if gmax.is_zero() || !der.s.is_finite() || der.s.is_zero() {
             return None;
         }
@@ -373,14 +368,12 @@ impl Ode for DiagFlow {
         let beta_scale = if self.mirror.depth == 2 {
             Float::with_val(p, 0.25)
         } else {
-            let mut smax = Float::new(p);
-            for b in &der.beta {
-                let sv = Float::with_val(p, b * self.mirror.c()).abs();
-                if sv > smax {
-                    smax = sv;
-                }
-            }
-            (Float::with_val(p, 1) - smax) / self.mirror.c()
+            let s: Vec<Float> = der
+                .beta
+                .iter()
+                .map(|b| Float::with_val(p, b * self.mirror.c()))
+                .collect();
+            (Float::with_val(p, 1) - crate::num::max_abs(p, &s)) / self.mirror.c()
         };
         let bound = beta_scale / rate / 16u32;
         (bound.is_finite() && bound < Float::with_val(p, Float::i_exp(1, -SCALE_TAKEOVER)))

@@ -136,7 +136,6 @@ impl Mirror {
             let v = pow_neg_e(&op); // (1+s)^(-e)
             let u1 = Float::with_val(p, &u / &om);
             let v1 = Float::with_val(p, &v / &op);
-            let u2 = Float::with_val(p, &u1 / &om);
             let v2 = Float::with_val(p, &v1 / &op);
             // (1-s)^(-f) - (1+s)^(-f) for f = e (w) and e + 2 (w''): the plain difference
             // cancels for small |s| (relative error ~ 2^-p / |s|; w = 0 once |s| < 2^-p,
@@ -150,6 +149,7 @@ impl Mirror {
                 let m2 = (at * f2).exp_m1();
                 (Float::with_val(p, &v * &mw), Float::with_val(p, &v2 * &m2))
             } else {
+                let u2 = Float::with_val(p, &u1 / &om);
                 (Float::with_val(p, &u - &v), Float::with_val(p, &u2 - &v2))
             };
             w *= &self.alpha_d;

@@ -594,6 +594,8 @@ impl<'a, O: Ode> Radau<'a, O> {
         let divisor = Float::with_val(p, Float::i_exp(1, s as i32)) - 1u32;
         let expo = Float::with_val(64, -1) / (2 * s as u32);
         let steps_limit = self.opts.max_steps;
+        // the resolution of x relative to |x|
+        let unit = Float::with_val(p, Float::i_exp(1, -(p as i32 - 16)));
         // the first step from x = 0 (the scale of the underflow floor there)
         let first_step = if x.is_zero() {
             self.first_step(&x, &y)
@@ -609,7 +611,6 @@ impl<'a, O: Ode> Radau<'a, O> {
             }
             let remaining = Float::with_val(p, x_end - &x);
             // the resolution of x
-            let unit = Float::with_val(p, Float::i_exp(1, -(p as i32 - 16)));
             let res = Float::with_val(p, x.abs_ref()) * &unit;
             if remaining <= res {
                 // x_end is within the resolution of x (a sliver left by rounding):
@@ -630,10 +631,10 @@ impl<'a, O: Ode> Radau<'a, O> {
                 last = true;
             }
             // underflow: h below the resolution of x; at x = 0, where that resolution is 0,
-            // below the same fraction of the first step tried, cut to the span (else a first step that
-            // never converges would be halved forever, MPFR's exponent range being
-            // practically unbounded). Not the end point's: a far end point (x_end = 1e100)
-            // would make every reasonable first step an underflow.
+            // below the same fraction of the first step tried, cut to the span (else a
+            // first step that never converges would be halved forever, MPFR's exponent
+            // range being practically unbounded). Not the end point's: a far end point
+            // (x_end = 1e100) would make every reasonable first step an underflow.
             let floor = if x.is_zero() {
                 Float::with_val(p, first_step.abs_ref()).min(&remaining) * &unit
             } else {
