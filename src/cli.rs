@@ -26,6 +26,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
     about = "Certify implicit-bias claims for depth-D diagonal linear networks by integrating the exp-loss gradient flow in arbitrary precision"
 )]
 pub struct Cli {
+    /// Worker threads for the parallel parts of the computation (default: every core;
+    /// the environment variable RAYON_NUM_THREADS sets the same). Results are identical
+    /// bit for bit whatever the count.
+    #[arg(long, global = true, value_name = "N")]
+    pub threads: Option<usize>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -159,6 +164,16 @@ pub struct CheckArgs {
     /// Never draw a progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    /// MPFR precision in bits (>= 64) for every case, in place of each case's
+    /// numerics.precision (the precision guard may still raise it where a target needs more).
+    #[arg(long)]
+    pub precision: Option<u32>,
+    /// Local error tolerance in (0, 1) for every case, in place of each case's numerics.tolerance.
+    #[arg(long, allow_hyphen_values = true)]
+    pub tol: Option<String>,
+    /// Radau IIA stages for every case; default: the case's, else chosen from the tolerance.
+    #[arg(long)]
+    pub stages: Option<usize>,
 }
 
 #[derive(Args, Debug)]
@@ -804,7 +819,19 @@ fn cmd_check(a: &CheckArgs) -> Result<i32, CliError> {
     use crate::report::check::{CheckFormat, SuiteReport};
     let mut cases = Vec::new();
     for f in case_files(&a.paths)? {
-        cases.push(load_case(&f)?);
+        let (mut case, z) = load_case(&f)?;
+        if a.precision.is_some() || a.tol.is_some() || a.stages.is_some() {
+            // the overrides replace the case's numerics; the stages follow the new
+            // tolerance unless given (a case's own stages were chosen for its tolerance)
+            if a.tol.is_some() {
+                case.numerics.stages = None;
+            }
+            let n = numerics_of(&case, a.precision, a.tol.as_deref(), a.stages)?;
+            case.numerics.precision = n.prec;
+            case.numerics.tolerance = n.tol;
+            case.numerics.stages = Some(n.stages);
+        }
+        cases.push((case, z));
     }
     let jobs = job_count(&cases);
     let bar = indicatif::ProgressBar::with_draw_target(
@@ -1070,6 +1097,19 @@ pub fn main() -> i32 {
             return code;
         }
     };
+    if let Some(n) = cli.threads {
+        if n == 0 {
+            eprintln!("error: --threads: must be at least 1, got 0");
+            return 2;
+        }
+        if let Err(e) = rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()
+        {
+            eprintln!("error: --threads: {e}");
+            return 1;
+        }
+    }
     let result = match &cli.command {
         Command::Check(a) => cmd_check(a),
         Command::Run(a) => cmd_run(a),
