@@ -4,6 +4,8 @@ use ibcert::case::*;
 use ibcert::checks::spec::{CheckKind, Optimum, SupportOf};
 use rug::{Integer, Rational};
 
+mod common;
+
 const ORIGIN: &str = "cases/test.toml";
 
 const HEADER: &str = r#"format = 1
@@ -1230,7 +1232,7 @@ mod mutation {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+        #![proptest_config(ProptestConfig { cases: common::proptest_cases(300), ..ProptestConfig::default() })]
 
         #[test]
         fn mutated_bundled_cases_never_panic(

@@ -8,6 +8,8 @@ use rug::float::Round;
 use rug::ops::{AssignRound, Pow};
 use rug::{Float, Integer, Rational};
 
+mod common;
+
 const PREC: u32 = 256;
 
 fn q(s: &str) -> Rational {
@@ -549,7 +551,7 @@ fn check_round_trip(e: &Expr) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: common::proptest_cases(512), ..ProptestConfig::default() })]
 
     #[test]
     fn random_trees_round_trip(node in arb_node()) {

@@ -3,45 +3,12 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-static COUNTER: AtomicUsize = AtomicUsize::new(0);
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_ibcert"))
-}
-
-fn case_path(name: &str) -> String {
-    format!("{}/cases/{name}", env!("CARGO_MANIFEST_DIR"))
-}
+mod common;
+use common::{assert_bad, bin, case_path, run, stderr};
 
 fn temp_case(text: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ibcert-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(format!(
-        "case{}.toml",
-        COUNTER.fetch_add(1, Ordering::SeqCst)
-    ));
-    std::fs::write(&p, text).unwrap();
-    p
-}
-
-fn run(args: &[&str]) -> Output {
-    bin().args(args).output().expect("binary runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).to_string()
-}
-
-/// Exit code 2, no panic, and a message containing every fragment.
-fn assert_bad(o: &Output, fragments: &[&str]) {
-    let e = stderr(o);
-    assert_eq!(o.status.code(), Some(2), "exit code for: {e}");
-    assert!(!e.contains("panicked"), "panic: {e}");
-    for f in fragments {
-        assert!(e.contains(f), "message lacks {f:?}: {e}");
-    }
+    common::temp_file("cli", "case.toml", text)
 }
 
 const GOOD: &str = r#"
@@ -102,54 +69,63 @@ fn bad_case_files_are_refused_with_the_field_named() {
     }
 }
 
+/// `ibcert ARGS` (a run) is refused by the option validation, in-process (clap's
+/// parse, then `FlowArgs::validate`, as the binary does before any computation), with
+/// exit code 2 and a message containing every fragment.
+fn assert_run_refused(args: &[&str], fragments: &[&str]) {
+    use clap::Parser;
+    use ibcert::cli::{Cli, Command};
+    let cli = Cli::try_parse_from(std::iter::once("ibcert").chain(args.iter().copied()))
+        .unwrap_or_else(|e| panic!("{args:?} does not parse: {e}"));
+    let Command::Run(a) = &cli.command else {
+        panic!("{args:?} is not a run")
+    };
+    let Err(e) = a.flow.validate() else {
+        panic!("{args:?} is accepted")
+    };
+    assert_eq!(e.code, 2, "{args:?}: {}", e.message);
+    for f in fragments {
+        assert!(e.message.contains(f), "message lacks {f:?}: {}", e.message);
+    }
+}
+
 #[test]
 fn bad_arguments_are_refused_with_the_argument_named() {
+    // validated in-process (clap, then FlowArgs::validate, as the binary does)
     let good = with("depth = 2", "depth = 2");
     let g = good.to_str().unwrap();
-    assert_bad(
-        &run(&["run", g, "--alpha", "0", "--gt", "1"]),
+    assert_run_refused(
+        &["run", g, "--alpha", "0", "--gt", "1"],
         &["--alpha", "positive"],
     );
-    assert_bad(
-        &run(&["run", g, "--alpha", "-3", "--gt", "1"]),
-        &["--alpha"],
-    );
-    assert_bad(
-        &run(&["run", g, "--alpha", "x1", "--gt", "1"]),
+    assert_run_refused(&["run", g, "--alpha", "-3", "--gt", "1"], &["--alpha"]);
+    assert_run_refused(
+        &["run", g, "--alpha", "x1", "--gt", "1"],
         &["--alpha", "not a number"],
     );
-    assert_bad(
-        &run(&["run", g, "--alpha", "1", "--gt", "-5"]),
+    assert_run_refused(
+        &["run", g, "--alpha", "1", "--gt", "-5"],
         &["--gt", "positive"],
     );
-    assert_bad(
-        &run(&["run", g, "--alpha", "1", "--loss", "2"]),
+    assert_run_refused(
+        &["run", g, "--alpha", "1", "--loss", "2"],
         &["--loss", "below 1"],
     );
-    assert_bad(
-        &run(&["run", g, "--alpha", "1", "--loss", "-1e-5"]),
-        &["--loss"],
-    );
-    assert_bad(
-        &run(&["run", g, "--alpha", "1", "--mu", "0"]),
+    assert_run_refused(&["run", g, "--alpha", "1", "--loss", "-1e-5"], &["--loss"]);
+    assert_run_refused(
+        &["run", g, "--alpha", "1", "--mu", "0"],
         &["--mu", "positive"],
     );
-    assert_bad(
-        &run(&["run", g, "--alpha", "1", "--gt", "1", "--precision", "32"]),
+    assert_run_refused(
+        &["run", g, "--alpha", "1", "--gt", "1", "--precision", "32"],
         &["--precision", "64"],
     );
-    assert_bad(
-        &run(&["run", g, "--alpha", "1", "--gt", "1", "--tol", "2"]),
+    assert_run_refused(
+        &["run", g, "--alpha", "1", "--gt", "1", "--tol", "2"],
         &["--tol"],
     );
-    assert_bad(
-        &run(&["run", g, "--alpha", "1"]),
-        &["--gt", "--loss", "--mu"],
-    );
-    assert_bad(
-        &run(&["run", g, "--gt", "1"]),
-        &["--alpha", "numerics.alpha"],
-    );
+    assert_run_refused(&["run", g, "--alpha", "1"], &["--gt", "--loss", "--mu"]);
+    assert_run_refused(&["run", g, "--gt", "1"], &["--alpha", "numerics.alpha"]);
     // a target a fixed precision cannot carry: gt = 1e100 at 256 bits with 40 digits
     // (without --precision it would be raised automatically)
     assert_bad(
@@ -342,20 +318,23 @@ fn version_names_the_commit() {
 /// The same job gives the same report byte for byte, timing fields left out by
 /// --no-timing, run after run and with 1 and 2 threads (`run` as JSON and text, and
 /// `trace`).
-#[test]
-fn identical_results_whatever_the_thread_count() {
+/// `run` (JSON and text) and `trace` on random10 to gt = 200 give the same bytes on
+/// 1 and 2 threads. `--threads N` (which takes precedence over RAYON_NUM_THREADS, set
+/// to 1 by common::bin) sizes the pool.
+fn identical_across_thread_counts(numerics: &[&str]) {
     let out = |args: &[&str], threads: &str| -> Vec<u8> {
         let o = bin()
+            .arg("--threads")
+            .arg(threads)
             .args(args)
-            .env("RAYON_NUM_THREADS", threads)
             .output()
             .unwrap();
         assert!(o.status.success(), "{}", stderr(&o));
         o.stdout
     };
     let case = case_path("random10.toml");
-    let jobs: [&[&str]; 3] = [
-        &[
+    let jobs: [Vec<&str>; 3] = [
+        vec![
             "run",
             &case,
             "--gt",
@@ -364,14 +343,16 @@ fn identical_results_whatever_the_thread_count() {
             "json",
             "--no-timing",
         ],
-        &["run", &case, "--gt", "200", "--no-timing"],
-        &[
+        vec!["run", &case, "--gt", "200", "--no-timing"],
+        vec![
             "trace", &case, "--gt", "200", "--points", "4", "--format", "json",
         ],
     ];
-    for (k, args) in jobs.iter().enumerate() {
-        let one = out(args, "1");
-        let two = out(args, "2");
+    for (k, job) in jobs.iter().enumerate() {
+        let mut args = job.clone();
+        args.extend(numerics);
+        let one = out(&args, "1");
+        let two = out(&args, "2");
         assert!(!one.is_empty());
         assert_eq!(
             String::from_utf8_lossy(&one),
@@ -379,9 +360,27 @@ fn identical_results_whatever_the_thread_count() {
             "{args:?}"
         );
         if k == 0 {
-            assert_eq!(one, out(args, "2"), "{args:?}");
+            assert_eq!(one, out(&args, "2"), "{args:?}");
         }
     }
+}
+
+/// At the case's own numerics (256 bits, 1e-40, 24 stages, with verification).
+#[test]
+#[ignore = "slow: about 3 min"]
+fn identical_results_whatever_the_thread_count_full_numerics() {
+    identical_across_thread_counts(&[]);
+}
+
+#[test]
+fn identical_results_whatever_the_thread_count() {
+    // 128 bits and 1e-20 (with the verification run): the point is the thread count
+    identical_across_thread_counts(&["--precision", "128", "--tol", "1e-20"]);
+    let case = case_path("random10.toml");
+    assert_bad(
+        &run(&["--threads", "0", "run", &case, "--gt", "1"]),
+        &["--threads"],
+    );
     // --no-timing leaves out exactly the timing fields
     let timed = bin()
         .args([
@@ -397,19 +396,19 @@ fn identical_results_whatever_the_thread_count() {
         .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&timed.stdout).unwrap();
     assert!(v["work"]["main"]["wall_seconds"].is_number());
-    let untimed = out(
-        &[
-            "run",
-            &case,
-            "--gt",
-            "20",
-            "--format",
-            "json",
-            "--no-verify",
-            "--no-timing",
-        ],
+    let untimed = run(&[
+        "--threads",
         "2",
-    );
+        "run",
+        &case,
+        "--gt",
+        "20",
+        "--format",
+        "json",
+        "--no-verify",
+        "--no-timing",
+    ])
+    .stdout;
     let mut v = v;
     v["work"]["main"]
         .as_object_mut()
@@ -486,10 +485,24 @@ labels = [1, -1]
     );
 }
 
+/// The bundled three-point case at 128 bits and tolerance 1e-20: the checks' metrics
+/// (1e-2 to 1e-5 at the largest alpha) do not need the case's 256 bits and 1e-40.
+fn cheap_three_point() -> String {
+    let base = std::fs::read_to_string(case_path("three_point.toml")).unwrap();
+    let cheap = base
+        .replace("precision = 256", "precision = 128")
+        .replace("tolerance = \"1e-40\"", "tolerance = \"1e-20\"");
+    assert_ne!(base, cheap);
+    cheap
+}
+
 /// A three-point case with one transition check, optionally mutated.
 fn check_case_text(mu: &str, tolerance: &str, expect: &str) -> String {
-    let base = std::fs::read_to_string(case_path("three_point.toml")).unwrap();
-    let data = base.split("# Theorem checks").next().unwrap().to_string();
+    let data = cheap_three_point()
+        .split("# Theorem checks")
+        .next()
+        .unwrap()
+        .to_string();
     format!(
         "{data}\n[[check]]\nname = \"transition\"\nkind = \"transition\"\nalphas = [10, 30]\nmu = \"{mu}\"\ntolerance = \"{tolerance}\"\nexpect = \"{expect}\"\n"
     )
@@ -546,7 +559,7 @@ fn check_passes_and_mutations_fail_with_reasons() {
         .contains("UNEXPECTED PASS"));
     // a swapped label changes the data: on the bundled checks, the rich-regime check
     // (w_hat -> w_l1 by gt = alpha^(2D)) no longer holds within its tolerance
-    let bundled = std::fs::read_to_string(case_path("three_point.toml")).unwrap();
+    let bundled = cheap_three_point();
     let p = temp_case(&bundled.replace("labels = [1, -1, 1]", "labels = [1, 1, 1]"));
     let o = run(&[
         "check",
@@ -820,7 +833,7 @@ fn condition5_on_the_flows_own_support() {
 fn check_junit_validates_against_the_junit_schema() {
     let xsd = std::env::var_os("IBCERT_JUNIT_XSD").map(PathBuf::from);
     let xmllint = Command::new("xmllint").arg("--version").output().is_ok();
-    let (xsd, true) = (xsd.filter(|p| p.is_file()), xmllint) else {
+    let (Some(xsd), true) = (xsd.filter(|p| p.is_file()), xmllint) else {
         assert!(
             std::env::var_os("CI").is_none(),
             "under CI the JUnit schema test must run: set IBCERT_JUNIT_XSD to junit-10.xsd and install xmllint (.ci/run does both)"
@@ -830,7 +843,6 @@ fn check_junit_validates_against_the_junit_schema() {
         );
         return;
     };
-    let xsd = xsd.unwrap();
     let validate = |xml: &str| -> Output {
         let p = temp_case(xml).with_extension("xml");
         std::fs::write(&p, xml).unwrap();

@@ -2,7 +2,7 @@
 //! flow in the log-loss parametrization"), each against an independent answer.
 
 use ibcert::case::Case;
-use ibcert::flow::run::{agreeing_digits, integrate, Numerics, Solution, Summary};
+use ibcert::flow::run::{agreeing_digits, default_stages, integrate, Numerics, Solution, Summary};
 use ibcert::flow::DiagFlow;
 use ibcert::num::{digits_from_rel_error, from_rational, ten_pow_neg};
 use rug::{Float, Rational};
@@ -29,25 +29,22 @@ fn run(
     (flow, sol)
 }
 
-/// N = 1: the flow's nu agrees with the root of sum_i z_i w_i(z_i nu) = gt to at least
-/// 60 digits at 256 bits, for D = 2, 3, 10 and gt = 1, 10^4, 10^8.
-#[test]
-fn single_point_matches_exact_root_to_60_digits() {
+/// N = 1: the flow's nu agrees with the root of sum_i z_i w_i(z_i nu) = gt (computed at
+/// 640 bits, independently of the model and the integrator) to at least `min_digits`
+/// for D = 2, 3, 10 at each gt, and the relative invariant drift stays below 2^-drift_bits.
+fn single_point_against_the_root(
+    numerics: &Numerics,
+    gts: &[u64],
+    min_digits: u32,
+    drift_bits: i32,
+) {
     let case = load("single_point.toml");
     let z = case.z();
     let alpha = Rational::from(1);
-    let numerics = Numerics {
-        prec: 256,
-        tol: ten_pow_neg(63),
-        stages: 24,
-    };
     for depth in [2u32, 3, 10] {
-        for gt in [
-            Rational::from(1),
-            Rational::from(10_000),
-            Rational::from(100_000_000),
-        ] {
-            let (flow, sol) = run(&z, depth, &alpha, &gt, &numerics);
+        for &g in gts {
+            let gt = Rational::from(g);
+            let (flow, sol) = run(&z, depth, &alpha, &gt, numerics);
             let rp = 640;
             let zf: Vec<Float> = z[0].iter().map(|q| from_rational(rp, q)).collect();
             let exact = single_point_nu(
@@ -60,15 +57,14 @@ fn single_point_matches_exact_root_to_60_digits() {
             let err = Float::with_val(rp, &sol.y[0] - &exact).abs() / &exact;
             let digits = digits_from_rel_error(&err, 200);
             assert!(
-                digits >= 60,
+                digits >= min_digits,
                 "D = {depth}, gt = {gt}: {digits} digits (nu = {}, exact {})",
                 sol.y[0],
                 exact
             );
-            // the invariant drift is tiny too
             let s = Summary::at(&flow, &sol.gt, &sol.y);
             assert!(
-                s.drift_rel < Float::with_val(64, Float::i_exp(1, -150)),
+                s.drift_rel < Float::with_val(64, Float::i_exp(1, -drift_bits)),
                 "drift {}",
                 s.drift_rel
             );
@@ -76,15 +72,65 @@ fn single_point_matches_exact_root_to_60_digits() {
     }
 }
 
-/// Three points, two support vectors, alpha = 100, gt = alpha^2 / 0.5 (loss ~ 10^-8686):
-/// w_hat agrees across a precision doubling (256 -> 512 bits, tolerance 1e-40 -> 1e-80)
-/// to at least 40 digits, and the invariant drift stays below 1e-40 (relative).
+/// 60 digits at 256 bits, tol 1e-63, 24 stages, gt = 1, 10^4, 10^8.
 #[test]
-fn three_point_precision_doubling_40_digits() {
+#[ignore = "slow: about 25 s (tier 1: 128 bits, 22 digits)"]
+fn single_point_matches_exact_root_to_60_digits() {
+    let numerics = Numerics {
+        prec: 256,
+        tol: ten_pow_neg(63),
+        stages: 24,
+    };
+    single_point_against_the_root(&numerics, &[1, 10_000, 100_000_000], 60, 150);
+}
+
+/// 22 digits at 128 bits, tol 1e-25, gt = 1, 10^4.
+#[test]
+fn single_point_matches_exact_root_at_128_bits() {
+    let tol = ten_pow_neg(25);
+    let numerics = Numerics {
+        prec: 128,
+        stages: default_stages(&tol),
+        tol,
+    };
+    single_point_against_the_root(&numerics, &[1, 10_000], 22, 75);
+}
+
+/// Three points, two support vectors: w_hat at (alpha, gt) agrees between `lo` and
+/// `hi` numerics to at least `min_digits`, the invariant drift at `lo` stays below
+/// 2^-drift_bits (relative), and the loss is 10^-k with k = floor(loss_exp10).
+fn three_point_doubling(
+    alpha: u32,
+    gt: u32,
+    lo: &Numerics,
+    hi: &Numerics,
+    min_digits: u32,
+    drift_bits: i32,
+    floor_exp10: u32,
+) {
     let case = load("three_point.toml");
     let z = case.z();
-    let alpha = Rational::from(100);
-    let gt = Rational::from(20_000);
+    let alpha = Rational::from(alpha);
+    let gt = Rational::from(gt);
+    let (fl, sl) = run(&z, case.depth, &alpha, &gt, lo);
+    let (fh, sh) = run(&z, case.depth, &alpha, &gt, hi);
+    let digits = agreeing_digits(&fl, &sl.y, &fh, &sh.y, 200);
+    assert!(digits >= min_digits, "w_hat agrees to {digits} digits");
+    let s = Summary::at(&fl, &sl.gt, &sl.y);
+    assert!(
+        s.drift_rel < Float::with_val(64, Float::i_exp(1, -drift_bits)),
+        "drift {}",
+        s.drift_rel
+    );
+    let k = Float::with_val(256, &s.loss_exp10).floor();
+    assert_eq!(k.to_integer().unwrap(), floor_exp10);
+}
+
+/// alpha = 100, gt = alpha^2 / 0.5 (loss ~ 10^-8686): 256 bits / 1e-40 against 512
+/// bits / 1e-80 to at least 40 digits, drift below 1e-40.
+#[test]
+#[ignore = "slow: about 10 s (tier 1: alpha = 10 at 128 against 256 bits)"]
+fn three_point_precision_doubling_40_digits() {
     let lo = Numerics {
         prec: 256,
         tol: ten_pow_neg(40),
@@ -95,44 +141,73 @@ fn three_point_precision_doubling_40_digits() {
         tol: ten_pow_neg(80),
         stages: 24,
     };
-    let (fl, sl) = run(&z, case.depth, &alpha, &gt, &lo);
-    let (fh, sh) = run(&z, case.depth, &alpha, &gt, &hi);
-    let digits = agreeing_digits(&fl, &sl.y, &fh, &sh.y, 200);
-    assert!(digits >= 40, "w_hat agrees to {digits} digits");
-    let s = Summary::at(&fl, &sl.gt, &sl.y);
-    assert!(
-        s.drift_rel < Float::with_val(64, Float::i_exp(1, -133)),
-        "drift {}",
-        s.drift_rel
-    );
-    // the loss really is about 10^-8686
-    let k = Float::with_val(256, &s.loss_exp10).floor();
-    assert_eq!(k.to_integer().unwrap(), 8685);
+    three_point_doubling(100, 20_000, &lo, &hi, 40, 133, 8685);
 }
 
-fn steps_to(case: &Case, alpha: &Rational, gt: &Rational) -> (u64, Float) {
-    let numerics = Numerics {
+/// alpha = 10, gt = alpha^2 / 0.5 (loss ~ 10^-86.9): 128 bits / 1e-20 against 256 bits
+/// / 1e-40 to at least 18 digits.
+#[test]
+fn three_point_precision_doubling_128_bits() {
+    let lo = Numerics {
+        prec: 128,
+        tol: ten_pow_neg(20),
+        stages: default_stages(&ten_pow_neg(20)),
+    };
+    let hi = Numerics {
         prec: 256,
         tol: ten_pow_neg(40),
         stages: 20,
     };
-    let (flow, sol) = run(&case.z(), case.depth, alpha, gt, &numerics);
+    three_point_doubling(10, 200, &lo, &hi, 18, 66, 86);
+}
+
+fn steps_to(case: &Case, alpha: &Rational, gt: &Rational, numerics: &Numerics) -> (u64, Float) {
+    let (flow, sol) = run(&case.z(), case.depth, alpha, gt, numerics);
     let s = Summary::at(&flow, &sol.gt, &sol.y);
     (sol.stats.accepted, s.drift_rel)
 }
 
 /// Cost grows with log(gt), not gt: gt = 10^12 takes fewer than 3 times the accepted
-/// steps of gt = 10^6, on the three-point case (alpha = 100) and on the 10-point random
-/// data in d = 10 (alpha = 1); the relative invariant drift stays below 1e-40.
-#[test]
-fn cost_grows_with_log_gt() {
-    let tiny = from_rational(64, &ten_pow_neg(40));
-    for (name, alpha) in [("three_point.toml", 100), ("random10.toml", 1)] {
+/// steps of gt = 10^6 on each (case, alpha); the relative drift stays below `drift`.
+fn cost_grows_with_log_gt(cases: &[(&str, u32)], numerics: &Numerics, drift: &Rational) {
+    let tiny = from_rational(64, drift);
+    for &(name, alpha) in cases {
         let case = load(name);
         let alpha = Rational::from(alpha);
-        let (s6, d6) = steps_to(&case, &alpha, &Rational::from(1_000_000));
-        let (s12, d12) = steps_to(&case, &alpha, &Rational::from(1_000_000_000_000u64));
+        let (s6, d6) = steps_to(&case, &alpha, &Rational::from(1_000_000), numerics);
+        let (s12, d12) = steps_to(
+            &case,
+            &alpha,
+            &Rational::from(1_000_000_000_000u64),
+            numerics,
+        );
         assert!(s12 < 3 * s6, "{name}: {s12} steps to 1e12 vs {s6} to 1e6");
         assert!(d6 < tiny && d12 < tiny, "{name}: drift {d6}, {d12}");
+    }
+}
+
+/// The 10-point random data in d = 10 (alpha = 1) at 256 bits, 1e-40, 20 stages;
+/// drift below 1e-40.
+#[test]
+#[ignore = "slow: about 40 s (tier 1: the three-point case)"]
+fn cost_grows_with_log_gt_random10() {
+    cost_grows_with_log_gt(&[("random10.toml", 1)], &numerics_40(), &ten_pow_neg(40));
+}
+
+/// The three-point case (alpha = 100) at 256 bits, 1e-40, 20 stages; drift below 1e-40.
+#[test]
+fn cost_grows_with_log_gt_three_point() {
+    cost_grows_with_log_gt(
+        &[("three_point.toml", 100)],
+        &numerics_40(),
+        &ten_pow_neg(40),
+    );
+}
+
+fn numerics_40() -> Numerics {
+    Numerics {
+        prec: 256,
+        tol: ten_pow_neg(40),
+        stages: 20,
     }
 }

@@ -50,6 +50,8 @@ use proptest::prelude::*;
 use rug::ops::Pow;
 use rug::{Float, Rational};
 
+mod common;
+
 const PREC: u32 = 128;
 const TOL_DIGITS: u32 = 20;
 const SAMPLES: usize = 24;
@@ -384,7 +386,7 @@ fn data() -> impl Strategy<Value = Data> {
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: 16,
+        cases: common::proptest_cases(16),
         max_shrink_iters: 16,
         ..ProptestConfig::default()
     })]

@@ -4,34 +4,12 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-static COUNTER: AtomicUsize = AtomicUsize::new(0);
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_ibcert"))
-}
-
-fn case_path(name: &str) -> String {
-    format!("{}/cases/{name}", env!("CARGO_MANIFEST_DIR"))
-}
+mod common;
+use common::{bin, case_path, json, run, text};
 
 fn temp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ibcert-long-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(format!("{}-{name}", COUNTER.fetch_add(1, Ordering::SeqCst)))
-}
-
-fn run(args: &[&str]) -> Output {
-    bin().args(args).output().expect("binary runs")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).to_string()
-}
-
-fn json(o: &Output) -> serde_json::Value {
-    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o.stdout)))
+    common::temp_path("long", name)
 }
 
 const JOB: [&str; 6] = [

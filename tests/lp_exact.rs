@@ -6,6 +6,8 @@ use proptest::prelude::*;
 use rug::ops::Pow;
 use rug::{Integer, Rational};
 
+mod common;
+
 fn q(num: i64, den: i64) -> Rational {
     Rational::from((num, den))
 }
@@ -414,29 +416,13 @@ fn l1_negative_weights_and_not_separable() {
 
 // ------------------------------------------------------- random testing
 
-/// Knuth's MMIX linear congruential generator.
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-
-    /// Uniform in `lo..=hi`.
-    fn range(&mut self, lo: i64, hi: i64) -> i64 {
-        lo + (self.next() % (hi - lo + 1) as u64) as i64
-    }
-}
+use common::Lcg;
 
 fn random_data(rng: &mut Lcg, lo: i64, hi: i64) -> Vec<Vec<Rational>> {
-    let d = rng.range(1, 8) as usize;
-    let nn = rng.range(1, 8) as usize;
+    let d = rng.int(1, 8) as usize;
+    let nn = rng.int(1, 8) as usize;
     (0..nn)
-        .map(|_| (0..d).map(|_| qi(rng.range(lo, hi))).collect())
+        .map(|_| (0..d).map(|_| qi(rng.int(lo, hi))).collect())
         .collect()
 }
 
@@ -457,34 +443,34 @@ fn check_separability_and_l1(z: &[Vec<Rational>]) -> bool {
 /// A random LP that is feasible by construction (`b = A x0`, `x0 >= 0`), and
 /// bounded when `bounded` (`c = A^T y0 + s`, `s >= 0`).
 fn random_feasible_lp(rng: &mut Lcg, bounded: bool) -> StandardLp {
-    let m = rng.range(1, 6) as usize;
-    let n = rng.range(1, 8) as usize;
+    let m = rng.int(1, 6) as usize;
+    let n = rng.int(1, 8) as usize;
     // Small entries in -1..=1 make ties and degeneracy common.
-    let hi = if rng.range(0, 1) == 0 { 1 } else { 5 };
+    let hi = if rng.int(0, 1) == 0 { 1 } else { 5 };
     let mut a: Vec<Vec<Rational>> = (0..m)
-        .map(|_| (0..n).map(|_| qi(rng.range(-hi, hi))).collect())
+        .map(|_| (0..n).map(|_| qi(rng.int(-hi, hi))).collect())
         .collect();
     // Sometimes make a row a combination of others (redundant row).
-    if m >= 3 && rng.range(0, 2) == 0 {
-        let k1 = rng.range(2, 3);
+    if m >= 3 && rng.int(0, 2) == 0 {
+        let k1 = rng.int(2, 3);
         a[m - 1] = (0..n)
             .map(|j| Rational::from(&a[0][j] * k1) - &a[1][j])
             .collect();
     }
     let x0: Vec<Rational> = (0..n)
-        .map(|_| qi(rng.range(0, 3).saturating_sub(1).max(0)))
+        .map(|_| qi(rng.int(0, 3).saturating_sub(1).max(0)))
         .collect();
     let b: Vec<Rational> = a.iter().map(|row| dot(row, &x0)).collect();
     let c = if bounded {
-        let y0: Vec<Rational> = (0..m).map(|_| qi(rng.range(-3, 3))).collect();
+        let y0: Vec<Rational> = (0..m).map(|_| qi(rng.int(-3, 3))).collect();
         (0..n)
             .map(|j| {
                 let col: Vec<Rational> = a.iter().map(|row| row[j].clone()).collect();
-                dot(&col, &y0) + qi(rng.range(0, 2))
+                dot(&col, &y0) + qi(rng.int(0, 2))
             })
             .collect()
     } else {
-        (0..n).map(|_| qi(rng.range(-5, 5))).collect()
+        (0..n).map(|_| qi(rng.int(-5, 5))).collect()
     };
     StandardLp { a, b, c }
 }
@@ -499,7 +485,7 @@ fn random_lps_seeded() {
         let feasible = it % 5 != 0;
         if !feasible {
             // Random right hand side: often infeasible.
-            lp.b = (0..lp.rows()).map(|_| qi(rng.range(-5, 5))).collect();
+            lp.b = (0..lp.rows()).map(|_| qi(rng.int(-5, 5))).collect();
         }
         let out = solve(&lp);
         verify_outcome(&lp, &out).unwrap_or_else(|e| panic!("{e}\nlp = {lp:?}"));
@@ -549,7 +535,7 @@ fn data_strategy() -> impl Strategy<Value = Vec<Vec<i64>>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(500))]
+    #![proptest_config(ProptestConfig::with_cases(common::proptest_cases(500)))]
 
     #[test]
     fn prop_separability_certificates(data in data_strategy()) {

@@ -5,32 +5,14 @@
 use ibcert::plot::figure::{curve_color, FigureError};
 use ibcert::plot::required::{render_required_accuracy, required_accuracy_figure, RequiredSeries};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::process::Output;
 
-static COUNTER: AtomicUsize = AtomicUsize::new(0);
+mod common;
+use common::{bin, case_path, run};
 
 /// A fresh empty directory for one test.
 fn temp_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "ibcert-plot-{}-{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::SeqCst)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn case_path(name: &str) -> String {
-    format!("{}/cases/{name}", env!("CARGO_MANIFEST_DIR"))
-}
-
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ibcert"))
-        .args(args)
-        .output()
-        .expect("binary runs")
+    common::temp_dir("plot")
 }
 
 /// Small, fast settings on the three-point case.
@@ -752,7 +734,7 @@ fn output_does_not_depend_on_the_thread_count() {
     for threads in ["1", "2"] {
         let dir = temp_dir();
         let out = dir.join("k.svg");
-        let o = Command::new(env!("CARGO_BIN_EXE_ibcert"))
+        let o = bin()
             .env("RAYON_NUM_THREADS", threads)
             .args([
                 "plot",

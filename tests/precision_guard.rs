@@ -255,6 +255,7 @@ fn scenario(sc: &Scenario) {
 }
 
 #[test]
+#[ignore = "slow: about 1.5 min"]
 fn d3_one_point_gt_1e100() {
     // 1 - s ~ 5e-34 costs ~114 bits: 256 bits cannot carry 40 digits
     scenario(&Scenario {
@@ -291,6 +292,7 @@ fn d2_two_points_gt_1e30() {
 }
 
 #[test]
+#[ignore = "slow: about 1 min"]
 fn d2_two_points_gt_1e100() {
     // margins ~ 1e100 (333 bits)
     scenario(&Scenario {
@@ -303,6 +305,7 @@ fn d2_two_points_gt_1e100() {
 }
 
 #[test]
+#[ignore = "slow: about 15 s (tier 1 has D = 3 at 1e30 with one point)"]
 fn d3_two_points_gt_1e30() {
     scenario(&Scenario {
         depth: 3,

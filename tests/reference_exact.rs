@@ -14,6 +14,8 @@ use ibcert::reference::l2::{l2_max_margin, verify_l2, L2Solution, ReferenceError
 use rug::Rational;
 use std::path::Path;
 
+mod common;
+
 fn q(num: i64, den: i64) -> Rational {
     Rational::from((num, den))
 }
@@ -111,23 +113,7 @@ fn expect_not_separable(z: &[Vec<Rational>]) {
     check(data_constants(z).expect_err("constants must fail"));
 }
 
-/// Deterministic 64-bit LCG (Knuth's MMIX constants).
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-
-    /// Uniform integer in `lo..=hi`.
-    fn int(&mut self, lo: i64, hi: i64) -> i64 {
-        lo + (self.next() % (hi - lo + 1) as u64) as i64
-    }
-}
+use common::Lcg;
 
 // ------------------------------------------------------------ closed forms
 

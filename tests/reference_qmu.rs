@@ -11,6 +11,9 @@ use rug::ops::Pow;
 use rug::{Float, Rational};
 use std::cmp::Ordering;
 
+mod common;
+use common::Lcg;
+
 fn q(n: i64, d: i64) -> Rational {
     Rational::from((n, d))
 }
@@ -747,30 +750,20 @@ fn degenerate_and_duplicate_rows() {
     }
 }
 
-/// A simple LCG for reproducible random data.
-struct Lcg(u64);
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-    fn small(&mut self) -> Rational {
-        let den = (self.next() % 8 + 1) as i64;
-        let num = (self.next() % (2 * den as u64 + 1)) as i64 - den;
-        q(num, den)
-    }
+/// A small random rational num/den, |num| <= den <= 8.
+fn small(g: &mut Lcg) -> Rational {
+    let den = g.int(1, 8);
+    let num = g.int(-den, den);
+    q(num, den)
 }
 
 /// Separable by construction: labels from a random w*, points with |margin| < 1/10 dropped.
 fn random_problem(seed: u64, n: usize, d: usize) -> Vec<Vec<Rational>> {
     let mut g = Lcg(seed);
-    let wstar: Vec<Rational> = (0..d).map(|_| g.small()).collect();
+    let wstar: Vec<Rational> = (0..d).map(|_| small(&mut g)).collect();
     let mut z = Vec::new();
     while z.len() < n {
-        let x: Vec<Rational> = (0..d).map(|_| g.small()).collect();
+        let x: Vec<Rational> = (0..d).map(|_| small(&mut g)).collect();
         let m: Rational = x
             .iter()
             .zip(&wstar)

@@ -1,11 +1,130 @@
-//! Helpers shared by the integration tests: bundled cases, and the single-point answer
-//! computed independently of `ibcert::model` and of the integrator.
+//! Helpers shared by the integration tests: the binary and its output, temporary files,
+//! bundled cases, a seeded random generator, proptest case counts, and the single-point
+//! answer computed independently of `ibcert::model` and of the integrator.
 #![allow(dead_code)]
 
 use ibcert::case::Case;
 use rug::ops::Pow;
 use rug::Float;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+// ------------------------------------------------------------------ the binary
+
+/// The `ibcert` binary with one worker thread: the test harness already runs tests in
+/// parallel, one per core, and a spawned job using every core on top of that only
+/// oversubscribes them. A test about thread counts sets `RAYON_NUM_THREADS` itself
+/// (a later `.env` replaces this one).
+pub fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_ibcert"));
+    c.env("RAYON_NUM_THREADS", "1");
+    c
+}
+
+/// Run `ibcert ARGS` (one worker thread) and capture its output.
+pub fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("binary runs")
+}
+
+/// The path of a bundled case file.
+pub fn case_path(name: &str) -> String {
+    format!("{}/cases/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).to_string()
+}
+
+pub fn stdout(o: &Output) -> String {
+    text(&o.stdout)
+}
+
+pub fn stderr(o: &Output) -> String {
+    text(&o.stderr)
+}
+
+/// Standard output parsed as JSON (the report), or a panic showing what it was.
+pub fn json(o: &Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not a JSON report ({e}): {}\nstderr: {}",
+            stdout(o),
+            stderr(o)
+        )
+    })
+}
+
+/// Exit code 2, no panic, and a message on stderr containing every fragment.
+pub fn assert_bad(o: &Output, fragments: &[&str]) {
+    let e = stderr(o);
+    assert_eq!(o.status.code(), Some(2), "exit code for: {e}");
+    assert!(!e.contains("panicked"), "panic: {e}");
+    for f in fragments {
+        assert!(e.contains(f), "message lacks {f:?}: {e}");
+    }
+}
+
+// --------------------------------------------------------------- temporary files
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// A fresh, empty directory `ibcert-TAG-PID-K` under the system's temporary directory.
+pub fn temp_dir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "ibcert-{tag}-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A path `NAME` in a fresh directory (nothing is written).
+pub fn temp_path(tag: &str, name: &str) -> PathBuf {
+    temp_dir(tag).join(name)
+}
+
+/// A file `NAME` with this text in a fresh directory.
+pub fn temp_file(tag: &str, name: &str, text: &str) -> PathBuf {
+    let p = temp_path(tag, name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+// ------------------------------------------------------- randomness and proptest
+
+/// A seeded 64-bit linear congruential generator (Knuth's MMIX constants): the same
+/// seed gives the same data on every machine.
+pub struct Lcg(pub u64);
+
+impl Lcg {
+    /// 31 random bits.
+    pub fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+
+    /// Uniform integer in `lo..=hi`.
+    pub fn int(&mut self, lo: i64, hi: i64) -> i64 {
+        lo + (self.next() % (hi - lo + 1) as u64) as i64
+    }
+}
+
+/// The number of proptest cases: `PROPTEST_CASES` from the environment when set (to run
+/// more, or fewer, than a test's default), else the default.
+pub fn proptest_cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(default)
+}
+
+// ----------------------------------------------------------------- bundled cases
 
 /// A bundled case by file name.
 pub fn load(name: &str) -> Case {

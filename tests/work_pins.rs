@@ -1,0 +1,179 @@
+//! The integrator's work on short runs, pinned exactly (the way diffsol pins its solver
+//! statistics): accepted and rejected steps, RHS evaluations, Jacobians, LU
+//! factorizations and Newton iterations. The counts are deterministic (MPFR's correctly
+//! rounded arithmetic, a fixed order of every reduction, any thread count), so a change
+//! that makes the integrator do more work, or different work, fails here in
+//! milliseconds, without timing anything. Each run also meets an accuracy requirement
+//! against an independent answer, so a pin can never hold a wrong computation.
+//!
+//! After a deliberate change of the step control or of Newton, update the pins (the
+//! failure message prints the new counts) and say in the commit what moved and why.
+
+use ibcert::flow::run::{integrate, Numerics};
+use ibcert::flow::DiagFlow;
+use ibcert::num::{digits_from_rel_error, from_rational, max_abs, ten_pow_neg};
+use ibcert::ode::problems::{Robertson, StiffLinear};
+use ibcert::ode::radau::{Control, Radau, RadauOptions, Stats};
+use ibcert::ode::tableau::RadauTableau;
+use rug::{Float, Rational};
+
+mod common;
+use common::{load, single_point_nu};
+
+/// The counters, in the order accepted, rejected, RHS evaluations, Jacobians, LU
+/// factorizations, Newton iterations, Newton failures.
+fn counters(s: &Stats) -> [u64; 7] {
+    [
+        s.accepted,
+        s.rejected,
+        s.rhs_evals,
+        s.jac_evals,
+        s.lu_decomps,
+        s.newton_iters,
+        s.newton_failures,
+    ]
+}
+
+fn assert_pinned(what: &str, s: &Stats, pinned: [u64; 7]) {
+    assert_eq!(
+        counters(s),
+        pinned,
+        "{what}: the integrator's work changed: [accepted, rejected, rhs, jacobians, lu, \
+         newton iterations, newton failures] = {:?}, pinned {pinned:?}; if the change is \
+         deliberate, update the pin",
+        counters(s)
+    );
+}
+
+/// y' = M y, eigenvalues -1, -10^3, -10^6, from 0 to 1: 8 stages, 128 bits, tol 1e-25.
+#[test]
+fn stiff_linear_work() {
+    let p = 128;
+    let ode = StiffLinear::new(
+        p,
+        [
+            Rational::from(-1),
+            Rational::from(-1000),
+            Rational::from(-1_000_000),
+        ],
+    );
+    let y0 = [Rational::from(1), Rational::from(2), Rational::from(-3)];
+    let tab = RadauTableau::new(8, p);
+    let solver = Radau::new(
+        &ode,
+        &tab,
+        RadauOptions::new(from_rational(p, &ten_pow_neg(25))),
+    );
+    let y0f: Vec<Float> = y0.iter().map(|q| from_rational(p, q)).collect();
+    let x_end = Float::with_val(p, 1);
+    let out = solver
+        .integrate(&Float::new(p), &y0f, &x_end, |_| Control::Continue)
+        .expect("integrates");
+    let exact = ode.exact(&y0, &x_end, p);
+    let d: Vec<Float> = out
+        .y
+        .iter()
+        .zip(&exact)
+        .map(|(a, b)| Float::with_val(p, a - b))
+        .collect();
+    let digits = digits_from_rel_error(&(max_abs(p, &d) / max_abs(p, &exact)), 38);
+    assert!(digits >= 22, "{digits} digits");
+    assert_pinned("stiff linear", &out.stats, PIN_STIFF_LINEAR);
+}
+
+/// Robertson's chemical kinetics to x = 10: 6 stages, 128 bits, tol 1e-15 (the mass
+/// sum y1 + y2 + y3 = 1 is conserved by the exact flow).
+#[test]
+fn robertson_work() {
+    let p = 128;
+    let ode = Robertson::new(p);
+    let tab = RadauTableau::new(6, p);
+    let solver = Radau::new(
+        &ode,
+        &tab,
+        RadauOptions::new(from_rational(p, &ten_pow_neg(15))),
+    );
+    let y0 = [Float::with_val(p, 1), Float::new(p), Float::new(p)];
+    let out = solver
+        .integrate(&Float::new(p), &y0, &Float::with_val(p, 10), |_| {
+            Control::Continue
+        })
+        .expect("integrates");
+    let mass = Float::with_val(p, &out.y[0] + &out.y[1]) + &out.y[2];
+    let err = Float::with_val(p, mass - 1u32).abs();
+    assert!(err < Float::with_val(p, Float::i_exp(1, -60)), "mass {err}");
+    assert_pinned("robertson", &out.stats, PIN_ROBERTSON);
+}
+
+/// The diagonal-network flow on one point (D = 2 and 3, alpha = 1) to gt = 100 at 128
+/// bits, tol 1e-20: nu against the exact scalar root.
+#[test]
+fn single_point_flow_work() {
+    let z = load("single_point.toml").z();
+    let numerics = Numerics {
+        prec: 128,
+        tol: ten_pow_neg(20),
+        stages: ibcert::flow::run::default_stages(&ten_pow_neg(20)),
+    };
+    let alpha = Rational::from(1);
+    let gt = Rational::from(100);
+    for (depth, pin) in [(2u32, PIN_SINGLE_POINT_D2), (3, PIN_SINGLE_POINT_D3)] {
+        let flow = DiagFlow::new(&z, depth, &alpha, numerics.prec);
+        let sol =
+            integrate(&flow, &numerics, &from_rational(128, &gt), &[], |_| {}).expect("integrates");
+        let rp = 256;
+        let zf: Vec<Float> = z[0].iter().map(|q| from_rational(rp, q)).collect();
+        let exact = single_point_nu(
+            &zf,
+            depth,
+            &from_rational(rp, &alpha),
+            &from_rational(rp, &gt),
+            rp,
+        );
+        let err = Float::with_val(rp, &sol.y[0] - &exact).abs() / &exact;
+        let digits = digits_from_rel_error(&err, 38);
+        assert!(digits >= 18, "D = {depth}: {digits} digits");
+        assert_pinned(&format!("single point D = {depth}"), &sol.stats, pin);
+    }
+}
+
+/// Three points (alpha = 10, D = 2) to gt = 200 and the ten-point random data (alpha
+/// = 1) to gt = 100, 128 bits, tol 1e-20: work pinned, the invariant -log L = gt kept.
+#[test]
+fn bundled_flow_work() {
+    let numerics = Numerics {
+        prec: 128,
+        tol: ten_pow_neg(20),
+        stages: ibcert::flow::run::default_stages(&ten_pow_neg(20)),
+    };
+    for (name, alpha, gt, pin) in [
+        ("three_point.toml", 10, 200, PIN_THREE_POINT),
+        ("random10.toml", 1, 100, PIN_RANDOM10),
+    ] {
+        let case = load(name);
+        let flow = DiagFlow::new(&case.z(), case.depth, &Rational::from(alpha), numerics.prec);
+        let sol = integrate(
+            &flow,
+            &numerics,
+            &from_rational(128, &Rational::from(gt)),
+            &[],
+            |_| {},
+        )
+        .expect("integrates");
+        let s = ibcert::flow::run::Summary::at(&flow, &sol.gt, &sol.y);
+        assert!(
+            s.drift_rel < Float::with_val(64, Float::i_exp(1, -60)),
+            "{name}: drift {}",
+            s.drift_rel
+        );
+        assert_pinned(name, &sol.stats, pin);
+    }
+}
+
+// The pins: [accepted, rejected, rhs, jacobians, lu, newton iterations, newton failures].
+const PIN_STIFF_LINEAR: [u64; 7] = [86, 6, 4416, 276, 1104, 552, 0];
+const PIN_ROBERTSON: [u64; 7] = [20, 7, 1278, 67, 201, 213, 7];
+const PIN_SINGLE_POINT_D2: [u64; 7] = [12, 0, 1884, 36, 216, 157, 0];
+const PIN_SINGLE_POINT_D3: [u64; 7] = [12, 0, 2112, 36, 216, 176, 0];
+const PIN_THREE_POINT: [u64; 7] = [15, 0, 1716, 45, 270, 143, 0];
+const PIN_RANDOM10: [u64; 7] = [30, 1, 4620, 91, 546, 385, 1];
