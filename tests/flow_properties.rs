@@ -8,8 +8,8 @@
 //! * the invariant: |-log L(w(nu)) - gt| <= tol^((s+1)/(2s)) (1 + gt);
 //! * nu is non-decreasing componentwise (up to the same error allowance, relative to nu);
 //! * gamma <= gt <= gamma + ln N (up to the drift allowance);
-//! * the exact stationarity identity grad Q_{mu'}(w_hat) = kappa Z nu (MATH.md), with
-//!   mu' = alpha^D / gamma, componentwise to 2^-(p - 10) of kappa sum_k |z_ki nu_k|;
+//! * the exact stationarity identity grad Q_{mu'}(w_hat) = kappa Z nu (docs/math.md §4),
+//!   with mu' = alpha^D / gamma, componentwise to 2^-(p - 10) of kappa sum_k |z_ki nu_k|;
 //! * Lemma 3, Lemma 11/13 and the non-decreasing normalized smoothed margin, through the
 //!   `bounds` check's own `bound_violations`.
 //!
@@ -200,7 +200,7 @@ fn check_gamma_bracket(path: &Path, samples: &[(Float, Vec<Float>)]) -> Result<F
     Ok(worst)
 }
 
-/// kappa of MATH.md as a multiple of gamma: 4 / alpha^2 (D = 2), D (D-2) / alpha^2.
+/// kappa (docs/math.md §4) as a multiple of gamma: 4 / alpha^2 (D = 2), D (D-2) / alpha^2.
 fn kappa_over_gamma(depth: u32, alpha: &Rational) -> Rational {
     let a2 = alpha.clone().pow(2);
     if depth == 2 {

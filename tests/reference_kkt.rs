@@ -1,6 +1,6 @@
 //! KKT residuals of given predictors: the reference solutions satisfy their own KKT
 //! conditions to the precision, fail the others', and the flow's own multipliers nu
-//! satisfy the exact stationarity identity of MATH.md along the path.
+//! satisfy the exact stationarity identity of docs/math.md §4 along the path.
 
 use ibcert::case::Case;
 use ibcert::flow::run::{integrate, Numerics, Summary};
@@ -77,8 +77,8 @@ fn references_satisfy_their_own_kkt_conditions_and_not_the_others() {
     );
 }
 
-/// MATH.md: along the whole path, with mu' = alpha^D / gamma, grad Q^D_{mu'}(w_hat) is a
-/// non-negative multiple of Z nu (kappa Z nu). The flow's own multipliers satisfy
+/// docs/math.md §4: along the whole path, with mu' = alpha^D / gamma, grad Q^D_{mu'}(w_hat)
+/// is a non-negative multiple of Z nu (kappa Z nu). The flow's own multipliers satisfy
 /// stationarity for Q_{mu'} at w_hat to the integration accuracy.
 #[test]
 fn flow_multipliers_satisfy_the_exact_stationarity_identity() {

@@ -405,8 +405,8 @@ fn run_alpha(
     out
 }
 
-/// The largest relative violation, over the path samples, of the bounds of MATH.md that
-/// hold along every path (0 when all hold):
+/// The largest relative violation, over the path samples, of the bounds that hold along
+/// every path (docs/math.md §7; 0 when all hold):
 /// * Lemma 3: eps(t) <= 1 / (1 + 2 D^2 alpha^(2D-2) gamma_2^2 t), i.e.
 ///   gt >= ln(1 + c t) = softplus(ln c + ln t);
 /// * Lemma 11 (D = 2): ||w||_inf <= 2 alpha^2 sinh(xbar gt / (2 gamma_2^2 alpha^2));

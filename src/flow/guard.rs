@@ -3,8 +3,7 @@
 //!
 //! Rounding the state nu to p bits (and every MPFR operation after it) perturbs
 //! beta = Z nu by about 2^-p sum_k |z_ki nu_k| and w_i by w'_i times that. Two
-//! quantities decide what this costs (both in units of 2^-p, MATH.md "Numerics that
-//! matter"):
+//! quantities decide what this costs (both in units of 2^-p, docs/math.md §8):
 //!
 //! * the mirror map's relative amplification K = max_i a_i / ||w||_inf with
 //!   a_i = |w'_i| (sum_k |z_ki nu_k| + |beta_i|) + 4 |w_i|: for D = 2 it is about

@@ -1,5 +1,5 @@
 //! The exp-loss gradient flow of a depth-D diagonal network in the log-loss
-//! parametrization (MATH.md, "The flow in the log-loss parametrization").
+//! parametrization (docs/math.md §3).
 //!
 //! Independent variable gt = -log L. State y = (nu_1..nu_N, v) with
 //!     d nu / d gt = p / S,   d v / d gt = 1/S - v,

@@ -70,9 +70,9 @@ pub struct Numerics {
     pub stages: usize,
 }
 
-/// Radau IIA stages for a tolerance: three stages per 5 requested digits
-/// (order 2s-1 grows with the digits, MATH.md), between 3 and 24: measured on the
-/// flow at 1e-40, 24 stages take 106 steps and 4.6 s where 16 take 380 steps and 9 s.
+/// Radau IIA stages for a tolerance: three stages per 5 requested digits (order 2s-1
+/// grows with the digits, docs/math.md §9.1), between 3 and 24: measured on the flow
+/// at 1e-40, 24 stages take 106 steps and 4.6 s where 16 take 380 steps and 9 s.
 pub fn default_stages(tol: &Rational) -> usize {
     let digits = tol_digits(tol);
     (digits * 3).div_ceil(5).clamp(3, 24) as usize

@@ -1,4 +1,4 @@
-//! The depth-D diagonal network's mirror map (MATH.md, "Dual clock and mirror map"):
+//! The depth-D diagonal network's mirror map (docs/math.md §2):
 //! w as an explicit function of beta = Z nu, with its first two derivatives.
 //!
 //! D = 2:  w = 2 α² sinh(4β),  w' = 8 α² cosh(4β),  w'' = 32 α² sinh(4β)
@@ -175,7 +175,7 @@ impl Mirror {
         }
     }
 
-    /// The network parameters (u+, u-) for β (MATH.md): D = 2: α e^{±2β};
+    /// The network parameters (u+, u-) for β (docs/math.md §2.3): D = 2: α e^{±2β};
     /// D ≥ 3: α (1 ∓ s)^(-1/(D-2)).
     pub fn u_pair(&self, beta: &Float) -> (Float, Float) {
         let p = self.prec;

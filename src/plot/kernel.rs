@@ -4,7 +4,7 @@
 //! respect to u = [u+; u-] has the rows
 //!     J_n = [D x_n ⊙ u+^(D-1),  -D x_n ⊙ u-^(D-1)]
 //! and K_t = J J^T = X diag(c) X^T with c_i = D^2 (u+_i^(2D-2) + u-_i^(2D-2)), where
-//! (u+, u-) come from beta = Z nu by the mirror map (MATH.md: D = 2:
+//! (u+, u-) come from beta = Z nu by the mirror map (docs/math.md §2.3: D = 2:
 //! u± = alpha e^(±2 beta); D >= 3: u± = alpha (1 ∓ s)^(-1/(D-2))). The points are the
 //! case's x_n; using z_n = y_n x_n instead gives Y K Y with Y = diag(y), which has the
 //! same Frobenius inner products, so the distance does not depend on the labels.
@@ -219,7 +219,7 @@ mod tests {
     }
 
     /// c_i = D^2 (u+^(2D-2) + u-^(2D-2)) is the mirror map's dw/dbeta, computed by
-    /// different code (MATH.md): K_t = X diag(w'(beta)) X^T.
+    /// different code (docs/math.md §10.3): K_t = X diag(w'(beta)) X^T.
     #[test]
     fn kernel_weights_are_mirror_derivatives() {
         let p = 256;

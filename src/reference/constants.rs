@@ -1,4 +1,4 @@
-//! Data constants entering the bounds of MATH.md (Lemmas 3, 11 and 13), exact.
+//! Data constants entering the bounds of docs/math.md §7 (Lemmas 3, 11 and 13), exact.
 //!
 //! `gamma_2 = 1 / ||w_l2||_2` is irrational in general (a square root of a
 //! rational), so only its square `gamma_2^2 = 1 / ||w_l2||^2` is kept, exactly;

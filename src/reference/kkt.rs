@@ -12,8 +12,8 @@
 //! max_n lambda_n |z_n^T w - 1|; stationarity ||g - Z_A lambda||_inf / ||g||_inf measured
 //! two ways: with the best multipliers (non-negative least squares over the
 //! near-active constraints A = {n : z_n^T w <= 1 + active_tol}), and with the flow's own
-//! multipliers nu scaled by the best non-negative factor c (g ≈ c Z nu; MATH.md: along
-//! the path grad Q^D_{mu'}(w_hat) = kappa Z nu exactly, mu' = alpha^D / gamma).
+//! multipliers nu scaled by the best non-negative factor c (g ≈ c Z nu; docs/math.md §4:
+//! along the path grad Q^D_{mu'}(w_hat) = kappa Z nu exactly, mu' = alpha^D / gamma).
 //! For `L1`, off-support coordinates contribute max(0, |(Z lambda)_i| - 1) to the
 //! stationarity residual.
 

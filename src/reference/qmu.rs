@@ -1,7 +1,7 @@
 //! The transition-regime reference `w_mu = argmin Q^D_mu(w) s.t. z_n^T w >= 1`
-//! (MATH.md, "The Q^D_mu regularizer"), for any `mu > 0` and depth `D >= 2`, in MPFR.
+//! (docs/math.md §6), for any `mu > 0` and depth `D >= 2`, in MPFR.
 //!
-//! # Scaling convention (derived from MATH.md / eq. 6 of the paper)
+//! # Scaling convention (docs/math.md §6.2, from eq. 6 of the paper)
 //!
 //! ```text
 //! Q^D_mu(w)        = sum_i q^D(w_i / mu)
@@ -17,11 +17,11 @@
 //! ```
 //!
 //! i.e. `w_i = 2 mu sinh(mu theta_i)` (D = 2) and `w_i = mu h_D(mu theta_i)` with
-//! `|mu theta_i| < 1` (D >= 3), exactly MATH.md's explicit form. The multipliers are those
-//! of this normalization of `Q` (a constant factor in `Q` would rescale `lambda`). It is
-//! the same normalization as the flow's dual certificate: for D = 2, `w = 2 alpha^2
-//! sinh(4 beta)`, `w_hat = w / gamma`, `mu' = alpha^2 / gamma` give `grad Q_mu'(w_hat) =
-//! (4 gamma / alpha^2) Z nu` (MATH.md, kappa).
+//! `|mu theta_i| < 1` (D >= 3), exactly the explicit form of docs/math.md §6.2. The
+//! multipliers are those of this normalization of `Q` (a constant factor in `Q` would
+//! rescale `lambda`). It is the same normalization as the flow's dual certificate: for
+//! D = 2, `w = 2 alpha^2 sinh(4 beta)`, `w_hat = w / gamma`, `mu' = alpha^2 / gamma` give
+//! `grad Q_mu'(w_hat) = (4 gamma / alpha^2) Z nu` (docs/math.md §4, kappa).
 //!
 //! # The dual
 //!

@@ -14,7 +14,7 @@
 //!   the first crossing and the first upward one are reported too.
 //! - closest approach to w_l2: with u = w / ||w||_2 and u2 = w_l2 / ||w_l2||_2, the
 //!   distance ||u - u2||_2 is smallest where c = u . u2 is largest; along the flow
-//!   dw/dgt = w'(β) ⊙ g / S (MATH.md), so dc/dgt has the sign of
+//!   dw/dgt = w'(β) ⊙ g / S (docs/math.md §3.1, §10.4), so dc/dgt has the sign of
 //!   g_c = u2 . (w' ⊙ g) - c u . (w' ⊙ g), and a local closest approach is a downward
 //!   crossing of g_c. Located from the derivative, the minimizer comes to full
 //!   precision, not to the square root of it as from the distance itself.
