@@ -244,7 +244,7 @@ impl PlotArgs {
                     if !(2..=MAX_DEPTH).contains(&k) {
                         return Err(CliError::input(format!(
                             "--depths: depth {k} is not possible: the networks have depth D >= 2 \
-                             (MATH.md, mirror map), and plots go up to D = {MAX_DEPTH}"
+                             (docs/math.md §2, mirror map), and plots go up to D = {MAX_DEPTH}"
                         )));
                     }
                     v.push(k);
