@@ -337,3 +337,56 @@ fn d2_one_point_needs_no_raise() {
     assert!(reported <= truth, "{reported} reported, {truth} true");
     assert!(reported >= 28, "{reported}");
 }
+
+/// A theorem check on a job whose precision the guard raises: one point at D = 3 (case
+/// precision 128 bits, tolerance 1e-20) stopped at gt = 10^100, where 1 - s ~ 5e-34 costs
+/// the mirror map ~114 bits. The check's metric (the distance of w_hat to w_l2) and the
+/// invariant drift must be computed on the end state at the raised precision: the metric
+/// matches the exact single-point answer to the digits shown and the drift is that of the
+/// integration (at the case's 128 bits the same state gave a drift of 1.6e-6 and a metric
+/// with 4 correct digits).
+#[test]
+fn check_metrics_at_the_raised_precision() {
+    let text = "format = 1\nname = \"d3_far\"\ndescription = \"one point, D = 3, gt = 1e100\"\n\
+                depth = 3\n[data]\npoints = [[\"1/2\", \"1\", \"-1/4\"]]\nlabels = [1]\n\
+                [numerics]\nprecision = 128\ntolerance = \"1e-20\"\nalpha = \"1\"\n\
+                [[check]]\nname = \"far\"\nkind = \"kernel\"\nalphas = [1]\nstop = \"10^100\"\n\
+                tolerance = \"1\"\n";
+    let p = common::temp_file("guard", "d3_far.toml", text);
+    let o = common::run(&[
+        "check",
+        p.to_str().unwrap(),
+        "--no-verify",
+        "--no-timing",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
+    let v = common::json(&o);
+    let a = &v["results"][0]["alphas"][0];
+    let drift: f64 = a["drift_rel"].as_str().unwrap().parse().unwrap();
+    assert!(drift < 1e-18, "drift {drift} (computed at too few bits?)");
+    let shown = a["metric"].as_str().unwrap();
+    // the exact metric: ||w_hat - w_l2||_2 / ||w_l2||_2, w_l2 = z / ||z||^2
+    let z = single_point_z();
+    let ex = exact_answer(&z, &[1], 3, &gt_pow10(100));
+    let rp = 1400;
+    let zf: Vec<Float> = z.iter().map(|q| from_rational(rp, q)).collect();
+    let zz = zf
+        .iter()
+        .fold(Float::new(rp), |acc, x| acc + Float::with_val(rp, x * x));
+    let (mut d2, mut l2) = (Float::new(rp), Float::new(rp));
+    for (wh, zi) in ex.w_hat.iter().zip(&zf) {
+        let w2 = Float::with_val(rp, zi / &zz);
+        d2 += Float::with_val(rp, wh - &w2).square();
+        l2 += w2.square();
+    }
+    let exact = (d2 / l2).sqrt();
+    let got = Float::with_val(rp, Float::parse(shown).unwrap());
+    let sig = shown.chars().filter(|c| c.is_ascii_digit()).count() as u32;
+    let digits = digits_from_rel_error(&(Float::with_val(rp, &got - &exact).abs() / &exact), 50);
+    assert!(
+        digits + 1 >= sig,
+        "metric {shown} ({sig} digits shown) against the exact {exact}: {digits} digits agree"
+    );
+}

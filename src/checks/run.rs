@@ -287,6 +287,17 @@ fn run_alpha(
             return out;
         }
     };
+    // the end state and every metric at the precision the run finished at: the guard
+    // may have raised it above the case's, and the state needs those bits (D >= 3 far
+    // out: 1 - s; large margins), so the reference is recomputed there too
+    let prec = v.main.numerics.prec;
+    let raised;
+    let r = if prec > case.numerics.precision {
+        raised = reference(case, z, check, prec);
+        &raised
+    } else {
+        r
+    };
     let flow = DiagFlow::new(z, case.depth, alpha, prec);
     let s = Summary::at(&flow, &v.main.gt, &v.main.y);
     out.digits = v.digits;
