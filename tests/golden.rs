@@ -1,9 +1,9 @@
 //! Reproducibility across builds (issue "Reliability: hostile input, long runs,
 //! reproducibility"): the JSON report of one small fixed job, pinned byte for byte to a
 //! committed golden file. The numbers depend only on MPFR's correctly rounded operations
-//! and the fixed order of every sum (README, "Reproducibility"), so another machine,
-//! compiler or optimization level must give the same bytes; a change of a single bit of
-//! any reported number fails here.
+//! and the fixed order of every sum (docs/long-runs.md, "Reproducibility"), so another
+//! machine, compiler or optimization level must give the same bytes; a change of a single
+//! bit of any reported number fails here.
 //!
 //! When the numeric path is changed on purpose (step control, the precision guard, the
 //! report's digits), regenerate the file deliberately with
