@@ -50,7 +50,8 @@ pub enum Command {
     Table(TableArgs),
     /// Run fixed workloads and print wall time, steps, RHS evaluations and digits.
     Bench(BenchArgs),
-    /// Draw a figure of the paper (SVG): sphere, excess-l1, excess-plane, kernel-distance.
+    /// Draw a figure of the paper (SVG): sphere, excess-l1, excess-plane, kernel-distance,
+    /// required-accuracy.
     Plot(crate::plot::PlotArgs),
 }
 
