@@ -172,9 +172,10 @@ impl SolveReport {
         max_digits: usize,
     ) -> QmuReport {
         let p = sol.prec;
-        let digits =
-            agreeing_digits(&sol.w, &check.w, decimal_digits_of_bits(p)).min(max_digits as u32);
-        let vec = |v: &[Float]| super::fmt_vector(v, digits);
+        // `digits` reports what the comparison verifies; --digits only caps what is shown
+        let digits = agreeing_digits(&sol.w, &check.w, decimal_digits_of_bits(p));
+        let shown = digits.min(max_digits as u32);
+        let vec = |v: &[Float]| super::fmt_vector(v, shown);
         let n1 = crate::num::norm1(p, &sol.w);
         // w_mu has margin >= 1 with equality on the support: its l1 excess is direct
         let excess = n1.clone() / crate::num::from_rational(p, l1_norm) - 1u32;
@@ -186,7 +187,7 @@ impl SolveReport {
             w: vec(&sol.w),
             lambda: vec(&sol.lambda),
             support_vectors: one_based(&sol.support),
-            norm1: fmt_sig(&n1, digits.max(1) as usize),
+            norm1: fmt_sig(&n1, shown.max(1) as usize),
             excess_l1: fmt_sig(&excess, 6),
             stationarity: fmt_sig(&sol.residuals.stationarity, 3),
             primal_infeasibility: fmt_sig(&sol.residuals.primal_infeasibility, 3),
