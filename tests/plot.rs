@@ -512,60 +512,45 @@ fn bad_input_exits_2_and_leaves_no_file() {
         let a: Vec<&str> = v.iter().map(|s| s.as_str()).collect();
         assert_bad(&a, &dir, frags);
     };
-    // unknown kind (clap's value enum)
-    check(
-        base("histogram", &[]),
-        &["invalid value 'histogram'", "--kind"],
-    );
-    // delta outside (0, 1) for the Fig. 5b plot
-    check(base("required-accuracy", &["--delta", "1"]), &["--delta"]);
-    check(base("required-accuracy", &["--delta", "0"]), &["--delta"]);
-    // empty alpha list
-    check(base("excess-l1", &["--alphas", ""]), &["--alphas", "empty"]);
-    check(
-        base("excess-l1", &["--alphas", ",,"]),
-        &["--alphas", "empty"],
-    );
-    check(
-        base("excess-l1", &["--alphas", "0"]),
-        &["--alphas", "positive"],
-    );
-    // a depth the case cannot take
-    check(
-        base("excess-l1", &["--depths", "1"]),
-        &["--depths", "depth 1"],
-    );
-    check(
-        base("excess-l1", &["--depths", "2,0"]),
-        &["--depths", "depth 0"],
-    );
-    check(
-        base("excess-l1", &["--depths", "two"]),
-        &["--depths", "'two'"],
-    );
-    // an end the paths cannot reach at this precision (fails inside the integration)
-    check(
-        base(
+    // (kind, extra arguments, fragments of the message)
+    let cases: &[(&str, &[&str], &[&str])] = &[
+        // unknown kind (clap's value enum)
+        ("histogram", &[], &["invalid value 'histogram'", "--kind"]),
+        // delta outside (0, 1) for the Fig. 5b plot
+        ("required-accuracy", &["--delta", "1"], &["--delta"]),
+        ("required-accuracy", &["--delta", "0"], &["--delta"]),
+        // empty or non-positive alpha lists
+        ("excess-l1", &["--alphas", ""], &["--alphas", "empty"]),
+        ("excess-l1", &["--alphas", ",,"], &["--alphas", "empty"]),
+        ("excess-l1", &["--alphas", "0"], &["--alphas", "positive"]),
+        // a depth the case cannot take
+        ("excess-l1", &["--depths", "1"], &["--depths", "depth 1"]),
+        ("excess-l1", &["--depths", "2,0"], &["--depths", "depth 0"]),
+        ("excess-l1", &["--depths", "two"], &["--depths", "'two'"]),
+        // an end the paths cannot reach at this precision (fails inside the integration)
+        (
             "excess-l1",
             &["--gt-max", "1e30", "--precision", "64", "--tol", "1e-20"],
+            &["--precision", "too low"],
         ),
-        &["--precision", "too low"],
-    );
-    // a stop rule that is not positive, and one that uses mu
-    check(
-        base("excess-l1", &["--stop", "1 - alpha"]),
-        &["--stop", "not a positive"],
-    );
-    check(
-        base("excess-l1", &["--stop", "alpha^D / mu"]),
-        &["--stop", "mu"],
-    );
-    check(
-        base("excess-l1", &["--from", "100", "--gt-max", "10"]),
-        &["--from", "below"],
-    );
-    check(base("excess-l1", &["--samples", "1"]), &["--samples"]);
-    check(base("excess-l1", &["--tol", "2"]), &["--tol"]);
+        // a stop rule that is not positive, and one that uses mu
+        (
+            "excess-l1",
+            &["--stop", "1 - alpha"],
+            &["--stop", "not a positive"],
+        ),
+        ("excess-l1", &["--stop", "alpha^D / mu"], &["--stop", "mu"]),
+        (
+            "excess-l1",
+            &["--from", "100", "--gt-max", "10"],
+            &["--from", "below"],
+        ),
+        ("excess-l1", &["--samples", "1"], &["--samples"]),
+        ("excess-l1", &["--tol", "2"], &["--tol"]),
+    ];
+    for (kind, extra, frags) in cases {
+        check(base(kind, extra), frags);
+    }
     // output paths that cannot be written
     let missing = dir.join("missing/p.svg");
     let v: Vec<String> = [
