@@ -2,14 +2,14 @@
 //! numeric modules never see strings. Exit codes: 0 success, 1 a computation failed,
 //! 2 bad input (arguments or case file).
 
-use crate::case::{Case, MAX_STAGES};
+use crate::case::Case;
 use crate::flow::checkpoint;
 use crate::flow::run::{
-    default_stages, log_spaced, run_job, Every, FlowError, Halted, Job, JobOutcome, Limits,
-    Numerics, PrecisionPolicy, RunControl, Snapshot, StopRule, Verified,
+    log_spaced, run_job, Every, FlowError, Halted, Job, JobOutcome, Limits, Numerics,
+    PrecisionPolicy, RunControl, Snapshot, StopRule, Verified,
 };
-use crate::lp::{separability, Separability};
-use crate::num::exact::{parse_decimal, parse_rational, rational_to_decimal_string};
+use crate::num::exact::{parse_decimal, rational_to_decimal_string};
+pub use crate::options::{arg_rational, load_case, numerics_of, positive, positive_list, CliError};
 use crate::output::GtProgress;
 use crate::report::run::{CaseInfo, RunReport};
 use crate::report::trace::TraceReport;
@@ -266,28 +266,6 @@ pub struct BenchArgs {
     pub filter: Option<String>,
 }
 
-/// An error with its exit code.
-#[derive(Debug)]
-pub struct CliError {
-    pub code: i32,
-    pub message: String,
-}
-
-impl CliError {
-    pub fn input(message: impl Into<String>) -> CliError {
-        CliError {
-            code: 2,
-            message: message.into(),
-        }
-    }
-    pub fn failed(message: impl Into<String>) -> CliError {
-        CliError {
-            code: 1,
-            message: message.into(),
-        }
-    }
-}
-
 /// A fully validated flow job.
 pub struct FlowJob {
     pub case: Case,
@@ -299,6 +277,9 @@ pub struct FlowJob {
     pub progress: bool,
     /// raise the precision when needed, or refuse
     pub policy: PrecisionPolicy,
+    /// where the precision came from, for messages: `--precision`, or the case file's
+    /// `numerics.precision`
+    pub precision_from: String,
     /// SHA-256 of the case file's bytes (identifies the case in checkpoints)
     pub case_sha256: String,
     pub max_steps: Option<u64>,
@@ -324,71 +305,6 @@ fn install_interrupt_handler() {
             eprintln!("\ninterrupt: stopping after the current step (Ctrl-C again quits at once)");
         });
     });
-}
-
-pub(crate) fn arg_rational(name: &str, s: &str) -> Result<Rational, CliError> {
-    parse_rational(s).map_err(|e| CliError::input(format!("{name}: {e}")))
-}
-
-pub(crate) fn positive(name: &str, q: Rational) -> Result<Rational, CliError> {
-    if q <= 0 {
-        return Err(CliError::input(format!(
-            "{name}: must be positive, got {q}"
-        )));
-    }
-    Ok(q)
-}
-
-/// Load a case and check that its data are linearly separable (exact LP).
-pub fn load_case(path: &Path) -> Result<(Case, Vec<Vec<Rational>>), CliError> {
-    let case = Case::load(path).map_err(|e| CliError::input(e.to_string()))?;
-    let z = case.z();
-    if let Separability::NotSeparable { lambda } = separability(&z) {
-        let l: Vec<String> = lambda.iter().map(|q| q.to_string()).collect();
-        return Err(CliError::input(format!(
-            "{}: data: not linearly separable: no w has y_n x_n^T w > 0 for every n; certificate: \
-             lambda = [{}] (lambda >= 0, sum 1) gives sum_n lambda_n y_n x_n = 0",
-            path.display(),
-            l.join(", ")
-        )));
-    }
-    Ok((case, z))
-}
-
-/// The numerics of a job: the options given, else the case's, else the defaults.
-pub(crate) fn numerics_of(
-    case: &Case,
-    precision: Option<u32>,
-    tol: Option<&str>,
-    stages: Option<usize>,
-) -> Result<Numerics, CliError> {
-    let prec = precision.unwrap_or(case.numerics.precision);
-    if !(64..=1_000_000).contains(&prec) {
-        return Err(CliError::input(format!(
-            "--precision: must be between 64 and 1000000 bits, got {prec}"
-        )));
-    }
-    let tol = match tol {
-        Some(t) => {
-            let q = arg_rational("--tol", t)?;
-            if q <= 0 || q >= 1 {
-                return Err(CliError::input(format!(
-                    "--tol: must be in (0, 1), got {t}"
-                )));
-            }
-            q
-        }
-        None => case.numerics.tolerance.clone(),
-    };
-    let stages = stages
-        .or(case.numerics.stages)
-        .unwrap_or_else(|| default_stages(&tol));
-    if !(1..=MAX_STAGES).contains(&stages) {
-        return Err(CliError::input(format!(
-            "--stages: must be between 1 and {MAX_STAGES}, got {stages}"
-        )));
-    }
-    Ok(Numerics { prec, tol, stages })
 }
 
 impl FlowArgs {
@@ -493,6 +409,11 @@ impl FlowArgs {
             verify: !self.no_verify,
             progress: !self.no_progress,
             policy,
+            precision_from: if self.precision.is_some() {
+                "--precision".to_string()
+            } else {
+                format!("{}: numerics.precision", self.case.display())
+            },
             case_sha256: checkpoint::sha256_hex(&case_bytes),
             max_steps: self.max_steps,
             max_time,
@@ -606,8 +527,13 @@ impl FlowJob {
                 {
                     let more = needed.div_ceil(64) * 64;
                     if self.policy == PrecisionPolicy::Fixed {
+                        let leave_out = if self.precision_from == "--precision" {
+                            "--precision and --no-auto-precision"
+                        } else {
+                            "--no-auto-precision"
+                        };
                         format!(
-                            "; give --precision {more} or more, or leave out --precision and --no-auto-precision to let ibcert raise it"
+                            "; give --precision {more} or more, or leave out {leave_out} to let ibcert raise it"
                         )
                     } else {
                         String::new()
@@ -615,7 +541,7 @@ impl FlowJob {
                 } else {
                     String::new()
                 };
-                CliError::input(format!("--precision: {e}{hint}"))
+                CliError::input(format!("{}: {e}{hint}", self.precision_from))
             }
             FlowError::NonPositiveTarget(_) => CliError::input(e.to_string()),
             FlowError::Checkpoint(m) => CliError::input(format!("--checkpoint: {m}")),
@@ -921,23 +847,6 @@ fn cmd_solve(a: &SolveArgs) -> Result<(), CliError> {
         RunFormat::Json => println!("{}", report.to_json()),
     }
     Ok(())
-}
-
-/// A comma-separated list of exact positive values; an empty list or entry is refused.
-fn positive_list(name: &str, items: &[String]) -> Result<Vec<Rational>, CliError> {
-    if items.is_empty() || items.iter().all(|s| s.trim().is_empty()) {
-        return Err(CliError::input(format!("{name}: the list is empty")));
-    }
-    items
-        .iter()
-        .map(|s| {
-            let t = s.trim();
-            if t.is_empty() {
-                return Err(CliError::input(format!("{name}: empty entry in the list")));
-            }
-            positive(name, arg_rational(name, t)?)
-        })
-        .collect()
 }
 
 /// Validated settings of `ibcert table`.

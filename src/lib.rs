@@ -13,10 +13,12 @@ pub mod lp;
 pub mod model;
 pub mod num;
 pub mod ode;
+pub mod options;
 pub mod output;
 pub mod plot;
 pub mod reference;
 pub mod report;
+pub mod rule;
 pub mod table;
 
 /// Version and git commit (from build.rs).

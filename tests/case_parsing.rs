@@ -1,7 +1,7 @@
 //! Integration tests for case-file parsing (format version 1).
 
+use ibcert::case::spec::{CheckKind, Optimum, SupportOf};
 use ibcert::case::*;
-use ibcert::checks::spec::{CheckKind, Optimum, SupportOf};
 use rug::{Integer, Rational};
 
 mod common;
@@ -200,7 +200,7 @@ fn malformed_toml() {
 
 #[test]
 fn missing_required_fields() {
-    for field in ["name", "description", "depth"] {
+    for field in ["name", "depth"] {
         let text = format!(
             "{}{DATA}",
             HEADER
@@ -213,6 +213,22 @@ fn missing_required_fields() {
         expect_invalid(&text, field, &["missing required field"]);
     }
     expect_invalid(HEADER, "data", &["missing required field"]);
+    // the description is optional (an empty one is still refused)
+    let text = format!(
+        "{}{DATA}",
+        HEADER
+            .lines()
+            .filter(|l| !l.starts_with("description"))
+            .collect::<Vec<_>>()
+            .join("\n")
+            + "\n"
+    );
+    assert_eq!(
+        parse(&text)
+            .expect("valid without a description")
+            .description,
+        ""
+    );
     expect_invalid(
         &with_data("[data]\nlabels = [1]\n"),
         "data.points",

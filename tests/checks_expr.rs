@@ -1,8 +1,8 @@
 //! Stopping-rule expressions: parsing, canonical display, MPFR evaluation,
-//! monotonicity checks and error reporting (`ibcert::checks::expr`).
+//! monotonicity checks and error reporting (`ibcert::rule`).
 
-use ibcert::checks::expr::{BinOp, EvalError, Expr, ExprError, Func, Node, Var, MAX_LEN};
 use ibcert::num::exact::parse_rational;
+use ibcert::rule::{BinOp, EvalError, Expr, ExprError, Func, Node, Var, MAX_LEN};
 use proptest::prelude::*;
 use rug::float::Round;
 use rug::ops::{AssignRound, Pow};

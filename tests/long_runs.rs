@@ -372,10 +372,16 @@ fn precision_raise_is_reported_or_refused() {
         let o = run(&a);
         let e = text(&o.stderr);
         assert_eq!(o.status.code(), Some(2), "{e}");
-        assert!(
-            e.contains("--precision: precision too low") && e.contains("needs at least"),
-            "{e}"
-        );
+        // the message names where the precision came from: the option, or the case file
+        let from = if extra[0] == "--precision" {
+            "--precision: precision too low".to_string()
+        } else {
+            format!("{c}: numerics.precision: precision too low")
+        };
+        assert!(e.contains(&from) && e.contains("needs at least"), "{e}");
         assert!(e.contains("give --precision"), "{e}");
+        if extra[0] != "--precision" {
+            assert!(e.contains("leave out --no-auto-precision to"), "{e}");
+        }
     }
 }

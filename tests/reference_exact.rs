@@ -633,3 +633,17 @@ fn small_degenerate_faces_match_brute_force() {
     }
     assert!(non_unique >= 10, "only {non_unique} non-unique faces met");
 }
+
+/// The Fig. 5 data at D = 3 (cases/fig5_d3.toml documents the enumeration by hand): four
+/// feasible vertices, the least sum |w_i|^(2/3) at w_l1 = (0, 6/5, 1), a KKT point and a
+/// strict local minimum of the l_{2/3} problem.
+#[test]
+fn fig5_vertices_of_the_l2_over_d_problem() {
+    use ibcert::reference::l2d::{analyze_point, global_min};
+    let z = common::rows("fig5_d3.toml");
+    let g = global_min(&z, 3, 128).unwrap();
+    assert_eq!(g.w, vec![q(0, 1), q(6, 5), q(1, 1)]);
+    assert_eq!(g.vertices, 4);
+    let a = analyze_point(&z, &g.w, 3, 128);
+    assert!(a.kkt && a.strict_local_min);
+}

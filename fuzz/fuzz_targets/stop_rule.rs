@@ -6,7 +6,7 @@
 //! Property: never panics, hangs or allocates without bound.
 #![no_main]
 
-use ibcert::checks::expr::{Expr, MAX_LEN};
+use ibcert::rule::{Expr, MAX_LEN};
 use ibcert::num::exact::{parse_decimal, parse_rational};
 use libfuzzer_sys::fuzz_target;
 use rug::{Integer, Rational};

@@ -13,9 +13,11 @@ use std::path::{Path, PathBuf};
 use rug::{Integer, Rational};
 use toml::{Table, Value};
 
-use crate::checks::expr::{Expr, Node, Var};
-use crate::checks::spec::{CheckKind, CheckSpec, Expect, Optimum, SupportOf};
+pub mod spec;
+
+use crate::case::spec::{CheckKind, CheckSpec, Expect, Optimum, SupportOf};
 use crate::num::exact::{parse_rational, rational_to_decimal_string};
+use crate::rule::{Expr, Node, Var};
 
 /// The only case-file format version this build reads.
 pub const FORMAT_VERSION: i64 = 1;
@@ -26,7 +28,7 @@ pub const MIN_PRECISION: u32 = 64;
 /// Largest accepted `numerics.precision`.
 pub const MAX_PRECISION: u32 = 1_000_000;
 /// Largest accepted `numerics.stages`.
-pub const MAX_STAGES: usize = 24;
+pub use crate::ode::tableau::MAX_STAGES;
 /// Default integrator tolerance as written in documentation: 1e-40.
 pub const DEFAULT_TOLERANCE: &str = "1e-40";
 /// Largest total size, in bits (numerators plus denominators), of all the
@@ -443,7 +445,11 @@ impl Parser<'_> {
         self.check_unknown(top, "", TOP_FIELDS)?;
 
         let name = self.string(self.required(top, "", "name")?, "name")?;
-        let description = self.string(self.required(top, "", "description")?, "description")?;
+        // optional (quick cases need none); when given it must say something
+        let description = match top.get("description") {
+            Some(v) => self.string(v, "description")?,
+            None => String::new(),
+        };
 
         let depth_v = self.required(top, "", "depth")?;
         let depth = self.integer(depth_v, "depth", "an integer depth >= 2")?;

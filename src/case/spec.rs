@@ -1,7 +1,7 @@
 //! Validated check declarations (the `[[check]]` tables of a case file) and the results
 //! of running them. The schema is documented in docs/case-format.md.
 
-use super::expr::Expr;
+use crate::rule::Expr;
 use rug::Rational;
 use serde::Serialize;
 

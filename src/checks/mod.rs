@@ -1,5 +1,3 @@
 //! Theorem checks declared in case files.
 
-pub mod expr;
 pub mod run;
-pub mod spec;

@@ -20,7 +20,7 @@
 //! increase along the alpha list by more than round-off (see `noise_floor`). A check meets its expectation when it passes and
 //! `expect = "pass"`, or fails and `expect = "fail"`.
 
-use super::spec::{CheckKind, CheckSpec, Expect, Optimum, SupportOf};
+use crate::case::spec::{CheckKind, CheckSpec, Expect, Optimum, SupportOf};
 use crate::case::Case;
 use crate::flow::run::{default_stages, run_verified, Numerics, StopRule, Summary};
 use crate::flow::DiagFlow;

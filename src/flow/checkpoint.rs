@@ -274,7 +274,7 @@ fn read_numerics(v: &Value) -> Result<Numerics, String> {
         .filter(|q: &Rational| *q > 0 && *q < 1)
         .ok_or("numerics.tolerance: not an exact rational in (0, 1)")?;
     let stages = read_u64(o, "stages").map_err(|e| format!("numerics.{e}"))?;
-    if !(1..=crate::case::MAX_STAGES as u64).contains(&stages) {
+    if !(1..=crate::ode::tableau::MAX_STAGES as u64).contains(&stages) {
         return Err(format!("numerics.stages: {stages} is out of range"));
     }
     Ok(Numerics {

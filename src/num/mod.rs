@@ -73,6 +73,20 @@ pub fn rel_diff_inf(prec: u32, a: &[Float], b: &[Float]) -> Float {
     num / den
 }
 
+/// Digits on which two scalars agree (relative), capped.
+pub fn scalar_digits(a: &Float, b: &Float, cap: u32) -> u32 {
+    let p = b.prec();
+    if a == b {
+        return cap;
+    }
+    let d = Float::with_val(p, a - b).abs();
+    let s = Float::with_val(p, b.abs_ref());
+    if s.is_zero() {
+        return 0;
+    }
+    digits_from_rel_error(&(d / s), cap)
+}
+
 /// Digits on which two vectors agree (normwise relative, infinity norm), in `[0, cap]`.
 pub fn agreeing_digits(a: &[Float], b: &[Float], cap: u32) -> u32 {
     let p = b.first().map_or(64, |x| x.prec());

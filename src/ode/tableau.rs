@@ -68,10 +68,18 @@ fn poly_mul_linear(p: &[Float], root: &Float, scale: &Float) -> Vec<Float> {
     out
 }
 
+/// The most Radau IIA stages a tableau is built with (order 2 MAX_STAGES - 1 = 47): the
+/// one limit for case files, options and checkpoints (the order conditions are tested up
+/// to it).
+pub const MAX_STAGES: usize = 24;
+
 impl RadauTableau {
-    /// The s-stage Radau IIA method at precision `prec` (1 <= s <= 32).
+    /// The s-stage Radau IIA method at precision `prec` (1 <= s <= MAX_STAGES).
     pub fn new(s: usize, prec: u32) -> RadauTableau {
-        assert!((1..=32).contains(&s), "Radau IIA stages must be in 1..=32");
+        assert!(
+            (1..=MAX_STAGES).contains(&s),
+            "Radau IIA stages must be in 1..={MAX_STAGES}"
+        );
         let wp = prec + 64;
         let su = s as u32;
         // nodes

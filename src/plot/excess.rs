@@ -9,8 +9,8 @@
 
 use super::figure::{curve_color, Figure, Marker, Scale, Series, Style, REF_COLOR};
 use super::{f64_of, PathOut, PlotJob, References};
-use crate::cli::CliError;
 use crate::flow::DiagFlow;
+use crate::options::CliError;
 use crate::reference::qmu::{qmu_path, QmuError};
 use rug::{Float, Rational};
 

@@ -13,9 +13,9 @@
 use super::excess::{iso_label, iso_marker};
 use super::figure::{curve_color, Figure, Scale, Series, Style, REF_COLOR};
 use super::{f64_of, PlotJob};
-use crate::cli::CliError;
 use crate::flow::DiagFlow;
 use crate::num::from_rational;
+use crate::options::CliError;
 use rug::{Float, Rational};
 
 /// K = J J^T at the state `nu`, for the points `x` (rows, length d).

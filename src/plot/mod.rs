@@ -19,11 +19,11 @@ pub mod required;
 pub mod sphere;
 
 use crate::case::Case;
-use crate::checks::expr::Expr;
-use crate::cli::{arg_rational, load_case, positive, CliError};
 use crate::flow::run::{integrate, log_spaced, FlowError, Numerics};
 use crate::flow::DiagFlow;
 use crate::num::from_rational;
+use crate::options::{arg_rational, load_case, positive, CliError};
+use crate::rule::Expr;
 use clap::{Args, ValueEnum};
 use rayon::prelude::*;
 use rug::ops::Pow;
@@ -258,7 +258,7 @@ impl PlotArgs {
             (None, s) => {
                 let text = s.as_deref().unwrap_or(DEFAULT_STOP);
                 let e = Expr::parse(text).map_err(|e| CliError::input(format!("--stop: {e}")))?;
-                if e.uses(crate::checks::expr::Var::Mu) {
+                if e.uses(crate::rule::Var::Mu) {
                     return Err(CliError::input(
                         "--stop: the rule may use alpha and D only (mu is not defined for a plot path)",
                     ));
@@ -292,7 +292,7 @@ impl PlotArgs {
         mus.sort();
         mus.dedup();
         let numerics =
-            crate::cli::numerics_of(&case, self.precision, self.tol.as_deref(), self.stages)?;
+            crate::options::numerics_of(&case, self.precision, self.tol.as_deref(), self.stages)?;
         let prec = numerics.prec;
         check_output_dir(&self.output)?;
         let mut specs = Vec::new();
@@ -566,7 +566,7 @@ pub fn cmd_plot(a: &PlotArgs) -> Result<(), CliError> {
         PlotKind::ExcessPlane => excess::excess_plane_figure(&job)?,
         PlotKind::KernelDistance => kernel::figure(&job)?,
         PlotKind::RequiredAccuracy => {
-            let delta = crate::cli::arg_rational("--delta", a.delta.trim())?;
+            let delta = crate::options::arg_rational("--delta", a.delta.trim())?;
             if delta <= 0 || delta >= 1 {
                 return Err(CliError::input(format!(
                     "--delta: must be in (0, 1), got {}",

@@ -14,9 +14,9 @@
 use super::excess::{iso_label, iso_marker, qmu_color, qmu_grid, qmu_points};
 use super::figure::{curve_color, Figure, Marker, Scale, Series, Style, REF_COLOR};
 use super::{f64_of, PlotJob, References};
-use crate::cli::CliError;
 use crate::flow::DiagFlow;
 use crate::num::{from_rational, norm2};
+use crate::options::CliError;
 use rug::float::Constant;
 use rug::{Float, Rational};
 

@@ -281,20 +281,6 @@ mod tests {
         assert!(!d.kkt);
     }
 
-    /// The Fig. 5 data at D = 3 (cases/fig5_d3.toml documents the enumeration by hand):
-    /// four feasible vertices, the least sum |w_i|^(2/3) at w_l1 = (0, 6/5, 1).
-    #[test]
-    fn fig5_vertices() {
-        let case =
-            crate::case::Case::from_toml_str(include_str!("../../cases/fig5_d3.toml"), "fig5_d3")
-                .unwrap();
-        let g = global_min(&case.z(), 3, 128).unwrap();
-        assert_eq!(g.w, vec![q("0"), q("6/5"), q("1")]);
-        assert_eq!(g.vertices, 4);
-        let a = analyze_point(&case.z(), &g.w, 3, 128);
-        assert!(a.kkt && a.strict_local_min);
-    }
-
     #[test]
     fn refuses_what_it_cannot_do() {
         // not separable: z and -z

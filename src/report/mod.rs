@@ -12,7 +12,7 @@ pub mod solve;
 pub mod table;
 pub mod trace;
 
-use crate::num::{digits_from_rel_error, fmt_sig, max_abs};
+use crate::num::{fmt_sig, max_abs};
 use rug::Float;
 
 /// Significant digits shown for values that were not verified.
@@ -32,19 +32,7 @@ pub enum TraceFormat {
     Json,
 }
 
-/// Digits on which two scalars agree (relative), capped.
-pub fn scalar_digits(a: &Float, b: &Float, cap: u32) -> u32 {
-    let p = b.prec();
-    if a == b {
-        return cap;
-    }
-    let d = Float::with_val(p, a - b).abs();
-    let s = Float::with_val(p, b.abs_ref());
-    if s.is_zero() {
-        return 0;
-    }
-    digits_from_rel_error(&(d / s), cap)
-}
+pub use crate::num::scalar_digits;
 
 /// Digits on which two vectors agree (normwise relative, infinity norm), capped.
 pub fn vector_digits(a: &[Float], b: &[Float], cap: u32) -> u32 {

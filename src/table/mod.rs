@@ -802,7 +802,7 @@ fn certify(
     let value = a.clone()?;
     let digits = match b {
         None => None,
-        Some(Some(v)) => Some(crate::report::scalar_digits(&value, v, cap)),
+        Some(Some(v)) => Some(crate::num::scalar_digits(&value, v, cap)),
         Some(None) => {
             mismatch.push(format!("{name}: found by the main computation only"));
             Some(0)
