@@ -1,0 +1,108 @@
+//! `ibcert check`: the theorem checks of case files.
+
+use super::write_output;
+use crate::options::{load_case, numerics_of, CliError};
+use clap::Args;
+use std::path::PathBuf;
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// Case files and directories (every *.toml inside, sorted by name).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = crate::report::check::CheckFormat::Text)]
+    pub format: crate::report::check::CheckFormat,
+    /// Write the report to this file instead of standard output.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Leave the timing fields out (byte-identical reports for the same inputs).
+    #[arg(long)]
+    pub no_timing: bool,
+    /// Skip the verification runs (digits are then not reported).
+    #[arg(long)]
+    pub no_verify: bool,
+    /// Never draw a progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+    /// MPFR precision in bits (>= 64) for every case, in place of each case's
+    /// numerics.precision (the precision guard may still raise it where a target needs more).
+    #[arg(long)]
+    pub precision: Option<u32>,
+    /// Local error tolerance in (0, 1) for every case, in place of each case's numerics.tolerance.
+    #[arg(long, allow_hyphen_values = true)]
+    pub tol: Option<String>,
+    /// Radau IIA stages for every case; default: the case's, else chosen from the tolerance.
+    #[arg(long)]
+    pub stages: Option<usize>,
+}
+
+/// Expand files and directories into a sorted list of case files.
+fn case_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut v: Vec<PathBuf> = std::fs::read_dir(p)
+                .map_err(|e| {
+                    CliError::input(format!("{}: cannot read directory: {e}", p.display()))
+                })?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| f.extension().is_some_and(|x| x == "toml"))
+                .collect();
+            v.sort();
+            out.extend(v);
+        } else {
+            out.push(p.clone());
+        }
+    }
+    if out.is_empty() {
+        return Err(CliError::input("no case files found in the given paths"));
+    }
+    Ok(out)
+}
+
+pub(super) fn cmd_check(a: &CheckArgs) -> Result<i32, CliError> {
+    use crate::checks::run::{job_count, run_cases, RunSettings};
+    use crate::report::check::{CheckFormat, SuiteReport};
+    let mut cases = Vec::new();
+    for f in case_files(&a.paths)? {
+        let (mut case, z) = load_case(&f)?;
+        if a.precision.is_some() || a.tol.is_some() || a.stages.is_some() {
+            // the overrides replace the case's numerics; the stages follow the new
+            // tolerance unless given (a case's own stages were chosen for its tolerance)
+            if a.tol.is_some() {
+                case.numerics.stages = None;
+            }
+            let n = numerics_of(&case, a.precision, a.tol.as_deref(), a.stages)?;
+            case.numerics.precision = n.prec;
+            case.numerics.tolerance = n.tol;
+            case.numerics.stages = Some(n.stages);
+        }
+        cases.push((case, z));
+    }
+    let jobs = job_count(&cases);
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(jobs as u64),
+        indicatif::ProgressDrawTarget::hidden(),
+    );
+    if !a.no_progress && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+    }
+    let results = run_cases(
+        &cases,
+        &RunSettings {
+            verify: !a.no_verify,
+        },
+        || bar.inc(1),
+    );
+    bar.finish_and_clear();
+    let report = SuiteReport::new(results);
+    let timing = !a.no_timing;
+    let text = match a.format {
+        CheckFormat::Text => report.to_text(timing),
+        CheckFormat::Json => report.to_json(timing),
+        CheckFormat::Junit => report.to_junit(timing),
+    };
+    write_output(a.output.as_deref(), &text)?;
+    Ok(if report.all_met() { 0 } else { 1 })
+}

@@ -1,0 +1,130 @@
+//! Command-line interface: the clap definitions, one module per command (`flow` for run
+//! and trace, `check`, `solve`, `table`), and the entry point. Options are validated once,
+//! into exact types, with the shared parsers of `crate::options`; the numeric modules
+//! never see strings. Exit codes: 0 success, 1 a computation failed or was stopped,
+//! 2 bad input (arguments or case file), 130 Ctrl-C.
+
+mod check;
+mod flow;
+mod solve;
+mod table;
+
+pub use crate::options::{arg_rational, load_case, numerics_of, positive, positive_list, CliError};
+pub use check::CheckArgs;
+pub use flow::{FlowArgs, FlowJob, RunArgs, TraceArgs};
+pub use solve::SolveArgs;
+pub use table::{table_spec, TableArgs};
+
+use clap::{Args, Parser, Subcommand};
+use std::path::Path;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "ibcert",
+    version = crate::VERSION_LONG,
+    about = "Certify implicit-bias claims for depth-D diagonal linear networks by integrating the exp-loss gradient flow in arbitrary precision"
+)]
+pub struct Cli {
+    /// Worker threads for the parallel parts of the computation (default: every core;
+    /// the environment variable RAYON_NUM_THREADS sets the same). Results are identical
+    /// bit for bit whatever the count.
+    #[arg(long, global = true, value_name = "N")]
+    pub threads: Option<usize>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Integrate the flow of a case to a stopping rule and report the predictor.
+    Run(RunArgs),
+    /// Sample the path of the flow (dense output) at given or log-spaced gt values.
+    Trace(TraceArgs),
+    /// Run the theorem checks declared in case files (files or directories of *.toml).
+    Check(CheckArgs),
+    /// Compute the reference predictors (l2, l1 exactly; Q_mu in MPFR) with certificates.
+    Solve(SolveArgs),
+    /// Tabulate the training accuracy a regime requires (paper Fig. 5b) and the closest
+    /// approach to the kernel solution, per depth and alpha, with fits.
+    Table(TableArgs),
+    /// Run fixed workloads and print wall time, steps, RHS evaluations and digits.
+    Bench(BenchArgs),
+    /// Draw a figure of the paper (SVG): sphere, excess-l1, excess-plane, kernel-distance,
+    /// required-accuracy.
+    Plot(crate::plot::PlotArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Run only the workloads whose name contains this string.
+    #[arg(long)]
+    pub filter: Option<String>,
+}
+
+fn write_output(path: Option<&Path>, text: &str) -> Result<(), CliError> {
+    match path {
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+        Some(p) => {
+            // write to a temporary file beside the target, then rename: no partial file
+            let tmp = p.with_extension("ibcert-partial");
+            std::fs::write(&tmp, text)
+                .and_then(|_| std::fs::rename(&tmp, p))
+                .map_err(|e| {
+                    let _ = std::fs::remove_file(&tmp);
+                    CliError::input(format!("--output: cannot write {}: {e}", p.display()))
+                })
+        }
+    }
+}
+
+/// Entry point: parse, dispatch, print errors, return the exit code.
+pub fn main() -> i32 {
+    use clap::{CommandFactory, FromArgMatches};
+    let version: &'static str = Box::leak(crate::version_line().into_boxed_str());
+    let parsed = Cli::command()
+        .version(version)
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m));
+    let cli = match parsed {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    if let Some(n) = cli.threads {
+        if n == 0 {
+            eprintln!("error: --threads: must be at least 1, got 0");
+            return 2;
+        }
+        if let Err(e) = rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()
+        {
+            eprintln!("error: --threads: {e}");
+            return 1;
+        }
+    }
+    let result = match &cli.command {
+        Command::Check(a) => check::cmd_check(a),
+        Command::Run(a) => flow::cmd_run(a),
+        Command::Trace(a) => flow::cmd_trace(a).map(|_| 0),
+        Command::Solve(a) => solve::cmd_solve(a).map(|_| 0),
+        Command::Table(a) => table::cmd_table(a).map(|_| 0),
+        Command::Bench(a) => crate::bench::run(a.filter.as_deref())
+            .map(|_| 0)
+            .map_err(CliError::failed),
+        Command::Plot(a) => crate::plot::cmd_plot(a).map(|_| 0),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {}", e.message);
+            e.code
+        }
+    }
+}

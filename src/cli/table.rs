@@ -1,0 +1,212 @@
+//! `ibcert table`: the training accuracy a regime requires.
+
+use super::write_output;
+use crate::case::Case;
+use crate::options::{arg_rational, load_case, numerics_of, positive, positive_list, CliError};
+use crate::report::run::CaseInfo;
+use clap::Args;
+use rug::Rational;
+use std::path::PathBuf;
+
+#[derive(Args, Debug)]
+pub struct TableArgs {
+    /// Case file (TOML, format version 1).
+    pub case: PathBuf,
+    /// Depths D >= 2 (comma-separated); default: the case's depth.
+    #[arg(long, value_delimiter = ',')]
+    pub depths: Vec<String>,
+    /// Values of alpha > 0 (exact, comma-separated); default: the case's numerics.alpha.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        allow_hyphen_values = true,
+        conflicts_with = "alpha_d"
+    )]
+    pub alphas: Option<Vec<String>>,
+    /// Values of alpha^D > 0 instead (exact; alpha = (alpha^D)^(1/D) at working precision).
+    #[arg(long = "alpha-d", value_delimiter = ',', allow_hyphen_values = true)]
+    pub alpha_d: Option<Vec<String>>,
+    /// Threshold delta in (0, 1) for the excess l1 norm and the distance to w_l2.
+    #[arg(long, default_value = "0.05", allow_hyphen_values = true)]
+    pub delta: String,
+    /// Also report gt = alpha^D / mu and the distance to w_mu for these mu > 0.
+    #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
+    pub mu: Vec<String>,
+    /// Integrate on to this many times the gt of the last event (> 1), to see whether
+    /// the excess l1 norm stays below delta.
+    #[arg(long, default_value = "10", allow_hyphen_values = true)]
+    pub after: String,
+    /// Integrate at most to this gt (default 10^6 max(1, alpha^D)).
+    #[arg(long, allow_hyphen_values = true)]
+    pub gt_max: Option<String>,
+    /// MPFR precision in bits (>= 64); default: the case's numerics.precision.
+    #[arg(long)]
+    pub precision: Option<u32>,
+    /// Local error tolerance in (0, 1); default: the case's numerics.tolerance.
+    #[arg(long, allow_hyphen_values = true)]
+    pub tol: Option<String>,
+    /// Radau IIA stages (1..=24); default: the case's, else chosen from the tolerance.
+    #[arg(long)]
+    pub stages: Option<usize>,
+    /// Skip the verification computation (values then shown to 6 digits, marked unverified).
+    #[arg(long)]
+    pub no_verify: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = crate::report::table::TableFormat::Markdown)]
+    pub format: crate::report::table::TableFormat,
+    /// At most this many significant digits in the Markdown tables (CSV and JSON carry
+    /// every verified digit).
+    #[arg(long, default_value_t = 12)]
+    pub digits: u32,
+    /// Write to this file instead of standard output (no partial file on failure).
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Leave the timing fields out (byte-identical reports for the same inputs).
+    #[arg(long)]
+    pub no_timing: bool,
+    /// Never draw a progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+/// Validated settings of `ibcert table`.
+pub fn table_spec(
+    a: &TableArgs,
+) -> Result<(Case, Vec<Vec<Rational>>, crate::table::TableSpec), CliError> {
+    use crate::flow::Scale;
+    let (case, z) = load_case(&a.case)?;
+    let mut depths = Vec::new();
+    if a.depths.is_empty() {
+        depths.push(case.depth);
+    }
+    for d in &a.depths {
+        let t = d.trim();
+        let v: u32 = t
+            .parse()
+            .map_err(|_| CliError::input(format!("--depths: '{t}' is not a whole number")))?;
+        if !(2..=1000).contains(&v) {
+            return Err(CliError::input(format!(
+                "--depths: the flow needs a depth D between 2 and 1000, got {v}"
+            )));
+        }
+        if depths.contains(&v) {
+            return Err(CliError::input(format!("--depths: {v} appears twice")));
+        }
+        depths.push(v);
+    }
+    let scales: Vec<Scale> = match (&a.alphas, &a.alpha_d) {
+        (Some(al), _) => positive_list("--alphas", al)?
+            .into_iter()
+            .map(Scale::Alpha)
+            .collect(),
+        (None, Some(ad)) => positive_list("--alpha-d", ad)?
+            .into_iter()
+            .map(Scale::AlphaPowD)
+            .collect(),
+        (None, None) => vec![Scale::Alpha(case.numerics.alpha.clone().ok_or_else(
+            || {
+                CliError::input(format!(
+                    "--alphas: not given, and {} sets no numerics.alpha",
+                    a.case.display()
+                ))
+            },
+        )?)],
+    };
+    let delta = arg_rational("--delta", a.delta.trim())?;
+    if delta <= 0 || delta >= 1 {
+        return Err(CliError::input(format!(
+            "--delta: must be in (0, 1), got {}",
+            a.delta.trim()
+        )));
+    }
+    let mus = if a.mu.is_empty() {
+        Vec::new()
+    } else {
+        positive_list("--mu", &a.mu)?
+    };
+    let after = arg_rational("--after", a.after.trim())?;
+    if after <= 1 {
+        return Err(CliError::input(format!(
+            "--after: must be greater than 1, got {}",
+            a.after.trim()
+        )));
+    }
+    let gt_max = match &a.gt_max {
+        Some(g) => Some(positive("--gt-max", arg_rational("--gt-max", g.trim())?)?),
+        None => None,
+    };
+    if a.digits == 0 || a.digits > 10_000 {
+        return Err(CliError::input("--digits: must be between 1 and 10000"));
+    }
+    let numerics = numerics_of(&case, a.precision, a.tol.as_deref(), a.stages)?;
+    let spec = crate::table::TableSpec {
+        depths,
+        scales,
+        delta,
+        mus,
+        after,
+        gt_max,
+        numerics,
+        verify: !a.no_verify,
+    };
+    // the precision must carry the largest gt of the range (margins ~ gt)
+    let digits = crate::flow::run::tol_digits(&spec.numerics.tol);
+    for s in &spec.scales {
+        for &d in &spec.depths {
+            let g = crate::num::from_rational(64, &spec.gt_max_for(&s.alpha_pow_d(d)));
+            let needed = crate::flow::bits_needed(&g, digits);
+            if needed > spec.numerics.prec {
+                return Err(CliError::input(format!(
+                    "--precision: the range up to gt = {} ({}, D = {d}) with {digits} digits needs at least {needed} bits, but the precision is {} bits (lower --gt-max or raise --precision)",
+                    crate::num::fmt_sig(&g, 6),
+                    s.describe(),
+                    spec.numerics.prec
+                )));
+            }
+        }
+    }
+    Ok((case, z, spec))
+}
+
+pub(super) fn cmd_table(a: &TableArgs) -> Result<(), CliError> {
+    use crate::report::table::{TableFormat, TableReport};
+    let (case, z, spec) = table_spec(a)?;
+    let start = std::time::Instant::now();
+    let refs = crate::table::references(&z, &spec)
+        .map_err(|e| CliError::input(format!("{}: {e}", a.case.display())))?;
+    let rows = spec.depths.len() * spec.scales.len();
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(rows as u64),
+        indicatif::ProgressDrawTarget::hidden(),
+    );
+    if !a.no_progress && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+    }
+    let table = crate::table::compute(&z, &spec, &refs, || bar.inc(1))
+        .map_err(|e| CliError::failed(format!("integration failed: {e}")))?;
+    bar.finish_and_clear();
+    let info = CaseInfo {
+        name: case.name.clone(),
+        path: case.path.as_ref().map(|p| p.display().to_string()),
+        points: case.n_points(),
+        dim: case.dim(),
+        depth: case.depth,
+    };
+    let vn = crate::table::table_verification_numerics(&spec.numerics);
+    let report = TableReport::build(
+        info,
+        &table,
+        &spec.delta,
+        &spec.after,
+        &spec.mus,
+        &spec.numerics,
+        spec.verify.then_some(&vn),
+        (!a.no_timing).then(|| start.elapsed().as_secs_f64()),
+    );
+    let text = match a.format {
+        TableFormat::Markdown => report.to_markdown(a.digits),
+        TableFormat::Csv => report.to_csv(),
+        TableFormat::Json => report.to_json(),
+    };
+    write_output(a.output.as_deref(), &text)
+}
