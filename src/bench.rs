@@ -31,12 +31,31 @@ const WORKLOADS: &[(&str, &str, &str, &str, &str)] = &[
     ),
 ];
 
+const REFERENCE_WORKLOAD: &str = "c: reference random20";
+const TABLE_WORKLOAD: &str = "d: table fig5b";
+
+/// The names of the workloads, in the order `run` runs them.
+pub fn workload_names() -> Vec<&'static str> {
+    let mut v = vec![REFERENCE_WORKLOAD];
+    v.extend(WORKLOADS.iter().map(|w| w.0));
+    v.push(TABLE_WORKLOAD);
+    v
+}
+
+/// The workloads whose name contains `filter` (all without one).
+pub fn selected(filter: Option<&str>) -> Vec<&'static str> {
+    workload_names()
+        .into_iter()
+        .filter(|n| filter.is_none_or(|f| n.contains(f)))
+        .collect()
+}
+
 pub fn run(filter: Option<&str>) -> Result<(), String> {
-    if filter.is_none_or(|f| "c: reference random20".contains(f)) {
+    if filter.is_none_or(|f| REFERENCE_WORKLOAD.contains(f)) {
         reference_workload()?;
     }
     flow_workloads(filter)?;
-    if filter.is_none_or(|f| "d: table fig5b".contains(f)) {
+    if filter.is_none_or(|f| TABLE_WORKLOAD.contains(f)) {
         table_workload()?;
     }
     Ok(())

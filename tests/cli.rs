@@ -898,3 +898,39 @@ fn check_junit_validates_against_the_junit_schema() {
         );
     }
 }
+
+/// `ibcert bench`: the workload list, a filter that selects nothing (exit 2 naming the
+/// workloads), and the cheapest workload run for real (its step count is deterministic).
+#[test]
+fn bench_lists_filters_and_runs_a_workload() {
+    let o = run(&["bench", "--list"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let list = String::from_utf8(o.stdout).unwrap();
+    let names: Vec<&str> = list.lines().collect();
+    assert_eq!(names.len(), 5, "{list}");
+    for key in ["a1:", "a2:", "b:", "c:", "d:"] {
+        assert!(
+            names.iter().any(|n| n.starts_with(key)),
+            "{key} missing: {list}"
+        );
+    }
+    let o = run(&["bench", "--filter", "a2", "--list"]);
+    assert_eq!(String::from_utf8(o.stdout).unwrap().lines().count(), 1);
+    assert_bad(
+        &run(&["bench", "--filter", "no such workload"]),
+        &["--filter", "a1: three_point"],
+    );
+    // a1: three_point alpha = 100 to gt = 2e4, 256 bits, with verification
+    let o = run(&["bench", "--filter", "a1"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8(o.stdout).unwrap();
+    let row = out
+        .lines()
+        .find(|l| l.starts_with("a1:"))
+        .unwrap_or_else(|| panic!("no a1 row: {out}"));
+    // wall, steps, rejected, digits, RHS evaluations
+    let cols: Vec<&str> = row.split_whitespace().rev().take(5).collect();
+    let (rhs, digits, rejected, steps) = (cols[0], cols[1], cols[2], cols[3]);
+    assert_eq!((steps, rejected, rhs), ("28", "0", "8184"), "{row}");
+    assert!(digits.parse::<u32>().unwrap() >= 40, "{row}");
+}

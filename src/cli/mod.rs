@@ -59,6 +59,9 @@ pub struct BenchArgs {
     /// Run only the workloads whose name contains this string.
     #[arg(long)]
     pub filter: Option<String>,
+    /// List the workloads (those --filter selects) without running them.
+    #[arg(long)]
+    pub list: bool,
 }
 
 fn write_output(path: Option<&Path>, text: &str) -> Result<(), CliError> {
@@ -78,6 +81,25 @@ fn write_output(path: Option<&Path>, text: &str) -> Result<(), CliError> {
                 })
         }
     }
+}
+
+fn cmd_bench(a: &BenchArgs) -> Result<i32, CliError> {
+    let names = crate::bench::selected(a.filter.as_deref());
+    if names.is_empty() {
+        return Err(CliError::input(format!(
+            "--filter: no workload name contains {:?}; the workloads are: {}",
+            a.filter.as_deref().unwrap_or(""),
+            crate::bench::workload_names().join("; ")
+        )));
+    }
+    if a.list {
+        for n in names {
+            println!("{n}");
+        }
+        return Ok(0);
+    }
+    crate::bench::run(a.filter.as_deref()).map_err(CliError::failed)?;
+    Ok(0)
 }
 
 /// Entry point: parse, dispatch, print errors, return the exit code.
@@ -115,9 +137,7 @@ pub fn main() -> i32 {
         Command::Trace(a) => flow::cmd_trace(a).map(|_| 0),
         Command::Solve(a) => solve::cmd_solve(a).map(|_| 0),
         Command::Table(a) => table::cmd_table(a).map(|_| 0),
-        Command::Bench(a) => crate::bench::run(a.filter.as_deref())
-            .map(|_| 0)
-            .map_err(CliError::failed),
+        Command::Bench(a) => cmd_bench(a),
         Command::Plot(a) => crate::plot::cmd_plot(a).map(|_| 0),
     };
     match result {
