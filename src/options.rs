@@ -69,6 +69,28 @@ pub fn load_case(path: &Path) -> Result<(Case, Vec<Vec<Rational>>), CliError> {
     Ok((case, z))
 }
 
+/// The numerics options of every command that integrates (`--precision`, `--tol`,
+/// `--stages`), declared once and flattened into each command's arguments.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct NumericsArgs {
+    /// MPFR precision in bits (>= 64); default: the case's numerics.precision.
+    #[arg(long)]
+    pub precision: Option<u32>,
+    /// Local error tolerance in (0, 1); default: the case's numerics.tolerance.
+    #[arg(long, allow_hyphen_values = true)]
+    pub tol: Option<String>,
+    /// Radau IIA stages (1..=24); default: the case's, else chosen from the tolerance.
+    #[arg(long)]
+    pub stages: Option<usize>,
+}
+
+impl NumericsArgs {
+    /// The numerics of a job on `case`: these options, else the case's, else the defaults.
+    pub fn of(&self, case: &Case) -> Result<Numerics, CliError> {
+        numerics_of(case, self.precision, self.tol.as_deref(), self.stages)
+    }
+}
+
 /// The numerics of a job: the options given, else the case's, else the defaults.
 pub fn numerics_of(
     case: &Case,

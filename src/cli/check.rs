@@ -1,7 +1,7 @@
 //! `ibcert check`: the theorem checks of case files.
 
 use super::write_output;
-use crate::options::{load_case, numerics_of, CliError};
+use crate::options::{load_case, CliError};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -25,16 +25,8 @@ pub struct CheckArgs {
     /// Never draw a progress bar.
     #[arg(long)]
     pub no_progress: bool,
-    /// MPFR precision in bits (>= 64) for every case, in place of each case's
-    /// numerics.precision (the precision guard may still raise it where a target needs more).
-    #[arg(long)]
-    pub precision: Option<u32>,
-    /// Local error tolerance in (0, 1) for every case, in place of each case's numerics.tolerance.
-    #[arg(long, allow_hyphen_values = true)]
-    pub tol: Option<String>,
-    /// Radau IIA stages for every case; default: the case's, else chosen from the tolerance.
-    #[arg(long)]
-    pub stages: Option<usize>,
+    #[command(flatten)]
+    pub numerics_opts: crate::options::NumericsArgs,
 }
 
 /// Expand files and directories into a sorted list of case files.
@@ -67,13 +59,14 @@ pub(super) fn cmd_check(a: &CheckArgs) -> Result<i32, CliError> {
     let mut cases = Vec::new();
     for f in case_files(&a.paths)? {
         let (mut case, z) = load_case(&f)?;
-        if a.precision.is_some() || a.tol.is_some() || a.stages.is_some() {
+        let o = &a.numerics_opts;
+        if o.precision.is_some() || o.tol.is_some() || o.stages.is_some() {
             // the overrides replace the case's numerics; the stages follow the new
             // tolerance unless given (a case's own stages were chosen for its tolerance)
-            if a.tol.is_some() {
+            if o.tol.is_some() {
                 case.numerics.stages = None;
             }
-            let n = numerics_of(&case, a.precision, a.tol.as_deref(), a.stages)?;
+            let n = o.of(&case)?;
             case.numerics.precision = n.prec;
             case.numerics.tolerance = n.tol;
             case.numerics.stages = Some(n.stages);

@@ -8,7 +8,7 @@ use crate::flow::run::{
     PrecisionPolicy, RunControl, Snapshot, StopRule, Verified,
 };
 use crate::num::exact::{parse_decimal, rational_to_decimal_string};
-use crate::options::{arg_rational, load_case, numerics_of, positive, CliError};
+use crate::options::{arg_rational, load_case, positive, CliError};
 use crate::output::GtProgress;
 use crate::report::run::{CaseInfo, RunReport};
 use crate::report::trace::TraceReport;
@@ -34,15 +34,8 @@ pub struct FlowArgs {
     /// Stop at gt = alpha^D / mu (the transition-regime scaling).
     #[arg(long, group = "stop", allow_hyphen_values = true)]
     pub mu: Option<String>,
-    /// MPFR precision in bits (>= 64); default: the case's numerics.precision.
-    #[arg(long)]
-    pub precision: Option<u32>,
-    /// Local error tolerance in (0, 1); default: the case's numerics.tolerance.
-    #[arg(long, allow_hyphen_values = true)]
-    pub tol: Option<String>,
-    /// Radau IIA stages (1..=24); default: the case's, else chosen from the tolerance.
-    #[arg(long)]
-    pub stages: Option<usize>,
+    #[command(flatten)]
+    pub numerics_opts: crate::options::NumericsArgs,
     /// Skip the verification run (values are then shown to 6 digits, marked unverified).
     #[arg(long)]
     pub no_verify: bool,
@@ -192,7 +185,7 @@ impl FlowArgs {
                 ))
             }
         };
-        let numerics = numerics_of(&case, self.precision, self.tol.as_deref(), self.stages)?;
+        let numerics = self.numerics_opts.of(&case)?;
         let case_bytes = std::fs::read(&self.case)
             .map_err(|e| CliError::input(format!("{}: cannot read: {e}", self.case.display())))?;
         let max_time = match &self.max_time {
@@ -237,7 +230,7 @@ impl FlowArgs {
             }
             None => None,
         };
-        let policy = if self.precision.is_some() || self.no_auto_precision {
+        let policy = if self.numerics_opts.precision.is_some() || self.no_auto_precision {
             PrecisionPolicy::Fixed
         } else {
             PrecisionPolicy::Auto
@@ -251,7 +244,7 @@ impl FlowArgs {
             verify: !self.no_verify,
             progress: !self.no_progress,
             policy,
-            precision_from: if self.precision.is_some() {
+            precision_from: if self.numerics_opts.precision.is_some() {
                 "--precision".to_string()
             } else {
                 format!("{}: numerics.precision", self.case.display())

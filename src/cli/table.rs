@@ -2,7 +2,7 @@
 
 use super::write_output;
 use crate::case::Case;
-use crate::options::{arg_rational, load_case, numerics_of, positive, positive_list, CliError};
+use crate::options::{arg_rational, load_case, positive, positive_list, CliError};
 use crate::report::run::CaseInfo;
 use clap::Args;
 use rug::Rational;
@@ -39,15 +39,8 @@ pub struct TableArgs {
     /// Integrate at most to this gt (default 10^6 max(1, alpha^D)).
     #[arg(long, allow_hyphen_values = true)]
     pub gt_max: Option<String>,
-    /// MPFR precision in bits (>= 64); default: the case's numerics.precision.
-    #[arg(long)]
-    pub precision: Option<u32>,
-    /// Local error tolerance in (0, 1); default: the case's numerics.tolerance.
-    #[arg(long, allow_hyphen_values = true)]
-    pub tol: Option<String>,
-    /// Radau IIA stages (1..=24); default: the case's, else chosen from the tolerance.
-    #[arg(long)]
-    pub stages: Option<usize>,
+    #[command(flatten)]
+    pub numerics_opts: crate::options::NumericsArgs,
     /// Skip the verification computation (values then shown to 6 digits, marked unverified).
     #[arg(long)]
     pub no_verify: bool,
@@ -138,7 +131,7 @@ pub fn table_spec(
     if a.digits == 0 || a.digits > 10_000 {
         return Err(CliError::input("--digits: must be between 1 and 10000"));
     }
-    let numerics = numerics_of(&case, a.precision, a.tol.as_deref(), a.stages)?;
+    let numerics = a.numerics_opts.of(&case)?;
     let spec = crate::table::TableSpec {
         depths,
         scales,

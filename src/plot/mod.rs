@@ -96,15 +96,8 @@ pub struct PlotArgs {
     /// Mark the points gt = alpha^D / mu on every path (and w_mu where drawn); comma-separated.
     #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
     pub mu: Vec<String>,
-    /// MPFR precision in bits (>= 64); default: the case's numerics.precision.
-    #[arg(long)]
-    pub precision: Option<u32>,
-    /// Local error tolerance in (0, 1); default: the case's numerics.tolerance.
-    #[arg(long, allow_hyphen_values = true)]
-    pub tol: Option<String>,
-    /// Radau IIA stages (1..=24); default: the case's, else chosen from the tolerance.
-    #[arg(long)]
-    pub stages: Option<usize>,
+    #[command(flatten)]
+    pub numerics_opts: crate::options::NumericsArgs,
     /// required-accuracy: the threshold delta in (0, 1) on the excess l1 norm.
     #[arg(long, default_value = "0.05", allow_hyphen_values = true)]
     pub delta: String,
@@ -291,8 +284,7 @@ impl PlotArgs {
         }
         mus.sort();
         mus.dedup();
-        let numerics =
-            crate::options::numerics_of(&case, self.precision, self.tol.as_deref(), self.stages)?;
+        let numerics = self.numerics_opts.of(&case)?;
         let prec = numerics.prec;
         check_output_dir(&self.output)?;
         let mut specs = Vec::new();
