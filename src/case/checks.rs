@@ -1,0 +1,380 @@
+//! The `[[check]]` tables of a case file, read into [`CheckSpec`]s: the
+//! fields every check has (name, kind, alphas, mu, stopping rule,
+//! tolerances, window) and the fields that belong to one kind only
+//! (`support_of`, `point`, `optimum`), plus `expect`.
+
+use rug::Rational;
+use toml::{Table, Value};
+
+use crate::case::reader::{clip, describe, short, Parser};
+use crate::case::spec::{CheckKind, CheckSpec, Expect, Optimum, SupportOf};
+use crate::case::CaseError;
+use crate::rule::{Expr, Var};
+
+const CHECK_FIELDS: &[&str] = &[
+    "name",
+    "kind",
+    "alphas",
+    "mu",
+    "stop",
+    "tolerance",
+    "kkt_tolerance",
+    "window",
+    "support_of",
+    "point",
+    "optimum",
+    "expect",
+];
+
+/// One `[[check]]` table being read: its fields and the prefix that names
+/// it in error messages (`check[i] (name)`).
+struct CheckTable<'t> {
+    t: &'t Table,
+    prefix: String,
+}
+
+impl CheckTable<'_> {
+    /// The path of field `f` of this check.
+    fn field(&self, f: &str) -> String {
+        format!("{}.{f}", self.prefix)
+    }
+}
+
+impl Parser<'_> {
+    /// One `[[check]]` table; errors name it as `check[i]` (with its name when known).
+    pub(super) fn check(
+        &self,
+        i: usize,
+        v: &Value,
+        depth: u32,
+        dim: usize,
+    ) -> Result<CheckSpec, CaseError> {
+        let t = match v {
+            Value::Table(t) => t,
+            other => {
+                return Err(self.err(
+                    format!("check[{i}]"),
+                    format!("expected a table, found {}", describe(other)),
+                ))
+            }
+        };
+        let base = format!("check[{i}]");
+        self.check_unknown(t, &base, CHECK_FIELDS)?;
+        let name = self.string(self.required(t, &base, "name")?, &format!("{base}.name"))?;
+        let c = CheckTable {
+            t,
+            prefix: format!("check[{i}] ({})", clip(&name)),
+        };
+        // the fields every check has
+        let kind = self.check_kind(&c)?;
+        let alphas = self.check_alphas(&c)?;
+        let mu = self.check_mu(&c)?;
+        let stop = self.check_stop(&c, kind, &alphas, depth, mu.as_ref())?;
+        let tolerance = self
+            .check_positive(&c, "tolerance", true)?
+            .expect("required");
+        let kkt_tolerance = self.check_positive(&c, "kkt_tolerance", false)?;
+        let window = self.check_window(&c, kind)?;
+        // the fields that belong to one kind only
+        self.check_kind_only_fields(&c, kind)?;
+        let support_of = self.check_support_of(&c)?;
+        let point = self.check_point(&c, kind, dim)?;
+        let optimum = self.check_optimum(&c)?;
+        let expect = self.check_expect(&c)?;
+        Ok(CheckSpec {
+            index: i,
+            name,
+            kind,
+            alphas,
+            mu,
+            stop,
+            tolerance,
+            kkt_tolerance,
+            window,
+            support_of,
+            point,
+            optimum,
+            expect,
+        })
+    }
+
+    fn check_kind(&self, c: &CheckTable) -> Result<CheckKind, CaseError> {
+        let kind_s = self.string(self.required(c.t, &c.prefix, "kind")?, &c.field("kind"))?;
+        CheckKind::parse(&kind_s).ok_or_else(|| {
+            self.err(
+                c.field("kind"),
+                format!("unknown check kind \"{}\" (known kinds: kernel, transition, rich, bounds, condition5, limit)", clip(&kind_s)),
+            )
+        })
+    }
+
+    /// The alphas: a non-empty, strictly increasing list of positive numbers.
+    fn check_alphas(&self, c: &CheckTable) -> Result<Vec<Rational>, CaseError> {
+        let prefix = &c.prefix;
+        let alphas = match self.required(c.t, prefix, "alphas")? {
+            Value::Array(a) if a.is_empty() => {
+                return Err(self.err(c.field("alphas"), "the list of alphas is empty"))
+            }
+            Value::Array(a) => a
+                .iter()
+                .enumerate()
+                .map(|(k, x)| self.number(x, &format!("{prefix}.alphas[{k}]")))
+                .collect::<Result<Vec<_>, _>>()?,
+            other => {
+                return Err(self.err(
+                    c.field("alphas"),
+                    format!("expected an array of numbers, found {}", describe(other)),
+                ))
+            }
+        };
+        for (k, a) in alphas.iter().enumerate() {
+            if *a <= 0 {
+                return Err(self.err(
+                    format!("{prefix}.alphas[{k}]"),
+                    format!("alpha must be positive, found {}", short(a)),
+                ));
+            }
+            if k > 0 && *a <= alphas[k - 1] {
+                return Err(self.err(
+                    c.field("alphas"),
+                    format!(
+                        "alphas must be strictly increasing: alphas[{k}] = {} follows {}",
+                        short(a),
+                        short(&alphas[k - 1])
+                    ),
+                ));
+            }
+        }
+        Ok(alphas)
+    }
+
+    fn check_mu(&self, c: &CheckTable) -> Result<Option<Rational>, CaseError> {
+        match c.t.get("mu") {
+            None => Ok(None),
+            Some(v) => {
+                let m = self.number(v, &c.field("mu"))?;
+                if m <= 0 {
+                    return Err(self.err(
+                        c.field("mu"),
+                        format!("mu must be positive, found {}", short(&m)),
+                    ));
+                }
+                Ok(Some(m))
+            }
+        }
+    }
+
+    /// The stopping rule (or the kind's default): it must parse, have mu
+    /// when it (or the kind) needs it, be increasing in alpha on the alphas
+    /// and give gt > 0 at each of them.
+    fn check_stop(
+        &self,
+        c: &CheckTable,
+        kind: CheckKind,
+        alphas: &[Rational],
+        depth: u32,
+        mu: Option<&Rational>,
+    ) -> Result<Expr, CaseError> {
+        let stop_text = match c.t.get("stop") {
+            None if kind == CheckKind::Limit => {
+                return Err(self.err(
+                    c.field("stop"),
+                    "missing: a limit check needs a stopping rule (the accuracy gt(alpha) at which w_hat is compared with the point)",
+                ))
+            }
+            None => kind.default_stop().to_string(),
+            Some(v) => self.string(v, &c.field("stop"))?,
+        };
+        let stop = self.rule(&stop_text, &c.field("stop"), "stopping rule")?;
+        // Parsed, so at most MAX_LEN characters; still quoted in excerpt.
+        let stop_text = clip(&stop_text);
+        if mu.is_none() && (kind.needs_mu() || stop.uses(Var::Mu)) {
+            return Err(self.err(
+                c.field("mu"),
+                format!(
+                    "missing: the {} check with stopping rule \"{stop_text}\" needs mu",
+                    kind.name()
+                ),
+            ));
+        }
+        match stop.increasing_on(alphas, depth, mu, 128) {
+            Ok(true) => {}
+            Ok(false) => {
+                return Err(self.err(
+                    c.field("stop"),
+                    format!(
+                    "stopping rule \"{stop_text}\" is not increasing in alpha on the listed alphas"
+                ),
+                ))
+            }
+            Err(e) => {
+                return Err(self.err(
+                    c.field("stop"),
+                    format!(
+                    "stopping rule \"{stop_text}\" cannot be evaluated on the listed alphas: {e}"
+                ),
+                ))
+            }
+        }
+        for (k, a) in alphas.iter().enumerate() {
+            let g = stop.eval(a, depth, mu, 128).map_err(|e| {
+                self.err(
+                    c.field("stop"),
+                    format!("at alphas[{k}] = {}: {e}", short(a)),
+                )
+            })?;
+            if !g.is_sign_positive() || g.is_zero() {
+                return Err(self.err(
+                    c.field("stop"),
+                    format!(
+                        "stopping rule \"{stop_text}\" gives gt <= 0 at alphas[{k}] = {}",
+                        short(a)
+                    ),
+                ));
+            }
+        }
+        Ok(stop)
+    }
+
+    /// A positive number at `key` (`tolerance`, `kkt_tolerance`).
+    fn check_positive(
+        &self,
+        c: &CheckTable,
+        key: &str,
+        required: bool,
+    ) -> Result<Option<Rational>, CaseError> {
+        let v = match c.t.get(key) {
+            None if required => return Err(self.err(c.field(key), "missing required field")),
+            None => return Ok(None),
+            Some(v) => v,
+        };
+        let x = self.number(v, &c.field(key))?;
+        if x <= 0 {
+            return Err(self.err(
+                c.field(key),
+                format!("must be positive, found {}", short(&x)),
+            ));
+        }
+        Ok(Some(x))
+    }
+
+    /// The window rule; condition5 checks default to `alpha^D / log(alpha)`.
+    fn check_window(&self, c: &CheckTable, kind: CheckKind) -> Result<Option<Expr>, CaseError> {
+        match c.t.get("window") {
+            None if kind == CheckKind::Condition5 => Ok(Some(
+                Expr::parse("alpha^D / log(alpha)").expect("the default window rule parses"),
+            )),
+            None => Ok(None),
+            Some(v) => {
+                let text = self.string(v, &c.field("window"))?;
+                Ok(Some(self.rule(&text, &c.field("window"), "window rule")?))
+            }
+        }
+    }
+
+    /// Rejects the fields that belong to another kind of check.
+    fn check_kind_only_fields(&self, c: &CheckTable, kind: CheckKind) -> Result<(), CaseError> {
+        for (key, owner) in [
+            ("support_of", CheckKind::Condition5),
+            ("point", CheckKind::Limit),
+            ("optimum", CheckKind::Limit),
+        ] {
+            if c.t.contains_key(key) && kind != owner {
+                return Err(self.err(
+                    c.field(key),
+                    format!(
+                        "only {} checks take `{key}` (this check is {})",
+                        owner.name(),
+                        kind.name()
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// `support_of` (condition5 only): `w_mu` (default) or `flow`.
+    fn check_support_of(&self, c: &CheckTable) -> Result<SupportOf, CaseError> {
+        match c.t.get("support_of") {
+            None => Ok(SupportOf::WMu),
+            Some(v) => match self.string(v, &c.field("support_of"))?.as_str() {
+                "w_mu" => Ok(SupportOf::WMu),
+                "flow" => Ok(SupportOf::Flow),
+                other => Err(self.err(
+                    c.field("support_of"),
+                    format!("expected \"w_mu\" or \"flow\", found \"{}\"", clip(other)),
+                )),
+            },
+        }
+    }
+
+    /// `point` (limit only, and required there): d exact numbers.
+    fn check_point(
+        &self,
+        c: &CheckTable,
+        kind: CheckKind,
+        dim: usize,
+    ) -> Result<Option<Vec<Rational>>, CaseError> {
+        match c.t.get("point") {
+            None if kind == CheckKind::Limit => {
+                Err(self.err(c.field("point"), "missing required field"))
+            }
+            None => Ok(None),
+            Some(Value::Array(a)) => {
+                if a.len() != dim {
+                    return Err(self.err(
+                        c.field("point"),
+                        format!(
+                            "the point has {} entries but the data points have d = {dim}",
+                            a.len()
+                        ),
+                    ));
+                }
+                let prefix = &c.prefix;
+                Ok(Some(
+                    a.iter()
+                        .enumerate()
+                        .map(|(k, x)| self.number(x, &format!("{prefix}.point[{k}]")))
+                        .collect::<Result<Vec<_>, _>>()?,
+                ))
+            }
+            Some(other) => Err(self.err(
+                c.field("point"),
+                format!("expected an array of numbers, found {}", describe(other)),
+            )),
+        }
+    }
+
+    /// `optimum` (limit only): `global` or `local`.
+    fn check_optimum(&self, c: &CheckTable) -> Result<Option<Optimum>, CaseError> {
+        match c.t.get("optimum") {
+            None => Ok(None),
+            Some(v) => match self.string(v, &c.field("optimum"))?.as_str() {
+                "global" => Ok(Some(Optimum::Global)),
+                "local" => Ok(Some(Optimum::Local)),
+                other => Err(self.err(
+                    c.field("optimum"),
+                    format!(
+                        "expected \"global\" or \"local\", found \"{}\"",
+                        clip(other)
+                    ),
+                )),
+            },
+        }
+    }
+
+    /// `expect`: `pass` (default) or `fail`.
+    fn check_expect(&self, c: &CheckTable) -> Result<Expect, CaseError> {
+        match c.t.get("expect") {
+            None => Ok(Expect::Pass),
+            Some(v) => match self.string(v, &c.field("expect"))?.as_str() {
+                "pass" => Ok(Expect::Pass),
+                "fail" => Ok(Expect::Fail),
+                other => Err(self.err(
+                    c.field("expect"),
+                    format!("expected \"pass\" or \"fail\", found \"{}\"", clip(other)),
+                )),
+            },
+        }
+    }
+}

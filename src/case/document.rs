@@ -1,0 +1,277 @@
+//! The top level of a case file: the format version, name, description and
+//! depth, the `[data]` table (points and labels) and the optional
+//! `[numerics]` table. The `[[check]]` tables are read in `checks.rs`.
+
+use rug::Rational;
+use toml::{Table, Value};
+
+use crate::case::reader::{count, describe, shown_number, Parser};
+use crate::case::{
+    Case, CaseError, Numerics, FORMAT_VERSION, MAX_PRECISION, MAX_STAGES, MIN_PRECISION,
+};
+
+const TOP_FIELDS: &[&str] = &[
+    "format",
+    "name",
+    "description",
+    "depth",
+    "data",
+    "numerics",
+    "check",
+];
+const DATA_FIELDS: &[&str] = &["points", "labels"];
+const NUMERICS_FIELDS: &[&str] = &["precision", "tolerance", "stages", "alpha"];
+
+impl Parser<'_> {
+    pub(super) fn case(&self, top: &Table) -> Result<Case, CaseError> {
+        // The format version first: a file written for another version is
+        // best reported as such rather than by its unknown fields.
+        let format = self.required(top, "", "format")?;
+        let format = self.integer(format, "format", "the integer 1")?;
+        if format != FORMAT_VERSION {
+            return Err(self.err(
+                "format",
+                format!(
+                    "unsupported format version {format}: this version of ibcert reads format {FORMAT_VERSION}"
+                ),
+            ));
+        }
+        self.check_unknown(top, "", TOP_FIELDS)?;
+
+        let name = self.string(self.required(top, "", "name")?, "name")?;
+        // optional (quick cases need none); when given it must say something
+        let description = match top.get("description") {
+            Some(v) => self.string(v, "description")?,
+            None => String::new(),
+        };
+
+        let depth_v = self.required(top, "", "depth")?;
+        let depth = self.integer(depth_v, "depth", "an integer depth >= 2")?;
+        if depth < 2 {
+            return Err(self.err(
+                "depth",
+                format!("depth must be an integer >= 2, found {depth}"),
+            ));
+        }
+        let depth = u32::try_from(depth).map_err(|_| {
+            self.err(
+                "depth",
+                format!("depth {depth} is too large (at most {})", u32::MAX),
+            )
+        })?;
+
+        let data = match self.required(top, "", "data")? {
+            Value::Table(t) => t,
+            other => {
+                return Err(self.err(
+                    "data",
+                    format!("expected a table [data], found {}", describe(other)),
+                ))
+            }
+        };
+        self.check_unknown(data, "data", DATA_FIELDS)?;
+        let points = self.points(self.required(data, "data", "points")?)?;
+        let labels = self.labels(self.required(data, "data", "labels")?, points.len())?;
+
+        let numerics = match top.get("numerics") {
+            None => Numerics::default(),
+            Some(Value::Table(t)) => self.numerics(t)?,
+            Some(other) => {
+                return Err(self.err(
+                    "numerics",
+                    format!("expected a table [numerics], found {}", describe(other)),
+                ))
+            }
+        };
+
+        let checks = match top.get("check") {
+            None => Vec::new(),
+            Some(Value::Array(a)) => a
+                .iter()
+                .enumerate()
+                .map(|(i, v)| self.check(i, v, depth, points[0].len()))
+                .collect::<Result<Vec<_>, _>>()?,
+            Some(other) => {
+                return Err(self.err(
+                    "check",
+                    format!(
+                        "expected an array of tables [[check]], found {}",
+                        describe(other)
+                    ),
+                ))
+            }
+        };
+
+        Ok(Case {
+            path: None,
+            name,
+            description,
+            depth,
+            points,
+            labels,
+            numerics,
+            checks,
+        })
+    }
+
+    fn points(&self, v: &Value) -> Result<Vec<Vec<Rational>>, CaseError> {
+        let rows = match v {
+            Value::Array(rows) => rows,
+            other => {
+                return Err(self.err(
+                    "data.points",
+                    format!(
+                        "expected an array of points (arrays of numbers), found {}",
+                        describe(other)
+                    ),
+                ))
+            }
+        };
+        if rows.is_empty() {
+            return Err(self.err(
+                "data.points",
+                "no points: the dataset needs at least one point",
+            ));
+        }
+        let mut points = Vec::with_capacity(rows.len());
+        let mut dim = 0;
+        for (i, row) in rows.iter().enumerate() {
+            let field = format!("data.points[{i}]");
+            let entries = match row {
+                Value::Array(entries) => entries,
+                other => {
+                    return Err(self.err(
+                        field,
+                        format!(
+                            "expected an array of numbers (one point), found {}",
+                            describe(other)
+                        ),
+                    ))
+                }
+            };
+            if i == 0 {
+                if entries.is_empty() {
+                    return Err(self.err(
+                        field,
+                        "zero-dimensional point: each point needs at least one coordinate",
+                    ));
+                }
+                dim = entries.len();
+            } else if entries.len() != dim {
+                return Err(self.err(
+                    field,
+                    format!(
+                        "ragged rows: row {i} has {} but row 0 has {}",
+                        count(entries.len(), "entry", "entries"),
+                        count(dim, "entry", "entries")
+                    ),
+                ));
+            }
+            let point = entries
+                .iter()
+                .enumerate()
+                .map(|(j, e)| self.number(e, &format!("data.points[{i}][{j}]")))
+                .collect::<Result<Vec<_>, _>>()?;
+            points.push(point);
+        }
+        Ok(points)
+    }
+
+    fn labels(&self, v: &Value, n_points: usize) -> Result<Vec<i32>, CaseError> {
+        let items = match v {
+            Value::Array(items) => items,
+            other => {
+                return Err(self.err(
+                    "data.labels",
+                    format!(
+                        "expected an array of labels (+1 or -1), found {}",
+                        describe(other)
+                    ),
+                ))
+            }
+        };
+        if items.len() != n_points {
+            return Err(self.err(
+                "data.labels",
+                format!(
+                    "{} for {}: need exactly one label (+1 or -1) per point",
+                    count(items.len(), "label", "labels"),
+                    count(n_points, "point", "points")
+                ),
+            ));
+        }
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| {
+                let field = format!("data.labels[{i}]");
+                match item {
+                    Value::Integer(1) => Ok(1),
+                    Value::Integer(-1) => Ok(-1),
+                    Value::Integer(k) => {
+                        Err(self.err(field, format!("label must be +1 or -1, found {k}")))
+                    }
+                    other => Err(self.err(
+                        field,
+                        format!("expected the integer +1 or -1, found {}", describe(other)),
+                    )),
+                }
+            })
+            .collect()
+    }
+
+    fn numerics(&self, t: &Table) -> Result<Numerics, CaseError> {
+        self.check_unknown(t, "numerics", NUMERICS_FIELDS)?;
+        let mut n = Numerics::default();
+        if let Some(v) = t.get("precision") {
+            let field = "numerics.precision";
+            let p = self.integer(v, field, "an integer number of bits")?;
+            if !(i64::from(MIN_PRECISION)..=i64::from(MAX_PRECISION)).contains(&p) {
+                return Err(self.err(
+                    field,
+                    format!(
+                        "precision must be between {MIN_PRECISION} and {MAX_PRECISION} bits, found {p}"
+                    ),
+                ));
+            }
+            n.precision = p as u32;
+        }
+        if let Some(v) = t.get("tolerance") {
+            let field = "numerics.tolerance";
+            let tol = self.number(v, field)?;
+            if tol <= 0 || tol >= 1 {
+                return Err(self.err(
+                    field,
+                    format!(
+                        "tolerance must satisfy 0 < tolerance < 1, found {}",
+                        shown_number(v)
+                    ),
+                ));
+            }
+            n.tolerance = tol;
+        }
+        if let Some(v) = t.get("stages") {
+            let field = "numerics.stages";
+            let s = self.integer(v, field, "an integer number of stages")?;
+            if !(1..=MAX_STAGES as i64).contains(&s) {
+                return Err(self.err(
+                    field,
+                    format!("stages must be between 1 and {MAX_STAGES}, found {s}"),
+                ));
+            }
+            n.stages = Some(s as usize);
+        }
+        if let Some(v) = t.get("alpha") {
+            let field = "numerics.alpha";
+            let a = self.number(v, field)?;
+            if a <= 0 {
+                return Err(self.err(
+                    field,
+                    format!("alpha must be > 0, found {}", shown_number(v)),
+                ));
+            }
+            n.alpha = Some(a);
+        }
+        Ok(n)
+    }
+}
