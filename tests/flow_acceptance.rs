@@ -4,11 +4,11 @@
 use ibcert::case::Case;
 use ibcert::flow::run::{agreeing_digits, default_stages, integrate, Numerics, Solution, Summary};
 use ibcert::flow::DiagFlow;
-use ibcert::num::{digits_from_rel_error, from_rational, ten_pow_neg};
+use ibcert::num::{from_rational, ten_pow_neg};
 use rug::{Float, Rational};
 
 mod common;
-use common::{load, single_point_nu};
+use common::{load, single_point_nu_digits};
 
 fn run(
     z: &[Vec<Rational>],
@@ -45,17 +45,8 @@ fn single_point_against_the_root(
         for &g in gts {
             let gt = Rational::from(g);
             let (flow, sol) = run(&z, depth, &alpha, &gt, numerics);
-            let rp = 640;
-            let zf: Vec<Float> = z[0].iter().map(|q| from_rational(rp, q)).collect();
-            let exact = single_point_nu(
-                &zf,
-                depth,
-                &from_rational(rp, &alpha),
-                &from_rational(rp, &gt),
-                rp,
-            );
-            let err = Float::with_val(rp, &sol.y[0] - &exact).abs() / &exact;
-            let digits = digits_from_rel_error(&err, 200);
+            let (digits, exact) =
+                single_point_nu_digits(&z[0], depth, &alpha, &gt, &sol.y[0], 640, 200);
             assert!(
                 digits >= min_digits,
                 "D = {depth}, gt = {gt}: {digits} digits (nu = {}, exact {})",

@@ -237,3 +237,27 @@ pub fn single_point_nu(z: &[Float], depth: u32, alpha: &Float, gt: &Float, prec:
     }
     x
 }
+
+/// The digits of a flow's single-point `nu` (one point z, alpha, gt) that agree with
+/// the exact root computed here at `rp` bits (relative, capped at `cap`), and that root.
+pub fn single_point_nu_digits(
+    z: &[rug::Rational],
+    depth: u32,
+    alpha: &rug::Rational,
+    gt: &rug::Rational,
+    nu: &Float,
+    rp: u32,
+    cap: u32,
+) -> (u32, Float) {
+    use ibcert::num::{digits_from_rel_error, from_rational};
+    let zf: Vec<Float> = z.iter().map(|q| from_rational(rp, q)).collect();
+    let exact = single_point_nu(
+        &zf,
+        depth,
+        &from_rational(rp, alpha),
+        &from_rational(rp, gt),
+        rp,
+    );
+    let err = Float::with_val(rp, nu - &exact).abs() / &exact;
+    (digits_from_rel_error(&err, cap), exact)
+}
