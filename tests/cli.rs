@@ -1,11 +1,11 @@
 //! The `ibcert` binary end to end: bad input gives a clear message and exit code 2
 //! (never a panic); good input gives the documented reports.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 mod common;
-use common::{assert_bad, bin, case_path, run, stderr};
+use common::{assert_bad, bin, case_path, check_json, run, stderr};
 
 fn temp_case(text: &str) -> PathBuf {
     common::temp_file("cli", "case.toml", text)
@@ -382,18 +382,15 @@ fn identical_results_whatever_the_thread_count() {
         &["--threads"],
     );
     // --no-timing leaves out exactly the timing fields
-    let timed = bin()
-        .args([
-            "run",
-            &case,
-            "--gt",
-            "20",
-            "--format",
-            "json",
-            "--no-verify",
-        ])
-        .output()
-        .unwrap();
+    let timed = run(&[
+        "run",
+        &case,
+        "--gt",
+        "20",
+        "--format",
+        "json",
+        "--no-verify",
+    ]);
     let v: serde_json::Value = serde_json::from_slice(&timed.stdout).unwrap();
     assert!(v["work"]["main"]["wall_seconds"].is_number());
     let untimed = run(&[
@@ -698,21 +695,6 @@ fn limit_check(name: &str, point: &str, optimum: Option<&str>) -> String {
     format!(
         "[[check]]\nname = \"{name}\"\nkind = \"limit\"\nstop = \"10^4 * alpha\"\nalphas = [\"1/20\"]\npoint = {point}\n{optimum}tolerance = \"1e-4\"\n\n"
     )
-}
-
-/// Runs `check --format json --no-verify` and returns the results.
-fn check_json(p: &Path) -> (Option<i32>, Vec<serde_json::Value>) {
-    let o = run(&[
-        "check",
-        p.to_str().unwrap(),
-        "--no-verify",
-        "--no-timing",
-        "--format",
-        "json",
-    ]);
-    let v: serde_json::Value =
-        serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&o)));
-    (o.status.code(), v["results"].as_array().unwrap().clone())
 }
 
 fn reason(r: &serde_json::Value) -> String {

@@ -4,8 +4,10 @@ use ibcert::num::{digits_from_rel_error, from_rational, max_abs, ten_pow_neg};
 use ibcert::ode::problems::{Robertson, StiffLinear, VanDerPol};
 use ibcert::ode::radau::{Control, Radau, RadauOptions};
 use ibcert::ode::tableau::RadauTableau;
-use ibcert::ode::Ode;
 use rug::{Float, Rational};
+
+mod common;
+use common::solve;
 
 fn rel_err(p: u32, a: &[Float], b: &[Float]) -> Float {
     let d: Vec<Float> = a
@@ -14,25 +16,6 @@ fn rel_err(p: u32, a: &[Float], b: &[Float]) -> Float {
         .map(|(x, y)| Float::with_val(p, x - y))
         .collect();
     max_abs(p, &d) / max_abs(p, b)
-}
-
-fn solve<O: Ode>(
-    ode: &O,
-    stages: usize,
-    tol: &Rational,
-    x_end: &Rational,
-    y0: &[Rational],
-) -> (Vec<Float>, ibcert::ode::radau::Stats) {
-    let p = ode.prec();
-    let tab = RadauTableau::new(stages, p);
-    let solver = Radau::new(ode, &tab, RadauOptions::new(from_rational(p, tol)));
-    let y0: Vec<Float> = y0.iter().map(|q| from_rational(p, q)).collect();
-    let out = solver
-        .integrate(&Float::new(p), &y0, &from_rational(p, x_end), |_| {
-            Control::Continue
-        })
-        .expect("integration succeeds");
-    (out.y, out.stats)
 }
 
 /// y' = M y with eigenvalues -1, -10^3, -10^6: the closed form to at least 50 digits at 256 bits.

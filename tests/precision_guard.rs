@@ -353,17 +353,9 @@ fn check_metrics_at_the_raised_precision() {
                 [[check]]\nname = \"far\"\nkind = \"kernel\"\nalphas = [1]\nstop = \"10^100\"\n\
                 tolerance = \"1\"\n";
     let p = common::temp_file("guard", "d3_far.toml", text);
-    let o = common::run(&[
-        "check",
-        p.to_str().unwrap(),
-        "--no-verify",
-        "--no-timing",
-        "--format",
-        "json",
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
-    let v = common::json(&o);
-    let a = &v["results"][0]["alphas"][0];
+    let (code, results) = common::check_json(&p);
+    assert_eq!(code, Some(0), "{results:?}");
+    let a = &results[0]["alphas"][0];
     let drift: f64 = a["drift_rel"].as_str().unwrap().parse().unwrap();
     assert!(drift < 1e-18, "drift {drift} (computed at too few bits?)");
     let shown = a["metric"].as_str().unwrap();

@@ -13,12 +13,11 @@ use ibcert::flow::run::{integrate, Numerics};
 use ibcert::flow::DiagFlow;
 use ibcert::num::{digits_from_rel_error, from_rational, max_abs, ten_pow_neg};
 use ibcert::ode::problems::{Robertson, StiffLinear};
-use ibcert::ode::radau::{Control, Radau, RadauOptions, Stats};
-use ibcert::ode::tableau::RadauTableau;
+use ibcert::ode::radau::Stats;
 use rug::{Float, Rational};
 
 mod common;
-use common::{load, single_point_nu_digits};
+use common::{load, single_point_nu_digits, solve};
 
 /// The counters, in the order accepted, rejected, RHS evaluations, Jacobians, LU
 /// factorizations, Newton iterations, Newton failures.
@@ -58,27 +57,17 @@ fn stiff_linear_work() {
         ],
     );
     let y0 = [Rational::from(1), Rational::from(2), Rational::from(-3)];
-    let tab = RadauTableau::new(8, p);
-    let solver = Radau::new(
-        &ode,
-        &tab,
-        RadauOptions::new(from_rational(p, &ten_pow_neg(25))),
-    );
-    let y0f: Vec<Float> = y0.iter().map(|q| from_rational(p, q)).collect();
+    let (y, stats) = solve(&ode, 8, &ten_pow_neg(25), &Rational::from(1), &y0);
     let x_end = Float::with_val(p, 1);
-    let out = solver
-        .integrate(&Float::new(p), &y0f, &x_end, |_| Control::Continue)
-        .expect("integrates");
     let exact = ode.exact(&y0, &x_end, p);
-    let d: Vec<Float> = out
-        .y
+    let d: Vec<Float> = y
         .iter()
         .zip(&exact)
         .map(|(a, b)| Float::with_val(p, a - b))
         .collect();
     let digits = digits_from_rel_error(&(max_abs(p, &d) / max_abs(p, &exact)), 38);
     assert!(digits >= 22, "{digits} digits");
-    assert_pinned("stiff linear", &out.stats, PIN_STIFF_LINEAR);
+    assert_pinned("stiff linear", &stats, PIN_STIFF_LINEAR);
 }
 
 /// Robertson's chemical kinetics to x = 10: 6 stages, 128 bits, tol 1e-15 (the mass
@@ -87,22 +76,12 @@ fn stiff_linear_work() {
 fn robertson_work() {
     let p = 128;
     let ode = Robertson::new(p);
-    let tab = RadauTableau::new(6, p);
-    let solver = Radau::new(
-        &ode,
-        &tab,
-        RadauOptions::new(from_rational(p, &ten_pow_neg(15))),
-    );
-    let y0 = [Float::with_val(p, 1), Float::new(p), Float::new(p)];
-    let out = solver
-        .integrate(&Float::new(p), &y0, &Float::with_val(p, 10), |_| {
-            Control::Continue
-        })
-        .expect("integrates");
-    let mass = Float::with_val(p, &out.y[0] + &out.y[1]) + &out.y[2];
+    let y0 = [Rational::from(1), Rational::from(0), Rational::from(0)];
+    let (y, stats) = solve(&ode, 6, &ten_pow_neg(15), &Rational::from(10), &y0);
+    let mass = Float::with_val(p, &y[0] + &y[1]) + &y[2];
     let err = Float::with_val(p, mass - 1u32).abs();
     assert!(err < Float::with_val(p, Float::i_exp(1, -60)), "mass {err}");
-    assert_pinned("robertson", &out.stats, PIN_ROBERTSON);
+    assert_pinned("robertson", &stats, PIN_ROBERTSON);
 }
 
 /// The diagonal-network flow on one point (D = 2 and 3, alpha = 1) to gt = 100 at 128

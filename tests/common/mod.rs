@@ -261,3 +261,48 @@ pub fn single_point_nu_digits(
     let err = Float::with_val(rp, nu - &exact).abs() / &exact;
     (digits_from_rel_error(&err, cap), exact)
 }
+
+/// Integrate `ode` from x = 0 to `x_end` with an s-stage Radau IIA at the ODE's precision
+/// and tolerance `tol`: the final state and the work counters.
+pub fn solve<O: ibcert::ode::Ode>(
+    ode: &O,
+    stages: usize,
+    tol: &rug::Rational,
+    x_end: &rug::Rational,
+    y0: &[rug::Rational],
+) -> (Vec<Float>, ibcert::ode::radau::Stats) {
+    let p = ode.prec();
+    let tab = ibcert::ode::tableau::RadauTableau::new(stages, p);
+    let solver = ibcert::ode::radau::Radau::new(
+        ode,
+        &tab,
+        ibcert::ode::radau::RadauOptions::new(ibcert::num::from_rational(p, tol)),
+    );
+    let y0: Vec<Float> = y0
+        .iter()
+        .map(|q| ibcert::num::from_rational(p, q))
+        .collect();
+    let out = solver
+        .integrate(
+            &Float::new(p),
+            &y0,
+            &ibcert::num::from_rational(p, x_end),
+            |_| ibcert::ode::radau::Control::Continue,
+        )
+        .expect("integration succeeds");
+    (out.y, out.stats)
+}
+
+/// `ibcert check PATH --no-verify --no-timing --format json`: the exit code and the results.
+pub fn check_json(p: &Path) -> (Option<i32>, Vec<serde_json::Value>) {
+    let o = run(&[
+        "check",
+        p.to_str().unwrap(),
+        "--no-verify",
+        "--no-timing",
+        "--format",
+        "json",
+    ]);
+    let v = json(&o);
+    (o.status.code(), v["results"].as_array().unwrap().clone())
+}
