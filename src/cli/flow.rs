@@ -206,15 +206,8 @@ impl FlowArgs {
                     None => Every::Seconds(60),
                 };
                 // fail now, not after an hour of integration, when it cannot be written
-                let tmp = checkpoint::partial_path(path);
-                std::fs::write(&tmp, b"")
-                    .and_then(|_| std::fs::remove_file(&tmp))
-                    .map_err(|e| {
-                        CliError::input(format!(
-                            "--checkpoint: cannot write beside {}: {e}",
-                            path.display()
-                        ))
-                    })?;
+                crate::output::check_target(path)
+                    .map_err(|e| CliError::input(format!("--checkpoint: {e}")))?;
                 Some((path.clone(), every))
             }
             None => None,
@@ -324,7 +317,7 @@ impl FlowJob {
                 return Ok(());
             };
             checkpoint::write_atomic(path, &checkpoint::to_json(&identity, snap))
-                .map_err(|e| format!("cannot write {}: {e}", path.display()))
+                .map_err(|e| e.to_string())
         };
         let ctl = RunControl {
             policy: self.policy,

@@ -28,7 +28,7 @@ use clap::{Args, ValueEnum};
 use rayon::prelude::*;
 use rug::ops::Pow;
 use rug::{Float, Rational};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// The figure to draw.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -286,7 +286,8 @@ impl PlotArgs {
         mus.dedup();
         let numerics = self.numerics_opts.of(&case)?;
         let prec = numerics.prec;
-        check_output_dir(&self.output)?;
+        crate::output::check_target(&self.output)
+            .map_err(|e| CliError::input(format!("--output: {e}")))?;
         let mut specs = Vec::new();
         for &depth in &depths {
             let pairs: Vec<(Rational, Option<Rational>)> = match &alpha_ds {
@@ -346,48 +347,6 @@ pub fn root_of(x: &Rational, depth: u32, bits: u32) -> Rational {
 /// The largest depth accepted (the mirror map works for any D >= 2; this bounds
 /// alpha^D and the cost).
 pub const MAX_DEPTH: u32 = 1000;
-
-/// Fail early (before any integration) when the output's directory does not exist
-/// or the output names a directory.
-fn check_output_dir(path: &Path) -> Result<(), CliError> {
-    if path.as_os_str().is_empty() {
-        return Err(CliError::input("--output: empty path"));
-    }
-    if path.is_dir() {
-        return Err(CliError::input(format!(
-            "--output: cannot write {}: it is a directory",
-            path.display()
-        )));
-    }
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    if !parent.is_dir() {
-        return Err(CliError::input(format!(
-            "--output: cannot write {}: the directory {} does not exist",
-            path.display(),
-            parent.display()
-        )));
-    }
-    Ok(())
-}
-
-/// Write `text` to `path` whole: into a temporary file beside it, then renamed over
-/// it. On failure the temporary file is removed and `path` is untouched.
-pub fn write_atomic(path: &Path, text: &str) -> Result<(), String> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "plot".into());
-    let tmp = path.with_file_name(format!(".{name}.ibcert-partial-{}", std::process::id()));
-    std::fs::write(&tmp, text)
-        .and_then(|_| std::fs::rename(&tmp, path))
-        .map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            format!("cannot write {}: {e}", path.display())
-        })
-}
 
 /// One computed path: the reduced value at each sample (None where it is not
 /// defined, e.g. w_hat while the margin is not positive) and at the mu-iso points.
@@ -580,7 +539,8 @@ pub fn cmd_plot(a: &PlotArgs) -> Result<(), CliError> {
         }
     };
     let svg = fig.to_svg().map_err(figure_error)?;
-    write_atomic(&job.output, &svg).map_err(|e| CliError::input(format!("--output: {e}")))
+    crate::output::write_atomic(&job.output, svg)
+        .map_err(|e| CliError::input(format!("--output: {e}")))
 }
 
 /// The Fig. 5b data from `ibcert table` (unverified: plot coordinates only): per
