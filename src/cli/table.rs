@@ -168,16 +168,10 @@ pub(super) fn cmd_table(a: &TableArgs) -> Result<(), CliError> {
     let refs = crate::table::references(&z, &spec)
         .map_err(|e| CliError::input(format!("{}: {e}", a.case.display())))?;
     let rows = spec.depths.len() * spec.scales.len();
-    let bar = indicatif::ProgressBar::with_draw_target(
-        Some(rows as u64),
-        indicatif::ProgressDrawTarget::hidden(),
-    );
-    if !a.no_progress && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-    }
-    let table = crate::table::compute(&z, &spec, &refs, || bar.inc(1))
+    let bar = crate::output::JobProgress::new(rows, !a.no_progress, None);
+    let table = crate::table::compute(&z, &spec, &refs, || bar.inc())
         .map_err(|e| CliError::failed(format!("integration failed: {e}")))?;
-    bar.finish_and_clear();
+    bar.finish();
     let info = CaseInfo {
         name: case.name.clone(),
         path: case.path.as_ref().map(|p| p.display().to_string()),

@@ -1,5 +1,6 @@
-//! Terminal output that is not a report: the progress bar (display only; f64 here is
-//! for drawing the bar, never for results).
+//! Progress bars on stderr (display only; f64 here is for drawing the bar, never for
+//! results). Both are drawn only when stderr is a terminal and the command was not
+//! given `--no-progress` (`enabled` false).
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rug::Float;
@@ -61,6 +62,36 @@ impl GtProgress {
         self.bar.set_message(format!("{label}: gt = {g:.4e}"));
     }
 
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+/// A bar over a count of jobs (table rows, check jobs, plot paths), advanced by one as
+/// each job ends; shared between the threads that run the jobs.
+pub struct JobProgress {
+    bar: ProgressBar,
+}
+
+impl JobProgress {
+    /// `jobs` to run; `label` (if any) is shown beside the bar.
+    pub fn new(jobs: usize, enabled: bool, label: Option<&str>) -> JobProgress {
+        let bar = ProgressBar::with_draw_target(Some(jobs as u64), ProgressDrawTarget::hidden());
+        if enabled && std::io::stderr().is_terminal() {
+            bar.set_draw_target(ProgressDrawTarget::stderr());
+            if let Some(l) = label {
+                bar.set_message(l.to_string());
+            }
+        }
+        JobProgress { bar }
+    }
+
+    /// One more job done.
+    pub fn inc(&self) {
+        self.bar.inc(1);
+    }
+
+    /// Clear the bar.
     pub fn finish(&self) {
         self.bar.finish_and_clear();
     }

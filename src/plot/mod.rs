@@ -402,25 +402,18 @@ impl PlotJob {
             }
             ends.push((g, hi));
         }
-        let bar = indicatif::ProgressBar::with_draw_target(
-            Some(self.specs.len() as u64),
-            indicatif::ProgressDrawTarget::hidden(),
-        );
-        if self.progress && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-            bar.set_message("paths");
-        }
+        let bar = crate::output::JobProgress::new(self.specs.len(), self.progress, Some("paths"));
         let out: Vec<Result<PathOut<T>, CliError>> = self
             .specs
             .par_iter()
             .zip(ends.par_iter())
             .map(|(spec, (gt_end, hi))| {
                 let r = self.one_path(spec, gt_end, hi, &f);
-                bar.inc(1);
+                bar.inc();
                 r
             })
             .collect();
-        bar.finish_and_clear();
+        bar.finish();
         out.into_iter().collect()
     }
 
