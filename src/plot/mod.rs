@@ -22,7 +22,9 @@ use crate::case::Case;
 use crate::flow::run::{integrate, log_spaced, FlowError, Numerics};
 use crate::flow::DiagFlow;
 use crate::num::from_rational;
-use crate::options::{arg_rational, load_case, positive, CliError};
+use crate::options::{
+    arg_rational, depth_list, load_case, optional_positive_list, positive, positive_list, CliError,
+};
 use crate::rule::Expr;
 use clap::{Args, ValueEnum};
 use rayon::prelude::*;
@@ -65,7 +67,8 @@ pub struct PlotArgs {
     /// Write the SVG here (written whole at the end; nothing is left on failure).
     #[arg(long, short)]
     pub output: PathBuf,
-    /// Initialization scales, one curve each (comma-separated, exact); default: the case's alpha.
+    /// Initialization scales, one curve each (comma-separated, exact, each once); default:
+    /// the case's alpha.
     #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
     pub alphas: Option<Vec<String>>,
     /// Instead of --alphas: values of alpha^D (comma-separated, exact); per depth,
@@ -77,7 +80,8 @@ pub struct PlotArgs {
         conflicts_with = "alphas"
     )]
     pub alpha_d: Option<Vec<String>>,
-    /// Depths D >= 2, one curve each per alpha (comma-separated); default: the case's depth.
+    /// Depths D from 2 to 1000, one curve each per alpha (comma-separated, each once);
+    /// default: the case's depth.
     #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
     pub depths: Option<Vec<String>>,
     /// End every path at this gt (exact); default: the --stop rule.
@@ -93,7 +97,8 @@ pub struct PlotArgs {
     /// Log-spaced samples per curve.
     #[arg(long, default_value_t = 80)]
     pub samples: usize,
-    /// Mark the points gt = alpha^D / mu on every path (and w_mu where drawn); comma-separated.
+    /// Mark the points gt = alpha^D / mu on every path (and w_mu where drawn);
+    /// comma-separated, each once.
     #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
     pub mu: Vec<String>,
     #[command(flatten)]
@@ -186,29 +191,12 @@ pub struct PlotJob {
 impl PlotArgs {
     pub fn validate(&self) -> Result<PlotJob, CliError> {
         let (case, z) = load_case(&self.case)?;
-        let list_of = |name: &str, list: &[String]| -> Result<Vec<Rational>, CliError> {
-            let items: Vec<&str> = list
-                .iter()
-                .map(|s| s.trim())
-                .filter(|s| !s.is_empty())
-                .collect();
-            if items.is_empty() {
-                return Err(CliError::input(format!(
-                    "{name}: the list is empty; give at least one value > 0"
-                )));
-            }
-            let mut v = Vec::new();
-            for a in items {
-                v.push(positive(name, arg_rational(name, a)?)?);
-            }
-            Ok(v)
-        };
         let alpha_ds = match &self.alpha_d {
-            Some(list) => Some(list_of("--alpha-d", list)?),
+            Some(list) => Some(positive_list("--alpha-d", list)?),
             None => None,
         };
         let alphas = match &self.alphas {
-            Some(list) => list_of("--alphas", list)?,
+            Some(list) => positive_list("--alphas", list)?,
             None if alpha_ds.is_some() => Vec::new(),
             None => vec![case.numerics.alpha.clone().ok_or_else(|| {
                 CliError::input(format!(
@@ -218,32 +206,7 @@ impl PlotArgs {
             })?],
         };
         let depths = match &self.depths {
-            Some(list) => {
-                let items: Vec<&str> = list
-                    .iter()
-                    .map(|s| s.trim())
-                    .filter(|s| !s.is_empty())
-                    .collect();
-                if items.is_empty() {
-                    return Err(CliError::input(
-                        "--depths: the list is empty; give at least one depth D >= 2",
-                    ));
-                }
-                let mut v = Vec::new();
-                for d in items {
-                    let k: u32 = d.parse().map_err(|_| {
-                        CliError::input(format!("--depths: '{d}' is not a whole number"))
-                    })?;
-                    if !(2..=MAX_DEPTH).contains(&k) {
-                        return Err(CliError::input(format!(
-                            "--depths: depth {k} is not possible: the networks have depth D >= 2 \
-                             (docs/math.md §2, mirror map), and plots go up to D = {MAX_DEPTH}"
-                        )));
-                    }
-                    v.push(k);
-                }
-                v
-            }
+            Some(list) => depth_list("--depths", list)?,
             None => vec![case.depth],
         };
         let end = match (&self.gt_max, &self.stop) {
@@ -275,15 +238,9 @@ impl PlotArgs {
                 self.samples
             )));
         }
-        let mut mus = Vec::new();
-        for m in &self.mu {
-            if m.trim().is_empty() {
-                continue;
-            }
-            mus.push(positive("--mu", arg_rational("--mu", m.trim())?)?);
-        }
+        // in increasing order (the legend's and the markers')
+        let mut mus = optional_positive_list("--mu", &self.mu)?;
         mus.sort();
-        mus.dedup();
         let numerics = self.numerics_opts.of(&case)?;
         let prec = numerics.prec;
         crate::output::check_target(&self.output)
@@ -298,20 +255,12 @@ impl PlotArgs {
                 None => alphas.iter().map(|a| (a.clone(), None)).collect(),
             };
             for (alpha, alpha_d) in pairs {
-                let s = Spec {
+                // the lists have no repeats, so neither have the curves
+                specs.push(Spec {
                     depth,
                     alpha,
                     alpha_d,
-                };
-                if !specs.contains(&s) {
-                    specs.push(s);
-                }
-            }
-        }
-        let mut uniq_depths: Vec<u32> = Vec::new();
-        for &k in &depths {
-            if !uniq_depths.contains(&k) {
-                uniq_depths.push(k);
+                });
             }
         }
         Ok(PlotJob {
@@ -320,7 +269,7 @@ impl PlotArgs {
             kind: self.kind,
             output: self.output.clone(),
             specs,
-            depths: uniq_depths,
+            depths,
             end,
             from,
             samples: self.samples,
@@ -343,10 +292,6 @@ pub fn root_of(x: &Rational, depth: u32, bits: u32) -> Rational {
     let r = Float::with_val(bits, f.root_ref(depth));
     r.to_rational().expect("finite root")
 }
-
-/// The largest depth accepted (the mirror map works for any D >= 2; this bounds
-/// alpha^D and the cost).
-pub const MAX_DEPTH: u32 = 1000;
 
 /// One computed path: the reduced value at each sample (None where it is not
 /// defined, e.g. w_hat while the margin is not positive) and at the mu-iso points.
