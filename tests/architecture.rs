@@ -138,7 +138,6 @@ const TOO_LONG_YET: &[(&str, usize)] = &[
     ("src/flow/run.rs", 981),
     ("src/lp/mod.rs", 726),
     ("src/ode/radau.rs", 825),
-    ("src/plot/mod.rs", 781),
 ];
 
 #[test]
