@@ -6,6 +6,7 @@
 use crate::case::Case;
 use crate::flow::run::{default_stages, Numerics};
 use crate::lp::{separability, Separability};
+use crate::model::{MAX_DEPTH, MIN_DEPTH};
 use crate::num::exact::parse_rational;
 use crate::ode::tableau::MAX_STAGES;
 use rug::Rational;
@@ -127,19 +128,167 @@ pub fn numerics_of(
     Ok(Numerics { prec, tol, stages })
 }
 
-/// A comma-separated list of exact positive values; an empty list or entry is refused.
-pub fn positive_list(name: &str, items: &[String]) -> Result<Vec<Rational>, CliError> {
-    if items.is_empty() || items.iter().all(|s| s.trim().is_empty()) {
-        return Err(CliError::input(format!("{name}: the list is empty")));
+/// A depth D the networks can have ([`MIN_DEPTH`] to [`MAX_DEPTH`]), for option `name`.
+pub fn depth(name: &str, d: u32) -> Result<u32, CliError> {
+    if !(MIN_DEPTH..=MAX_DEPTH).contains(&d) {
+        return Err(CliError::input(format!(
+            "{name}: depth {d} is out of range: the networks have a depth D from \
+             {MIN_DEPTH} to {MAX_DEPTH}"
+        )));
+    }
+    Ok(d)
+}
+
+/// The trimmed entries of a comma-separated list option (clap splits at the commas).
+/// One rule for every list: an empty list and an empty entry are refused, naming the
+/// option and the entry.
+fn entries<'a>(name: &str, items: &'a [String]) -> Result<Vec<&'a str>, CliError> {
+    if items.iter().all(|s| s.trim().is_empty()) {
+        return Err(CliError::input(format!(
+            "{name}: the list is empty; give at least one value"
+        )));
     }
     items
         .iter()
-        .map(|s| {
-            let t = s.trim();
-            if t.is_empty() {
-                return Err(CliError::input(format!("{name}: empty entry in the list")));
-            }
-            positive(name, arg_rational(name, t)?)
+        .enumerate()
+        .map(|(i, s)| match s.trim() {
+            "" => Err(CliError::input(format!(
+                "{name}: entry {} of {} is empty",
+                i + 1,
+                items.len()
+            ))),
+            t => Ok(t),
         })
         .collect()
+}
+
+/// The error for an entry whose value an earlier entry already gave.
+fn repeated(name: &str, entry: &str, earlier: &str) -> CliError {
+    if entry == earlier {
+        CliError::input(format!("{name}: '{entry}' appears twice"))
+    } else {
+        CliError::input(format!(
+            "{name}: '{entry}' is the same value as '{earlier}', which the list already has"
+        ))
+    }
+}
+
+/// A comma-separated list of depths (see [`depth`]), in the order given; an empty list,
+/// an empty entry and a repeated depth are refused.
+pub fn depth_list(name: &str, items: &[String]) -> Result<Vec<u32>, CliError> {
+    let texts = entries(name, items)?;
+    let mut out: Vec<u32> = Vec::new();
+    for t in &texts {
+        let d: u32 = t
+            .parse()
+            .map_err(|_| CliError::input(format!("{name}: '{t}' is not a whole number")))?;
+        let d = depth(name, d)?;
+        if let Some(j) = out.iter().position(|&e| e == d) {
+            return Err(repeated(name, t, texts[j]));
+        }
+        out.push(d);
+    }
+    Ok(out)
+}
+
+/// A comma-separated list of exact positive values, in the order given; an empty list,
+/// an empty entry and a repeated value (`10` and `10.0` are one value) are refused.
+pub fn positive_list(name: &str, items: &[String]) -> Result<Vec<Rational>, CliError> {
+    let texts = entries(name, items)?;
+    let mut out: Vec<Rational> = Vec::new();
+    for t in &texts {
+        let q = positive(name, arg_rational(name, t)?)?;
+        if let Some(j) = out.iter().position(|e| *e == q) {
+            return Err(repeated(name, t, texts[j]));
+        }
+        out.push(q);
+    }
+    Ok(out)
+}
+
+/// [`positive_list`] for an optional list (none given: no values).
+pub fn optional_positive_list(name: &str, items: &[String]) -> Result<Vec<Rational>, CliError> {
+    if items.is_empty() {
+        return Ok(Vec::new());
+    }
+    positive_list(name, items)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn list(s: &str) -> Vec<String> {
+        s.split(',').map(String::from).collect()
+    }
+
+    fn err<T: std::fmt::Debug>(r: Result<T, CliError>) -> String {
+        let e = r.unwrap_err();
+        assert_eq!(e.code, 2);
+        e.message
+    }
+
+    #[test]
+    fn depth_lists() {
+        assert_eq!(
+            depth_list("--depths", &list("2, 3,1000")).unwrap(),
+            [2, 3, 1000]
+        );
+        assert_eq!(
+            err(depth_list("--depths", &list("2,1"))),
+            "--depths: depth 1 is out of range: the networks have a depth D from 2 to 1000"
+        );
+        assert_eq!(
+            err(depth_list("--depths", &list("1001"))),
+            "--depths: depth 1001 is out of range: the networks have a depth D from 2 to 1000"
+        );
+        assert_eq!(
+            err(depth_list("--depths", &list("2,3,2"))),
+            "--depths: '2' appears twice"
+        );
+        assert_eq!(
+            err(depth_list("--depths", &list("3,03"))),
+            "--depths: '03' is the same value as '3', which the list already has"
+        );
+        assert_eq!(
+            err(depth_list("--depths", &list("2,,3"))),
+            "--depths: entry 2 of 3 is empty"
+        );
+        assert!(err(depth_list("--depths", &list(" , "))).contains("the list is empty"));
+        assert!(err(depth_list("--depths", &list("two"))).contains("'two' is not a whole number"));
+        assert!(err(depth_list("--depths", &list("-2"))).contains("'-2'"));
+    }
+
+    #[test]
+    fn positive_lists() {
+        let v = positive_list("--alphas", &list("10, 1/2,0.25")).unwrap();
+        assert_eq!(
+            v,
+            [
+                Rational::from(10),
+                Rational::from((1, 2)),
+                Rational::from((1, 4))
+            ]
+        );
+        assert_eq!(
+            err(positive_list("--mu", &list("1,,2"))),
+            "--mu: entry 2 of 3 is empty"
+        );
+        assert_eq!(
+            err(positive_list("--mu", &list("1,"))),
+            "--mu: entry 2 of 2 is empty"
+        );
+        assert_eq!(
+            err(positive_list("--alphas", &list("10,100,10"))),
+            "--alphas: '10' appears twice"
+        );
+        assert_eq!(
+            err(positive_list("--alpha-d", &list("0.5,1/2"))),
+            "--alpha-d: '1/2' is the same value as '0.5', which the list already has"
+        );
+        assert!(err(positive_list("--alphas", &list(""))).contains("--alphas: the list is empty"));
+        assert!(err(positive_list("--alphas", &list("0"))).contains("must be positive"));
+        assert!(err(positive_list("--alphas", &list("x"))).starts_with("--alphas: "));
+        assert!(optional_positive_list("--mu", &[]).unwrap().is_empty());
+    }
 }

@@ -892,7 +892,13 @@ fn hostile_integer_fields() {
     expect_invalid(
         &with_header(("depth = 2", "depth = 4294967296")),
         "depth",
-        &["too large", "4294967295"],
+        &["too large", "at most 1000"],
+    );
+    // the bound of --depths and --depth too (crate::model::MAX_DEPTH)
+    expect_invalid(
+        &with_header(("depth = 2", "depth = 1001")),
+        "depth",
+        &["depth 1001 is too large (at most 1000)"],
     );
     expect_invalid(
         &with_header(("depth = 2", "depth = -9223372036854775808")),

@@ -916,3 +916,89 @@ fn bench_lists_filters_and_runs_a_workload() {
     assert_eq!((steps, rejected, rhs), ("28", "0", "8184"), "{row}");
     assert!(digits.parse::<u32>().unwrap() >= 40, "{row}");
 }
+
+/// The list options follow one rule in `table` and `plot` (crate::options): a depth
+/// from 2 to 1000, no empty entry, no repeated entry; the same message from both
+/// commands. In-process (clap's parse, then each command's validation); `solve --depth`,
+/// `solve --mu` and `trace --at` through the binary.
+#[test]
+fn list_options_follow_one_rule_in_table_and_plot() {
+    use clap::Parser;
+    use ibcert::cli::{table_spec, Cli, Command};
+    let case = case_path("three_point.toml");
+    let out = common::temp_path("lists", "p.svg");
+    let refusal = |command: &str, extra: &[&str]| -> String {
+        let mut a = vec!["ibcert", command, case.as_str(), "--no-progress"];
+        if command == "plot" {
+            a.extend(["--kind", "excess-l1", "-o", out.to_str().unwrap()]);
+        }
+        a.extend(extra);
+        let cli = Cli::try_parse_from(&a).unwrap_or_else(|e| panic!("{a:?}: {e}"));
+        let r = match &cli.command {
+            Command::Table(t) => table_spec(t).map(|_| ()),
+            Command::Plot(p) => p.validate().map(|_| ()),
+            _ => unreachable!(),
+        };
+        let e = r.expect_err(&format!("{a:?} is accepted"));
+        assert_eq!(e.code, 2, "{a:?}: {}", e.message);
+        e.message
+    };
+    let out_of_range = |d: u32| {
+        format!("--depths: depth {d} is out of range: the networks have a depth D from 2 to 1000")
+    };
+    for (extra, message) in [
+        (
+            vec!["--depths", "2,3,2"],
+            "--depths: '2' appears twice".to_string(),
+        ),
+        (vec!["--depths", "1"], out_of_range(1)),
+        (vec!["--depths", "1001"], out_of_range(1001)),
+        (
+            vec!["--depths", "2,,3"],
+            "--depths: entry 2 of 3 is empty".into(),
+        ),
+        (
+            vec!["--depths", ""],
+            "--depths: the list is empty; give at least one value".into(),
+        ),
+        (
+            vec!["--alphas", "10,1,10"],
+            "--alphas: '10' appears twice".into(),
+        ),
+        (
+            vec!["--alphas", "10,1e1"],
+            "--alphas: '1e1' is the same value as '10', which the list already has".into(),
+        ),
+        (
+            vec!["--alphas", "1,"],
+            "--alphas: entry 2 of 2 is empty".into(),
+        ),
+        (
+            vec!["--alpha-d", ",1"],
+            "--alpha-d: entry 1 of 2 is empty".into(),
+        ),
+        (vec!["--mu", "1,,2"], "--mu: entry 2 of 3 is empty".into()),
+        (
+            vec!["--mu", "1/2,0.5"],
+            "--mu: '0.5' is the same value as '1/2', which the list already has".into(),
+        ),
+    ] {
+        for command in ["table", "plot"] {
+            assert_eq!(refusal(command, &extra), message, "{command} {extra:?}");
+        }
+    }
+    assert!(!out.exists());
+    // the other list and depth options
+    assert_bad(
+        &run(&["solve", &case, "--depth", "1001"]),
+        &["--depth: depth 1001 is out of range"],
+    );
+    assert_bad(
+        &run(&["solve", &case, "--mu", "1,1"]),
+        &["--mu: '1' appears twice"],
+    );
+    assert_bad(
+        &run(&["trace", &case, "--gt", "10", "--at", "1,,2"]),
+        &["--at: entry 2 of 3 is empty"],
+    );
+}

@@ -527,6 +527,27 @@ fn bad_input_exits_2_and_leaves_no_file() {
         ("excess-l1", &["--depths", "1"], &["--depths", "depth 1"]),
         ("excess-l1", &["--depths", "2,0"], &["--depths", "depth 0"]),
         ("excess-l1", &["--depths", "two"], &["--depths", "'two'"]),
+        (
+            "excess-l1",
+            &["--depths", "1001"],
+            &["--depths", "depth 1001"],
+        ),
+        // repeated and empty entries (one rule with table: crate::options)
+        (
+            "excess-l1",
+            &["--depths", "2,2"],
+            &["--depths", "'2' appears twice"],
+        ),
+        (
+            "excess-l1",
+            &["--alphas", "1,2,1"],
+            &["--alphas", "'1' appears twice"],
+        ),
+        (
+            "excess-l1",
+            &["--mu", "1,,2"],
+            &["--mu", "entry 2 of 3 is empty"],
+        ),
         // an end the paths cannot reach at this precision (fails inside the integration)
         (
             "excess-l1",

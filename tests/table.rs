@@ -348,6 +348,10 @@ fn bad_table_input_is_refused() {
         (vec!["--alpha-d", "-1"], "--alpha-d"),
         (vec!["--depths", "1"], "--depths"),
         (vec!["--depths", "two"], "--depths"),
+        (vec!["--depths", "1001"], "--depths: depth 1001"),
+        (vec!["--depths", "2,3,2"], "--depths: '2' appears twice"),
+        (vec!["--alphas", "1,2,1"], "--alphas: '1' appears twice"),
+        (vec!["--mu", "1,,2"], "--mu: entry 2 of 3 is empty"),
         (vec!["--after", "1"], "--after"),
         (vec!["--mu", "0"], "--mu"),
         (

@@ -9,6 +9,7 @@ use crate::case::reader::{count, describe, shown_number, Parser};
 use crate::case::{
     Case, CaseError, Numerics, FORMAT_VERSION, MAX_PRECISION, MAX_STAGES, MIN_PRECISION,
 };
+use crate::model::{MAX_DEPTH, MIN_DEPTH};
 
 const TOP_FIELDS: &[&str] = &[
     "format",
@@ -47,18 +48,19 @@ impl Parser<'_> {
 
         let depth_v = self.required(top, "", "depth")?;
         let depth = self.integer(depth_v, "depth", "an integer depth >= 2")?;
-        if depth < 2 {
+        if depth < i64::from(MIN_DEPTH) {
             return Err(self.err(
                 "depth",
-                format!("depth must be an integer >= 2, found {depth}"),
+                format!("depth must be an integer >= {MIN_DEPTH}, found {depth}"),
             ));
         }
-        let depth = u32::try_from(depth).map_err(|_| {
-            self.err(
+        if depth > i64::from(MAX_DEPTH) {
+            return Err(self.err(
                 "depth",
-                format!("depth {depth} is too large (at most {})", u32::MAX),
-            )
-        })?;
+                format!("depth {depth} is too large (at most {MAX_DEPTH})"),
+            ));
+        }
+        let depth = depth as u32;
 
         let data = match self.required(top, "", "data")? {
             Value::Table(t) => t,

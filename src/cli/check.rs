@@ -74,21 +74,15 @@ pub(super) fn cmd_check(a: &CheckArgs) -> Result<i32, CliError> {
         cases.push((case, z));
     }
     let jobs = job_count(&cases);
-    let bar = indicatif::ProgressBar::with_draw_target(
-        Some(jobs as u64),
-        indicatif::ProgressDrawTarget::hidden(),
-    );
-    if !a.no_progress && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-    }
+    let bar = crate::output::JobProgress::new(jobs, !a.no_progress, None);
     let results = run_cases(
         &cases,
         &RunSettings {
             verify: !a.no_verify,
         },
-        || bar.inc(1),
+        || bar.inc(),
     );
-    bar.finish_and_clear();
+    bar.finish();
     let report = SuiteReport::new(results);
     let timing = !a.no_timing;
     let text = match a.format {

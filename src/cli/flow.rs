@@ -8,7 +8,7 @@ use crate::flow::run::{
     PrecisionPolicy, RunControl, Snapshot, StopRule, Verified,
 };
 use crate::num::exact::{parse_decimal, rational_to_decimal_string};
-use crate::options::{arg_rational, load_case, positive, CliError};
+use crate::options::{arg_rational, load_case, optional_positive_list, positive, CliError};
 use crate::output::GtProgress;
 use crate::report::run::{CaseInfo, RunReport};
 use crate::report::trace::TraceReport;
@@ -84,7 +84,7 @@ pub struct RunArgs {
 pub struct TraceArgs {
     #[command(flatten)]
     pub flow: FlowArgs,
-    /// Sample at these gt values (comma-separated, exact).
+    /// Sample at these gt values (comma-separated, exact, each once).
     #[arg(long, value_delimiter = ',')]
     pub at: Vec<String>,
     /// Number of log-spaced samples from --from to the stopping gt (default 20 when --at is absent).
@@ -206,15 +206,8 @@ impl FlowArgs {
                     None => Every::Seconds(60),
                 };
                 // fail now, not after an hour of integration, when it cannot be written
-                let tmp = checkpoint::partial_path(path);
-                std::fs::write(&tmp, b"")
-                    .and_then(|_| std::fs::remove_file(&tmp))
-                    .map_err(|e| {
-                        CliError::input(format!(
-                            "--checkpoint: cannot write beside {}: {e}",
-                            path.display()
-                        ))
-                    })?;
+                crate::output::check_target(path)
+                    .map_err(|e| CliError::input(format!("--checkpoint: {e}")))?;
                 Some((path.clone(), every))
             }
             None => None,
@@ -324,7 +317,7 @@ impl FlowJob {
                 return Ok(());
             };
             checkpoint::write_atomic(path, &checkpoint::to_json(&identity, snap))
-                .map_err(|e| format!("cannot write {}: {e}", path.display()))
+                .map_err(|e| e.to_string())
         };
         let ctl = RunControl {
             policy: self.policy,
@@ -498,11 +491,14 @@ pub(super) fn cmd_trace(a: &TraceArgs) -> Result<(), CliError> {
         .to_rational()
         .ok_or_else(|| CliError::input("the stopping gt is not finite"))?;
     let mut samples: Vec<Rational> = Vec::new();
-    for s in &a.at {
-        let q = positive("--at", arg_rational("--at", s.trim())?)?;
+    for (q, s) in optional_positive_list("--at", &a.at)?
+        .into_iter()
+        .zip(&a.at)
+    {
         if q > gt_end_q {
             return Err(CliError::input(format!(
-                "--at: {s} lies beyond the stopping gt ({})",
+                "--at: {} lies beyond the stopping gt ({})",
+                s.trim(),
                 rational_to_decimal_string(&gt_end_q, 12)
             )));
         }

@@ -64,22 +64,15 @@ pub struct BenchArgs {
     pub list: bool,
 }
 
+/// Print `text`, or write it whole to `path` (`--output`; nothing is left on failure).
 fn write_output(path: Option<&Path>, text: &str) -> Result<(), CliError> {
     match path {
         None => {
             print!("{text}");
             Ok(())
         }
-        Some(p) => {
-            // write to a temporary file beside the target, then rename: no partial file
-            let tmp = p.with_extension("ibcert-partial");
-            std::fs::write(&tmp, text)
-                .and_then(|_| std::fs::rename(&tmp, p))
-                .map_err(|e| {
-                    let _ = std::fs::remove_file(&tmp);
-                    CliError::input(format!("--output: cannot write {}: {e}", p.display()))
-                })
-        }
+        Some(p) => crate::output::write_atomic(p, text)
+            .map_err(|e| CliError::input(format!("--output: {e}"))),
     }
 }
 

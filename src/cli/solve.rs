@@ -1,6 +1,6 @@
 //! `ibcert solve`: the reference predictors with certificates.
 
-use crate::options::{arg_rational, load_case, positive, CliError};
+use crate::options::{depth, load_case, optional_positive_list, CliError};
 use crate::report::run::CaseInfo;
 use crate::report::RunFormat;
 use clap::Args;
@@ -13,7 +13,7 @@ pub struct SolveArgs {
     /// Also solve the Q^D_mu max-margin problem for these mu > 0 (comma-separated or repeated).
     #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
     pub mu: Vec<String>,
-    /// Depth D for Q^D_mu (default: the case's depth).
+    /// Depth D (2 to 1000) for Q^D_mu (default: the case's depth).
     #[arg(long)]
     pub depth: Option<u32>,
     /// MPFR precision of the Q_mu solutions in bits (default: the case's numerics.precision).
@@ -31,12 +31,10 @@ pub(super) fn cmd_solve(a: &SolveArgs) -> Result<(), CliError> {
     use crate::reference::{constants, l1, l2, qmu};
     use crate::report::solve::SolveReport;
     let (case, z) = load_case(&a.case)?;
-    let depth = a.depth.unwrap_or(case.depth);
-    if depth < 2 {
-        return Err(CliError::input(format!(
-            "--depth: must be at least 2, got {depth}"
-        )));
-    }
+    let depth = match a.depth {
+        Some(d) => depth("--depth", d)?,
+        None => case.depth,
+    };
     let prec = a.precision.unwrap_or(case.numerics.precision);
     if !(64..=1_000_000).contains(&prec) {
         return Err(CliError::input(format!(
@@ -46,10 +44,7 @@ pub(super) fn cmd_solve(a: &SolveArgs) -> Result<(), CliError> {
     if a.digits == 0 || a.digits > 10_000 {
         return Err(CliError::input("--digits: must be between 1 and 10000"));
     }
-    let mut mus = Vec::new();
-    for m in &a.mu {
-        mus.push(positive("--mu", arg_rational("--mu", m.trim())?)?);
-    }
+    let mus = optional_positive_list("--mu", &a.mu)?;
     let failed = |e: crate::reference::l2::ReferenceError| {
         CliError::input(format!("{}: data: {e}", a.case.display()))
     };

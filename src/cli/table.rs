@@ -2,7 +2,9 @@
 
 use super::write_output;
 use crate::case::Case;
-use crate::options::{arg_rational, load_case, positive, positive_list, CliError};
+use crate::options::{
+    arg_rational, depth_list, load_case, optional_positive_list, positive, positive_list, CliError,
+};
 use crate::report::run::CaseInfo;
 use clap::Args;
 use rug::Rational;
@@ -12,8 +14,8 @@ use std::path::PathBuf;
 pub struct TableArgs {
     /// Case file (TOML, format version 1).
     pub case: PathBuf,
-    /// Depths D >= 2 (comma-separated); default: the case's depth.
-    #[arg(long, value_delimiter = ',')]
+    /// Depths D from 2 to 1000 (comma-separated, each once); default: the case's depth.
+    #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
     pub depths: Vec<String>,
     /// Values of alpha > 0 (exact, comma-separated); default: the case's numerics.alpha.
     #[arg(
@@ -68,25 +70,11 @@ pub fn table_spec(
 ) -> Result<(Case, Vec<Vec<Rational>>, crate::table::TableSpec), CliError> {
     use crate::flow::Scale;
     let (case, z) = load_case(&a.case)?;
-    let mut depths = Vec::new();
-    if a.depths.is_empty() {
-        depths.push(case.depth);
-    }
-    for d in &a.depths {
-        let t = d.trim();
-        let v: u32 = t
-            .parse()
-            .map_err(|_| CliError::input(format!("--depths: '{t}' is not a whole number")))?;
-        if !(2..=1000).contains(&v) {
-            return Err(CliError::input(format!(
-                "--depths: the flow needs a depth D between 2 and 1000, got {v}"
-            )));
-        }
-        if depths.contains(&v) {
-            return Err(CliError::input(format!("--depths: {v} appears twice")));
-        }
-        depths.push(v);
-    }
+    let depths = if a.depths.is_empty() {
+        vec![case.depth]
+    } else {
+        depth_list("--depths", &a.depths)?
+    };
     let scales: Vec<Scale> = match (&a.alphas, &a.alpha_d) {
         (Some(al), _) => positive_list("--alphas", al)?
             .into_iter()
@@ -112,11 +100,7 @@ pub fn table_spec(
             a.delta.trim()
         )));
     }
-    let mus = if a.mu.is_empty() {
-        Vec::new()
-    } else {
-        positive_list("--mu", &a.mu)?
-    };
+    let mus = optional_positive_list("--mu", &a.mu)?;
     let after = arg_rational("--after", a.after.trim())?;
     if after <= 1 {
         return Err(CliError::input(format!(
@@ -168,16 +152,10 @@ pub(super) fn cmd_table(a: &TableArgs) -> Result<(), CliError> {
     let refs = crate::table::references(&z, &spec)
         .map_err(|e| CliError::input(format!("{}: {e}", a.case.display())))?;
     let rows = spec.depths.len() * spec.scales.len();
-    let bar = indicatif::ProgressBar::with_draw_target(
-        Some(rows as u64),
-        indicatif::ProgressDrawTarget::hidden(),
-    );
-    if !a.no_progress && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-    }
-    let table = crate::table::compute(&z, &spec, &refs, || bar.inc(1))
+    let bar = crate::output::JobProgress::new(rows, !a.no_progress, None);
+    let table = crate::table::compute(&z, &spec, &refs, || bar.inc())
         .map_err(|e| CliError::failed(format!("integration failed: {e}")))?;
-    bar.finish_and_clear();
+    bar.finish();
     let info = CaseInfo {
         name: case.name.clone(),
         path: case.path.as_ref().map(|p| p.display().to_string()),

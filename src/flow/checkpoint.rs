@@ -12,8 +12,7 @@ use super::run::{Every, InFlight, Numerics, Phase, PrecisionRaise, Snapshot, Sol
 use crate::ode::radau::{RadauState, Stats, StepRecord};
 use rug::{Float, Integer, Rational};
 use serde_json::{json, Map, Value};
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 /// The format identifier; a reader refuses any other.
@@ -82,28 +81,11 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     d.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Write `text` to `path` atomically: a temporary file beside it, flushed to disk,
-/// then renamed over it (a reader sees the old or the new file, never a part).
-pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
-    let tmp = partial_path(path);
-    let r = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        drop(f);
-        std::fs::rename(&tmp, path)
-    })();
-    if r.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    r
-}
-
-/// The temporary file [`write_atomic`] uses for `path`.
-pub fn partial_path(path: &Path) -> PathBuf {
-    let mut s = path.as_os_str().to_os_string();
-    s.push(".partial");
-    PathBuf::from(s)
+/// Write `text` to `path` atomically ([`crate::output::write_atomic`]: a temporary file
+/// beside it, flushed to disk, then renamed over it; a reader sees the old or the new
+/// file, never a part).
+pub fn write_atomic(path: &Path, text: &str) -> Result<(), crate::output::WriteError> {
+    crate::output::write_atomic(path, text)
 }
 
 fn floats(v: &[Float]) -> Value {

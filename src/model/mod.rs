@@ -13,6 +13,14 @@ use crate::num::from_rational;
 use rug::ops::Pow;
 use rug::{Assign, Float, Rational};
 
+/// The depths a network may have: D >= 2 (D = 1 is a linear model, not a diagonal
+/// network; the map below needs D - 2 >= 0), and at most [`MAX_DEPTH`]. The map works for
+/// any D >= 2; the bound keeps α^D and the cost of a path within reach. Case files,
+/// `--depths` and `--depth` all check against these.
+pub const MIN_DEPTH: u32 = 2;
+/// See [`MIN_DEPTH`].
+pub const MAX_DEPTH: u32 = 1000;
+
 /// Mirror map of a depth-D network at initialization scale α, at a fixed precision.
 #[derive(Clone, Debug)]
 pub struct Mirror {

@@ -1,67 +1,10 @@
-//! Terminal output that is not a report: the progress bar (display only; f64 here is
-//! for drawing the bar, never for results).
+//! Output that is not a report: files written whole ([`write_atomic`]) and progress bars
+//! on the terminal ([`GtProgress`] for one integration, [`JobProgress`] for a count of
+//! jobs). f64 here is for drawing bars, never for results; `indicatif` is used nowhere
+//! else.
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use rug::Float;
-use std::io::IsTerminal;
-use std::time::{Duration, Instant};
+mod file;
+mod progress;
 
-/// A progress bar over log(1 + gt), drawn on stderr only when stderr is a terminal and
-/// only once the job has run for about a second.
-pub struct GtProgress {
-    bar: ProgressBar,
-    start: Instant,
-    shown: bool,
-    enabled: bool,
-    log_end: f64,
-    phases: usize,
-}
-
-const TICKS: u64 = 1000;
-
-impl GtProgress {
-    /// `phases`: how many integrations to the same end the job runs (2 with verification).
-    pub fn new(gt_end: &Float, phases: usize, enabled: bool) -> GtProgress {
-        let bar = ProgressBar::with_draw_target(
-            Some(TICKS * phases as u64),
-            ProgressDrawTarget::hidden(),
-        );
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        GtProgress {
-            bar,
-            start: Instant::now(),
-            shown: false,
-            enabled: enabled && std::io::stderr().is_terminal(),
-            log_end: gt_end.to_f64().ln_1p().max(1e-300),
-            phases,
-        }
-    }
-
-    /// Report that phase `phase` (0-based) reached `gt`.
-    pub fn update(&mut self, phase: usize, gt: &Float) {
-        if !self.enabled {
-            return;
-        }
-        if !self.shown && self.start.elapsed() > Duration::from_secs(1) {
-            self.bar.set_draw_target(ProgressDrawTarget::stderr());
-            self.shown = true;
-        }
-        let g = gt.to_f64();
-        let frac = (g.ln_1p() / self.log_end).clamp(0.0, 1.0);
-        let pos = phase as u64 * TICKS + (frac * TICKS as f64) as u64;
-        self.bar.set_position(pos);
-        let label = if self.phases > 1 && phase + 1 == self.phases {
-            "verifying"
-        } else {
-            "integrating"
-        };
-        self.bar.set_message(format!("{label}: gt = {g:.4e}"));
-    }
-
-    pub fn finish(&self) {
-        self.bar.finish_and_clear();
-    }
-}
+pub use file::{check_target, partial_path, write_atomic, WriteError};
+pub use progress::{GtProgress, JobProgress};

@@ -102,5 +102,5 @@ pub fn render_required_accuracy(series: &[RequiredSeries], path: &Path) -> Resul
     let svg = required_accuracy_figure(series)
         .and_then(|f| f.to_svg())
         .map_err(|e| e.to_string())?;
-    super::write_atomic(path, &svg)
+    crate::output::write_atomic(path, svg).map_err(|e| e.to_string())
 }
