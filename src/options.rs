@@ -4,7 +4,7 @@
 //! their options through these, once, into exact types; nothing below sees strings.
 
 use crate::case::Case;
-use crate::flow::run::{default_stages, Numerics};
+use crate::flow::{default_stages, Numerics};
 use crate::lp::{separability, Separability};
 use crate::num::exact::parse_rational;
 use crate::ode::tableau::MAX_STAGES;
