@@ -39,6 +39,13 @@ pub struct Job<'a> {
     pub verify: bool,
 }
 
+impl Job<'_> {
+    /// The job's flow at `prec` bits (the precision a phase runs at, possibly raised).
+    pub fn flow_at(&self, prec: u32) -> DiagFlow {
+        DiagFlow::new(self.z, self.depth, self.alpha, prec)
+    }
+}
+
 /// Run the flow for a dataset, and unless `verify` is false, run it again with
 /// [`VerificationPolicy::RUN`] and count the digits of w_hat that agree (capped by what
 /// the main run's arithmetic carries). The precision is raised when the target needs
@@ -145,7 +152,7 @@ fn run_phase(
     }
     loop {
         let p = numerics.prec;
-        let flow = DiagFlow::new(job.z, job.depth, job.alpha, p);
+        let flow = job.flow_at(p);
         let gt = job.rule.gt(job.alpha, job.depth, p);
         check_target(&gt)?;
         let samples: Vec<Float> = job.sample_at.iter().map(|q| from_rational(p, q)).collect();
@@ -244,10 +251,7 @@ pub fn run_job(
             main: Some(main),
             current,
             ..
-        }) => {
-            let flow = DiagFlow::new(job.z, job.depth, job.alpha, main.numerics.prec);
-            (flow, main, Some(current))
-        }
+        }) => (job.flow_at(main.numerics.prec), main, Some(current)),
         Some(Snapshot {
             phase: Phase::Verification,
             main: None,

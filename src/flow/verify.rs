@@ -44,6 +44,14 @@ impl VerificationPolicy {
         tighter_tol_exp10: 10,
     };
 
+    /// `solve`'s Q_mu references: solved again at 64 more bits (an optimization
+    /// solved to the working precision, no tolerance to tighten).
+    pub const REFERENCE: VerificationPolicy = VerificationPolicy {
+        min_extra_bits: 64,
+        extra_bits_divisor: None,
+        tighter_tol_exp10: 0,
+    };
+
     /// The bits a verification at this policy adds to a main precision of `prec`.
     pub fn extra_bits(&self, prec: u32) -> u32 {
         match self.extra_bits_divisor {
