@@ -146,7 +146,15 @@ fn job_run(
         ..RunControl::default()
     };
     match run_job(&job, ctl, |_, _| {})? {
-        JobOutcome::Done(v) => Ok(v),
+        JobOutcome::Done(v) => {
+            // the result hands out its flows at the precisions it ended with (raised or not)
+            assert_eq!(v.flow().prec, v.main.numerics.prec);
+            assert_eq!(
+                v.check_flow().map(|f| f.prec),
+                v.check.as_ref().map(|c| c.numerics.prec)
+            );
+            Ok(v)
+        }
         JobOutcome::Halted(_) => panic!("no limits were set"),
     }
 }

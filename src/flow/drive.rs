@@ -414,3 +414,93 @@ impl DiagFlow {
         self.n + 1
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rug::Rational;
+
+    fn flow() -> DiagFlow {
+        let z = vec![
+            vec![Rational::from(1), Rational::from((1, 2))],
+            vec![Rational::from((1, 3)), Rational::from(1)],
+        ];
+        DiagFlow::new(&z, 2, &Rational::from(1), 128)
+    }
+
+    fn numerics() -> Numerics {
+        let tol = crate::num::ten_pow_neg(12);
+        Numerics {
+            prec: 128,
+            stages: super::super::default_stages(&tol),
+            tol,
+        }
+    }
+
+    /// An observer that stops the integration ends it there, as Done.
+    #[test]
+    fn the_observer_stops_the_drive() {
+        let (flow, numerics) = (flow(), numerics());
+        let target = Float::with_val(128, 100);
+        let mut seen = 0;
+        let mut observer = |_: &Segment| {
+            seen += 1;
+            if seen == 3 {
+                Control::Stop
+            } else {
+                Control::Continue
+            }
+        };
+        let d = Drive {
+            flow: &flow,
+            numerics: &numerics,
+            target: &target,
+            start: Start::Origin,
+            sample_at: &[],
+            controls: Controls::guarded(),
+            observer: &mut observer,
+        };
+        let Ok(Driven::Done(sol)) = drive(d) else {
+            panic!("the drive did not end as Done");
+        };
+        assert!(sol.gt > 0u32 && sol.gt < target);
+        assert_eq!(seen, 3);
+    }
+
+    /// A drive from a state of a finished drive to the same target ends where a drive
+    /// from the origin does, to the tolerance.
+    #[test]
+    fn a_drive_from_a_given_state_continues_the_path() {
+        let (flow, numerics) = (flow(), numerics());
+        let mid = Float::with_val(128, 5);
+        let end = Float::with_val(128, 10);
+        let full = integrate(&flow, &numerics, &end, &[], |_| {}).expect("full");
+        let half = integrate(&flow, &numerics, &mid, &[], |_| {}).expect("half");
+        let mut observer = |_: &Segment| Control::Continue;
+        let d = Drive {
+            flow: &flow,
+            numerics: &numerics,
+            target: &end,
+            start: Start::At {
+                gt: half.gt.clone(),
+                y: half.y.clone(),
+                first_step: None,
+            },
+            sample_at: &[],
+            controls: Controls::default(),
+            observer: &mut observer,
+        };
+        let Ok(Driven::Done(rest)) = drive(d) else {
+            panic!("the drive did not end as Done");
+        };
+        assert_eq!(rest.gt, end);
+        for (a, b) in full.y.iter().zip(&rest.y) {
+            let diff = Float::with_val(128, a - b).abs();
+            let scale = Float::with_val(128, a.abs_ref()).max(&Float::with_val(128, 1));
+            assert!(
+                diff < scale * Float::with_val(128, Float::i_exp(1, -30)),
+                "{a} vs {b}"
+            );
+        }
+    }
+}

@@ -191,3 +191,39 @@ pub fn agreeing_digits(fa: &DiagFlow, a: &[Float], fb: &DiagFlow, b: &[Float], c
             .collect();
     crate::num::agreeing_digits(&ha, &hb, cap)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::num::ten_pow_neg;
+
+    fn numerics(prec: u32, digits: u32) -> Numerics {
+        let tol = ten_pow_neg(digits);
+        Numerics {
+            prec,
+            stages: default_stages(&tol),
+            tol,
+        }
+    }
+
+    /// The rules as they were defined before the policy type (run: +max(64, p/2) bits,
+    /// tol 1e-15 tighter; table: +64 bits, tol 1e-10 tighter; reference: +64 bits).
+    #[test]
+    fn policies_keep_their_rules() {
+        for (prec, run_bits) in [(64, 128), (128, 192), (256, 384), (1000, 1500)] {
+            let main = numerics(prec, 20);
+            let run = VerificationPolicy::RUN.numerics(&main);
+            assert_eq!(run.prec, run_bits);
+            assert_eq!(run.tol, ten_pow_neg(35));
+            assert_eq!(run.stages, default_stages(&ten_pow_neg(35)));
+            let table = VerificationPolicy::TABLE.numerics(&main);
+            assert_eq!(table.prec, prec + 64);
+            assert_eq!(table.tol, ten_pow_neg(30));
+            assert_eq!(VerificationPolicy::REFERENCE.extra_bits(prec), 64);
+        }
+        // never fewer stages than the main run
+        let mut main = numerics(128, 10);
+        main.stages = 24;
+        assert_eq!(VerificationPolicy::TABLE.numerics(&main).stages, 24);
+    }
+}
