@@ -3,7 +3,7 @@
 //! verified digits of w_hat. Timing is measured here, never in tests.
 
 use crate::case::Case;
-use crate::flow::run::{default_stages, run_verified, Numerics, StopRule};
+use crate::flow::{default_stages, run_verified, Numerics, StopRule};
 use crate::num::exact::parse_rational;
 
 /// (name, case text, alpha, gt)
@@ -71,11 +71,10 @@ fn table_workload() -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let z = case.z();
     let tol = parse_rational("1e-40")?;
-    let scales =
-        crate::flow::run::log_spaced(&parse_rational("1/100")?, &parse_rational("10")?, 8, 64)
-            .into_iter()
-            .map(Scale::AlphaPowD)
-            .collect();
+    let scales = crate::flow::log_spaced(&parse_rational("1/100")?, &parse_rational("10")?, 8, 64)
+        .into_iter()
+        .map(Scale::AlphaPowD)
+        .collect();
     let spec = TableSpec {
         depths: vec![2, 3, 10],
         scales,
@@ -134,7 +133,7 @@ fn reference_workload() -> Result<(), String> {
     let t = Instant::now();
     let s1 = l1::l1_max_margin(&z).map_err(|e| e.to_string())?;
     let t1 = t.elapsed();
-    let mus = crate::flow::run::log_spaced(
+    let mus = crate::flow::log_spaced(
         &parse_rational("1/10000")?,
         &parse_rational("10000")?,
         50,

@@ -4,7 +4,7 @@
 //! their options through these, once, into exact types; nothing below sees strings.
 
 use crate::case::Case;
-use crate::flow::run::{default_stages, Numerics};
+use crate::flow::{default_stages, Numerics};
 use crate::lp::{separability, Separability};
 use crate::model::{MAX_DEPTH, MIN_DEPTH};
 use crate::num::exact::parse_rational;

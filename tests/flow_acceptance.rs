@@ -2,8 +2,8 @@
 //! flow in the log-loss parametrization"), each against an independent answer.
 
 use ibcert::case::Case;
-use ibcert::flow::run::{agreeing_digits, default_stages, integrate, Numerics, Solution, Summary};
 use ibcert::flow::DiagFlow;
+use ibcert::flow::{agreeing_digits, default_stages, integrate, Numerics, Solution, Summary};
 use ibcert::num::{from_rational, ten_pow_neg};
 use rug::{Float, Rational};
 

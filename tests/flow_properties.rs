@@ -40,8 +40,8 @@
 //! wrong data constants, wrong kappa).
 
 use ibcert::checks::run::bound_violations;
-use ibcert::flow::run::{default_stages, log_spaced, run_verified, Numerics, StopRule};
 use ibcert::flow::DiagFlow;
+use ibcert::flow::{default_stages, log_spaced, run_verified, Numerics, StopRule};
 use ibcert::lp::{separability, Separability};
 use ibcert::num::{from_rational, ten_pow_neg};
 use ibcert::reference::constants::{data_constants, DataConstants};

@@ -12,11 +12,11 @@
 //! then suffice.
 
 use ibcert::case::Case;
-use ibcert::flow::run::{
+use ibcert::flow::DiagFlow;
+use ibcert::flow::{
     run_job, FlowError, Job, JobOutcome, Numerics, PrecisionPolicy, RunControl, StopRule, Summary,
     Verified,
 };
-use ibcert::flow::DiagFlow;
 use ibcert::num::{digits_from_rel_error, from_rational, rel_diff_inf, ten_pow_neg};
 use ibcert::report::run::{CaseInfo, RunReport};
 use rug::{Float, Rational};
@@ -89,7 +89,7 @@ fn report_digits_are_true(
         dim: zz[0].len(),
         depth,
     };
-    let report = RunReport::build(info, zz, &alpha, &StopRule::Gt(gt.clone()), v);
+    let report = RunReport::build(info, &alpha, &StopRule::Gt(gt.clone()), v);
     let d = report.digits.expect("verified");
     let p = v.main.numerics.prec;
     let flow = DiagFlow::new(zz, depth, &alpha, p);
@@ -146,7 +146,15 @@ fn job_run(
         ..RunControl::default()
     };
     match run_job(&job, ctl, |_, _| {})? {
-        JobOutcome::Done(v) => Ok(v),
+        JobOutcome::Done(v) => {
+            // the result hands out its flows at the precisions it ended with (raised or not)
+            assert_eq!(v.flow().prec, v.main.numerics.prec);
+            assert_eq!(
+                v.check_flow().map(|f| f.prec),
+                v.check.as_ref().map(|c| c.numerics.prec)
+            );
+            Ok(v)
+        }
         JobOutcome::Halted(_) => panic!("no limits were set"),
     }
 }
@@ -183,7 +191,7 @@ fn scenario(sc: &Scenario) {
     let numerics = Numerics {
         prec: sc.prec,
         tol: ten_pow_neg(sc.tol_digits),
-        stages: ibcert::flow::run::default_stages(&ten_pow_neg(sc.tol_digits)),
+        stages: ibcert::flow::default_stages(&ten_pow_neg(sc.tol_digits)),
     };
     let label = format!(
         "D = {}, points {:?} z, gt = 1e{}, {} bits, tol 1e-{}",

@@ -3,8 +3,8 @@
 //! satisfy the exact stationarity identity of docs/math.md §4 along the path.
 
 use ibcert::case::Case;
-use ibcert::flow::run::{integrate, Numerics, Summary};
 use ibcert::flow::DiagFlow;
+use ibcert::flow::{integrate, Numerics, Summary};
 use ibcert::num::{from_rational, ten_pow_neg};
 use ibcert::reference::kkt::{kkt_residuals, Problem};
 use ibcert::reference::{l1, l2, qmu};

@@ -3,7 +3,7 @@
 //! integrations to the located point), fits on exact data, and the command's input
 //! checks.
 
-use ibcert::flow::run::{integrate, Numerics};
+use ibcert::flow::{integrate, Numerics};
 use ibcert::flow::{DiagFlow, Scale};
 use ibcert::num::{digits_from_rel_error, from_rational, norm1, norm2, ten_pow_neg};
 use ibcert::table::{fit_log_log, references, row, Row, TableSpec};

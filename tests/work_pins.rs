@@ -9,8 +9,8 @@
 //! After a deliberate change of the step control or of Newton, update the pins (the
 //! failure message prints the new counts) and say in the commit what moved and why.
 
-use ibcert::flow::run::{integrate, Numerics};
 use ibcert::flow::DiagFlow;
+use ibcert::flow::{integrate, Numerics};
 use ibcert::num::{digits_from_rel_error, from_rational, max_abs, ten_pow_neg};
 use ibcert::ode::problems::{Robertson, StiffLinear};
 use ibcert::ode::radau::Stats;
@@ -92,7 +92,7 @@ fn single_point_flow_work() {
     let numerics = Numerics {
         prec: 128,
         tol: ten_pow_neg(20),
-        stages: ibcert::flow::run::default_stages(&ten_pow_neg(20)),
+        stages: ibcert::flow::default_stages(&ten_pow_neg(20)),
     };
     let alpha = Rational::from(1);
     let gt = Rational::from(100);
@@ -113,7 +113,7 @@ fn bundled_flow_work() {
     let numerics = Numerics {
         prec: 128,
         tol: ten_pow_neg(20),
-        stages: ibcert::flow::run::default_stages(&ten_pow_neg(20)),
+        stages: ibcert::flow::default_stages(&ten_pow_neg(20)),
     };
     for (name, alpha, gt, pin) in [
         ("three_point.toml", 10, 200, PIN_THREE_POINT),
@@ -129,7 +129,7 @@ fn bundled_flow_work() {
             |_| {},
         )
         .expect("integrates");
-        let s = ibcert::flow::run::Summary::at(&flow, &sol.gt, &sol.y);
+        let s = ibcert::flow::Summary::at(&flow, &sol.gt, &sol.y);
         assert!(
             s.drift_rel < Float::with_val(64, Float::i_exp(1, -60)),
             "{name}: drift {}",

@@ -3,7 +3,7 @@
 use super::write_output;
 use crate::case::Case;
 use crate::flow::checkpoint;
-use crate::flow::run::{
+use crate::flow::{
     log_spaced, run_job, Every, FlowError, Halted, Job, JobOutcome, Limits, Numerics,
     PrecisionPolicy, RunControl, Snapshot, StopRule, Verified,
 };
@@ -351,8 +351,7 @@ impl FlowJob {
     fn flow_error(&self, e: FlowError) -> CliError {
         match &e {
             FlowError::PrecisionTooLow { needed, .. } => {
-                let hint = if self.numerics.prec < *needed && *needed <= crate::flow::run::MAX_PREC
-                {
+                let hint = if self.numerics.prec < *needed && *needed <= crate::flow::MAX_PREC {
                     let more = needed.div_ceil(64) * 64;
                     if self.policy == PrecisionPolicy::Fixed {
                         let leave_out = if self.precision_from == "--precision" {
@@ -466,7 +465,7 @@ pub(super) fn cmd_run(a: &RunArgs) -> Result<i32, CliError> {
     let job = a.flow.validate()?;
     let (mut report, code) = match job.execute_outcome(&[])? {
         JobOutcome::Done(v) => (
-            RunReport::build(job.case_info(), &job.z, &job.alpha, &job.rule, &v),
+            RunReport::build(job.case_info(), &job.alpha, &job.rule, &v),
             0,
         ),
         JobOutcome::Halted(h) => {
@@ -521,7 +520,7 @@ pub(super) fn cmd_trace(a: &TraceArgs) -> Result<(), CliError> {
     samples.sort();
     samples.dedup();
     let v = job.execute(&samples)?;
-    let report = TraceReport::build(job.case_info(), &job.z, &job.alpha, &job.rule, &v);
+    let report = TraceReport::build(job.case_info(), &job.alpha, &job.rule, &v);
     let text = match a.format {
         TraceFormat::Csv => report.to_csv(),
         TraceFormat::Json => report.to_json() + "\n",

@@ -57,7 +57,8 @@ pub(super) fn cmd_solve(a: &SolveArgs) -> Result<(), CliError> {
         _ => CliError::failed(e.to_string()),
     };
     let path = qmu::qmu_path(&z, depth, &mus, prec).map_err(qerr)?;
-    let check = qmu::qmu_path(&z, depth, &mus, prec + 64).map_err(qerr)?;
+    let vprec = prec + crate::flow::VerificationPolicy::REFERENCE.extra_bits(prec);
+    let check = qmu::qmu_path(&z, depth, &mus, vprec).map_err(qerr)?;
     let info = CaseInfo {
         name: case.name.clone(),
         path: case.path.as_ref().map(|p| p.display().to_string()),

@@ -127,7 +127,7 @@ pub fn table_spec(
         verify: !a.no_verify,
     };
     // the precision must carry the largest gt of the range (margins ~ gt)
-    let digits = crate::flow::run::tol_digits(&spec.numerics.tol);
+    let digits = crate::flow::tol_digits(&spec.numerics.tol);
     for s in &spec.scales {
         for &d in &spec.depths {
             let g = crate::num::from_rational(64, &spec.gt_max_for(&s.alpha_pow_d(d)));
@@ -163,7 +163,7 @@ pub(super) fn cmd_table(a: &TableArgs) -> Result<(), CliError> {
         dim: case.dim(),
         depth: case.depth,
     };
-    let vn = crate::table::table_verification_numerics(&spec.numerics);
+    let vn = crate::flow::VerificationPolicy::TABLE.numerics(&spec.numerics);
     let report = TableReport::build(
         info,
         &table,

@@ -8,7 +8,7 @@
 //! to (the case file's SHA-256, the stopping rule, the numerics, ...); the caller
 //! builds it and compares it on resumption.
 
-use super::run::{Every, InFlight, Numerics, Phase, PrecisionRaise, Snapshot, Solution};
+use super::{Every, InFlight, Numerics, Phase, PrecisionRaise, Snapshot, Solution};
 use crate::ode::radau::{RadauState, Stats, StepRecord};
 use rug::{Float, Integer, Rational};
 use serde_json::{json, Map, Value};

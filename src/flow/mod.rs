@@ -12,8 +12,27 @@
 //! relative accuracy of w itself (through dw = diag(w') Z dnu), of nu and of v.
 
 pub mod checkpoint;
+mod control;
+mod drive;
 pub mod guard;
+mod numerics;
 pub mod run;
+mod stop;
+mod summary;
+mod verify;
+
+pub use control::{
+    Budget, CheckpointSink, Every, Halt, Halted, InFlight, Limits, Phase, PrecisionPolicy,
+    PrecisionRaise, RunControl, Snapshot,
+};
+pub use drive::{
+    drive, integrate, Controls, Drive, Driven, FlowError, InFlightSink, Observer, Solution, Start,
+};
+pub use numerics::{default_stages, log_spaced, tol_digits, Numerics};
+pub use run::{run_job, run_verified, Job, JobOutcome, MAX_PREC};
+pub use stop::StopRule;
+pub use summary::Summary;
+pub use verify::{agreeing_digits, VerificationPolicy, Verified};
 
 use crate::model::Mirror;
 use crate::num::from_rational;
@@ -21,6 +40,7 @@ use crate::ode::{ErrorScale, Ode};
 use rug::{Assign, Float, Rational};
 
 /// The flow for one dataset, depth and α, at a fixed precision.
+#[derive(Clone)]
 pub struct DiagFlow {
     pub prec: u32,
     pub n: usize,

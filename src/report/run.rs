@@ -1,10 +1,7 @@
 //! The report of `ibcert run`: one serializable structure, rendered as text or JSON.
 
 use super::{fmt_scalar, fmt_vector, scalar_digits, vector_digits, UNVERIFIED_DIGITS};
-use crate::flow::run::{
-    Halted, Numerics, Phase, PrecisionRaise, Solution, StopRule, Summary, Verified,
-};
-use crate::flow::DiagFlow;
+use crate::flow::{Halted, Numerics, Phase, PrecisionRaise, Solution, StopRule, Summary, Verified};
 use crate::num::{decimal_digits_of_bits, fmt_sig};
 use crate::ode::radau::Stats;
 use rug::Rational;
@@ -127,36 +124,36 @@ pub struct RunReport {
 }
 
 impl RunReport {
-    #[allow(clippy::too_many_arguments)]
     pub fn build(
         case: CaseInfo,
-        z: &[Vec<Rational>],
         alpha: &Rational,
         rule: &StopRule,
         verified: &Verified,
     ) -> RunReport {
         let main = &verified.main;
         let p = main.numerics.prec;
-        let flow = DiagFlow::new(z, case.depth, alpha, p);
-        let s = Summary::at(&flow, &main.gt, &main.y);
+        let s = Summary::at(verified.flow(), &main.gt, &main.y);
         // every digit count is capped by what the arithmetic carries at the end state
         let cap = verified.carried.min(decimal_digits_of_bits(p));
-        let digits = verified.check.as_ref().map(|check| {
-            let vflow = DiagFlow::new(z, case.depth, alpha, check.numerics.prec);
-            let c = Summary::at(&vflow, &check.gt, &check.y);
-            // digits of w_hat are the headline: capped as in run_verified
-            let dw = verified.digits.unwrap_or(0);
-            Digits {
-                w_hat: dw,
-                w: vector_digits(&s.w, &c.w, cap),
-                direction: vector_digits(&s.direction, &c.direction, cap),
-                gamma: scalar_digits(&s.gamma, &c.gamma, cap),
-                ln_t: scalar_digits(&s.ln_t, &c.ln_t, cap),
-                w_hat_l1: scalar_digits(&s.w_hat_l1, &c.w_hat_l1, cap),
-                w_hat_l2: scalar_digits(&s.w_hat_l2, &c.w_hat_l2, cap),
-                nu: vector_digits(&s.nu, &c.nu, cap),
-            }
-        });
+        let digits = verified
+            .check
+            .as_ref()
+            .zip(verified.check_flow())
+            .map(|(check, vflow)| {
+                let c = Summary::at(vflow, &check.gt, &check.y);
+                // digits of w_hat are the headline: capped as in run_verified
+                let dw = verified.digits.unwrap_or(0);
+                Digits {
+                    w_hat: dw,
+                    w: vector_digits(&s.w, &c.w, cap),
+                    direction: vector_digits(&s.direction, &c.direction, cap),
+                    gamma: scalar_digits(&s.gamma, &c.gamma, cap),
+                    ln_t: scalar_digits(&s.ln_t, &c.ln_t, cap),
+                    w_hat_l1: scalar_digits(&s.w_hat_l1, &c.w_hat_l1, cap),
+                    w_hat_l2: scalar_digits(&s.w_hat_l2, &c.w_hat_l2, cap),
+                    nu: vector_digits(&s.nu, &c.nu, cap),
+                }
+            });
         let dg = |f: fn(&Digits) -> u32| digits.as_ref().map_or(UNVERIFIED_DIGITS, f);
         let gt_str = match rule.gt_exact(alpha, case.depth) {
             Some(q) => q.to_string(),
@@ -207,32 +204,9 @@ impl RunReport {
     ) -> RunReport {
         let snap = &h.snapshot;
         let cur = &snap.current;
-        let main = match &snap.main {
-            Some(m) => m.clone(),
-            None => Solution {
-                numerics: cur.numerics.clone(),
-                gt: cur.state.x.clone(),
-                y: cur.state.y.clone(),
-                samples: cur.samples.clone(),
-                stats: cur.state.stats.clone(),
-                wall: cur.wall,
-            },
-        };
-        let p = main.numerics.prec;
-        let flow = DiagFlow::new(z, case.depth, alpha, p);
-        let carried = flow
-            .rounding_need(&main.y[..flow.n])
-            .map_or(0, |n| crate::flow::guard::carried_digits(p, n.amp_bits));
-        let reached = fmt_sig(&main.gt, 12);
-        let v = Verified {
-            main,
-            check: None,
-            digits: None,
-            sample_digits: Vec::new(),
-            carried,
-            raises: snap.raises.clone(),
-        };
-        let mut r = RunReport::build(case, z, alpha, rule, &v);
+        let v = Verified::halted(z, case.depth, alpha, h);
+        let reached = fmt_sig(&v.main.gt, 12);
+        let mut r = RunReport::build(case, alpha, rule, &v);
         r.gt = reached;
         r.incomplete = Some(Incomplete {
             reason: h.halt.key().to_string(),

@@ -5,7 +5,7 @@
 
 use super::run::{CaseInfo, NumericsInfo};
 use super::{fmt_scalar, UNVERIFIED_DIGITS};
-use crate::flow::run::Numerics;
+use crate::flow::Numerics;
 use crate::flow::Scale;
 use crate::num::exact::rational_to_decimal_string;
 use crate::num::fmt_sig;

@@ -5,8 +5,7 @@
 
 use super::run::{CaseInfo, NumericsInfo};
 use super::{fmt_scalar, fmt_vector, scalar_digits, vector_digits, UNVERIFIED_DIGITS};
-use crate::flow::run::{StopRule, Summary, Verified};
-use crate::flow::DiagFlow;
+use crate::flow::{StopRule, Summary, Verified};
 use crate::num::{decimal_digits_of_bits, fmt_sig};
 use rug::Rational;
 use serde::Serialize;
@@ -43,25 +42,21 @@ pub struct TraceReport {
 impl TraceReport {
     pub fn build(
         case: CaseInfo,
-        z: &[Vec<Rational>],
         alpha: &Rational,
         rule: &StopRule,
         verified: &Verified,
     ) -> TraceReport {
         let main = &verified.main;
         let p = main.numerics.prec;
-        let flow = DiagFlow::new(z, case.depth, alpha, p);
-        let vflow = verified
-            .check
-            .as_ref()
-            .map(|c| DiagFlow::new(z, case.depth, alpha, c.numerics.prec));
+        let flow = verified.flow();
+        let vflow = verified.check_flow();
         let cap = verified.carried.min(decimal_digits_of_bits(p));
         let samples = main
             .samples
             .iter()
             .enumerate()
             .map(|(i, (gt, y))| {
-                let s = Summary::at(&flow, gt, y);
+                let s = Summary::at(flow, gt, y);
                 let digits = match (&verified.check, &vflow) {
                     (Some(check), Some(vf)) => check.samples.get(i).map(|(cg, cy)| {
                         let c = Summary::at(vf, cg, cy);

@@ -2,10 +2,9 @@
 //! probes on the dense output, and the location of a crossing, first on the step's
 //! collocation polynomial, then on exact states.
 
-use crate::flow::run::Numerics;
-use crate::flow::{DiagFlow, Scale};
+use crate::flow::{drive, Controls, DiagFlow, Drive, Driven, Numerics, Scale, Start};
 use crate::num::{from_rational, norm1, norm2};
-use crate::ode::radau::{Control, OdeError, Radau, RadauOptions, Segment, Stats};
+use crate::ode::radau::{Control, OdeError, Segment, Stats};
 use crate::ode::tableau::RadauTableau;
 use rug::{Assign, Float, Rational};
 
@@ -250,87 +249,95 @@ pub(super) fn scan(
         Float::with_val(p, 1) / 2u32,
         Float::with_val(p, 3) / 4u32,
     ];
-    let solver = Radau::new(&flow, &tab, RadauOptions::new(tol.clone()));
-    let out = solver.integrate(
-        &Float::new(p),
-        &vec![Float::new(p); flow.dim_state()],
-        &gt_end,
-        |seg| {
-            let x1 = seg.x1();
-            for (k, g) in gt_mu.iter().enumerate() {
-                if mu_segs[k].is_none() && *g > *seg.x0 && *g <= x1 {
-                    mu_segs[k] = Some(OwnedSeg::of(seg));
-                }
+    let mut observer = |seg: &Segment| {
+        let x1 = seg.x1();
+        for (k, g) in gt_mu.iter().enumerate() {
+            if mu_segs[k].is_none() && *g > *seg.x0 && *g <= x1 {
+                mu_segs[k] = Some(OwnedSeg::of(seg));
             }
-            let mut probes: Vec<(Float, Vec<Float>)> = quarter
-                .iter()
-                .map(|q| {
-                    (
-                        Float::with_val(p, seg.x0 + Float::with_val(p, seg.h * q)),
-                        seg.eval_theta(q),
-                    )
-                })
-                .collect();
-            probes.push((x1.clone(), seg.y1()));
-            let mut owned: Option<OwnedSeg> = None;
-            for (x, y) in probes {
-                let Some(v) = refs.values(&flow, &y) else {
-                    continue;
-                };
-                if v.gk.is_sign_negative() {
-                    entered = true;
-                }
-                if let Some((xa, va)) = &prev {
-                    let mut hits = Vec::new();
-                    let down = |a: &Float, b: &Float| *a > 0u32 && *b <= 0u32;
-                    if down(&va.ge, &v.ge) {
-                        excess_at = Some(x.clone());
-                        any_down = true;
-                        hits.push(Kind::ExcessDown);
-                    } else if any_down && va.ge <= 0u32 && v.ge > 0u32 {
-                        excess_at = None;
-                        hits.push(Kind::ExcessUp);
-                    }
-                    if down(&va.gc, &v.gc) {
-                        closest_at = Some(x.clone());
-                        hits.push(Kind::Closest);
-                    }
-                    if entered && !exit_seen && va.gk < 0u32 && v.gk >= 0u32 {
-                        exit_seen = true;
-                        hits.push(Kind::KernelExit);
-                    }
-                    for kind in hits {
-                        let seg_copy = owned.get_or_insert_with(|| OwnedSeg::of(seg)).clone();
-                        brackets.push(Bracket {
-                            kind,
-                            seg: seg_copy,
-                            xa: xa.clone(),
-                            xb: x.clone(),
-                        });
-                    }
-                }
-                prev = Some((x, v));
-            }
-            let past = |e: &Option<Float>| {
-                e.as_ref()
-                    .is_some_and(|g| x1 >= Float::with_val(p, g * &after))
+        }
+        let mut probes: Vec<(Float, Vec<Float>)> = quarter
+            .iter()
+            .map(|q| {
+                (
+                    Float::with_val(p, seg.x0 + Float::with_val(p, seg.h * q)),
+                    seg.eval_theta(q),
+                )
+            })
+            .collect();
+        probes.push((x1.clone(), seg.y1()));
+        let mut owned: Option<OwnedSeg> = None;
+        for (x, y) in probes {
+            let Some(v) = refs.values(&flow, &y) else {
+                continue;
             };
-            let done_excess = past(&excess_at);
-            let done_mu = gt_mu.iter().all(|g| *g <= x1);
-            // the kernel part is done once the path has left the δ-neighbourhood of w_l2,
-            // or is outside it well past its closest approach or past the excess event
-            let inside = prev.as_ref().is_some_and(|(_, v)| v.gk.is_sign_negative());
-            let done_kernel = exit_seen || (!inside && (past(&closest_at) || done_excess));
-            if done_excess && done_mu && done_kernel {
-                Control::Stop
-            } else {
-                Control::Continue
+            if v.gk.is_sign_negative() {
+                entered = true;
             }
-        },
-    )?;
+            if let Some((xa, va)) = &prev {
+                let mut hits = Vec::new();
+                let down = |a: &Float, b: &Float| *a > 0u32 && *b <= 0u32;
+                if down(&va.ge, &v.ge) {
+                    excess_at = Some(x.clone());
+                    any_down = true;
+                    hits.push(Kind::ExcessDown);
+                } else if any_down && va.ge <= 0u32 && v.ge > 0u32 {
+                    excess_at = None;
+                    hits.push(Kind::ExcessUp);
+                }
+                if down(&va.gc, &v.gc) {
+                    closest_at = Some(x.clone());
+                    hits.push(Kind::Closest);
+                }
+                if entered && !exit_seen && va.gk < 0u32 && v.gk >= 0u32 {
+                    exit_seen = true;
+                    hits.push(Kind::KernelExit);
+                }
+                for kind in hits {
+                    let seg_copy = owned.get_or_insert_with(|| OwnedSeg::of(seg)).clone();
+                    brackets.push(Bracket {
+                        kind,
+                        seg: seg_copy,
+                        xa: xa.clone(),
+                        xb: x.clone(),
+                    });
+                }
+            }
+            prev = Some((x, v));
+        }
+        let past = |e: &Option<Float>| {
+            e.as_ref()
+                .is_some_and(|g| x1 >= Float::with_val(p, g * &after))
+        };
+        let done_excess = past(&excess_at);
+        let done_mu = gt_mu.iter().all(|g| *g <= x1);
+        // the kernel part is done once the path has left the δ-neighbourhood of w_l2,
+        // or is outside it well past its closest approach or past the excess event
+        let inside = prev.as_ref().is_some_and(|(_, v)| v.gk.is_sign_negative());
+        let done_kernel = exit_seen || (!inside && (past(&closest_at) || done_excess));
+        if done_excess && done_mu && done_kernel {
+            Control::Stop
+        } else {
+            Control::Continue
+        }
+    };
+    // the event scan is an observer of the flow's driver; no precision guard (a
+    // table reports the digits its verification computation confirms)
+    let Driven::Done(out) = drive(Drive {
+        flow: &flow,
+        numerics,
+        target: &gt_end,
+        start: Start::Origin,
+        sample_at: &[],
+        controls: Controls::default(),
+        observer: &mut observer,
+    })?
+    else {
+        unreachable!("an integration without guard, limits or checkpoints runs to its end")
+    };
     let mut locate_steps = 0;
     let mut locate = |b: &Bracket| -> Result<(Float, Vec<Float>), OdeError> {
-        let (x, y, steps) = locate_event(&flow, &tab, &tol, refs, b)?;
+        let (x, y, steps) = locate_event(&flow, &tab, numerics, &tol, refs, b)?;
         locate_steps += steps;
         Ok((x, y))
     };
@@ -390,7 +397,7 @@ pub(super) fn scan(
     for (k, seg) in mu_segs.iter().enumerate() {
         mu_points.push(match seg {
             Some(seg) => {
-                let (y, steps) = state_at(&flow, &tab, &tol, seg, &gt_mu[k])?;
+                let (y, steps) = state_at(&flow, numerics, seg, &gt_mu[k])?;
                 locate_steps += steps;
                 Some((gt_mu[k].clone(), refs.mu_distance(&flow, &y, k)))
             }
@@ -405,18 +412,17 @@ pub(super) fn scan(
         entered,
         kernel_exit,
         mu_points,
-        gt_end: out.x,
+        gt_end: out.gt,
         stats: out.stats,
         locate_steps,
     })
 }
 
 /// The state at x inside the segment, integrated afresh from the segment's start with
-/// the run's tolerance (first step straight to x). Returns the state and the steps taken.
+/// the run's numerics (first step straight to x). Returns the state and the steps taken.
 fn state_at(
     flow: &DiagFlow,
-    tab: &RadauTableau,
-    tol: &Float,
+    numerics: &Numerics,
     seg: &OwnedSeg,
     x: &Float,
 ) -> Result<(Vec<Float>, u64), OdeError> {
@@ -428,9 +434,23 @@ fn state_at(
     if Float::with_val(p, x - &seg.x0) <= res {
         return Ok((seg.y0.clone(), 0));
     }
-    let mut opts = RadauOptions::new(tol.clone());
-    opts.h_init = Some(Float::with_val(flow.prec, x - &seg.x0));
-    let out = Radau::new(flow, tab, opts).integrate(&seg.x0, &seg.y0, x, |_| Control::Continue)?;
+    let mut observer = |_: &Segment| Control::Continue;
+    let Driven::Done(out) = drive(Drive {
+        flow,
+        numerics,
+        target: x,
+        start: Start::At {
+            gt: seg.x0.clone(),
+            y: seg.y0.clone(),
+            first_step: Some(Float::with_val(p, x - &seg.x0)),
+        },
+        sample_at: &[],
+        controls: Controls::default(),
+        observer: &mut observer,
+    })?
+    else {
+        unreachable!("an integration without guard, limits or checkpoints runs to its end")
+    };
     Ok((out.y, out.stats.accepted))
 }
 
@@ -502,6 +522,7 @@ fn illinois<T: Clone, E>(
 fn locate_event(
     flow: &DiagFlow,
     tab: &RadauTableau,
+    numerics: &Numerics,
     tol: &Float,
     refs: &RowRefs,
     b: &Bracket,
@@ -542,7 +563,7 @@ fn locate_event(
     // phase 2: exact states, integrated from the start of the step
     let steps = std::cell::Cell::new(0u64);
     let exact = |x: &Float| -> Result<(Float, Vec<Float>), OdeError> {
-        let (y, s) = state_at(flow, tab, tol, &b.seg, x)?;
+        let (y, s) = state_at(flow, numerics, &b.seg, x)?;
         steps.set(steps.get() + s);
         let f = signed(&y).unwrap_or_else(|| Float::with_val(p, 1));
         Ok((f, y))

@@ -26,8 +26,8 @@
 //! polynomial, then on exact states, each of them integrated afresh from the start of
 //! the step (the dense output is only as accurate as the stage order; a fresh step to
 //! the point is as accurate as any step of the run). The row is then computed again
-//! with the verification numerics of `run` (more bits, a tighter tolerance), and every
-//! reported number carries the digits the two computations share.
+//! with the verification numerics of [`VerificationPolicy::TABLE`] (more bits, a tighter
+//! tolerance), and every reported number carries the digits the two computations share.
 
 mod events;
 mod fit;
@@ -36,8 +36,8 @@ pub use events::Scan;
 use events::{scan, RowRefs};
 pub use fit::{fit_log_log, Fit};
 
-use crate::flow::run::{default_stages, Numerics};
 use crate::flow::Scale;
+use crate::flow::{Numerics, VerificationPolicy};
 use crate::num::decimal_digits_of_bits;
 use crate::ode::radau::{OdeError, Stats};
 use crate::reference::{l1, l2, qmu};
@@ -76,18 +76,6 @@ impl TableSpec {
     }
 }
 
-/// The numerics of a table's verification computation: 64 more bits and a tolerance
-/// 10^-10 tighter (the digits reported are those on which the two computations agree,
-/// so the second needs only to be clearly more accurate than the first).
-pub fn table_verification_numerics(main: &Numerics) -> Numerics {
-    let tol = &main.tol * crate::num::ten_pow_neg(10);
-    Numerics {
-        prec: main.prec + 64,
-        stages: default_stages(&tol).max(main.stages),
-        tol,
-    }
-}
-
 /// Errors that stop a table before any row is computed.
 #[derive(Debug, thiserror::Error)]
 pub enum TableError {
@@ -116,7 +104,7 @@ pub struct References {
 pub fn references(z: &[Vec<Rational>], spec: &TableSpec) -> Result<References, TableError> {
     let s1 = l1::l1_max_margin(z).map_err(|e| TableError::Reference(e.to_string()))?;
     let s2 = l2::l2_max_margin(z).map_err(|e| TableError::Reference(e.to_string()))?;
-    let vprec = table_verification_numerics(&spec.numerics).prec;
+    let vprec = VerificationPolicy::TABLE.numerics(&spec.numerics).prec;
     let mut w_mu = Vec::new();
     for &depth in &spec.depths {
         let mut per = Vec::new();
@@ -206,7 +194,7 @@ pub fn row(
     let main_refs = RowRefs::new(refs, depth_index, &spec.delta, spec.numerics.prec, false);
     let main = scan(z, depth, scale, &main_refs, spec, &spec.numerics, None)?;
     let check = if spec.verify {
-        let vn = table_verification_numerics(&spec.numerics);
+        let vn = VerificationPolicy::TABLE.numerics(&spec.numerics);
         let vrefs = RowRefs::new(refs, depth_index, &spec.delta, vn.prec, true);
         // the verification computation needs to reach the main one's events only (5%
         // beyond the last); whether the excess stays below delta further on is the

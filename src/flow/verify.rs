@@ -1,0 +1,229 @@
+//! Verification: how a verification computation differs from the main one (one
+//! [`VerificationPolicy`] for every command), the verified result of a run, and the
+//! digits two computations share.
+
+use super::control::{Halted, PrecisionRaise};
+use super::drive::Solution;
+use super::numerics::{default_stages, Numerics};
+use super::{guard, DiagFlow};
+use rug::{Float, Rational};
+
+/// How a verification computation differs from the main one: more bits and a tighter
+/// tolerance (with stages chosen for it, never fewer than the main run's). The digits
+/// reported are those on which the two computations agree, so the second needs only
+/// to be clearly more accurate than the first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VerificationPolicy {
+    /// extra bits: at least this many ...
+    pub min_extra_bits: u32,
+    /// ... or, when set, main precision / this (whichever is more)
+    pub extra_bits_divisor: Option<u32>,
+    /// the tolerance is this many powers of ten tighter
+    pub tighter_tol_exp10: u32,
+}
+
+impl VerificationPolicy {
+    /// `run`, `trace`, `check`: max(64, p/2) more bits and a tolerance 10^-15 tighter.
+    /// A run's digits are its headline, and at high precision (the guard raises to
+    /// thousands of bits) 64 bits more would not be clearly more accurate.
+    pub const RUN: VerificationPolicy = VerificationPolicy {
+        min_extra_bits: 64,
+        extra_bits_divisor: Some(2),
+        tighter_tol_exp10: 15,
+    };
+
+    /// `table`: 64 more bits and a tolerance 10^-10 tighter. A table verifies every
+    /// row's located events by a second full scan plus event location on exact
+    /// states (each a fresh integration), so its verification is kept cheaper; its
+    /// reported digits (located gt, distances) are compared at the main precision's
+    /// decimal digits. Kept apart from [`Self::RUN`] because unifying the two would
+    /// change the bundled tables' outputs.
+    pub const TABLE: VerificationPolicy = VerificationPolicy {
+        min_extra_bits: 64,
+        extra_bits_divisor: None,
+        tighter_tol_exp10: 10,
+    };
+
+    /// `solve`'s Q_mu references: solved again at 64 more bits (an optimization
+    /// solved to the working precision, no tolerance to tighten).
+    pub const REFERENCE: VerificationPolicy = VerificationPolicy {
+        min_extra_bits: 64,
+        extra_bits_divisor: None,
+        tighter_tol_exp10: 0,
+    };
+
+    /// The bits a verification at this policy adds to a main precision of `prec`.
+    pub fn extra_bits(&self, prec: u32) -> u32 {
+        match self.extra_bits_divisor {
+            Some(k) if k > 0 => (prec / k).max(self.min_extra_bits),
+            _ => self.min_extra_bits,
+        }
+    }
+
+    /// The numerics of the verification computation for a main computation at `main`.
+    pub fn numerics(&self, main: &Numerics) -> Numerics {
+        let prec = main.prec + self.extra_bits(main.prec);
+        let tol = &main.tol * crate::num::ten_pow_neg(self.tighter_tol_exp10);
+        let stages = default_stages(&tol).max(main.stages);
+        Numerics { prec, tol, stages }
+    }
+}
+
+/// A run with its verification, and the flows at the precisions they ended with
+/// (possibly raised by the guard): take them from here rather than building a flow
+/// at a precision of one's own.
+pub struct Verified {
+    pub main: Solution,
+    pub check: Option<Solution>,
+    /// correct digits of w_hat (normwise relative, infinity norm) from the comparison,
+    /// None without verification
+    pub digits: Option<u32>,
+    /// per-sample digits (same comparison at each sample)
+    pub sample_digits: Vec<u32>,
+    /// the digits that the main run's arithmetic carries at its end state (the cap
+    /// of every reported digit count; [`guard::carried_digits`])
+    pub carried: u32,
+    /// precisions raised on the way ([`super::PrecisionPolicy::Auto`])
+    pub raises: Vec<PrecisionRaise>,
+    /// the flow at `main.numerics.prec`
+    flow: Box<DiagFlow>,
+    /// the flow at `check.numerics.prec`
+    check_flow: Option<Box<DiagFlow>>,
+}
+
+impl Verified {
+    /// The flow the main run ended with (at `main.numerics.prec`).
+    pub fn flow(&self) -> &DiagFlow {
+        &self.flow
+    }
+
+    /// The flow the verification run ended with (at `check.numerics.prec`).
+    pub fn check_flow(&self) -> Option<&DiagFlow> {
+        self.check_flow.as_deref()
+    }
+
+    /// An unverified result: `main` with its flow and the digits its arithmetic
+    /// carries at its end state.
+    pub fn unverified(flow: DiagFlow, main: Solution, raises: Vec<PrecisionRaise>) -> Verified {
+        let carried = carried_digits(&flow, &main.y);
+        Verified {
+            main,
+            check: None,
+            digits: None,
+            sample_digits: Vec::new(),
+            carried,
+            raises,
+            flow: Box::new(flow),
+            check_flow: None,
+        }
+    }
+
+    /// Main and verification runs compared: digits of w_hat at the end and at each
+    /// sample, capped by what both runs' arithmetic carries.
+    pub fn compared(
+        flow: DiagFlow,
+        main: Solution,
+        vflow: DiagFlow,
+        check: Solution,
+        raises: Vec<PrecisionRaise>,
+    ) -> Verified {
+        let cap = carried_digits(&flow, &main.y).min(carried_digits(&vflow, &check.y));
+        let digits = agreeing_digits(&flow, &main.y, &vflow, &check.y, cap);
+        let sample_digits = main
+            .samples
+            .iter()
+            .zip(&check.samples)
+            .map(|((_, a), (_, b))| agreeing_digits(&flow, a, &vflow, b, cap))
+            .collect();
+        Verified {
+            main,
+            check: Some(check),
+            digits: Some(digits),
+            sample_digits,
+            carried: cap,
+            raises,
+            flow: Box::new(flow),
+            check_flow: Some(Box::new(vflow)),
+        }
+    }
+
+    /// What a halted job reached, unverified: the main run's end when the
+    /// verification was stopped, else the in-flight main run. `z`, `depth`, `alpha`
+    /// are the job's.
+    pub fn halted(z: &[Vec<Rational>], depth: u32, alpha: &Rational, h: &Halted) -> Verified {
+        let snap = &h.snapshot;
+        let cur = &snap.current;
+        let main = match &snap.main {
+            Some(m) => m.clone(),
+            None => Solution {
+                numerics: cur.numerics.clone(),
+                gt: cur.state.x.clone(),
+                y: cur.state.y.clone(),
+                samples: cur.samples.clone(),
+                stats: cur.state.stats.clone(),
+                wall: cur.wall,
+            },
+        };
+        let flow = DiagFlow::new(z, depth, alpha, main.numerics.prec);
+        Verified::unverified(flow, main, snap.raises.clone())
+    }
+}
+
+/// The digits the arithmetic of `flow` carries at the state `y` (0 where the mirror
+/// map is not representable).
+fn carried_digits(flow: &DiagFlow, y: &[Float]) -> u32 {
+    flow.rounding_need(&y[..flow.n])
+        .map_or(0, |need| guard::carried_digits(flow.prec, need.amp_bits))
+}
+
+/// The digits of w_hat that agree between two states (`a` at lower precision).
+pub fn agreeing_digits(fa: &DiagFlow, a: &[Float], fb: &DiagFlow, b: &[Float], cap: u32) -> u32 {
+    let p = fb.prec;
+    let wa = fa.derive(&a[..fa.n]);
+    let wb = fb.derive(&b[..fb.n]);
+    let ha: Vec<Float> =
+        wa.w.iter()
+            .map(|x| Float::with_val(p, x / &wa.gamma))
+            .collect();
+    let hb: Vec<Float> =
+        wb.w.iter()
+            .map(|x| Float::with_val(p, x / &wb.gamma))
+            .collect();
+    crate::num::agreeing_digits(&ha, &hb, cap)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::num::ten_pow_neg;
+
+    fn numerics(prec: u32, digits: u32) -> Numerics {
+        let tol = ten_pow_neg(digits);
+        Numerics {
+            prec,
+            stages: default_stages(&tol),
+            tol,
+        }
+    }
+
+    /// The rules as they were defined before the policy type (run: +max(64, p/2) bits,
+    /// tol 1e-15 tighter; table: +64 bits, tol 1e-10 tighter; reference: +64 bits).
+    #[test]
+    fn policies_keep_their_rules() {
+        for (prec, run_bits) in [(64, 128), (128, 192), (256, 384), (1000, 1500)] {
+            let main = numerics(prec, 20);
+            let run = VerificationPolicy::RUN.numerics(&main);
+            assert_eq!(run.prec, run_bits);
+            assert_eq!(run.tol, ten_pow_neg(35));
+            assert_eq!(run.stages, default_stages(&ten_pow_neg(35)));
+            let table = VerificationPolicy::TABLE.numerics(&main);
+            assert_eq!(table.prec, prec + 64);
+            assert_eq!(table.tol, ten_pow_neg(30));
+            assert_eq!(VerificationPolicy::REFERENCE.extra_bits(prec), 64);
+        }
+        // never fewer stages than the main run
+        let mut main = numerics(128, 10);
+        main.stages = 24;
+        assert_eq!(VerificationPolicy::TABLE.numerics(&main).stages, 24);
+    }
+}
