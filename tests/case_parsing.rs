@@ -1,6 +1,6 @@
 //! Integration tests for case-file parsing (format version 1).
 
-use ibcert::case::spec::{CheckKind, Optimum, SupportOf};
+use ibcert::case::spec::{CheckKind, KindSpec, Optimum, SupportOf};
 use ibcert::case::*;
 use rug::{Integer, Rational};
 
@@ -348,19 +348,42 @@ fn limit_and_condition5_fields_are_validated() {
     );
     let c = parse(&ok).unwrap();
     let k = &c.checks[0];
-    assert_eq!(k.kind, CheckKind::Limit);
+    assert_eq!(k.kind.tag(), CheckKind::Limit);
     assert_eq!(
-        k.point,
-        Some(vec![Rational::from((3, 2)), Rational::from(0)])
+        k.kind,
+        KindSpec::Limit {
+            point: vec![Rational::from((3, 2)), Rational::from(0)],
+            optimum: Some(Optimum::Local),
+        }
     );
-    assert_eq!(k.optimum, Some(Optimum::Local));
-    assert_eq!(k.support_of, SupportOf::WMu);
     let c5 = parse(&check_case(
         "kind = \"condition5\"\nalphas = [10]\nmu = \"1/2\"\nsupport_of = \"flow\"\ntolerance = \"1/50\"\n",
     ))
     .unwrap();
-    assert_eq!(c5.checks[0].support_of, SupportOf::Flow);
-    assert_eq!(c5.checks[0].point, None);
+    match &c5.checks[0].kind {
+        KindSpec::Condition5 {
+            mu,
+            window,
+            support_of,
+        } => {
+            assert_eq!(*mu, Rational::from((1, 2)));
+            assert_eq!(*support_of, SupportOf::Flow);
+            assert_eq!(window.to_string(), "alpha^D / log(alpha)");
+        }
+        other => panic!("expected a condition5 check, got {other:?}"),
+    }
+    // the default of support_of is w_mu
+    let c5 = parse(&check_case(
+        "kind = \"condition5\"\nalphas = [10]\nmu = \"1/2\"\ntolerance = \"1/50\"\n",
+    ))
+    .unwrap();
+    assert!(matches!(
+        c5.checks[0].kind,
+        KindSpec::Condition5 {
+            support_of: SupportOf::WMu,
+            ..
+        }
+    ));
     let limit = |extra: &str| {
         check_case(&format!(
             "kind = \"limit\"\nalphas = [1]\ntolerance = 1\n{extra}"
@@ -419,6 +442,28 @@ fn limit_and_condition5_fields_are_validated() {
         ),
         "check[0] (c).support_of",
         &["\"w_mu\" or \"flow\""],
+    );
+    // fields of one kind given to another are refused, not ignored
+    expect_invalid(
+        &check_case("kind = \"kernel\"\nalphas = [2, 3]\ntolerance = 1\nkkt_tolerance = 1\n"),
+        "check[0] (c).kkt_tolerance",
+        &["only transition checks take `kkt_tolerance`", "kernel"],
+    );
+    expect_invalid(
+        &check_case("kind = \"bounds\"\nalphas = [2, 3]\ntolerance = 1\nwindow = \"alpha\"\n"),
+        "check[0] (c).window",
+        &["only condition5 checks take `window`", "bounds"],
+    );
+    let t = parse(&check_case(
+        "kind = \"transition\"\nalphas = [2, 3]\nmu = 1\ntolerance = 1\nkkt_tolerance = \"1e-3\"\n",
+    ))
+    .unwrap();
+    assert_eq!(
+        t.checks[0].kind,
+        KindSpec::Transition {
+            mu: Rational::from(1),
+            kkt_tolerance: Some(Rational::from((1, 1000))),
+        }
     );
 }
 

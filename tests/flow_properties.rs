@@ -39,7 +39,7 @@
 //! fails on a deliberately wrong input (perturbed nu, reordered samples, shifted gt,
 //! wrong data constants, wrong kappa).
 
-use ibcert::checks::run::bound_violations;
+use ibcert::checks::bounds::bound_violations;
 use ibcert::flow::DiagFlow;
 use ibcert::flow::{default_stages, log_spaced, run_verified, Numerics, StopRule};
 use ibcert::lp::{separability, Separability};

@@ -7,9 +7,12 @@ use rug::Rational;
 use toml::{Table, Value};
 
 use crate::case::reader::{clip, describe, short, Parser};
-use crate::case::spec::{CheckKind, CheckSpec, Expect, Optimum, SupportOf};
+use crate::case::spec::{CheckKind, CheckSpec, Expect, KindSpec, Optimum, SupportOf};
 use crate::case::CaseError;
 use crate::rule::{Expr, Var};
+
+/// The window of a condition5 check that gives none: from gt* = alpha^D / log(alpha).
+const DEFAULT_WINDOW: &str = "alpha^D / log(alpha)";
 
 const CHECK_FIELDS: &[&str] = &[
     "name",
@@ -66,20 +69,34 @@ impl Parser<'_> {
             prefix: format!("check[{i}] ({})", clip(&name)),
         };
         // the fields every check has
-        let kind = self.check_kind(&c)?;
+        let tag = self.check_kind(&c)?;
         let alphas = self.check_alphas(&c)?;
         let mu = self.check_mu(&c)?;
-        let stop = self.check_stop(&c, kind, &alphas, depth, mu.as_ref())?;
-        let tolerance = self
-            .check_positive(&c, "tolerance", true)?
-            .expect("required");
-        let kkt_tolerance = self.check_positive(&c, "kkt_tolerance", false)?;
-        let window = self.check_window(&c, kind)?;
+        let stop = self.check_stop(&c, tag, &alphas, depth, mu.as_ref())?;
+        let tolerance = self.check_tolerance(&c, "tolerance")?;
         // the fields that belong to one kind only
-        self.check_kind_only_fields(&c, kind)?;
-        let support_of = self.check_support_of(&c)?;
-        let point = self.check_point(&c, kind, dim)?;
-        let optimum = self.check_optimum(&c)?;
+        self.check_kind_only_fields(&c, tag)?;
+        let kind = match tag {
+            CheckKind::Kernel => KindSpec::Kernel,
+            CheckKind::Rich => KindSpec::Rich,
+            CheckKind::Bounds => KindSpec::Bounds,
+            CheckKind::Transition => KindSpec::Transition {
+                mu: self.kind_mu(&c, tag, mu.as_ref())?,
+                kkt_tolerance: match c.t.get("kkt_tolerance") {
+                    None => None,
+                    Some(_) => Some(self.check_tolerance(&c, "kkt_tolerance")?),
+                },
+            },
+            CheckKind::Condition5 => KindSpec::Condition5 {
+                mu: self.kind_mu(&c, tag, mu.as_ref())?,
+                window: self.check_window(&c)?,
+                support_of: self.check_support_of(&c)?,
+            },
+            CheckKind::Limit => KindSpec::Limit {
+                point: self.check_point(&c, dim)?,
+                optimum: self.check_optimum(&c)?,
+            },
+        };
         let expect = self.check_expect(&c)?;
         Ok(CheckSpec {
             index: i,
@@ -89,12 +106,22 @@ impl Parser<'_> {
             mu,
             stop,
             tolerance,
-            kkt_tolerance,
-            window,
-            support_of,
-            point,
-            optimum,
             expect,
+        })
+    }
+
+    /// mu for a kind that needs it (the stopping rule's check already asked for it).
+    fn kind_mu(
+        &self,
+        c: &CheckTable,
+        tag: CheckKind,
+        mu: Option<&Rational>,
+    ) -> Result<Rational, CaseError> {
+        mu.cloned().ok_or_else(|| {
+            self.err(
+                c.field("mu"),
+                format!("missing: a {} check needs mu", tag.name()),
+            )
         })
     }
 
@@ -236,18 +263,11 @@ impl Parser<'_> {
         Ok(stop)
     }
 
-    /// A positive number at `key` (`tolerance`, `kkt_tolerance`).
-    fn check_positive(
-        &self,
-        c: &CheckTable,
-        key: &str,
-        required: bool,
-    ) -> Result<Option<Rational>, CaseError> {
-        let v = match c.t.get(key) {
-            None if required => return Err(self.err(c.field(key), "missing required field")),
-            None => return Ok(None),
-            Some(v) => v,
-        };
+    /// A positive number at `key` (`tolerance`, `kkt_tolerance`), required.
+    fn check_tolerance(&self, c: &CheckTable, key: &str) -> Result<Rational, CaseError> {
+        let v =
+            c.t.get(key)
+                .ok_or_else(|| self.err(c.field(key), "missing required field"))?;
         let x = self.number(v, &c.field(key))?;
         if x <= 0 {
             return Err(self.err(
@@ -255,26 +275,23 @@ impl Parser<'_> {
                 format!("must be positive, found {}", short(&x)),
             ));
         }
-        Ok(Some(x))
+        Ok(x)
     }
 
-    /// The window rule; condition5 checks default to `alpha^D / log(alpha)`.
-    fn check_window(&self, c: &CheckTable, kind: CheckKind) -> Result<Option<Expr>, CaseError> {
-        match c.t.get("window") {
-            None if kind == CheckKind::Condition5 => Ok(Some(
-                Expr::parse("alpha^D / log(alpha)").expect("the default window rule parses"),
-            )),
-            None => Ok(None),
-            Some(v) => {
-                let text = self.string(v, &c.field("window"))?;
-                Ok(Some(self.rule(&text, &c.field("window"), "window rule")?))
-            }
-        }
+    /// The window rule of a condition5 check (default `alpha^D / log(alpha)`).
+    fn check_window(&self, c: &CheckTable) -> Result<Expr, CaseError> {
+        let text = match c.t.get("window") {
+            None => DEFAULT_WINDOW.to_string(),
+            Some(v) => self.string(v, &c.field("window"))?,
+        };
+        self.rule(&text, &c.field("window"), "window rule")
     }
 
     /// Rejects the fields that belong to another kind of check.
     fn check_kind_only_fields(&self, c: &CheckTable, kind: CheckKind) -> Result<(), CaseError> {
         for (key, owner) in [
+            ("kkt_tolerance", CheckKind::Transition),
+            ("window", CheckKind::Condition5),
             ("support_of", CheckKind::Condition5),
             ("point", CheckKind::Limit),
             ("optimum", CheckKind::Limit),
@@ -309,17 +326,9 @@ impl Parser<'_> {
     }
 
     /// `point` (limit only, and required there): d exact numbers.
-    fn check_point(
-        &self,
-        c: &CheckTable,
-        kind: CheckKind,
-        dim: usize,
-    ) -> Result<Option<Vec<Rational>>, CaseError> {
+    fn check_point(&self, c: &CheckTable, dim: usize) -> Result<Vec<Rational>, CaseError> {
         match c.t.get("point") {
-            None if kind == CheckKind::Limit => {
-                Err(self.err(c.field("point"), "missing required field"))
-            }
-            None => Ok(None),
+            None => Err(self.err(c.field("point"), "missing required field")),
             Some(Value::Array(a)) => {
                 if a.len() != dim {
                     return Err(self.err(
@@ -331,12 +340,10 @@ impl Parser<'_> {
                     ));
                 }
                 let prefix = &c.prefix;
-                Ok(Some(
-                    a.iter()
-                        .enumerate()
-                        .map(|(k, x)| self.number(x, &format!("{prefix}.point[{k}]")))
-                        .collect::<Result<Vec<_>, _>>()?,
-                ))
+                a.iter()
+                    .enumerate()
+                    .map(|(k, x)| self.number(x, &format!("{prefix}.point[{k}]")))
+                    .collect()
             }
             Some(other) => Err(self.err(
                 c.field("point"),

@@ -103,29 +103,63 @@ pub enum SupportOf {
     Flow,
 }
 
+/// What one kind of check declares beyond the fields every check has: one arm per
+/// kind, each with exactly the fields it needs (validated when the case is read).
+#[derive(Clone, Debug, PartialEq)]
+pub enum KindSpec {
+    Kernel,
+    Transition {
+        mu: Rational,
+        /// allowed Q_mu stationarity residual of w_hat at the largest alpha, > 0
+        kkt_tolerance: Option<Rational>,
+    },
+    Rich,
+    Bounds,
+    Condition5 {
+        mu: Rational,
+        /// the start gt*(alpha) of the window (default alpha^D / log(alpha))
+        window: Expr,
+        /// whose non-support points are watched (default: w_mu's)
+        support_of: SupportOf,
+    },
+    Limit {
+        /// the declared limit point (exact, length d)
+        point: Vec<Rational>,
+        /// what the point is claimed to be beyond a KKT point
+        optimum: Option<Optimum>,
+    },
+}
+
+impl KindSpec {
+    /// The kind's tag (its name in case files and reports).
+    pub fn tag(&self) -> CheckKind {
+        match self {
+            KindSpec::Kernel => CheckKind::Kernel,
+            KindSpec::Transition { .. } => CheckKind::Transition,
+            KindSpec::Rich => CheckKind::Rich,
+            KindSpec::Bounds => CheckKind::Bounds,
+            KindSpec::Condition5 { .. } => CheckKind::Condition5,
+            KindSpec::Limit { .. } => CheckKind::Limit,
+        }
+    }
+}
+
 /// One validated `[[check]]` table.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CheckSpec {
     /// position in the file (0-based), for messages: `check[2]`
     pub index: usize,
     pub name: String,
-    pub kind: CheckKind,
+    /// the kind with its own fields
+    pub kind: KindSpec,
     /// strictly increasing, positive
     pub alphas: Vec<Rational>,
+    /// mu of the stopping rule (every check may use it; transition and condition5
+    /// checks must give it, and carry it in their [`KindSpec`] too)
     pub mu: Option<Rational>,
     /// the stopping rule gt(alpha, D, mu), strictly increasing on `alphas`
     pub stop: Expr,
     /// relative distance (or excess l1 norm) allowed at the largest alpha, > 0
     pub tolerance: Rational,
-    /// allowed KKT residual for transition checks at the largest alpha, > 0
-    pub kkt_tolerance: Option<Rational>,
-    /// condition5: the start gt*(alpha) of the window (default alpha^D / log(alpha))
-    pub window: Option<Expr>,
-    /// condition5: whose non-support points are watched (default: w_mu's)
-    pub support_of: SupportOf,
-    /// limit: the declared limit point (exact, length d)
-    pub point: Option<Vec<Rational>>,
-    /// limit: what the point is claimed to be beyond a KKT point
-    pub optimum: Option<Optimum>,
     pub expect: Expect,
 }

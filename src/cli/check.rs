@@ -54,7 +54,7 @@ fn case_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
 }
 
 pub(super) fn cmd_check(a: &CheckArgs) -> Result<i32, CliError> {
-    use crate::checks::run::{job_count, run_cases, RunSettings};
+    use crate::checks::{job_count, run_cases, RunSettings};
     use crate::report::check::{CheckFormat, SuiteReport};
     let mut cases = Vec::new();
     for f in case_files(&a.paths)? {

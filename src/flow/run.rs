@@ -11,15 +11,10 @@ use super::drive::{
 use super::guard;
 use super::numerics::tol_digits;
 use super::verify::{VerificationPolicy, Verified};
-use super::DiagFlow;
+use super::{DiagFlow, FlowError, Numerics, StopRule};
 use crate::num::from_rational;
 use crate::ode::radau::{Control, Segment};
 use rug::{Float, Rational};
-
-/// The names `src/checks` and `src/plot` import as `crate::flow::run::...` (kept
-/// while those modules are rewritten on other branches, so that the merges need no
-/// edit there; every name is exported from `crate::flow`, where new code takes it).
-pub use super::{default_stages, integrate, log_spaced, FlowError, Numerics, StopRule, Summary};
 
 /// How a job went.
 pub enum JobOutcome {

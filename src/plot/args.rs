@@ -3,7 +3,7 @@
 //! Lists are parsed by [`crate::options`] (no empty entry, no repeat).
 
 use crate::case::Case;
-use crate::flow::run::Numerics;
+use crate::flow::Numerics;
 use crate::num::from_rational;
 use crate::options::{
     arg_rational, depth_list, load_case, optional_positive_list, positive, positive_list, CliError,

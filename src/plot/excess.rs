@@ -1,7 +1,7 @@
 //! Fig. 5a (excess l1 norm against gt) and Fig. 7 (excess l1 against excess l2).
 //!
 //! Both use the paper's normalized predictor w_hat = w / gamma (margin 1, as in
-//! [`crate::flow::run::Summary`]): excess l1 = ||w_hat||_1 / ||w_l1||_1 - 1 and
+//! [`crate::flow::Summary`]): excess l1 = ||w_hat||_1 / ||w_l1||_1 - 1 and
 //! excess l2 = ||w_hat||_2 / ||w_l2||_2 - 1, in MPFR. Samples where gamma <= 0
 //! (w_hat undefined, early on for data whose mean does not separate them) are not
 //! drawn, nor the leading samples whose excess is above twice that of the start
@@ -166,7 +166,7 @@ pub fn excess_l1_figure(job: &PlotJob) -> Result<Figure, CliError> {
 pub fn qmu_grid(prec: u32) -> Vec<Rational> {
     let lo = Rational::from((1, 10_000));
     let hi = Rational::from(1000);
-    let mut v = crate::flow::run::log_spaced(&lo, &hi, 29, prec.min(128));
+    let mut v = crate::flow::log_spaced(&lo, &hi, 29, prec.min(128));
     v.reverse();
     v
 }

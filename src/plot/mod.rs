@@ -2,7 +2,7 @@
 //! libraries).
 //!
 //! Every curve is one path of the flow for one (D, alpha), integrated in MPFR by
-//! [`crate::flow::run::integrate`] and sampled on its dense output at log-spaced gt
+//! [`crate::flow::integrate`] and sampled on its dense output at log-spaced gt
 //! (plus the points gt = alpha^D / mu of `--mu`). The plotted quantities (excess
 //! norms, directions, kernel distances) are computed in MPFR from the samples and
 //! only then converted to f64 coordinates. Independent curves run in parallel

@@ -1,9 +1,9 @@
 //! The paths of a plot job: each curve's flow integrated by
-//! [`crate::flow::run::integrate`] (in parallel, results in curve order) and sampled on
+//! [`crate::flow::integrate`] (in parallel, results in curve order) and sampled on
 //! its dense output at log-spaced gt and at the points gt = alpha^D / mu.
 
 use super::args::{alpha_text, End, PlotJob, Spec};
-use crate::flow::run::{integrate, log_spaced, FlowError};
+use crate::flow::{integrate, log_spaced, FlowError};
 use crate::flow::DiagFlow;
 use crate::num::from_rational;
 use crate::options::CliError;

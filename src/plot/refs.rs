@@ -82,7 +82,7 @@ impl References {
     }
 
     /// (excess l1, excess l2) of a predictor w in MPFR, w rescaled to margin 1
-    /// (w_hat = w / min_n z_n^T w, as in [`crate::flow::run::Summary`]); None when
+    /// (w_hat = w / min_n z_n^T w, as in [`crate::flow::Summary`]); None when
     /// the margin is not positive (w_hat undefined).
     pub fn excess(&self, flow: &DiagFlow, w: &[Float]) -> Option<(Float, Float)> {
         let p = flow.prec;

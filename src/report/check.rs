@@ -2,7 +2,11 @@
 //! for machines, JUnit XML for CI systems. With `timing = false` the wall-time fields
 //! are left out, so the output is identical byte for byte whatever the thread count.
 
-use crate::checks::run::CheckResult;
+use crate::case::spec::{CheckKind, Expect, KindSpec};
+use crate::checks::{AlphaResult, CheckResult};
+use crate::num::exact::rational_to_decimal_string;
+use crate::num::fmt_sig;
+use rug::Float;
 use serde::Serialize;
 
 pub const CHECK_SCHEMA: &str = "ibcert.check/1";
@@ -15,7 +19,7 @@ pub enum CheckFormat {
     Junit,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct SuiteReport {
     pub schema: &'static str,
     pub checks: usize,
@@ -24,6 +28,103 @@ pub struct SuiteReport {
     /// checks that did not
     pub unmet: usize,
     pub results: Vec<CheckResult>,
+}
+
+/// One alpha as reports show it: numbers formatted to the digits they carry, "-" where
+/// there is none.
+#[derive(Clone, Debug, Serialize)]
+struct AlphaView {
+    alpha: String,
+    gt: String,
+    loss_exp10: String,
+    metric_name: String,
+    metric: String,
+    kkt_stationarity: Option<String>,
+    digits: Option<u32>,
+    drift_rel: String,
+    error: Option<String>,
+    wall_seconds: f64,
+}
+
+impl AlphaView {
+    fn of(a: &AlphaResult) -> AlphaView {
+        let p = a.gt.prec();
+        let ln10 = Float::with_val(p, 10).ln();
+        AlphaView {
+            alpha: a.alpha.to_string(),
+            gt: fmt_sig(&a.gt, 12),
+            loss_exp10: fmt_sig(&Float::with_val(p, &a.gt / &ln10), 12),
+            metric_name: a
+                .metric
+                .as_ref()
+                .map(|m| m.name.clone())
+                .unwrap_or_default(),
+            metric: a
+                .metric
+                .as_ref()
+                .map_or_else(|| "-".to_string(), |m| m.display()),
+            kkt_stationarity: a.kkt_stationarity.as_ref().map(|k| fmt_sig(k, 3)),
+            digits: a.digits,
+            drift_rel: a
+                .drift_rel
+                .as_ref()
+                .map_or_else(|| "-".to_string(), |d| fmt_sig(d, 3)),
+            error: a.error.clone(),
+            wall_seconds: a.wall_seconds,
+        }
+    }
+}
+
+/// One check as reports show it.
+#[derive(Clone, Debug, Serialize)]
+struct CheckView {
+    case: String,
+    file: Option<String>,
+    name: String,
+    kind: CheckKind,
+    expect: Expect,
+    stop: String,
+    tolerance: String,
+    kkt_tolerance: Option<String>,
+    passed: bool,
+    meets_expectation: bool,
+    reason: String,
+    alphas: Vec<AlphaView>,
+}
+
+impl CheckView {
+    fn of(r: &CheckResult) -> CheckView {
+        let kkt_tolerance = match &r.spec.kind {
+            KindSpec::Transition {
+                kkt_tolerance: Some(t),
+                ..
+            } => Some(rational_to_decimal_string(t, 3)),
+            _ => None,
+        };
+        CheckView {
+            case: r.case.clone(),
+            file: r.file.clone(),
+            name: r.spec.name.clone(),
+            kind: r.spec.kind.tag(),
+            expect: r.spec.expect,
+            stop: r.spec.stop.to_string(),
+            tolerance: rational_to_decimal_string(&r.spec.tolerance, 3),
+            kkt_tolerance,
+            passed: r.passed,
+            meets_expectation: r.meets_expectation,
+            reason: r.reason.clone(),
+            alphas: r.alphas.iter().map(AlphaView::of).collect(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct SuiteView {
+    schema: &'static str,
+    checks: usize,
+    met: usize,
+    unmet: usize,
+    results: Vec<CheckView>,
 }
 
 impl SuiteReport {
@@ -43,7 +144,14 @@ impl SuiteReport {
     }
 
     pub fn to_json(&self, timing: bool) -> String {
-        let mut v = serde_json::to_value(self).expect("check report serializes");
+        let view = SuiteView {
+            schema: self.schema,
+            checks: self.checks,
+            met: self.met,
+            unmet: self.unmet,
+            results: self.results.iter().map(CheckView::of).collect(),
+        };
+        let mut v = serde_json::to_value(view).expect("check report serializes");
         if !timing {
             if let Some(rs) = v["results"].as_array_mut() {
                 for r in rs {
@@ -67,7 +175,8 @@ impl SuiteReport {
             "case", "check", "kind", "alpha", "gt", "loss 10^-k", "metric", "digits", "verdict"
         );
         for r in &self.results {
-            for (i, a) in r.alphas.iter().enumerate() {
+            let view = CheckView::of(r);
+            for (i, (a, av)) in r.alphas.iter().zip(&view.alphas).enumerate() {
                 let verdict = if i + 1 == r.alphas.len() {
                     match (r.passed, r.meets_expectation) {
                         (true, true) => "PASS".to_string(),
@@ -78,28 +187,25 @@ impl SuiteReport {
                 } else {
                     String::new()
                 };
-                let mut metric = a.metric.clone();
+                let mut metric = av.metric.clone();
                 if metric.len() > 8 {
-                    metric = crate::num::fmt_sig(
-                        a.metric_value.as_ref().unwrap_or(&rug::Float::new(64)),
-                        2,
-                    );
+                    metric = fmt_sig(a.metric.as_ref().map_or(&Float::new(64), |m| &m.value), 2);
                 }
                 o += &format!(
                     "{:<14} {:<32} {:<11} {:>8} {:>14} {:>12} {:>8} {:>6}  {}\n",
                     trunc(&r.case, 14),
-                    trunc(&r.name, 32),
-                    r.kind.name_str(),
-                    a.alpha,
-                    short(&a.gt),
-                    short(&a.loss_exp10),
+                    trunc(&r.spec.name, 32),
+                    r.spec.kind.tag().name_str(),
+                    av.alpha,
+                    short(&av.gt),
+                    short(&av.loss_exp10),
                     metric,
                     a.digits.map_or("-".to_string(), |d| d.to_string()),
                     verdict
                 );
             }
             if !r.meets_expectation || !r.passed {
-                o += &format!("    {}: {}\n", r.name, r.reason);
+                o += &format!("    {}: {}\n", r.spec.name, r.reason);
             }
         }
         o += &format!(
@@ -164,7 +270,7 @@ impl SuiteReport {
                 o += &format!(
                     "    <testcase classname=\"{}\" name=\"{}\"{}>\n",
                     xml(&r.case),
-                    xml(&r.name),
+                    xml(&r.spec.name),
                     time(t)
                 );
                 if !r.meets_expectation {
@@ -190,6 +296,7 @@ impl SuiteReport {
 }
 
 fn details(r: &CheckResult) -> String {
+    let r = CheckView::of(r);
     let mut s = format!(
         "{} check, stop gt = {}, tolerance {}\n",
         r.kind.name_str(),
