@@ -137,7 +137,6 @@ const TOO_LONG_YET: &[(&str, usize)] = &[
     ("src/checks/run.rs", 953),
     ("src/flow/run.rs", 981),
     ("src/lp/mod.rs", 726),
-    ("src/ode/radau.rs", 825),
     ("src/plot/mod.rs", 781),
 ];
 
