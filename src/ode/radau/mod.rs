@@ -1,10 +1,11 @@
 //! Radau IIA integrator over MPFR.
 //!
 //! * Stage equations solved by simplified Newton with the analytic Jacobian of the
-//!   problem ([`Ode::jacobian`]), evaluated once per step at its start. The Newton
+//!   problem ([`Ode::jacobian`]), evaluated at the (predicted) midpoint of the full
+//!   step and of each half step (up to three times per step attempt). The Newton
 //!   matrix I - hA⊗J is block-diagonalized with A^{-1} = TΛT^{-1} (Hairer & Wanner,
 //!   IV.8): one real n x n system per real eigenvalue and one complex n x n system per
-//!   complex pair, each factored once per step size ([`newton`]).
+//!   complex pair, each factored once per step size (`newton.rs`).
 //! * Local error from step doubling: every step is taken once with h and twice with
 //!   h/2 (the two half steps start from the full step's collocation polynomial, so
 //!   their Newton iterations start close). The half-step result is kept and the
@@ -15,9 +16,9 @@
 //! * Dense output: each accepted half step is reported as a [`Segment`] carrying its
 //!   collocation polynomial (degree s), for sampling and event location.
 //!
-//! The files: this one the step loop; [`options`] the options and control constants;
-//! [`state`] what goes in and out (work counters, loop state, outcome, errors);
-//! [`dense`] the dense output; [`newton`] the stage solve; [`step`] one step attempt
+//! The files: `mod.rs` the step loop; [`options`] the options and control constants;
+//! `state.rs` what goes in and out (work counters, loop state, outcome, errors);
+//! `dense.rs` the dense output; `newton.rs` the stage solve; `step.rs` one step attempt
 //! and the step-size update.
 
 mod dense;

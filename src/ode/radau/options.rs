@@ -35,28 +35,30 @@ impl Ratio {
     }
 }
 
-/// Bits of x below its resolution for the step-size underflow test: a step h with
-/// h <= |x| 2^-(p - 16) (p the working precision) is an underflow, since x + h would
-/// keep fewer than 16 bits of h. At x = 0 the same fraction of the first step tried is
-/// the floor (see [`Radau::integrate_from`](super::Radau::integrate_from)).
-/// Default: 16 bits, the margin at which the collocation nodes x + c_i h stay distinct
-/// to a few digits.
+/// How many bits of a step must survive in x + h: a step h <= |x| 2^-(p - 16) (p the
+/// working precision) is a step-size underflow,
+/// [`OdeError::StepTooSmall`](super::OdeError::StepTooSmall). At x = 0 the floor is the
+/// same fraction of the first step tried (see the step loop in [`super`]).
+/// Value: 16 bits, so that at the floor x + h still resolves h to about 5 digits and
+/// the stage nodes x + c_i h stay apart.
 pub const UNDERFLOW_GUARD_BITS: u32 = 16;
 
 /// A step that would leave less than 2^-20 of itself before x_end is stretched to end
-/// there (instead of leaving a sliver that costs a whole step). Default: 20 bits, so a
+/// there (instead of leaving a sliver that costs a whole step). Value: 20 bits, so a
 /// stretch changes the step by less than one part in a million.
 pub const SLIVER_BITS: u32 = 20;
 
 /// The Newton iteration's first stopping test uses η = max(θ, 2^-p)^(4/5), θ the
 /// contraction rate measured in the previous stage solve and 2^-p the unit round-off:
 /// the last rate, moved towards 1 for safety (Hairer & Wanner's RADAU5 does the same).
+/// Value: 4/5.
 pub const NEWTON_ETA_EXPONENT: Ratio = Ratio::new(4, 5);
 
-/// A Newton correction below 2^-20 of the Newton goal (κ·tol) is round-off: when such a
-/// correction does not contract, the ratio of two of them is noise (from an accurate
-/// guess for data of size 10^300 both are ~10^-560), and the iterate already meets the
-/// goal, so the solve succeeds instead of failing. Default: 20 bits below the goal.
+/// A Newton correction below 2^-20 of the Newton goal κ (see
+/// [`RadauOptions::newton_goal`]) is round-off: when such a correction does not
+/// contract, the ratio of two of them is noise (from an accurate guess for data of size
+/// 10^300 both are ~10^-560), and the iterate already meets the goal, so the solve
+/// succeeds instead of failing. Value: 20 bits below the goal.
 pub const NEWTON_ROUNDOFF_BITS: u32 = 20;
 
 /// Integration options. [`RadauOptions::new`] gives the defaults below for everything
@@ -88,35 +90,38 @@ pub struct RadauOptions {
     /// error estimate, was measured to cost more steps than it saves iterations).
     pub newton_goal: Ratio,
     /// A Newton iteration whose corrections contract by a rate θ at or above this has
-    /// diverged (or is too slow to be worth continuing): the solve fails. Default:
-    /// 99/100.
+    /// diverged: the solve fails. Default: 99/100, close to 1, since slow but real
+    /// contraction is left to the prediction test (a solve predicted to miss the goal
+    /// within the remaining iterations gives up early).
     pub newton_divergence: Ratio,
     /// The step size is multiplied by this after a failed stage solve (Newton diverged
-    /// or a Newton matrix was singular) and the step is retried. Default: 1/2.
+    /// or a Newton matrix was singular) and the step is retried. Default: 1/2, halving:
+    /// a failed solve gives no error estimate to size the retry from.
     pub newton_failure_shrink: Ratio,
     /// Safety factor of the step-size update h_new = safety · err^(-1/(2s)) · h, which
     /// aims a little below the tolerance so that the next step is likely accepted.
     /// Default: 9/10.
     pub safety: Ratio,
     /// Largest factor by which the step size may grow after an accepted step, and the
-    /// factor used when the error estimate is exactly 0. Default: 6, large enough to
-    /// leave a transient quickly, small enough that a wrong error estimate on one step
-    /// cannot throw the next step far out.
+    /// factor used when the error estimate is exactly 0. Default: 6, so the step can
+    /// grow quickly where the solution smooths out while one step's estimate cannot
+    /// throw the next step arbitrarily far.
     pub max_step_growth: Ratio,
     /// Largest growth factor after an accepted step that followed a rejected attempt.
     /// Default: 1, no growth, since a step just rejected at a larger size would likely
     /// be rejected again.
     pub max_step_growth_after_rejection: Ratio,
     /// Smallest factor of the step size after an accepted step. Default: 1/5. (An
-    /// accepted estimate is at most 1, so the update is at least the safety factor: this
-    /// bound holds only with a safety factor below it.)
+    /// accepted estimate is at most 1, so the update is at least the safety factor: with
+    /// the defaults this bound never acts; it guards a safety factor set below it.)
     pub min_step_growth: Ratio,
     /// Largest factor of the step size after a rejected step: a rejection shrinks the
     /// step at least this much, even when the estimate barely missed. Default: 9/10.
     pub max_step_shrink: Ratio,
     /// Smallest factor of the step size after a rejected step: a rejection shrinks the
-    /// step at most this much, however large the estimate (an estimate far off is
-    /// seldom accurate). Default: 1/10.
+    /// step at most this much, however large the estimate, so that one wild estimate
+    /// cannot cut the step by orders of magnitude at once (further rejections shrink it
+    /// further). Default: 1/10.
     pub min_step_shrink: Ratio,
 }
 
