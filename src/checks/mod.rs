@@ -38,8 +38,8 @@ mod transition;
 
 use crate::case::spec::{CheckSpec, Expect, KindSpec};
 use crate::case::Case;
-use crate::flow::{default_stages, run_verified, Numerics, StopRule, Summary};
 use crate::flow::DiagFlow;
+use crate::flow::{default_stages, run_verified, Numerics, StopRule, Summary};
 use crate::num::{fmt_sig, from_rational, norm2};
 use rayon::prelude::*;
 use rug::{Float, Rational};

@@ -73,6 +73,20 @@ fn poly_mul_linear(p: &[Float], root: &Float, scale: &Float) -> Vec<Float> {
 /// to it).
 pub const MAX_STAGES: usize = 24;
 
+/// The inverse (s x s, row-major) of a factored matrix, column by column at `wp` bits.
+fn inverse(lu: &RealLu, s: usize, wp: u32) -> Vec<Float> {
+    let mut inv = vec![Float::new(wp); s * s];
+    for j in 0..s {
+        let mut e = vec![Float::new(wp); s];
+        e[j] = Float::with_val(wp, 1);
+        lu.solve(&mut e);
+        for i in 0..s {
+            inv[i * s + j] = e[i].clone();
+        }
+    }
+    inv
+}
+
 impl RadauTableau {
     /// The s-stage Radau IIA method at precision `prec` (1 <= s <= MAX_STAGES).
     pub fn new(s: usize, prec: u32) -> RadauTableau {
@@ -123,15 +137,7 @@ impl RadauTableau {
         }
         // B = A^{-1}
         let lu = RealLu::factor(a.clone(), s).expect("Radau matrix is invertible");
-        let mut binv = vec![Float::new(wp); s * s];
-        for j in 0..s {
-            let mut e = vec![Float::new(wp); s];
-            e[j] = Float::with_val(wp, 1);
-            lu.solve(&mut e);
-            for i in 0..s {
-                binv[i * s + j] = e[i].clone();
-            }
-        }
+        let binv = inverse(&lu, s, wp);
         // eigenvalues of B: roots of Q(z) = sum_j (-1)^j (2s-1-j)! s! / ((2s-1)! j! (s-j)!) z^j
         let fact = |n: u32| Integer::from(Integer::factorial(n));
         let qc: Vec<Float> = (0..=su)
@@ -223,15 +229,7 @@ impl RadauTableau {
             col += 2;
         }
         let tlu = RealLu::factor(t.clone(), s).expect("eigenvector matrix is invertible");
-        let mut tinv = vec![Float::new(wp); s * s];
-        for j in 0..s {
-            let mut e = vec![Float::new(wp); s];
-            e[j] = Float::with_val(wp, 1);
-            tlu.solve(&mut e);
-            for i in 0..s {
-                tinv[i * s + j] = e[i].clone();
-            }
-        }
+        let tinv = inverse(&tlu, s, wp);
         let bary: Vec<Float> = (0..s)
             .map(|i| {
                 let mut d = Float::with_val(wp, &c[i]);

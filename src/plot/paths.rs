@@ -3,8 +3,8 @@
 //! its dense output at log-spaced gt and at the points gt = alpha^D / mu.
 
 use super::args::{alpha_text, End, PlotJob, Spec};
-use crate::flow::{integrate, log_spaced, FlowError};
 use crate::flow::DiagFlow;
+use crate::flow::{integrate, log_spaced, FlowError};
 use crate::num::from_rational;
 use crate::options::CliError;
 use rayon::prelude::*;

@@ -1,6 +1,10 @@
 //! Unit tests for the simplex internals.
 
 use super::*;
+use crate::lp::{
+    verify_feasible, verify_infeasible, verify_optimal, verify_outcome, verify_unbounded,
+};
+use crate::num::rational::rank;
 
 fn q(num: i64, den: i64) -> Rational {
     Rational::from((num, den))
@@ -32,14 +36,7 @@ fn from_identity_basis(lp: &StandardLp, basis: &[usize]) -> Tableau {
     for (r, &j) in basis.iter().enumerate() {
         t.pivot(r, j);
     }
-    for j in 0..t.n + t.m {
-        t.cost[j] = if j < t.n {
-            lp.c[j].clone()
-        } else {
-            Rational::new()
-        };
-    }
-    t.recompute_obj();
+    t.set_phase2_costs(&lp.c);
     t
 }
 

@@ -1,0 +1,303 @@
+//! Radau IIA integrator over MPFR.
+//!
+//! * Stage equations solved by simplified Newton with the analytic Jacobian of the
+//!   problem ([`Ode::jacobian`]), evaluated at the (predicted) midpoint of the full
+//!   step and of each half step (up to three times per step attempt). The Newton
+//!   matrix I - hA⊗J is block-diagonalized with A^{-1} = TΛT^{-1} (Hairer & Wanner,
+//!   IV.8): one real n x n system per real eigenvalue and one complex n x n system per
+//!   complex pair, each factored once per step size (`newton.rs`).
+//! * Local error from step doubling: every step is taken once with h and twice with
+//!   h/2 (the two half steps start from the full step's collocation polynomial, so
+//!   their Newton iterations start close). The half-step result is kept and the
+//!   difference, divided by 2^s - 1 (the stage order s, a conservative choice that
+//!   stays honest when stiff components show order reduction), is the error estimate.
+//!   The step-size controller's constants are [`RadauOptions`] fields and the
+//!   constants of [`options`].
+//! * Dense output: each accepted half step is reported as a [`Segment`] carrying its
+//!   collocation polynomial (degree s), for sampling and event location.
+//!
+//! The files: `mod.rs` the step loop; [`options`] the options and control constants;
+//! `state.rs` what goes in and out (work counters, loop state, outcome, errors);
+//! `dense.rs` the dense output; `newton.rs` the stage solve; `step.rs` one step attempt
+//! and the step-size update.
+
+mod dense;
+mod newton;
+pub mod options;
+mod state;
+mod step;
+
+pub use dense::Segment;
+pub use options::{RadauOptions, Ratio};
+pub use state::{Control, OdeError, Outcome, RadauState, Stats, StepRecord, StepView};
+
+use super::tableau::RadauTableau;
+use super::Ode;
+use dense::step_end;
+use newton::all_finite;
+use options::{CONTROL_PREC, SLIVER_BITS, UNDERFLOW_GUARD_BITS};
+use rug::ops::Pow;
+use rug::{Assign, Float};
+
+/// The integrator's state for one problem.
+pub struct Radau<'a, O: Ode> {
+    ode: &'a O,
+    tab: &'a RadauTableau,
+    opts: RadauOptions,
+    n: usize,
+    prec: u32,
+    jac: Vec<Float>,
+    pub stats: Stats,
+    faccon: Float,
+}
+
+impl<'a, O: Ode> Radau<'a, O> {
+    pub fn new(ode: &'a O, tab: &'a RadauTableau, opts: RadauOptions) -> Self {
+        let n = ode.dim();
+        let prec = ode.prec();
+        Radau {
+            ode,
+            tab,
+            opts,
+            n,
+            prec,
+            jac: vec![Float::new(prec); n * n],
+            stats: Stats::default(),
+            faccon: Float::with_val(prec, 1),
+        }
+    }
+
+    /// Integrate from (x0, y0) to x_end (> x0). The observer sees every accepted half
+    /// step as a dense-output segment and may stop the integration.
+    pub fn integrate(
+        self,
+        x0: &Float,
+        y0: &[Float],
+        x_end: &Float,
+        observer: impl FnMut(&Segment) -> Control + Send,
+    ) -> Result<Outcome, OdeError> {
+        let state = self.initial_state(x0, y0, x_end);
+        self.integrate_from(state, x_end, observer, |_: &StepView| Control::Continue)
+    }
+
+    /// The first step tried from (x0, y0), before it is cut to the span: the option's,
+    /// else tol^(1/(2s)), cut to the problem's bound when it gives one.
+    fn first_step(&self, x0: &Float, y0: &[Float]) -> Float {
+        let p = self.prec;
+        match &self.opts.h_init {
+            Some(h) => Float::with_val(p, h),
+            None => {
+                let e = Float::with_val(CONTROL_PREC, 1) / (2 * self.tab.s as u32);
+                let h = Float::with_val(p, self.opts.tol.clone().pow(e));
+                match self.ode.first_step_bound(x0, y0) {
+                    Some(b) if b.is_finite() && b > 0u32 && b < h => Float::with_val(p, &b),
+                    _ => h,
+                }
+            }
+        }
+    }
+
+    /// The loop state at the start of an integration from (x0, y0) towards x_end.
+    pub fn initial_state(&self, x0: &Float, y0: &[Float], x_end: &Float) -> RadauState {
+        let p = self.prec;
+        let span = Float::with_val(p, x_end - x0);
+        let mut h = self.first_step(x0, y0);
+        if h > span {
+            h.assign(&span);
+        }
+        RadauState {
+            x: Float::with_val(p, x0),
+            y: y0.iter().map(|v| Float::with_val(p, v)).collect(),
+            h,
+            prev: None,
+            last_rejected: false,
+            stats: Stats::default(),
+            faccon: Float::with_val(p, 1),
+        }
+    }
+
+    /// Continue an integration from a loop state (from [`Radau::initial_state`] or a
+    /// [`StepView::snapshot`] of an earlier integration of the same problem with the
+    /// same tableau and options) to x_end. Besides the observer, `step_hook` sees the
+    /// loop state after every accepted step except the last, and may stop there: the
+    /// integration can then be continued from its snapshot, bit for bit.
+    pub fn integrate_from(
+        self,
+        state: RadauState,
+        x_end: &Float,
+        observer: impl FnMut(&Segment) -> Control + Send,
+        step_hook: impl FnMut(&StepView) -> Control + Send,
+    ) -> Result<Outcome, OdeError> {
+        // run on a rayon worker, so that the parallel loops of every step do not each
+        // pay for a hand-off from a thread outside the pool
+        rayon::scope(|_| self.integrate_on_worker(state, x_end, observer, step_hook))
+    }
+
+    fn integrate_on_worker(
+        mut self,
+        state: RadauState,
+        x_end: &Float,
+        mut observer: impl FnMut(&Segment) -> Control,
+        mut step_hook: impl FnMut(&StepView) -> Control,
+    ) -> Result<Outcome, OdeError> {
+        let p = self.prec;
+        let s = self.tab.s;
+        let tab = self.tab;
+        let RadauState {
+            mut x,
+            mut y,
+            mut h,
+            prev: mut prev_seg,
+            mut last_rejected,
+            stats,
+            faccon,
+        } = state;
+        self.stats = stats;
+        self.faccon = faccon;
+        // error-estimate divisor 2^s - 1 and step-size exponent 1/(2s)
+        let divisor = Float::with_val(p, Float::i_exp(1, s as i32)) - 1u32;
+        let expo = Float::with_val(CONTROL_PREC, -1) / (2 * s as u32);
+        let steps_limit = self.opts.max_steps;
+        // the resolution of x relative to |x|
+        let unit = Float::with_val(
+            p,
+            Float::i_exp(1, -(p as i32 - UNDERFLOW_GUARD_BITS as i32)),
+        );
+        // the first step from x = 0 (the scale of the underflow floor there)
+        let first_step = if x.is_zero() {
+            self.first_step(&x, &y)
+        } else {
+            Float::new(p)
+        };
+        loop {
+            if self.stats.accepted + self.stats.rejected >= steps_limit {
+                return Err(OdeError::MaxSteps {
+                    limit: steps_limit,
+                    x: crate::num::fmt_sig(&x, 12),
+                });
+            }
+            let remaining = Float::with_val(p, x_end - &x);
+            // the resolution of x
+            let res = Float::with_val(p, x.abs_ref()) * &unit;
+            if remaining <= res {
+                // x_end is within the resolution of x (a sliver left by rounding):
+                // the state at x is the state at x_end to the working precision
+                return Ok(Outcome {
+                    x: Float::with_val(p, x_end),
+                    y,
+                    stats: self.stats,
+                    stopped: false,
+                });
+            }
+            let mut last = false;
+            // a step that would leave a sliver of less than 2^-SLIVER_BITS of itself
+            // goes to x_end
+            let sliver = Float::with_val(CONTROL_PREC, Float::i_exp(1, -(SLIVER_BITS as i32)));
+            let stretched = Float::with_val(p, &h * (1 + sliver));
+            if stretched >= remaining {
+                h.assign(&remaining);
+                last = true;
+            }
+            // underflow: h below the resolution of x; at x = 0, where that resolution is 0,
+            // below the same fraction of the first step tried, cut to the span (else a
+            // first step that never converges would be halved forever, MPFR's exponent
+            // range being practically unbounded). Not the end point's: a far end point
+            // (x_end = 1e100) would make every reasonable first step an underflow.
+            let floor = if x.is_zero() {
+                Float::with_val(p, first_step.abs_ref()).min(&remaining) * &unit
+            } else {
+                res
+            };
+            if h <= floor || h.is_zero() {
+                return Err(OdeError::StepTooSmall {
+                    x: crate::num::fmt_sig(&x, 12),
+                });
+            }
+            let Some(step) = self.attempt(&x, &y, &h, prev_seg.as_ref()) else {
+                // a stage solve failed: retry shorter
+                h *= &self.opts.newton_failure_shrink.control();
+                self.stats.rejected += 1;
+                last_rejected = true;
+                continue;
+            };
+            let y_half = step_end(&step.ym, &step.zb, p);
+            let diff: Vec<Float> = y_half
+                .iter()
+                .zip(y.iter().zip(&step.zf[s - 1]))
+                .map(|(a, (b, c))| Float::with_val(p, a - b) - c)
+                .collect();
+            if !all_finite(&y_half) {
+                return Err(OdeError::NonFinite {
+                    x: crate::num::fmt_sig(&x, 12),
+                });
+            }
+            let err = self.ode.error_scale(&y_half, &self.opts.tol).norm(&diff) / &divisor;
+            let fac = self.step_factor(&err, &expo);
+            if err > 1u32 {
+                self.stats.rejected += 1;
+                last_rejected = true;
+                h *= &self.after_rejection(fac);
+                continue;
+            }
+            self.stats.accepted += 1;
+            let seg_a = Segment {
+                tab,
+                x0: &x,
+                h: &step.h2,
+                y0: &y,
+                z: &step.za,
+            };
+            let mut stop = observer(&seg_a) == Control::Stop;
+            if !stop {
+                let seg_b = Segment {
+                    tab,
+                    x0: &step.xm,
+                    h: &step.h2,
+                    y0: &step.ym,
+                    z: &step.zb,
+                };
+                stop = observer(&seg_b) == Control::Stop;
+            }
+            let x_new = if last {
+                Float::with_val(p, x_end)
+            } else {
+                Float::with_val(p, &x + &h)
+            };
+            prev_seg = Some(StepRecord {
+                x0: x.clone(),
+                h: h.clone(),
+                y0: y.clone(),
+                z: step.zf,
+            });
+            x = x_new;
+            y = y_half;
+            if stop || last {
+                return Ok(Outcome {
+                    x,
+                    y,
+                    stats: self.stats,
+                    stopped: !last,
+                });
+            }
+            h *= &self.after_acceptance(fac, last_rejected);
+            last_rejected = false;
+            let view = StepView {
+                x: &x,
+                y: &y,
+                h: &h,
+                prev: prev_seg.as_ref(),
+                last_rejected,
+                stats: &self.stats,
+                faccon: &self.faccon,
+            };
+            if step_hook(&view) == Control::Stop {
+                return Ok(Outcome {
+                    x,
+                    y,
+                    stats: self.stats,
+                    stopped: true,
+                });
+            }
+        }
+    }
+}

@@ -1,0 +1,315 @@
+//! The stage equations of one step, solved by simplified Newton: the Newton matrices
+//! I - hA⊗J block-diagonalized with A^{-1} = TΛT^{-1} (Hairer & Wanner, IV.8), one real
+//! n x n system per real eigenvalue and one complex n x n system per complex pair, each
+//! factored once per step size; and the starting guesses from a collocation polynomial.
+
+use super::dense::Segment;
+use super::options::{CONTROL_PREC, NEWTON_ETA_EXPONENT, NEWTON_ROUNDOFF_BITS};
+use super::Radau;
+use crate::num::linalg::{ComplexLu, RealLu};
+use crate::ode::tableau::EigBlock;
+use crate::ode::Ode;
+use rayon::prelude::*;
+use rug::ops::Pow;
+use rug::{Assign, Complex, Float};
+
+/// The factored Newton matrices of one step size, one per eigenvalue block of the
+/// tableau.
+pub(super) struct Factors {
+    real: Vec<Option<RealLu>>,
+    pairs: Vec<Option<ComplexLu>>,
+}
+
+/// out_k = sum_j m[k][j] v_j for an s x s row-major matrix m acting on s vectors,
+/// in parallel over k (each row computed as it would be serially).
+fn transform(m: &[Float], v: &[Vec<Float>], out: &mut [Vec<Float>]) {
+    let s = v.len();
+    out.par_iter_mut().enumerate().for_each(|(k, ok)| {
+        let p = ok.first().map_or(64, |x| x.prec());
+        let mut t = Float::new(p);
+        for x in ok.iter_mut() {
+            x.assign(0);
+        }
+        for j in 0..s {
+            let c = &m[k * s + j];
+            if c.is_zero() {
+                continue;
+            }
+            for (o, vj) in ok.iter_mut().zip(&v[j]) {
+                t.assign(c * vj);
+                *o += &t;
+            }
+        }
+    });
+}
+
+pub(super) fn all_finite(v: &[Float]) -> bool {
+    v.iter().all(|x| x.is_finite())
+}
+
+impl<O: Ode> Radau<'_, O> {
+    /// Evaluate the Jacobian at (x, y) and factor the Newton matrices for step h.
+    pub(super) fn factor_at(&mut self, x: &Float, y: &[Float], h: &Float) -> Option<Factors> {
+        self.ode.jacobian(x, y, &mut self.jac);
+        self.stats.jac_evals += 1;
+        self.factor(h)
+    }
+
+    fn factor(&mut self, h: &Float) -> Option<Factors> {
+        let n = self.n;
+        let p = self.prec;
+        let jac = &self.jac;
+        // one factorization per eigenvalue block, in parallel
+        type Lu = (Option<RealLu>, Option<ComplexLu>);
+        let lus: Vec<Option<Lu>> = self
+            .tab
+            .blocks
+            .par_iter()
+            .map(|b| match b {
+                EigBlock::Real { lambda, .. } => {
+                    let d = Float::with_val(p, lambda / h);
+                    let mut m: Vec<Float> = jac.iter().map(|x| Float::with_val(p, -x)).collect();
+                    for i in 0..n {
+                        m[i * n + i] += &d;
+                    }
+                    RealLu::factor(m, n).map(|lu| (Some(lu), None))
+                }
+                EigBlock::Pair { alpha, beta, .. } => {
+                    let dr = Float::with_val(p, alpha / h);
+                    let di = Float::with_val(p, -beta) / h;
+                    let mut m: Vec<Complex> =
+                        jac.iter().map(|x| Complex::with_val(p, -x)).collect();
+                    for i in 0..n {
+                        let c = Complex::with_val(p, (&dr, &di));
+                        m[i * n + i] += c;
+                    }
+                    ComplexLu::factor(m, n).map(|lu| (None, Some(lu)))
+                }
+            })
+            .collect();
+        self.stats.lu_decomps += lus.len() as u64;
+        let mut real = Vec::new();
+        let mut pairs = Vec::new();
+        for lu in lus {
+            let (r, c) = lu?;
+            real.push(r);
+            pairs.push(c);
+        }
+        Some(Factors { real, pairs })
+    }
+
+    /// Solve the stage equations for one step from (x0, y0) with step h; `z` holds the
+    /// starting guess and receives the solution. Returns false when Newton fails.
+    pub(super) fn newton(
+        &mut self,
+        x0: &Float,
+        y0: &[Float],
+        h: &Float,
+        z: &mut [Vec<Float>],
+        fac: &Factors,
+    ) -> bool {
+        let s = self.tab.s;
+        let n = self.n;
+        let p = self.prec;
+        let tab = self.tab;
+        let ode = self.ode;
+        let scale = ode.error_scale(y0, &self.opts.tol);
+        // the Newton goal, in the error norm
+        let kappa = self.opts.newton_goal.at(p);
+        // w = Tinv z
+        let mut w = vec![vec![Float::new(p); n]; s];
+        transform(&tab.tinv, z, &mut w);
+        let mut f = vec![vec![Float::new(p); n]; s];
+        let mut g = vec![vec![Float::new(p); n]; s];
+        let mut dw = vec![vec![Float::new(p); n]; s];
+        let xs: Vec<Float> = tab
+            .c
+            .iter()
+            .map(|c| Float::with_val(p, c * h) + x0)
+            .collect();
+        let hinv = Float::with_val(p, h.recip_ref());
+        // η for the first stopping test: the last solve's contraction rate (at least the
+        // unit round-off 2^-p), moved towards 1
+        let mut eta = Float::with_val(CONTROL_PREC, &self.faccon)
+            .max(&Float::with_val(CONTROL_PREC, Float::i_exp(1, -(p as i32))));
+        eta = eta.pow(NEWTON_ETA_EXPONENT.control());
+        let mut prev: Option<Float> = None;
+        for it in 0..self.opts.max_newton {
+            self.stats.newton_iters += 1;
+            // the s stage derivatives are independent: evaluate them in parallel
+            // (each is computed exactly as it would be serially: bit-identical results)
+            f.par_iter_mut().enumerate().for_each(|(i, fi)| {
+                let yi: Vec<Float> = y0
+                    .iter()
+                    .zip(&z[i])
+                    .map(|(a, b)| Float::with_val(p, a + b))
+                    .collect();
+                ode.rhs(&xs[i], &yi, fi);
+            });
+            self.stats.rhs_evals += s as u64;
+            if !f.iter().all(|v| all_finite(v)) {
+                return false;
+            }
+            // g = Tinv f
+            transform(&tab.tinv, &f, &mut g);
+            // block solves, in parallel over the eigenvalue blocks
+            let solved: Vec<(usize, Vec<Float>, Option<Vec<Float>>)> = tab
+                .blocks
+                .par_iter()
+                .enumerate()
+                .map(|(bi, b)| {
+                    let mut t = Float::new(p);
+                    match b {
+                        EigBlock::Real { k, lambda } => {
+                            let lh = Float::with_val(p, lambda * &hinv);
+                            let mut r: Vec<Float> = (0..n)
+                                .map(|i| {
+                                    t.assign(&lh * &w[*k][i]);
+                                    Float::with_val(p, &g[*k][i] - &t)
+                                })
+                                .collect();
+                            fac.real[bi]
+                                .as_ref()
+                                .expect("real block factored")
+                                .solve(&mut r);
+                            (*k, r, None)
+                        }
+                        EigBlock::Pair { k, alpha, beta } => {
+                            let ah = Float::with_val(p, alpha * &hinv);
+                            let bh = Float::with_val(p, beta * &hinv);
+                            let k = *k;
+                            let mut r: Vec<Complex> = (0..n)
+                                .map(|i| {
+                                    // re = g_k - (α w_k + β w_{k+1})/h, im = g_{k+1} - (-β w_k + α w_{k+1})/h
+                                    let mut re = g[k][i].clone();
+                                    t.assign(&ah * &w[k][i]);
+                                    re -= &t;
+                                    t.assign(&bh * &w[k + 1][i]);
+                                    re -= &t;
+                                    let mut im = g[k + 1][i].clone();
+                                    t.assign(&bh * &w[k][i]);
+                                    im += &t;
+                                    t.assign(&ah * &w[k + 1][i]);
+                                    im -= &t;
+                                    Complex::with_val(p, (re, im))
+                                })
+                                .collect();
+                            fac.pairs[bi]
+                                .as_ref()
+                                .expect("pair block factored")
+                                .solve(&mut r);
+                            let (re, im): (Vec<Float>, Vec<Float>) =
+                                r.into_iter().map(|c| c.into_real_imag()).unzip();
+                            (k, re, Some(im))
+                        }
+                    }
+                })
+                .collect();
+            for (k, re, im) in solved {
+                dw[k] = re;
+                if let Some(im) = im {
+                    dw[k + 1] = im;
+                }
+            }
+            // dz = T dw; z += dz; the Newton correction's size is the largest stage's
+            let norms: Vec<Float> = z
+                .par_iter_mut()
+                .enumerate()
+                .map(|(i, zi)| {
+                    let mut t = Float::new(p);
+                    let mut dz = vec![Float::new(p); n];
+                    for k in 0..s {
+                        let c = &tab.t[i * s + k];
+                        for m in 0..n {
+                            t.assign(c * &dw[k][m]);
+                            dz[m] += &t;
+                        }
+                    }
+                    let e = scale.norm(&dz);
+                    for (a, b) in zi.iter_mut().zip(&dz) {
+                        *a += b;
+                    }
+                    e
+                })
+                .collect();
+            let mut dnorm = Float::new(p);
+            for e in norms {
+                if e > dnorm {
+                    dnorm = e;
+                }
+            }
+            for k in 0..s {
+                for m in 0..n {
+                    w[k][m] += &dw[k][m];
+                }
+            }
+            if !dnorm.is_finite() {
+                return false;
+            }
+            if let Some(prev) = &prev {
+                if prev.is_zero() {
+                    return true;
+                }
+                let theta = Float::with_val(CONTROL_PREC, &dnorm / prev);
+                if theta >= self.opts.newton_divergence.control() {
+                    // a correction this far below the goal is round-off (see
+                    // NEWTON_ROUNDOFF_BITS): the iterate already meets the goal
+                    let roundoff = Float::with_val(
+                        CONTROL_PREC,
+                        Float::i_exp(1, -(NEWTON_ROUNDOFF_BITS as i32)),
+                    );
+                    if dnorm <= Float::with_val(CONTROL_PREC, &kappa * roundoff) {
+                        return true;
+                    }
+                    self.stats.newton_failures += 1;
+                    return false;
+                }
+                eta = Float::with_val(
+                    CONTROL_PREC,
+                    &theta / (Float::with_val(CONTROL_PREC, 1) - &theta),
+                );
+                // predicted to miss the goal within the remaining iterations: give up early
+                let remaining = (self.opts.max_newton - 1 - it) as i32;
+                let pred =
+                    Float::with_val(CONTROL_PREC, theta.clone().pow(remaining)) * &eta * &dnorm;
+                if pred > kappa && Float::with_val(CONTROL_PREC, &eta * &dnorm) > kappa {
+                    self.stats.newton_failures += 1;
+                    return false;
+                }
+                self.faccon = Float::with_val(p, &theta);
+            }
+            // at least two iterations, so that the contraction rate is measured, not assumed
+            if dnorm.is_zero()
+                || (prev.is_some() && Float::with_val(CONTROL_PREC, &eta * &dnorm) <= kappa)
+            {
+                return true;
+            }
+            prev = Some(dnorm);
+        }
+        self.stats.newton_failures += 1;
+        false
+    }
+
+    /// Starting guess for the stages of a step (x0, h) from a polynomial `prev` (the
+    /// previous segment, or the full step): Z_i = u(x0 + c_i h) - y0.
+    pub(super) fn guess_from(
+        &self,
+        prev: &Segment,
+        x0: &Float,
+        h: &Float,
+        y0: &[Float],
+    ) -> Vec<Vec<Float>> {
+        let p = self.prec;
+        (0..self.tab.s)
+            .into_par_iter()
+            .map(|i| {
+                let x = Float::with_val(p, &self.tab.c[i] * h) + x0;
+                let u = prev.eval(&x);
+                u.iter()
+                    .zip(y0)
+                    .map(|(a, b)| Float::with_val(p, a - b))
+                    .collect()
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,146 @@
+//! The integrator's options and the constants of its step-size and Newton control.
+//!
+//! The controller's factors are exact ratios p/q of small integers, rounded to a 64-bit
+//! float where they are used ([`CONTROL_PREC`]): they only steer the step size, which
+//! needs no more precision, while every value of the solution is computed at the
+//! problem's working precision. Changing any of them changes the steps taken (the work
+//! pins in tests/work_pins.rs fail), not the accuracy contract, which is the tolerance.
+
+use rug::Float;
+
+/// The precision (bits) of the step-size controller's arithmetic: the error norm's
+/// ratio to the tolerance, the step factor, the Newton contraction rates.
+pub const CONTROL_PREC: u32 = 64;
+
+/// An exact factor p/q of the step-size or Newton control.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ratio {
+    pub num: u32,
+    pub den: u32,
+}
+
+impl Ratio {
+    pub const fn new(num: u32, den: u32) -> Ratio {
+        Ratio { num, den }
+    }
+
+    /// p/q rounded to `prec` bits.
+    pub fn at(self, prec: u32) -> Float {
+        Float::with_val(prec, self.num) / self.den
+    }
+
+    /// p/q at the controller's precision [`CONTROL_PREC`].
+    pub fn control(self) -> Float {
+        self.at(CONTROL_PREC)
+    }
+}
+
+/// How many bits of a step must survive in x + h: a step h <= |x| 2^-(p - 16) (p the
+/// working precision) is a step-size underflow,
+/// [`OdeError::StepTooSmall`](super::OdeError::StepTooSmall). At x = 0 the floor is the
+/// same fraction of the first step tried (see the step loop in [`super`]).
+/// Value: 16 bits, so that at the floor x + h still resolves h to about 5 digits and
+/// the stage nodes x + c_i h stay apart.
+pub const UNDERFLOW_GUARD_BITS: u32 = 16;
+
+/// A step that would leave less than 2^-20 of itself before x_end is stretched to end
+/// there (instead of leaving a sliver that costs a whole step). Value: 20 bits, so a
+/// stretch changes the step by less than one part in a million.
+pub const SLIVER_BITS: u32 = 20;
+
+/// The Newton iteration's first stopping test uses η = max(θ, 2^-p)^(4/5), θ the
+/// contraction rate measured in the previous stage solve and 2^-p the unit round-off:
+/// the last rate, moved towards 1 for safety (Hairer & Wanner's RADAU5 does the same).
+/// Value: 4/5.
+pub const NEWTON_ETA_EXPONENT: Ratio = Ratio::new(4, 5);
+
+/// A Newton correction below 2^-20 of the Newton goal κ (see
+/// [`RadauOptions::newton_goal`]) is round-off: when such a correction does not
+/// contract, the ratio of two of them is noise (from an accurate guess for data of size
+/// 10^300 both are ~10^-560), and the iterate already meets the goal, so the solve
+/// succeeds instead of failing. Value: 20 bits below the goal.
+pub const NEWTON_ROUNDOFF_BITS: u32 = 20;
+
+/// Integration options. [`RadauOptions::new`] gives the defaults below for everything
+/// but the tolerance.
+#[derive(Clone, Debug)]
+pub struct RadauOptions {
+    /// Local error tolerance, relative to the problem's error norm
+    /// ([`Ode::error_scale`](crate::ode::Ode::error_scale)): a step is accepted when
+    /// its error estimate measures at most 1 in that norm. No default.
+    pub tol: Float,
+    /// First step size. Default: `None`, meaning tol^(1/(2s)) (the step whose error
+    /// estimate, of order h^(2s), would be about the tolerance for a solution of scale
+    /// 1), cut to the problem's [`Ode::first_step_bound`](crate::ode::Ode::first_step_bound)
+    /// and to the interval.
+    pub h_init: Option<Float>,
+    /// Maximum number of step attempts, accepted plus rejected; then the integration
+    /// fails with [`OdeError::MaxSteps`](super::OdeError::MaxSteps). Default: 10^7, a
+    /// guard against a runaway integration, far beyond any run's need (the bundled runs
+    /// take hundreds).
+    pub max_steps: u64,
+    /// Maximum simplified-Newton iterations per stage solve; a solve that has not met
+    /// the Newton goal by then fails and the step is retried shorter. Default: 25, rarely
+    /// reached: a solve predicted to miss the goal within the remaining iterations gives
+    /// up earlier.
+    pub max_newton: usize,
+    /// The Newton goal κ: the stage solve stops when the predicted error of its iterate,
+    /// η‖Δz‖, is at most κ (in the error norm, where the tolerance is 1). Default: 1/100,
+    /// for the full step too (a looser goal for the full step, which only feeds the
+    /// error estimate, was measured to cost more steps than it saves iterations).
+    pub newton_goal: Ratio,
+    /// A Newton iteration whose corrections contract by a rate θ at or above this has
+    /// diverged: the solve fails. Default: 99/100, close to 1, since slow but real
+    /// contraction is left to the prediction test (a solve predicted to miss the goal
+    /// within the remaining iterations gives up early).
+    pub newton_divergence: Ratio,
+    /// The step size is multiplied by this after a failed stage solve (Newton diverged
+    /// or a Newton matrix was singular) and the step is retried. Default: 1/2, halving:
+    /// a failed solve gives no error estimate to size the retry from.
+    pub newton_failure_shrink: Ratio,
+    /// Safety factor of the step-size update h_new = safety · err^(-1/(2s)) · h, which
+    /// aims a little below the tolerance so that the next step is likely accepted.
+    /// Default: 9/10.
+    pub safety: Ratio,
+    /// Largest factor by which the step size may grow after an accepted step, and the
+    /// factor used when the error estimate is exactly 0. Default: 6, so the step can
+    /// grow quickly where the solution smooths out while one step's estimate cannot
+    /// throw the next step arbitrarily far.
+    pub max_step_growth: Ratio,
+    /// Largest growth factor after an accepted step that followed a rejected attempt.
+    /// Default: 1, no growth, since a step just rejected at a larger size would likely
+    /// be rejected again.
+    pub max_step_growth_after_rejection: Ratio,
+    /// Smallest factor of the step size after an accepted step. Default: 1/5. (An
+    /// accepted estimate is at most 1, so the update is at least the safety factor: with
+    /// the defaults this bound never acts; it guards a safety factor set below it.)
+    pub min_step_growth: Ratio,
+    /// Largest factor of the step size after a rejected step: a rejection shrinks the
+    /// step at least this much, even when the estimate barely missed. Default: 9/10.
+    pub max_step_shrink: Ratio,
+    /// Smallest factor of the step size after a rejected step: a rejection shrinks the
+    /// step at most this much, however large the estimate, so that one wild estimate
+    /// cannot cut the step by orders of magnitude at once (further rejections shrink it
+    /// further). Default: 1/10.
+    pub min_step_shrink: Ratio,
+}
+
+impl RadauOptions {
+    pub fn new(tol: Float) -> RadauOptions {
+        RadauOptions {
+            tol,
+            h_init: None,
+            max_steps: 10_000_000,
+            max_newton: 25,
+            newton_goal: Ratio::new(1, 100),
+            newton_divergence: Ratio::new(99, 100),
+            newton_failure_shrink: Ratio::new(1, 2),
+            safety: Ratio::new(9, 10),
+            max_step_growth: Ratio::new(6, 1),
+            max_step_growth_after_rejection: Ratio::new(1, 1),
+            min_step_growth: Ratio::new(1, 5),
+            max_step_shrink: Ratio::new(9, 10),
+            min_step_shrink: Ratio::new(1, 10),
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! What an integration hands out and takes back: the work counters, the loop state
+//! between steps (for checkpoints), the observer's answer, the outcome and the errors.
+
+use rug::Float;
+use serde::{Deserialize, Serialize};
+
+/// Work counters.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Stats {
+    pub accepted: u64,
+    pub rejected: u64,
+    pub rhs_evals: u64,
+    pub jac_evals: u64,
+    pub lu_decomps: u64,
+    pub newton_iters: u64,
+    pub newton_failures: u64,
+}
+
+/// What the observer wants after a segment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Control {
+    Continue,
+    Stop,
+}
+
+/// Result of an integration.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub x: Float,
+    pub y: Vec<Float>,
+    pub stats: Stats,
+    /// the observer asked to stop before x_end
+    pub stopped: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OdeError {
+    #[error("step size underflow at x = {x}: the problem is too stiff or singular for the working precision")]
+    StepTooSmall { x: String },
+    #[error("step limit of {limit} reached at x = {x}")]
+    MaxSteps { limit: u64, x: String },
+    #[error("the solution became non-finite at x = {x}")]
+    NonFinite { x: String },
+}
+
+/// The previous accepted full step (x0, h, y0, Z), the source of predictors.
+#[derive(Clone, Debug)]
+pub struct StepRecord {
+    pub x0: Float,
+    pub h: Float,
+    pub y0: Vec<Float>,
+    /// stage increments of the full step
+    pub z: Vec<Vec<Float>>,
+}
+
+/// The integrator's loop state between two accepted steps: everything that the next
+/// steps depend on, so that an integration continued from it (with
+/// [`Radau::integrate_from`](super::Radau::integrate_from)) is identical bit for bit to
+/// one that never stopped.
+#[derive(Clone, Debug)]
+pub struct RadauState {
+    pub x: Float,
+    pub y: Vec<Float>,
+    /// the next step size to try
+    pub h: Float,
+    /// the previous accepted full step (None before the first)
+    pub prev: Option<StepRecord>,
+    /// the last step attempt was rejected (limits the next step's growth)
+    pub last_rejected: bool,
+    pub stats: Stats,
+    /// the last measured Newton contraction rate (seeds the next Newton stopping test)
+    pub faccon: Float,
+}
+
+/// The loop state seen by a step hook after an accepted step (by reference: taking a
+/// [`RadauState`] from it with [`StepView::snapshot`] is the only copy).
+pub struct StepView<'a> {
+    pub x: &'a Float,
+    pub y: &'a [Float],
+    pub h: &'a Float,
+    pub prev: Option<&'a StepRecord>,
+    pub last_rejected: bool,
+    pub stats: &'a Stats,
+    pub faccon: &'a Float,
+}
+
+impl StepView<'_> {
+    pub fn snapshot(&self) -> RadauState {
+        RadauState {
+            x: self.x.clone(),
+            y: self.y.to_vec(),
+            h: self.h.clone(),
+            prev: self.prev.cloned(),
+            last_rejected: self.last_rejected,
+            stats: self.stats.clone(),
+            faccon: self.faccon.clone(),
+        }
+    }
+}
