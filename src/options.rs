@@ -8,6 +8,7 @@ use crate::flow::{default_stages, Numerics};
 use crate::lp::{separability, Separability};
 use crate::model::{MAX_DEPTH, MIN_DEPTH};
 use crate::num::exact::parse_rational;
+use crate::num::{MAX_PRECISION, MIN_PRECISION};
 use crate::ode::tableau::MAX_STAGES;
 use rug::Rational;
 use std::path::Path;
@@ -100,9 +101,9 @@ pub fn numerics_of(
     stages: Option<usize>,
 ) -> Result<Numerics, CliError> {
     let prec = precision.unwrap_or(case.numerics.precision);
-    if !(64..=1_000_000).contains(&prec) {
+    if !(MIN_PRECISION..=MAX_PRECISION).contains(&prec) {
         return Err(CliError::input(format!(
-            "--precision: must be between 64 and 1000000 bits, got {prec}"
+            "--precision: must be between {MIN_PRECISION} and {MAX_PRECISION} bits, got {prec}"
         )));
     }
     let tol = match tol {

@@ -7,7 +7,7 @@ use toml::{Table, Value};
 
 use crate::case::reader::{count, describe, shown_number, Parser};
 use crate::case::{
-    Case, CaseError, Numerics, FORMAT_VERSION, MAX_PRECISION, MAX_STAGES, MIN_PRECISION,
+    Case, CaseError, NumericsTable, FORMAT_VERSION, MAX_PRECISION, MAX_STAGES, MIN_PRECISION,
 };
 use crate::model::{MAX_DEPTH, MIN_DEPTH};
 
@@ -76,7 +76,7 @@ impl Parser<'_> {
         let labels = self.labels(self.required(data, "data", "labels")?, points.len())?;
 
         let numerics = match top.get("numerics") {
-            None => Numerics::default(),
+            None => NumericsTable::default(),
             Some(Value::Table(t)) => self.numerics(t)?,
             Some(other) => {
                 return Err(self.err(
@@ -222,9 +222,9 @@ impl Parser<'_> {
             .collect()
     }
 
-    fn numerics(&self, t: &Table) -> Result<Numerics, CaseError> {
+    fn numerics(&self, t: &Table) -> Result<NumericsTable, CaseError> {
         self.check_unknown(t, "numerics", NUMERICS_FIELDS)?;
-        let mut n = Numerics::default();
+        let mut n = NumericsTable::default();
         if let Some(v) = t.get("precision") {
             let field = "numerics.precision";
             let p = self.integer(v, field, "an integer number of bits")?;

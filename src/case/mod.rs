@@ -25,10 +25,7 @@ use crate::case::spec::CheckSpec;
 pub const FORMAT_VERSION: i64 = 1;
 /// Default MPFR precision in bits.
 pub const DEFAULT_PRECISION: u32 = 256;
-/// Smallest accepted `numerics.precision`.
-pub const MIN_PRECISION: u32 = 64;
-/// Largest accepted `numerics.precision`.
-pub const MAX_PRECISION: u32 = 1_000_000;
+pub use crate::num::{MAX_PRECISION, MIN_PRECISION};
 /// Largest accepted `numerics.stages`.
 pub use crate::ode::tableau::MAX_STAGES;
 /// Default integrator tolerance as written in documentation: 1e-40.
@@ -55,14 +52,15 @@ pub struct Case {
     pub points: Vec<Vec<Rational>>,
     /// One label per point, each +1 or -1.
     pub labels: Vec<i32>,
-    pub numerics: Numerics,
+    pub numerics: NumericsTable,
     /// The `[[check]]` tables, validated (empty when the file declares none).
     pub checks: Vec<CheckSpec>,
 }
 
-/// The optional `[numerics]` table, with defaults filled in.
+/// The optional `[numerics]` table of a case file, with defaults filled in (the stages
+/// may be left to the tolerance; a run's settings are [`crate::flow::Numerics`]).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Numerics {
+pub struct NumericsTable {
     /// MPFR precision in bits, in [64, 1_000_000]; default 256.
     pub precision: u32,
     /// Local error tolerance of the integrator, 0 < tolerance < 1; default 1e-40.
@@ -78,9 +76,23 @@ pub fn default_tolerance() -> Rational {
     Rational::from((Integer::from(1), Integer::from(Integer::u_pow_u(10, 40))))
 }
 
-impl Default for Numerics {
+impl NumericsTable {
+    /// The settings of a run with these numerics (the stages chosen from the tolerance
+    /// when the table leaves them out).
+    pub fn for_run(&self) -> crate::flow::Numerics {
+        crate::flow::Numerics {
+            prec: self.precision,
+            tol: self.tolerance.clone(),
+            stages: self
+                .stages
+                .unwrap_or_else(|| crate::flow::default_stages(&self.tolerance)),
+        }
+    }
+}
+
+impl Default for NumericsTable {
     fn default() -> Self {
-        Numerics {
+        NumericsTable {
             precision: DEFAULT_PRECISION,
             tolerance: default_tolerance(),
             stages: None,
@@ -194,7 +206,7 @@ labels = [1, -1]
         assert_eq!(c.n_points(), 2);
         assert_eq!(c.dim(), 2);
         assert_eq!(c.points[1][0], Rational::from((1, 10)));
-        assert_eq!(c.numerics, Numerics::default());
+        assert_eq!(c.numerics, NumericsTable::default());
         let z = c.z();
         assert_eq!(z[1][1], Rational::from((1, 3)));
         assert_eq!(z[0][1], Rational::from((1, 2)));

@@ -39,7 +39,7 @@ mod transition;
 use crate::case::spec::{CheckSpec, Expect, KindSpec};
 use crate::case::Case;
 use crate::flow::DiagFlow;
-use crate::flow::{default_stages, run_verified, Numerics, StopRule, Summary};
+use crate::flow::{run_verified, StopRule, Summary};
 use crate::num::{fmt_sig, from_rational, norm2};
 use rayon::prelude::*;
 use rug::{Float, Rational};
@@ -235,13 +235,8 @@ fn run_alpha(
 ) -> AlphaResult {
     let start = Instant::now();
     let case = ctx.case;
-    let prec = case.numerics.precision;
-    let tol = case.numerics.tolerance.clone();
-    let numerics = Numerics {
-        prec,
-        stages: case.numerics.stages.unwrap_or_else(|| default_stages(&tol)),
-        tol,
-    };
+    let numerics = case.numerics.for_run();
+    let prec = numerics.prec;
     let rule = StopRule::Expr(ctx.spec.stop.clone(), ctx.spec.mu.clone());
     let gt = rule.gt(alpha, case.depth, prec);
     let mut out = AlphaResult {

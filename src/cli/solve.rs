@@ -28,6 +28,7 @@ pub struct SolveArgs {
 }
 
 pub(super) fn cmd_solve(a: &SolveArgs) -> Result<(), CliError> {
+    use crate::num::{MAX_PRECISION, MIN_PRECISION};
     use crate::reference::{constants, l1, l2, qmu};
     use crate::report::solve::SolveReport;
     let (case, z) = load_case(&a.case)?;
@@ -36,9 +37,9 @@ pub(super) fn cmd_solve(a: &SolveArgs) -> Result<(), CliError> {
         None => case.depth,
     };
     let prec = a.precision.unwrap_or(case.numerics.precision);
-    if !(64..=1_000_000).contains(&prec) {
+    if !(MIN_PRECISION..=MAX_PRECISION).contains(&prec) {
         return Err(CliError::input(format!(
-            "--precision: must be between 64 and 1000000 bits, got {prec}"
+            "--precision: must be between {MIN_PRECISION} and {MAX_PRECISION} bits, got {prec}"
         )));
     }
     if a.digits == 0 || a.digits > 10_000 {

@@ -246,7 +246,9 @@ fn read_u64(obj: &Map<String, Value>, key: &str) -> Result<u64, String> {
 fn read_numerics(v: &Value) -> Result<Numerics, String> {
     let o = object(v, "numerics")?;
     let prec = read_u64(o, "precision").map_err(|e| format!("numerics.{e}"))?;
-    if !(64..=super::run::MAX_PREC as u64).contains(&prec) {
+    if !(u64::from(crate::num::MIN_PRECISION)..=u64::from(crate::num::MAX_PRECISION))
+        .contains(&prec)
+    {
         return Err(format!("numerics.precision: {prec} is out of range"));
     }
     let tol: Rational = get(o, "tolerance")

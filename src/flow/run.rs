@@ -74,7 +74,7 @@ pub fn run_verified(
 /// Precisions are raised to multiples of this many bits.
 const PREC_STEP: u32 = 64;
 /// The largest precision the guard raises to.
-pub const MAX_PREC: u32 = 1_000_000;
+pub const MAX_PREC: u32 = crate::num::MAX_PRECISION;
 /// Integrations restarted at a higher precision at most this often per run.
 const MAX_RAISES: usize = 6;
 

@@ -12,6 +12,13 @@ use rug::float::Round;
 use rug::ops::AssignRound;
 use rug::{Float, Integer, Rational};
 
+/// The smallest MPFR precision (bits) a computation may use: what a case file, an option
+/// or a checkpoint may ask for.
+pub const MIN_PRECISION: u32 = 64;
+/// The largest MPFR precision (bits) a computation may use; the precision guard raises
+/// no further.
+pub const MAX_PRECISION: u32 = 1_000_000;
+
 /// A new MPFR float of precision `prec` holding an exact rational, rounded to nearest.
 pub fn from_rational(prec: u32, q: &Rational) -> Float {
     let mut f = Float::new(prec);

@@ -8,7 +8,7 @@
 //! direction and of w_l2 (where gamma has just turned positive and w_hat is huge).
 
 use super::figure::{curve_color, Figure, Marker, Scale, Series, Style, REF_COLOR};
-use super::{f64_of, PathOut, PlotJob, References};
+use super::{f64_of, PathOut, PlotJob, PlotReferences};
 use crate::flow::DiagFlow;
 use crate::options::CliError;
 use crate::reference::qmu::{qmu_path, QmuError};
@@ -52,7 +52,10 @@ fn cap_of(vals: &[Option<f64>]) -> f64 {
 /// (excess l1, excess l2) at a sample, None where the margin is not positive.
 type ExcessPair = Option<(f64, f64)>;
 
-fn excess_paths(job: &PlotJob, refs: &References) -> Result<Vec<PathOut<ExcessPair>>, CliError> {
+fn excess_paths(
+    job: &PlotJob,
+    refs: &PlotReferences,
+) -> Result<Vec<PathOut<ExcessPair>>, CliError> {
     job.run_paths(|flow: &DiagFlow, _gt: &Float, y: &[Float]| {
         let der = flow.derive(&y[..flow.n]);
         refs.excess(flow, &der.w)
@@ -79,7 +82,7 @@ fn iso_legend(fig: &mut Figure, job: &PlotJob) {
 
 /// Fig. 5a: excess l1 norm against gt (log axis), one curve per (D, alpha).
 pub fn excess_l1_figure(job: &PlotJob) -> Result<Figure, CliError> {
-    let refs = References::new(&job.z, job.numerics.prec)?;
+    let refs = PlotReferences::new(&job.z, job.numerics.prec)?;
     let paths = excess_paths(job, &refs)?;
     let probe = DiagFlow::new(
         &job.z,
@@ -194,7 +197,7 @@ pub fn qmu_color(i: usize) -> plotters::style::RGBColor {
 
 /// Fig. 7: excess l1 against excess l2 along each path, with the Q_mu path.
 pub fn excess_plane_figure(job: &PlotJob) -> Result<Figure, CliError> {
-    let refs = References::new(&job.z, job.numerics.prec)?;
+    let refs = PlotReferences::new(&job.z, job.numerics.prec)?;
     let (paths, qmus) = rayon::join(
         || excess_paths(job, &refs),
         || {

@@ -26,7 +26,7 @@ mod refs;
 
 pub use args::{alpha_text, root_of, End, PlotArgs, PlotJob, PlotKind, Spec, DEFAULT_STOP};
 pub use paths::PathOut;
-pub use refs::{f64_of, face_segment, References};
+pub use refs::{f64_of, face_segment, PlotReferences};
 
 use crate::num::from_rational;
 use crate::options::CliError;

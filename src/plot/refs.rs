@@ -46,7 +46,7 @@ pub fn face_segment(face: &crate::reference::l1::OptimalFace) -> Option<Vec<Vec<
 }
 
 /// The exact reference predictors every kind needs, with their norms in MPFR.
-pub struct References {
+pub struct PlotReferences {
     pub l1: crate::reference::l1::L1Solution,
     pub l2: crate::reference::l2::L2Solution,
     /// ||w_l1||_1
@@ -57,8 +57,8 @@ pub struct References {
     pub mean: Vec<Rational>,
 }
 
-impl References {
-    pub fn new(z: &[Vec<Rational>], prec: u32) -> Result<References, CliError> {
+impl PlotReferences {
+    pub fn new(z: &[Vec<Rational>], prec: u32) -> Result<PlotReferences, CliError> {
         let err = |e: crate::reference::l2::ReferenceError| CliError::input(format!("data: {e}"));
         let l1 = crate::reference::l1::l1_max_margin(z).map_err(err)?;
         let l2 = crate::reference::l2::l2_max_margin(z).map_err(err)?;
@@ -72,7 +72,7 @@ impl References {
                 s / &nn
             })
             .collect();
-        Ok(References {
+        Ok(PlotReferences {
             l1,
             l2,
             n1,
@@ -98,7 +98,7 @@ impl References {
         Some((e1, e2))
     }
 
-    /// [`References::excess`] of an exact vector.
+    /// [`PlotReferences::excess`] of an exact vector.
     pub fn excess_exact(&self, flow: &DiagFlow, w: &[Rational]) -> Option<(Float, Float)> {
         let wf: Vec<Float> = w.iter().map(|q| from_rational(flow.prec, q)).collect();
         self.excess(flow, &wf)

@@ -13,7 +13,7 @@
 
 use super::excess::{iso_label, iso_marker, qmu_color, qmu_grid, qmu_points};
 use super::figure::{curve_color, Figure, Marker, Scale, Series, Style, REF_COLOR};
-use super::{f64_of, PlotJob, References};
+use super::{f64_of, PlotJob, PlotReferences};
 use crate::flow::DiagFlow;
 use crate::num::{from_rational, norm2};
 use crate::options::CliError;
@@ -175,7 +175,7 @@ pub fn figure(job: &PlotJob) -> Result<Figure, CliError> {
         )));
     }
     let prec = job.numerics.prec;
-    let refs = References::new(&job.z, prec)?;
+    let refs = PlotReferences::new(&job.z, prec)?;
     let frame = Frame::new(
         d,
         &[refs.l2.w.clone(), refs.l1.w.clone(), refs.mean.clone()],

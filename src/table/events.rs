@@ -8,7 +8,7 @@ use crate::ode::radau::{Control, OdeError, Segment, Stats};
 use crate::ode::tableau::RadauTableau;
 use rug::{Assign, Float, Rational};
 
-use super::{References, TableSpec};
+use super::{TableReferences, TableSpec};
 
 /// Event functions at one state; None at w = 0 (gt = 0), where no direction exists.
 #[derive(Clone, Debug)]
@@ -31,7 +31,7 @@ pub(super) struct RowRefs {
 
 impl RowRefs {
     pub(super) fn new(
-        refs: &References,
+        refs: &TableReferences,
         depth_index: usize,
         delta: &Rational,
         prec: u32,

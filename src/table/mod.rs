@@ -91,7 +91,7 @@ pub enum TableError {
 
 /// The reference predictors one depth needs, exact where they can be.
 #[derive(Clone, Debug)]
-pub struct References {
+pub struct TableReferences {
     /// ||w_l1||_1 (the optimal value; unique even when w_l1 is not)
     pub l1_norm: Rational,
     pub w_l2: Vec<Rational>,
@@ -101,7 +101,7 @@ pub struct References {
 }
 
 /// The references of a table (l1 and l2 once; Q_μ per depth and μ at both precisions).
-pub fn references(z: &[Vec<Rational>], spec: &TableSpec) -> Result<References, TableError> {
+pub fn references(z: &[Vec<Rational>], spec: &TableSpec) -> Result<TableReferences, TableError> {
     let s1 = l1::l1_max_margin(z).map_err(|e| TableError::Reference(e.to_string()))?;
     let s2 = l2::l2_max_margin(z).map_err(|e| TableError::Reference(e.to_string()))?;
     let vprec = VerificationPolicy::TABLE.numerics(&spec.numerics).prec;
@@ -122,7 +122,7 @@ pub fn references(z: &[Vec<Rational>], spec: &TableSpec) -> Result<References, T
         }
         w_mu.push(per);
     }
-    Ok(References {
+    Ok(TableReferences {
         l1_norm: s1.norm1,
         w_l2: s2.w,
         w_mu,
@@ -187,7 +187,7 @@ pub fn row(
     z: &[Vec<Rational>],
     depth_index: usize,
     scale: &Scale,
-    refs: &References,
+    refs: &TableReferences,
     spec: &TableSpec,
 ) -> Result<Row, OdeError> {
     let depth = spec.depths[depth_index];
@@ -342,7 +342,7 @@ pub struct Table {
 pub fn compute(
     z: &[Vec<Rational>],
     spec: &TableSpec,
-    refs: &References,
+    refs: &TableReferences,
     done: impl Fn() + Sync,
 ) -> Result<Table, OdeError> {
     let jobs: Vec<(usize, &Scale)> = (0..spec.depths.len())
