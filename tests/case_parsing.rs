@@ -138,10 +138,10 @@ fn numerics_defaults() {
     );
     assert_eq!(c.numerics.stages, None);
     assert_eq!(c.numerics.alpha, None);
-    assert_eq!(c.numerics, Numerics::default());
+    assert_eq!(c.numerics, NumericsTable::default());
     // an empty [numerics] table is the same
     let c2 = parse(&with_numerics("")).unwrap();
-    assert_eq!(c2.numerics, Numerics::default());
+    assert_eq!(c2.numerics, NumericsTable::default());
 }
 
 #[test]
