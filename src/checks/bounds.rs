@@ -4,7 +4,7 @@
 //! output; the metric is the largest relative violation, which must be within the
 //! tolerance at every alpha.
 
-use super::{Ctx, End, Kind, Measured, Measurement, Metric};
+use super::{Ctx, End, Evidence, Kind, Measured, Metric};
 use crate::flow::DiagFlow;
 use crate::num::{fmt_sig, from_rational};
 use crate::reference::constants::{data_constants, DataConstants};
@@ -46,13 +46,8 @@ impl Kind for Bounds {
         .into()
     }
 
-    fn verdict(
-        &self,
-        _ctx: &Ctx,
-        alphas: &[Measurement],
-        tol: &Float,
-        _noise: &Float,
-    ) -> (bool, String) {
+    fn verdict(&self, e: &Evidence) -> (bool, String) {
+        let (alphas, tol) = (e.alphas, &e.tol);
         for a in alphas {
             if a.metric.value > *tol {
                 return (

@@ -5,7 +5,7 @@
 //! gt(alpha) (ratio >= 1 + tolerance there). The metric is the observed rho_0 (40
 //! log-spaced samples of the window); it must be at least 1 + tolerance at every alpha.
 
-use super::{one_based, Ctx, End, Kind, Measured, Measurement, Metric};
+use super::{one_based, Ctx, End, Evidence, Kind, Measured, Metric};
 use crate::case::spec::SupportOf;
 use crate::flow::DiagFlow;
 use crate::num::{fmt_sig, from_rational};
@@ -130,13 +130,8 @@ impl Kind for Condition5 {
     }
 
     /// Holds when rho_0 >= 1 + tolerance at every alpha.
-    fn verdict(
-        &self,
-        _ctx: &Ctx,
-        alphas: &[Measurement],
-        tol: &Float,
-        _noise: &Float,
-    ) -> (bool, String) {
+    fn verdict(&self, e: &Evidence) -> (bool, String) {
+        let (alphas, tol) = (e.alphas, &e.tol);
         let need = Float::with_val(tol.prec(), tol + 1u32);
         for a in alphas {
             if a.metric.value < need {

@@ -1,12 +1,13 @@
 //! The verdict that kernel, transition and rich checks share: the metric falls along the
 //! alphas (no increase beyond the noise floor) to within the tolerance at the largest.
 
-use super::Measurement;
+use super::Evidence;
 use crate::num::fmt_sig;
 use rug::Float;
 
 /// Why the metric does not fall to the tolerance, or None when it does.
-pub(super) fn failure(alphas: &[Measurement], tol: &Float, noise: &Float) -> Option<String> {
+pub(super) fn failure(e: &Evidence) -> Option<String> {
+    let (alphas, tol, noise) = (e.alphas, &e.tol, &e.noise);
     for w in alphas.windows(2) {
         let (a, b) = (&w[0], &w[1]);
         let rise = Float::with_val(noise.prec(), &b.metric.value - &a.metric.value);
@@ -35,8 +36,9 @@ pub(super) fn failure(alphas: &[Measurement], tol: &Float, noise: &Float) -> Opt
 }
 
 /// The reason of a pass (`alphas` is not empty).
-pub(super) fn success(alphas: &[Measurement], tol: &Float) -> String {
-    match alphas.last() {
+pub(super) fn success(e: &Evidence) -> String {
+    let tol = &e.tol;
+    match e.alphas.last() {
         Some(last) => format!(
             "{} falls along the alphas to {} at alpha = {} (tolerance {})",
             last.metric.name,
@@ -49,9 +51,9 @@ pub(super) fn success(alphas: &[Measurement], tol: &Float) -> String {
 }
 
 /// The verdict of a falling metric.
-pub(super) fn verdict(alphas: &[Measurement], tol: &Float, noise: &Float) -> (bool, String) {
-    match failure(alphas, tol, noise) {
+pub(super) fn verdict(e: &Evidence) -> (bool, String) {
+    match failure(e) {
         Some(why) => (false, why),
-        None => (true, success(alphas, tol)),
+        None => (true, success(e)),
     }
 }

@@ -1,7 +1,7 @@
 //! Kernel checks (Theorem 4): gt(alpha) = o(alpha^D) gives w_hat -> w_l2; the metric is
 //! ||w_hat - w_l2||_2 / ||w_l2||_2, which must fall along the alphas to the tolerance.
 
-use super::{falling, rel_dist, Ctx, End, Kind, Measured, Measurement, Metric};
+use super::{rel_dist, Ctx, End, Kind, Measured, Metric};
 use crate::num::from_rational;
 use crate::reference::l2;
 use rug::Float;
@@ -24,15 +24,5 @@ impl Kind for Kernel {
     fn measure(&self, _ctx: &Ctx, end: &End) -> Measured {
         let m = rel_dist(end.flow.prec, &end.summary.w_hat, &self.w_l2);
         Metric::new("distance to w_l2", m, end.shown).into()
-    }
-
-    fn verdict(
-        &self,
-        _ctx: &Ctx,
-        alphas: &[Measurement],
-        tol: &Float,
-        noise: &Float,
-    ) -> (bool, String) {
-        falling::verdict(alphas, tol, noise)
     }
 }

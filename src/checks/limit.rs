@@ -4,7 +4,7 @@
 //! global; `reference::l2d`). The metric is ||w_hat - p||_2 / ||p||_2, within the
 //! tolerance at every alpha.
 
-use super::{one_based, rel_dist, Ctx, End, Kind, Measured, Measurement, Metric};
+use super::{one_based, rel_dist, Ctx, End, Evidence, Kind, Measured, Measurement, Metric};
 use crate::case::spec::Optimum;
 use crate::num::{fmt_sig, from_rational};
 use crate::reference::{l1, l2d};
@@ -62,13 +62,8 @@ impl Kind for Limit {
     /// First what the declared point is (a KKT point of the l_{2/D} problem; the global
     /// minimum or a strict local minimum that is not global, when the check says so),
     /// then the distance of w_hat to it at every alpha.
-    fn verdict(
-        &self,
-        _ctx: &Ctx,
-        alphas: &[Measurement],
-        tol: &Float,
-        _noise: &Float,
-    ) -> (bool, String) {
+    fn verdict(&self, e: &Evidence) -> (bool, String) {
+        let (alphas, tol) = (e.alphas, &e.tol);
         let prec = self.prec;
         let a = &self.analysis;
         let name = l2d_name(self.depth);

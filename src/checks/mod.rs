@@ -159,6 +159,15 @@ pub struct Measurement<'a> {
     pub metric: &'a Metric,
 }
 
+/// What a verdict is drawn from: every alpha (each with a metric), the tolerance and the
+/// noise floor at the case's precision.
+pub struct Evidence<'a> {
+    pub ctx: &'a Ctx<'a>,
+    pub alphas: &'a [Measurement<'a>],
+    pub tol: Float,
+    pub noise: Float,
+}
+
 /// One kind of check. Built by [`prepare`] with its reference at a given precision.
 pub trait Kind: Send + Sync {
     /// The path samples (gt values, in (0, gt]) the metric needs at `alpha`; none by default.
@@ -169,15 +178,11 @@ pub trait Kind: Send + Sync {
     /// The metric at the end of a run.
     fn measure(&self, ctx: &Ctx, end: &End) -> Measured;
 
-    /// The verdict over every alpha (each has a metric), with the tolerance and the
-    /// noise floor at the case's precision: (passed, why).
-    fn verdict(
-        &self,
-        ctx: &Ctx,
-        alphas: &[Measurement],
-        tol: &Float,
-        noise: &Float,
-    ) -> (bool, String);
+    /// The verdict: (passed, why). By default the metric must fall along the alphas to
+    /// within the tolerance ([`falling`]).
+    fn verdict(&self, e: &Evidence) -> (bool, String) {
+        falling::verdict(e)
+    }
 }
 
 /// The implementation of a declared kind, its reference computed at `prec` (an error
@@ -359,9 +364,12 @@ fn verdict(
         return (false, "no alpha was run".to_string());
     }
     let prec = ctx.case.numerics.precision;
-    let noise = noise_floor(ctx.case, alphas, prec);
-    let tol = from_rational(prec, &ctx.spec.tolerance);
-    kind.verdict(ctx, &measured, &tol, &noise)
+    kind.verdict(&Evidence {
+        ctx,
+        alphas: &measured,
+        tol: from_rational(prec, &ctx.spec.tolerance),
+        noise: noise_floor(ctx.case, alphas, prec),
+    })
 }
 
 /// Run every check of every case; jobs (check, alpha) run in parallel, results come

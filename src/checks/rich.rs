@@ -3,7 +3,7 @@
 //! ||w_hat||_1 / ||w_l1||_1 - 1 (w_hat has margin 1 by construction); it must fall along
 //! the alphas to the tolerance.
 
-use super::{falling, rel_dist, Ctx, End, Kind, Measured, Measurement, Metric};
+use super::{rel_dist, Ctx, End, Kind, Measured, Metric};
 use crate::num::{from_rational, norm1};
 use crate::reference::l1;
 use rug::{Float, Rational};
@@ -42,15 +42,5 @@ impl Kind for Rich {
             ),
         }
         .into()
-    }
-
-    fn verdict(
-        &self,
-        _ctx: &Ctx,
-        alphas: &[Measurement],
-        tol: &Float,
-        noise: &Float,
-    ) -> (bool, String) {
-        falling::verdict(alphas, tol, noise)
     }
 }

@@ -3,7 +3,7 @@
 //! alphas to the tolerance; with `kkt_tolerance`, the Q^D_mu stationarity residual of
 //! w_hat at the largest alpha must be within it too.
 
-use super::{falling, rel_dist, Ctx, End, Kind, Measured, Measurement, Metric};
+use super::{falling, rel_dist, Ctx, End, Evidence, Kind, Measured, Metric};
 use crate::num::{fmt_sig, from_rational};
 use crate::reference::kkt::{kkt_residuals, Problem};
 use crate::reference::qmu;
@@ -63,14 +63,9 @@ impl Kind for Transition {
         }
     }
 
-    fn verdict(
-        &self,
-        _ctx: &Ctx,
-        alphas: &[Measurement],
-        tol: &Float,
-        noise: &Float,
-    ) -> (bool, String) {
-        if let Some(why) = falling::failure(alphas, tol, noise) {
+    fn verdict(&self, e: &Evidence) -> (bool, String) {
+        let (alphas, tol) = (e.alphas, &e.tol);
+        if let Some(why) = falling::failure(e) {
             return (false, why);
         }
         if let (Some(kt), Some(last)) = (&self.kkt_tolerance, alphas.last()) {
@@ -89,6 +84,6 @@ impl Kind for Transition {
                 }
             }
         }
-        (true, falling::success(alphas, tol))
+        (true, falling::success(e))
     }
 }

@@ -275,6 +275,29 @@ pub fn drive(d: Drive) -> Result<Driven, OdeError> {
     }))
 }
 
+/// [`drive`] without guard, limits or checkpoints: it runs to `target` or to where
+/// `observer` stops it (a table's event scan, a fresh step to an event).
+pub fn drive_plain(
+    flow: &DiagFlow,
+    numerics: &Numerics,
+    target: &Float,
+    start: Start,
+    observer: Observer,
+) -> Result<Solution, OdeError> {
+    match drive(Drive {
+        flow,
+        numerics,
+        target,
+        start,
+        sample_at: &[],
+        controls: Controls::default(),
+        observer,
+    })? {
+        Driven::Done(sol) => Ok(sol),
+        _ => unreachable!("an integration without guard, limits or checkpoints runs to its end"),
+    }
+}
+
 /// Integrate the flow from gt = 0, nu = 0, v = 0 to `gt_end`, sampling the dense
 /// output at the sorted points `sample_at` (those in (0, gt_end]). `progress` is
 /// called after each accepted half step with the gt reached. The precision is fixed:

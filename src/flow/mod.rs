@@ -26,7 +26,8 @@ pub use control::{
     PrecisionRaise, RunControl, Snapshot,
 };
 pub use drive::{
-    drive, integrate, Controls, Drive, Driven, FlowError, InFlightSink, Observer, Solution, Start,
+    drive, drive_plain, integrate, Controls, Drive, Driven, FlowError, InFlightSink, Observer,
+    Solution, Start,
 };
 pub use numerics::{default_stages, log_spaced, tol_digits, Numerics};
 pub use run::{run_job, run_verified, Job, JobOutcome, MAX_PREC};

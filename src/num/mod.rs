@@ -211,3 +211,19 @@ mod tests {
         assert_eq!(decimal_digits_of_bits(256), 77);
     }
 }
+
+/// Exact numbers written briefly, for the unit tests of the crate.
+#[cfg(test)]
+pub(crate) mod testing {
+    use rug::Rational;
+
+    /// num / den
+    pub fn q(num: i64, den: i64) -> Rational {
+        Rational::from((num, den))
+    }
+
+    /// a vector of integers
+    pub fn qv(v: &[i64]) -> Vec<Rational> {
+        v.iter().map(|&x| Rational::from(x)).collect()
+    }
+}

@@ -53,10 +53,7 @@ pub fn data_constants(z: &[Vec<Rational>]) -> Result<DataConstants, ReferenceErr
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn q(num: i64, den: i64) -> Rational {
-        Rational::from((num, den))
-    }
+    use crate::num::testing::q;
 
     #[test]
     fn orthogonal_data() {

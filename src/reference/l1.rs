@@ -461,14 +461,7 @@ pub fn try_excess_l1(z: &[Vec<Rational>], sol: &L1Solution, w: &[Rational]) -> O
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn q(num: i64, den: i64) -> Rational {
-        Rational::from((num, den))
-    }
-
-    fn qv(v: &[i64]) -> Vec<Rational> {
-        v.iter().map(|&x| Rational::from(x)).collect()
-    }
+    use crate::num::testing::{q, qv};
 
     #[test]
     fn single_point_unique() {

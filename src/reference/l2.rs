@@ -329,14 +329,7 @@ pub(super) fn data_dim(z: &[Vec<Rational>]) -> usize {
 mod tests {
     use super::*;
     use crate::num::rational::{null_space, primitive, rank};
-
-    fn q(num: i64, den: i64) -> Rational {
-        Rational::from((num, den))
-    }
-
-    fn qv(v: &[i64]) -> Vec<Rational> {
-        v.iter().map(|&x| Rational::from(x)).collect()
-    }
+    use crate::num::testing::{q, qv};
 
     #[test]
     fn single_point_closed_form() {

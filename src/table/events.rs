@@ -2,7 +2,7 @@
 //! probes on the dense output, and the location of a crossing, first on the step's
 //! collocation polynomial, then on exact states.
 
-use crate::flow::{drive, Controls, DiagFlow, Drive, Driven, Numerics, Scale, Start};
+use crate::flow::{drive_plain, DiagFlow, Numerics, Scale, Start};
 use crate::num::{from_rational, norm1, norm2};
 use crate::ode::radau::{Control, OdeError, Segment, Stats};
 use crate::ode::tableau::RadauTableau;
@@ -323,18 +323,7 @@ pub(super) fn scan(
     };
     // the event scan is an observer of the flow's driver; no precision guard (a
     // table reports the digits its verification computation confirms)
-    let Driven::Done(out) = drive(Drive {
-        flow: &flow,
-        numerics,
-        target: &gt_end,
-        start: Start::Origin,
-        sample_at: &[],
-        controls: Controls::default(),
-        observer: &mut observer,
-    })?
-    else {
-        unreachable!("an integration without guard, limits or checkpoints runs to its end")
-    };
+    let out = drive_plain(&flow, numerics, &gt_end, Start::Origin, &mut observer)?;
     let mut locate_steps = 0;
     let mut locate = |b: &Bracket| -> Result<(Float, Vec<Float>), OdeError> {
         let (x, y, steps) = locate_event(&flow, &tab, numerics, &tol, refs, b)?;
@@ -435,22 +424,12 @@ fn state_at(
         return Ok((seg.y0.clone(), 0));
     }
     let mut observer = |_: &Segment| Control::Continue;
-    let Driven::Done(out) = drive(Drive {
-        flow,
-        numerics,
-        target: x,
-        start: Start::At {
-            gt: seg.x0.clone(),
-            y: seg.y0.clone(),
-            first_step: Some(Float::with_val(p, x - &seg.x0)),
-        },
-        sample_at: &[],
-        controls: Controls::default(),
-        observer: &mut observer,
-    })?
-    else {
-        unreachable!("an integration without guard, limits or checkpoints runs to its end")
+    let start = Start::At {
+        gt: seg.x0.clone(),
+        y: seg.y0.clone(),
+        first_step: Some(Float::with_val(p, x - &seg.x0)),
     };
+    let out = drive_plain(flow, numerics, x, start, &mut observer)?;
     Ok((out.y, out.stats.accepted))
 }
 

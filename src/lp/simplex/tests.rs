@@ -5,10 +5,7 @@ use crate::lp::{
     verify_feasible, verify_infeasible, verify_optimal, verify_outcome, verify_unbounded,
 };
 use crate::num::rational::rank;
-
-fn q(num: i64, den: i64) -> Rational {
-    Rational::from((num, den))
-}
+use crate::num::testing::q;
 
 fn qi(v: i64) -> Rational {
     Rational::from(v)
