@@ -55,7 +55,7 @@ fn case_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
 
 pub(super) fn cmd_check(a: &CheckArgs) -> Result<i32, CliError> {
     use crate::checks::{job_count, run_cases, RunSettings};
-    use crate::report::check::{CheckFormat, SuiteReport};
+    use crate::report::check::SuiteReport;
     let mut cases = Vec::new();
     for f in case_files(&a.paths)? {
         let (mut case, z) = load_case(&f)?;
@@ -85,11 +85,7 @@ pub(super) fn cmd_check(a: &CheckArgs) -> Result<i32, CliError> {
     bar.finish();
     let report = SuiteReport::new(results);
     let timing = !a.no_timing;
-    let text = match a.format {
-        CheckFormat::Text => report.to_text(timing),
-        CheckFormat::Json => report.to_json(timing),
-        CheckFormat::Junit => report.to_junit(timing),
-    };
+    let text = SuiteReport::exporter(a.format, timing).export(&report);
     write_output(a.output.as_deref(), &text)?;
     Ok(if report.all_met() { 0 } else { 1 })
 }

@@ -146,7 +146,7 @@ pub fn table_spec(
 }
 
 pub(super) fn cmd_table(a: &TableArgs) -> Result<(), CliError> {
-    use crate::report::table::{TableFormat, TableReport};
+    use crate::report::table::TableReport;
     let (case, z, spec) = table_spec(a)?;
     let start = std::time::Instant::now();
     let refs = crate::table::references(&z, &spec)
@@ -174,10 +174,6 @@ pub(super) fn cmd_table(a: &TableArgs) -> Result<(), CliError> {
         spec.verify.then_some(&vn),
         (!a.no_timing).then(|| start.elapsed().as_secs_f64()),
     );
-    let text = match a.format {
-        TableFormat::Markdown => report.to_markdown(a.digits),
-        TableFormat::Csv => report.to_csv(),
-        TableFormat::Json => report.to_json(),
-    };
+    let text = TableReport::exporter(a.format, a.digits).export(&report);
     write_output(a.output.as_deref(), &text)
 }

@@ -15,6 +15,13 @@ pub mod trace;
 use crate::num::{fmt_sig, max_abs};
 use rug::Float;
 
+/// One output format of a report, as hyperfine has one exporter per format: a new
+/// format is one file with an `Exporter` and one arm of its command's format enum.
+pub trait Exporter<R> {
+    /// The whole output for `report`.
+    fn export(&self, report: &R) -> String;
+}
+
 /// Significant digits shown for values that were not verified.
 pub const UNVERIFIED_DIGITS: u32 = 6;
 

@@ -1,0 +1,163 @@
+//! The report of `ibcert check`: a text table for people (text.rs), JSON (schema
+//! `ibcert.check/1`, json.rs) for machines, JUnit XML for CI systems (junit.rs); one
+//! [`Exporter`] per format. With `timing = false` the wall-time fields
+//! are left out, so the output is identical byte for byte whatever the thread count.
+
+use crate::case::spec::{CheckKind, Expect, KindSpec};
+use crate::checks::{AlphaResult, CheckResult};
+use crate::num::exact::rational_to_decimal_string;
+use crate::num::fmt_sig;
+use rug::Float;
+use serde::Serialize;
+
+mod json;
+mod junit;
+mod text;
+
+pub use junit::xml;
+
+use super::Exporter;
+
+pub const CHECK_SCHEMA: &str = "ibcert.check/1";
+
+/// Output format of `check`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum CheckFormat {
+    Text,
+    Json,
+    Junit,
+}
+
+#[derive(Clone, Debug)]
+pub struct SuiteReport {
+    pub schema: &'static str,
+    pub checks: usize,
+    /// checks that met their expectation
+    pub met: usize,
+    /// checks that did not
+    pub unmet: usize,
+    pub results: Vec<CheckResult>,
+}
+
+/// One alpha as reports show it: numbers formatted to the digits they carry, "-" where
+/// there is none.
+#[derive(Clone, Debug, Serialize)]
+pub(super) struct AlphaView {
+    pub(super) alpha: String,
+    pub(super) gt: String,
+    pub(super) loss_exp10: String,
+    pub(super) metric_name: String,
+    pub(super) metric: String,
+    pub(super) kkt_stationarity: Option<String>,
+    pub(super) digits: Option<u32>,
+    pub(super) drift_rel: String,
+    pub(super) error: Option<String>,
+    pub(super) wall_seconds: f64,
+}
+
+impl AlphaView {
+    pub(super) fn of(a: &AlphaResult) -> AlphaView {
+        let p = a.gt.prec();
+        let ln10 = Float::with_val(p, 10).ln();
+        AlphaView {
+            alpha: a.alpha.to_string(),
+            gt: fmt_sig(&a.gt, 12),
+            loss_exp10: fmt_sig(&Float::with_val(p, &a.gt / &ln10), 12),
+            metric_name: a
+                .metric
+                .as_ref()
+                .map(|m| m.name.clone())
+                .unwrap_or_default(),
+            metric: a
+                .metric
+                .as_ref()
+                .map_or_else(|| "-".to_string(), |m| m.display()),
+            kkt_stationarity: a.kkt_stationarity.as_ref().map(|k| fmt_sig(k, 3)),
+            digits: a.digits,
+            drift_rel: a
+                .drift_rel
+                .as_ref()
+                .map_or_else(|| "-".to_string(), |d| fmt_sig(d, 3)),
+            error: a.error.clone(),
+            wall_seconds: a.wall_seconds,
+        }
+    }
+}
+
+/// One check as reports show it.
+#[derive(Clone, Debug, Serialize)]
+pub(super) struct CheckView {
+    pub(super) case: String,
+    pub(super) file: Option<String>,
+    pub(super) name: String,
+    pub(super) kind: CheckKind,
+    pub(super) expect: Expect,
+    pub(super) stop: String,
+    pub(super) tolerance: String,
+    pub(super) kkt_tolerance: Option<String>,
+    pub(super) passed: bool,
+    pub(super) meets_expectation: bool,
+    pub(super) reason: String,
+    pub(super) alphas: Vec<AlphaView>,
+}
+
+impl CheckView {
+    pub(super) fn of(r: &CheckResult) -> CheckView {
+        let kkt_tolerance = match &r.spec.kind {
+            KindSpec::Transition {
+                kkt_tolerance: Some(t),
+                ..
+            } => Some(rational_to_decimal_string(t, 3)),
+            _ => None,
+        };
+        CheckView {
+            case: r.case.clone(),
+            file: r.file.clone(),
+            name: r.spec.name.clone(),
+            kind: r.spec.kind.tag(),
+            expect: r.spec.expect,
+            stop: r.spec.stop.to_string(),
+            tolerance: rational_to_decimal_string(&r.spec.tolerance, 3),
+            kkt_tolerance,
+            passed: r.passed,
+            meets_expectation: r.meets_expectation,
+            reason: r.reason.clone(),
+            alphas: r.alphas.iter().map(AlphaView::of).collect(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub(super) struct SuiteView {
+    pub(super) schema: &'static str,
+    pub(super) checks: usize,
+    pub(super) met: usize,
+    pub(super) unmet: usize,
+    pub(super) results: Vec<CheckView>,
+}
+
+impl SuiteReport {
+    pub fn new(results: Vec<CheckResult>) -> SuiteReport {
+        let met = results.iter().filter(|r| r.meets_expectation).count();
+        SuiteReport {
+            schema: CHECK_SCHEMA,
+            checks: results.len(),
+            met,
+            unmet: results.len() - met,
+            results,
+        }
+    }
+
+    pub fn all_met(&self) -> bool {
+        self.unmet == 0
+    }
+
+    /// The exporter of `format`.
+    pub fn exporter(format: CheckFormat, timing: bool) -> Box<dyn Exporter<SuiteReport>> {
+        match format {
+            CheckFormat::Text => Box::new(text::Text { timing }),
+            CheckFormat::Json => Box::new(json::Json { timing }),
+            CheckFormat::Junit => Box::new(junit::Junit { timing }),
+        }
+    }
+}
