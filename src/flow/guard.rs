@@ -6,8 +6,9 @@
 //! quantities decide what this costs (both in units of 2^-p, docs/math.md §8):
 //!
 //! * the mirror map's relative amplification K = max_i a_i / ||w||_inf with
-//!   a_i = |w'_i| (sum_k |z_ki nu_k| + |beta_i|) + 4 |w_i|: for D = 2 it is about
-//!   1 + 4 |beta_i| (small: beta grows like log w); for D >= 3, with s = c beta,
+//!   a_i = |w'_i| (sum_k |z_ki nu_k| + |beta_i|) + 4 |w_i|: for D = 2, where
+//!   w'/w = 4 coth(4 beta) ~ 4, it is about 4 (sum_k |z_ki nu_k| + |beta_i|) + 4 >=
+//!   8 |beta_i| + 4 (small: beta grows like log w); for D >= 3, with s = c beta,
 //!   w'/w ~ e c / (1 - s), so K ~ e / (1 - s): the bits lost to the cancellation in
 //!   1 - s, which grows like (w / alpha^D)^(1/e) at large w;
 //! * the margins' absolute error M = max_n sum_i |z_ni| (a_i + |w_i|): margins are
@@ -236,7 +237,9 @@ pub fn prior_need(z: &[Vec<Rational>], depth: u32, alpha: &Rational, gt: &Float)
     let w = Float::with_val(lp, &gt / &zinf_min);
     let a = Float::with_val(lp, alpha);
     let (k, one_minus_s) = if depth == 2 {
-        // 4 |beta| ~ asinh(w / (2 alpha^2))
+        // w = 2 alpha^2 sinh(4 beta): 4 |beta| = asinh(w / (2 alpha^2)); the estimate
+        // takes asinh(2 w / alpha^2) + 5, i.e. 4 |beta| + ln 4 + 5 for large w (a
+        // prior estimate on the safe side; the guard measures K at run time)
         let x = Float::with_val(lp, &w / Float::with_val(lp, a.square_ref()) * 2u32);
         (x.asinh() + 5u32, None)
     } else {
