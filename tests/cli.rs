@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 mod common;
-use common::{assert_bad, bin, case_path, check_json, run, stderr};
+use common::{assert_bad, bin, case_path, check_json, run, stderr, temp_dir};
 
 fn temp_case(text: &str) -> PathBuf {
     common::temp_file("cli", "case.toml", text)
@@ -1001,4 +1001,43 @@ fn list_options_follow_one_rule_in_table_and_plot() {
         &run(&["trace", &case, "--gt", "10", "--at", "1,,2"]),
         &["--at: entry 2 of 3 is empty"],
     );
+}
+
+/// An `--output` that cannot be written is refused before any work (exit 2, the option
+/// named): each job below takes minutes when computed, so a refusal that came only
+/// after the computation would show as a tier-1 test taking minutes.
+#[test]
+fn an_unwritable_output_is_refused_before_the_computation() {
+    let dir = temp_dir("unwritable");
+    let missing = dir.join("no-such-dir").join("out.json");
+    let missing = missing.to_str().unwrap();
+    let as_dir = dir.to_str().unwrap();
+    for target in [missing, as_dir] {
+        for args in [
+            vec!["check", "cases/", "--format", "json", "-o", target],
+            vec![
+                "table",
+                "cases/fig5_d2.toml",
+                "--depths",
+                "2,3,10",
+                "--alpha-d",
+                "1e-3,1,1e3,1e6",
+                "-o",
+                target,
+            ],
+            vec![
+                "trace",
+                "cases/random10.toml",
+                "--alpha",
+                "1",
+                "--gt",
+                "1e9",
+                "-o",
+                target,
+            ],
+        ] {
+            let o = run(&args);
+            assert_bad(&o, &["--output", "cannot write"]);
+        }
+    }
 }

@@ -56,6 +56,7 @@ fn case_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
 pub(super) fn cmd_check(a: &CheckArgs) -> Result<i32, CliError> {
     use crate::checks::{job_count, run_cases, RunSettings};
     use crate::report::check::SuiteReport;
+    super::check_output(a.output.as_deref())?;
     let mut cases = Vec::new();
     for f in case_files(&a.paths)? {
         let (mut case, z) = load_case(&f)?;

@@ -485,6 +485,7 @@ pub(super) fn cmd_run(a: &RunArgs) -> Result<i32, CliError> {
 
 pub(super) fn cmd_trace(a: &TraceArgs) -> Result<(), CliError> {
     let job = a.flow.validate()?;
+    super::check_output(a.output.as_deref())?;
     let gt_end = job.rule.gt(&job.alpha, job.case.depth, job.numerics.prec);
     let gt_end_q = gt_end
         .to_rational()

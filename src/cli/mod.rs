@@ -65,6 +65,17 @@ pub struct BenchArgs {
 }
 
 /// Print `text`, or write it whole to `path` (`--output`; nothing is left on failure).
+/// Fail before any work when `--output` cannot be written (a missing directory, a
+/// directory named as the file), rather than after the computation.
+fn check_output(path: Option<&Path>) -> Result<(), CliError> {
+    match path {
+        None => Ok(()),
+        Some(p) => {
+            crate::output::check_target(p).map_err(|e| CliError::input(format!("--output: {e}")))
+        }
+    }
+}
+
 fn write_output(path: Option<&Path>, text: &str) -> Result<(), CliError> {
     match path {
         None => {

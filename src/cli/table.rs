@@ -148,6 +148,7 @@ pub fn table_spec(
 pub(super) fn cmd_table(a: &TableArgs) -> Result<(), CliError> {
     use crate::report::table::TableReport;
     let (case, z, spec) = table_spec(a)?;
+    super::check_output(a.output.as_deref())?;
     let start = std::time::Instant::now();
     let refs = crate::table::references(&z, &spec)
         .map_err(|e| CliError::input(format!("{}: {e}", a.case.display())))?;
