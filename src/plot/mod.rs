@@ -55,16 +55,20 @@ pub fn cmd_plot(a: &PlotArgs) -> Result<(), CliError> {
             }
             let series = required_series(&job, &delta)?;
             let subtitle = format!(
-                "case {} (N = {}, d = {}) · required gt: excess l1 stays <= delta = {} (as ibcert table, unverified) · MPFR {} bits, tol {} · lines ln gt = a ln(alpha^D) + b fitted {}",
+                "case {} (N = {}, d = {}) · required gt: excess l1 stays <= delta = {} (as ibcert table, unverified) · MPFR {} bits, tol {}",
                 job.case.name,
                 job.case.n_points(),
                 job.case.dim(),
                 alpha_text(&delta),
                 job.numerics.prec,
                 crate::num::fmt_sig(&from_rational(64, &job.numerics.tol), 2),
+            );
+            let fitted = format!(
+                "the lines above, ln gt = a ln(alpha^D) + b, are fitted {}",
                 fit_rule_text(&job.fit_from)
             );
-            let svg = required::required_accuracy_svg(&series, &subtitle).map_err(figure_error)?;
+            let svg = required::required_accuracy_svg(&series, (&subtitle, &fitted))
+                .map_err(figure_error)?;
             return crate::output::write_atomic(&job.output, svg)
                 .map_err(|e| CliError::input(format!("--output: {e}")));
         }

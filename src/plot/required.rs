@@ -237,16 +237,19 @@ pub fn stack_svg(top: &str, bottom: &str) -> Result<String, FigureError> {
 }
 
 /// The whole Fig. 5b SVG: the required accuracy and, below, the local slopes;
-/// `subtitle` goes on the upper panel.
+/// `subtitles` go on the upper and the lower panel.
 pub fn required_accuracy_svg(
     series: &[RequiredSeries],
-    subtitle: &str,
+    subtitles: (&str, &str),
 ) -> Result<String, FigureError> {
     let mut fig = required_accuracy_figure(series)?;
-    fig.subtitle = subtitle.to_string();
+    fig.subtitle = subtitles.0.to_string();
     let top = fig.to_svg()?;
     match local_slopes_figure(series)? {
-        Some(s) => stack_svg(&top, &s.to_svg()?),
+        Some(mut s) => {
+            s.subtitle = subtitles.1.to_string();
+            stack_svg(&top, &s.to_svg()?)
+        }
         None => Ok(top),
     }
 }
@@ -254,6 +257,6 @@ pub fn required_accuracy_svg(
 /// Render the Fig. 5b plot of `series` to the SVG file `path` (written whole, via a
 /// temporary file and a rename; nothing is left behind on failure).
 pub fn render_required_accuracy(series: &[RequiredSeries], path: &Path) -> Result<(), String> {
-    let svg = required_accuracy_svg(series, "").map_err(|e| e.to_string())?;
+    let svg = required_accuracy_svg(series, ("", "")).map_err(|e| e.to_string())?;
     crate::output::write_atomic(path, svg).map_err(|e| e.to_string())
 }
