@@ -88,6 +88,7 @@ fn table_workload() -> Result<(), String> {
             tol,
         },
         verify: true,
+        fit_from: crate::table::FitFrom::Auto,
     };
     let t = Instant::now();
     let refs = references(&z, &spec).map_err(|e| e.to_string())?;

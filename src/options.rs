@@ -55,6 +55,48 @@ pub fn positive(name: &str, q: Rational) -> Result<Rational, CliError> {
     Ok(q)
 }
 
+/// The `--fit-from` value: `auto` (the asymptotic tail, see [`crate::table::FitFrom`]),
+/// `all`, or the smallest alpha^D fitted (exact, positive).
+pub fn fit_from(name: &str, s: &str) -> Result<crate::table::FitFrom, CliError> {
+    use crate::table::FitFrom;
+    match s.trim() {
+        "auto" => Ok(FitFrom::Auto),
+        "all" => Ok(FitFrom::All),
+        "" => Err(CliError::input(format!(
+            "{name}: empty; give auto, all or the smallest alpha^D to fit (a positive number)"
+        ))),
+        v => {
+            let q = arg_rational(name, v).map_err(|_| {
+                CliError::input(format!(
+                    "{name}: expected auto, all or the smallest alpha^D to fit (a positive number), got {v:?}"
+                ))
+            })?;
+            Ok(FitFrom::From(positive(name, q)?))
+        }
+    }
+}
+
+/// `--fit-from ALPHA_D` must leave at least two of the given alpha^D at every depth.
+pub fn fit_range_check(
+    name: &str,
+    from: &crate::table::FitFrom,
+    depths: &[u32],
+    scales: &[crate::flow::Scale],
+) -> Result<(), CliError> {
+    let crate::table::FitFrom::From(lo) = from else {
+        return Ok(());
+    };
+    for &d in depths {
+        let n = scales.iter().filter(|s| s.alpha_pow_d(d) >= *lo).count();
+        if n < 2 {
+            return Err(CliError::input(format!(
+                "{name}: {n} of the given alpha^D at D = {d} are >= {lo}; the line needs at least two (lower the bound, or use auto or all)"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Load a case and check that its data are linearly separable (exact LP).
 pub fn load_case(path: &Path) -> Result<(Case, Vec<Vec<Rational>>), CliError> {
     let case = Case::load(path).map_err(|e| CliError::input(e.to_string()))?;

@@ -63,7 +63,7 @@ type Polyline = (String, bool, Vec<(f64, f64)>);
 
 struct Parsed {
     texts: Vec<String>,
-    /// x of the legend's heading: everything left of it is the chart
+    /// x of the (leftmost) legend's heading: everything left of it is the chart
     legend_x: f64,
     polylines: Vec<Polyline>,
     /// (fill, cx, cy, r)
@@ -107,7 +107,8 @@ fn parse(svg: &str) -> Parsed {
             "text" => {
                 let t = n.text().unwrap_or("").trim().to_string();
                 if t == "Legend" {
-                    p.legend_x = num(n.attribute("x").unwrap());
+                    // the leftmost legend (Fig. 5b has a second panel with its own)
+                    p.legend_x = p.legend_x.min(num(n.attribute("x").unwrap()));
                 }
                 p.texts.push(t);
             }
@@ -352,16 +353,19 @@ fn synthetic() -> Vec<RequiredSeries> {
             depth: 2,
             points: line(1.0, 2.0),
             fit: Some((1.0, 2.0)),
+            ..Default::default()
         },
         RequiredSeries {
             depth: 3,
             points: line(1.0, 1.0),
             fit: Some((1.0, 1.0)),
+            ..Default::default()
         },
         RequiredSeries {
             depth: 10,
             points: line(0.9, -0.5),
             fit: None,
+            ..Default::default()
         },
     ]
 }
@@ -377,8 +381,11 @@ fn required_accuracy_renderer() {
     p.has_text("α^D");
     p.has_text("required accuracy γ̃");
     p.has_text("D = 2: required γ̃");
-    p.has_text("D = 2: fit ln γ̃ = 1.000 ln α^D + 2.000");
-    p.has_text("D = 3: fit ln γ̃ = 1.000 ln α^D + 1.000");
+    p.has_text("D = 2: fit a = 1.000, b = 2.000 on [0.01, 10⁴]");
+    p.has_text("D = 3: fit a = 1.000, b = 1.000 on [0.01, 10⁴]");
+    // no local slopes given: no second panel, no point outside a fitted range
+    assert!(!p.texts.iter().any(|t| t.contains("Local slopes")));
+    assert!(!p.texts.iter().any(|t| t.contains("not fitted")));
     p.has_text("D = 10: required γ̃");
     assert!(!p.texts.iter().any(|t| t.contains("D = 10: fit")));
     // one fitted line per depth with a fit
@@ -438,8 +445,14 @@ fn required_accuracy_svg_from_the_table() {
     p.has_text("Training accuracy required");
     p.has_text("D = 2: required γ̃");
     p.has_text("D = 3: required γ̃");
-    p.has_text("D = 2: fit ln γ̃");
-    p.has_text("D = 3: fit ln γ̃");
+    p.has_text("D = 2: fit a = ");
+    p.has_text("D = 3: fit a = ");
+    // two points: the auto rule fits both; their local slope in the lower panel
+    p.has_text("on [1, 10]");
+    p.has_text("fitted over the largest alpha^D whose local slopes agree within 0.05");
+    p.has_text("Local slopes");
+    p.has_text("D = 2: local slope");
+    p.has_text("slope 1 (Fig. 5b, large α^D)");
     for i in 0..2 {
         assert_eq!(p.curves(&hex(i)).len(), 1, "one fitted line per depth");
         let dots = p
@@ -453,6 +466,75 @@ fn required_accuracy_svg_from_the_table() {
         .polylines
         .iter()
         .all(|l| l.2.iter().all(|(x, y)| x.is_finite() && y.is_finite())));
+}
+
+/// The fitted range: the line is drawn over it only, the points outside it are rings
+/// ("not fitted" in the legend), and the local slopes get a panel of their own.
+#[test]
+fn required_accuracy_marks_the_fitted_range() {
+    let dir = temp_dir();
+    let out = dir.join("req.svg");
+    // flat below alpha^D = 1, slope 1 above; fitted over [1, 10^4]
+    let xs = [0.01, 0.1, 1.0, 10.0, 100.0, 1e4];
+    let y = |x: f64| (x.ln().max(0.0) + 3.0).exp();
+    let points: Vec<(f64, f64)> = xs.iter().map(|&x| (x, y(x))).collect();
+    let local_slopes: Vec<(f64, f64)> = points
+        .windows(2)
+        .map(|w| {
+            let m = ((w[0].0.ln() + w[1].0.ln()) / 2.0).exp();
+            (m, (w[1].1.ln() - w[0].1.ln()) / (w[1].0.ln() - w[0].0.ln()))
+        })
+        .collect();
+    let s = vec![RequiredSeries {
+        depth: 2,
+        points,
+        fit: Some((1.0, 3.0)),
+        fit_range: Some((1.0, 1e4)),
+        local_slopes,
+    }];
+    render_required_accuracy(&s, &out).unwrap();
+    let svg = std::fs::read_to_string(&out).unwrap();
+    let p = parse(&svg);
+    p.has_text("D = 2: fit a = 1.000, b = 3.000 on [1, 10⁴]");
+    p.has_text("D = 2: required γ̃, not fitted");
+    p.has_text("Local slopes d ln γ̃ / d ln α^D");
+    p.has_text("D = 2: local slope");
+    p.has_text("slope 1 (Fig. 5b, large α^D)");
+    // the line spans the fitted range only: its x extent is that of the filled dots
+    let line = p.curves(&hex(0));
+    assert_eq!(line.len(), 1);
+    let (lx0, lx1) = line[0]
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), q| {
+            (a.min(q.0), b.max(q.0))
+        });
+    let dots: Vec<f64> = p
+        .circles
+        .iter()
+        .filter(|c| c.0 == hex(0) && c.1 < p.legend_x)
+        .map(|c| c.1)
+        .collect();
+    // 4 fitted dots in the chart (1, 10, 100, 10^4)
+    assert_eq!(dots.len(), 4, "{dots:?}");
+    let (d0, d1) = dots
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+            (a.min(x), b.max(x))
+        });
+    assert!(
+        (lx0 - d0).abs() <= 1.0 && (lx1 - d1).abs() <= 1.0,
+        "line {lx0}..{lx1}, dots {d0}..{d1}"
+    );
+    // the two points outside as rings (white filled circles), left of the line
+    let rings = p
+        .circles
+        .iter()
+        .filter(|c| c.0 == "#FFFFFF" && c.1 < lx0 - 1.0)
+        .count();
+    assert!(rings >= 2, "rings left of the fitted line: {rings}");
+    // the slope panel: a nested svg below the main one
+    assert!(svg.matches("<svg").count() == 2, "two panels");
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
 }
 
 #[test]
@@ -519,6 +601,22 @@ fn bad_input_exits_2_and_leaves_no_file() {
         // delta outside (0, 1) for the Fig. 5b plot
         ("required-accuracy", &["--delta", "1"], &["--delta"]),
         ("required-accuracy", &["--delta", "0"], &["--delta"]),
+        // the fitted range: a word, zero, or fewer than two points left
+        (
+            "required-accuracy",
+            &["--fit-from", "tail"],
+            &["--fit-from", "auto, all"],
+        ),
+        (
+            "required-accuracy",
+            &["--fit-from", "0"],
+            &["--fit-from", "positive"],
+        ),
+        (
+            "required-accuracy",
+            &["--fit-from", "2"],
+            &["--fit-from", "at least two"],
+        ),
         // empty or non-positive alpha lists
         ("excess-l1", &["--alphas", ""], &["--alphas", "empty"]),
         ("excess-l1", &["--alphas", ",,"], &["--alphas", "empty"]),

@@ -6,7 +6,7 @@
 use ibcert::flow::{integrate, Numerics};
 use ibcert::flow::{DiagFlow, Scale};
 use ibcert::num::{digits_from_rel_error, from_rational, norm1, norm2, ten_pow_neg};
-use ibcert::table::{fit_log_log, references, row, Row, TableSpec};
+use ibcert::table::{fit_log_log, references, row, FitFrom, Row, TableSpec};
 use rug::{Float, Rational};
 
 mod common;
@@ -30,6 +30,7 @@ fn spec(depths: &[u32], scales: &[Scale], numerics: Numerics, verify: bool) -> T
         gt_max: None,
         numerics,
         verify,
+        fit_from: FitFrom::Auto,
     }
 }
 
@@ -300,7 +301,7 @@ fn fit_recovers_exact_lines() {
             (x.clone(), Float::with_val(p, &a * &lx + &b).exp())
         })
         .collect();
-    let f = fit_log_log(2, &pts, p).expect("fit");
+    let f = fit_log_log(2, &pts, p, &FitFrom::All).expect("fit");
     let tiny = Float::with_val(p, Float::i_exp(1, -200));
     assert!(Float::with_val(p, &f.a - &a).abs() < tiny, "a = {}", f.a);
     assert!(Float::with_val(p, &f.b - &b).abs() < tiny, "b = {}", f.b);
@@ -311,7 +312,7 @@ fn fit_recovers_exact_lines() {
         .all(|s| Float::with_val(p, s - &a).abs() < tiny));
     let mut bent = pts.clone();
     bent[1].1 *= 2u32;
-    let g = fit_log_log(2, &bent, p).unwrap();
+    let g = fit_log_log(2, &bent, p, &FitFrom::All).unwrap();
     let big = g
         .residuals
         .iter()
@@ -320,7 +321,7 @@ fn fit_recovers_exact_lines() {
         .unwrap()
         .0;
     assert_eq!(big, 1);
-    assert!(fit_log_log(2, &pts[..1], p).is_none());
+    assert!(fit_log_log(2, &pts[..1], p, &FitFrom::All).is_none());
 }
 
 fn ibcert(args: &[&str]) -> std::process::Output {
@@ -354,6 +355,18 @@ fn bad_table_input_is_refused() {
         (vec!["--mu", "1,,2"], "--mu: entry 2 of 3 is empty"),
         (vec!["--after", "1"], "--after"),
         (vec!["--mu", "0"], "--mu"),
+        (vec!["--fit-from", ""], "--fit-from: empty"),
+        (vec!["--fit-from", "some"], "--fit-from: expected auto, all"),
+        (vec!["--fit-from", "0"], "--fit-from: must be positive"),
+        (vec!["--fit-from", "-1"], "--fit-from"),
+        (
+            vec!["--alphas", "1,2,3", "--fit-from", "5"],
+            "--fit-from: 1 of the given alpha^D at D = 2 are >= 5",
+        ),
+        (
+            vec!["--alpha-d", "1,10", "--depths", "2,3", "--fit-from", "100"],
+            "--fit-from: 0 of the given alpha^D",
+        ),
         (
             vec!["--gt-max", "1e300", "--precision", "64"],
             "--precision",
@@ -464,4 +477,94 @@ fn table_is_reproducible_across_thread_counts() {
     assert!(lines.iter().all(|l| l.split(',').count() == cols));
     let md = run("2", "markdown");
     assert!(md.contains("## Required training accuracy") && md.contains("## mu points"));
+}
+
+/// `--fit-from`: auto fits the tail whose local slopes agree (here the last three of
+/// 0.1, 1, 10, 100, 1000 on the Fig. 5 data at D = 2: local slopes 0.400, 0.838,
+/// 0.978, 0.998, a = 0.988), all fits every point, a bound fits the points at or above it; the
+/// JSON, CSV and Markdown say which.
+#[test]
+fn fit_range_is_chosen_and_reported() {
+    let run = |from: &str, fmt: &str| -> String {
+        let o = ibcert(&[
+            "table",
+            "cases/fig5_d2.toml",
+            "--no-progress",
+            "--no-timing",
+            "--no-verify",
+            "--alpha-d",
+            "0.1,1,10,100,1000",
+            "--precision",
+            "128",
+            "--tol",
+            "1e-20",
+            "--fit-from",
+            from,
+            "--format",
+            fmt,
+        ]);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let fit = |from: &str| -> serde_json::Value {
+        let v: serde_json::Value = serde_json::from_str(&run(from, "json")).unwrap();
+        assert_eq!(v["schema"], "ibcert.table/1");
+        v["fits"]["required"][0].clone()
+    };
+    let a = |f: &serde_json::Value| f["a"].as_str().unwrap().parse::<f64>().unwrap();
+    let auto = fit("auto");
+    assert_eq!(auto["rule"], "auto");
+    assert_eq!(auto["slope_spread"], "1/20");
+    assert_eq!(
+        (auto["alpha_d_from"].as_str(), auto["alpha_d_to"].as_str()),
+        (Some("10"), Some("1000"))
+    );
+    assert_eq!(
+        (auto["points"].as_u64(), auto["total_points"].as_u64()),
+        (Some(3), Some(5))
+    );
+    assert_eq!(auto["local_slopes"].as_array().unwrap().len(), 4);
+    assert_eq!(auto["residuals"].as_array().unwrap().len(), 3);
+    assert!((a(&auto) - 1.0).abs() < 0.02, "auto a = {}", a(&auto));
+    let all = fit("all");
+    assert_eq!(
+        (all["rule"].as_str(), all["alpha_d_from"].as_str()),
+        (Some("all"), Some("1/10"))
+    );
+    assert_eq!(all["points"].as_u64(), Some(5));
+    assert!(all["slope_spread"].is_null());
+    assert!(a(&all) < 0.9, "all-points a = {}", a(&all));
+    let from = fit("1");
+    assert_eq!(
+        (from["rule"].as_str(), from["alpha_d_from"].as_str()),
+        (Some("alpha^D >= 1"), Some("1"))
+    );
+    assert_eq!(from["points"].as_u64(), Some(4));
+    // CSV: which rows are fitted, and the local slope from the previous alpha^D
+    let csv = run("auto", "csv");
+    let mut lines = csv.lines();
+    let head: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| head.iter().position(|h| *h == name).expect(name);
+    let (fitted, slope, rule) = (
+        col("required_fitted"),
+        col("required_local_slope"),
+        col("required_fit_rule"),
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    let flags: Vec<&str> = rows.iter().map(|r| r[fitted]).collect();
+    assert_eq!(flags, ["false", "false", "true", "true", "true"]);
+    assert_eq!(rows[0][slope], "");
+    assert!(rows[1..].iter().all(|r| !r[slope].is_empty()));
+    assert_eq!(rows[0][rule], "auto (local slopes within 1/20)");
+    // Markdown: the range, the rule and the count
+    let md = run("auto", "markdown");
+    assert!(
+        md.contains("| 2 | [10, 1000] | auto (local slopes within 1/20) | 3 of 5 |"),
+        "{md}"
+    );
 }

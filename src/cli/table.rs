@@ -41,6 +41,11 @@ pub struct TableArgs {
     /// Integrate at most to this gt (default 10^6 max(1, alpha^D)).
     #[arg(long, allow_hyphen_values = true)]
     pub gt_max: Option<String>,
+    /// Which required accuracies the line ln gt = a ln(alpha^D) + b is fitted over: auto
+    /// (the largest alpha^D whose local slopes agree within 0.05, at least two points),
+    /// all, or the smallest alpha^D to use (exact).
+    #[arg(long, default_value = "auto", allow_hyphen_values = true)]
+    pub fit_from: String,
     #[command(flatten)]
     pub numerics_opts: crate::options::NumericsArgs,
     /// Skip the verification computation (values then shown to 6 digits, marked unverified).
@@ -115,6 +120,8 @@ pub fn table_spec(
     if a.digits == 0 || a.digits > 10_000 {
         return Err(CliError::input("--digits: must be between 1 and 10000"));
     }
+    let fit_from = crate::options::fit_from("--fit-from", &a.fit_from)?;
+    crate::options::fit_range_check("--fit-from", &fit_from, &depths, &scales)?;
     let numerics = a.numerics_opts.of(&case)?;
     let spec = crate::table::TableSpec {
         depths,
@@ -125,6 +132,7 @@ pub fn table_spec(
         gt_max,
         numerics,
         verify: !a.no_verify,
+        fit_from,
     };
     // the precision must carry the largest gt of the range (margins ~ gt)
     let digits = crate::flow::tol_digits(&spec.numerics.tol);

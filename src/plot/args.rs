@@ -87,6 +87,11 @@ pub struct PlotArgs {
     /// required-accuracy: the threshold delta in (0, 1) on the excess l1 norm.
     #[arg(long, default_value = "0.05", allow_hyphen_values = true)]
     pub delta: String,
+    /// required-accuracy: which points each depth's line is fitted over, as in `ibcert
+    /// table`: auto (the largest alpha^D whose local slopes agree within 0.05), all,
+    /// or the smallest alpha^D to use (exact).
+    #[arg(long, default_value = "auto", allow_hyphen_values = true)]
+    pub fit_from: String,
     /// Never draw a progress bar.
     #[arg(long)]
     pub no_progress: bool,
@@ -167,6 +172,8 @@ pub struct PlotJob {
     pub mus: Vec<Rational>,
     pub numerics: Numerics,
     pub progress: bool,
+    /// required-accuracy: the points each fit uses
+    pub fit_from: crate::table::FitFrom,
 }
 
 impl PlotArgs {
@@ -244,6 +251,15 @@ impl PlotArgs {
                 });
             }
         }
+        let fit_from = crate::options::fit_from("--fit-from", &self.fit_from)?;
+        if self.kind == PlotKind::RequiredAccuracy {
+            crate::options::fit_range_check(
+                "--fit-from",
+                &fit_from,
+                &depths,
+                &table_scales(&specs, depths[0]),
+            )?;
+        }
         Ok(PlotJob {
             case,
             z,
@@ -257,8 +273,23 @@ impl PlotArgs {
             mus,
             numerics,
             progress: !self.no_progress,
+            fit_from,
         })
     }
+}
+
+/// The scales of the curves at depth `first`, as `ibcert table` takes them (alpha^D
+/// when the curves were given by --alpha-d, else alpha).
+pub fn table_scales(specs: &[Spec], first: u32) -> Vec<crate::flow::Scale> {
+    use crate::flow::Scale;
+    specs
+        .iter()
+        .filter(|s| s.depth == first)
+        .map(|s| match &s.alpha_d {
+            Some(ad) => Scale::AlphaPowD(ad.clone()),
+            None => Scale::Alpha(s.alpha.clone()),
+        })
+        .collect()
 }
 
 /// x^(1/D) as a rational: exact when x is the D-th power of a rational, else

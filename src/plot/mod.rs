@@ -54,22 +54,41 @@ pub fn cmd_plot(a: &PlotArgs) -> Result<(), CliError> {
                 )));
             }
             let series = required_series(&job, &delta)?;
-            let mut fig = required::required_accuracy_figure(&series).map_err(figure_error)?;
-            fig.subtitle = format!(
+            let subtitle = format!(
                 "case {} (N = {}, d = {}) · required gt: excess l1 stays <= delta = {} (as ibcert table, unverified) · MPFR {} bits, tol {}",
                 job.case.name,
                 job.case.n_points(),
                 job.case.dim(),
                 alpha_text(&delta),
                 job.numerics.prec,
-                crate::num::fmt_sig(&from_rational(64, &job.numerics.tol), 2)
+                crate::num::fmt_sig(&from_rational(64, &job.numerics.tol), 2),
             );
-            fig
+            let fitted = format!(
+                "the lines above, ln gt = a ln(alpha^D) + b, are fitted {}",
+                fit_rule_text(&job.fit_from)
+            );
+            let svg = required::required_accuracy_svg(&series, (&subtitle, &fitted))
+                .map_err(figure_error)?;
+            return crate::output::write_atomic(&job.output, svg)
+                .map_err(|e| CliError::input(format!("--output: {e}")));
         }
     };
     let svg = fig.to_svg().map_err(figure_error)?;
     crate::output::write_atomic(&job.output, svg)
         .map_err(|e| CliError::input(format!("--output: {e}")))
+}
+
+/// How the fitted points were chosen, for the subtitle.
+fn fit_rule_text(f: &crate::table::FitFrom) -> String {
+    use crate::table::FitFrom;
+    match f {
+        FitFrom::Auto => format!(
+            "over the largest alpha^D whose local slopes agree within {} (--fit-from auto)",
+            alpha_text(&crate::table::slope_spread())
+        ),
+        FitFrom::All => "over every alpha^D (--fit-from all)".into(),
+        FitFrom::From(x) => format!("over alpha^D >= {} (--fit-from)", alpha_text(x)),
+    }
 }
 
 /// The Fig. 5b data from `ibcert table` (unverified: plot coordinates only): per
@@ -78,17 +97,7 @@ fn required_series(
     job: &PlotJob,
     delta: &Rational,
 ) -> Result<Vec<required::RequiredSeries>, CliError> {
-    use crate::flow::Scale;
-    let first = job.depths[0];
-    let scales: Vec<Scale> = job
-        .specs
-        .iter()
-        .filter(|s| s.depth == first)
-        .map(|s| match &s.alpha_d {
-            Some(ad) => Scale::AlphaPowD(ad.clone()),
-            None => Scale::Alpha(s.alpha.clone()),
-        })
-        .collect();
+    let scales = args::table_scales(&job.specs, job.depths[0]);
     let spec = crate::table::TableSpec {
         depths: job.depths.clone(),
         scales,
@@ -98,6 +107,7 @@ fn required_series(
         gt_max: None,
         numerics: job.numerics.clone(),
         verify: false,
+        fit_from: job.fit_from.clone(),
     };
     let refs = crate::table::references(&job.z, &spec).map_err(|e| {
         CliError::input(format!(
@@ -114,22 +124,37 @@ fn required_series(
     Ok(job
         .depths
         .iter()
-        .map(|&d| required::RequiredSeries {
-            depth: d,
-            points: table
-                .rows
-                .iter()
-                .filter(|r| r.depth == d)
-                .filter_map(|r| {
-                    let g = r.required.as_ref()?;
-                    Some((from_rational(64, &r.alpha_d).to_f64(), f64_of(&g.value)))
-                })
-                .collect(),
-            fit: table
-                .required_fits
-                .iter()
-                .find(|f| f.depth == d)
-                .map(|f| (f64_of(&f.a), f64_of(&f.b))),
+        .map(|&d| {
+            let fit = table.required_fits.iter().find(|f| f.depth == d);
+            let x = |q: &Rational| from_rational(64, q).to_f64();
+            required::RequiredSeries {
+                depth: d,
+                points: table
+                    .rows
+                    .iter()
+                    .filter(|r| r.depth == d)
+                    .filter_map(|r| {
+                        let g = r.required.as_ref()?;
+                        Some((from_rational(64, &r.alpha_d).to_f64(), f64_of(&g.value)))
+                    })
+                    .collect(),
+                fit: fit.map(|f| (f64_of(&f.a), f64_of(&f.b))),
+                fit_range: fit.map(|f| {
+                    let (lo, hi) = f.range();
+                    (x(lo), x(hi))
+                }),
+                local_slopes: fit
+                    .map(|f| {
+                        f.alpha_d
+                            .windows(2)
+                            .zip(&f.local_slopes)
+                            .map(|(w, s)| {
+                                (((x(&w[0]).ln() + x(&w[1]).ln()) / 2.0).exp(), f64_of(s))
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            }
         })
         .collect())
 }

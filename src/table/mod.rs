@@ -34,7 +34,7 @@ mod fit;
 
 pub use events::Scan;
 use events::{scan, RowRefs};
-pub use fit::{fit_log_log, Fit};
+pub use fit::{fit_log_log, slope_spread, Fit, FitFrom};
 
 use crate::flow::Scale;
 use crate::flow::{Numerics, VerificationPolicy};
@@ -60,6 +60,8 @@ pub struct TableSpec {
     pub gt_max: Option<Rational>,
     pub numerics: Numerics,
     pub verify: bool,
+    /// which points the required-accuracy fits use (the closest-approach fits use all)
+    pub fit_from: FitFrom,
 }
 
 impl TableSpec {
@@ -332,7 +334,8 @@ pub fn row(
 #[derive(Clone, Debug)]
 pub struct Table {
     pub rows: Vec<Row>,
-    /// per depth: ln gt = a ln(α^D) + b over the required accuracies
+    /// per depth: ln gt = a ln(α^D) + b over the required accuracies the spec's
+    /// `fit_from` chooses (a depth with fewer than two such points has none)
     pub required_fits: Vec<Fit>,
     /// per depth: ln gt* = a ln(α^D) + b over the closest approaches to w_l2
     pub closest_fits: Vec<Fit>,
@@ -356,7 +359,7 @@ pub fn compute(
             r
         })
         .collect::<Result<_, _>>()?;
-    let fits = |pick: &dyn Fn(&Row) -> Option<Float>| -> Vec<Fit> {
+    let fits = |pick: &dyn Fn(&Row) -> Option<Float>, from: &FitFrom| -> Vec<Fit> {
         spec.depths
             .iter()
             .filter_map(|&d| {
@@ -365,12 +368,18 @@ pub fn compute(
                     .filter(|r| r.depth == d)
                     .filter_map(|r| pick(r).map(|g| (r.alpha_d.clone(), g)))
                     .collect();
-                fit_log_log(d, &pts, 128)
+                fit_log_log(d, &pts, 128, from)
             })
             .collect()
     };
-    let required_fits = fits(&|r: &Row| r.required.as_ref().map(|c| c.value.clone()));
-    let closest_fits = fits(&|r: &Row| r.closest_gt.as_ref().map(|c| c.value.clone()));
+    let required_fits = fits(
+        &|r: &Row| r.required.as_ref().map(|c| c.value.clone()),
+        &spec.fit_from,
+    );
+    let closest_fits = fits(
+        &|r: &Row| r.closest_gt.as_ref().map(|c| c.value.clone()),
+        &FitFrom::All,
+    );
     Ok(Table {
         rows,
         required_fits,

@@ -1,6 +1,6 @@
 //! CSV: one line per row, the μ points as columns.
 
-use super::TableReport;
+use super::{RowReport, TableReport};
 use crate::report::Exporter;
 
 pub(super) struct Csv;
@@ -29,6 +29,11 @@ impl Exporter<TableReport> for Csv {
             "gt_end",
             "steps",
             "rejected",
+            "required_local_slope",
+            "required_fitted",
+            "required_fit_rule",
+            "required_fit_a",
+            "required_fit_b",
         ]
         .into_iter()
         .map(String::from)
@@ -70,6 +75,7 @@ impl Exporter<TableReport> for Csv {
                 r.stats.accepted.to_string(),
                 r.stats.rejected.to_string(),
             ];
+            f.extend(fit_columns(report, r));
             for m in &r.mu_points {
                 f.push(opt(m.at.as_ref().map(|g| &g.gt)));
                 f.push(opt(m.distance.as_ref().map(|d| &d.value)));
@@ -79,4 +85,30 @@ impl Exporter<TableReport> for Csv {
         }
         out
     }
+}
+
+/// The row's place in its depth's required-accuracy fit: the local slope from the
+/// next smaller alpha^D (empty for the smallest), whether the row is one of the fitted
+/// points, the fit's rule, a and b (empty when the depth has no fit or the row no gt).
+fn fit_columns(report: &TableReport, r: &RowReport) -> [String; 5] {
+    let Some(f) = report.fits.required.iter().find(|f| f.depth == r.depth) else {
+        return Default::default();
+    };
+    let Some(k) = f.alpha_d.iter().position(|a| *a == r.alpha_d) else {
+        return Default::default();
+    };
+    let first = f.total_points - f.points;
+    let rule = match &f.slope_spread {
+        Some(s) => format!("auto (local slopes within {s})"),
+        None => f.rule.clone(),
+    };
+    [
+        k.checked_sub(1)
+            .map(|j| f.local_slopes[j].clone())
+            .unwrap_or_default(),
+        (k >= first).to_string(),
+        rule,
+        f.a.clone(),
+        f.b.clone(),
+    ]
 }

@@ -130,24 +130,46 @@ impl Exporter<TableReport> for Markdown {
             if fs.is_empty() {
                 return String::new();
             }
-            let mut o = format!("\n## {title}\n\n| D | points | a | b | residuals | local slopes |\n|---|---|---|---|---|---|\n");
+            let mut o = format!("\n## {title}\n\n| D | fitted over alpha^D | rule | points | a | b | residuals | local slopes (alpha^D ascending) |\n|---|---|---|---|---|---|---|---|\n");
             for f in fs {
+                let rule = match &f.slope_spread {
+                    Some(s) => format!("{} (local slopes within {s})", f.rule),
+                    None => f.rule.clone(),
+                };
                 o += &format!(
-                    "| {} | {} | {} | {} | {} | {} |\n",
+                    "| {} | [{}, {}] | {} | {} of {} | {} | {} | {} | {} |\n",
                     f.depth,
+                    f.alpha_d_from,
+                    f.alpha_d_to,
+                    rule,
                     f.points,
+                    f.total_points,
                     f.a,
                     f.b,
                     f.residuals.join(", "),
                     f.local_slopes.join(", ")
                 );
             }
+            o += "\n(local slope k is between the k-th and (k+1)-th alpha^D in ascending order, over every point; a and b are fitted over the range shown.)\n";
             o
         };
         o += &fits(
             "Fit of the required accuracy: ln gt = a ln(alpha^D) + b (natural logarithms)",
             &report.fits.required,
         );
+        let mut depths: Vec<u32> = report.rows.iter().map(|r| r.depth).collect();
+        depths.dedup();
+        let unfitted: Vec<String> = depths
+            .iter()
+            .filter(|d| !report.fits.required.iter().any(|f| f.depth == **d))
+            .map(|d| d.to_string())
+            .collect();
+        if !unfitted.is_empty() && report.rows.iter().filter(|r| r.required.is_some()).count() > 0 {
+            o += &format!(
+                "\nNo required-accuracy fit at D = {}: fewer than two located points in the fitted range.\n",
+                unfitted.join(", ")
+            );
+        }
         o += &fits(
             "Fit of the closest approach: ln gt* = a ln(alpha^D) + b (gt* ~ alpha^(a D))",
             &report.fits.closest,

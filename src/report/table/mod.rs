@@ -16,7 +16,7 @@ use crate::flow::Scale;
 use crate::num::exact::rational_to_decimal_string;
 use crate::num::fmt_sig;
 use crate::ode::radau::Stats;
-use crate::table::{Certified, Fit, Row, Table};
+use crate::table::{Certified, Fit, FitFrom, Row, Table};
 use rug::{Float, Rational};
 use serde::Serialize;
 
@@ -128,10 +128,25 @@ pub struct RowReport {
 #[derive(Clone, Debug, Serialize)]
 pub struct FitReport {
     pub depth: u32,
+    /// how the fitted points were chosen: "auto" (the largest alpha^D whose local
+    /// slopes agree within `slope_spread`), "all", or "alpha^D >= x" (--fit-from x)
+    pub rule: String,
+    /// the spread allowed by "auto" (null for the other rules)
+    pub slope_spread: Option<String>,
+    /// the fitted range of alpha^D (exact), smallest and largest
+    pub alpha_d_from: String,
+    pub alpha_d_to: String,
+    /// how many points the line is fitted over
     pub points: usize,
+    /// how many points there are (with a located gt)
+    pub total_points: usize,
+    /// every point's alpha^D, ascending (exact)
+    pub alpha_d: Vec<String>,
     pub a: String,
     pub b: String,
+    /// of the fitted points, ascending alpha^D
     pub residuals: Vec<String>,
+    /// between consecutive points of `alpha_d` (all of them, fitted or not)
     pub local_slopes: Vec<String>,
 }
 
@@ -188,9 +203,16 @@ fn value(c: &Certified) -> Value {
 }
 
 fn fit_report(f: &Fit) -> FitReport {
+    let (lo, hi) = f.range();
     FitReport {
         depth: f.depth,
+        rule: f.rule.describe(),
+        slope_spread: (f.rule == FitFrom::Auto).then(|| exact(&crate::table::slope_spread())),
+        alpha_d_from: exact(lo),
+        alpha_d_to: exact(hi),
         points: f.points,
+        total_points: f.alpha_d.len(),
+        alpha_d: f.alpha_d.iter().map(exact).collect(),
         a: fmt_sig(&f.a, 6),
         b: fmt_sig(&f.b, 6),
         residuals: f.residuals.iter().map(|r| fmt_sig(r, 3)).collect(),
