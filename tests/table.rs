@@ -525,7 +525,7 @@ fn fit_range_is_chosen_and_reported() {
         (Some("10"), Some("1000"))
     );
     assert_eq!(
-        (auto["points"].as_u64(), auto["total_points"].as_u64()),
+        (auto["fitted_points"].as_u64(), auto["points"].as_u64()),
         (Some(3), Some(5))
     );
     assert_eq!(auto["local_slopes"].as_array().unwrap().len(), 4);
@@ -536,7 +536,10 @@ fn fit_range_is_chosen_and_reported() {
         (all["rule"].as_str(), all["alpha_d_from"].as_str()),
         (Some("all"), Some("1/10"))
     );
-    assert_eq!(all["points"].as_u64(), Some(5));
+    assert_eq!(
+        (all["fitted_points"].as_u64(), all["points"].as_u64()),
+        (Some(5), Some(5))
+    );
     assert!(all["slope_spread"].is_null());
     assert!(a(&all) < 0.9, "all-points a = {}", a(&all));
     let from = fit("1");
@@ -544,7 +547,7 @@ fn fit_range_is_chosen_and_reported() {
         (from["rule"].as_str(), from["alpha_d_from"].as_str()),
         (Some("alpha^D >= 1"), Some("1"))
     );
-    assert_eq!(from["points"].as_u64(), Some(4));
+    assert_eq!(from["fitted_points"].as_u64(), Some(4));
     // CSV: which rows are fitted, and the local slope from the previous alpha^D
     let csv = run("auto", "csv");
     let mut lines = csv.lines();

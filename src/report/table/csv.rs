@@ -97,7 +97,7 @@ fn fit_columns(report: &TableReport, r: &RowReport) -> [String; 5] {
     let Some(k) = f.alpha_d.iter().position(|a| *a == r.alpha_d) else {
         return Default::default();
     };
-    let first = f.total_points - f.points;
+    let first = f.points - f.fitted_points;
     let rule = match &f.slope_spread {
         Some(s) => format!("auto (local slopes within {s})"),
         None => f.rule.clone(),

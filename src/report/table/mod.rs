@@ -136,10 +136,10 @@ pub struct FitReport {
     /// the fitted range of alpha^D (exact), smallest and largest
     pub alpha_d_from: String,
     pub alpha_d_to: String,
-    /// how many points the line is fitted over
+    /// how many points there are (with a located gt), as before the fit range existed
     pub points: usize,
-    /// how many points there are (with a located gt)
-    pub total_points: usize,
+    /// how many of them the line is fitted over
+    pub fitted_points: usize,
     /// every point's alpha^D, ascending (exact)
     pub alpha_d: Vec<String>,
     pub a: String,
@@ -210,8 +210,8 @@ fn fit_report(f: &Fit) -> FitReport {
         slope_spread: (f.rule == FitFrom::Auto).then(|| exact(&crate::table::slope_spread())),
         alpha_d_from: exact(lo),
         alpha_d_to: exact(hi),
-        points: f.points,
-        total_points: f.alpha_d.len(),
+        points: f.alpha_d.len(),
+        fitted_points: f.points,
         alpha_d: f.alpha_d.iter().map(exact).collect(),
         a: fmt_sig(&f.a, 6),
         b: fmt_sig(&f.b, 6),
