@@ -15,6 +15,7 @@ use toml::Table;
 
 mod checks;
 mod document;
+pub mod job;
 mod reader;
 pub mod spec;
 

@@ -25,6 +25,10 @@ pub struct CheckArgs {
     /// Never draw a progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    /// Print the jobs (check, alpha) with their stable ids instead of running them
+    /// (text, or JSON with --format json).
+    #[arg(long)]
+    pub list_jobs: bool,
     #[command(flatten)]
     pub numerics_opts: crate::options::NumericsArgs,
 }
@@ -73,6 +77,25 @@ pub(super) fn cmd_check(a: &CheckArgs) -> Result<i32, CliError> {
             case.numerics.stages = Some(n.stages);
         }
         cases.push((case, z));
+    }
+    if a.list_jobs {
+        let verify = !a.no_verify;
+        let mut lines = Vec::new();
+        for (case, _) in &cases {
+            for spec in &case.checks {
+                for alpha in &spec.alphas {
+                    lines.push(super::JobLine {
+                        id: crate::case::job::check_job_id(case, spec, alpha, verify),
+                        case: case.name.clone(),
+                        file: case.path.as_ref().map(|p| p.display().to_string()),
+                        job: format!("check \"{}\" at alpha = {alpha}", spec.name),
+                    });
+                }
+            }
+        }
+        let json = a.format == crate::report::check::CheckFormat::Json;
+        write_output(a.output.as_deref(), &super::list_jobs(&lines, json))?;
+        return Ok(0);
     }
     let jobs = job_count(&cases);
     let bar = crate::output::JobProgress::new(jobs, !a.no_progress, None);

@@ -65,6 +65,36 @@ pub struct BenchArgs {
 }
 
 /// Print `text`, or write it whole to `path` (`--output`; nothing is left on failure).
+/// One job of a sweep as `--list-jobs` shows it.
+#[derive(serde::Serialize)]
+struct JobLine {
+    id: String,
+    case: String,
+    file: Option<String>,
+    /// what the job computes: "check NAME at alpha = A", "row D = 2, alpha^D = 10"
+    job: String,
+}
+
+/// The job list: one line per job (id first), or JSON (schema `ibcert.jobs/1`).
+fn list_jobs(jobs: &[JobLine], json: bool) -> String {
+    if json {
+        #[derive(serde::Serialize)]
+        struct JobList<'a> {
+            schema: &'static str,
+            jobs: &'a [JobLine],
+        }
+        let v = JobList {
+            schema: "ibcert.jobs/1",
+            jobs,
+        };
+        serde_json::to_string_pretty(&v).expect("json") + "\n"
+    } else {
+        jobs.iter()
+            .map(|j| format!("{}  {}  {}\n", j.id, j.case, j.job))
+            .collect()
+    }
+}
+
 /// Fail before any work when `--output` cannot be written (a missing directory, a
 /// directory named as the file), rather than after the computation.
 fn check_output(path: Option<&Path>) -> Result<(), CliError> {

@@ -67,6 +67,10 @@ pub struct TableArgs {
     /// Never draw a progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    /// Print the jobs (one per depth and alpha) with their stable ids instead of
+    /// computing them (text, or JSON with --format json).
+    #[arg(long)]
+    pub list_jobs: bool,
 }
 
 /// Validated settings of `ibcert table`.
@@ -157,6 +161,21 @@ pub(super) fn cmd_table(a: &TableArgs) -> Result<(), CliError> {
     use crate::report::table::TableReport;
     let (case, z, spec) = table_spec(a)?;
     super::check_output(a.output.as_deref())?;
+    if a.list_jobs {
+        let mut lines = Vec::new();
+        for &depth in &spec.depths {
+            for scale in &spec.scales {
+                lines.push(super::JobLine {
+                    id: spec.row_job_id(&case, depth, scale),
+                    case: case.name.clone(),
+                    file: case.path.as_ref().map(|p| p.display().to_string()),
+                    job: format!("row D = {depth}, {}", scale.describe()),
+                });
+            }
+        }
+        let json = a.format == crate::report::table::TableFormat::Json;
+        return write_output(a.output.as_deref(), &super::list_jobs(&lines, json));
+    }
     let start = std::time::Instant::now();
     let refs = crate::table::references(&z, &spec)
         .map_err(|e| CliError::input(format!("{}: {e}", a.case.display())))?;

@@ -74,12 +74,7 @@ pub fn float_from_str(s: &str, prec: u32) -> Result<Float, String> {
     Ok(f)
 }
 
-/// SHA-256 of bytes, as lowercase hex.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::{Digest, Sha256};
-    let d = Sha256::digest(bytes);
-    d.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use crate::num::sha256_hex;
 
 /// Write `text` to `path` atomically ([`crate::output::write_atomic`]: a temporary file
 /// beside it, flushed to disk, then renamed over it; a reader sees the old or the new

@@ -12,6 +12,18 @@ use rug::float::Round;
 use rug::ops::AssignRound;
 use rug::{Float, Integer, Rational};
 
+/// The version of ibcert's numerics: bumped whenever a result can change bit for bit
+/// (the integrator, its controller, the references, the verification policy). It is
+/// part of every job's identity, so results of different versions are never mixed.
+pub const NUMERIC_VERSION: u32 = 1;
+
+/// SHA-256 of bytes, as lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    let d = Sha256::digest(bytes);
+    d.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// The smallest MPFR precision (bits) a computation may use: what a case file, an option
 /// or a checkpoint may ask for.
 pub const MIN_PRECISION: u32 = 64;

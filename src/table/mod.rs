@@ -78,6 +78,27 @@ impl TableSpec {
     }
 }
 
+impl TableSpec {
+    /// The stable id of the row (depth, scale) of a table on `case`
+    /// ([`crate::case::job`]): what the row's result depends on and nothing else.
+    pub fn row_job_id(&self, case: &crate::case::Case, depth: u32, scale: &Scale) -> String {
+        let mus: Vec<String> = self.mus.iter().map(|m| m.to_string()).collect();
+        crate::case::job::job_id(
+            case,
+            &[
+                ("job", "table-row".to_string()),
+                ("row_depth", depth.to_string()),
+                ("scale", format!("{scale:?}")),
+                ("delta", self.delta.to_string()),
+                ("mus", mus.join(",")),
+                ("after", self.after.to_string()),
+                ("gt_max", format!("{:?}", self.gt_max)),
+                crate::case::job::numerics_field(&self.numerics, self.verify),
+            ],
+        )
+    }
+}
+
 /// Errors that stop a table before any row is computed.
 #[derive(Debug, thiserror::Error)]
 pub enum TableError {
