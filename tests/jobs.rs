@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 fn ids(args: &[&str]) -> Vec<String> {
     let o = run(args);
-    assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
+    common::ok_stdout(&o);
     let v = json(&o);
     assert_eq!(v["schema"], "ibcert.jobs/1");
     v["jobs"]

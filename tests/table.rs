@@ -455,13 +455,7 @@ fn table_is_reproducible_across_thread_counts() {
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .output()
             .expect("runs");
-        assert_eq!(
-            o.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        String::from_utf8(o.stdout).unwrap()
+        common::ok_stdout(&o)
     };
     let j1 = run("1", "json");
     let j2 = run("2", "json");
@@ -503,13 +497,7 @@ fn fit_range_is_chosen_and_reported() {
             "--format",
             fmt,
         ]);
-        assert_eq!(
-            o.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        String::from_utf8(o.stdout).unwrap()
+        common::ok_stdout(&o)
     };
     let fit = |from: &str| -> serde_json::Value {
         let v: serde_json::Value = serde_json::from_str(&run(from, "json")).unwrap();

@@ -103,9 +103,10 @@ impl Kind for Condition5 {
                 // the flow's own non-support points: ratio z_k^T w / gamma >= 1 + tolerance
                 // at gt(alpha); each must have stayed there over the whole window
                 let need = Float::with_val(prec, from_rational(prec, &ctx.spec.tolerance) + 1u32);
-                let at_end = flow.derive(&end.y[..flow.n]);
+                // the end state's margins and gamma, as the summary derived them
+                let (margins, gamma) = (&end.summary.margins, &end.summary.gamma);
                 let k: Vec<usize> = (0..ctx.z.len())
-                    .filter(|&kk| Float::with_val(prec, &at_end.margins[kk] / &at_end.gamma) >= need)
+                    .filter(|&kk| Float::with_val(prec, &margins[kk] / gamma) >= need)
                     .collect();
                 (
                     format!(

@@ -131,8 +131,6 @@ pub struct End<'a> {
     pub alpha: &'a Rational,
     pub flow: &'a DiagFlow,
     pub summary: &'a Summary,
-    /// the final state
-    pub y: &'a [Float],
     /// the path samples the kind asked for, (gt, state) in increasing gt
     pub samples: &'a [(Float, Vec<Float>)],
     /// significant digits worth showing: the verified digits (6 without verification),
@@ -295,7 +293,6 @@ fn run_alpha(
             alpha,
             flow,
             summary: &summary,
-            y: &v.main.y,
             samples: &v.main.samples,
             shown: v.digits.unwrap_or(6).clamp(1, 12) as usize,
         };

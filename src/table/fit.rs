@@ -224,11 +224,11 @@ mod tests {
         let f = fit_log_log(2, &pts, P, &FitFrom::Auto).unwrap();
         assert_eq!(f.range(), (&q("1"), &q("10000")));
         // slopes 0.5, 0.96, 1, 1 (spread 0.04 <= 1/20 kept, 0.5 not) and 0.9, 1, 1 (0.1 not)
-        let mk = |slopes: &[f64]| -> Vec<(Rational, Float)> {
+        let mk = |slopes: &[&str]| -> Vec<(Rational, Float)> {
             let mut y = Float::with_val(P, 1);
             let mut out = vec![(q("1"), y.clone().exp())];
             for (k, s) in slopes.iter().enumerate() {
-                let s = from_rational(P, &Rational::from_f64(*s).unwrap());
+                let s = from_rational(P, &q(s));
                 y += s * Float::with_val(P, 10u32).ln();
                 out.push((
                     rug::ops::Pow::pow(Rational::from(10u32), k as u32 + 1),
@@ -237,12 +237,12 @@ mod tests {
             }
             out
         };
-        let f = fit_log_log(2, &mk(&[0.5, 0.96, 1.0, 1.0]), P, &FitFrom::Auto).unwrap();
+        let f = fit_log_log(2, &mk(&["1/2", "24/25", "1", "1"]), P, &FitFrom::Auto).unwrap();
         assert_eq!((f.first, f.points), (1, 4));
-        let f = fit_log_log(2, &mk(&[0.9, 1.0, 1.0]), P, &FitFrom::Auto).unwrap();
+        let f = fit_log_log(2, &mk(&["9/10", "1", "1"]), P, &FitFrom::Auto).unwrap();
         assert_eq!((f.first, f.points), (1, 3));
         // two points: both
-        let f = fit_log_log(2, &mk(&[0.5]), P, &FitFrom::Auto).unwrap();
+        let f = fit_log_log(2, &mk(&["1/2"]), P, &FitFrom::Auto).unwrap();
         assert_eq!((f.first, f.points), (0, 2));
     }
 }

@@ -76,9 +76,7 @@ impl TableSpec {
             }
         }
     }
-}
 
-impl TableSpec {
     /// The stable id of the row (depth, scale) of a table on `case`
     /// ([`crate::case::job`]): what the row's result depends on and nothing else.
     pub fn row_job_id(&self, case: &crate::case::Case, depth: u32, scale: &Scale) -> String {

@@ -45,6 +45,12 @@ pub fn stderr(o: &Output) -> String {
 }
 
 /// Standard output parsed as JSON (the report), or a panic showing what it was.
+/// Standard output of a run that must succeed (exit code 0; stderr shown otherwise).
+pub fn ok_stdout(o: &Output) -> String {
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(o));
+    stdout(o)
+}
+
 pub fn json(o: &Output) -> serde_json::Value {
     serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
         panic!(
