@@ -19,6 +19,7 @@ pub mod plot;
 pub mod reference;
 pub mod report;
 pub mod rule;
+pub mod sweep;
 pub mod table;
 
 /// Version and git commit (from build.rs).

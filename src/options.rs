@@ -100,6 +100,19 @@ pub fn fit_range_check(
 /// Load a case and check that its data are linearly separable (exact LP).
 pub fn load_case(path: &Path) -> Result<(Case, Vec<Vec<Rational>>), CliError> {
     let case = Case::load(path).map_err(|e| CliError::input(e.to_string()))?;
+    separable(path, case)
+}
+
+/// [`load_case`] from the text of the file `path` (read earlier, e.g. kept in a sweep).
+pub fn load_case_text(path: &Path, text: &str) -> Result<(Case, Vec<Vec<Rational>>), CliError> {
+    let mut case = Case::from_toml_str(text, &path.display().to_string())
+        .map_err(|e| CliError::input(e.to_string()))?;
+    case.path = Some(path.to_path_buf());
+    separable(path, case)
+}
+
+/// The case with its data z = y_n x_n, refused when not linearly separable.
+fn separable(path: &Path, case: Case) -> Result<(Case, Vec<Vec<Rational>>), CliError> {
     let z = case.z();
     if let Separability::NotSeparable { lambda } = separability(&z) {
         let l: Vec<String> = lambda.iter().map(|q| q.to_string()).collect();
@@ -115,7 +128,7 @@ pub fn load_case(path: &Path) -> Result<(Case, Vec<Vec<Rational>>), CliError> {
 
 /// The numerics options of every command that integrates (`--precision`, `--tol`,
 /// `--stages`), declared once and flattened into each command's arguments.
-#[derive(clap::Args, Debug, Clone, Default)]
+#[derive(clap::Args, Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NumericsArgs {
     /// MPFR precision in bits (>= 64); default: the case's numerics.precision.
     #[arg(long)]

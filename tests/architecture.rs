@@ -19,8 +19,8 @@ const LAYERS: &[&[&str]] = &[
     &["case"],
     // theorem checks; tables of required accuracy
     &["checks", "table"],
-    // reports (one exporter per format)
-    &["report"],
+    // reports (one exporter per format); sweeps (shards, job results, merging)
+    &["report", "sweep"],
     // typed options shared by the commands and the figures
     &["options"],
     // figures

@@ -39,17 +39,21 @@ mod transition;
 use crate::case::spec::{CheckSpec, Expect, KindSpec};
 use crate::case::Case;
 use crate::flow::DiagFlow;
-use crate::flow::{run_verified, StopRule, Summary};
+use crate::flow::{
+    checkpoint, run_job, Every, Job, JobOutcome, Limits, RunControl, StopRule, Summary,
+};
 use crate::num::{fmt_sig, from_rational, norm2};
 use rayon::prelude::*;
 use rug::{Float, Rational};
+use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
 /// What a check measures at one alpha, with how it is shown.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Metric {
     /// what it measures: "distance to w_l2", "distance to w_mu", ...
     pub name: String,
+    #[serde(with = "crate::num::serial::float")]
     pub value: Float,
     /// significant digits worth showing (no more than the run verified)
     pub shown: usize,
@@ -76,23 +80,33 @@ impl Metric {
     }
 }
 
-/// The outcome at one alpha.
-#[derive(Clone, Debug)]
+/// The outcome at one alpha. Serialized exactly (job results of sweeps, partial
+/// reports): a merged report recomputes the verdicts from these very numbers.
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AlphaResult {
+    #[serde(with = "crate::num::serial::rational")]
     pub alpha: Rational,
     /// the stopping gt(alpha), at the case's precision
+    #[serde(with = "crate::num::serial::float")]
     pub gt: Float,
     /// None when the run failed or the reference is not available
     pub metric: Option<Metric>,
     /// transition checks: stationarity residual of w_hat for Q_mu
+    #[serde(with = "crate::num::serial::opt_float")]
     pub kkt_stationarity: Option<Float>,
     /// verified digits of w_hat (None without verification)
     pub digits: Option<u32>,
     /// invariant drift relative to gt (None when the run failed)
+    #[serde(with = "crate::num::serial::opt_float")]
     pub drift_rel: Option<Float>,
-    /// set when the integration failed
+    /// set when the integration failed, or "not run" when the job was not run (a
+    /// sweep stopped by --max-time, a merge of an incomplete set with --allow-partial)
     pub error: Option<String>,
-    /// timing field
+    /// the job was not run
+    #[serde(default)]
+    pub not_run: bool,
+    /// timing field (0 when left out of a partial report)
+    #[serde(default)]
     pub wall_seconds: f64,
 }
 
@@ -229,14 +243,41 @@ fn one_based(v: &[usize]) -> String {
     format!("{{{}}}", items.join(", "))
 }
 
-/// Run one (check, alpha) job.
+/// How one (check, alpha) job may be stopped and continued (sweeps: `--max-time`,
+/// `--results-dir`).
+#[derive(Clone, Debug, Default)]
+pub struct JobControl {
+    /// stop the job (its checkpoint kept, when there is one) at this instant
+    pub deadline: Option<Instant>,
+    /// save the job's state to this file this often, and continue from it when it
+    /// is there and belongs to this job
+    pub checkpoint: Option<(std::path::PathBuf, Every)>,
+}
+
+/// The checkpoint of one job: its id is its identity.
+fn job_identity(id: &str) -> serde_json::Value {
+    serde_json::json!({ "job_id": id })
+}
+
+/// A job's checkpoint, when there is a readable one of this very job (anything else,
+/// e.g. a file cut short by a crash of an older version, is ignored: the job starts
+/// afresh and overwrites it).
+fn saved_snapshot(path: &std::path::Path, id: &str) -> Option<crate::flow::Snapshot> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let (job, snap) = checkpoint::from_json(&text).ok()?;
+    (job == job_identity(id)).then_some(snap)
+}
+
+/// Run one (check, alpha) job; None when `ctl` stopped it before its end.
 fn run_alpha(
     ctx: &Ctx,
-    alpha: &Rational,
+    job: &CheckJob,
     kind: &Result<Box<dyn Kind>, String>,
     settings: &RunSettings,
-) -> AlphaResult {
+    ctl: &JobControl,
+) -> Option<AlphaResult> {
     let start = Instant::now();
+    let alpha = &ctx.spec.alphas[job.alpha];
     let case = ctx.case;
     let numerics = case.numerics.for_run();
     let prec = numerics.prec;
@@ -250,27 +291,58 @@ fn run_alpha(
         digits: None,
         drift_rel: None,
         error: None,
+        not_run: false,
         wall_seconds: 0.0,
     };
     let samples = match (kind, gt.to_rational()) {
         (Ok(k), Some(g)) if g > 0 => k.samples(ctx, alpha, &g, prec),
         _ => Vec::new(),
     };
-    let v = match run_verified(
-        ctx.z,
-        case.depth,
+    let flow_job = Job {
+        z: ctx.z,
+        depth: case.depth,
         alpha,
-        &rule,
-        &numerics,
-        &samples,
-        settings.verify,
-        |_, _| {},
-    ) {
-        Ok(v) => v,
+        rule: &rule,
+        numerics: &numerics,
+        sample_at: &samples,
+        verify: settings.verify,
+    };
+    let identity = job_identity(&job.id);
+    let mut write = |snap: &crate::flow::Snapshot| -> Result<(), String> {
+        match &ctl.checkpoint {
+            Some((path, _)) => {
+                checkpoint::write_atomic(path, &checkpoint::to_json(&identity, snap))
+                    .map_err(|e| e.to_string())
+            }
+            None => Ok(()),
+        }
+    };
+    let run = RunControl {
+        limits: Limits {
+            max_time: ctl
+                .deadline
+                .map(|d| d.saturating_duration_since(Instant::now())),
+            ..Limits::default()
+        },
+        every: ctl.checkpoint.as_ref().map(|(_, e)| *e),
+        resume: ctl
+            .checkpoint
+            .as_ref()
+            .and_then(|(p, _)| saved_snapshot(p, &job.id)),
+        checkpoint: if ctl.checkpoint.is_some() {
+            Some(&mut write)
+        } else {
+            None
+        },
+        ..RunControl::default()
+    };
+    let v = match run_job(&flow_job, run, |_, _| {}) {
+        Ok(JobOutcome::Done(v)) => v,
+        Ok(JobOutcome::Halted(_)) => return None,
         Err(e) => {
             out.error = Some(e.to_string());
             out.wall_seconds = start.elapsed().as_secs_f64();
-            return out;
+            return Some(out);
         }
     };
     // the end state and every metric at the precision the run finished at: the guard
@@ -301,7 +373,30 @@ fn run_alpha(
         out.kkt_stationarity = m.kkt;
     }
     out.wall_seconds = start.elapsed().as_secs_f64();
-    out
+    if let Some((path, _)) = &ctl.checkpoint {
+        // finished: the checkpoint has served (a stale one would only be ignored)
+        let _ = std::fs::remove_file(path);
+    }
+    Some(out)
+}
+
+impl AlphaResult {
+    /// The result of a job that was not run.
+    pub fn not_run(case: &Case, spec: &CheckSpec, alpha: &Rational) -> AlphaResult {
+        let prec = case.numerics.precision;
+        let rule = StopRule::Expr(spec.stop.clone(), spec.mu.clone());
+        AlphaResult {
+            alpha: alpha.clone(),
+            gt: rule.gt(alpha, case.depth, prec),
+            metric: None,
+            kkt_stationarity: None,
+            digits: None,
+            drift_rel: None,
+            error: Some("not run".to_string()),
+            not_run: true,
+            wall_seconds: 0.0,
+        }
+    }
 }
 
 /// The size below which a change of the metric is round-off, not a trend: the larger of
@@ -333,6 +428,17 @@ fn verdict(
             )
         }
     };
+    let not_run: Vec<String> = alphas
+        .iter()
+        .filter(|a| a.not_run)
+        .map(|a| a.alpha.to_string())
+        .collect();
+    if !not_run.is_empty() {
+        return (
+            false,
+            format!("not run at alpha = {}: no verdict", not_run.join(", ")),
+        );
+    }
     if let Some((a, e)) = alphas.iter().find_map(|a| a.error.as_ref().map(|e| (a, e))) {
         return (
             false,
@@ -369,50 +475,115 @@ fn verdict(
     })
 }
 
-/// Run every check of every case; jobs (check, alpha) run in parallel, results come
-/// back in file order. `progress` is told each finished job.
-pub fn run_cases(
+/// One (check, alpha) job of a sweep: indices into the cases, their checks and alphas,
+/// and its stable id ([`crate::case::job::check_job_id`]).
+#[derive(Clone, Debug)]
+pub struct CheckJob {
+    pub case: usize,
+    pub check: usize,
+    pub alpha: usize,
+    pub id: String,
+}
+
+/// Every job of the cases, in report order (file, check, alpha).
+pub fn jobs(cases: &[(Case, Vec<Vec<Rational>>)], settings: &RunSettings) -> Vec<CheckJob> {
+    let mut out = Vec::new();
+    for (ci, (case, _)) in cases.iter().enumerate() {
+        for (ki, spec) in case.checks.iter().enumerate() {
+            for (ai, alpha) in spec.alphas.iter().enumerate() {
+                out.push(CheckJob {
+                    case: ci,
+                    check: ki,
+                    alpha: ai,
+                    id: crate::case::job::check_job_id(case, spec, alpha, settings.verify),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The kinds of every check with their references (one per check, in parallel); a
+/// check for which `need` is false gets none (its verdict cannot be drawn).
+pub fn prepare_all(
     cases: &[(Case, Vec<Vec<Rational>>)],
-    settings: &RunSettings,
-    progress: impl Fn() + Sync,
-) -> Vec<CheckResult> {
-    // kinds with their references first (one per check), then all flow jobs in one
-    // parallel pass
-    let kinds: Vec<Vec<Result<Box<dyn Kind>, String>>> = cases
+    need: impl Fn(usize, usize) -> bool + Sync,
+) -> Vec<Vec<Result<Box<dyn Kind>, String>>> {
+    cases
         .par_iter()
-        .map(|(case, z)| {
-            case.checks
-                .iter()
-                .map(|spec| prepare(&Ctx { case, z, spec }, case.numerics.precision))
-                .collect()
-        })
-        .collect();
-    let jobs: Vec<(usize, usize, usize)> = cases
-        .iter()
         .enumerate()
-        .flat_map(|(ci, (case, _))| {
+        .map(|(ci, (case, z))| {
             case.checks
                 .iter()
                 .enumerate()
-                .flat_map(move |(ki, c)| (0..c.alphas.len()).map(move |ai| (ci, ki, ai)))
+                .map(|(ki, spec)| {
+                    if need(ci, ki) {
+                        prepare(&Ctx { case, z, spec }, case.numerics.precision)
+                    } else {
+                        Err("not prepared".to_string())
+                    }
+                })
+                .collect()
         })
-        .collect();
-    let done: Vec<AlphaResult> = jobs
-        .par_iter()
-        .map(|&(ci, ki, ai)| {
-            let (case, z) = &cases[ci];
-            let spec = &case.checks[ki];
+        .collect()
+}
+
+/// Run `todo` in parallel; `done` is told each finished job (in any order). A job
+/// not started before `ctl.deadline`, or stopped by it, gives None. `checkpoint_of`
+/// names the checkpoint file of a job (with `ctl.checkpoint`'s interval).
+pub fn run_jobs(
+    cases: &[(Case, Vec<Vec<Rational>>)],
+    kinds: &[Vec<Result<Box<dyn Kind>, String>>],
+    todo: &[&CheckJob],
+    settings: &RunSettings,
+    ctl: &JobControl,
+    checkpoint_of: impl Fn(&CheckJob) -> Option<std::path::PathBuf> + Sync,
+    done: impl Fn(&CheckJob, &AlphaResult) + Sync,
+) -> Vec<Option<AlphaResult>> {
+    todo.par_iter()
+        .map(|job| {
+            if ctl.deadline.is_some_and(|d| Instant::now() >= d) {
+                return None;
+            }
+            let (case, z) = &cases[job.case];
+            let spec = &case.checks[job.check];
             let ctx = Ctx { case, z, spec };
-            let r = run_alpha(&ctx, &spec.alphas[ai], &kinds[ci][ki], settings);
-            progress();
+            let ctl = JobControl {
+                deadline: ctl.deadline,
+                checkpoint: ctl
+                    .checkpoint
+                    .as_ref()
+                    .and_then(|(_, every)| checkpoint_of(job).map(|p| (p, *every))),
+            };
+            let r = run_alpha(&ctx, job, &kinds[job.case][job.check], settings, &ctl);
+            if let Some(r) = &r {
+                done(job, r);
+            }
             r
         })
-        .collect();
-    let mut it = done.into_iter();
-    let mut results = Vec::new();
+        .collect()
+}
+
+/// The verdicts of every check from the results of its jobs (`results`, in the order
+/// of [`jobs`]; None: not run).
+pub fn assemble(
+    cases: &[(Case, Vec<Vec<Rational>>)],
+    kinds: &[Vec<Result<Box<dyn Kind>, String>>],
+    results: Vec<Option<AlphaResult>>,
+) -> Vec<CheckResult> {
+    let mut it = results.into_iter();
+    let mut out = Vec::new();
     for (ci, (case, z)) in cases.iter().enumerate() {
         for (ki, spec) in case.checks.iter().enumerate() {
-            let alphas: Vec<AlphaResult> = it.by_ref().take(spec.alphas.len()).collect();
+            let alphas: Vec<AlphaResult> = spec
+                .alphas
+                .iter()
+                .map(|alpha| {
+                    it.next()
+                        .flatten()
+                        .unwrap_or_else(|| AlphaResult::not_run(case, spec, alpha))
+                })
+                .collect();
             let ctx = Ctx { case, z, spec };
             let (passed, reason) = verdict(&ctx, &kinds[ci][ki], &alphas);
             let meets = passed == (spec.expect == Expect::Pass);
@@ -421,7 +592,7 @@ pub fn run_cases(
                 (false, Expect::Fail) => format!("fails as expected: {reason}"),
                 _ => reason,
             };
-            results.push(CheckResult {
+            out.push(CheckResult {
                 case: case.name.clone(),
                 file: case.path.as_ref().map(|p| p.display().to_string()),
                 spec: spec.clone(),
@@ -432,13 +603,27 @@ pub fn run_cases(
             });
         }
     }
-    results
+    out
 }
 
-/// Number of (check, alpha) jobs, for progress bars.
-pub fn job_count(cases: &[(Case, Vec<Vec<Rational>>)]) -> usize {
-    cases
-        .iter()
-        .map(|(c, _)| c.checks.iter().map(|k| k.alphas.len()).sum::<usize>())
-        .sum()
+/// Run every check of every case; jobs (check, alpha) run in parallel, results come
+/// back in file order. `progress` is told each finished job.
+pub fn run_cases(
+    cases: &[(Case, Vec<Vec<Rational>>)],
+    settings: &RunSettings,
+    progress: impl Fn() + Sync,
+) -> Vec<CheckResult> {
+    let kinds = prepare_all(cases, |_, _| true);
+    let all = jobs(cases, settings);
+    let todo: Vec<&CheckJob> = all.iter().collect();
+    let results = run_jobs(
+        cases,
+        &kinds,
+        &todo,
+        settings,
+        &JobControl::default(),
+        |_| None,
+        |_, _| progress(),
+    );
+    assemble(cases, &kinds, results)
 }

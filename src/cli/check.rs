@@ -1,18 +1,29 @@
-//! `ibcert check`: the theorem checks of case files.
+//! `ibcert check`: the theorem checks of case files, whole or as one shard of a sweep
+//! (`--shard`, `--results-dir`, `--max-time`; merged by `ibcert merge`).
 
 use super::write_output;
-use crate::options::{load_case, CliError};
+use crate::case::Case;
+use crate::checks::{AlphaResult, CheckJob, RunSettings};
+use crate::options::{load_case_text, CliError, NumericsArgs};
+use crate::report::check::CheckFormat;
+use crate::sweep::{CaseSource, JobRecord, Partial, ResultsDir, Shard, Sweep, PARTIAL_SCHEMA};
 use clap::Args;
-use std::path::PathBuf;
+use rug::Rational;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Instant;
 
 #[derive(Args, Debug)]
 pub struct CheckArgs {
     /// Case files and directories (every *.toml inside, sorted by name).
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = crate::report::check::CheckFormat::Text)]
-    pub format: crate::report::check::CheckFormat,
+    /// Output format (default text; with --shard the output is always the partial
+    /// report, JSON).
+    #[arg(long, value_enum)]
+    pub format: Option<CheckFormat>,
     /// Write the report to this file instead of standard output.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
@@ -30,11 +41,89 @@ pub struct CheckArgs {
     #[arg(long)]
     pub list_jobs: bool,
     #[command(flatten)]
-    pub numerics_opts: crate::options::NumericsArgs,
+    pub sweep: SweepArgs,
+    #[command(flatten)]
+    pub numerics_opts: NumericsArgs,
+}
+
+/// The options of `check` and `table` that split a sweep and keep its results.
+#[derive(Args, Debug, Clone, Default)]
+pub struct SweepArgs {
+    /// Run only shard K of N (1 <= K <= N): the jobs whose stable id falls in it. The
+    /// output is then a partial report (JSON) for `ibcert merge`.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    /// Keep one result file per job in DIR (created when missing) and skip the jobs
+    /// whose result is already there: a rerun after a crash runs only what is missing.
+    /// `ibcert merge DIR` reads it.
+    #[arg(long, value_name = "DIR")]
+    pub results_dir: Option<PathBuf>,
+    /// Stop after this long (seconds, or 90s, 5m, 2h): jobs not finished are reported
+    /// as not run (exit 1); with --results-dir, the finished ones are kept and a job
+    /// in flight is checkpointed, so a rerun continues it.
+    #[arg(long, value_name = "DURATION")]
+    pub max_time: Option<String>,
+    /// With --results-dir: checkpoint a job in flight this often (seconds, 90s, 5m, or
+    /// accepted steps: 200steps); default 60s.
+    #[arg(long, value_name = "EVERY", requires = "results_dir")]
+    pub checkpoint_every: Option<String>,
+}
+
+/// [`SweepArgs`] validated.
+pub(super) struct SweepPlan {
+    pub shard: Option<Shard>,
+    pub results_dir: Option<PathBuf>,
+    pub deadline: Option<Instant>,
+    pub every: crate::flow::Every,
+}
+
+impl SweepArgs {
+    pub(super) fn validate(&self) -> Result<SweepPlan, CliError> {
+        use crate::flow::checkpoint::{parse_duration, parse_every};
+        let shard = match &self.shard {
+            Some(s) => Some(Shard::parse(s).map_err(|e| CliError::input(format!("--shard: {e}")))?),
+            None => None,
+        };
+        let deadline = match &self.max_time {
+            Some(t) => Some(
+                Instant::now()
+                    + parse_duration(t).map_err(|e| CliError::input(format!("--max-time: {e}")))?,
+            ),
+            None => None,
+        };
+        let every = match &self.checkpoint_every {
+            Some(e) => {
+                parse_every(e).map_err(|e| CliError::input(format!("--checkpoint-every: {e}")))?
+            }
+            None => crate::flow::Every::Seconds(60),
+        };
+        if let Some(d) = &self.results_dir {
+            if d.exists() && !d.is_dir() {
+                return Err(CliError::input(format!(
+                    "--results-dir: {} exists and is not a directory",
+                    d.display()
+                )));
+            }
+        }
+        Ok(SweepPlan {
+            shard,
+            results_dir: self.results_dir.clone(),
+            deadline,
+            every,
+        })
+    }
+}
+
+/// The options of a check sweep that shape its results (kept in its partial reports,
+/// so that a merge loads the cases exactly as the shards did).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(super) struct CheckOptions {
+    pub verify: bool,
+    pub numerics: NumericsArgs,
 }
 
 /// Expand files and directories into a sorted list of case files.
-fn case_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
+pub(super) fn case_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
     let mut out = Vec::new();
     for p in paths {
         if p.is_dir() {
@@ -57,17 +146,17 @@ fn case_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
     Ok(out)
 }
 
-pub(super) fn cmd_check(a: &CheckArgs) -> Result<i32, CliError> {
-    use crate::checks::{job_count, run_cases, RunSettings};
-    use crate::report::check::SuiteReport;
-    super::check_output(a.output.as_deref())?;
+type Cases = Vec<(Case, Vec<Vec<Rational>>)>;
+
+/// The cases of a sweep as `check` runs them: each file's text, then the numerics
+/// options (which replace the case's numerics; the stages follow a new tolerance
+/// unless given, since a case's own stages were chosen for its tolerance).
+pub(super) fn check_cases(sources: &[CaseSource], opts: &CheckOptions) -> Result<Cases, CliError> {
     let mut cases = Vec::new();
-    for f in case_files(&a.paths)? {
-        let (mut case, z) = load_case(&f)?;
-        let o = &a.numerics_opts;
+    for src in sources {
+        let (mut case, z) = load_case_text(Path::new(&src.file), &src.text)?;
+        let o = &opts.numerics;
         if o.precision.is_some() || o.tol.is_some() || o.stages.is_some() {
-            // the overrides replace the case's numerics; the stages follow the new
-            // tolerance unless given (a case's own stages were chosen for its tolerance)
             if o.tol.is_some() {
                 case.numerics.stages = None;
             }
@@ -78,38 +167,192 @@ pub(super) fn cmd_check(a: &CheckArgs) -> Result<i32, CliError> {
         }
         cases.push((case, z));
     }
+    Ok(cases)
+}
+
+/// What the job computes, in words.
+pub(super) fn describe(cases: &Cases, job: &CheckJob) -> String {
+    let spec = &cases[job.case].0.checks[job.check];
+    format!(
+        "check \"{}\" at alpha = {}",
+        spec.name, spec.alphas[job.alpha]
+    )
+}
+
+/// A job's result read back from its record; None (with a warning) when unreadable.
+fn read_result(r: &JobRecord) -> Result<AlphaResult, String> {
+    serde_json::from_value(r.result.clone())
+        .map_err(|e| format!("the result of job {} is unreadable: {e}", r.id))
+}
+
+pub(super) fn cmd_check(a: &CheckArgs) -> Result<i32, CliError> {
+    use crate::report::check::SuiteReport;
+    super::check_output(a.output.as_deref())?;
+    let plan = a.sweep.validate()?;
+    if plan.shard.is_some() && a.format.is_some_and(|f| f != CheckFormat::Json) {
+        return Err(CliError::input(
+            "--format: with --shard the output is the partial report (JSON); `ibcert merge` writes the other formats",
+        ));
+    }
+    let mut sources = Vec::new();
+    for f in case_files(&a.paths)? {
+        sources.push(CaseSource::read(&f).map_err(CliError::input)?);
+    }
+    let opts = CheckOptions {
+        verify: !a.no_verify,
+        numerics: a.numerics_opts.clone(),
+    };
+    let cases = check_cases(&sources, &opts)?;
+    let settings = RunSettings {
+        verify: opts.verify,
+    };
+    let all = crate::checks::jobs(&cases, &settings);
     if a.list_jobs {
-        let verify = !a.no_verify;
-        let mut lines = Vec::new();
-        for (case, _) in &cases {
-            for spec in &case.checks {
-                for alpha in &spec.alphas {
-                    lines.push(super::JobLine {
-                        id: crate::case::job::check_job_id(case, spec, alpha, verify),
-                        case: case.name.clone(),
-                        file: case.path.as_ref().map(|p| p.display().to_string()),
-                        job: format!("check \"{}\" at alpha = {alpha}", spec.name),
-                    });
-                }
-            }
-        }
-        let json = a.format == crate::report::check::CheckFormat::Json;
+        let lines: Vec<super::JobLine> = all
+            .iter()
+            .map(|j| super::JobLine {
+                id: j.id.clone(),
+                case: cases[j.case].0.name.clone(),
+                file: Some(sources[j.case].file.clone()),
+                job: describe(&cases, j),
+            })
+            .collect();
+        let json = a.format == Some(CheckFormat::Json);
         write_output(a.output.as_deref(), &super::list_jobs(&lines, json))?;
         return Ok(0);
     }
-    let jobs = job_count(&cases);
-    let bar = crate::output::JobProgress::new(jobs, !a.no_progress, None);
-    let results = run_cases(
+    let sweep = Sweep::new(
+        "check",
+        sources,
+        serde_json::to_value(&opts).expect("options serialize"),
+    );
+    let selected: Vec<&CheckJob> = all
+        .iter()
+        .filter(|j| plan.shard.is_none_or(|s| s.contains(&j.id)))
+        .collect();
+    let dir = match &plan.results_dir {
+        Some(d) => Some(
+            ResultsDir::create(d, &sweep)
+                .map_err(|e| CliError::input(format!("--results-dir: {e}")))?,
+        ),
+        None => None,
+    };
+    // results already in the directory
+    let mut results: HashMap<String, AlphaResult> = HashMap::new();
+    if let Some(dir) = &dir {
+        for j in &selected {
+            match dir
+                .load(&j.id)
+                .and_then(|r| r.as_ref().map(read_result).transpose())
+            {
+                Ok(Some(r)) => {
+                    results.insert(j.id.clone(), r);
+                }
+                Ok(None) => {}
+                Err(e) => eprintln!("warning: {e}; the job runs again"),
+            }
+        }
+    }
+    let todo: Vec<&CheckJob> = selected
+        .iter()
+        .copied()
+        .filter(|j| !results.contains_key(&j.id))
+        .collect();
+    if let Some(dir) = &dir {
+        eprintln!(
+            "ibcert: jobs: {} to run, {} already in {}",
+            todo.len(),
+            results.len(),
+            dir.dir.display()
+        );
+    }
+    // references for the checks that run a job here, or for every verdict when the
+    // report is whole
+    let kinds = crate::checks::prepare_all(&cases, |ci, ki| {
+        plan.shard.is_none() || todo.iter().any(|j| j.case == ci && j.check == ki)
+    });
+    let bar = crate::output::JobProgress::new(todo.len(), !a.no_progress, None);
+    let write_errors = Mutex::new(Vec::new());
+    let ran = crate::checks::run_jobs(
         &cases,
-        &RunSettings {
-            verify: !a.no_verify,
+        &kinds,
+        &todo,
+        &settings,
+        &crate::checks::JobControl {
+            deadline: plan.deadline,
+            checkpoint: dir.as_ref().map(|_| (PathBuf::new(), plan.every)),
         },
-        || bar.inc(),
+        |j| dir.as_ref().map(|d| d.checkpoint_path(&j.id)),
+        |j, r| {
+            if let Some(dir) = &dir {
+                let rec = JobRecord::new(
+                    &j.id,
+                    &describe(&cases, j),
+                    serde_json::to_value(r).expect("result serializes"),
+                );
+                if let Err(e) = dir.save(&rec) {
+                    write_errors.lock().expect("lock").push(e);
+                }
+            }
+            bar.inc();
+        },
     );
     bar.finish();
-    let report = SuiteReport::new(results);
+    if let Some(e) = write_errors.into_inner().expect("lock").first() {
+        return Err(CliError::failed(format!("--results-dir: {e}")));
+    }
+    for (j, r) in todo.iter().zip(ran) {
+        if let Some(r) = r {
+            results.insert(j.id.clone(), r);
+        }
+    }
+    let not_run: Vec<String> = selected
+        .iter()
+        .filter(|j| !results.contains_key(&j.id))
+        .map(|j| j.id.clone())
+        .collect();
+    if !not_run.is_empty() {
+        eprintln!(
+            "ibcert: --max-time reached: {} of {} jobs not run{}",
+            not_run.len(),
+            selected.len(),
+            if dir.is_some() {
+                "; run again with the same --results-dir to continue"
+            } else {
+                ""
+            }
+        );
+    }
     let timing = !a.no_timing;
-    let text = SuiteReport::exporter(a.format, timing).export(&report);
+    if let Some(shard) = plan.shard {
+        let mut jobs = Vec::new();
+        for j in &selected {
+            if let Some(r) = results.get(&j.id) {
+                let mut v = serde_json::to_value(r).expect("result serializes");
+                if !timing {
+                    v.as_object_mut().map(|o| o.remove("wall_seconds"));
+                }
+                jobs.push(JobRecord::new(&j.id, &describe(&cases, j), v));
+            }
+        }
+        let partial = Partial {
+            schema: PARTIAL_SCHEMA.to_string(),
+            shard: Some(shard.to_string()),
+            sweep,
+            jobs,
+            not_run: not_run.clone(),
+        };
+        write_output(a.output.as_deref(), &partial.to_json())?;
+        return Ok(if not_run.is_empty() { 0 } else { 1 });
+    }
+    let ordered: Vec<Option<AlphaResult>> = all.iter().map(|j| results.remove(&j.id)).collect();
+    let report = SuiteReport::new(crate::checks::assemble(&cases, &kinds, ordered));
+    let format = a.format.unwrap_or(CheckFormat::Text);
+    let text = SuiteReport::exporter(format, timing).export(&report);
     write_output(a.output.as_deref(), &text)?;
-    Ok(if report.all_met() { 0 } else { 1 })
+    Ok(if report.all_met() && not_run.is_empty() {
+        0
+    } else {
+        1
+    })
 }

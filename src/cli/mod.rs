@@ -6,12 +6,14 @@
 
 mod check;
 mod flow;
+mod merge;
 mod solve;
 mod table;
 
 pub use crate::options::{arg_rational, load_case, numerics_of, positive, positive_list, CliError};
-pub use check::CheckArgs;
+pub use check::{CheckArgs, SweepArgs};
 pub use flow::{FlowArgs, FlowJob, RunArgs, TraceArgs};
+pub use merge::{MergeArgs, MergeFormat};
 pub use solve::SolveArgs;
 pub use table::{table_spec, TableArgs};
 
@@ -47,6 +49,9 @@ pub enum Command {
     /// Tabulate the training accuracy a regime requires (paper Fig. 5b) and the closest
     /// approach to the kernel solution, per depth and alpha, with fits.
     Table(TableArgs),
+    /// Combine the partial reports and results directories of a sharded sweep (check or
+    /// table) into the report an unsharded run gives.
+    Merge(MergeArgs),
     /// Run fixed workloads and print wall time, steps, RHS evaluations and digits.
     Bench(BenchArgs),
     /// Draw a figure of the paper (SVG): sphere, excess-l1, excess-plane, kernel-distance,
@@ -170,7 +175,8 @@ pub fn main() -> i32 {
         Command::Run(a) => flow::cmd_run(a),
         Command::Trace(a) => flow::cmd_trace(a).map(|_| 0),
         Command::Solve(a) => solve::cmd_solve(a).map(|_| 0),
-        Command::Table(a) => table::cmd_table(a).map(|_| 0),
+        Command::Table(a) => table::cmd_table(a),
+        Command::Merge(a) => merge::cmd_merge(a),
         Command::Bench(a) => cmd_bench(a),
         Command::Plot(a) => crate::plot::cmd_plot(a).map(|_| 0),
     };

@@ -3,17 +3,52 @@
 use super::write_output;
 use crate::case::Case;
 use crate::options::{
-    arg_rational, depth_list, load_case, optional_positive_list, positive, positive_list, CliError,
+    arg_rational, depth_list, load_case, load_case_text, optional_positive_list, positive,
+    positive_list, CliError,
 };
 use crate::report::run::CaseInfo;
+use crate::sweep::{CaseSource, JobRecord, Partial, ResultsDir, Sweep, PARTIAL_SCHEMA};
+use crate::table::RowJob;
 use clap::Args;
 use rug::Rational;
-use std::path::PathBuf;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 #[derive(Args, Debug)]
 pub struct TableArgs {
     /// Case file (TOML, format version 1).
     pub case: PathBuf,
+    #[command(flatten)]
+    pub opts: TableOptions,
+    /// Output format (with --shard the output is always the partial report, JSON).
+    #[arg(long, value_enum)]
+    pub format: Option<crate::report::table::TableFormat>,
+    /// At most this many significant digits in the Markdown tables (CSV and JSON carry
+    /// every verified digit).
+    #[arg(long, default_value_t = 12)]
+    pub digits: u32,
+    /// Write to this file instead of standard output (no partial file on failure).
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Leave the timing fields out (byte-identical reports for the same inputs).
+    #[arg(long)]
+    pub no_timing: bool,
+    /// Never draw a progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+    /// Print the jobs (one per depth and alpha) with their stable ids instead of
+    /// computing them (text, or JSON with --format json).
+    #[arg(long)]
+    pub list_jobs: bool,
+    #[command(flatten)]
+    pub sweep: super::SweepArgs,
+}
+
+/// The options of `ibcert table` that shape its rows and fits (kept in the partial
+/// reports of a sharded table, so that a merge rebuilds the same table).
+#[derive(Args, Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct TableOptions {
     /// Depths D from 2 to 1000 (comma-separated, each once); default: the case's depth.
     #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
     pub depths: Vec<String>,
@@ -51,34 +86,25 @@ pub struct TableArgs {
     /// Skip the verification computation (values then shown to 6 digits, marked unverified).
     #[arg(long)]
     pub no_verify: bool,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = crate::report::table::TableFormat::Markdown)]
-    pub format: crate::report::table::TableFormat,
-    /// At most this many significant digits in the Markdown tables (CSV and JSON carry
-    /// every verified digit).
-    #[arg(long, default_value_t = 12)]
-    pub digits: u32,
-    /// Write to this file instead of standard output (no partial file on failure).
-    #[arg(long, short)]
-    pub output: Option<PathBuf>,
-    /// Leave the timing fields out (byte-identical reports for the same inputs).
-    #[arg(long)]
-    pub no_timing: bool,
-    /// Never draw a progress bar.
-    #[arg(long)]
-    pub no_progress: bool,
-    /// Print the jobs (one per depth and alpha) with their stable ids instead of
-    /// computing them (text, or JSON with --format json).
-    #[arg(long)]
-    pub list_jobs: bool,
 }
 
 /// Validated settings of `ibcert table`.
 pub fn table_spec(
     a: &TableArgs,
 ) -> Result<(Case, Vec<Vec<Rational>>, crate::table::TableSpec), CliError> {
-    use crate::flow::Scale;
     let (case, z) = load_case(&a.case)?;
+    let spec = table_spec_of(&a.case, &case, &a.opts, a.digits)?;
+    Ok((case, z, spec))
+}
+
+/// The table of `case` (read from `path`) that the options ask for.
+fn table_spec_of(
+    path: &Path,
+    case: &Case,
+    a: &TableOptions,
+    digits: u32,
+) -> Result<crate::table::TableSpec, CliError> {
+    use crate::flow::Scale;
     let depths = if a.depths.is_empty() {
         vec![case.depth]
     } else {
@@ -97,7 +123,7 @@ pub fn table_spec(
             || {
                 CliError::input(format!(
                     "--alphas: not given, and {} sets no numerics.alpha",
-                    a.case.display()
+                    path.display()
                 ))
             },
         )?)],
@@ -121,12 +147,12 @@ pub fn table_spec(
         Some(g) => Some(positive("--gt-max", arg_rational("--gt-max", g.trim())?)?),
         None => None,
     };
-    if a.digits == 0 || a.digits > 10_000 {
+    if digits == 0 || digits > 10_000 {
         return Err(CliError::input("--digits: must be between 1 and 10000"));
     }
     let fit_from = crate::options::fit_from("--fit-from", &a.fit_from)?;
     crate::options::fit_range_check("--fit-from", &fit_from, &depths, &scales)?;
-    let numerics = a.numerics_opts.of(&case)?;
+    let numerics = a.numerics_opts.of(case)?;
     let spec = crate::table::TableSpec {
         depths,
         scales,
@@ -154,54 +180,293 @@ pub fn table_spec(
             }
         }
     }
-    Ok((case, z, spec))
+    Ok(spec)
 }
 
-pub(super) fn cmd_table(a: &TableArgs) -> Result<(), CliError> {
-    use crate::report::table::TableReport;
-    let (case, z, spec) = table_spec(a)?;
-    super::check_output(a.output.as_deref())?;
-    if a.list_jobs {
-        let mut lines = Vec::new();
-        for &depth in &spec.depths {
-            for scale in &spec.scales {
-                lines.push(super::JobLine {
-                    id: spec.row_job_id(&case, depth, scale),
-                    case: case.name.clone(),
-                    file: case.path.as_ref().map(|p| p.display().to_string()),
-                    job: format!("row D = {depth}, {}", scale.describe()),
-                });
-            }
-        }
-        let json = a.format == crate::report::table::TableFormat::Json;
-        return write_output(a.output.as_deref(), &super::list_jobs(&lines, json));
-    }
-    let start = std::time::Instant::now();
-    let refs = crate::table::references(&z, &spec)
-        .map_err(|e| CliError::input(format!("{}: {e}", a.case.display())))?;
-    let rows = spec.depths.len() * spec.scales.len();
-    let bar = crate::output::JobProgress::new(rows, !a.no_progress, None);
-    let table = crate::table::compute(&z, &spec, &refs, || bar.inc())
-        .map_err(|e| CliError::failed(format!("integration failed: {e}")))?;
-    bar.finish();
-    let info = CaseInfo {
+/// A row's result as a sweep keeps it: the row exactly, and its wall time.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct RowResult {
+    row: crate::table::Row,
+    #[serde(default)]
+    wall_seconds: f64,
+}
+
+fn describe(spec: &crate::table::TableSpec, j: &RowJob) -> String {
+    format!(
+        "row D = {}, {}",
+        spec.depths[j.depth_index],
+        spec.scales[j.scale_index].describe()
+    )
+}
+
+fn info_of(case: &Case) -> CaseInfo {
+    CaseInfo {
         name: case.name.clone(),
         path: case.path.as_ref().map(|p| p.display().to_string()),
         points: case.n_points(),
         dim: case.dim(),
         depth: case.depth,
-    };
+    }
+}
+
+/// The report of a table from its rows (report order), timing optional.
+fn report_of(
+    case: &Case,
+    spec: &crate::table::TableSpec,
+    rows: Vec<crate::table::Row>,
+    wall_seconds: Option<f64>,
+    missing: Vec<String>,
+) -> crate::report::table::TableReport {
+    use crate::report::table::TableReport;
+    let table = crate::table::assemble(spec, rows);
     let vn = crate::flow::VerificationPolicy::TABLE.numerics(&spec.numerics);
-    let report = TableReport::build(
-        info,
+    let mut report = TableReport::build(
+        info_of(case),
         &table,
         &spec.delta,
         &spec.after,
         &spec.mus,
         &spec.numerics,
         spec.verify.then_some(&vn),
-        (!a.no_timing).then(|| start.elapsed().as_secs_f64()),
+        wall_seconds,
     );
-    let text = TableReport::exporter(a.format, a.digits).export(&report);
-    write_output(a.output.as_deref(), &text)
+    report.missing_rows = missing;
+    report
+}
+
+pub(super) fn cmd_table(a: &TableArgs) -> Result<i32, CliError> {
+    use crate::report::table::{TableFormat, TableReport};
+    let plan = a.sweep.validate()?;
+    let source = CaseSource::read(&a.case).map_err(CliError::input)?;
+    let (case, z) = load_case_text(&a.case, &source.text)?;
+    let spec = table_spec_of(&a.case, &case, &a.opts, a.digits)?;
+    super::check_output(a.output.as_deref())?;
+    if plan.shard.is_some() && a.format.is_some_and(|f| f != TableFormat::Json) {
+        return Err(CliError::input(
+            "--format: with --shard the output is the partial report (JSON); `ibcert merge` writes the other formats",
+        ));
+    }
+    let all = crate::table::row_jobs(&case, &spec);
+    if a.list_jobs {
+        let lines: Vec<super::JobLine> = all
+            .iter()
+            .map(|j| super::JobLine {
+                id: j.id.clone(),
+                case: case.name.clone(),
+                file: Some(source.file.clone()),
+                job: describe(&spec, j),
+            })
+            .collect();
+        let json = a.format == Some(TableFormat::Json);
+        write_output(a.output.as_deref(), &super::list_jobs(&lines, json))?;
+        return Ok(0);
+    }
+    let start = std::time::Instant::now();
+    let sweep = Sweep::new(
+        "table",
+        vec![source],
+        serde_json::json!({ "table": &a.opts }),
+    );
+    let selected: Vec<&RowJob> = all
+        .iter()
+        .filter(|j| plan.shard.is_none_or(|s| s.contains(&j.id)))
+        .collect();
+    let dir = match &plan.results_dir {
+        Some(d) => Some(
+            ResultsDir::create(d, &sweep)
+                .map_err(|e| CliError::input(format!("--results-dir: {e}")))?,
+        ),
+        None => None,
+    };
+    let mut results: HashMap<String, RowResult> = HashMap::new();
+    if let Some(dir) = &dir {
+        for j in &selected {
+            let read = dir.load(&j.id).and_then(|r| {
+                r.map(|r| {
+                    serde_json::from_value::<RowResult>(r.result)
+                        .map_err(|e| format!("the result of job {} is unreadable: {e}", j.id))
+                })
+                .transpose()
+            });
+            match read {
+                Ok(Some(r)) => {
+                    results.insert(j.id.clone(), r);
+                }
+                Ok(None) => {}
+                Err(e) => eprintln!("warning: {e}; the job runs again"),
+            }
+        }
+    }
+    let todo: Vec<&RowJob> = selected
+        .iter()
+        .copied()
+        .filter(|j| !results.contains_key(&j.id))
+        .collect();
+    if let Some(dir) = &dir {
+        eprintln!(
+            "ibcert: rows: {} to run, {} already in {}",
+            todo.len(),
+            results.len(),
+            dir.dir.display()
+        );
+    }
+    let refs = if todo.is_empty() {
+        None
+    } else {
+        Some(
+            crate::table::references(&z, &spec)
+                .map_err(|e| CliError::input(format!("{}: {e}", a.case.display())))?,
+        )
+    };
+    let bar = crate::output::JobProgress::new(todo.len(), !a.no_progress, None);
+    let write_errors = Mutex::new(Vec::new());
+    let ran = match &refs {
+        Some(refs) => {
+            crate::table::compute_rows(&z, &spec, refs, &todo, plan.deadline, |j, r, t| {
+                if let Some(dir) = &dir {
+                    let v = serde_json::to_value(RowResult {
+                        row: r.clone(),
+                        wall_seconds: t,
+                    })
+                    .expect("row serializes");
+                    if let Err(e) = dir.save(&JobRecord::new(&j.id, &describe(&spec, j), v)) {
+                        write_errors.lock().expect("lock").push(e);
+                    }
+                }
+                bar.inc();
+            })
+            .map_err(|e| CliError::failed(format!("integration failed: {e}")))?
+        }
+        None => Vec::new(),
+    };
+    bar.finish();
+    if let Some(e) = write_errors.into_inner().expect("lock").first() {
+        return Err(CliError::failed(format!("--results-dir: {e}")));
+    }
+    for (j, r) in todo.iter().zip(ran) {
+        if let Some(row) = r {
+            results.insert(
+                j.id.clone(),
+                RowResult {
+                    row,
+                    wall_seconds: 0.0,
+                },
+            );
+        }
+    }
+    let not_run: Vec<String> = selected
+        .iter()
+        .filter(|j| !results.contains_key(&j.id))
+        .map(|j| j.id.clone())
+        .collect();
+    if !not_run.is_empty() {
+        eprintln!(
+            "ibcert: --max-time reached: {} of {} rows not computed{}",
+            not_run.len(),
+            selected.len(),
+            if dir.is_some() {
+                "; run again with the same --results-dir to continue"
+            } else {
+                ""
+            }
+        );
+    }
+    let timing = !a.no_timing;
+    if let Some(shard) = plan.shard {
+        let jobs = selected
+            .iter()
+            .filter_map(|j| {
+                results.get(&j.id).map(|r| {
+                    let mut v = serde_json::to_value(r).expect("row serializes");
+                    if !timing {
+                        v.as_object_mut().map(|o| o.remove("wall_seconds"));
+                    }
+                    JobRecord::new(&j.id, &describe(&spec, j), v)
+                })
+            })
+            .collect();
+        let partial = Partial {
+            schema: PARTIAL_SCHEMA.to_string(),
+            shard: Some(shard.to_string()),
+            sweep,
+            jobs,
+            not_run: not_run.clone(),
+        };
+        write_output(a.output.as_deref(), &partial.to_json())?;
+        return Ok(if not_run.is_empty() { 0 } else { 1 });
+    }
+    let rows: Vec<crate::table::Row> = all
+        .iter()
+        .filter_map(|j| results.remove(&j.id).map(|r| r.row))
+        .collect();
+    let report = report_of(
+        &case,
+        &spec,
+        rows,
+        timing.then(|| start.elapsed().as_secs_f64()),
+        not_run.clone(),
+    );
+    let format = a.format.unwrap_or(TableFormat::Markdown);
+    let text = TableReport::exporter(format, a.digits).export(&report);
+    write_output(a.output.as_deref(), &text)?;
+    Ok(if not_run.is_empty() { 0 } else { 1 })
+}
+
+/// `ibcert merge` of a table sweep.
+pub(super) fn merge_table(
+    a: &super::MergeArgs,
+    sweep: &Sweep,
+    records: &BTreeMap<String, JobRecord>,
+) -> Result<i32, CliError> {
+    use super::MergeFormat;
+    use crate::report::table::{TableFormat, TableReport};
+    let format = match a.format {
+        None | Some(MergeFormat::Markdown) => TableFormat::Markdown,
+        Some(MergeFormat::Csv) => TableFormat::Csv,
+        Some(MergeFormat::Json) => TableFormat::Json,
+        Some(f) => {
+            return Err(CliError::input(format!(
+                "--format: {f:?} is a check format; a table sweep merges to markdown, csv or json"
+            )))
+        }
+    };
+    #[derive(serde::Deserialize)]
+    struct Opts {
+        table: TableOptions,
+    }
+    let bad = |e: String| CliError::input(format!("the sweep's options are unreadable: {e}"));
+    let opts: Opts =
+        serde_json::from_value(sweep.options.clone()).map_err(|e| bad(e.to_string()))?;
+    let [source] = sweep.cases.as_slice() else {
+        return Err(bad("a table sweep has exactly one case file".into()));
+    };
+    let path = Path::new(&source.file);
+    let (case, _) = load_case_text(path, &source.text)?;
+    let spec = table_spec_of(path, &case, &opts.table, a.digits)?;
+    let all = crate::table::row_jobs(&case, &spec);
+    let mut rows = Vec::new();
+    let mut missing = Vec::new();
+    let mut wall = 0.0;
+    for j in &all {
+        match records.get(&j.id) {
+            Some(r) => {
+                let res: RowResult = serde_json::from_value(r.result.clone()).map_err(|e| {
+                    CliError::input(format!(
+                        "job {} ({}): the result is unreadable: {e}",
+                        j.id,
+                        describe(&spec, j)
+                    ))
+                })?;
+                wall += res.wall_seconds;
+                rows.push(res.row);
+            }
+            None => missing.push(j.id.clone()),
+        }
+    }
+    super::merge::refuse_missing(&missing, all.len(), a.allow_partial)?;
+    let complete = missing.is_empty();
+    let report = report_of(&case, &spec, rows, (!a.no_timing).then_some(wall), missing);
+    let text = TableReport::exporter(format, a.digits).export(&report);
+    write_output(a.output.as_deref(), &text)?;
+    Ok(if complete { 0 } else { 1 })
 }

@@ -10,7 +10,7 @@
 
 use super::{Every, InFlight, Numerics, Phase, PrecisionRaise, Snapshot, Solution};
 use crate::ode::radau::{RadauState, Stats, StepRecord};
-use rug::{Float, Integer, Rational};
+use rug::{Float, Rational};
 use serde_json::{json, Map, Value};
 use std::path::Path;
 use std::time::Duration;
@@ -18,62 +18,7 @@ use std::time::Duration;
 /// The format identifier; a reader refuses any other.
 pub const FORMAT: &str = "ibcert.checkpoint/1";
 
-/// An MPFR number exactly, as `<hex mantissa>p<exponent>`.
-pub fn float_to_string(x: &Float) -> String {
-    if x.is_nan() {
-        return "nan".to_string();
-    }
-    if x.is_infinite() {
-        return if x.is_sign_negative() { "-inf" } else { "inf" }.to_string();
-    }
-    if x.is_zero() {
-        return if x.is_sign_negative() { "-0" } else { "0" }.to_string();
-    }
-    let (mut m, mut e) = x.to_integer_exp().expect("finite");
-    // drop the mantissa's trailing zero bits (shorter, and the same value)
-    let tz = m.find_one(0).unwrap_or(0);
-    if tz > 0 {
-        m >>= tz;
-        e += tz as i32;
-    }
-    format!("{}p{}", m.to_string_radix(16), e)
-}
-
-/// Inverse of [`float_to_string`] at precision `prec`; refuses a mantissa that does
-/// not fit in `prec` bits (the value would not be the one written).
-pub fn float_from_str(s: &str, prec: u32) -> Result<Float, String> {
-    match s {
-        "nan" => return Ok(Float::with_val(prec, rug::float::Special::Nan)),
-        "inf" => return Ok(Float::with_val(prec, rug::float::Special::Infinity)),
-        "-inf" => return Ok(Float::with_val(prec, rug::float::Special::NegInfinity)),
-        "0" => return Ok(Float::with_val(prec, rug::float::Special::Zero)),
-        "-0" => return Ok(Float::with_val(prec, rug::float::Special::NegZero)),
-        _ => {}
-    }
-    let bad = || format!("{s:?} is not an exact number (<hex mantissa>p<exponent>)");
-    let (m, e) = s.split_once('p').ok_or_else(bad)?;
-    let digits = m.strip_prefix('-').unwrap_or(m);
-    if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_hexdigit()) {
-        return Err(bad());
-    }
-    let m = Integer::from_str_radix(m, 16).map_err(|_| bad())?;
-    let e: i32 = e.parse().map_err(|_| bad())?;
-    let ma = Integer::from(m.abs_ref());
-    let bits = ma.significant_bits() - ma.find_one(0).unwrap_or(0);
-    if bits > prec {
-        return Err(format!("{s:?} has more than {prec} significant bits"));
-    }
-    let mut f = Float::with_val(prec, &m);
-    if !f.is_finite() {
-        return Err(bad());
-    }
-    f <<= e;
-    if !f.is_finite() || f.is_zero() {
-        return Err(format!("{s:?} is outside the exponent range"));
-    }
-    Ok(f)
-}
-
+pub use crate::num::serial::{float_from_str, float_to_string};
 pub use crate::num::sha256_hex;
 
 /// Write `text` to `path` atomically ([`crate::output::write_atomic`]: a temporary file

@@ -82,10 +82,10 @@ pub struct Derived {
 
 /// The initialization scale of a run: α itself, or α^D (tables over values of α^D,
 /// paper Fig. 5b), both exact.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Scale {
-    Alpha(Rational),
-    AlphaPowD(Rational),
+    Alpha(#[serde(with = "crate::num::serial::rational")] Rational),
+    AlphaPowD(#[serde(with = "crate::num::serial::rational")] Rational),
 }
 
 impl Scale {

@@ -7,6 +7,7 @@ pub mod linalg;
 pub mod nnls;
 pub mod poly;
 pub mod rational;
+pub mod serial;
 
 use rug::float::Round;
 use rug::ops::AssignRound;

@@ -43,6 +43,7 @@ use crate::ode::radau::{OdeError, Stats};
 use crate::reference::{l1, l2, qmu};
 use rayon::prelude::*;
 use rug::{Float, Rational};
+use serde::{Deserialize, Serialize};
 
 /// What to tabulate.
 #[derive(Clone, Debug)]
@@ -152,18 +153,22 @@ pub fn references(z: &[Vec<Rational>], spec: &TableSpec) -> Result<TableReferenc
 
 /// A located quantity of the main computation with the digits the verification
 /// computation confirms (None without verification).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Certified {
+    #[serde(with = "crate::num::serial::float")]
     pub value: Float,
     pub digits: Option<u32>,
 }
 
-/// One row of the table.
-#[derive(Clone, Debug)]
+/// One row of the table. Serialized exactly (job results of sweeps): a merged table
+/// fits its lines to these very numbers.
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Row {
     pub depth: u32,
     pub scale: Scale,
+    #[serde(with = "crate::num::serial::rational")]
     pub alpha_d: Rational,
+    #[serde(with = "crate::num::serial::rational")]
     pub gt_max: Rational,
     /// smallest gt with excess l1 <= δ
     pub first: Option<Certified>,
@@ -177,6 +182,7 @@ pub struct Row {
     pub kernel_exit: Option<Certified>,
     /// per μ: gt and distance to w_μ
     pub mu_points: Vec<Option<(Certified, Certified)>>,
+    #[serde(with = "crate::num::serial::float")]
     pub gt_end: Float,
     pub stats: Stats,
     pub locate_steps: u64,
@@ -360,24 +366,56 @@ pub struct Table {
     pub closest_fits: Vec<Fit>,
 }
 
-/// Compute every (depth, scale) row in parallel; `done` is called after each row.
-pub fn compute(
+/// One row job of a table: the depth (index into the spec's depths) and the scale.
+#[derive(Clone, Debug)]
+pub struct RowJob {
+    pub depth_index: usize,
+    pub scale_index: usize,
+    /// its stable id ([`TableSpec::row_job_id`])
+    pub id: String,
+}
+
+/// Every row job of the table, in report order (depth, then scale).
+pub fn row_jobs(case: &crate::case::Case, spec: &TableSpec) -> Vec<RowJob> {
+    let mut out = Vec::new();
+    for (di, &d) in spec.depths.iter().enumerate() {
+        for (si, s) in spec.scales.iter().enumerate() {
+            out.push(RowJob {
+                depth_index: di,
+                scale_index: si,
+                id: spec.row_job_id(case, d, s),
+            });
+        }
+    }
+    out
+}
+
+/// Compute the rows of `todo` in parallel; `done` is called after each row with it and
+/// its wall time. A row not started before `deadline` gives None (a row in flight
+/// runs to its end).
+pub fn compute_rows(
     z: &[Vec<Rational>],
     spec: &TableSpec,
     refs: &TableReferences,
-    done: impl Fn() + Sync,
-) -> Result<Table, OdeError> {
-    let jobs: Vec<(usize, &Scale)> = (0..spec.depths.len())
-        .flat_map(|di| spec.scales.iter().map(move |s| (di, s)))
-        .collect();
-    let rows: Vec<Row> = jobs
-        .par_iter()
-        .map(|(di, s)| {
-            let r = row(z, *di, s, refs, spec);
-            done();
-            r
+    todo: &[&RowJob],
+    deadline: Option<std::time::Instant>,
+    done: impl Fn(&RowJob, &Row, f64) + Sync,
+) -> Result<Vec<Option<Row>>, OdeError> {
+    todo.par_iter()
+        .map(|j| {
+            if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+                return Ok(None);
+            }
+            let start = std::time::Instant::now();
+            let r = row(z, j.depth_index, &spec.scales[j.scale_index], refs, spec)?;
+            done(j, &r, start.elapsed().as_secs_f64());
+            Ok(Some(r))
         })
-        .collect::<Result<_, _>>()?;
+        .collect()
+}
+
+/// The table of `rows` (in report order): the rows and the fits over them.
+pub fn assemble(spec: &TableSpec, rows: Vec<Row>) -> Table {
     let fits = |pick: &dyn Fn(&Row) -> Option<Float>, from: &FitFrom| -> Vec<Fit> {
         spec.depths
             .iter()
@@ -399,9 +437,32 @@ pub fn compute(
         &|r: &Row| r.closest_gt.as_ref().map(|c| c.value.clone()),
         &FitFrom::All,
     );
-    Ok(Table {
+    Table {
         rows,
         required_fits,
         closest_fits,
-    })
+    }
+}
+
+/// Compute every (depth, scale) row in parallel, then the fits; `done` is called after
+/// each row.
+pub fn compute(
+    z: &[Vec<Rational>],
+    spec: &TableSpec,
+    refs: &TableReferences,
+    done: impl Fn() + Sync,
+) -> Result<Table, OdeError> {
+    // no ids needed here
+    let jobs: Vec<RowJob> = (0..spec.depths.len())
+        .flat_map(|di| {
+            (0..spec.scales.len()).map(move |si| RowJob {
+                depth_index: di,
+                scale_index: si,
+                id: String::new(),
+            })
+        })
+        .collect();
+    let todo: Vec<&RowJob> = jobs.iter().collect();
+    let rows = compute_rows(z, spec, refs, &todo, None, |_, _, _| done())?;
+    Ok(assemble(spec, rows.into_iter().flatten().collect()))
 }

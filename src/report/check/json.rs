@@ -16,6 +16,7 @@ impl Exporter<SuiteReport> for Json {
             met: report.met,
             unmet: report.unmet,
             results: report.results.iter().map(CheckView::of).collect(),
+            missing_jobs: report.missing_jobs.clone(),
         };
         let mut v = serde_json::to_value(view).expect("check report serializes");
         if !timing {

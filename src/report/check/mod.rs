@@ -37,6 +37,9 @@ pub struct SuiteReport {
     /// checks that did not
     pub unmet: usize,
     pub results: Vec<CheckResult>,
+    /// ids of jobs with no result (a merge with --allow-partial); their alphas show
+    /// "not run" and their checks fail
+    pub missing_jobs: Vec<String>,
 }
 
 /// One alpha as reports show it: numbers formatted to the digits they carry, "-" where
@@ -134,6 +137,8 @@ pub(super) struct SuiteView {
     pub(super) met: usize,
     pub(super) unmet: usize,
     pub(super) results: Vec<CheckView>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(super) missing_jobs: Vec<String>,
 }
 
 impl SuiteReport {
@@ -145,6 +150,7 @@ impl SuiteReport {
             met,
             unmet: results.len() - met,
             results,
+            missing_jobs: Vec::new(),
         }
     }
 

@@ -55,6 +55,13 @@ impl Exporter<SuiteReport> for Text {
             "\n{} checks: {} met their expectation, {} did not\n",
             report.checks, report.met, report.unmet
         );
+        if !report.missing_jobs.is_empty() {
+            o += &format!(
+                "incomplete: {} jobs missing (not run): {}\n",
+                report.missing_jobs.len(),
+                report.missing_jobs.join(" ")
+            );
+        }
         if timing {
             let t: f64 = report
                 .results

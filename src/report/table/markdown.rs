@@ -23,6 +23,13 @@ impl Exporter<TableReport> for Markdown {
             None => "— | — | —".to_string(),
         };
         let mut o = String::new();
+        if !report.missing_rows.is_empty() {
+            o += &format!(
+                "**Incomplete: {} rows not computed (job ids {}).**\n\n",
+                report.missing_rows.len(),
+                report.missing_rows.join(", ")
+            );
+        }
         o += &format!(
             "# ibcert table: {}{}\n\n",
             report.case.name,

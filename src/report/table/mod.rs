@@ -177,6 +177,10 @@ pub struct TableReport {
     /// wall time of the whole table (a timing field; left out with --no-timing)
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wall_seconds: Option<f64>,
+    /// ids of the row jobs with no result (a sweep stopped by --max-time, a merge with
+    /// --allow-partial): those rows are not in the table
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub missing_rows: Vec<String>,
 }
 
 fn digits_of(c: &Certified) -> u32 {
@@ -308,6 +312,7 @@ impl TableReport {
                 closest: table.closest_fits.iter().map(fit_report).collect(),
             },
             wall_seconds,
+            missing_rows: Vec::new(),
         }
     }
 
