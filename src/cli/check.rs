@@ -1,6 +1,6 @@
 //! `ibcert check`: the theorem checks of case files.
 
-use super::write_output;
+use super::{case_files, write_output};
 use crate::options::{load_case, CliError};
 use clap::Args;
 use std::path::PathBuf;
@@ -31,30 +31,6 @@ pub struct CheckArgs {
     pub list_jobs: bool,
     #[command(flatten)]
     pub numerics_opts: crate::options::NumericsArgs,
-}
-
-/// Expand files and directories into a sorted list of case files.
-fn case_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
-    let mut out = Vec::new();
-    for p in paths {
-        if p.is_dir() {
-            let mut v: Vec<PathBuf> = std::fs::read_dir(p)
-                .map_err(|e| {
-                    CliError::input(format!("{}: cannot read directory: {e}", p.display()))
-                })?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|f| f.extension().is_some_and(|x| x == "toml"))
-                .collect();
-            v.sort();
-            out.extend(v);
-        } else {
-            out.push(p.clone());
-        }
-    }
-    if out.is_empty() {
-        return Err(CliError::input("no case files found in the given paths"));
-    }
-    Ok(out)
 }
 
 pub(super) fn cmd_check(a: &CheckArgs) -> Result<i32, CliError> {
