@@ -467,6 +467,23 @@ fn bad_plans_fail_at_plan_time() {
         ]),
         &["no/such/case.toml"],
     );
+    assert_bad(
+        &plan(&[
+            "--engine",
+            "slurm",
+            "--shards",
+            "2",
+            "--results-dir",
+            "a\nb",
+        ]),
+        &["--results-dir", "control characters"],
+    );
+    assert_bad(
+        &plan(&[
+            "--engine", "github", "--shards", "2", "--ibcert", "${{ x }}",
+        ]),
+        &["--ibcert", "expression"],
+    );
     let bad = common::temp_file("plan-bad", "bad.toml", "format = 1\nname = \"x\"\n");
     assert_bad(
         &run(&[

@@ -154,6 +154,35 @@ pub(super) fn cmd_plan(a: &PlanArgs, threads: Option<usize>) -> Result<i32, CliE
     if a.ibcert.as_deref().is_some_and(|s| s.trim().is_empty()) {
         return Err(CliError::input("--ibcert: empty command"));
     }
+    // words that go into the script: no control characters (a line break would end a
+    // comment or a YAML block), no GitHub expressions (the runner would evaluate them)
+    let on_github = a.engine == Engine::Github;
+    let mut written: Vec<(&str, String)> = vec![("--results-dir", path_word(&a.results_dir))];
+    written.extend(a.paths.iter().map(|p| ("PATH", path_word(p))));
+    if let Some(c) = &a.ibcert {
+        written.push(("--ibcert", c.clone()));
+    }
+    for (option, w) in &written {
+        if w.chars().any(char::is_control) {
+            return Err(CliError::input(format!(
+                "{option}: {w:?}: control characters (line breaks, tabs) cannot be written into the script"
+            )));
+        }
+        if on_github && w.contains("${{") {
+            return Err(CliError::input(format!(
+                "{option}: {w:?}: `${{{{` would be read by GitHub Actions as an expression"
+            )));
+        }
+    }
+    if on_github {
+        for p in a.paths.iter().filter(|p| p.is_absolute()) {
+            eprintln!(
+                "warning: {}: an absolute path; the workflow runs in the repository's checkout, \
+                 where case paths are relative to its root",
+                p.display()
+            );
+        }
+    }
     // the same expansion and validation as `ibcert check`, overrides included
     for f in case_files(&a.paths)? {
         let (case, _) = load_case(&f)?;
