@@ -383,6 +383,24 @@ fn github_workflow_has_a_matrix_and_a_merge_job() {
         assert!(text.contains(l), "{l:?} in:\n{text}");
     }
     assert_eq!(text.matches("uses: actions/upload-artifact@v4").count(), 2);
+    // a YAML parser, where there is one (PyYAML; no Rust YAML crate is a dependency)
+    let py = "import sys, yaml\n\
+        w = yaml.safe_load(open(sys.argv[1]))\n\
+        assert w['jobs']['shard']['strategy']['matrix']['shard'] == [1, 2, 3, 4], w\n\
+        assert w['jobs']['merge']['needs'] == 'shard', w\n";
+    match Command::new("python3").args(["-c", "import yaml"]).status() {
+        Ok(st) if st.success() => {
+            let o = Command::new("python3")
+                .args(["-c", py])
+                .arg(&wf)
+                .output()
+                .unwrap();
+            assert!(o.status.success(), "PyYAML: {}", stderr(&o));
+        }
+        _ => {
+            eprintln!("github_workflow_has_a_matrix_and_a_merge_job: no PyYAML; string checks only")
+        }
+    }
     let step = text
         .lines()
         .find(|l| l.contains(" check ") && l.contains("--shard"))
