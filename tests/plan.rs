@@ -378,7 +378,8 @@ fn github_workflow_has_a_matrix_and_a_merge_job() {
         "          pattern: ibcert-shard-*\n          merge-multiple: true\n",
         "uses: actions/download-artifact@v4",
         "name: ibcert-report",
-        "run: |\n          cargo install --locked --path .\n",
+        "run: |\n          command -v m4 >/dev/null || sudo apt-get install -y m4\n          \
+         cargo install --locked --path .\n",
     ] {
         assert!(text.contains(l), "{l:?} in:\n{text}");
     }

@@ -16,6 +16,10 @@ use crate::options::{load_case, CliError, NumericsArgs};
 use clap::{Args, ValueEnum};
 use std::path::{Path, PathBuf};
 
+/// The default install step of a workflow: build ibcert from the checked-out repository
+/// (m4 is installed first when missing: GMP and MPFR are built from source).
+pub const DEFAULT_INSTALL: &str = "cargo install --locked --path .";
+
 /// GitHub Actions runs at most 256 jobs from one matrix.
 pub const GITHUB_MAX_MATRIX: usize = 256;
 
@@ -53,11 +57,12 @@ pub struct PlanArgs {
     /// parallel, this executable's absolute path; for github `ibcert`.
     #[arg(long, value_name = "CMD")]
     pub ibcert: Option<String>,
-    /// github: the shell command of the step that installs ibcert on the runner.
+    /// github: the shell command of the step that installs ibcert on the runner (by
+    /// default preceded by installing m4 when it is missing).
     #[arg(
         long,
         value_name = "CMD",
-        default_value = "cargo install --locked --path ."
+        default_value = DEFAULT_INSTALL
     )]
     pub install: String,
     /// Write the script to this file (made executable) instead of standard output.
@@ -418,8 +423,13 @@ fn github(p: &Plan, install: &str, threads: Option<usize>) -> String {
         .iter()
         .map(|f| format!("            {}/{f}\n", p.dir))
         .collect();
+    let m4 = if install == DEFAULT_INSTALL {
+        "command -v m4 >/dev/null || sudo apt-get install -y m4\n          "
+    } else {
+        ""
+    };
     let install_step = format!(
-        "      - name: install ibcert\n        run: |\n          {}\n",
+        "      - name: install ibcert\n        run: |\n          {m4}{}\n",
         install.replace('\n', "\n          ")
     );
     format!(
