@@ -1,7 +1,7 @@
 //! `ibcert check`: the theorem checks of case files, whole or as one shard of a sweep
 //! (`--shard`, `--results-dir`, `--max-time`; merged by `ibcert merge`).
 
-use super::write_output;
+use super::{case_files, write_output};
 use crate::case::Case;
 use crate::checks::{AlphaResult, CheckJob, RunSettings};
 use crate::options::{load_case_text, CliError, NumericsArgs};
@@ -120,30 +120,6 @@ impl SweepArgs {
 pub(super) struct CheckOptions {
     pub verify: bool,
     pub numerics: NumericsArgs,
-}
-
-/// Expand files and directories into a sorted list of case files.
-pub(super) fn case_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
-    let mut out = Vec::new();
-    for p in paths {
-        if p.is_dir() {
-            let mut v: Vec<PathBuf> = std::fs::read_dir(p)
-                .map_err(|e| {
-                    CliError::input(format!("{}: cannot read directory: {e}", p.display()))
-                })?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|f| f.extension().is_some_and(|x| x == "toml"))
-                .collect();
-            v.sort();
-            out.extend(v);
-        } else {
-            out.push(p.clone());
-        }
-    }
-    if out.is_empty() {
-        return Err(CliError::input("no case files found in the given paths"));
-    }
-    Ok(out)
 }
 
 type Cases = Vec<(Case, Vec<Vec<Rational>>)>;

@@ -1,5 +1,5 @@
 //! Command-line interface: the clap definitions, one module per command (`flow` for run
-//! and trace, `check`, `solve`, `table`), and the entry point. Options are validated once,
+//! and trace, `check`, `solve`, `table`, `plan`), and the entry point. Options are validated once,
 //! into exact types, with the shared parsers of `crate::options`; the numeric modules
 //! never see strings. Exit codes: 0 success, 1 a computation failed or was stopped,
 //! 2 bad input (arguments or case file), 130 Ctrl-C.
@@ -7,6 +7,7 @@
 mod check;
 mod flow;
 mod merge;
+mod plan;
 mod solve;
 mod table;
 
@@ -14,11 +15,12 @@ pub use crate::options::{arg_rational, load_case, numerics_of, positive, positiv
 pub use check::{CheckArgs, SweepArgs};
 pub use flow::{FlowArgs, FlowJob, RunArgs, TraceArgs};
 pub use merge::{MergeArgs, MergeFormat};
+pub use plan::{shell_line, shell_quote, Engine, PlanArgs};
 pub use solve::SolveArgs;
 pub use table::{table_spec, TableArgs};
 
 use clap::{Args, Parser, Subcommand};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -57,6 +59,9 @@ pub enum Command {
     /// Draw a figure of the paper (SVG): sphere, excess-l1, excess-plane, kernel-distance,
     /// required-accuracy.
     Plot(crate::plot::PlotArgs),
+    /// Write a ready-to-run script that runs a check sweep in N shards on Slurm, GNU
+    /// parallel or GitHub Actions, then merges.
+    Plan(PlanArgs),
 }
 
 #[derive(Args, Debug)]
@@ -67,6 +72,30 @@ pub struct BenchArgs {
     /// List the workloads (those --filter selects) without running them.
     #[arg(long)]
     pub list: bool,
+}
+
+/// Expand files and directories into a sorted list of case files.
+pub(crate) fn case_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut v: Vec<PathBuf> = std::fs::read_dir(p)
+                .map_err(|e| {
+                    CliError::input(format!("{}: cannot read directory: {e}", p.display()))
+                })?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| f.extension().is_some_and(|x| x == "toml"))
+                .collect();
+            v.sort();
+            out.extend(v);
+        } else {
+            out.push(p.clone());
+        }
+    }
+    if out.is_empty() {
+        return Err(CliError::input("no case files found in the given paths"));
+    }
+    Ok(out)
 }
 
 /// Print `text`, or write it whole to `path` (`--output`; nothing is left on failure).
@@ -179,6 +208,7 @@ pub fn main() -> i32 {
         Command::Merge(a) => merge::cmd_merge(a),
         Command::Bench(a) => cmd_bench(a),
         Command::Plot(a) => crate::plot::cmd_plot(a).map(|_| 0),
+        Command::Plan(a) => plan::cmd_plan(a, cli.threads),
     };
     match result {
         Ok(code) => code,
