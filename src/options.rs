@@ -126,6 +126,25 @@ fn separable(path: &Path, case: Case) -> Result<(Case, Vec<Vec<Rational>>), CliE
     Ok((case, z))
 }
 
+/// `--loss-fn`: the loss a flow is trained with.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum LossFn {
+    Exp,
+    Logistic,
+}
+
+impl LossFn {
+    pub fn loss(self) -> crate::flow::Loss {
+        match self {
+            LossFn::Exp => crate::flow::Loss::Exp,
+            LossFn::Logistic => crate::flow::Loss::Logistic,
+        }
+    }
+}
+
 /// The numerics options of every command that integrates (`--precision`, `--tol`,
 /// `--stages`), declared once and flattened into each command's arguments.
 #[derive(clap::Args, Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -140,6 +140,7 @@ fn job_run(
         numerics,
         sample_at: &[],
         verify,
+        loss: ibcert::flow::Loss::Exp,
     };
     let ctl = RunControl {
         policy,

@@ -27,6 +27,7 @@ const CHECK_FIELDS: &[&str] = &[
     "point",
     "optimum",
     "expect",
+    "loss",
 ];
 
 /// One `[[check]]` table being read: its fields and the prefix that names
@@ -51,6 +52,7 @@ impl Parser<'_> {
         v: &Value,
         depth: u32,
         dim: usize,
+        case_loss: crate::flow::Loss,
     ) -> Result<CheckSpec, CaseError> {
         let t = match v {
             Value::Table(t) => t,
@@ -98,6 +100,16 @@ impl Parser<'_> {
             },
         };
         let expect = self.check_expect(&c)?;
+        let loss = match c.t.get("loss") {
+            None => case_loss,
+            Some(v) => self.loss(v, &c.field("loss"))?,
+        };
+        if tag == CheckKind::Bounds && loss != crate::flow::Loss::Exp {
+            return Err(self.err(
+                c.field("loss"),
+                "the path bounds (Lemma 3, Lemma 11/13) are derived for the exp-loss; a bounds check cannot be run with the logistic loss (docs/checks.md)".to_string(),
+            ));
+        }
         Ok(CheckSpec {
             index: i,
             name,
@@ -107,6 +119,7 @@ impl Parser<'_> {
             stop,
             tolerance,
             expect,
+            loss,
         })
     }
 

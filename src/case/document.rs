@@ -16,6 +16,7 @@ const TOP_FIELDS: &[&str] = &[
     "name",
     "description",
     "depth",
+    "loss",
     "data",
     "numerics",
     "check",
@@ -61,6 +62,10 @@ impl Parser<'_> {
             ));
         }
         let depth = depth as u32;
+        let loss = match top.get("loss") {
+            None => crate::flow::Loss::Exp,
+            Some(v) => self.loss(v, "loss")?,
+        };
 
         let data = match self.required(top, "", "data")? {
             Value::Table(t) => t,
@@ -91,7 +96,7 @@ impl Parser<'_> {
             Some(Value::Array(a)) => a
                 .iter()
                 .enumerate()
-                .map(|(i, v)| self.check(i, v, depth, points[0].len()))
+                .map(|(i, v)| self.check(i, v, depth, points[0].len(), loss))
                 .collect::<Result<Vec<_>, _>>()?,
             Some(other) => {
                 return Err(self.err(
@@ -111,8 +116,23 @@ impl Parser<'_> {
             depth,
             points,
             labels,
+            loss,
             numerics,
             checks,
+        })
+    }
+
+    /// A `loss` field: "exp" or "logistic".
+    pub(super) fn loss(&self, v: &Value, field: &str) -> Result<crate::flow::Loss, CaseError> {
+        let s = self.string(v, field)?;
+        crate::flow::Loss::parse(&s).ok_or_else(|| {
+            self.err(
+                field,
+                format!(
+                    "expected \"exp\" or \"logistic\", found \"{}\"",
+                    crate::case::reader::clip(&s)
+                ),
+            )
         })
     }
 

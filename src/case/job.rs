@@ -52,6 +52,12 @@ pub fn check_job_id(case: &Case, spec: &CheckSpec, alpha: &Rational, verify: boo
             ("expect", format!("{:?}", spec.expect)),
             ("alpha", alpha.to_string()),
             numerics_field(&case.numerics.for_run(), verify),
-        ],
+        ]
+        .into_iter()
+        // the loss only when it is not exp: the ids of exp jobs stay what they were
+        .chain(
+            (spec.loss != crate::flow::Loss::Exp).then(|| ("loss", spec.loss.name().to_string())),
+        )
+        .collect::<Vec<_>>(),
     )
 }

@@ -53,6 +53,8 @@ pub struct Case {
     pub points: Vec<Vec<Rational>>,
     /// One label per point, each +1 or -1.
     pub labels: Vec<i32>,
+    /// The loss (`loss = "exp"` or `"logistic"`; exp when not given).
+    pub loss: crate::flow::Loss,
     pub numerics: NumericsTable,
     /// The `[[check]]` tables, validated (empty when the file declares none).
     pub checks: Vec<CheckSpec>,

@@ -162,4 +162,7 @@ pub struct CheckSpec {
     /// relative distance (or excess l1 norm) allowed at the largest alpha, > 0
     pub tolerance: Rational,
     pub expect: Expect,
+    /// the loss the check's flows are trained with (the case's `loss` unless the
+    /// check gives its own)
+    pub loss: crate::flow::Loss,
 }

@@ -306,6 +306,7 @@ fn run_alpha(
         numerics: &numerics,
         sample_at: &samples,
         verify: settings.verify,
+        loss: ctx.spec.loss,
     };
     let identity = job_identity(&job.id);
     let mut write = |snap: &crate::flow::Snapshot| -> Result<(), String> {

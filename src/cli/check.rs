@@ -40,6 +40,10 @@ pub struct CheckArgs {
     /// (text, or JSON with --format json).
     #[arg(long)]
     pub list_jobs: bool,
+    /// Run every check with this loss (default: each check's own `loss`, else its
+    /// case's, else exp).
+    #[arg(long, value_enum)]
+    pub loss_fn: Option<crate::options::LossFn>,
     #[command(flatten)]
     pub sweep: SweepArgs,
     #[command(flatten)]
@@ -120,6 +124,9 @@ impl SweepArgs {
 pub(super) struct CheckOptions {
     pub verify: bool,
     pub numerics: NumericsArgs,
+    /// --loss-fn: every check's loss (absent: each check's own)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loss_fn: Option<crate::options::LossFn>,
 }
 
 type Cases = Vec<(Case, Vec<Vec<Rational>>)>;
@@ -140,6 +147,22 @@ pub(super) fn check_cases(sources: &[CaseSource], opts: &CheckOptions) -> Result
             case.numerics.precision = n.prec;
             case.numerics.tolerance = n.tol;
             case.numerics.stages = Some(n.stages);
+        }
+        if let Some(l) = opts.loss_fn {
+            for spec in case.checks.iter_mut() {
+                if l.loss() != crate::flow::Loss::Exp
+                    && spec.kind.tag() == crate::case::spec::CheckKind::Bounds
+                {
+                    return Err(CliError::input(format!(
+                        "--loss-fn {}: {}: check[{}] ({}) is a bounds check; the path bounds (Lemma 3, Lemma 11/13) are derived for the exp-loss",
+                        l.loss().name(),
+                        src.file,
+                        spec.index,
+                        spec.name
+                    )));
+                }
+                spec.loss = l.loss();
+            }
         }
         cases.push((case, z));
     }
@@ -177,6 +200,7 @@ pub(super) fn cmd_check(a: &CheckArgs) -> Result<i32, CliError> {
     let opts = CheckOptions {
         verify: !a.no_verify,
         numerics: a.numerics_opts.clone(),
+        loss_fn: a.loss_fn,
     };
     let cases = check_cases(&sources, &opts)?;
     let settings = RunSettings {

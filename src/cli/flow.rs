@@ -34,6 +34,9 @@ pub struct FlowArgs {
     /// Stop at gt = alpha^D / mu (the transition-regime scaling).
     #[arg(long, group = "stop", allow_hyphen_values = true)]
     pub mu: Option<String>,
+    /// The loss the network is trained with (default: the case's `loss`, else exp).
+    #[arg(long, value_enum)]
+    pub loss_fn: Option<crate::options::LossFn>,
     #[command(flatten)]
     pub numerics_opts: crate::options::NumericsArgs,
     /// Skip the verification run (values are then shown to 6 digits, marked unverified).
@@ -109,6 +112,8 @@ pub struct FlowJob {
     pub rule: StopRule,
     pub numerics: Numerics,
     pub verify: bool,
+    /// the loss (--loss-fn, else the case's)
+    pub loss: crate::flow::Loss,
     pub progress: bool,
     /// raise the precision when needed, or refuse
     pub policy: PrecisionPolicy,
@@ -228,6 +233,7 @@ impl FlowArgs {
         } else {
             PrecisionPolicy::Auto
         };
+        let loss = self.loss_fn.map_or(case.loss, |l| l.loss());
         Ok(FlowJob {
             case,
             z,
@@ -235,6 +241,7 @@ impl FlowArgs {
             rule,
             numerics,
             verify: !self.no_verify,
+            loss,
             progress: !self.no_progress,
             policy,
             precision_from: if self.numerics_opts.precision.is_some() {
@@ -265,7 +272,7 @@ impl FlowJob {
     /// What identifies this job in a checkpoint: a resumed job must match it.
     pub fn identity(&self, samples: &[Rational]) -> serde_json::Value {
         let sample_list: Vec<String> = samples.iter().map(|q| q.to_string()).collect();
-        serde_json::json!({
+        let mut id = serde_json::json!({
             "case_sha256": self.case_sha256,
             "case_name": self.case.name,
             "depth": self.case.depth,
@@ -280,7 +287,12 @@ impl FlowJob {
             "stages": self.numerics.stages,
             "verify": self.verify,
             "samples_sha256": checkpoint::sha256_hex(sample_list.join(",").as_bytes()),
-        })
+        });
+        if self.loss != crate::flow::Loss::Exp {
+            // (absent for exp: checkpoints of earlier versions stay valid)
+            id["loss"] = serde_json::json!(self.loss.name());
+        }
+        id
     }
 
     /// Run the job; a job stopped by Ctrl-C or a limit prints the state it reached
@@ -342,6 +354,7 @@ impl FlowJob {
             numerics: &self.numerics,
             sample_at: samples,
             verify: self.verify,
+            loss: self.loss,
         };
         let out = run_job(&job, ctl, |phase, x| bar.update(phase, x));
         bar.finish();
@@ -385,6 +398,7 @@ impl FlowJob {
             &self.z,
             &self.alpha,
             &self.rule,
+            self.loss,
             h,
             target,
             self.checkpoint

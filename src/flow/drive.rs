@@ -30,6 +30,12 @@ pub enum FlowError {
     },
     #[error("the target gt = {0} is not a positive finite number")]
     NonPositiveTarget(String),
+    #[error("the target gt = {gt} is not beyond where the {loss} flow starts, gt_0 = {start} (the loss at w = 0)")]
+    BeforeStart {
+        gt: String,
+        loss: &'static str,
+        start: &'static str,
+    },
     #[error("checkpoint: {0}")]
     Checkpoint(String),
     #[error("resume: {0}")]
@@ -169,7 +175,7 @@ pub fn drive(d: Drive) -> Result<Driven, OdeError> {
         }
         Start::Origin => {
             let y0 = vec![Float::new(p); flow.dim_state()];
-            let x0 = Float::new(p);
+            let x0 = flow.gt_start();
             (
                 solver.initial_state(&x0, &y0, gt_end),
                 Vec::new(),
@@ -310,7 +316,7 @@ pub fn integrate(
     sample_at: &[Float],
     progress: impl FnMut(&Float) + Send,
 ) -> Result<Solution, FlowError> {
-    check_target(gt_end)?;
+    check_target(gt_end, flow.loss)?;
     let digits = tol_digits(&numerics.tol);
     let distinct = guard::has_distinct_rows(&flow.zr);
     if distinct {
@@ -371,11 +377,18 @@ fn guard_trips(flow: &DiagFlow, y: &[Float], digits: u32) -> Option<Option<Need>
     }
 }
 
-pub(super) fn check_target(gt_end: &Float) -> Result<(), FlowError> {
+pub(super) fn check_target(gt_end: &Float, loss: super::Loss) -> Result<(), FlowError> {
     if !gt_end.is_finite() || !gt_end.is_sign_positive() || gt_end.is_zero() {
         return Err(FlowError::NonPositiveTarget(crate::num::fmt_sig(
             gt_end, 10,
         )));
+    }
+    if *gt_end <= loss.gt_start(gt_end.prec()) {
+        return Err(FlowError::BeforeStart {
+            gt: crate::num::fmt_sig(gt_end, 10),
+            loss: loss.name(),
+            start: loss.describe_start(),
+        });
     }
     Ok(())
 }

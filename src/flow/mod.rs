@@ -1,9 +1,10 @@
-//! The exp-loss gradient flow of a depth-D diagonal network in the log-loss
-//! parametrization (docs/math.md §3).
+//! The exp-loss or logistic-loss gradient flow of a depth-D diagonal network in the
+//! log-loss parametrization (docs/math.md §3, "Logistic loss").
 //!
 //! Independent variable gt = -log L. State y = (nu_1..nu_N, v) with
 //!     d nu / d gt = p / S,   d v / d gt = 1/S - v,
-//! where beta = Z nu, w = w(beta) (mirror map), p = softmax(-Z^T w), g = Z p,
+//! where beta = Z nu, w = w(beta) (mirror map), p = softmax(-Z^T w) for the exp-loss
+//! (the logistic weights are in [`loss`]), g = Z p,
 //! S = g^T diag(w'(beta)) g, and v = t e^{-gt} (so ln t = gt + ln v). Carrying v
 //! instead of ln t keeps the state regular at gt = 0 (t = 0, ln t = -inf) and the
 //! equation for v is linear with rate 1; v does not feed back into nu.
@@ -15,6 +16,7 @@ pub mod checkpoint;
 mod control;
 mod drive;
 pub mod guard;
+mod loss;
 mod numerics;
 pub mod run;
 mod stop;
@@ -29,6 +31,7 @@ pub use drive::{
     drive, drive_plain, integrate, Controls, Drive, Driven, FlowError, InFlightSink, Observer,
     Solution, Start,
 };
+pub use loss::Loss;
 pub use numerics::{default_stages, log_spaced, tol_digits, Numerics};
 pub use run::{run_job, run_verified, Job, JobOutcome, MAX_PREC};
 pub use stop::StopRule;
@@ -49,6 +52,8 @@ pub struct DiagFlow {
     /// z_n as rows: zr[n][i]
     pub zr: Vec<Vec<Float>>,
     pub mirror: Mirror,
+    /// the loss (the flow's weights and its starting gt)
+    pub loss: Loss,
     /// The absolute floor of the nu error weights: 1, or, when the flow starts on a scale
     /// of nu far above 1 (data entries ~ 10^-300 or tiny alpha), that scale
     /// (see [`DiagFlow::nu_scale`]).
@@ -70,13 +75,17 @@ pub struct Derived {
     pub margins: Vec<Float>,
     /// min margin (gamma)
     pub gamma: Float,
-    /// softmax(-margins)
+    /// the weights: softmax(-margins) for exp, sigma(-m) / sum log(1 + exp(-m)) for
+    /// logistic (flow/loss.rs)
     pub p: Vec<Float>,
+    /// logistic: the diagonal of -dp/dm, p sigma(m) (None for exp: p itself)
+    pub p_diag: Option<Vec<Float>>,
     /// g = Z p
     pub g: Vec<Float>,
     /// S = g^T diag(w') g
     pub s: Float,
-    /// sum_n exp(-(m_n - gamma))
+    /// sum_n exp(-(m_n - gamma)) for exp, sum_n exp(-(m_n - gamma)) phi(exp(-m_n)) for
+    /// logistic: -log L = gamma - ln(sum_exp) + ln N
     pub sum_exp: Float,
 }
 
@@ -140,6 +149,7 @@ impl DiagFlow {
             d,
             zr,
             mirror,
+            loss: Loss::Exp,
             nu_floor: Float::with_val(prec, 1),
         };
         let scale = flow.nu_scale();
@@ -147,6 +157,26 @@ impl DiagFlow {
             flow.nu_floor = scale;
         }
         flow
+    }
+
+    /// The same flow for the loss `loss` (exp by default).
+    pub fn with_loss(mut self, loss: Loss) -> DiagFlow {
+        if loss != self.loss {
+            self.loss = loss;
+            self.nu_floor = Float::with_val(self.prec, 1);
+            let scale = self.nu_scale();
+            if scale.is_finite()
+                && scale > Float::with_val(self.prec, Float::i_exp(1, SCALE_TAKEOVER))
+            {
+                self.nu_floor = scale;
+            }
+        }
+        self
+    }
+
+    /// gt at the start (w = 0): 0 for exp, -ln(ln 2) for logistic.
+    pub fn gt_start(&self) -> Float {
+        self.loss.gt_start(self.prec)
     }
 
     /// 1/S at nu = 0: the growth of nu per unit of gt at the start (nu scales like 1/c^2
@@ -205,20 +235,14 @@ impl DiagFlow {
                 gamma.assign(m);
             }
         }
-        let mut pe: Vec<Float> = margins
+        let e: Vec<Float> = margins
             .iter()
             .map(|m| {
                 let x = Float::with_val(p, &gamma - m);
                 x.exp()
             })
             .collect();
-        let mut sum_exp = Float::new(p);
-        for e in &pe {
-            sum_exp += e;
-        }
-        for e in pe.iter_mut() {
-            *e /= &sum_exp;
-        }
+        let (pe, p_diag, sum_exp) = loss::weights(self.loss, &gamma, e);
         let mut g = vec![Float::new(p); self.d];
         let mut t = Float::new(p);
         for (k, row) in self.zr.iter().enumerate() {
@@ -241,6 +265,7 @@ impl DiagFlow {
             margins,
             gamma,
             p: pe,
+            p_diag,
             g,
             s,
             sum_exp,
@@ -275,7 +300,8 @@ impl Ode for DiagFlow {
         out[self.n].assign(&inv_s - &y[self.n]);
     }
 
-    /// With M = Z^T diag(w') Z, dp/dnu = -(diag p - p p^T) M =: P',
+    /// With M = Z^T diag(w') Z, dp/dnu = -(diag p - p p^T) M =: P' (logistic:
+    /// -(diag(p sigma(m)) - p p^T) M),
     /// dS/dnu_k = 2 sum_i w'_i g_i (Z P')_ik + sum_i g_i^2 w''_i z_ki, and
     /// d(p/S)/dnu = P'/S - p (dS/dnu)^T / S^2; d v'/d nu = -(dS/dnu)/S^2, d v'/d v = -1.
     fn jacobian(&self, _x: &Float, y: &[Float], jac: &mut [Float]) {
@@ -316,12 +342,24 @@ impl Ode for DiagFlow {
                 ptm[k] += &t;
             }
         }
-        // P'_nk = -p_n (M_nk - (p^T M)_k)
+        // P'_nk = -p_n (M_nk - (p^T M)_k) for exp; for logistic (diag c = p sigma(m)),
+        // P'_nk = -c_n M_nk + p_n (p^T M)_k
         let mut pp = vec![Float::new(p); n * n];
         for a in 0..n {
             for k in 0..n {
-                let mut v = Float::with_val(p, &m[a * n + k] - &ptm[k]);
-                v *= &der.p[a];
+                let v = match &der.p_diag {
+                    None => {
+                        let mut v = Float::with_val(p, &m[a * n + k] - &ptm[k]);
+                        v *= &der.p[a];
+                        v
+                    }
+                    Some(c) => {
+                        let mut v = Float::with_val(p, &c[a] * &m[a * n + k]);
+                        t.assign(&der.p[a] * &ptm[k]);
+                        v -= &t;
+                        v
+                    }
+                };
                 pp[a * n + k] = -v;
             }
         }
@@ -484,8 +522,11 @@ mod tests {
                 Rational::from((1, 1)),
             ],
         ];
-        for depth in [2u32, 3, 5] {
-            let f = DiagFlow::new(&z, depth, &Rational::from((3, 2)), p);
+        for (depth, loss) in [2u32, 3, 5]
+            .into_iter()
+            .flat_map(|d| Loss::ALL.into_iter().map(move |l| (d, l)))
+        {
+            let f = DiagFlow::new(&z, depth, &Rational::from((3, 2)), p).with_loss(loss);
             let dim = f.dim();
             // keep s = c beta well inside (-1, 1) for the deeper networks
             let shrink = Rational::from((1, 10u32.pow(depth - 2)));
@@ -517,7 +558,7 @@ mod tests {
                     let sc = Float::with_val(p, jac[a * dim + k].abs_ref()) + 1u32;
                     assert!(
                         diff < sc * Float::with_val(p, Float::i_exp(1, -150)),
-                        "D={depth} J[{a}][{k}]: fd {fd} vs {}",
+                        "D={depth} {loss:?} J[{a}][{k}]: fd {fd} vs {}",
                         jac[a * dim + k]
                     );
                 }

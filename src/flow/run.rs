@@ -32,12 +32,13 @@ pub struct Job<'a> {
     pub numerics: &'a Numerics,
     pub sample_at: &'a [Rational],
     pub verify: bool,
+    pub loss: super::Loss,
 }
 
 impl Job<'_> {
     /// The job's flow at `prec` bits (the precision a phase runs at, possibly raised).
     pub fn flow_at(&self, prec: u32) -> DiagFlow {
-        DiagFlow::new(self.z, self.depth, self.alpha, prec)
+        DiagFlow::new(self.z, self.depth, self.alpha, prec).with_loss(self.loss)
     }
 }
 
@@ -64,6 +65,7 @@ pub fn run_verified(
         numerics,
         sample_at,
         verify,
+        loss: super::Loss::Exp,
     };
     match run_job(&job, RunControl::default(), progress)? {
         JobOutcome::Done(v) => Ok(v),
@@ -104,7 +106,7 @@ fn run_phase(
         numerics = r.numerics.clone();
     } else {
         let gt = job.rule.gt(job.alpha, job.depth, numerics.prec);
-        check_target(&gt)?;
+        check_target(&gt, job.loss)?;
         let p = numerics.prec;
         match ctl.policy {
             PrecisionPolicy::Fixed => {
@@ -149,7 +151,7 @@ fn run_phase(
         let p = numerics.prec;
         let flow = job.flow_at(p);
         let gt = job.rule.gt(job.alpha, job.depth, p);
-        check_target(&gt)?;
+        check_target(&gt, job.loss)?;
         let samples: Vec<Float> = job.sample_at.iter().map(|q| from_rational(p, q)).collect();
         let raises_now = raises.clone();
         let checkpoints = ctl.checkpoint.is_some();

@@ -150,7 +150,13 @@ impl Verified {
     /// What a halted job reached, unverified: the main run's end when the
     /// verification was stopped, else the in-flight main run. `z`, `depth`, `alpha`
     /// are the job's.
-    pub fn halted(z: &[Vec<Rational>], depth: u32, alpha: &Rational, h: &Halted) -> Verified {
+    pub fn halted(
+        z: &[Vec<Rational>],
+        depth: u32,
+        alpha: &Rational,
+        loss: super::Loss,
+        h: &Halted,
+    ) -> Verified {
         let snap = &h.snapshot;
         let cur = &snap.current;
         let main = match &snap.main {
@@ -164,7 +170,7 @@ impl Verified {
                 wall: cur.wall,
             },
         };
-        let flow = DiagFlow::new(z, depth, alpha, main.numerics.prec);
+        let flow = DiagFlow::new(z, depth, alpha, main.numerics.prec).with_loss(loss);
         Verified::unverified(flow, main, snap.raises.clone())
     }
 }

@@ -95,6 +95,9 @@ pub struct RunReport {
     pub schema: &'static str,
     pub case: CaseInfo,
     pub alpha: String,
+    /// the loss function when it is not the exp-loss ("logistic"); absent for exp
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loss_fn: Option<&'static str>,
     pub stop: String,
     /// the gt reached (the stopping rule's target)
     pub gt: String,
@@ -162,6 +165,10 @@ impl RunReport {
         RunReport {
             schema: RUN_SCHEMA,
             alpha: alpha.to_string(),
+            loss_fn: match verified.flow().loss {
+                crate::flow::Loss::Exp => None,
+                other => Some(other.name()),
+            },
             stop: rule.describe(),
             gt: gt_str,
             loss_exp10: fmt_sig(&s.loss_exp10, cap.min(25) as usize),
@@ -198,13 +205,14 @@ impl RunReport {
         z: &[Vec<Rational>],
         alpha: &Rational,
         rule: &StopRule,
+        loss: crate::flow::Loss,
         h: &Halted,
         target: String,
         checkpoint: Option<String>,
     ) -> RunReport {
         let snap = &h.snapshot;
         let cur = &snap.current;
-        let v = Verified::halted(z, case.depth, alpha, h);
+        let v = Verified::halted(z, case.depth, alpha, loss, h);
         let reached = fmt_sig(&v.main.gt, 12);
         let mut r = RunReport::build(case, alpha, rule, &v);
         r.gt = reached;
@@ -273,6 +281,9 @@ impl RunReport {
             c.name, c.points, c.dim, c.depth
         );
         o += &format!("alpha           {}\n", self.alpha);
+        if let Some(l) = self.loss_fn {
+            o += &format!("loss function   {l}\n");
+        }
         o += &format!("stop            {}\n", self.stop);
         o += &format!("gt              {}\n", self.gt);
         o += &format!("loss            10^-{}\n", self.loss_exp10);
