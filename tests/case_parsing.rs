@@ -1328,3 +1328,45 @@ mod mutation {
         }
     }
 }
+
+#[test]
+fn the_loss_is_exp_by_default_and_may_be_set_per_case_and_per_check() {
+    use ibcert::flow::Loss;
+    let check = |extra: &str| {
+        format!(
+            "[[check]]\nname = \"k\"\nkind = \"kernel\"\nalphas = [2, 3]\ntolerance = \"1e-3\"\n{extra}"
+        )
+    };
+    let c = parse(&format!("{HEADER}{DATA}{}", check(""))).unwrap();
+    assert_eq!(c.loss, Loss::Exp);
+    assert_eq!(c.checks[0].loss, Loss::Exp);
+    let header = HEADER.replace("depth = 2\n", "depth = 2\nloss = \"logistic\"\n");
+    let c = parse(&format!("{header}{DATA}{}", check(""))).unwrap();
+    assert_eq!(c.loss, Loss::Logistic);
+    assert_eq!(c.checks[0].loss, Loss::Logistic);
+    let c = parse(&format!("{header}{DATA}{}", check("loss = \"exp\"\n"))).unwrap();
+    assert_eq!(c.checks[0].loss, Loss::Exp);
+    expect_invalid(
+        &with_header(("depth = 2\n", "depth = 2\nloss = \"hinge\"\n")),
+        "loss",
+        &["\"exp\" or \"logistic\"", "hinge"],
+    );
+    expect_invalid(
+        &format!("{HEADER}{DATA}{}", check("loss = 1\n")),
+        "check[0] (k).loss",
+        &["string"],
+    );
+    // the path bounds are exp-loss lemmas: refused for logistic, per check or per case
+    let bounds =
+        "[[check]]\nname = \"b\"\nkind = \"bounds\"\nalphas = [2, 3]\ntolerance = \"1e-20\"\n";
+    expect_invalid(
+        &format!("{HEADER}{DATA}{bounds}loss = \"logistic\"\n"),
+        "check[0] (b).loss",
+        &["Lemma 3", "exp-loss"],
+    );
+    expect_invalid(
+        &format!("{header}{DATA}{bounds}"),
+        "check[0] (b).loss",
+        &["Lemma 3"],
+    );
+}

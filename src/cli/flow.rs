@@ -383,7 +383,9 @@ impl FlowJob {
                 };
                 CliError::input(format!("{}: {e}{hint}", self.precision_from))
             }
-            FlowError::NonPositiveTarget(_) => CliError::input(e.to_string()),
+            FlowError::NonPositiveTarget(_) | FlowError::BeforeStart { .. } => {
+                CliError::input(e.to_string())
+            }
             FlowError::Checkpoint(m) => CliError::input(format!("--checkpoint: {m}")),
             FlowError::Resume(m) => CliError::input(format!("--resume: {m}")),
             _ => CliError::failed(e.to_string()),
@@ -446,21 +448,35 @@ fn check_identity(
     theirs: &serde_json::Value,
     ours: &serde_json::Value,
 ) -> Result<(), CliError> {
+    // every key of either side (a key only one side has differs too); the loss is
+    // written only when not exp, so a missing one reads as exp
+    let with_loss = |v: &serde_json::Value| {
+        let mut v = v.clone();
+        if let Some(o) = v.as_object_mut() {
+            o.entry("loss").or_insert_with(|| serde_json::json!("exp"));
+        }
+        v
+    };
+    let (theirs, ours) = (&with_loss(theirs), &with_loss(ours));
     let mut diffs = Vec::new();
-    if let Some(o) = ours.as_object() {
-        for (k, v) in o {
-            let t = theirs.get(k);
-            if t != Some(v) {
+    let mut keys: Vec<&String> = ours
+        .as_object()
+        .into_iter()
+        .chain(theirs.as_object())
+        .flat_map(|o| o.keys())
+        .collect();
+    keys.sort();
+    keys.dedup();
+    for k in keys {
+        let (t, v) = (theirs.get(k), ours.get(k));
+        {
+            if t != v {
                 let shown = |x: Option<&serde_json::Value>| match x {
                     Some(serde_json::Value::String(s)) => s.clone(),
                     Some(x) => x.to_string(),
                     None => "missing".to_string(),
                 };
-                diffs.push(format!(
-                    "{k} is {} there, {} here",
-                    shown(t),
-                    shown(Some(v))
-                ));
+                diffs.push(format!("{k} is {} there, {} here", shown(t), shown(v)));
             }
         }
     }

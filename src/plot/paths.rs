@@ -111,7 +111,9 @@ impl PlotJob {
                 FlowError::PrecisionTooLow { .. } => {
                     CliError::input(format!("--precision: {what}: {e}"))
                 }
-                FlowError::NonPositiveTarget(_) => CliError::input(format!("{what}: {e}")),
+                FlowError::NonPositiveTarget(_) | FlowError::BeforeStart { .. } => {
+                    CliError::input(format!("{what}: {e}"))
+                }
                 _ => CliError::failed(format!("{what}: {e}")),
             }
         })?;
