@@ -8,6 +8,7 @@ pub mod bench;
 pub mod case;
 pub mod checks;
 pub mod cli;
+pub mod compare;
 pub mod flow;
 pub mod lp;
 pub mod model;

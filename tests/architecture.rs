@@ -17,8 +17,8 @@ const LAYERS: &[&[&str]] = &[
     &["reference", "flow"],
     // case files: schema, exact data, check declarations
     &["case"],
-    // theorem checks; tables of required accuracy
-    &["checks", "table"],
+    // theorem checks; tables of required accuracy; the exp/logistic comparison
+    &["checks", "table", "compare"],
     // reports (one exporter per format); sweeps (shards, job results, merging)
     &["report", "sweep"],
     // typed options shared by the commands and the figures

@@ -5,6 +5,7 @@
 //! 2 bad input (arguments or case file), 130 Ctrl-C.
 
 mod check;
+mod compare;
 mod flow;
 mod merge;
 mod plan;
@@ -13,6 +14,7 @@ mod table;
 
 pub use crate::options::{arg_rational, load_case, numerics_of, positive, positive_list, CliError};
 pub use check::{CheckArgs, SweepArgs};
+pub use compare::CompareArgs;
 pub use flow::{FlowArgs, FlowJob, RunArgs, TraceArgs};
 pub use merge::{MergeArgs, MergeFormat};
 pub use plan::{shell_line, shell_quote, Engine, PlanArgs};
@@ -44,6 +46,10 @@ pub enum Command {
     Run(RunArgs),
     /// Sample the path of the flow (dense output) at given or log-spaced gt values.
     Trace(TraceArgs),
+    /// Compare the exp-loss and logistic-loss flows at listed gt: the distance between
+    /// their normalized predictors and directions, from which gt they agree to K digits,
+    /// and the rate.
+    CompareLosses(CompareArgs),
     /// Run the theorem checks declared in case files (files or directories of *.toml).
     Check(CheckArgs),
     /// Compute the reference predictors (l2, l1 exactly; Q_mu in MPFR) with certificates.
@@ -203,6 +209,7 @@ pub fn main() -> i32 {
         Command::Check(a) => check::cmd_check(a),
         Command::Run(a) => flow::cmd_run(a),
         Command::Trace(a) => flow::cmd_trace(a).map(|_| 0),
+        Command::CompareLosses(a) => compare::cmd_compare(a),
         Command::Solve(a) => solve::cmd_solve(a).map(|_| 0),
         Command::Table(a) => table::cmd_table(a),
         Command::Merge(a) => merge::cmd_merge(a),

@@ -7,6 +7,7 @@
 //! marked as unverified.
 
 pub mod check;
+pub mod compare;
 pub mod run;
 pub mod solve;
 pub mod table;
