@@ -76,6 +76,7 @@ fn table_workload() -> Result<(), String> {
         .map(Scale::AlphaPowD)
         .collect();
     let spec = TableSpec {
+        losses: vec![crate::flow::Loss::Exp],
         depths: vec![2, 3, 10],
         scales,
         delta: parse_rational("0.05")?,

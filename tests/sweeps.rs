@@ -541,6 +541,53 @@ fn small_table_in_three_shards_merges_to_the_same_bytes_in_every_format() {
     common::assert_bad(&merge(&parts, &["--format", "junit"]), &["--format"]);
 }
 
+/// A two-loss table (exp and logistic rows, fits per loss) in three shards merges to
+/// the unsharded table's bytes in every format; the exp rows keep their ids.
+#[test]
+fn two_loss_table_in_three_shards_merges_to_the_same_bytes_in_every_format() {
+    let tp = common::case_path("three_point.toml");
+    let dir = common::temp_dir("table-loss-shards");
+    let base = [
+        "table",
+        &tp,
+        "--losses",
+        "exp,logistic",
+        "--alpha-d",
+        "1,10,100",
+        "--depths",
+        "2,3",
+        "--no-verify",
+        "--precision",
+        "128",
+        "--tol",
+        "1e-20",
+        "--no-progress",
+        "--no-timing",
+        "--mu",
+        "1/20",
+    ];
+    let mut parts = Vec::new();
+    for k in 1..=3 {
+        let out = s(&dir.join(format!("t{k}.json")));
+        let shard = format!("{k}/3");
+        let mut args = base.to_vec();
+        args.extend(["--shard", &shard, "--output", &out]);
+        let o = common::run(&args);
+        assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
+        parts.push(out);
+    }
+    let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+    for format in ["markdown", "csv", "json"] {
+        let mut args = base.to_vec();
+        args.extend(["--format", format]);
+        let whole = common::ok_stdout(&common::run(&args));
+        assert!(whole.contains("logistic"), "{format}");
+        let merged = common::ok_stdout(&merge(&parts, &["--no-timing", "--format", format]));
+        assert_eq!(whole, merged, "{format}");
+    }
+    common::assert_bad(&merge(&parts[1..], &[]), &["incomplete"]);
+}
+
 /// A job longer than the time allowed: halted at --max-time with its checkpoint in the
 /// results directory (exit 1, reported as not run), continued by the rerun, and the
 /// result is the uninterrupted run's bit for bit.

@@ -22,6 +22,7 @@ fn numerics(prec: u32, tol_digits: u32) -> Numerics {
 
 fn spec(depths: &[u32], scales: &[Scale], numerics: Numerics, verify: bool) -> TableSpec {
     TableSpec {
+        losses: vec![ibcert::flow::Loss::Exp],
         depths: depths.to_vec(),
         scales: scales.to_vec(),
         delta: Rational::from((1, 20)),

@@ -49,6 +49,11 @@ pub struct TableArgs {
 /// reports of a sharded table, so that a merge rebuilds the same table).
 #[derive(Args, Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct TableOptions {
+    /// Losses the flows are trained with: exp, logistic (comma-separated, each once);
+    /// default: the case's `loss`. Rows and fits per loss.
+    #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub losses: Vec<String>,
     /// Depths D from 2 to 1000 (comma-separated, each once); default: the case's depth.
     #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
     pub depths: Vec<String>,
@@ -104,7 +109,27 @@ fn table_spec_of(
     a: &TableOptions,
     digits: u32,
 ) -> Result<crate::table::TableSpec, CliError> {
-    use crate::flow::Scale;
+    use crate::flow::{Loss, Scale};
+    let losses = if a.losses.is_empty() {
+        vec![case.loss]
+    } else {
+        let mut out: Vec<Loss> = Vec::new();
+        for l in &a.losses {
+            let l = l.trim();
+            let loss = Loss::parse(l).ok_or_else(|| {
+                CliError::input(format!(
+                    "--losses: unknown loss {l:?}; give exp, logistic or both (comma-separated)"
+                ))
+            })?;
+            if out.contains(&loss) {
+                return Err(CliError::input(format!(
+                    "--losses: {l} given twice (each loss once)"
+                )));
+            }
+            out.push(loss);
+        }
+        out
+    };
     let depths = if a.depths.is_empty() {
         vec![case.depth]
     } else {
@@ -153,7 +178,39 @@ fn table_spec_of(
     let fit_from = crate::options::fit_from("--fit-from", &a.fit_from)?;
     crate::options::fit_range_check("--fit-from", &fit_from, &depths, &scales)?;
     let numerics = a.numerics_opts.of(case)?;
+    // a mu point of the logistic flow must lie beyond its start gt_0 = -ln(ln 2)
+    for &loss in &losses {
+        let start = loss.gt_start(64);
+        for mu in &mus {
+            for s in &scales {
+                for &d in &depths {
+                    let g = crate::num::from_rational(64, &(s.alpha_pow_d(d) / mu.clone()));
+                    if g <= start {
+                        return Err(CliError::input(format!(
+                            "--mu: gt = alpha^D / mu = {} ({}, D = {d}, mu = {mu}) is not beyond the start of the {} flow, gt = {}",
+                            crate::num::fmt_sig(&g, 6),
+                            s.describe(),
+                            loss.name(),
+                            loss.describe_start()
+                        )));
+                    }
+                }
+            }
+        }
+    }
+    if let Some(g) = &gt_max {
+        for &loss in &losses {
+            if crate::num::from_rational(64, g) <= loss.gt_start(64) {
+                return Err(CliError::input(format!(
+                    "--gt-max: {g} is not beyond the start of the {} flow, gt = {}",
+                    loss.name(),
+                    loss.describe_start()
+                )));
+            }
+        }
+    }
     let spec = crate::table::TableSpec {
+        losses,
         depths,
         scales,
         delta,
@@ -193,7 +250,11 @@ struct RowResult {
 
 fn describe(spec: &crate::table::TableSpec, j: &RowJob) -> String {
     format!(
-        "row D = {}, {}",
+        "row {}D = {}, {}",
+        match j.loss {
+            crate::flow::Loss::Exp => String::new(),
+            l => format!("{} loss, ", l.name()),
+        },
         spec.depths[j.depth_index],
         spec.scales[j.scale_index].describe()
     )
@@ -223,6 +284,7 @@ fn report_of(
     let mut report = TableReport::build(
         info_of(case),
         &table,
+        &spec.losses,
         &spec.delta,
         &spec.after,
         &spec.mus,

@@ -72,9 +72,14 @@ pub struct PlotArgs {
     /// "max(max(alpha^(2*D), 100*alpha^D), 100)".
     #[arg(long, group = "end")]
     pub stop: Option<String>,
-    /// First sample (gt, exact); default 1/100.
+    /// First sample (gt, exact); default 1/100 (exp), 1/2 (logistic: its flow starts
+    /// at gt_0 = -ln(ln 2) = 0.3665..., and samples must lie beyond it).
     #[arg(long, allow_hyphen_values = true)]
     pub from: Option<String>,
+    /// The loss the paths are trained with (default: the case's `loss`, else exp); the
+    /// required-accuracy figure tabulates this loss.
+    #[arg(long, value_enum)]
+    pub loss_fn: Option<crate::options::LossFn>,
     /// Log-spaced samples per curve.
     #[arg(long, default_value_t = 80)]
     pub samples: usize,
@@ -174,6 +179,8 @@ pub struct PlotJob {
     pub progress: bool,
     /// required-accuracy: the points each fit uses
     pub fit_from: crate::table::FitFrom,
+    /// the loss every path is trained with
+    pub loss: crate::flow::Loss,
 }
 
 impl PlotArgs {
@@ -210,10 +217,20 @@ impl PlotArgs {
                 End::Expr(e)
             }
         };
+        let loss = self.loss_fn.map_or(case.loss, |l| l.loss());
         let from = match &self.from {
             Some(f) => positive("--from", arg_rational("--from", f)?)?,
+            None if loss == crate::flow::Loss::Logistic => Rational::from((1, 2)),
             None => Rational::from((1, 100)),
         };
+        if from_rational(64, &from) <= loss.gt_start(64) {
+            return Err(CliError::input(format!(
+                "--from: the first sample gt = {} is not beyond the start of the {} flow, gt = {}",
+                alpha_text(&from),
+                loss.name(),
+                loss.describe_start()
+            )));
+        }
         if self.samples < 2 {
             return Err(CliError::input(format!(
                 "--samples: at least 2 samples per curve are needed, got {}",
@@ -274,6 +291,7 @@ impl PlotArgs {
             numerics,
             progress: !self.no_progress,
             fit_from,
+            loss,
         })
     }
 }

@@ -89,7 +89,8 @@ pub fn excess_l1_figure(job: &PlotJob) -> Result<Figure, CliError> {
         job.depths[0],
         &job.specs[0].alpha,
         job.numerics.prec,
-    );
+    )
+    .with_loss(job.loss);
     let l2_ex = refs
         .excess_exact(&probe, &refs.l2.w)
         .map(|(e1, _)| f64_of(&e1));
@@ -213,7 +214,8 @@ pub fn excess_plane_figure(job: &PlotJob) -> Result<Figure, CliError> {
         job.depths[0],
         &job.specs[0].alpha,
         job.numerics.prec,
-    );
+    )
+    .with_loss(job.loss);
     let pair = |w: &[Rational]| {
         refs.excess_exact(&probe, w)
             .map(|(e1, e2)| (f64_of(&e2), f64_of(&e1)))

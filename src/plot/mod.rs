@@ -62,7 +62,7 @@ pub fn cmd_plot(a: &PlotArgs) -> Result<(), CliError> {
                 alpha_text(&delta),
                 job.numerics.prec,
                 crate::num::fmt_sig(&from_rational(64, &job.numerics.tol), 2),
-            );
+            ) + &job.loss_note();
             let fitted = format!(
                 "the lines above, ln gt = a ln(alpha^D) + b, are fitted {}",
                 fit_rule_text(&job.fit_from)
@@ -99,6 +99,7 @@ fn required_series(
 ) -> Result<Vec<required::RequiredSeries>, CliError> {
     let scales = args::table_scales(&job.specs, job.depths[0]);
     let spec = crate::table::TableSpec {
+        losses: vec![job.loss],
         depths: job.depths.clone(),
         scales,
         delta: delta.clone(),
@@ -125,7 +126,11 @@ fn required_series(
         .depths
         .iter()
         .map(|&d| {
-            let fit = table.required_fits.iter().find(|f| f.depth == d);
+            let fit = table
+                .required_fits
+                .iter()
+                .find(|(_, f)| f.depth == d)
+                .map(|(_, f)| f);
             let x = |q: &Rational| from_rational(64, q).to_f64();
             required::RequiredSeries {
                 depth: d,

@@ -39,6 +39,15 @@ impl PlotJob {
                 crate::num::fmt_sig(&g, 6)
             )));
         }
+        if g <= self.loss.gt_start(p) {
+            return Err(CliError::input(format!(
+                "--stop: at {} the end gt is {}, not beyond the start of the {} flow, gt = {}",
+                spec.label(true),
+                crate::num::fmt_sig(&g, 6),
+                self.loss.name(),
+                self.loss.describe_start()
+            )));
+        }
         Ok(g)
     }
 
@@ -93,18 +102,20 @@ impl PlotJob {
         let p = self.numerics.prec;
         let mut at: Vec<Rational> = log_spaced(&self.from, hi, self.samples, p);
         let ad = spec.alpha.clone().pow(spec.depth as i32);
+        // the flow starts at gt_0 (0, or -ln(ln 2) for logistic): no sample before it
+        let start = self.loss.gt_start(p);
         let iso_gt: Vec<(Rational, Rational)> = self
             .mus
             .iter()
             .map(|mu| (mu.clone(), Rational::from(&ad / mu)))
-            .filter(|(_, g)| *g > 0 && g <= hi)
+            .filter(|(_, g)| from_rational(p, g) > start && g <= hi)
             .collect();
         let n_grid = at.len();
         at.extend(iso_gt.iter().map(|(_, g)| g.clone()));
         let mut floats: Vec<Float> = at.iter().map(|q| from_rational(p, q)).collect();
         floats.sort_by(|a, b| a.partial_cmp(b).expect("finite samples"));
         floats.dedup();
-        let flow = DiagFlow::new(&self.z, spec.depth, &spec.alpha, p);
+        let flow = DiagFlow::new(&self.z, spec.depth, &spec.alpha, p).with_loss(self.loss);
         let sol = integrate(&flow, &self.numerics, gt_end, &floats, |_| {}).map_err(|e| {
             let what = spec.label(true);
             match e {
@@ -152,7 +163,16 @@ impl PlotJob {
             self.end.describe(),
             self.numerics.prec,
             tol
-        )
+        ) + &self.loss_note()
+    }
+
+    /// " · logistic loss (from gt_0 = ...)" for a loss other than exp, else nothing
+    /// (exp figures read as before there was a choice).
+    pub fn loss_note(&self) -> String {
+        match self.loss {
+            crate::flow::Loss::Exp => String::new(),
+            l => format!(" · {} loss (from gt = {})", l.name(), l.describe_start()),
+        }
     }
 
     /// Whether the legend must name the depth (several depths plotted).

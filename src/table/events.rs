@@ -2,7 +2,7 @@
 //! probes on the dense output, and the location of a crossing, first on the step's
 //! collocation polynomial, then on exact states.
 
-use crate::flow::{drive_plain, DiagFlow, Numerics, Scale, Start};
+use crate::flow::{drive_plain, DiagFlow, Loss, Numerics, Scale, Start};
 use crate::num::{from_rational, norm1, norm2};
 use crate::ode::radau::{Control, OdeError, Segment, Stats};
 use crate::ode::tableau::RadauTableau;
@@ -208,9 +208,14 @@ pub struct Scan {
     pub locate_steps: u64,
 }
 
-/// Integrate one row at `numerics` and locate its events.
+/// Integrate one row of `loss` at `numerics` and locate its events. The flow starts at
+/// its loss's gt_0 (0 or -ln(ln 2)); nothing below assumes gt_0 = 0: the range ends at
+/// `gt_max` (far beyond gt_0), `after` multiplies located gt > gt_0, and a μ point
+/// before gt_0 is refused by the command.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn scan(
     z: &[Vec<Rational>],
+    loss: Loss,
     depth: u32,
     scale: &Scale,
     refs: &RowRefs,
@@ -219,7 +224,7 @@ pub(super) fn scan(
     cap: Option<&Float>,
 ) -> Result<Scan, OdeError> {
     let p = numerics.prec;
-    let flow = DiagFlow::with_scale(z, depth, scale, p);
+    let flow = DiagFlow::with_scale(z, depth, scale, p).with_loss(loss);
     let tab = RadauTableau::cached(numerics.stages, p);
     let tol = from_rational(p, &numerics.tol);
     let alpha_d = scale.alpha_pow_d(depth);

@@ -1,7 +1,8 @@
 //! Tables of the training accuracy a regime requires (paper Fig. 5b) and of the path's
 //! closest approach to the kernel solution (Appendix H.1).
 //!
-//! For one depth D and scale α (or α^D) the flow is integrated once from gt = 0; the
+//! For one loss, depth D and scale α (or α^D) the flow is integrated once from its start
+//! (gt = 0 for the exp-loss, gt_0 = -ln(ln 2) for the logistic loss); the
 //! observer watches four event functions of the state at the end and at three interior
 //! points of every accepted half step (dense output):
 //! - excess l1: g_e = ||w||_1 - (1 + δ) ||w_l1||_1 γ (γ = min margin). g_e <= 0 exactly
@@ -36,8 +37,7 @@ pub use events::Scan;
 use events::{scan, RowRefs};
 pub use fit::{fit_log_log, slope_spread, Fit, FitFrom};
 
-use crate::flow::Scale;
-use crate::flow::{Numerics, VerificationPolicy};
+use crate::flow::{Loss, Numerics, Scale, VerificationPolicy};
 use crate::num::decimal_digits_of_bits;
 use crate::ode::radau::{OdeError, Stats};
 use crate::reference::{l1, l2, qmu};
@@ -48,6 +48,8 @@ use serde::{Deserialize, Serialize};
 /// What to tabulate.
 #[derive(Clone, Debug)]
 pub struct TableSpec {
+    /// the losses the flows are trained with (each once; rows and fits per loss)
+    pub losses: Vec<Loss>,
     pub depths: Vec<u32>,
     pub scales: Vec<Scale>,
     /// threshold δ in (0, 1)
@@ -78,23 +80,32 @@ impl TableSpec {
         }
     }
 
-    /// The stable id of the row (depth, scale) of a table on `case`
-    /// ([`crate::case::job`]): what the row's result depends on and nothing else.
-    pub fn row_job_id(&self, case: &crate::case::Case, depth: u32, scale: &Scale) -> String {
+    /// The stable id of the row (loss, depth, scale) of a table on `case`
+    /// ([`crate::case::job`]): what the row's result depends on and nothing else. The
+    /// loss is a field only when it is not exp (exp ids are those of tables before
+    /// there was a choice of loss).
+    pub fn row_job_id(
+        &self,
+        case: &crate::case::Case,
+        loss: Loss,
+        depth: u32,
+        scale: &Scale,
+    ) -> String {
         let mus: Vec<String> = self.mus.iter().map(|m| m.to_string()).collect();
-        crate::case::job::job_id(
-            case,
-            &[
-                ("job", "table-row".to_string()),
-                ("row_depth", depth.to_string()),
-                ("scale", format!("{scale:?}")),
-                ("delta", self.delta.to_string()),
-                ("mus", mus.join(",")),
-                ("after", self.after.to_string()),
-                ("gt_max", format!("{:?}", self.gt_max)),
-                crate::case::job::numerics_field(&self.numerics, self.verify),
-            ],
-        )
+        let mut fields = vec![("job", "table-row".to_string())];
+        if loss != Loss::Exp {
+            fields.push(("loss", loss.name().to_string()));
+        }
+        fields.extend([
+            ("row_depth", depth.to_string()),
+            ("scale", format!("{scale:?}")),
+            ("delta", self.delta.to_string()),
+            ("mus", mus.join(",")),
+            ("after", self.after.to_string()),
+            ("gt_max", format!("{:?}", self.gt_max)),
+            crate::case::job::numerics_field(&self.numerics, self.verify),
+        ]);
+        crate::case::job::job_id(case, &fields)
     }
 }
 
@@ -122,7 +133,8 @@ pub struct TableReferences {
     pub w_mu: Vec<Vec<(Vec<Float>, Vec<Float>)>>,
 }
 
-/// The references of a table (l1 and l2 once; Q_μ per depth and μ at both precisions).
+/// The references of a table (l1 and l2 once; Q_μ per depth and μ at both precisions);
+/// they do not depend on the loss (one set for every loss of the table).
 pub fn references(z: &[Vec<Rational>], spec: &TableSpec) -> Result<TableReferences, TableError> {
     let s1 = l1::l1_max_margin(z).map_err(|e| TableError::Reference(e.to_string()))?;
     let s2 = l2::l2_max_margin(z).map_err(|e| TableError::Reference(e.to_string()))?;
@@ -164,6 +176,10 @@ pub struct Certified {
 /// fits its lines to these very numbers.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Row {
+    /// the loss the flow is trained with (results written before there was a choice:
+    /// exp)
+    #[serde(default)]
+    pub loss: Loss,
     pub depth: u32,
     pub scale: Scale,
     #[serde(with = "crate::num::serial::rational")]
@@ -209,7 +225,7 @@ fn certify(
     Some(Certified { value, digits })
 }
 
-/// Compute one row: the main scan and, unless disabled, the verification scan.
+/// Compute one row of the exp-loss: [`row_of`] with [`Loss::Exp`].
 pub fn row(
     z: &[Vec<Rational>],
     depth_index: usize,
@@ -217,9 +233,31 @@ pub fn row(
     refs: &TableReferences,
     spec: &TableSpec,
 ) -> Result<Row, OdeError> {
+    row_of(z, Loss::Exp, depth_index, scale, refs, spec)
+}
+
+/// Compute one row of `loss`: the main scan and, unless disabled, the verification
+/// scan (the same loss).
+pub fn row_of(
+    z: &[Vec<Rational>],
+    loss: Loss,
+    depth_index: usize,
+    scale: &Scale,
+    refs: &TableReferences,
+    spec: &TableSpec,
+) -> Result<Row, OdeError> {
     let depth = spec.depths[depth_index];
     let main_refs = RowRefs::new(refs, depth_index, &spec.delta, spec.numerics.prec, false);
-    let main = scan(z, depth, scale, &main_refs, spec, &spec.numerics, None)?;
+    let main = scan(
+        z,
+        loss,
+        depth,
+        scale,
+        &main_refs,
+        spec,
+        &spec.numerics,
+        None,
+    )?;
     let check = if spec.verify {
         let vn = VerificationPolicy::TABLE.numerics(&spec.numerics);
         let vrefs = RowRefs::new(refs, depth_index, &spec.delta, vn.prec, true);
@@ -243,7 +281,16 @@ pub fn row(
             }
         }
         let cap = last.map(|g| Float::with_val(vn.prec, g * 21u32) / 20u32);
-        Some(scan(z, depth, scale, &vrefs, spec, &vn, cap.as_ref())?)
+        Some(scan(
+            z,
+            loss,
+            depth,
+            scale,
+            &vrefs,
+            spec,
+            &vn,
+            cap.as_ref(),
+        )?)
     } else {
         None
     };
@@ -336,6 +383,7 @@ pub fn row(
     }
     let alpha_d = scale.alpha_pow_d(depth);
     Ok(Row {
+        loss,
         depth,
         scale: scale.clone(),
         gt_max: spec.gt_max_for(&alpha_d),
@@ -359,32 +407,38 @@ pub fn row(
 #[derive(Clone, Debug)]
 pub struct Table {
     pub rows: Vec<Row>,
-    /// per depth: ln gt = a ln(α^D) + b over the required accuracies the spec's
-    /// `fit_from` chooses (a depth with fewer than two such points has none)
-    pub required_fits: Vec<Fit>,
-    /// per depth: ln gt* = a ln(α^D) + b over the closest approaches to w_l2
-    pub closest_fits: Vec<Fit>,
+    /// per loss and depth (the spec's orders): ln gt = a ln(α^D) + b over the required
+    /// accuracies the spec's `fit_from` chooses (a depth with fewer than two such
+    /// points has none)
+    pub required_fits: Vec<(Loss, Fit)>,
+    /// per loss and depth: ln gt* = a ln(α^D) + b over the closest approaches to w_l2
+    pub closest_fits: Vec<(Loss, Fit)>,
 }
 
-/// One row job of a table: the depth (index into the spec's depths) and the scale.
+/// One row job of a table: the loss, the depth (index into the spec's depths) and the
+/// scale.
 #[derive(Clone, Debug)]
 pub struct RowJob {
+    pub loss: Loss,
     pub depth_index: usize,
     pub scale_index: usize,
     /// its stable id ([`TableSpec::row_job_id`])
     pub id: String,
 }
 
-/// Every row job of the table, in report order (depth, then scale).
+/// Every row job of the table, in report order (loss, then depth, then scale).
 pub fn row_jobs(case: &crate::case::Case, spec: &TableSpec) -> Vec<RowJob> {
     let mut out = Vec::new();
-    for (di, &d) in spec.depths.iter().enumerate() {
-        for (si, s) in spec.scales.iter().enumerate() {
-            out.push(RowJob {
-                depth_index: di,
-                scale_index: si,
-                id: spec.row_job_id(case, d, s),
-            });
+    for &loss in &spec.losses {
+        for (di, &d) in spec.depths.iter().enumerate() {
+            for (si, s) in spec.scales.iter().enumerate() {
+                out.push(RowJob {
+                    loss,
+                    depth_index: di,
+                    scale_index: si,
+                    id: spec.row_job_id(case, loss, d, s),
+                });
+            }
         }
     }
     out
@@ -407,7 +461,14 @@ pub fn compute_rows(
                 return Ok(None);
             }
             let start = std::time::Instant::now();
-            let r = row(z, j.depth_index, &spec.scales[j.scale_index], refs, spec)?;
+            let r = row_of(
+                z,
+                j.loss,
+                j.depth_index,
+                &spec.scales[j.scale_index],
+                refs,
+                spec,
+            )?;
             done(j, &r, start.elapsed().as_secs_f64());
             Ok(Some(r))
         })
@@ -416,16 +477,17 @@ pub fn compute_rows(
 
 /// The table of `rows` (in report order): the rows and the fits over them.
 pub fn assemble(spec: &TableSpec, rows: Vec<Row>) -> Table {
-    let fits = |pick: &dyn Fn(&Row) -> Option<Float>, from: &FitFrom| -> Vec<Fit> {
-        spec.depths
+    let fits = |pick: &dyn Fn(&Row) -> Option<Float>, from: &FitFrom| -> Vec<(Loss, Fit)> {
+        spec.losses
             .iter()
-            .filter_map(|&d| {
+            .flat_map(|&loss| spec.depths.iter().map(move |&d| (loss, d)))
+            .filter_map(|(loss, d)| {
                 let pts: Vec<(Rational, Float)> = rows
                     .iter()
-                    .filter(|r| r.depth == d)
+                    .filter(|r| r.loss == loss && r.depth == d)
                     .filter_map(|r| pick(r).map(|g| (r.alpha_d.clone(), g)))
                     .collect();
-                fit_log_log(d, &pts, 128, from)
+                fit_log_log(d, &pts, 128, from).map(|f| (loss, f))
             })
             .collect()
     };
@@ -444,8 +506,8 @@ pub fn assemble(spec: &TableSpec, rows: Vec<Row>) -> Table {
     }
 }
 
-/// Compute every (depth, scale) row in parallel, then the fits; `done` is called after
-/// each row.
+/// Compute every (loss, depth, scale) row in parallel, then the fits; `done` is called
+/// after each row.
 pub fn compute(
     z: &[Vec<Rational>],
     spec: &TableSpec,
@@ -453,12 +515,17 @@ pub fn compute(
     done: impl Fn() + Sync,
 ) -> Result<Table, OdeError> {
     // no ids needed here
-    let jobs: Vec<RowJob> = (0..spec.depths.len())
-        .flat_map(|di| {
-            (0..spec.scales.len()).map(move |si| RowJob {
-                depth_index: di,
-                scale_index: si,
-                id: String::new(),
+    let jobs: Vec<RowJob> = spec
+        .losses
+        .iter()
+        .flat_map(|&loss| {
+            (0..spec.depths.len()).flat_map(move |di| {
+                (0..spec.scales.len()).map(move |si| RowJob {
+                    loss,
+                    depth_index: di,
+                    scale_index: si,
+                    id: String::new(),
+                })
             })
         })
         .collect();

@@ -1,4 +1,5 @@
-//! CSV: one line per row, the μ points as columns.
+//! CSV: one line per row, the μ points as columns; a first column `loss` when the
+//! table involves a loss other than exp.
 
 use super::{RowReport, TableReport};
 use crate::report::Exporter;
@@ -38,6 +39,10 @@ impl Exporter<TableReport> for Csv {
         .into_iter()
         .map(String::from)
         .collect::<Vec<_>>();
+        let named = report.settings.losses.is_some();
+        if named {
+            head.insert(0, "loss".to_string());
+        }
         for k in 0..report.settings.mus.len() {
             head.push(format!("mu_{}_gt", k + 1));
             head.push(format!("mu_{}_distance", k + 1));
@@ -75,6 +80,9 @@ impl Exporter<TableReport> for Csv {
                 r.stats.accepted.to_string(),
                 r.stats.rejected.to_string(),
             ];
+            if named {
+                f.insert(0, r.loss.clone().unwrap_or_default());
+            }
             f.extend(fit_columns(report, r));
             for m in &r.mu_points {
                 f.push(opt(m.at.as_ref().map(|g| &g.gt)));
@@ -91,7 +99,12 @@ impl Exporter<TableReport> for Csv {
 /// next smaller alpha^D (empty for the smallest), whether the row is one of the fitted
 /// points, the fit's rule, a and b (empty when the depth has no fit or the row no gt).
 fn fit_columns(report: &TableReport, r: &RowReport) -> [String; 5] {
-    let Some(f) = report.fits.required.iter().find(|f| f.depth == r.depth) else {
+    let Some(f) = report
+        .fits
+        .required
+        .iter()
+        .find(|f| f.depth == r.depth && f.loss == r.loss)
+    else {
         return Default::default();
     };
     let Some(k) = f.alpha_d.iter().position(|a| *a == r.alpha_d) else {

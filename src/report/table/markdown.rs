@@ -1,7 +1,9 @@
 //! Markdown tables for people; numbers shortened to at most `max_digits` significant
 //! digits (never more than verified; the CSV and JSON carry all verified digits).
+//! With several losses the required accuracies of a (D, alpha) stand side by side, one
+//! column group per loss, and the other sections carry a `loss` column.
 
-use super::{FitReport, GtValue, TableReport};
+use super::{FitReport, GtValue, RowReport, TableReport};
 use crate::report::Exporter;
 use crate::report::UNVERIFIED_DIGITS;
 
@@ -30,16 +32,43 @@ impl Exporter<TableReport> for Markdown {
                 report.missing_rows.join(", ")
             );
         }
+        let losses = report.settings.losses.as_deref();
+        // several losses: a loss column (and the required accuracies side by side)
+        let multi = losses.is_some_and(|l| l.len() > 1);
+        let lc = |r: &RowReport| match (multi, &r.loss) {
+            (true, Some(l)) => format!("{l} | "),
+            _ => String::new(),
+        };
+        let (lh, ls) = if multi {
+            ("loss fn | ", "---|")
+        } else {
+            ("", "")
+        };
         o += &format!(
-            "# ibcert table: {}{}\n\n",
+            "# ibcert table: {}{}{}\n\n",
             report.case.name,
             report
                 .case
                 .path
                 .as_ref()
                 .map(|p| format!(" ({p})"))
-                .unwrap_or_default()
+                .unwrap_or_default(),
+            match losses {
+                Some([l]) => format!(", {l} loss"),
+                Some(ls) => format!(", {} losses", ls.join(" and ")),
+                None => String::new(),
+            }
         );
+        if let Some(ls) = losses {
+            let starts: Vec<String> = ls
+                .iter()
+                .map(|l| {
+                    let start = crate::flow::Loss::parse(l).map_or("?", |l| l.describe_start());
+                    format!("{l} (training from gt = {start})")
+                })
+                .collect();
+            o += &format!("Loss: {}.\n\n", starts.join(", "));
+        }
         o += &format!(
             "delta = {}; {} points in dimension {}; precision {} bits, tolerance {}, {} stages; {}.\n\n",
             report.settings.delta,
@@ -58,27 +87,83 @@ impl Exporter<TableReport> for Markdown {
         );
         o += "## Required training accuracy: the gt from which on ||w_hat||_1 / ||w_l1||_1 - 1 <= delta\n\n";
         o += "(w_hat = w / min margin; up to the end of the integrated range. \"first below\" is the smallest gt with the\nexcess at delta when the path dips below it earlier and leaves again.)\n\n";
-        o += "| D | alpha^D | alpha | gt | loss | digits | first below | integrated to |\n";
-        o += "|---|---|---|---|---|---|---|---|\n";
-        for r in &report.rows {
-            let stays = match (&r.first, &r.recross) {
-                (Some(f), Some(x)) => format!("{} (above again at {})", f.short(m).0, x.short(m).0),
-                (Some(_), None) => "same".to_string(),
-                _ => "—".to_string(),
-            };
-            o += &format!(
-                "| {} | {} | {} | {} | {} | {} |\n",
-                r.depth,
-                r.alpha_d,
-                r.alpha,
-                g(&r.required),
-                stays,
-                r.gt_end
-            );
+        let stays = |r: &RowReport| match (&r.first, &r.recross) {
+            (Some(f), Some(x)) => format!("{} (above again at {})", f.short(m).0, x.short(m).0),
+            (Some(_), None) => "same".to_string(),
+            _ => "—".to_string(),
+        };
+        match losses {
+            Some(ls) if multi => {
+                // one line per (D, alpha^D), one column group per loss
+                let mut head = "| D | alpha^D | alpha |".to_string();
+                let mut n = 3;
+                for l in ls {
+                    head += &format!(" required gt ({l}) | loss | digits |");
+                    n += 3;
+                }
+                for l in ls {
+                    head += &format!(" first below ({l}) |");
+                    n += 1;
+                }
+                for l in ls {
+                    head += &format!(" integrated to ({l}) |");
+                    n += 1;
+                }
+                o += &format!("{head}\n|{}\n", "---|".repeat(n));
+                let mut keys: Vec<(u32, &str)> = Vec::new();
+                for r in &report.rows {
+                    if !keys.contains(&(r.depth, r.alpha_d.as_str())) {
+                        keys.push((r.depth, r.alpha_d.as_str()));
+                    }
+                }
+                for (d, ad) in keys {
+                    let of = |l: &String| {
+                        report
+                            .rows
+                            .iter()
+                            .find(|r| r.depth == d && r.alpha_d == ad && r.loss.as_ref() == Some(l))
+                    };
+                    let alpha = ls
+                        .iter()
+                        .find_map(|l| of(l).map(|r| r.alpha.clone()))
+                        .unwrap_or_default();
+                    let mut line = format!("| {d} | {ad} | {alpha} |");
+                    for l in ls {
+                        line += &match of(l) {
+                            Some(r) => format!(" {} |", g(&r.required)),
+                            None => " not computed | — | — |".to_string(),
+                        };
+                    }
+                    for l in ls {
+                        line += &format!(" {} |", of(l).map_or("—".to_string(), stays));
+                    }
+                    for l in ls {
+                        line +=
+                            &format!(" {} |", of(l).map_or("—".to_string(), |r| r.gt_end.clone()));
+                    }
+                    o += &line;
+                    o += "\n";
+                }
+            }
+            _ => {
+                o += "| D | alpha^D | alpha | gt | loss | digits | first below | integrated to |\n";
+                o += "|---|---|---|---|---|---|---|---|\n";
+                for r in &report.rows {
+                    o += &format!(
+                        "| {} | {} | {} | {} | {} | {} |\n",
+                        r.depth,
+                        r.alpha_d,
+                        r.alpha,
+                        g(&r.required),
+                        stays(r),
+                        r.gt_end
+                    );
+                }
+            }
         }
         o += "\n## Kernel regime: closest approach of w/||w||_2 to w_l2/||w_l2||_2, and where the distance reaches delta again\n\n";
-        o += "| D | alpha^D | gt* (closest) | loss | digits | distance at gt* | exit gt | loss | digits |\n";
-        o += "|---|---|---|---|---|---|---|---|---|\n";
+        o += &format!("| {lh}D | alpha^D | gt* (closest) | loss | digits | distance at gt* | exit gt | loss | digits |\n");
+        o += &format!("|{ls}---|---|---|---|---|---|---|---|---|\n");
         for r in &report.rows {
             let (c, dist) = match &r.closest {
                 Some(c) => (
@@ -100,20 +185,26 @@ impl Exporter<TableReport> for Markdown {
                 "never within delta | — | —".to_string()
             };
             o += &format!(
-                "| {} | {} | {} | {} | {} |\n",
-                r.depth, r.alpha_d, c, dist, exit
+                "| {}{} | {} | {} | {} | {} |\n",
+                lc(r),
+                r.depth,
+                r.alpha_d,
+                c,
+                dist,
+                exit
             );
         }
         if !report.settings.mus.is_empty() {
             o += "\n## mu points: gt = alpha^D / mu and ||w_hat - w_mu||_2 / ||w_mu||_2\n\n";
-            o += "| D | alpha^D | mu | gt | loss | distance to w_mu | digits |\n";
-            o += "|---|---|---|---|---|---|---|\n";
+            o += &format!("| {lh}D | alpha^D | mu | gt | loss | distance to w_mu | digits |\n");
+            o += &format!("|{ls}---|---|---|---|---|---|---|\n");
             for r in &report.rows {
                 for mp in &r.mu_points {
                     match (&mp.at, &mp.distance) {
                         (Some(a), Some(d)) => {
                             o += &format!(
-                                "| {} | {} | {} | {} | 10^-{} | {} | {} |\n",
+                                "| {}{} | {} | {} | {} | 10^-{} | {} | {} |\n",
+                                lc(r),
                                 r.depth,
                                 r.alpha_d,
                                 mp.mu,
@@ -125,8 +216,12 @@ impl Exporter<TableReport> for Markdown {
                         }
                         _ => {
                             o += &format!(
-                                "| {} | {} | {} | beyond gt_end = {} | — | — | — |\n",
-                                r.depth, r.alpha_d, mp.mu, r.gt_end
+                                "| {}{} | {} | {} | beyond gt_end = {} | — | — | — |\n",
+                                lc(r),
+                                r.depth,
+                                r.alpha_d,
+                                mp.mu,
+                                r.gt_end
                             )
                         }
                     }
@@ -137,14 +232,19 @@ impl Exporter<TableReport> for Markdown {
             if fs.is_empty() {
                 return String::new();
             }
-            let mut o = format!("\n## {title}\n\n| D | fitted over alpha^D | rule | points | a | b | residuals | local slopes (alpha^D ascending) |\n|---|---|---|---|---|---|---|---|\n");
+            let mut o = format!("\n## {title}\n\n| {lh}D | fitted over alpha^D | rule | points | a | b | residuals | local slopes (alpha^D ascending) |\n|{ls}---|---|---|---|---|---|---|---|\n");
             for f in fs {
                 let rule = match &f.slope_spread {
                     Some(s) => format!("{} (local slopes within {s})", f.rule),
                     None => f.rule.clone(),
                 };
+                let fl = match (multi, &f.loss) {
+                    (true, Some(l)) => format!("{l} | "),
+                    _ => String::new(),
+                };
                 o += &format!(
-                    "| {} | [{}, {}] | {} | {} of {} | {} | {} | {} | {} |\n",
+                    "| {}{} | [{}, {}] | {} | {} of {} | {} | {} | {} | {} |\n",
+                    fl,
                     f.depth,
                     f.alpha_d_from,
                     f.alpha_d_to,
@@ -164,12 +264,25 @@ impl Exporter<TableReport> for Markdown {
             "Fit of the required accuracy: ln gt = a ln(alpha^D) + b (natural logarithms)",
             &report.fits.required,
         );
-        let mut depths: Vec<u32> = report.rows.iter().map(|r| r.depth).collect();
+        let mut depths: Vec<(Option<&String>, u32)> = report
+            .rows
+            .iter()
+            .map(|r| (r.loss.as_ref(), r.depth))
+            .collect();
         depths.dedup();
         let unfitted: Vec<String> = depths
             .iter()
-            .filter(|d| !report.fits.required.iter().any(|f| f.depth == **d))
-            .map(|d| d.to_string())
+            .filter(|(l, d)| {
+                !report
+                    .fits
+                    .required
+                    .iter()
+                    .any(|f| f.depth == *d && f.loss.as_ref() == *l)
+            })
+            .map(|(l, d)| match (multi, l) {
+                (true, Some(l)) => format!("{d} ({l})"),
+                _ => d.to_string(),
+            })
             .collect();
         if !unfitted.is_empty() && report.rows.iter().filter(|r| r.required.is_some()).count() > 0 {
             o += &format!(
@@ -185,9 +298,13 @@ impl Exporter<TableReport> for Markdown {
             .rows
             .iter()
             .flat_map(|r| {
-                r.warnings
-                    .iter()
-                    .map(move |w| format!("- D = {}, alpha^D = {}: {w}", r.depth, r.alpha_d))
+                r.warnings.iter().map(move |w| {
+                    let l = match (multi, &r.loss) {
+                        (true, Some(l)) => format!("{l} loss, "),
+                        _ => String::new(),
+                    };
+                    format!("- {l}D = {}, alpha^D = {}: {w}", r.depth, r.alpha_d)
+                })
             })
             .collect();
         if !warn.is_empty() {

@@ -11,8 +11,7 @@ mod markdown;
 use super::run::{CaseInfo, NumericsInfo};
 use super::Exporter;
 use super::{fmt_scalar, UNVERIFIED_DIGITS};
-use crate::flow::Numerics;
-use crate::flow::Scale;
+use crate::flow::{Loss, Numerics, Scale};
 use crate::num::exact::rational_to_decimal_string;
 use crate::num::fmt_sig;
 use crate::ode::radau::Stats;
@@ -98,6 +97,10 @@ pub struct MuPoint {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct RowReport {
+    /// the loss the flow is trained with (only when a table involves a loss other
+    /// than exp: exp-only tables read as before there was a choice)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loss: Option<String>,
     pub depth: u32,
     /// exact
     pub alpha_d: String,
@@ -127,6 +130,9 @@ pub struct RowReport {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct FitReport {
+    /// the loss of the fitted rows (as `RowReport::loss`)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loss: Option<String>,
     pub depth: u32,
     /// how the fitted points were chosen: "auto" (the largest alpha^D whose local
     /// slopes agree within `slope_spread`), "all", or "alpha^D >= x" (--fit-from x)
@@ -160,6 +166,9 @@ pub struct Fits {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Settings {
+    /// the losses of the table, in row order (only when one is not exp)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub losses: Option<Vec<String>>,
     pub delta: String,
     pub after: String,
     pub mus: Vec<String>,
@@ -206,9 +215,10 @@ fn value(c: &Certified) -> Value {
     }
 }
 
-fn fit_report(f: &Fit) -> FitReport {
+fn fit_report(loss: Option<String>, f: &Fit) -> FitReport {
     let (lo, hi) = f.range();
     FitReport {
+        loss,
         depth: f.depth,
         rule: f.rule.describe(),
         slope_spread: (f.rule == FitFrom::Auto).then(|| exact(&crate::table::slope_spread())),
@@ -238,7 +248,7 @@ fn exact(q: &Rational) -> String {
     }
 }
 
-fn row_report(r: &Row, mus: &[Rational]) -> RowReport {
+fn row_report(r: &Row, mus: &[Rational], named: bool) -> RowReport {
     let alpha = match &r.scale {
         Scale::Alpha(a) => exact(a),
         Scale::AlphaPowD(v) => {
@@ -247,6 +257,7 @@ fn row_report(r: &Row, mus: &[Rational]) -> RowReport {
         }
     };
     RowReport {
+        loss: named.then(|| r.loss.name().to_string()),
         depth: r.depth,
         alpha_d: exact(&r.alpha_d),
         alpha,
@@ -289,6 +300,7 @@ impl TableReport {
     pub fn build(
         case: CaseInfo,
         table: &Table,
+        losses: &[Loss],
         delta: &Rational,
         after: &Rational,
         mus: &[Rational],
@@ -296,20 +308,36 @@ impl TableReport {
         verification: Option<&Numerics>,
         wall_seconds: Option<f64>,
     ) -> TableReport {
+        // the losses are named in the report when one is not exp
+        let named = losses.iter().any(|l| *l != Loss::Exp);
+        let name = |l: &Loss| named.then(|| l.name().to_string());
         TableReport {
             schema: TABLE_SCHEMA,
             case,
             settings: Settings {
+                losses: named.then(|| losses.iter().map(|l| l.name().to_string()).collect()),
                 delta: exact(delta),
                 after: exact(after),
                 mus: mus.iter().map(exact).collect(),
                 numerics: NumericsInfo::of(numerics),
                 verification: verification.map(NumericsInfo::of),
             },
-            rows: table.rows.iter().map(|r| row_report(r, mus)).collect(),
+            rows: table
+                .rows
+                .iter()
+                .map(|r| row_report(r, mus, named))
+                .collect(),
             fits: Fits {
-                required: table.required_fits.iter().map(fit_report).collect(),
-                closest: table.closest_fits.iter().map(fit_report).collect(),
+                required: table
+                    .required_fits
+                    .iter()
+                    .map(|(l, f)| fit_report(name(l), f))
+                    .collect(),
+                closest: table
+                    .closest_fits
+                    .iter()
+                    .map(|(l, f)| fit_report(name(l), f))
+                    .collect(),
             },
             wall_seconds,
             missing_rows: Vec::new(),
