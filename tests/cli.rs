@@ -573,8 +573,15 @@ fn check_passes_and_mutations_fail_with_reasons() {
         .iter()
         .filter(|r| r["meets_expectation"] == false)
         .collect();
-    // the rich check misses w_l1, and point 3 comes within rho_0 ~ 1.04 of the support
-    assert_eq!(failed.len(), 2, "{v}");
+    // the rich check misses w_l1 (with either loss), and point 3 comes within
+    // rho_0 ~ 1.04 of the support
+    assert_eq!(failed.len(), 3, "{v}");
+    assert_eq!(failed[2]["kind"], "rich");
+    assert_eq!(failed[2]["loss"], "logistic");
+    assert!(
+        failed[0].get("loss").is_none(),
+        "exp checks do not name the loss"
+    );
     assert_eq!(failed[0]["kind"], "rich");
     assert!(
         failed[0]["reason"]

@@ -110,3 +110,88 @@ pub(super) fn weights(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rug::ops::Pow;
+
+    /// The logistic weights against the definition evaluated directly at 4000 bits
+    /// (sigma(-m) = 1/(1 + e^m), ln(1 + e^-m)), at margins from -3 to 10^4; and at
+    /// margins of 10^100, where e^-gamma underflows, exactly the softmax.
+    #[test]
+    fn logistic_weights_match_the_definition_and_do_not_overflow() {
+        let p = 200;
+        let hp = 4000;
+        for base in ["-3", "0", "1/2", "30", "10000"] {
+            let base = rug::Rational::from_str_radix(base, 10).unwrap();
+            let margins: Vec<rug::Rational> = ["0", "1/3", "2", "7"]
+                .iter()
+                .map(|o| rug::Rational::from_str_radix(o, 10).unwrap() + &base)
+                .collect();
+            let m: Vec<Float> = margins
+                .iter()
+                .map(|q| crate::num::from_rational(p, q))
+                .collect();
+            let gamma = m[0].clone();
+            let e: Vec<Float> = m
+                .iter()
+                .map(|x| Float::with_val(p, &gamma - x).exp())
+                .collect();
+            let (q, diag, sum) = weights(Loss::Logistic, &gamma, e);
+            // direct, at high precision, on the same (rounded) margins
+            let mh: Vec<Float> = m.iter().map(|x| Float::with_val(hp, x)).collect();
+            let mut l = Float::new(hp);
+            for x in &mh {
+                l += Float::with_val(hp, -x).exp().ln_1p();
+            }
+            for (k, x) in mh.iter().enumerate() {
+                let sig = Float::with_val(hp, 1) / (Float::with_val(hp, x.exp_ref()) + 1u32);
+                let want = Float::with_val(hp, &sig / &l);
+                let rel = Float::with_val(hp, &q[k] - &want).abs() / &want;
+                assert!(
+                    rel < Float::with_val(64, Float::i_exp(1, -190)),
+                    "q[{k}] at {base}: {rel}"
+                );
+                let s_m = Float::with_val(hp, 1) - &sig;
+                let want_d = Float::with_val(hp, &want * &s_m);
+                let d = &diag.as_ref().unwrap()[k];
+                let rel = Float::with_val(hp, d - &want_d).abs() / &want_d;
+                assert!(
+                    rel < Float::with_val(64, Float::i_exp(1, -190)),
+                    "diag[{k}]: {rel}"
+                );
+            }
+            // -ln L = gamma - ln(sum) + ln N with L = (1/N) sum ln(1 + e^-m)
+            let got = Float::with_val(p, &gamma - Float::with_val(p, sum.ln_ref()));
+            let want = -Float::with_val(hp, l.ln_ref());
+            let err = Float::with_val(hp, &got - &want).abs();
+            assert!(
+                err < Float::with_val(64, Float::i_exp(1, -180)),
+                "-ln(N L) at {base}: {err}"
+            );
+        }
+        // margins of 10^100: the logistic weights are the softmax, and finite
+        let p = 512;
+        let big = Float::with_val(p, rug::Integer::from(10).pow(100));
+        let m: Vec<Float> = [0u32, 1, 3]
+            .iter()
+            .map(|o| Float::with_val(p, &big + *o))
+            .collect();
+        let e: Vec<Float> = m
+            .iter()
+            .map(|x| Float::with_val(p, &m[0] - x).exp())
+            .collect();
+        let (ql, dl, sl) = weights(Loss::Logistic, &m[0], e.clone());
+        let (qe, de, se) = weights(Loss::Exp, &m[0], e);
+        assert!(de.is_none());
+        assert_eq!(ql, qe);
+        assert_eq!(dl.unwrap(), qe);
+        assert_eq!(sl, se);
+        assert!(ql.iter().all(|x| x.is_finite() && x.is_sign_positive()));
+        // gt_0 = -ln(ln 2)
+        let g0 = Loss::Logistic.gt_start(128);
+        assert_eq!(crate::num::fmt_sig(&g0, 8), "0.36651292");
+        assert!(Loss::Exp.gt_start(128).is_zero());
+    }
+}

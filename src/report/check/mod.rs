@@ -94,6 +94,9 @@ pub(super) struct CheckView {
     pub(super) file: Option<String>,
     pub(super) name: String,
     pub(super) kind: CheckKind,
+    /// the loss when it is not exp ("logistic"); absent for exp
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) loss: Option<&'static str>,
     pub(super) expect: Expect,
     pub(super) stop: String,
     pub(super) tolerance: String,
@@ -118,6 +121,7 @@ impl CheckView {
             file: r.file.clone(),
             name: r.spec.name.clone(),
             kind: r.spec.kind.tag(),
+            loss: (r.spec.loss != crate::flow::Loss::Exp).then(|| r.spec.loss.name()),
             expect: r.spec.expect,
             stop: r.spec.stop.to_string(),
             tolerance: rational_to_decimal_string(&r.spec.tolerance, 3),

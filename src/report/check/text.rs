@@ -13,9 +13,30 @@ impl Exporter<SuiteReport> for Text {
     fn export(&self, report: &SuiteReport) -> String {
         let timing = self.timing;
         let mut o = String::new();
+        // a column for the loss only when some check is not trained with the exp-loss
+        let losses = report
+            .results
+            .iter()
+            .any(|r| r.spec.loss != crate::flow::Loss::Exp);
+        let loss_col = |name: &str| {
+            if losses {
+                format!("{name:<9}")
+            } else {
+                String::new()
+            }
+        };
         o += &format!(
-            "{:<14} {:<32} {:<11} {:>8} {:>14} {:>12} {:>8} {:>6}  {}\n",
-            "case", "check", "kind", "alpha", "gt", "loss 10^-k", "metric", "digits", "verdict"
+            "{:<14} {:<32} {:<11} {}{:>8} {:>14} {:>12} {:>8} {:>6}  {}\n",
+            "case",
+            "check",
+            "kind",
+            loss_col("loss fn"),
+            "alpha",
+            "gt",
+            "loss 10^-k",
+            "metric",
+            "digits",
+            "verdict"
         );
         for r in &report.results {
             let view = CheckView::of(r);
@@ -35,10 +56,11 @@ impl Exporter<SuiteReport> for Text {
                     metric = fmt_sig(a.metric.as_ref().map_or(&Float::new(64), |m| &m.value), 2);
                 }
                 o += &format!(
-                    "{:<14} {:<32} {:<11} {:>8} {:>14} {:>12} {:>8} {:>6}  {}\n",
+                    "{:<14} {:<32} {:<11} {}{:>8} {:>14} {:>12} {:>8} {:>6}  {}\n",
                     trunc(&r.case, 14),
                     trunc(&r.spec.name, 32),
                     r.spec.kind.tag().name_str(),
+                    loss_col(r.spec.loss.name()),
                     av.alpha,
                     short(&av.gt),
                     short(&av.loss_exp10),
