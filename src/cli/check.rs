@@ -1,18 +1,17 @@
 //! `ibcert check`: the theorem checks of case files, whole or as one shard of a sweep
 //! (`--shard`, `--results-dir`, `--max-time`; merged by `ibcert merge`).
 
+use super::sweep_run::{write_partial, Selected, SweepRun};
 use super::{case_files, write_output};
 use crate::case::Case;
 use crate::checks::{AlphaResult, CheckJob, RunSettings};
 use crate::options::{load_case_text, CliError, NumericsArgs};
 use crate::report::check::CheckFormat;
-use crate::sweep::{CaseSource, JobRecord, Partial, ResultsDir, Shard, Sweep, PARTIAL_SCHEMA};
+use crate::sweep::{CaseSource, Shard, Sweep};
 use clap::Args;
 use rug::Rational;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::time::Instant;
 
 #[derive(Args, Debug)]
@@ -178,12 +177,6 @@ pub(super) fn describe(cases: &Cases, job: &CheckJob) -> String {
     )
 }
 
-/// A job's result read back from its record; None (with a warning) when unreadable.
-fn read_result(r: &JobRecord) -> Result<AlphaResult, String> {
-    serde_json::from_value(r.result.clone())
-        .map_err(|e| format!("the result of job {} is unreadable: {e}", r.id))
-}
-
 pub(super) fn cmd_check(a: &CheckArgs) -> Result<i32, CliError> {
     use crate::report::check::SuiteReport;
     super::check_output(a.output.as_deref())?;
@@ -230,120 +223,54 @@ pub(super) fn cmd_check(a: &CheckArgs) -> Result<i32, CliError> {
         .iter()
         .filter(|j| plan.shard.is_none_or(|s| s.contains(&j.id)))
         .collect();
-    let dir = match &plan.results_dir {
-        Some(d) => Some(
-            ResultsDir::create(d, &sweep)
-                .map_err(|e| CliError::input(format!("--results-dir: {e}")))?,
-        ),
-        None => None,
-    };
-    // results already in the directory
-    let mut results: HashMap<String, AlphaResult> = HashMap::new();
-    if let Some(dir) = &dir {
-        for j in &selected {
-            match dir
-                .load(&j.id)
-                .and_then(|r| r.as_ref().map(read_result).transpose())
-            {
-                Ok(Some(r)) => {
-                    results.insert(j.id.clone(), r);
-                }
-                Ok(None) => {}
-                Err(e) => eprintln!("warning: {e}; the job runs again"),
-            }
-        }
-    }
+    let picked: Vec<Selected> = selected
+        .iter()
+        .map(|j| Selected {
+            id: j.id.clone(),
+            job: describe(&cases, j),
+        })
+        .collect();
+    let run = SweepRun::<AlphaResult>::open(&plan, &sweep, &picked, "jobs")?;
     let todo: Vec<&CheckJob> = selected
         .iter()
         .copied()
-        .filter(|j| !results.contains_key(&j.id))
+        .filter(|j| !run.has(&j.id))
         .collect();
-    if let Some(dir) = &dir {
-        eprintln!(
-            "ibcert: jobs: {} to run, {} already in {}",
-            todo.len(),
-            results.len(),
-            dir.dir.display()
-        );
-    }
+    run.announce(todo.len());
     // references for the checks that run a job here, or for every verdict when the
     // report is whole
     let kinds = crate::checks::prepare_all(&cases, |ci, ki| {
         plan.shard.is_none() || todo.iter().any(|j| j.case == ci && j.check == ki)
     });
     let bar = crate::output::JobProgress::new(todo.len(), !a.no_progress, None);
-    let write_errors = Mutex::new(Vec::new());
-    let ran = crate::checks::run_jobs(
+    crate::checks::run_jobs(
         &cases,
         &kinds,
         &todo,
         &settings,
         &crate::checks::JobControl {
             deadline: plan.deadline,
-            checkpoint: dir.as_ref().map(|_| (PathBuf::new(), plan.every)),
+            checkpoint: run.has_dir().then(|| (PathBuf::new(), plan.every)),
         },
-        |j| dir.as_ref().map(|d| d.checkpoint_path(&j.id)),
+        |j| run.checkpoint_path(&j.id),
         |j, r| {
-            if let Some(dir) = &dir {
-                let rec = JobRecord::new(
-                    &j.id,
-                    &describe(&cases, j),
-                    serde_json::to_value(r).expect("result serializes"),
-                );
-                if let Err(e) = dir.save(&rec) {
-                    write_errors.lock().expect("lock").push(e);
-                }
-            }
+            run.finished(&j.id, &describe(&cases, j), r.clone());
             bar.inc();
         },
     );
     bar.finish();
-    if let Some(e) = write_errors.into_inner().expect("lock").first() {
-        return Err(CliError::failed(format!("--results-dir: {e}")));
-    }
-    for (j, r) in todo.iter().zip(ran) {
-        if let Some(r) = r {
-            results.insert(j.id.clone(), r);
-        }
-    }
-    let not_run: Vec<String> = selected
-        .iter()
-        .filter(|j| !results.contains_key(&j.id))
-        .map(|j| j.id.clone())
-        .collect();
-    if !not_run.is_empty() {
-        eprintln!(
-            "ibcert: --max-time reached: {} of {} jobs not run{}",
-            not_run.len(),
-            selected.len(),
-            if dir.is_some() {
-                "; run again with the same --results-dir to continue"
-            } else {
-                ""
-            }
-        );
-    }
+    let (mut results, not_run) = run.close(&picked)?;
     let timing = !a.no_timing;
     if let Some(shard) = plan.shard {
-        let mut jobs = Vec::new();
-        for j in &selected {
-            if let Some(r) = results.get(&j.id) {
-                let mut v = serde_json::to_value(r).expect("result serializes");
-                if !timing {
-                    v.as_object_mut().map(|o| o.remove("wall_seconds"));
-                }
-                jobs.push(JobRecord::new(&j.id, &describe(&cases, j), v));
-            }
-        }
-        let partial = Partial {
-            schema: PARTIAL_SCHEMA.to_string(),
-            shard: Some(shard.to_string()),
+        return write_partial(
+            shard,
             sweep,
-            jobs,
-            not_run: not_run.clone(),
-        };
-        write_output(a.output.as_deref(), &partial.to_json())?;
-        return Ok(if not_run.is_empty() { 0 } else { 1 });
+            &picked,
+            &results,
+            not_run,
+            timing,
+            a.output.as_deref(),
+        );
     }
     let ordered: Vec<Option<AlphaResult>> = all.iter().map(|j| results.remove(&j.id)).collect();
     let report = SuiteReport::new(crate::checks::assemble(&cases, &kinds, ordered));

@@ -10,6 +10,7 @@ mod flow;
 mod merge;
 mod plan;
 mod solve;
+mod sweep_run;
 mod table;
 
 pub use crate::options::{arg_rational, load_case, numerics_of, positive, positive_list, CliError};

@@ -1,5 +1,6 @@
 //! `ibcert table`: the training accuracy a regime requires.
 
+use super::sweep_run::{write_partial, Selected, SweepRun};
 use super::write_output;
 use crate::case::Case;
 use crate::options::{
@@ -7,13 +8,12 @@ use crate::options::{
     positive_list, CliError,
 };
 use crate::report::run::CaseInfo;
-use crate::sweep::{CaseSource, JobRecord, Partial, ResultsDir, Sweep, PARTIAL_SCHEMA};
+use crate::sweep::{CaseSource, JobRecord, Sweep};
 use crate::table::RowJob;
 use clap::Args;
 use rug::Rational;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 #[derive(Args, Debug)]
 pub struct TableArgs {
@@ -333,129 +333,47 @@ pub(super) fn cmd_table(a: &TableArgs) -> Result<i32, CliError> {
         .iter()
         .filter(|j| plan.shard.is_none_or(|s| s.contains(&j.id)))
         .collect();
-    let dir = match &plan.results_dir {
-        Some(d) => Some(
-            ResultsDir::create(d, &sweep)
-                .map_err(|e| CliError::input(format!("--results-dir: {e}")))?,
-        ),
-        None => None,
-    };
-    let mut results: HashMap<String, RowResult> = HashMap::new();
-    if let Some(dir) = &dir {
-        for j in &selected {
-            let read = dir.load(&j.id).and_then(|r| {
-                r.map(|r| {
-                    serde_json::from_value::<RowResult>(r.result)
-                        .map_err(|e| format!("the result of job {} is unreadable: {e}", j.id))
-                })
-                .transpose()
-            });
-            match read {
-                Ok(Some(r)) => {
-                    results.insert(j.id.clone(), r);
-                }
-                Ok(None) => {}
-                Err(e) => eprintln!("warning: {e}; the job runs again"),
-            }
-        }
-    }
+    let picked: Vec<Selected> = selected
+        .iter()
+        .map(|j| Selected {
+            id: j.id.clone(),
+            job: describe(&spec, j),
+        })
+        .collect();
+    let run = SweepRun::<RowResult>::open(&plan, &sweep, &picked, "rows")?;
     let todo: Vec<&RowJob> = selected
         .iter()
         .copied()
-        .filter(|j| !results.contains_key(&j.id))
+        .filter(|j| !run.has(&j.id))
         .collect();
-    if let Some(dir) = &dir {
-        eprintln!(
-            "ibcert: rows: {} to run, {} already in {}",
-            todo.len(),
-            results.len(),
-            dir.dir.display()
-        );
+    run.announce(todo.len());
+    if !todo.is_empty() {
+        let refs = crate::table::references(&z, &spec)
+            .map_err(|e| CliError::input(format!("{}: {e}", a.case.display())))?;
+        let bar = crate::output::JobProgress::new(todo.len(), !a.no_progress, None);
+        crate::table::compute_rows(&z, &spec, &refs, &todo, plan.deadline, |j, r, t| {
+            let res = RowResult {
+                row: r.clone(),
+                wall_seconds: t,
+            };
+            run.finished(&j.id, &describe(&spec, j), res);
+            bar.inc();
+        })
+        .map_err(|e| CliError::failed(format!("integration failed: {e}")))?;
+        bar.finish();
     }
-    let refs = if todo.is_empty() {
-        None
-    } else {
-        Some(
-            crate::table::references(&z, &spec)
-                .map_err(|e| CliError::input(format!("{}: {e}", a.case.display())))?,
-        )
-    };
-    let bar = crate::output::JobProgress::new(todo.len(), !a.no_progress, None);
-    let write_errors = Mutex::new(Vec::new());
-    let ran = match &refs {
-        Some(refs) => {
-            crate::table::compute_rows(&z, &spec, refs, &todo, plan.deadline, |j, r, t| {
-                if let Some(dir) = &dir {
-                    let v = serde_json::to_value(RowResult {
-                        row: r.clone(),
-                        wall_seconds: t,
-                    })
-                    .expect("row serializes");
-                    if let Err(e) = dir.save(&JobRecord::new(&j.id, &describe(&spec, j), v)) {
-                        write_errors.lock().expect("lock").push(e);
-                    }
-                }
-                bar.inc();
-            })
-            .map_err(|e| CliError::failed(format!("integration failed: {e}")))?
-        }
-        None => Vec::new(),
-    };
-    bar.finish();
-    if let Some(e) = write_errors.into_inner().expect("lock").first() {
-        return Err(CliError::failed(format!("--results-dir: {e}")));
-    }
-    for (j, r) in todo.iter().zip(ran) {
-        if let Some(row) = r {
-            results.insert(
-                j.id.clone(),
-                RowResult {
-                    row,
-                    wall_seconds: 0.0,
-                },
-            );
-        }
-    }
-    let not_run: Vec<String> = selected
-        .iter()
-        .filter(|j| !results.contains_key(&j.id))
-        .map(|j| j.id.clone())
-        .collect();
-    if !not_run.is_empty() {
-        eprintln!(
-            "ibcert: --max-time reached: {} of {} rows not computed{}",
-            not_run.len(),
-            selected.len(),
-            if dir.is_some() {
-                "; run again with the same --results-dir to continue"
-            } else {
-                ""
-            }
-        );
-    }
+    let (mut results, not_run) = run.close(&picked)?;
     let timing = !a.no_timing;
     if let Some(shard) = plan.shard {
-        let jobs = selected
-            .iter()
-            .filter_map(|j| {
-                results.get(&j.id).map(|r| {
-                    let mut v = serde_json::to_value(r).expect("row serializes");
-                    if !timing {
-                        v.as_object_mut().map(|o| o.remove("wall_seconds"));
-                    }
-                    JobRecord::new(&j.id, &describe(&spec, j), v)
-                })
-            })
-            .collect();
-        let partial = Partial {
-            schema: PARTIAL_SCHEMA.to_string(),
-            shard: Some(shard.to_string()),
+        return write_partial(
+            shard,
             sweep,
-            jobs,
-            not_run: not_run.clone(),
-        };
-        write_output(a.output.as_deref(), &partial.to_json())?;
-        return Ok(if not_run.is_empty() { 0 } else { 1 });
+            &picked,
+            &results,
+            not_run,
+            timing,
+            a.output.as_deref(),
+        );
     }
     let rows: Vec<crate::table::Row> = all
         .iter()
