@@ -323,3 +323,38 @@ fn three_point_to_1e8_at_40_digits() {
         assert!(digits(&p["relative_distance"]) >= 20, "{p}");
     }
 }
+
+/// With --no-timing the report is the same bytes for the same inputs, whatever the
+/// thread count; with timing each run says how long it took.
+#[test]
+fn no_timing_reports_are_identical_bytes() {
+    let path = case_path("single_point.toml");
+    let args = |threads: &'static str, extra: &[&'static str]| -> std::process::Output {
+        let mut v = vec![
+            "--threads",
+            threads,
+            "compare-losses",
+            path.as_str(),
+            "--alpha",
+            "1",
+            "--gt",
+            "2,20",
+            "--no-progress",
+        ];
+        v.extend(FAST);
+        v.extend(extra);
+        run(&v)
+    };
+    let a = args("1", &["--no-timing", "--format", "json"]);
+    let b = args("2", &["--no-timing", "--format", "json"]);
+    assert_eq!(common::ok_stdout(&a), common::ok_stdout(&b));
+    assert!(!common::stdout(&a).contains("wall_seconds"));
+    let t = args("2", &["--format", "json"]);
+    assert!(common::ok_stdout(&t).contains("wall_seconds"));
+    let text = args("1", &["--no-timing"]);
+    assert!(
+        !common::ok_stdout(&text).contains(" s\n"),
+        "{}",
+        common::stdout(&text)
+    );
+}

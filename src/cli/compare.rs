@@ -41,6 +41,9 @@ pub struct CompareArgs {
     /// Never draw a progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    /// Leave the timing fields out (byte-identical reports for the same inputs).
+    #[arg(long)]
+    pub no_timing: bool,
     /// Skip the verification runs (values are then shown to 6 digits, marked unverified).
     #[arg(long)]
     pub no_verify: bool,
@@ -119,7 +122,7 @@ pub(super) fn cmd_compare(a: &CompareArgs) -> Result<i32, CliError> {
         dim: case.dim(),
         depth: case.depth,
     };
-    let report = CompareReport::build(info, &alpha, &c);
+    let report = CompareReport::build(info, &alpha, &c, !a.no_timing);
     let text = match a.format {
         CompareFormat::Text => Text.export(&report),
         CompareFormat::Json => Json.export(&report),

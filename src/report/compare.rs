@@ -48,7 +48,9 @@ pub struct RunInfo {
     pub numerics: NumericsInfo,
     pub verification: Option<NumericsInfo>,
     pub steps: u64,
-    pub wall_seconds: f64,
+    /// a timing field: left out with --no-timing
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wall_seconds: Option<f64>,
 }
 
 impl RunInfo {
@@ -59,7 +61,7 @@ impl RunInfo {
             numerics: NumericsInfo::of(&v.main.numerics),
             verification: v.check.as_ref().map(|c| NumericsInfo::of(&c.numerics)),
             steps: v.main.stats.accepted + v.check.as_ref().map_or(0, |c| c.stats.accepted),
-            wall_seconds: r.wall.as_secs_f64(),
+            wall_seconds: Some(r.wall.as_secs_f64()),
         }
     }
 }
@@ -119,13 +121,22 @@ pub struct CompareReport {
 }
 
 impl CompareReport {
-    pub fn build(case: CaseInfo, alpha: &Rational, c: &Comparison) -> CompareReport {
+    /// The report; without `timing` the wall times are left out (identical bytes for
+    /// the same inputs).
+    pub fn build(case: CaseInfo, alpha: &Rational, c: &Comparison, timing: bool) -> CompareReport {
+        let run = |r: &LossRun| {
+            let mut v = RunInfo::of(r);
+            if !timing {
+                v.wall_seconds = None;
+            }
+            v
+        };
         CompareReport {
             schema: COMPARE_SCHEMA,
             case,
             alpha: alpha.to_string(),
             digits: c.digits,
-            runs: vec![RunInfo::of(&c.exp), RunInfo::of(&c.logistic)],
+            runs: vec![run(&c.exp), run(&c.logistic)],
             points: c
                 .points
                 .iter()
@@ -180,7 +191,7 @@ impl Exporter<CompareReport> for Text {
         );
         for run in &r.runs {
             o += &format!(
-                "  {:<8} precision {} bits, tol {}, {} stages{}; {} steps, {:.2} s\n",
+                "  {:<8} precision {} bits, tol {}, {} stages{}; {} steps{}\n",
                 run.loss,
                 run.numerics.precision,
                 run.numerics.tolerance,
@@ -193,6 +204,7 @@ impl Exporter<CompareReport> for Text {
                     )),
                 run.steps,
                 run.wall_seconds
+                    .map_or(String::new(), |t| format!(", {t:.2} s"))
             );
         }
         o += "\nd = ||w_hat_exp - w_hat_log||_2 / ||w_hat_exp||_2, w_hat = w / gamma; \
