@@ -471,6 +471,53 @@ fn bad_plans_fail_at_plan_time() {
         &["--engine", "pbs"],
     );
     assert_bad(&plan(&["--shards", "2"]), &["--engine"]);
+    // options passed through to the shards are validated here, as check would
+    assert_bad(
+        &plan(&[
+            "--engine",
+            "parallel",
+            "--shards",
+            "2",
+            "--max-time",
+            "soon",
+        ]),
+        &["--max-time"],
+    );
+    let tp = case_path("three_point.toml");
+    assert_bad(
+        &run(&[
+            "plan",
+            &tp,
+            "--engine",
+            "parallel",
+            "--shards",
+            "2",
+            "--loss-fn",
+            "logistic",
+        ]),
+        &["--loss-fn logistic", "bounds"],
+    );
+    // ... and written into every shard's command line
+    let o = plan(&[
+        "--engine",
+        "parallel",
+        "--shards",
+        "2",
+        "--loss-fn",
+        "logistic",
+        "--max-time",
+        "2h",
+        "--checkpoint-every",
+        "5m",
+    ]);
+    let script = common::ok_stdout(&o);
+    for w in [
+        "--loss-fn logistic",
+        "--max-time 2h",
+        "--checkpoint-every 5m",
+    ] {
+        assert!(script.contains(w), "{w}: {script}");
+    }
     assert_bad(
         &plan(&["--engine", "slurm", "--shards", "2", "--tol", "2"]),
         &["--tol"],

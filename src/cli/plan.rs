@@ -12,7 +12,7 @@
 //! carries the verdict.
 
 use super::{case_files, write_output};
-use crate::options::{load_case, CliError, NumericsArgs};
+use crate::options::{CliError, NumericsArgs};
 use clap::{Args, ValueEnum};
 use std::path::{Path, PathBuf};
 
@@ -74,6 +74,18 @@ pub struct PlanArgs {
     /// Passed to every shard.
     #[command(flatten)]
     pub numerics_opts: NumericsArgs,
+    /// Passed to every shard: the loss of every check (see `check --loss-fn`).
+    #[arg(long, value_enum)]
+    pub loss_fn: Option<crate::options::LossFn>,
+    /// Passed to every shard: stop it cleanly after this long (seconds, 90s, 5m, 2h);
+    /// its finished jobs stay in the results directory and a job in flight is
+    /// checkpointed, so rerunning the shard (or the plan) continues it. Keep it below
+    /// the engine's own time limit.
+    #[arg(long, value_name = "DURATION")]
+    pub max_time: Option<String>,
+    /// Passed to every shard: how often a job in flight is checkpointed (default 60s).
+    #[arg(long, value_name = "EVERY")]
+    pub checkpoint_every: Option<String>,
 }
 
 /// A word for a POSIX shell: unchanged when it is made of safe characters only, else in
@@ -189,10 +201,24 @@ pub(super) fn cmd_plan(a: &PlanArgs, threads: Option<usize>) -> Result<i32, CliE
         }
     }
     // the same expansion and validation as `ibcert check`, overrides included
+    let mut sources = Vec::new();
     for f in case_files(&a.paths)? {
-        let (case, _) = load_case(&f)?;
-        a.numerics_opts.of(&case)?;
+        sources.push(crate::sweep::CaseSource::read(&f).map_err(CliError::input)?);
     }
+    super::check::check_cases(
+        &sources,
+        &super::check::CheckOptions {
+            verify: !a.no_verify,
+            numerics: a.numerics_opts.clone(),
+            loss_fn: a.loss_fn,
+        },
+    )?;
+    let sweep_opts = super::SweepArgs {
+        max_time: a.max_time.clone(),
+        checkpoint_every: a.checkpoint_every.clone(),
+        ..Default::default()
+    };
+    sweep_opts.validate()?;
     let ibcert = match &a.ibcert {
         Some(s) => s.clone(),
         None if a.engine == Engine::Github => "ibcert".to_string(),
@@ -214,6 +240,15 @@ pub(super) fn cmd_plan(a: &PlanArgs, threads: Option<usize>) -> Result<i32, CliE
     }
     if let Some(s) = o.stages {
         words.extend(["--stages".into(), s.to_string()]);
+    }
+    if let Some(l) = a.loss_fn {
+        words.extend(["--loss-fn".into(), l.loss().name().to_string()]);
+    }
+    if let Some(t) = &a.max_time {
+        words.extend(["--max-time".into(), t.clone()]);
+    }
+    if let Some(e) = &a.checkpoint_every {
+        words.extend(["--checkpoint-every".into(), e.clone()]);
     }
     let plan = Plan {
         n: a.shards,
