@@ -4,14 +4,14 @@
 use super::{case_files, write_output};
 use crate::case::Case;
 use crate::checks::{AlphaResult, CheckJob, RunSettings};
-use crate::options::{load_case_text, CliError, NumericsArgs};
+use crate::options::{load_case_source, CliError, NumericsArgs};
 use crate::report::check::CheckFormat;
 use crate::sweep::{CaseSource, JobRecord, Partial, ResultsDir, Shard, Sweep, PARTIAL_SCHEMA};
 use clap::Args;
 use rug::Rational;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -137,7 +137,7 @@ type Cases = Vec<(Case, Vec<Vec<Rational>>)>;
 pub(super) fn check_cases(sources: &[CaseSource], opts: &CheckOptions) -> Result<Cases, CliError> {
     let mut cases = Vec::new();
     for src in sources {
-        let (mut case, z) = load_case_text(Path::new(&src.file), &src.text)?;
+        let (mut case, z) = load_case_source(src)?;
         let o = &opts.numerics;
         if o.precision.is_some() || o.tol.is_some() || o.stages.is_some() {
             if o.tol.is_some() {
