@@ -194,10 +194,23 @@ fn run_and_check_on_a_csv_case_give_the_numbers_of_the_toml_case() {
             "--format",
             "json",
         ]);
-        let v: serde_json::Value = serde_json::from_str(&ok_stdout(&o)).unwrap();
-        v.to_string().replace(s(c), "CASE")
+        let mut v: serde_json::Value = serde_json::from_str(&ok_stdout(&o)).unwrap();
+        let data = v.as_object_mut().unwrap().remove("data");
+        (v.to_string().replace(s(c), "CASE"), data)
     };
-    assert_eq!(check(&toml), check(&csv));
+    let ((a, none), (b, data)) = (check(&toml), check(&csv));
+    assert_eq!(a, b);
+    assert_eq!(none, None);
+    let data = data.unwrap();
+    assert_eq!(data[0]["case"], "files");
+    assert_eq!(
+        data[0]["data"],
+        "points.csv (CSV, numbers read exactly as written)"
+    );
+    let o = run(&["check", s(&csv), "--no-verify"]);
+    assert!(
+        ok_stdout(&o).contains("data of files: points.csv (CSV, numbers read exactly as written)")
+    );
 }
 
 fn job_ids(case: &Path) -> Vec<String> {

@@ -346,7 +346,8 @@ pub(super) fn cmd_check(a: &CheckArgs) -> Result<i32, CliError> {
         return Ok(if not_run.is_empty() { 0 } else { 1 });
     }
     let ordered: Vec<Option<AlphaResult>> = all.iter().map(|j| results.remove(&j.id)).collect();
-    let report = SuiteReport::new(crate::checks::assemble(&cases, &kinds, ordered));
+    let report = SuiteReport::new(crate::checks::assemble(&cases, &kinds, ordered))
+        .with_data(cases.iter().map(|(c, _)| c));
     let format = a.format.unwrap_or(CheckFormat::Text);
     let text = SuiteReport::exporter(format, timing).export(&report);
     write_output(a.output.as_deref(), &text)?;
