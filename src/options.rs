@@ -103,10 +103,22 @@ pub fn load_case(path: &Path) -> Result<(Case, Vec<Vec<Rational>>), CliError> {
     separable(path, case)
 }
 
-/// [`load_case`] from the text of the file `path` (read earlier, e.g. kept in a sweep).
-pub fn load_case_text(path: &Path, text: &str) -> Result<(Case, Vec<Vec<Rational>>), CliError> {
-    let mut case = Case::from_toml_str(text, &path.display().to_string())
-        .map_err(|e| CliError::input(e.to_string()))?;
+/// [`load_case`] from a case file read earlier (e.g. kept in a sweep), with the data
+/// files kept with it: no file is read again.
+pub fn load_case_source(
+    source: &crate::sweep::CaseSource,
+) -> Result<(Case, Vec<Vec<Rational>>), CliError> {
+    let path = Path::new(&source.file);
+    let files = source.data_bytes().map_err(CliError::input)?;
+    let mut case = Case::from_toml_str_with(
+        &source.text,
+        &source.file,
+        crate::case::DataFiles::Given {
+            dir: Case::dir_of(path),
+            files: &files,
+        },
+    )
+    .map_err(|e| CliError::input(e.to_string()))?;
     case.path = Some(path.to_path_buf());
     separable(path, case)
 }

@@ -88,6 +88,7 @@ fn report_digits_are_true(
         points: zz.len(),
         dim: zz[0].len(),
         depth,
+        data: None,
     };
     let report = RunReport::build(info, &alpha, &StopRule::Gt(gt.clone()), v);
     let d = report.digits.expect("verified");

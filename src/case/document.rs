@@ -21,7 +21,7 @@ const TOP_FIELDS: &[&str] = &[
     "numerics",
     "check",
 ];
-const DATA_FIELDS: &[&str] = &["points", "labels"];
+const DATA_FIELDS: &[&str] = &["points", "labels", "file", "labels_file", "format"];
 const NUMERICS_FIELDS: &[&str] = &["precision", "tolerance", "stages", "alpha"];
 
 impl Parser<'_> {
@@ -77,8 +77,17 @@ impl Parser<'_> {
             }
         };
         self.check_unknown(data, "data", DATA_FIELDS)?;
-        let points = self.points(self.required(data, "data", "points")?)?;
-        let labels = self.labels(self.required(data, "data", "labels")?, points.len())?;
+        let ((points, labels), data_source) = if ["file", "labels_file", "format"]
+            .iter()
+            .any(|k| data.contains_key(*k))
+        {
+            let (data, source) = self.data_file(data)?;
+            (data, Some(source))
+        } else {
+            let points = self.points(self.required(data, "data", "points")?)?;
+            let labels = self.labels(self.required(data, "data", "labels")?, points.len())?;
+            ((points, labels), None)
+        };
 
         let numerics = match top.get("numerics") {
             None => NumericsTable::default(),
@@ -119,6 +128,7 @@ impl Parser<'_> {
             loss,
             numerics,
             checks,
+            data_source,
         })
     }
 

@@ -14,10 +14,14 @@ use rug::{Integer, Rational};
 use toml::Table;
 
 mod checks;
+mod datafile;
 mod document;
 pub mod job;
+mod npy;
 mod reader;
 pub mod spec;
+
+pub use datafile::{data_file_names, DataFiles};
 
 use crate::case::reader::{clip_lines, Parser};
 use crate::case::spec::CheckSpec;
@@ -58,6 +62,32 @@ pub struct Case {
     pub numerics: NumericsTable,
     /// The `[[check]]` tables, validated (empty when the file declares none).
     pub checks: Vec<CheckSpec>,
+    /// Where the points and labels came from when a data file holds them (`None`: the
+    /// case file's `data.points` and `data.labels`).
+    pub data_source: Option<DataSource>,
+}
+
+/// The data files of a case (`[data] file = ...`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct DataSource {
+    /// Each file as the case names it (relative to the case file's directory), with the
+    /// SHA-256 of its bytes.
+    pub files: Vec<(String, String)>,
+    /// For reports, e.g. `X.npy (float64: values taken as the exact binary fractions
+    /// they are), y.npy (int64: exact)`.
+    pub description: String,
+}
+
+impl DataSource {
+    /// One hash of the data files (their names and contents), for checkpoints.
+    pub fn sha256(&self) -> String {
+        let text: String = self
+            .files
+            .iter()
+            .map(|(name, sha)| format!("{sha}  {name}\n"))
+            .collect();
+        crate::num::sha256_hex(text.as_bytes())
+    }
 }
 
 /// The optional `[numerics]` table of a case file, with defaults filled in (the stages
@@ -125,6 +155,15 @@ pub enum CaseError {
         field: String,
         reason: String,
     },
+    /// A data file named by the case (`data.file`) is not valid: `location` is the line
+    /// or element and column.
+    #[error("{file}: {location}: {reason} (the data file of {origin})")]
+    DataFile {
+        origin: String,
+        file: String,
+        location: String,
+        reason: String,
+    },
 }
 
 impl CaseError {
@@ -138,20 +177,41 @@ impl CaseError {
 }
 
 impl Case {
-    /// Reads and validates a case file.
+    /// Reads and validates a case file (and the data files it names, relative to its
+    /// directory).
     pub fn load(path: &Path) -> Result<Case, CaseError> {
         let text = std::fs::read_to_string(path).map_err(|error| CaseError::Io {
             path: path.to_path_buf(),
             error,
         })?;
-        let mut case = Case::from_toml_str(&text, &path.display().to_string())?;
+        let dir = Case::dir_of(path);
+        let mut case =
+            Case::from_toml_str_with(&text, &path.display().to_string(), DataFiles::Dir(dir))?;
         case.path = Some(path.to_path_buf());
         Ok(case)
     }
 
+    /// The directory data files are relative to: the case file's (`.` for a bare name).
+    pub fn dir_of(path: &Path) -> &Path {
+        match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        }
+    }
+
     /// Parses and validates case-file text. `origin` (usually the file name)
-    /// prefixes every error message. The returned case has `path == None`.
+    /// prefixes every error message. The returned case has `path == None`. Text alone
+    /// cannot name data files (`data.file`): see [`Case::from_toml_str_with`].
     pub fn from_toml_str(text: &str, origin: &str) -> Result<Case, CaseError> {
+        Case::from_toml_str_with(text, origin, DataFiles::None)
+    }
+
+    /// [`Case::from_toml_str`], with the data files read from `files`.
+    pub fn from_toml_str_with(
+        text: &str,
+        origin: &str,
+        files: DataFiles,
+    ) -> Result<Case, CaseError> {
         let table: Table = toml::from_str(text).map_err(|e| CaseError::Syntax {
             origin: origin.to_string(),
             message: clip_lines(e.to_string().trim_end()),
@@ -159,6 +219,7 @@ impl Case {
         Parser {
             origin,
             bits: Cell::new(0),
+            files,
         }
         .case(&table)
     }

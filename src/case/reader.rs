@@ -104,6 +104,8 @@ pub(super) struct Parser<'a> {
     pub(super) origin: &'a str,
     /// Bits of the exact numbers read so far (see [`MAX_NUMBER_BITS`]).
     pub(super) bits: Cell<u64>,
+    /// Where the data files the case names are read from.
+    pub(super) files: crate::case::DataFiles<'a>,
 }
 
 impl Parser<'_> {

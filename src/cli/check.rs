@@ -5,13 +5,13 @@ use super::sweep_run::{write_partial, Selected, SweepRun};
 use super::{case_files, write_output};
 use crate::case::Case;
 use crate::checks::{AlphaResult, CheckJob, RunSettings};
-use crate::options::{load_case_text, CliError, NumericsArgs};
+use crate::options::{load_case_source, CliError, NumericsArgs};
 use crate::report::check::CheckFormat;
 use crate::sweep::{CaseSource, Shard, Sweep};
 use clap::Args;
 use rug::Rational;
 use serde::{Deserialize, Serialize};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 #[derive(Args, Debug)]
@@ -136,7 +136,7 @@ type Cases = Vec<(Case, Vec<Vec<Rational>>)>;
 pub(super) fn check_cases(sources: &[CaseSource], opts: &CheckOptions) -> Result<Cases, CliError> {
     let mut cases = Vec::new();
     for src in sources {
-        let (mut case, z) = load_case_text(Path::new(&src.file), &src.text)?;
+        let (mut case, z) = load_case_source(src)?;
         let o = &opts.numerics;
         if o.precision.is_some() || o.tol.is_some() || o.stages.is_some() {
             if o.tol.is_some() {
@@ -273,7 +273,8 @@ pub(super) fn cmd_check(a: &CheckArgs) -> Result<i32, CliError> {
         );
     }
     let ordered: Vec<Option<AlphaResult>> = all.iter().map(|j| results.remove(&j.id)).collect();
-    let report = SuiteReport::new(crate::checks::assemble(&cases, &kinds, ordered));
+    let report = SuiteReport::new(crate::checks::assemble(&cases, &kinds, ordered))
+        .with_data(cases.iter().map(|(c, _)| c));
     let format = a.format.unwrap_or(CheckFormat::Text);
     let text = SuiteReport::exporter(format, timing).export(&report);
     write_output(a.output.as_deref(), &text)?;

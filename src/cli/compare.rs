@@ -121,6 +121,7 @@ pub(super) fn cmd_compare(a: &CompareArgs) -> Result<i32, CliError> {
         points: case.n_points(),
         dim: case.dim(),
         depth: case.depth,
+        data: case.data_source.as_ref().map(|d| d.description.clone()),
     };
     let report = CompareReport::build(info, &alpha, &c, !a.no_timing);
     let text = match a.format {

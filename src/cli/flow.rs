@@ -120,7 +120,8 @@ pub struct FlowJob {
     /// where the precision came from, for messages: `--precision`, or the case file's
     /// `numerics.precision`
     pub precision_from: String,
-    /// SHA-256 of the case file's bytes (identifies the case in checkpoints)
+    /// SHA-256 of the case file's bytes (identifies the case in checkpoints, with the
+    /// data files' hash when it names data files)
     pub case_sha256: String,
     pub max_steps: Option<u64>,
     pub max_time: Option<std::time::Duration>,
@@ -266,6 +267,11 @@ impl FlowJob {
             points: self.case.n_points(),
             dim: self.case.dim(),
             depth: self.case.depth,
+            data: self
+                .case
+                .data_source
+                .as_ref()
+                .map(|d| d.description.clone()),
         }
     }
 
@@ -288,6 +294,10 @@ impl FlowJob {
             "verify": self.verify,
             "samples_sha256": checkpoint::sha256_hex(sample_list.join(",").as_bytes()),
         });
+        if let Some(d) = &self.case.data_source {
+            // (absent for data in the case file: checkpoints of such cases stay valid)
+            id["data_sha256"] = serde_json::json!(d.sha256());
+        }
         if self.loss != crate::flow::Loss::Exp {
             // (absent for exp: checkpoints of earlier versions stay valid)
             id["loss"] = serde_json::json!(self.loss.name());

@@ -135,7 +135,8 @@ fn merge_check(
     }
     refuse_missing(&missing, all.len(), a.allow_partial)?;
     let kinds = crate::checks::prepare_all(&cases, |_, _| true);
-    let mut report = SuiteReport::new(crate::checks::assemble(&cases, &kinds, results));
+    let mut report = SuiteReport::new(crate::checks::assemble(&cases, &kinds, results))
+        .with_data(cases.iter().map(|(c, _)| c));
     report.missing_jobs = missing;
     let text = SuiteReport::exporter(format, !a.no_timing).export(&report);
     write_output(a.output.as_deref(), &text)?;

@@ -66,6 +66,7 @@ pub(super) fn cmd_solve(a: &SolveArgs) -> Result<(), CliError> {
         points: case.n_points(),
         dim: case.dim(),
         depth,
+        data: case.data_source.as_ref().map(|d| d.description.clone()),
     };
     let report = SolveReport {
         schema: crate::report::solve::SOLVE_SCHEMA,

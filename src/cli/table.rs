@@ -4,7 +4,7 @@ use super::sweep_run::{write_partial, Selected, SweepRun};
 use super::write_output;
 use crate::case::Case;
 use crate::options::{
-    arg_rational, depth_list, load_case, load_case_text, optional_positive_list, positive,
+    arg_rational, depth_list, load_case, load_case_source, optional_positive_list, positive,
     positive_list, CliError,
 };
 use crate::report::run::CaseInfo;
@@ -267,6 +267,7 @@ fn info_of(case: &Case) -> CaseInfo {
         points: case.n_points(),
         dim: case.dim(),
         depth: case.depth,
+        data: case.data_source.as_ref().map(|d| d.description.clone()),
     }
 }
 
@@ -300,7 +301,7 @@ pub(super) fn cmd_table(a: &TableArgs) -> Result<i32, CliError> {
     use crate::report::table::{TableFormat, TableReport};
     let plan = a.sweep.validate()?;
     let source = CaseSource::read(&a.case).map_err(CliError::input)?;
-    let (case, z) = load_case_text(&a.case, &source.text)?;
+    let (case, z) = load_case_source(&source)?;
     let spec = table_spec_of(&a.case, &case, &a.opts, a.digits)?;
     super::check_output(a.output.as_deref())?;
     if plan.shard.is_some() && a.format.is_some_and(|f| f != TableFormat::Json) {
@@ -421,7 +422,7 @@ pub(super) fn merge_table(
         return Err(bad("a table sweep has exactly one case file".into()));
     };
     let path = Path::new(&source.file);
-    let (case, _) = load_case_text(path, &source.text)?;
+    let (case, _) = load_case_source(source)?;
     let spec = table_spec_of(path, &case, &opts.table, a.digits)?;
     let all = crate::table::row_jobs(&case, &spec);
     let mut rows = Vec::new();

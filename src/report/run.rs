@@ -17,6 +17,9 @@ pub struct CaseInfo {
     pub points: usize,
     pub dim: usize,
     pub depth: u32,
+    /// the data files and what their values are taken as, when the data come from files
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -280,6 +283,9 @@ impl RunReport {
             "case            {}{path}: N = {} points in d = {}, depth D = {}\n",
             c.name, c.points, c.dim, c.depth
         );
+        if let Some(d) = &c.data {
+            o += &format!("data            {d}\n");
+        }
         o += &format!("alpha           {}\n", self.alpha);
         if let Some(l) = self.loss_fn {
             o += &format!("loss function   {l}\n");

@@ -24,26 +24,96 @@ pub const PARTIAL_SCHEMA: &str = "ibcert.partial/1";
 pub const SWEEP_SCHEMA: &str = "ibcert.sweep/1";
 pub const JOB_SCHEMA: &str = "ibcert.job/1";
 
-/// A case file of a sweep: its name as given on the command line, and its content.
+/// A case file of a sweep: its name as given on the command line, and its content
+/// (with the data files it names, so that a merge reads no file but its inputs).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CaseSource {
     pub file: String,
     pub sha256: String,
     pub text: String,
+    /// the data files the case names (`[data] file = ...`); absent when none
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub data_files: Vec<DataFileSource>,
+}
+
+/// A data file of a case in a sweep: its name as the case gives it, the SHA-256 of its
+/// bytes and the bytes in hexadecimal.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DataFileSource {
+    pub name: String,
+    pub sha256: String,
+    pub hex: String,
+}
+
+fn to_hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(2 * bytes.len());
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+fn from_hex(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 impl CaseSource {
-    /// Read a case file (the message names it when it cannot be read).
+    /// Read a case file and the data files it names (the message names a file that
+    /// cannot be read).
     pub fn read(path: &Path) -> Result<CaseSource, String> {
         let bytes =
             std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
         let text =
             String::from_utf8(bytes).map_err(|_| format!("{}: not UTF-8 text", path.display()))?;
+        let dir = crate::case::Case::dir_of(path);
+        let mut data_files = Vec::new();
+        for name in crate::case::data_file_names(&text) {
+            let p = dir.join(&name);
+            let bytes = std::fs::read(&p).map_err(|e| {
+                // the case's own error first, when it has one (the parser reads the
+                // [data] table in order)
+                match crate::case::Case::load(path) {
+                    Err(why) => why.to_string(),
+                    Ok(_) => format!(
+                        "{}: data.file: cannot read data file {}: {e}",
+                        path.display(),
+                        p.display()
+                    ),
+                }
+            })?;
+            data_files.push(DataFileSource {
+                name,
+                sha256: sha256_hex(&bytes),
+                hex: to_hex(&bytes),
+            });
+        }
         Ok(CaseSource {
             file: path.display().to_string(),
             sha256: sha256_hex(text.as_bytes()),
             text,
+            data_files,
         })
+    }
+
+    /// The data files kept, (name, bytes), each checked against its SHA-256.
+    pub fn data_bytes(&self) -> Result<Vec<(String, Vec<u8>)>, String> {
+        self.data_files
+            .iter()
+            .map(|d| match from_hex(&d.hex) {
+                Some(b) if sha256_hex(&b) == d.sha256 => Ok((d.name.clone(), b)),
+                _ => Err(format!(
+                    "{}: the copy of data file {} kept in the sweep is damaged (its bytes do not have the SHA-256 recorded)",
+                    self.file, d.name
+                )),
+            })
+            .collect()
     }
 }
 
@@ -97,6 +167,22 @@ impl Sweep {
                 return Some(format!(
                     "{origin}: case file {} has other contents (SHA-256 {}) than in the other inputs ({})",
                     b.file, b.sha256, a.sha256
+                ));
+            }
+            if a.data_files != b.data_files {
+                let shas = |c: &CaseSource| {
+                    let v: Vec<String> = c
+                        .data_files
+                        .iter()
+                        .map(|d| format!("{} {}", d.name, d.sha256))
+                        .collect();
+                    v.join(", ")
+                };
+                return Some(format!(
+                    "{origin}: the data files of case file {} have other contents ({}) than in the other inputs ({})",
+                    b.file,
+                    shas(b),
+                    shas(a)
                 ));
             }
         }

@@ -17,6 +17,7 @@ impl Exporter<SuiteReport> for Json {
             unmet: report.unmet,
             results: report.results.iter().map(CheckView::of).collect(),
             missing_jobs: report.missing_jobs.clone(),
+            data: report.data.clone(),
         };
         let mut v = serde_json::to_value(view).expect("check report serializes");
         if !timing {

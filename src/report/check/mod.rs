@@ -40,6 +40,17 @@ pub struct SuiteReport {
     /// ids of jobs with no result (a merge with --allow-partial); their alphas show
     /// "not run" and their checks fail
     pub missing_jobs: Vec<String>,
+    /// the cases whose data come from files, and what the files are taken as (see
+    /// [`SuiteReport::with_data`]); empty when every case has its data in its TOML
+    pub data: Vec<DataView>,
+}
+
+/// A case whose data come from files: its name, its file and the data files.
+#[derive(Clone, Debug, Serialize)]
+pub struct DataView {
+    pub case: String,
+    pub file: Option<String>,
+    pub data: String,
 }
 
 /// One alpha as reports show it: numbers formatted to the digits they carry, "-" where
@@ -143,6 +154,8 @@ pub(super) struct SuiteView {
     pub(super) results: Vec<CheckView>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub(super) missing_jobs: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(super) data: Vec<DataView>,
 }
 
 impl SuiteReport {
@@ -155,7 +168,23 @@ impl SuiteReport {
             unmet: results.len() - met,
             results,
             missing_jobs: Vec::new(),
+            data: Vec::new(),
         }
+    }
+
+    /// The report with the data sources of those `cases` whose data come from files.
+    pub fn with_data<'a>(mut self, cases: impl IntoIterator<Item = &'a crate::case::Case>) -> Self {
+        self.data = cases
+            .into_iter()
+            .filter_map(|c| {
+                c.data_source.as_ref().map(|d| DataView {
+                    case: c.name.clone(),
+                    file: c.path.as_ref().map(|p| p.display().to_string()),
+                    data: d.description.clone(),
+                })
+            })
+            .collect();
+        self
     }
 
     pub fn all_met(&self) -> bool {

@@ -73,6 +73,12 @@ impl Exporter<SuiteReport> for Text {
                 o += &format!("    {}: {}\n", r.spec.name, r.reason);
             }
         }
+        if !report.data.is_empty() {
+            o += "\n";
+        }
+        for d in &report.data {
+            o += &format!("data of {}: {}\n", d.case, d.data);
+        }
         o += &format!(
             "\n{} checks: {} met their expectation, {} did not\n",
             report.checks, report.met, report.unmet
