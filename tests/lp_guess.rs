@@ -72,6 +72,8 @@ fn random_separable_up_to_60_certified() {
     let z = random_z(&mut rng, 40, 40);
     let s = l1_face(&z).unwrap();
     verify_l1(&z, &s).unwrap();
+    let s2 = ibcert::reference::l2::l2_max_margin(&z).unwrap();
+    ibcert::reference::l2::verify_l2(&z, &s2).unwrap();
 }
 
 #[test]
@@ -82,6 +84,8 @@ fn random_separable_150_certified() {
     check_separable_and_l1(&z);
     let s = l1_face(&z).unwrap();
     verify_l1(&z, &s).unwrap();
+    let s2 = ibcert::reference::l2::l2_max_margin(&z).unwrap();
+    ibcert::reference::l2::verify_l2(&z, &s2).unwrap();
 }
 
 #[test]
@@ -211,5 +215,52 @@ fn non_separable_data_get_a_gordan_certificate() {
             "d = {d}: expected not separable"
         );
         assert!(l1_max_margin(&z).is_none());
+    }
+}
+
+#[test]
+fn l2_guess_agrees_with_the_active_set_method() {
+    use ibcert::reference::l2::{l2_active_set, l2_max_margin, verify_l2};
+    let mut rng = Lcg(0x17_0005);
+    let mut cases: Vec<Vec<Vec<Rational>>> = Vec::new();
+    for n in [1, 2, 5, 10, 20, 30] {
+        cases.push(random_z(&mut rng, n, n));
+    }
+    for (n, d) in [(8, 3), (12, 5), (30, 10)] {
+        cases.push(random_z(&mut rng, n, d));
+    }
+    // Degenerate: duplicate and proportional points (dependent support), a point at
+    // margin exactly 1 with multiplier 0, and near ties.
+    let q = |a: i64, b: i64| Rational::from((a, b));
+    cases.push(vec![
+        vec![q(1, 1), q(2, 1)],
+        vec![q(1, 1), q(2, 1)],
+        vec![q(2, 1), q(4, 1)],
+    ]);
+    cases.push(vec![
+        vec![q(1, 1), q(0, 1)],
+        vec![q(0, 1), q(1, 1)],
+        vec![q(1, 1), q(1, 1)],
+    ]);
+    cases.push(vec![
+        vec![q(1, 1), q(0, 1)],
+        vec![q(1, 1), q(1, 1)],
+        vec![q(1, 1), q(-1, 1)],
+    ]);
+    let e = tiny(40);
+    cases.push(vec![
+        vec![Rational::from(1), e.clone()],
+        vec![Rational::from(1), Rational::from(-&e)],
+        vec![Rational::from(1), Rational::new()],
+    ]);
+    for z in &cases {
+        let sep = separability(z);
+        verify_separability(z, &sep).unwrap();
+        let fast = l2_max_margin(z);
+        let exact = l2_active_set(z);
+        assert_eq!(fast, exact, "z = {z:?}");
+        if let Ok(s) = &fast {
+            verify_l2(z, s).unwrap();
+        }
     }
 }

@@ -9,7 +9,7 @@
 
 use super::LpSolution;
 use super::StandardLp;
-use crate::num::rational::dot;
+use crate::num::rational::{dot, solve_square_bareiss as solve_square};
 use rug::{Integer, Rational};
 
 /// The result of [`certify`].
@@ -18,72 +18,6 @@ pub(super) struct Certified {
     /// `x_B > 0` and every nonbasic reduced cost `> 0`: then `x` and `y` are the
     /// unique optimal primal and dual solutions, so every exact method finds them.
     pub strict: bool,
-}
-
-/// Solves the square system `a x = rhs` exactly by Bareiss elimination; `None` if
-/// `a` is singular.
-pub(super) fn solve_square(a: &[Vec<Rational>], rhs: &[Rational]) -> Option<Vec<Rational>> {
-    let k = rhs.len();
-    if k == 0 {
-        return Some(Vec::new());
-    }
-    // Integer rows [a_i | rhs_i] (each scaled by the lcm of its denominators).
-    let mut m: Vec<Vec<Integer>> = a
-        .iter()
-        .zip(rhs)
-        .map(|(row, r)| {
-            let mut l = Integer::from(1);
-            for v in row.iter().chain(std::iter::once(r)) {
-                if *v.denom() != 1 {
-                    l.lcm_mut(v.denom());
-                }
-            }
-            row.iter()
-                .chain(std::iter::once(r))
-                .map(|v| v.numer() * Integer::from(&l / v.denom()))
-                .collect()
-        })
-        .collect();
-    let mut prev = Integer::from(1);
-    for p in 0..k {
-        // Pivot: the smallest nonzero entry of column p (keeps the numbers small).
-        let r = (p..k)
-            .filter(|&i| m[i][p] != 0)
-            .min_by_key(|&i| m[i][p].significant_bits())?;
-        m.swap(p, r);
-        let (top, bottom) = m.split_at_mut(p + 1);
-        let prow = &top[p];
-        for row in bottom.iter_mut() {
-            let f = std::mem::take(&mut row[p]);
-            for j in p + 1..=k {
-                let mut v = Integer::from(&row[j] * &prow[p]);
-                if f != 0 && prow[j] != 0 {
-                    v -= Integer::from(&f * &prow[j]);
-                }
-                v.div_exact_mut(&prev);
-                row[j] = v;
-            }
-        }
-        prev = m[p][p].clone();
-    }
-    // det = prev; back substitution for X = det * x, which is integral.
-    let det = prev;
-    let mut xs = vec![Integer::new(); k];
-    for i in (0..k).rev() {
-        let mut s = Integer::from(&m[i][k] * &det);
-        for j in i + 1..k {
-            if m[i][j] != 0 && xs[j] != 0 {
-                s -= Integer::from(&m[i][j] * &xs[j]);
-            }
-        }
-        s.div_exact_mut(&m[i][i]);
-        xs[i] = s;
-    }
-    Some(
-        xs.into_iter()
-            .map(|v| Rational::from((v, det.clone())))
-            .collect(),
-    )
 }
 
 /// Certifies `basis` (`m` distinct columns, in any order) as optimal for `lp`;
