@@ -22,6 +22,11 @@ fn main() {
             continue;
         }
         let t = Instant::now();
+        let (w, lambda) = ibcert::lp::l1_max_margin(&z).expect("l1 LP");
+        let dt = t.elapsed().as_secs_f64();
+        ibcert::lp::verify_l1_max_margin(&z, &w, &lambda).expect("verify");
+        println!("{path}: l1 LP (lp::l1_max_margin) {dt:.4} s");
+        let t = Instant::now();
         let s1 = ibcert::reference::l1::l1_max_margin(&z).expect("l1");
         let dt = t.elapsed().as_secs_f64();
         ibcert::reference::l1::verify_l1(&z, &s1).expect("verify_l1");

@@ -17,26 +17,21 @@
 use crate::num::rational::{dot, solve_square_bareiss};
 use rug::Rational;
 
-/// Dual coordinate ascent in `f64`; the multipliers after convergence (or after the
-/// sweep budget).
-fn float_dual(z: &[Vec<f64>]) -> Vec<f64> {
-    let nn = z.len();
-    let d = z.first().map_or(0, Vec::len);
+/// Dual coordinate ascent in `f64`, continued from `lambda` (with `w = Z^T lambda`)
+/// for at most `sweeps` sweeps; `true` when converged.
+fn float_dual(z: &[Vec<f64>], lambda: &mut [f64], w: &mut [f64], sweeps: usize) -> bool {
     let q: Vec<f64> = z.iter().map(|zn| zn.iter().map(|v| v * v).sum()).collect();
-    let mut lambda = vec![0.0; nn];
-    let mut w = vec![0.0; d];
-    let sweeps = (200_000_000 / (nn * d.max(1)).max(1)).clamp(50, 100_000);
     for _ in 0..sweeps {
         let mut worst = 0.0f64;
-        for n in 0..nn {
+        for (n, zn) in z.iter().enumerate() {
             if q[n] == 0.0 {
                 continue;
             }
-            let g = 1.0 - z[n].iter().zip(&w).map(|(a, b)| a * b).sum::<f64>();
+            let g = 1.0 - zn.iter().zip(w.iter()).map(|(a, b)| a * b).sum::<f64>();
             let new = (lambda[n] + g / q[n]).max(0.0);
             let delta = new - lambda[n];
             if delta != 0.0 {
-                for (wj, zj) in w.iter_mut().zip(&z[n]) {
+                for (wj, zj) in w.iter_mut().zip(zn) {
                     *wj += delta * zj;
                 }
                 lambda[n] = new;
@@ -45,10 +40,10 @@ fn float_dual(z: &[Vec<f64>]) -> Vec<f64> {
             worst = worst.max(viol);
         }
         if worst < 1e-13 {
-            break;
+            return true;
         }
     }
-    lambda
+    false
 }
 
 /// The certified `(w, lambda)` for the support `s`, if it certifies.
@@ -102,20 +97,39 @@ pub(super) fn certified(z: &[Vec<Rational>]) -> Option<(Vec<Rational>, Vec<Ratio
     if zf.iter().flatten().any(|v| !v.is_finite()) {
         return None;
     }
-    let lambda = float_dual(&zf);
+    let (nn, d) = (z.len(), zf[0].len());
+    let mut lambda = vec![0.0; nn];
+    let mut w = vec![0.0; d];
+    // Rounds of about 10^8 multiply-adds each, a certification attempt after each.
+    let sweeps = (100_000_000 / (nn * d.max(1))).clamp(20, 100_000);
+    for _ in 0..4 {
+        let converged = float_dual(&zf, &mut lambda, &mut w, sweeps);
+        if let Some(sol) = guesses(z, &zf, &lambda, &w) {
+            return Some(sol);
+        }
+        if converged {
+            break;
+        }
+    }
+    None
+}
+
+/// Certifies the two guesses of the support: the multipliers above a relative
+/// threshold, then the points at float margin 1.
+fn guesses(
+    z: &[Vec<Rational>],
+    zf: &[Vec<f64>],
+    lambda: &[f64],
+    w: &[f64],
+) -> Option<(Vec<Rational>, Vec<Rational>)> {
     let top = lambda.iter().cloned().fold(0.0, f64::max);
     if top <= 0.0 {
         return None;
     }
-    // Two guesses: the multipliers above a relative threshold, then the points at
-    // float margin 1.
     let by_lambda: Vec<usize> = (0..z.len()).filter(|&n| lambda[n] > 1e-9 * top).collect();
-    let w: Vec<f64> = (0..zf[0].len())
-        .map(|j| (0..z.len()).map(|n| lambda[n] * zf[n][j]).sum())
-        .collect();
     let by_margin: Vec<usize> = (0..z.len())
         .filter(|&n| {
-            let m: f64 = zf[n].iter().zip(&w).map(|(a, b)| a * b).sum();
+            let m: f64 = zf[n].iter().zip(w).map(|(a, b)| a * b).sum();
             (m - 1.0).abs() < 1e-7
         })
         .collect();
