@@ -172,7 +172,7 @@ mod tests {
 
     #[test]
     fn the_float_guess_certifies_on_random_margin_lps() {
-        // Random data with N = d: the f64 basis certifies, strictly, so the exact
+        // Random data with N = d: the 64-bit basis certifies, strictly, so the exact
         // simplex is not needed.
         let mut s = 11u64;
         for n in [3, 8, 15, 25] {
@@ -180,7 +180,7 @@ mod tests {
                 .map(|_| (0..n).map(|_| q(lcg(&mut s), 1000)).collect())
                 .collect();
             let lp = margin_lp(&z, n, 1);
-            let FloatOutcome::Optimal(g) = float_guess(&lp, 53) else {
+            let FloatOutcome::Optimal(g) = float_guess(&lp, 64) else {
                 panic!("the float simplex failed at n = {n}")
             };
             let c = certify(&lp, &g.basis).expect("the guess certifies");

@@ -3,7 +3,7 @@
 //! [`super::separability`] (checked exactly in `margin.rs`). Nothing it returns is
 //! trusted; a wrong guess only costs the time of the exact fallback.
 //!
-//! Dense two-phase primal simplex over `f64` or MPFR ([`rug::Float`]) on the rows
+//! Dense two-phase primal simplex in MPFR ([`rug::Float`], 64 bits then 256) on the rows
 //! scaled to a largest entry of 1, Dantzig's rule (Bland's after many iterations,
 //! against cycling), and an iteration limit. The artificial columns are not stored:
 //! once an artificial leaves the basis it never re-enters.
@@ -29,37 +29,6 @@ pub(super) trait Scalar: Clone {
     fn to_q(&self) -> Option<Rational>;
     /// Tolerance of sign tests at precision `prec`.
     fn tol(prec: u32) -> f64;
-}
-
-impl Scalar for f64 {
-    fn from_q(q: &Rational, _: u32) -> Option<f64> {
-        let v = q.to_f64();
-        (v.is_finite() && (v.abs() > 1e-250 || *q == 0)).then_some(v)
-    }
-    fn zero(_: u32) -> f64 {
-        0.0
-    }
-    fn approx(&self) -> f64 {
-        *self
-    }
-    fn sub_mul(&mut self, a: &f64, b: &f64) {
-        *self -= a * b;
-    }
-    fn div(&mut self, p: &f64) {
-        *self /= p;
-    }
-    fn quot(a: &f64, b: &f64) -> f64 {
-        a / b
-    }
-    fn less(&self, o: &f64) -> bool {
-        self < o
-    }
-    fn to_q(&self) -> Option<Rational> {
-        Rational::from_f64(*self)
-    }
-    fn tol(_: u32) -> f64 {
-        1e-9
-    }
 }
 
 impl Scalar for Float {
@@ -240,7 +209,7 @@ impl<S: Scalar> Tableau<S> {
     }
 }
 
-/// Runs the float simplex on `lp` at precision `prec` (ignored for `f64`).
+/// Runs the float simplex on `lp` at precision `prec`.
 pub(super) fn float_solve<S: Scalar>(lp: &StandardLp, prec: u32) -> FloatOutcome {
     let Some(mut t) = Tableau::<S>::new(lp, prec) else {
         return FloatOutcome::Unknown;

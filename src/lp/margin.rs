@@ -89,7 +89,7 @@ fn separating_guess(z: &[Vec<Rational>], lp: &StandardLp, d: usize) -> Option<Ve
 
 /// Decides whether some `w` has `z_n^T w > 0` for all rows `z_n` of `z`.
 ///
-/// First a float simplex (`f64`, then MPFR) solves the feasibility LP below and its
+/// First an MPFR simplex (64, then 256 bits) solves the feasibility LP below and its
 /// `w`, rounded exactly to rationals, is checked in `O(N d)`: if every margin is
 /// positive, `w / min_n z_n^T w` is returned. Otherwise the exact simplex solves the feasibility LP `Z w - s = 1, s >= 0` (`w = w+ - w-`). If it is
 /// infeasible, the Farkas certificate `y` satisfies `Z^T y = 0`, `y >= 0`,

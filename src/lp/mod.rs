@@ -10,7 +10,7 @@
 //! * [`l1_max_margin`]: the l1 max-margin LP `min ||w||_1 s.t. z_n^T w >= 1`
 //!   together with its dual multipliers; checked by [`verify_l1_max_margin`].
 //!
-//! Every answer is exact. Floating point (`f64`, then MPFR) is used only to guess:
+//! Every answer is exact. MPFR at modest precision (64 bits, then 256) is used only to guess:
 //! [`solve`] first runs a float simplex and certifies its final basis exactly
 //! (`basis.rs`); only when the certificate fails, or the certified optimum is
 //! degenerate (possibly not unique), does it run the exact simplex, so wherever the
@@ -40,21 +40,17 @@ pub(crate) use margin::{margin_lp, split_w};
 use float::{float_solve, FloatOutcome};
 use rug::{Float, Rational};
 
-/// Precisions of the float guesses: `f64` (53), then MPFR.
-const GUESS_PRECISIONS: [u32; 2] = [53, 256];
+/// Precisions of the MPFR guesses: modest, then more.
+const GUESS_PRECISIONS: [u32; 2] = [64, 256];
 
-/// The float simplex at precision `prec` (`f64` at 53 bits, MPFR above).
+/// The MPFR simplex at precision `prec` (a guess only: its basis is certified exactly).
 fn float_guess(lp: &StandardLp, prec: u32) -> FloatOutcome {
-    if prec <= 53 {
-        float_solve::<f64>(lp, prec)
-    } else {
-        float_solve::<Float>(lp, prec)
-    }
+    float_solve::<Float>(lp, prec)
 }
 
 /// Solves `min c^T x s.t. A x = b, x >= 0` exactly.
 ///
-/// Guess then certify: the optimal basis of a float simplex (`f64`, then 256-bit
+/// Guess then certify: the optimal basis of an MPFR simplex (64-bit, then 256-bit
 /// MPFR) is certified exactly; when it certifies with `x_B > 0` and positive
 /// nonbasic reduced costs, `(x, y)` is the unique optimal pair and is returned.
 /// Otherwise (a wrong guess, a degenerate optimum, infeasible or unbounded) the exact

@@ -2,7 +2,7 @@
 //!
 //! The guess: the support set `S` of a float solution of the dual
 //! `max 1^T lambda - (1/2)||Z^T lambda||^2, lambda >= 0` by coordinate ascent in
-//! `f64` (each step maximizes over one `lambda_n` exactly, keeping `w = Z^T lambda`).
+//! MPFR at 64 bits (each step maximizes over one `lambda_n`, keeping `w = Z^T lambda`).
 //!
 //! The certificate, exact: solve `G_SS lambda_S = 1` (`G` the Gram matrix) by Bareiss
 //! elimination, set `w = sum_S lambda_n z_n`, and require `lambda_S > 0` and
@@ -15,31 +15,63 @@
 //! at margin exactly 1) is left to the active-set method.
 
 use crate::num::rational::{dot, solve_square_bareiss};
-use rug::Rational;
+use rug::{Assign, Float, Rational};
 
-/// Dual coordinate ascent in `f64`, continued from `lambda` (with `w = Z^T lambda`)
-/// for at most `sweeps` sweeps; `true` when converged.
-fn float_dual(z: &[Vec<f64>], lambda: &mut [f64], w: &mut [f64], sweeps: usize) -> bool {
-    let q: Vec<f64> = z.iter().map(|zn| zn.iter().map(|v| v * v).sum()).collect();
+/// Precision of the guess (MPFR; the guess is only a guess: its support is certified
+/// exactly).
+const PREC: u32 = 64;
+
+/// Dual coordinate ascent, continued from `lambda` (with `w = Z^T lambda`) for at most
+/// `sweeps` sweeps; `true` when converged.
+fn float_dual(z: &[Vec<Float>], lambda: &mut [Float], w: &mut [Float], sweeps: usize) -> bool {
+    let q: Vec<Float> = z
+        .iter()
+        .map(|zn| {
+            let mut acc = Float::new(PREC);
+            for v in zn {
+                acc += Float::with_val(PREC, v.square_ref());
+            }
+            acc
+        })
+        .collect();
+    let tol = Float::with_val(PREC, Float::i_exp(1, -43));
+    let mut t = Float::new(PREC);
     for _ in 0..sweeps {
-        let mut worst = 0.0f64;
+        let mut worst = Float::new(PREC);
         for (n, zn) in z.iter().enumerate() {
-            if q[n] == 0.0 {
+            if q[n].is_zero() {
                 continue;
             }
-            let g = 1.0 - zn.iter().zip(w.iter()).map(|(a, b)| a * b).sum::<f64>();
-            let new = (lambda[n] + g / q[n]).max(0.0);
-            let delta = new - lambda[n];
-            if delta != 0.0 {
+            let mut g = Float::with_val(PREC, 1);
+            for (a, b) in zn.iter().zip(w.iter()) {
+                t.assign(a * b);
+                g -= &t;
+            }
+            let mut new = Float::with_val(PREC, &g / &q[n]);
+            new += &lambda[n];
+            if new.is_sign_negative() {
+                new.assign(0);
+            }
+            let delta = Float::with_val(PREC, &new - &lambda[n]);
+            if !delta.is_zero() {
                 for (wj, zj) in w.iter_mut().zip(zn) {
-                    *wj += delta * zj;
+                    t.assign(&delta * zj);
+                    *wj += &t;
                 }
                 lambda[n] = new;
             }
-            let viol = if lambda[n] > 0.0 { g.abs() } else { g.max(0.0) };
-            worst = worst.max(viol);
+            let viol = if lambda[n].is_sign_positive() && !lambda[n].is_zero() {
+                g.abs()
+            } else if g.is_sign_positive() {
+                g
+            } else {
+                Float::new(PREC)
+            };
+            if viol > worst {
+                worst = viol;
+            }
         }
-        if worst < 1e-13 {
+        if worst < tol {
             return true;
         }
     }
@@ -90,18 +122,18 @@ pub(super) fn certified(z: &[Vec<Rational>]) -> Option<(Vec<Rational>, Vec<Ratio
     if z.is_empty() {
         return None;
     }
-    let zf: Vec<Vec<f64>> = z
+    let zf: Vec<Vec<Float>> = z
         .iter()
-        .map(|zn| zn.iter().map(Rational::to_f64).collect())
+        .map(|zn| zn.iter().map(|q| Float::with_val(PREC, q)).collect())
         .collect();
     if zf.iter().flatten().any(|v| !v.is_finite()) {
         return None;
     }
     let (nn, d) = (z.len(), zf[0].len());
-    let mut lambda = vec![0.0; nn];
-    let mut w = vec![0.0; d];
-    // Rounds of about 10^8 multiply-adds each, a certification attempt after each.
-    let sweeps = (100_000_000 / (nn * d.max(1))).clamp(20, 100_000);
+    let mut lambda = vec![Float::new(PREC); nn];
+    let mut w = vec![Float::new(PREC); d];
+    // Rounds of about 10^7 multiply-adds each, a certification attempt after each.
+    let sweeps = (10_000_000 / (nn * d.max(1))).clamp(20, 100_000);
     for _ in 0..4 {
         let converged = float_dual(&zf, &mut lambda, &mut w, sweeps);
         if let Some(sol) = guesses(z, &zf, &lambda, &w) {
@@ -118,19 +150,30 @@ pub(super) fn certified(z: &[Vec<Rational>]) -> Option<(Vec<Rational>, Vec<Ratio
 /// threshold, then the points at float margin 1.
 fn guesses(
     z: &[Vec<Rational>],
-    zf: &[Vec<f64>],
-    lambda: &[f64],
-    w: &[f64],
+    zf: &[Vec<Float>],
+    lambda: &[Float],
+    w: &[Float],
 ) -> Option<(Vec<Rational>, Vec<Rational>)> {
-    let top = lambda.iter().cloned().fold(0.0, f64::max);
-    if top <= 0.0 {
+    let mut top = Float::new(PREC);
+    for l in lambda {
+        if *l > top {
+            top.assign(l);
+        }
+    }
+    if !top.is_sign_positive() || top.is_zero() {
         return None;
     }
-    let by_lambda: Vec<usize> = (0..z.len()).filter(|&n| lambda[n] > 1e-9 * top).collect();
+    // thresholds 1e-9 (relative, multipliers) and 1e-7 (margins), as exact powers of two
+    let small = Float::with_val(PREC, &top * Float::with_val(PREC, Float::i_exp(1, -30)));
+    let near = Float::with_val(PREC, Float::i_exp(1, -23));
+    let by_lambda: Vec<usize> = (0..z.len()).filter(|&n| lambda[n] > small).collect();
     let by_margin: Vec<usize> = (0..z.len())
         .filter(|&n| {
-            let m: f64 = zf[n].iter().zip(w).map(|(a, b)| a * b).sum();
-            (m - 1.0).abs() < 1e-7
+            let mut m = Float::with_val(PREC, -1);
+            for (a, b) in zf[n].iter().zip(w) {
+                m += Float::with_val(PREC, a * b);
+            }
+            m.abs() < near
         })
         .collect();
     if let Some(sol) = certify(z, &by_lambda) {
