@@ -2,7 +2,7 @@
 //! certificate, and the l1 max-margin problem with its dual multipliers.
 
 use super::certificate::{check_len, check_nonnegative, mat_t_vec};
-use super::{solve, LpOutcome, StandardLp};
+use super::{float_guess, simplex, solve, FloatOutcome, LpOutcome, StandardLp, GUESS_PRECISIONS};
 use crate::num::rational::dot;
 use rug::Rational;
 
@@ -65,9 +65,33 @@ pub(crate) fn split_w(x: &[Rational], d: usize) -> Vec<Rational> {
     (0..d).map(|j| Rational::from(&x[j] - &x[d + j])).collect()
 }
 
+/// `w / min_n z_n^T w` when every margin `z_n^T w` is positive (exactly).
+fn rescaled(z: &[Vec<Rational>], w: Vec<Rational>) -> Option<Vec<Rational>> {
+    let min = z.iter().map(|zn| dot(zn, &w)).min()?;
+    if min <= 0 {
+        return None;
+    }
+    Some(w.into_iter().map(|v| v / &min).collect())
+}
+
+/// A separating `w` with `min_n z_n^T w = 1` from a float solution of the
+/// feasibility LP, checked exactly; `None` when no guess separates.
+fn separating_guess(z: &[Vec<Rational>], lp: &StandardLp, d: usize) -> Option<Vec<Rational>> {
+    for prec in GUESS_PRECISIONS {
+        if let FloatOutcome::Optimal(g) = float_guess(lp, prec) {
+            if let Some(w) = rescaled(z, split_w(&g.x, d)) {
+                return Some(w);
+            }
+        }
+    }
+    None
+}
+
 /// Decides whether some `w` has `z_n^T w > 0` for all rows `z_n` of `z`.
 ///
-/// Solves the feasibility LP `Z w - s = 1, s >= 0` (`w = w+ - w-`). If it is
+/// First an MPFR simplex (64, then 256 bits) solves the feasibility LP below and its
+/// `w`, rounded exactly to rationals, is checked in `O(N d)`: if every margin is
+/// positive, `w / min_n z_n^T w` is returned. Otherwise the exact simplex solves the feasibility LP `Z w - s = 1, s >= 0` (`w = w+ - w-`). If it is
 /// infeasible, the Farkas certificate `y` satisfies `Z^T y = 0`, `y >= 0`,
 /// `sum y > 0`, and `lambda = y / sum y`. A zero row `z_n` gives
 /// `lambda = e_n` directly. An empty dataset is (vacuously) separable.
@@ -81,8 +105,16 @@ pub fn separability(z: &[Vec<Rational>]) -> Separability {
         lambda[k] = Rational::from(1);
         return Separability::NotSeparable { lambda };
     }
+    if z.is_empty() {
+        return Separability::Separable {
+            w: vec![Rational::new(); d],
+        };
+    }
     let lp = margin_lp(z, d, 0);
-    match solve(&lp) {
+    if let Some(w) = separating_guess(z, &lp, d) {
+        return Separability::Separable { w };
+    }
+    match simplex::solve(&lp) {
         LpOutcome::Optimal(sol) => Separability::Separable {
             w: split_w(&sol.x, d),
         },

@@ -10,13 +10,21 @@
 //! * [`l1_max_margin`]: the l1 max-margin LP `min ||w||_1 s.t. z_n^T w >= 1`
 //!   together with its dual multipliers; checked by [`verify_l1_max_margin`].
 //!
-//! No floating point is used anywhere in this module.
+//! Every answer is exact. MPFR at modest precision (64 bits, then 256) is used only to guess:
+//! [`solve`] first runs a float simplex and certifies its final basis exactly
+//! (`basis.rs`); only when the certificate fails, or the certified optimum is
+//! degenerate (possibly not unique), does it run the exact simplex, so wherever the
+//! optimal pair `(x, y)` is unique the answer is the exact simplex's. [`separability`]
+//! checks a float point exactly before it runs the exact LP.
 //!
-//! The files: `mod.rs` the LP and its outcomes; `simplex.rs` the solver;
-//! `certificate.rs` the checks of its certificates; `margin.rs` the margin LPs of a
+//! The files: `mod.rs` the LP and its outcomes; `simplex.rs` the exact solver;
+//! `float.rs` the float simplex; `basis.rs` the exact certification of a basis;
+//! `certificate.rs` the checks of the certificates; `margin.rs` the margin LPs of a
 //! dataset (separability, l1 max-margin) and their checks.
 
+mod basis;
 mod certificate;
+mod float;
 mod margin;
 mod simplex;
 
@@ -28,9 +36,51 @@ pub use margin::{
     l1_max_margin, separability, verify_l1_max_margin, verify_separability, Separability,
 };
 pub(crate) use margin::{margin_lp, split_w};
-pub use simplex::solve;
 
-use rug::Rational;
+use float::{float_solve, FloatOutcome};
+use rug::{Float, Rational};
+
+/// Precisions of the MPFR guesses: modest, then more.
+const GUESS_PRECISIONS: [u32; 2] = [64, 256];
+
+/// The MPFR simplex at precision `prec` (a guess only: its basis is certified exactly).
+fn float_guess(lp: &StandardLp, prec: u32) -> FloatOutcome {
+    float_solve::<Float>(lp, prec)
+}
+
+/// Solves `min c^T x s.t. A x = b, x >= 0` exactly.
+///
+/// Guess then certify: the optimal basis of an MPFR simplex (64-bit, then 256-bit
+/// MPFR) is certified exactly; when it certifies with `x_B > 0` and positive
+/// nonbasic reduced costs, `(x, y)` is the unique optimal pair and is returned.
+/// Otherwise (a wrong guess, a degenerate optimum, infeasible or unbounded) the exact
+/// simplex with Bland's rule decides, as before.
+///
+/// # Panics
+/// If the dimensions of `lp` are inconsistent (see [`StandardLp::check_dims`]).
+pub fn solve(lp: &StandardLp) -> LpOutcome {
+    if let Err(e) = lp.check_dims() {
+        panic!("lp::solve: malformed LP: {e}");
+    }
+    if lp.rows() > 0 {
+        for prec in GUESS_PRECISIONS {
+            if let FloatOutcome::Optimal(g) = float_guess(lp, prec) {
+                match basis::certify(lp, &g.basis) {
+                    Some(c) if c.strict => return LpOutcome::Optimal(c.sol),
+                    // Optimal but degenerate: the exact simplex picks the vertex.
+                    Some(_) => break,
+                    None => {}
+                }
+            }
+        }
+    }
+    simplex::solve(lp)
+}
+
+/// The exact simplex alone, without the float guess (for tests and comparisons).
+pub fn solve_exact(lp: &StandardLp) -> LpOutcome {
+    simplex::solve(lp)
+}
 
 /// `minimize c^T x  subject to  A x = b, x >= 0`.
 ///

@@ -44,7 +44,7 @@
 
 use super::l2::{data_dim, not_separable, z_times, ReferenceError};
 use crate::lp::{margin_lp, solve, split_w, LpOutcome, StandardLp};
-use crate::num::rational::{dot, null_space, rank};
+use crate::num::rational::{dot, null_space, rank, solve_square_bareiss};
 use rug::Rational;
 
 /// The l1 max-margin predictor with its certificate and optimal face.
@@ -186,11 +186,11 @@ pub fn l1_max_margin(z: &[Vec<Rational>]) -> Result<L1Solution, ReferenceError> 
             sigma[i] = Rational::from(-1);
         }
     }
+    let tight: Vec<usize> = (0..nn).filter(|&n| !positive[2 * d + n]).collect();
+    let point = full_rank_by_block(z, &tight, &sigma);
     let mut rows: Vec<Vec<Rational>> = Vec::new();
-    for n in 0..nn {
-        if !positive[2 * d + n] {
-            rows.push(z[n].clone());
-        }
+    for &n in &tight {
+        rows.push(z[n].clone());
     }
     for i in 0..d {
         if sigma[i] == 0 {
@@ -200,7 +200,13 @@ pub fn l1_max_margin(z: &[Vec<Rational>]) -> Result<L1Solution, ReferenceError> 
         }
     }
     rows.push(sigma);
-    let directions = null_space(rows, d);
+    // The face is a point when a square block of these rows is nonsingular (the
+    // common case, decided by fraction-free elimination); else the full null space.
+    let directions = if point {
+        Vec::new()
+    } else {
+        null_space(rows, d)
+    };
     let dimension = directions.len();
 
     // Vertices.
@@ -274,6 +280,22 @@ pub fn l1_max_margin(z: &[Vec<Rational>]) -> Result<L1Solution, ReferenceError> 
             directions,
         },
     })
+}
+
+/// Whether the rows of `aff(F)` (the tight points, the `e_i` with `sigma_i = 0` and
+/// `sigma`) have full rank `d` because the tight points restricted to the coordinates
+/// with `sigma_i != 0` form a nonsingular square matrix (the `e_i` rows cover the
+/// other coordinates). `false` means: not decided this way.
+fn full_rank_by_block(z: &[Vec<Rational>], tight: &[usize], sigma: &[Rational]) -> bool {
+    let cols: Vec<usize> = (0..sigma.len()).filter(|&i| sigma[i] != 0).collect();
+    if cols.len() != tight.len() {
+        return false;
+    }
+    let block: Vec<Vec<Rational>> = tight
+        .iter()
+        .map(|&n| cols.iter().map(|&i| z[n][i].clone()).collect())
+        .collect();
+    solve_square_bareiss(&block, &vec![Rational::new(); cols.len()]).is_some()
 }
 
 /// `v - w` for every `v` in `vs`.

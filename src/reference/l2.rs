@@ -35,6 +35,11 @@
 //! Infeasibility shows up as a violated constraint whose normal is a
 //! non-positive combination of the active normals; the certificate is then
 //! taken from [`crate::lp::separability`].
+//!
+//! Fast path (`l2guess.rs`): the support set is first guessed from a float solution
+//! of the dual and certified exactly; the method above runs only when that
+//! certificate fails or the solution is degenerate, and where the certificate holds
+//! both give the same `(w, lambda)`.
 
 use crate::num::rational::{dot, solve_square};
 use rug::Rational;
@@ -82,6 +87,22 @@ pub enum ReferenceError {
 /// # Panics
 /// If the rows of `z` have different lengths.
 pub fn l2_max_margin(z: &[Vec<Rational>]) -> Result<L2Solution, ReferenceError> {
+    data_dim(z);
+    if let Some((w, lambda)) = super::l2guess::certified(z) {
+        return Ok(finish(z, w, lambda));
+    }
+    l2_active_set(z)
+}
+
+/// [`l2_max_margin`] by the exact active-set method alone, without the float guess
+/// (for comparisons).
+///
+/// # Errors
+/// As [`l2_max_margin`].
+///
+/// # Panics
+/// If the rows of `z` have different lengths.
+pub fn l2_active_set(z: &[Vec<Rational>]) -> Result<L2Solution, ReferenceError> {
     let d = data_dim(z);
     let nn = z.len();
     let gram: Vec<Vec<Rational>> = (0..nn)

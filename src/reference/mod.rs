@@ -5,4 +5,5 @@ pub mod kkt;
 pub mod l1;
 pub mod l2;
 pub mod l2d;
+mod l2guess;
 pub mod qmu;

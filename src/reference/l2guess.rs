@@ -1,0 +1,186 @@
+//! Guess then certify for the l2 max-margin QP `min (1/2)||w||^2 s.t. z_n^T w >= 1`.
+//!
+//! The guess: the support set `S` of a float solution of the dual
+//! `max 1^T lambda - (1/2)||Z^T lambda||^2, lambda >= 0` by coordinate ascent in
+//! MPFR at 64 bits (each step maximizes over one `lambda_n`, keeping `w = Z^T lambda`).
+//!
+//! The certificate, exact: solve `G_SS lambda_S = 1` (`G` the Gram matrix) by Bareiss
+//! elimination, set `w = sum_S lambda_n z_n`, and require `lambda_S > 0` and
+//! `z_n^T w > 1` for every `n` outside `S`. Then `(w, lambda)` satisfies the KKT
+//! conditions (`w = Z^T lambda`, `lambda >= 0`, `z^T w >= 1`, complementary
+//! slackness), so `w` is the (unique) optimum; its active set is exactly `S`, whose
+//! normals are linearly independent (`G_SS` is nonsingular), so `lambda` is the
+//! unique multiplier vector too, and the active-set method of `l2.rs` would return
+//! the same pair. Anything else (a singular `G_SS`, a zero multiplier, another point
+//! at margin exactly 1) is left to the active-set method.
+
+use crate::num::rational::{dot, solve_square_bareiss};
+use rug::{Assign, Float, Rational};
+
+/// Precision of the guess (MPFR; the guess is only a guess: its support is certified
+/// exactly).
+const PREC: u32 = 64;
+
+/// Dual coordinate ascent, continued from `lambda` (with `w = Z^T lambda`) for at most
+/// `sweeps` sweeps; `true` when converged.
+fn float_dual(z: &[Vec<Float>], lambda: &mut [Float], w: &mut [Float], sweeps: usize) -> bool {
+    let q: Vec<Float> = z
+        .iter()
+        .map(|zn| {
+            let mut acc = Float::new(PREC);
+            for v in zn {
+                acc += Float::with_val(PREC, v.square_ref());
+            }
+            acc
+        })
+        .collect();
+    let tol = Float::with_val(PREC, Float::i_exp(1, -43));
+    let mut t = Float::new(PREC);
+    for _ in 0..sweeps {
+        let mut worst = Float::new(PREC);
+        for (n, zn) in z.iter().enumerate() {
+            if q[n].is_zero() {
+                continue;
+            }
+            let mut g = Float::with_val(PREC, 1);
+            for (a, b) in zn.iter().zip(w.iter()) {
+                t.assign(a * b);
+                g -= &t;
+            }
+            let mut new = Float::with_val(PREC, &g / &q[n]);
+            new += &lambda[n];
+            if new.is_sign_negative() {
+                new.assign(0);
+            }
+            let delta = Float::with_val(PREC, &new - &lambda[n]);
+            if !delta.is_zero() {
+                for (wj, zj) in w.iter_mut().zip(zn) {
+                    t.assign(&delta * zj);
+                    *wj += &t;
+                }
+                lambda[n] = new;
+            }
+            let viol = if lambda[n].is_sign_positive() && !lambda[n].is_zero() {
+                g.abs()
+            } else if g.is_sign_positive() {
+                g
+            } else {
+                Float::new(PREC)
+            };
+            if viol > worst {
+                worst = viol;
+            }
+        }
+        if worst < tol {
+            return true;
+        }
+    }
+    false
+}
+
+/// The certified `(w, lambda)` for the support `s`, if it certifies.
+fn certify(z: &[Vec<Rational>], s: &[usize]) -> Option<(Vec<Rational>, Vec<Rational>)> {
+    let d = z.first().map_or(0, Vec::len);
+    let gram: Vec<Vec<Rational>> = s
+        .iter()
+        .map(|&i| s.iter().map(|&j| dot(&z[i], &z[j])).collect())
+        .collect();
+    let ls = solve_square_bareiss(&gram, &vec![Rational::from(1); s.len()])?;
+    if ls.iter().any(|l| *l <= 0) {
+        return None;
+    }
+    let mut w = vec![Rational::new(); d];
+    for (l, &i) in ls.iter().zip(s) {
+        for (wj, zj) in w.iter_mut().zip(&z[i]) {
+            if *zj != 0 {
+                *wj += Rational::from(l * zj);
+            }
+        }
+    }
+    let mut lambda = vec![Rational::new(); z.len()];
+    for (l, &i) in ls.into_iter().zip(s) {
+        lambda[i] = l;
+    }
+    let mut in_s = vec![false; z.len()];
+    for &i in s {
+        in_s[i] = true;
+    }
+    for (n, zn) in z.iter().enumerate() {
+        let m = dot(zn, &w);
+        if in_s[n] {
+            debug_assert!(m == 1);
+        } else if m <= 1 {
+            return None;
+        }
+    }
+    Some((w, lambda))
+}
+
+/// `(w_l2, lambda)` by guess then certify, or `None` (then the active-set method
+/// decides).
+pub(super) fn certified(z: &[Vec<Rational>]) -> Option<(Vec<Rational>, Vec<Rational>)> {
+    if z.is_empty() {
+        return None;
+    }
+    let zf: Vec<Vec<Float>> = z
+        .iter()
+        .map(|zn| zn.iter().map(|q| Float::with_val(PREC, q)).collect())
+        .collect();
+    if zf.iter().flatten().any(|v| !v.is_finite()) {
+        return None;
+    }
+    let (nn, d) = (z.len(), zf[0].len());
+    let mut lambda = vec![Float::new(PREC); nn];
+    let mut w = vec![Float::new(PREC); d];
+    // Rounds of about 10^7 multiply-adds each, a certification attempt after each.
+    let sweeps = (10_000_000 / (nn * d.max(1))).clamp(20, 100_000);
+    for _ in 0..4 {
+        let converged = float_dual(&zf, &mut lambda, &mut w, sweeps);
+        if let Some(sol) = guesses(z, &zf, &lambda, &w) {
+            return Some(sol);
+        }
+        if converged {
+            break;
+        }
+    }
+    None
+}
+
+/// Certifies the two guesses of the support: the multipliers above a relative
+/// threshold, then the points at float margin 1.
+fn guesses(
+    z: &[Vec<Rational>],
+    zf: &[Vec<Float>],
+    lambda: &[Float],
+    w: &[Float],
+) -> Option<(Vec<Rational>, Vec<Rational>)> {
+    let mut top = Float::new(PREC);
+    for l in lambda {
+        if *l > top {
+            top.assign(l);
+        }
+    }
+    if !top.is_sign_positive() || top.is_zero() {
+        return None;
+    }
+    // thresholds 1e-9 (relative, multipliers) and 1e-7 (margins), as exact powers of two
+    let small = Float::with_val(PREC, &top * Float::with_val(PREC, Float::i_exp(1, -30)));
+    let near = Float::with_val(PREC, Float::i_exp(1, -23));
+    let by_lambda: Vec<usize> = (0..z.len()).filter(|&n| lambda[n] > small).collect();
+    let by_margin: Vec<usize> = (0..z.len())
+        .filter(|&n| {
+            let mut m = Float::with_val(PREC, -1);
+            for (a, b) in zf[n].iter().zip(w) {
+                m += Float::with_val(PREC, a * b);
+            }
+            m.abs() < near
+        })
+        .collect();
+    if let Some(sol) = certify(z, &by_lambda) {
+        return Some(sol);
+    }
+    if by_margin != by_lambda && !by_margin.is_empty() {
+        return certify(z, &by_margin);
+    }
+    None
+}
