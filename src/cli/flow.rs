@@ -293,6 +293,8 @@ impl FlowJob {
             "stages": self.numerics.stages,
             "verify": self.verify,
             "samples_sha256": checkpoint::sha256_hex(sample_list.join(",").as_bytes()),
+            // a checkpoint of another integrator version cannot be continued bit for bit
+            "numeric_version": crate::num::NUMERIC_VERSION,
         });
         if let Some(d) = &self.case.data_source {
             // (absent for data in the case file: checkpoints of such cases stay valid)

@@ -3,6 +3,7 @@
 //! inputs and precision give bit-identical outputs.
 
 pub mod exact;
+pub mod hessenberg;
 pub mod linalg;
 pub mod nnls;
 pub mod poly;
@@ -16,7 +17,7 @@ use rug::{Float, Integer, Rational};
 /// The version of ibcert's numerics: bumped whenever a result can change bit for bit
 /// (the integrator, its controller, the references, the verification policy). It is
 /// part of every job's identity, so results of different versions are never mixed.
-pub const NUMERIC_VERSION: u32 = 1;
+pub const NUMERIC_VERSION: u32 = 2;
 
 /// SHA-256 of bytes, as lowercase hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {

@@ -6,49 +6,70 @@ use super::Ode;
 use crate::num::from_rational;
 use rug::{Assign, Float, Rational};
 
-/// y' = M y with M = P Λ P^{-1}, P = [[1,0,0],[1,1,0],[1,1,1]], Λ = diag(λ1, λ2, λ3).
-/// Exact solution y(x) = P exp(Λ x) P^{-1} y0.
+/// y' = M y with M = P Λ P^{-1}, P the n x n lower triangle of ones (P^{-1} has 1 on
+/// the diagonal and -1 below it), Λ = diag(λ_1, ..., λ_n). Exact solution
+/// y(x) = P exp(Λ x) P^{-1} y0. M is dense below the diagonal and bidiagonal-free above
+/// it, so at n >= 8 the integrator's Hessenberg path does real work.
 pub struct StiffLinear {
     pub prec: u32,
-    pub lambdas: [Rational; 3],
+    pub lambdas: Vec<Rational>,
     m: Vec<Float>,
 }
 
+/// P[i][k] of [`StiffLinear`].
+fn p_entry(i: usize, k: usize) -> i32 {
+    i32::from(k <= i)
+}
+
+/// P^{-1}[k][j] of [`StiffLinear`].
+fn pinv_entry(k: usize, j: usize) -> i32 {
+    if j == k {
+        1
+    } else if j + 1 == k {
+        -1
+    } else {
+        0
+    }
+}
+
 impl StiffLinear {
-    pub fn new(prec: u32, lambdas: [Rational; 3]) -> StiffLinear {
-        let p = [[1, 0, 0], [1, 1, 0], [1, 1, 1]];
-        let pinv = [[1, 0, 0], [-1, 1, 0], [0, -1, 1]];
-        let mut m = vec![Float::new(prec); 9];
-        for i in 0..3 {
-            for j in 0..3 {
+    pub fn new(prec: u32, lambdas: &[Rational]) -> StiffLinear {
+        let n = lambdas.len();
+        let mut m = vec![Float::new(prec); n * n];
+        for i in 0..n {
+            for j in 0..n {
                 let mut acc = Rational::new();
                 for (k, l) in lambdas.iter().enumerate() {
-                    acc += Rational::from(l * (p[i][k] * pinv[k][j]));
+                    acc += Rational::from(l * (p_entry(i, k) * pinv_entry(k, j)));
                 }
-                m[i * 3 + j] = from_rational(prec, &acc);
+                m[i * n + j] = from_rational(prec, &acc);
             }
         }
-        StiffLinear { prec, lambdas, m }
+        StiffLinear {
+            prec,
+            lambdas: lambdas.to_vec(),
+            m,
+        }
     }
 
     /// The exact solution at x from y0, evaluated at precision `prec`.
-    pub fn exact(&self, y0: &[Rational; 3], x: &Float, prec: u32) -> Vec<Float> {
-        let pinv = [[1, 0, 0], [-1, 1, 0], [0, -1, 1]];
-        let p = [[1, 0, 0], [1, 1, 0], [1, 1, 1]];
-        let mut c = Vec::new();
-        for (k, row) in pinv.iter().enumerate() {
-            let mut v = Rational::new();
-            for j in 0..3 {
-                v += Rational::from(&y0[j] * row[j]);
-            }
-            let e = (Float::with_val(prec, x) * from_rational(prec, &self.lambdas[k])).exp();
-            c.push(from_rational(prec, &v) * e);
-        }
-        (0..3)
+    pub fn exact(&self, y0: &[Rational], x: &Float, prec: u32) -> Vec<Float> {
+        let n = self.lambdas.len();
+        let c: Vec<Float> = (0..n)
+            .map(|k| {
+                let mut v = Rational::new();
+                for (j, y) in y0.iter().enumerate() {
+                    v += Rational::from(y * pinv_entry(k, j));
+                }
+                let e = (Float::with_val(prec, x) * from_rational(prec, &self.lambdas[k])).exp();
+                from_rational(prec, &v) * e
+            })
+            .collect();
+        (0..n)
             .map(|i| {
                 let mut s = Float::new(prec);
-                for k in 0..3 {
-                    s += Float::with_val(prec, &c[k] * p[i][k]);
+                for (k, ck) in c.iter().enumerate() {
+                    s += Float::with_val(prec, ck * p_entry(i, k));
                 }
                 s
             })
@@ -58,16 +79,17 @@ impl StiffLinear {
 
 impl Ode for StiffLinear {
     fn dim(&self) -> usize {
-        3
+        self.lambdas.len()
     }
     fn prec(&self) -> u32 {
         self.prec
     }
     fn rhs(&self, _x: &Float, y: &[Float], out: &mut [Float]) {
-        for i in 0..3 {
+        let n = self.lambdas.len();
+        for i in 0..n {
             out[i].assign(0);
-            for j in 0..3 {
-                out[i] += Float::with_val(self.prec, &self.m[i * 3 + j] * &y[j]);
+            for j in 0..n {
+                out[i] += Float::with_val(self.prec, &self.m[i * n + j] * &y[j]);
             }
         }
     }

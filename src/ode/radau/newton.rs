@@ -2,22 +2,55 @@
 //! I - hA⊗J block-diagonalized with A^{-1} = TΛT^{-1} (Hairer & Wanner, IV.8), one real
 //! n x n system per real eigenvalue and one complex n x n system per complex pair, each
 //! factored once per step size; and the starting guesses from a collocation polynomial.
+//! From [`HESSENBERG_MIN_DIM`] components on, the Jacobian is first reduced to
+//! Hessenberg form J = Q H Q^T once, and every block factors d I - H in O(n^2).
 
 use super::dense::Segment;
-use super::options::{CONTROL_PREC, NEWTON_ETA_EXPONENT, NEWTON_ROUNDOFF_BITS};
+use super::options::{CONTROL_PREC, HESSENBERG_MIN_DIM, NEWTON_ETA_EXPONENT, NEWTON_ROUNDOFF_BITS};
 use super::Radau;
-use crate::num::linalg::{ComplexLu, RealLu};
+use crate::num::hessenberg::{HessLu, Hessenberg};
+use crate::num::linalg::{Lu, LuScalar};
 use crate::ode::tableau::EigBlock;
 use crate::ode::Ode;
 use rayon::prelude::*;
 use rug::ops::Pow;
 use rug::{Assign, Complex, Float};
+use std::sync::Arc;
+
+/// One factored block d I - J: dense, or d I - H in the Hessenberg basis.
+enum BlockLu<T> {
+    Dense(Lu<T>),
+    Hess(HessLu<T>),
+}
+
+impl<T: LuScalar> BlockLu<T> {
+    fn solve(&self, b: &mut [T]) {
+        match self {
+            BlockLu::Dense(lu) => lu.solve(b),
+            BlockLu::Hess(lu) => lu.solve(b),
+        }
+    }
+}
 
 /// The factored Newton matrices of one step size, one per eigenvalue block of the
-/// tableau.
+/// tableau; with `q`, the blocks are factored in the Hessenberg basis of J = Q H Q^T.
 pub(super) struct Factors {
-    real: Vec<Option<RealLu>>,
-    pairs: Vec<Option<ComplexLu>>,
+    q: Option<Arc<Hessenberg>>,
+    real: Vec<Option<BlockLu<Float>>>,
+    pairs: Vec<Option<BlockLu<Complex>>>,
+}
+
+impl Factors {
+    fn apply_qt(&self, x: &mut [Float]) {
+        if let Some(q) = &self.q {
+            q.apply_qt(x);
+        }
+    }
+    fn apply_q(&self, x: &mut [Float]) {
+        if let Some(q) = &self.q {
+            q.apply_q(x);
+        }
+    }
 }
 
 /// out_k = sum_j m[k][j] v_j for an s x s row-major matrix m acting on s vectors,
@@ -52,38 +85,57 @@ impl<O: Ode> Radau<'_, O> {
     pub(super) fn factor_at(&mut self, x: &Float, y: &[Float], h: &Float) -> Option<Factors> {
         self.ode.jacobian(x, y, &mut self.jac);
         self.stats.jac_evals += 1;
-        self.factor(h)
+        let q = (self.n >= HESSENBERG_MIN_DIM)
+            .then(|| Arc::new(Hessenberg::reduce(self.jac.clone(), self.n)));
+        self.factor(h, q)
     }
 
-    fn factor(&mut self, h: &Float) -> Option<Factors> {
+    /// Factor the Newton matrices for step h with the Jacobian of `prev` (the last one
+    /// evaluated), reusing its Hessenberg reduction.
+    pub(super) fn refactor(&mut self, prev: &Factors, h: &Float) -> Option<Factors> {
+        self.factor(h, prev.q.clone())
+    }
+
+    fn factor(&mut self, h: &Float, q: Option<Arc<Hessenberg>>) -> Option<Factors> {
         let n = self.n;
         let p = self.prec;
-        let jac = &self.jac;
+        // the matrix every block shifts: J, or H in the Hessenberg basis
+        let m0: &[Float] = q.as_ref().map_or(&self.jac, |q| q.h());
+        let hess = q.is_some();
         // one factorization per eigenvalue block, in parallel
-        type Lu = (Option<RealLu>, Option<ComplexLu>);
-        let lus: Vec<Option<Lu>> = self
+        type Pair = (Option<BlockLu<Float>>, Option<BlockLu<Complex>>);
+        let lus: Vec<Option<Pair>> = self
             .tab
             .blocks
             .par_iter()
             .map(|b| match b {
                 EigBlock::Real { lambda, .. } => {
                     let d = Float::with_val(p, lambda / h);
-                    let mut m: Vec<Float> = jac.iter().map(|x| Float::with_val(p, -x)).collect();
+                    let mut m: Vec<Float> = m0.iter().map(|x| Float::with_val(p, -x)).collect();
                     for i in 0..n {
                         m[i * n + i] += &d;
                     }
-                    RealLu::factor(m, n).map(|lu| (Some(lu), None))
+                    let lu = if hess {
+                        BlockLu::Hess(HessLu::factor(m, n)?)
+                    } else {
+                        BlockLu::Dense(Lu::factor(m, n)?)
+                    };
+                    Some((Some(lu), None))
                 }
                 EigBlock::Pair { alpha, beta, .. } => {
                     let dr = Float::with_val(p, alpha / h);
                     let di = Float::with_val(p, -beta) / h;
-                    let mut m: Vec<Complex> =
-                        jac.iter().map(|x| Complex::with_val(p, -x)).collect();
+                    let mut m: Vec<Complex> = m0.iter().map(|x| Complex::with_val(p, -x)).collect();
                     for i in 0..n {
                         let c = Complex::with_val(p, (&dr, &di));
                         m[i * n + i] += c;
                     }
-                    ComplexLu::factor(m, n).map(|lu| (None, Some(lu)))
+                    let lu = if hess {
+                        BlockLu::Hess(HessLu::factor(m, n)?)
+                    } else {
+                        BlockLu::Dense(Lu::factor(m, n)?)
+                    };
+                    Some((None, Some(lu)))
                 }
             })
             .collect();
@@ -95,7 +147,7 @@ impl<O: Ode> Radau<'_, O> {
             real.push(r);
             pairs.push(c);
         }
-        Some(Factors { real, pairs })
+        Some(Factors { q, real, pairs })
     }
 
     /// Solve the stage equations for one step from (x0, y0) with step h; `z` holds the
@@ -168,17 +220,19 @@ impl<O: Ode> Radau<'_, O> {
                                     Float::with_val(p, &g[*k][i] - &t)
                                 })
                                 .collect();
+                            fac.apply_qt(&mut r);
                             fac.real[bi]
                                 .as_ref()
                                 .expect("real block factored")
                                 .solve(&mut r);
+                            fac.apply_q(&mut r);
                             (*k, r, None)
                         }
                         EigBlock::Pair { k, alpha, beta } => {
                             let ah = Float::with_val(p, alpha * &hinv);
                             let bh = Float::with_val(p, beta * &hinv);
                             let k = *k;
-                            let mut r: Vec<Complex> = (0..n)
+                            let (mut re, mut im): (Vec<Float>, Vec<Float>) = (0..n)
                                 .map(|i| {
                                     // re = g_k - (α w_k + β w_{k+1})/h, im = g_{k+1} - (-β w_k + α w_{k+1})/h
                                     let mut re = g[k][i].clone();
@@ -191,15 +245,24 @@ impl<O: Ode> Radau<'_, O> {
                                     im += &t;
                                     t.assign(&ah * &w[k + 1][i]);
                                     im -= &t;
-                                    Complex::with_val(p, (re, im))
+                                    (re, im)
                                 })
+                                .unzip();
+                            fac.apply_qt(&mut re);
+                            fac.apply_qt(&mut im);
+                            let mut r: Vec<Complex> = re
+                                .into_iter()
+                                .zip(im)
+                                .map(|(a, b)| Complex::with_val(p, (a, b)))
                                 .collect();
                             fac.pairs[bi]
                                 .as_ref()
                                 .expect("pair block factored")
                                 .solve(&mut r);
-                            let (re, im): (Vec<Float>, Vec<Float>) =
+                            let (mut re, mut im): (Vec<Float>, Vec<Float>) =
                                 r.into_iter().map(|c| c.into_real_imag()).unzip();
+                            fac.apply_q(&mut re);
+                            fac.apply_q(&mut im);
                             (k, re, Some(im))
                         }
                     }

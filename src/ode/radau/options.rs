@@ -61,6 +61,12 @@ pub const NEWTON_ETA_EXPONENT: Ratio = Ratio::new(4, 5);
 /// succeeds instead of failing. Value: 20 bits below the goal.
 pub const NEWTON_ROUNDOFF_BITS: u32 = 20;
 
+/// Problems with at least this many components reduce the Jacobian to Hessenberg form
+/// once per factorization and factor every eigenvalue block of the tableau in O(n^2)
+/// (newton.rs); smaller ones factor each block densely, which is cheaper there.
+/// Value: measured (docs/benchmarks.md).
+pub const HESSENBERG_MIN_DIM: usize = 8;
+
 /// Integration options. [`RadauOptions::new`] gives the defaults below for everything
 /// but the tolerance.
 #[derive(Clone, Debug)]

@@ -82,20 +82,16 @@ impl<O: Ode> Radau<'_, O> {
             y0: y,
             z: &zf,
         };
-        // two half steps from the full step's polynomial, each with the Jacobian at
-        // its own midpoint
-        let h4 = Float::with_val(p, h / 4u32);
-        let xq1 = Float::with_val(p, x + &h4);
-        let xq3 = Float::with_val(p, &xm + &h4);
+        // two half steps from the full step's polynomial, with the full step's Jacobian
+        // (its Hessenberg reduction reused: only the O(n^2) block factorizations are new)
+        let half = self.refactor(&fac, &h2)?;
         let mut za = self.guess_from(&full, x, &h2, y);
-        let fac = self.factor_at(&xq1, &full.eval(&xq1), &h2)?;
-        if !self.newton(x, y, &h2, &mut za, &fac) {
+        if !self.newton(x, y, &h2, &mut za, &half) {
             return None;
         }
         let ym = step_end(y, &za, p);
         let mut zb = self.guess_from(&full, &xm, &h2, &ym);
-        let fac = self.factor_at(&xq3, &full.eval(&xq3), &h2)?;
-        if !self.newton(&xm, &ym, &h2, &mut zb, &fac) {
+        if !self.newton(&xm, &ym, &h2, &mut zb, &half) {
             return None;
         }
         Some(Attempt {
