@@ -11,55 +11,9 @@
 use super::StandardLp;
 use rug::{Float, Rational};
 
-/// The arithmetic the float simplex needs.
-pub(super) trait Scalar: Clone {
-    /// `q` rounded; `None` if it is not representable (overflow).
-    fn from_q(q: &Rational, prec: u32) -> Option<Self>;
-    fn zero(prec: u32) -> Self;
-    /// An approximate value, for comparisons against tolerances.
-    fn approx(&self) -> f64;
-    /// `self -= a * b`.
-    fn sub_mul(&mut self, a: &Self, b: &Self);
-    /// `self /= p`.
-    fn div(&mut self, p: &Self);
-    /// `a / b`.
-    fn quot(a: &Self, b: &Self) -> Self;
-    fn less(&self, o: &Self) -> bool;
-    /// The exact value.
-    fn to_q(&self) -> Option<Rational>;
-    /// Tolerance of sign tests at precision `prec`.
-    fn tol(prec: u32) -> f64;
-}
-
-impl Scalar for Float {
-    fn from_q(q: &Rational, prec: u32) -> Option<Float> {
-        Some(Float::with_val(prec, q))
-    }
-    fn zero(prec: u32) -> Float {
-        Float::new(prec)
-    }
-    fn approx(&self) -> f64 {
-        self.to_f64()
-    }
-    fn sub_mul(&mut self, a: &Float, b: &Float) {
-        *self -= a * b;
-    }
-    fn div(&mut self, p: &Float) {
-        *self /= p;
-    }
-    fn quot(a: &Float, b: &Float) -> Float {
-        Float::with_val(a.prec(), a / b)
-    }
-    fn less(&self, o: &Float) -> bool {
-        self < o
-    }
-    fn to_q(&self) -> Option<Rational> {
-        self.to_rational()
-    }
-    fn tol(prec: u32) -> f64 {
-        // 2^(-prec/2), but not below what an f64 comparison can resolve.
-        2f64.powi(-(prec.min(1600) as i32) / 2).max(1e-300)
-    }
+/// Tolerance of the sign tests at precision `prec`: 2^(-prec/2).
+fn tolerance(prec: u32) -> Float {
+    Float::with_val(prec, Float::i_exp(1, -((prec / 2) as i32)))
 }
 
 /// The guess: a basis of `m` original columns (in row order) and the basic solution.
@@ -78,19 +32,25 @@ pub(super) enum FloatOutcome {
     Unknown,
 }
 
-struct Tableau<S: Scalar> {
+struct Tableau {
     n: usize,
     /// `m` rows of length `n + 1`; the last entry is the right hand side.
-    rows: Vec<Vec<S>>,
+    rows: Vec<Vec<Float>>,
     /// Reduced costs of the `n` columns, then `-objective`.
-    obj: Vec<S>,
+    obj: Vec<Float>,
     /// Basic variable of each row; `>= n` is an artificial.
     basis: Vec<usize>,
-    tol: f64,
+    tol: Float,
+    neg_tol: Float,
 }
 
-impl<S: Scalar> Tableau<S> {
-    fn new(lp: &StandardLp, prec: u32) -> Option<Tableau<S>> {
+/// `x -= a * b`.
+fn sub_mul(x: &mut Float, a: &Float, b: &Float) {
+    *x -= a * b;
+}
+
+impl Tableau {
+    fn new(lp: &StandardLp, prec: u32) -> Tableau {
         let n = lp.cols();
         let m = lp.rows();
         let mut rows = Vec::with_capacity(m);
@@ -112,42 +72,41 @@ impl<S: Scalar> Tableau<S> {
             }
             let mut row = Vec::with_capacity(n + 1);
             for v in arow.iter().chain(std::iter::once(bi)) {
-                row.push(S::from_q(&Rational::from(v * &scale), prec)?);
+                row.push(Float::with_val(prec, Rational::from(v * &scale)));
             }
             rows.push(row);
         }
-        let mut obj = vec![S::zero(prec); n + 1];
+        let mut obj = vec![Float::new(prec); n + 1];
         for row in &rows {
-            let one = S::from_q(&Rational::from(1), prec)?;
             for (o, t) in obj.iter_mut().zip(row) {
-                o.sub_mul(&one, t);
+                *o -= t;
             }
         }
-        Some(Tableau {
+        let tol = tolerance(prec);
+        Tableau {
             n,
             rows,
             obj,
             basis: (n..n + m).collect(),
-            tol: S::tol(prec),
-        })
+            neg_tol: Float::with_val(prec, -&tol),
+            tol,
+        }
     }
 
     fn pivot(&mut self, r: usize, j: usize) {
         let piv = self.rows[r][j].clone();
         let mut prow = std::mem::take(&mut self.rows[r]);
         for t in prow.iter_mut() {
-            t.div(&piv);
+            *t /= &piv;
         }
-        let nz: Vec<usize> = (0..prow.len())
-            .filter(|&k| prow[k].approx() != 0.0)
-            .collect();
-        let eliminate = |row: &mut Vec<S>| {
-            if row[j].approx() == 0.0 {
+        let nz: Vec<usize> = (0..prow.len()).filter(|&k| !prow[k].is_zero()).collect();
+        let eliminate = |row: &mut Vec<Float>| {
+            if row[j].is_zero() {
                 return;
             }
             let f = row[j].clone();
             for &k in &nz {
-                row[k].sub_mul(&f, &prow[k]);
+                sub_mul(&mut row[k], &f, &prow[k]);
             }
         };
         for row in self.rows.iter_mut() {
@@ -170,30 +129,28 @@ impl<S: Scalar> Tableau<S> {
             let entering = if iter < bland_after {
                 let mut best: Option<usize> = None;
                 for j in 0..n {
-                    if self.obj[j].approx() < -self.tol
-                        && best.is_none_or(|b| self.obj[j].less(&self.obj[b]))
+                    if self.obj[j] < self.neg_tol && best.is_none_or(|b| self.obj[j] < self.obj[b])
                     {
                         best = Some(j);
                     }
                 }
                 best
             } else {
-                (0..n).find(|&j| self.obj[j].approx() < -self.tol)
+                (0..n).find(|&j| self.obj[j] < self.neg_tol)
             };
             let Some(j) = entering else {
                 return Some(true);
             };
-            let mut best: Option<(usize, S)> = None;
+            let mut best: Option<(usize, Float)> = None;
             for (r, row) in self.rows.iter().enumerate() {
-                if row[j].approx() <= self.tol {
+                if row[j] <= self.tol {
                     continue;
                 }
-                let ratio = S::quot(&row[n], &row[j]);
+                let ratio = Float::with_val(row[n].prec(), &row[n] / &row[j]);
                 let better = match &best {
                     None => true,
                     Some((br, bratio)) => {
-                        ratio.less(bratio)
-                            || (!bratio.less(&ratio) && self.basis[r] < self.basis[*br])
+                        ratio < *bratio || (ratio == *bratio && self.basis[r] < self.basis[*br])
                     }
                 };
                 if better {
@@ -210,29 +167,26 @@ impl<S: Scalar> Tableau<S> {
 }
 
 /// Runs the float simplex on `lp` at precision `prec`.
-pub(super) fn float_solve<S: Scalar>(lp: &StandardLp, prec: u32) -> FloatOutcome {
-    let Some(mut t) = Tableau::<S>::new(lp, prec) else {
-        return FloatOutcome::Unknown;
-    };
+pub(super) fn float_solve(lp: &StandardLp, prec: u32) -> FloatOutcome {
+    let mut t = Tableau::new(lp, prec);
     let n = t.n;
     let m = lp.rows();
     if t.run() != Some(true) {
         return FloatOutcome::Unknown;
     }
     // -obj[n] is the sum of the artificials (rows scaled to entries <= 1).
-    if -t.obj[n].approx() > t.tol * (1 + m) as f64 {
+    let artificials = Float::with_val(prec, -&t.obj[n]);
+    if artificials > Float::with_val(prec, &t.tol * (1 + m) as u64) {
         return FloatOutcome::Infeasible;
     }
     for r in 0..m {
         if t.basis[r] < n {
             continue;
         }
+        let row = &t.rows[r];
         let j = (0..n)
-            .filter(|&j| t.rows[r][j].approx().abs() > t.tol)
-            .max_by(|&a, &b| {
-                let (u, v) = (t.rows[r][a].approx().abs(), t.rows[r][b].approx().abs());
-                u.total_cmp(&v)
-            });
+            .filter(|&j| row[j].cmp_abs(&t.tol) == Some(std::cmp::Ordering::Greater))
+            .max_by(|&a, &b| row[a].cmp_abs(&row[b]).unwrap_or(std::cmp::Ordering::Equal));
         match j {
             Some(j) => t.pivot(r, j),
             None => return FloatOutcome::Unknown,
@@ -241,19 +195,16 @@ pub(super) fn float_solve<S: Scalar>(lp: &StandardLp, prec: u32) -> FloatOutcome
     // Phase 2: the original costs.
     let mut obj = Vec::with_capacity(n + 1);
     for cj in &lp.c {
-        match S::from_q(cj, prec) {
-            Some(v) => obj.push(v),
-            None => return FloatOutcome::Unknown,
-        }
+        obj.push(Float::with_val(prec, cj));
     }
-    obj.push(S::zero(prec));
+    obj.push(Float::new(prec));
     for (row, &bk) in t.rows.iter().zip(&t.basis) {
         let cb = obj[bk].clone();
-        if cb.approx() == 0.0 {
+        if cb.is_zero() {
             continue;
         }
         for (o, v) in obj.iter_mut().zip(row) {
-            o.sub_mul(&cb, v);
+            sub_mul(o, &cb, v);
         }
     }
     t.obj = obj;
@@ -262,7 +213,7 @@ pub(super) fn float_solve<S: Scalar>(lp: &StandardLp, prec: u32) -> FloatOutcome
     }
     let mut x = vec![Rational::new(); n];
     for (row, &bk) in t.rows.iter().zip(&t.basis) {
-        match row[n].to_q() {
+        match row[n].to_rational() {
             Some(v) => x[bk] = v,
             None => return FloatOutcome::Unknown,
         }

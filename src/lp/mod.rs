@@ -38,14 +38,14 @@ pub use margin::{
 pub(crate) use margin::{margin_lp, split_w};
 
 use float::{float_solve, FloatOutcome};
-use rug::{Float, Rational};
+use rug::Rational;
 
 /// Precisions of the MPFR guesses: modest, then more.
 const GUESS_PRECISIONS: [u32; 2] = [64, 256];
 
 /// The MPFR simplex at precision `prec` (a guess only: its basis is certified exactly).
 fn float_guess(lp: &StandardLp, prec: u32) -> FloatOutcome {
-    float_solve::<Float>(lp, prec)
+    float_solve(lp, prec)
 }
 
 /// Solves `min c^T x s.t. A x = b, x >= 0` exactly.
