@@ -51,7 +51,7 @@ pub(super) fn cmd_solve(a: &SolveArgs) -> Result<(), CliError> {
     };
     let s2 = l2::l2_max_margin(&z).map_err(failed)?;
     let s1 = l1::l1_max_margin(&z).map_err(failed)?;
-    let k = constants::data_constants(&z).map_err(failed)?;
+    let k = constants::from_solutions(&z, &s2, &s1);
     let qerr = |e: qmu::QmuError| match e {
         qmu::QmuError::NonPositiveMu => CliError::input(format!("--mu: {e}")),
         qmu::QmuError::PrecisionTooLow { .. } => CliError::input(format!("--precision: {e}")),

@@ -2,17 +2,42 @@
 //! elimination, row echelon form, rank and null spaces. Shared by the LP and the exact
 //! reference solutions.
 
-use rug::{Integer, Rational};
+use rug::{Assign, Integer, Rational};
 
-/// `u^T v` (exact).
+/// `u^T v` (exact). The sum is kept as an unreduced fraction over the least common
+/// multiple of the terms' denominators (seen so far) and reduced once at the end: when
+/// the denominators share a common multiple, as data with a fixed number of decimals
+/// and a solution vector over one denominator do, each term costs a divisibility test
+/// instead of the gcd that reducing every partial sum would cost.
 pub fn dot(u: &[Rational], v: &[Rational]) -> Rational {
-    let mut s = Rational::new();
+    let mut num = Integer::new();
+    let mut den = Integer::from(1);
+    let mut pn = Integer::new();
+    let mut pd = Integer::new();
+    let mut t = Integer::new();
     for (a, b) in u.iter().zip(v) {
-        if *a != 0 && *b != 0 {
-            s += Rational::from(a * b);
+        if *a == 0 || *b == 0 {
+            continue;
+        }
+        pn.assign(a.numer() * b.numer());
+        pd.assign(a.denom() * b.denom());
+        if den.is_divisible(&pd) {
+            // num += pn * (den / pd)
+            t.assign(den.div_exact_ref(&pd));
+            t *= &pn;
+            num += &t;
+        } else {
+            // den' = lcm(den, pd) = den * m with m = pd / gcd(den, pd)
+            let g = Integer::from(den.gcd_ref(&pd));
+            let m = Integer::from(pd.div_exact_ref(&g));
+            num *= &m;
+            t.assign(den.div_exact_ref(&g));
+            t *= &pn;
+            num += &t;
+            den *= &m;
         }
     }
-    s
+    Rational::from((num, den))
 }
 
 /// Solves the square system `a x = b` by Gaussian elimination; `None` if `a`

@@ -4,8 +4,8 @@
 //! rational), so only its square `gamma_2^2 = 1 / ||w_l2||^2` is kept, exactly;
 //! every bound uses `gamma_2^2` anyway. `xbar` and the l1 margin are rational.
 
-use super::l1::l1_max_margin;
-use super::l2::{data_dim, l2_max_margin, ReferenceError};
+use super::l1::{l1_max_margin, L1Solution};
+use super::l2::{data_dim, l2_max_margin, L2Solution, ReferenceError};
 use rug::Rational;
 
 /// Exact data constants of a separable dataset.
@@ -32,9 +32,14 @@ pub struct DataConstants {
 /// different lengths.
 pub fn data_constants(z: &[Vec<Rational>]) -> Result<DataConstants, ReferenceError> {
     assert!(!z.is_empty(), "data_constants: no data points");
-    let d = data_dim(z);
     let l2 = l2_max_margin(z)?;
     let l1 = l1_max_margin(z)?;
+    Ok(from_solutions(z, &l2, &l1))
+}
+
+/// [`DataConstants`] from already computed l2 and l1 max-margin solutions of `z`.
+pub fn from_solutions(z: &[Vec<Rational>], l2: &L2Solution, l1: &L1Solution) -> DataConstants {
+    let d = data_dim(z);
     let xbar = (0..d)
         .map(|i| {
             z.iter()
@@ -43,11 +48,11 @@ pub fn data_constants(z: &[Vec<Rational>]) -> Result<DataConstants, ReferenceErr
         })
         .max()
         .unwrap_or_default();
-    Ok(DataConstants {
-        gamma2_sq: l2.norm2_sq.recip(),
+    DataConstants {
+        gamma2_sq: l2.norm2_sq.clone().recip(),
         xbar,
-        l1_margin: l1.norm1.recip(),
-    })
+        l1_margin: l1.norm1.clone().recip(),
+    }
 }
 
 #[cfg(test)]
