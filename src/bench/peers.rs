@@ -474,3 +474,42 @@ pub fn run(filter: Option<&str>, opts: &PeerOptions) -> Result<bool, String> {
     }
     Ok(missing.is_none())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A peer script that is not there is named, with the two ways to give another.
+    #[test]
+    fn a_missing_peer_script_is_named() {
+        let why = unavailable(Path::new("/no/such/dir/scipy_flow.py")).expect("missing");
+        for needle in [
+            "/no/such/dir/scipy_flow.py",
+            "does not exist",
+            "--peer-script",
+            SCRIPT_ENV,
+        ] {
+            assert!(why.contains(needle), "{needle:?}: {why}");
+        }
+    }
+
+    /// Every side-by-side workload's case parses and names a distinct job.
+    #[test]
+    fn the_side_by_side_workloads_parse() {
+        let mut names = std::collections::BTreeSet::new();
+        for (name, origin, text, alpha, gt) in WORKLOADS {
+            let case = Case::from_toml_str(text, origin).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!((case.n_points() > 0, case.depth), (true, 2), "{name}");
+            assert!(
+                parse_rational(alpha).is_ok() && parse_rational(gt).is_ok(),
+                "{name}"
+            );
+            assert!(names.insert(name.split(':').next().unwrap()), "{name}");
+        }
+        assert_eq!(
+            selected(Some("seed")).len(),
+            5,
+            "the five fresh random datasets"
+        );
+    }
+}
