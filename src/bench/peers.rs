@@ -274,8 +274,6 @@ pub fn run(filter: Option<&str>, opts: &PeerOptions) -> Result<bool, String> {
             script.display(),
             opts.timeout_secs
         );
-    }
-    if missing.is_none() {
         println!(
             "ratio x30, x40 = ibcert verified wall (main + verification) at 30, 40 digits / peer wall; peer digits = digits of w_hat agreeing with ibcert's {} run",
             SETTINGS.last().map_or("", |s| s.0)
