@@ -79,6 +79,25 @@ pub struct BenchArgs {
     /// List the workloads (those --filter selects) without running them.
     #[arg(long)]
     pub list: bool,
+    /// Run the side-by-side workloads instead: ibcert at "30 digits" (128 bits, tol
+    /// 1e-30) and "40 digits" (192 bits, tol 1e-40) next to a float64 peer, scipy's
+    /// solve_ivp (BDF, Radau, LSODA; python3 from PATH with numpy and scipy:
+    /// `pip install numpy scipy`). Without python3 or its packages the ibcert side runs
+    /// alone after a message saying how to install them (exit 0).
+    #[arg(long)]
+    pub peers: bool,
+    /// The peer script (default: benches/peers/scipy_flow.py of the source tree the
+    /// binary was built from; the environment variable IBCERT_PEER_SCRIPT sets the same).
+    #[arg(long, value_name = "PATH", requires = "peers")]
+    pub peer_script: Option<PathBuf>,
+    /// Seconds each peer method may take before it is reported as a timeout.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 120,
+        requires = "peers"
+    )]
+    pub peer_timeout: u32,
 }
 
 /// Expand files and directories into a sorted list of case files.
@@ -159,18 +178,44 @@ fn write_output(path: Option<&Path>, text: &str) -> Result<(), CliError> {
 }
 
 fn cmd_bench(a: &BenchArgs) -> Result<i32, CliError> {
-    let names = crate::bench::selected(a.filter.as_deref());
+    use crate::bench::peers;
+    let (names, all) = if a.peers {
+        (
+            peers::selected(a.filter.as_deref()),
+            peers::workload_names(),
+        )
+    } else {
+        (
+            crate::bench::selected(a.filter.as_deref()),
+            crate::bench::workload_names(),
+        )
+    };
     if names.is_empty() {
         return Err(CliError::input(format!(
             "--filter: no workload name contains {:?}; the workloads are: {}",
             a.filter.as_deref().unwrap_or(""),
-            crate::bench::workload_names().join("; ")
+            all.join("; ")
         )));
+    }
+    if a.peers && a.peer_timeout == 0 {
+        return Err(CliError::input(
+            "--peer-timeout: must be at least 1 second, got 0".to_string(),
+        ));
     }
     if a.list {
         for n in names {
             println!("{n}");
         }
+        return Ok(0);
+    }
+    if a.peers {
+        let opts = peers::PeerOptions {
+            script: a.peer_script.clone(),
+            timeout_secs: a.peer_timeout,
+        };
+        // exit 0 also when the peer could not run: the ibcert side ran, and a message
+        // said how to install the peer's packages
+        peers::run(a.filter.as_deref(), &opts).map_err(CliError::failed)?;
         return Ok(0);
     }
     crate::bench::run(a.filter.as_deref()).map_err(CliError::failed)?;

@@ -2,6 +2,8 @@
 //! at 256 bits with verification; prints wall time, steps, RHS evaluations and the
 //! verified digits of w_hat. Timing is measured here, never in tests.
 
+pub mod peers;
+
 use crate::case::Case;
 use crate::flow::{default_stages, run_verified, Numerics, StopRule};
 use crate::num::exact::parse_rational;
@@ -11,21 +13,21 @@ const WORKLOADS: &[(&str, &str, &str, &str, &str)] = &[
     (
         "a1: three_point alpha=100 gt=2e4",
         "cases/three_point.toml",
-        include_str!("../cases/three_point.toml"),
+        include_str!("../../cases/three_point.toml"),
         "100",
         "20000",
     ),
     (
         "a2: three_point alpha=100 gt=1e7",
         "cases/three_point.toml",
-        include_str!("../cases/three_point.toml"),
+        include_str!("../../cases/three_point.toml"),
         "100",
         "10000000",
     ),
     (
         "b: random10 alpha=1 gt=1e7",
         "cases/random10.toml",
-        include_str!("../cases/random10.toml"),
+        include_str!("../../cases/random10.toml"),
         "1",
         "10000000",
     ),
@@ -67,8 +69,11 @@ fn table_workload() -> Result<(), String> {
     use crate::flow::Scale;
     use crate::table::{compute, references, TableSpec};
     use std::time::Instant;
-    let case = Case::from_toml_str(include_str!("../cases/fig5_d2.toml"), "cases/fig5_d2.toml")
-        .map_err(|e| e.to_string())?;
+    let case = Case::from_toml_str(
+        include_str!("../../cases/fig5_d2.toml"),
+        "cases/fig5_d2.toml",
+    )
+    .map_err(|e| e.to_string())?;
     let z = case.z();
     let tol = parse_rational("1e-40")?;
     let scales = crate::flow::log_spaced(&parse_rational("1/100")?, &parse_rational("10")?, 8, 64)
@@ -124,7 +129,7 @@ fn reference_workload() -> Result<(), String> {
     use crate::reference::{l1, l2, qmu};
     use std::time::Instant;
     let case = Case::from_toml_str(
-        include_str!("../cases/random20.toml"),
+        include_str!("../../cases/random20.toml"),
         "cases/random20.toml",
     )
     .map_err(|e| e.to_string())?;

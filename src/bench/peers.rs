@@ -1,0 +1,513 @@
+//! `ibcert bench --peers`: the flow workloads side by side with a float64 peer, scipy's
+//! solve_ivp (BDF, Radau, LSODA) integrating the same flow (benches/peers/scipy_flow.py,
+//! docs/benchmarks.md).
+//!
+//! Each workload runs ibcert at two settings standing for "30 digits" (128 bits, tol
+//! 1e-30) and "40 digits" (192 bits, tol 1e-40), with verification (the precision guard
+//! raises the bits when the target needs more; the table shows the bits used). The peer
+//! runs once per workload, in a subprocess (`python3` from PATH), with `--against` a
+//! report of ibcert's most accurate run, so the digits it prints are those of its w_hat
+//! that agree with ibcert's verified answer. The ratio ibcert/peer is ibcert's verified
+//! wall time (main run plus verification) over the peer method's wall time. Timing is
+//! measured here only; the peer's JSON is parsed for display (no f64 reaches ibcert's
+//! numerics).
+
+use crate::case::Case;
+use crate::flow::{default_stages, run_verified, Numerics, StopRule, Verified};
+use crate::num::exact::parse_rational;
+use crate::report::run::{CaseInfo, RunReport};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The peer script in the source tree the binary was built from.
+pub const DEFAULT_SCRIPT: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/benches/peers/scipy_flow.py");
+/// The environment variable that names another peer script (`--peer-script` wins).
+pub const SCRIPT_ENV: &str = "IBCERT_PEER_SCRIPT";
+/// What to tell a user whose machine lacks the peer's packages.
+pub const INSTALL_HINT: &str = "pip install numpy scipy";
+
+/// (name, origin, case text, alpha, gt)
+const WORKLOADS: &[(&str, &str, &str, &str, &str)] = &[
+    (
+        "a1: three_point alpha=100 gt=2e4",
+        "cases/three_point.toml",
+        include_str!("../../cases/three_point.toml"),
+        "100",
+        "20000",
+    ),
+    (
+        "a2: three_point alpha=100 gt=1e7",
+        "cases/three_point.toml",
+        include_str!("../../cases/three_point.toml"),
+        "100",
+        "10000000",
+    ),
+    (
+        "b: random10 alpha=1 gt=1e7",
+        "cases/random10.toml",
+        include_str!("../../cases/random10.toml"),
+        "1",
+        "10000000",
+    ),
+    (
+        "r1: random10b (seed 1601) alpha=1 gt=1e7",
+        "cases/random10b.toml",
+        include_str!("../../cases/random10b.toml"),
+        "1",
+        "10000000",
+    ),
+    (
+        "r2: random10 seed 1602 alpha=1 gt=1e7",
+        "benches/peers/cases/random10_s1602.toml",
+        include_str!("../../benches/peers/cases/random10_s1602.toml"),
+        "1",
+        "10000000",
+    ),
+    (
+        "r3: random10 seed 1603 alpha=1 gt=1e7",
+        "benches/peers/cases/random10_s1603.toml",
+        include_str!("../../benches/peers/cases/random10_s1603.toml"),
+        "1",
+        "10000000",
+    ),
+    (
+        "r4: random10 seed 1604 alpha=1 gt=1e7",
+        "benches/peers/cases/random10_s1604.toml",
+        include_str!("../../benches/peers/cases/random10_s1604.toml"),
+        "1",
+        "10000000",
+    ),
+    (
+        "r5: random10 seed 1605 alpha=1 gt=1e7",
+        "benches/peers/cases/random10_s1605.toml",
+        include_str!("../../benches/peers/cases/random10_s1605.toml"),
+        "1",
+        "10000000",
+    ),
+];
+
+/// ibcert's settings: (label, bits, tolerance). Until `--digits K` exists, "K digits"
+/// is this precision and tolerance (the stages follow from the tolerance).
+pub const SETTINGS: &[(&str, u32, &str)] =
+    &[("30 digits", 128, "1e-30"), ("40 digits", 192, "1e-40")];
+
+/// The peer's relative tolerance (its absolute one is chosen by the script).
+const PEER_RTOL: &str = "1e-10";
+
+/// The names of the side-by-side workloads.
+pub fn workload_names() -> Vec<&'static str> {
+    WORKLOADS.iter().map(|w| w.0).collect()
+}
+
+/// The side-by-side workloads whose name contains `filter` (all without one).
+pub fn selected(filter: Option<&str>) -> Vec<&'static str> {
+    workload_names()
+        .into_iter()
+        .filter(|n| filter.is_none_or(|f| n.contains(f)))
+        .collect()
+}
+
+/// Where the peer comes from and how long a method may take.
+#[derive(Clone, Debug)]
+pub struct PeerOptions {
+    /// `--peer-script`; else `$IBCERT_PEER_SCRIPT`; else [`DEFAULT_SCRIPT`]
+    pub script: Option<PathBuf>,
+    /// seconds per method (the script's `--timeout`)
+    pub timeout_secs: u32,
+}
+
+/// Why the peer cannot run (the ibcert side runs anyway).
+fn unavailable(script: &Path) -> Option<String> {
+    if !script.is_file() {
+        return Some(format!(
+            "the peer script {} does not exist (give --peer-script PATH or set {SCRIPT_ENV})",
+            script.display()
+        ));
+    }
+    let probe = Command::new("python3")
+        .args([
+            "-c",
+            "import sys, numpy, scipy; assert sys.version_info >= (3, 11)",
+        ])
+        .stdin(Stdio::null())
+        .output();
+    match probe {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some(format!(
+            "python3 is not on PATH: the float64 peer needs Python 3.11 or later with numpy and scipy; install Python, then: {INSTALL_HINT}"
+        )),
+        Err(e) => Some(format!("python3 cannot be started ({e}); the peer needs Python 3.11+ with numpy and scipy: {INSTALL_HINT}")),
+        Ok(o) if !o.status.success() => {
+            let err = String::from_utf8_lossy(&o.stderr);
+            let why = err.lines().last().unwrap_or("").trim().to_string();
+            Some(format!(
+                "python3 cannot import numpy and scipy, or is older than 3.11 ({why}); install them with: {INSTALL_HINT}"
+            ))
+        }
+        Ok(_) => None,
+    }
+}
+
+/// A file in the temporary directory, removed when dropped.
+struct TempFile(PathBuf);
+
+impl TempFile {
+    fn write(tag: &str, ext: &str, text: &str) -> Result<TempFile, String> {
+        let p =
+            std::env::temp_dir().join(format!("ibcert-peer-{}-{tag}.{ext}", std::process::id()));
+        std::fs::write(&p, text).map_err(|e| format!("{}: cannot write: {e}", p.display()))?;
+        Ok(TempFile(p))
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Run the peer script on a case (it has printed its own JSON report, or failed).
+fn run_peer(
+    script: &Path,
+    case: &Path,
+    alpha: &str,
+    gt: &str,
+    against: &Path,
+    timeout_secs: u32,
+) -> Result<serde_json::Value, String> {
+    let mut child = Command::new("python3")
+        .arg(script)
+        .arg(case)
+        .args(["--alpha", alpha, "--gt", gt, "--rtol", PEER_RTOL, "--json"])
+        .args(["--timeout", &timeout_secs.to_string()])
+        .arg("--against")
+        .arg(against)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("python3 cannot be started: {e}"))?;
+    let mut out = child.stdout.take().expect("piped");
+    let mut err = child.stderr.take().expect("piped");
+    let reader = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut out, &mut s);
+        s
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut err, &mut s);
+        s
+    });
+    // three methods, each stopped by the script at its timeout; past that (a method
+    // stuck inside one call) the subprocess this function started is killed
+    let deadline = Instant::now() + Duration::from_secs(3 * timeout_secs as u64 + 60);
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(s)) => break Some(s),
+            Ok(None) if Instant::now() > deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+            Err(e) => return Err(format!("waiting for the peer: {e}")),
+        }
+    };
+    let stdout = reader.join().unwrap_or_default();
+    let stderr = String::from_utf8_lossy(&err_reader.join().unwrap_or_default()).to_string();
+    match status {
+        None => Err(format!(
+            "the peer did not finish within {} s and was stopped",
+            3 * timeout_secs + 60
+        )),
+        Some(s) if !s.success() => Err(format!(
+            "the peer failed (exit {:?}): {}",
+            s.code(),
+            stderr.trim()
+        )),
+        Some(_) => serde_json::from_slice(&stdout)
+            .map_err(|e| format!("the peer's output is not JSON ({e}): {}", stderr.trim())),
+    }
+}
+
+/// One ibcert run of a workload at one setting (`bits`: the precision asked for; the
+/// guard may have raised it).
+struct Ours {
+    label: &'static str,
+    bits: u32,
+    v: Verified,
+    main_wall: Duration,
+    total_wall: Duration,
+}
+
+fn describe_numerics(asked: u32, n: &Numerics) -> String {
+    let bits = if asked == n.prec {
+        format!("{asked}")
+    } else {
+        format!("{asked}->{}", n.prec)
+    };
+    format!(
+        "{bits} bits, tol 1e-{}, {} stages",
+        crate::flow::tol_digits(&n.tol),
+        n.stages
+    )
+}
+
+/// Run the side-by-side workloads selected by `filter`. Returns whether the peer ran
+/// (false: python3, numpy, scipy or the script missing; the ibcert side ran anyway and
+/// a message said how to install the peer's packages).
+pub fn run(filter: Option<&str>, opts: &PeerOptions) -> Result<bool, String> {
+    let script = opts
+        .script
+        .clone()
+        .or_else(|| std::env::var_os(SCRIPT_ENV).map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_SCRIPT));
+    let missing = unavailable(&script);
+    if let Some(why) = &missing {
+        eprintln!("ibcert bench --peers: no float64 peer: {why}");
+        eprintln!("ibcert bench --peers: running the ibcert side alone");
+    } else {
+        println!(
+            "peer: {} (python3, scipy solve_ivp in float64, rtol {PEER_RTOL}, up to {} s per method)",
+            script.display(),
+            opts.timeout_secs
+        );
+        println!(
+            "ratio x30, x40 = ibcert verified wall (main + verification) at 30, 40 digits / peer wall; peer digits = digits of w_hat agreeing with ibcert's {} run",
+            SETTINGS.last().map_or("", |s| s.0)
+        );
+    }
+    let mut fastest: Vec<(&str, Vec<Option<f64>>)> = Vec::new();
+    for (k, (name, origin, text, alpha_s, gt_s)) in WORKLOADS.iter().enumerate() {
+        if filter.is_some_and(|f| !name.contains(f)) {
+            continue;
+        }
+        let case = Case::from_toml_str(text, origin).map_err(|e| e.to_string())?;
+        let alpha = parse_rational(alpha_s)?;
+        let gt = parse_rational(gt_s)?;
+        let rule = StopRule::Gt(gt);
+        let mut ours = Vec::new();
+        for (label, bits, tol) in SETTINGS {
+            let tol = parse_rational(tol)?;
+            let numerics = Numerics {
+                prec: *bits,
+                stages: default_stages(&tol),
+                tol,
+            };
+            let t = Instant::now();
+            let v = run_verified(
+                &case.z(),
+                case.depth,
+                &alpha,
+                &rule,
+                &numerics,
+                &[],
+                true,
+                |_, _| {},
+            )
+            .map_err(|e| format!("{name}: {e}"))?;
+            let total_wall = t.elapsed();
+            let main_wall = v.main.wall;
+            ours.push(Ours {
+                label,
+                bits: *bits,
+                v,
+                main_wall,
+                total_wall,
+            });
+        }
+        println!();
+        println!(
+            "{name}  (N = {}, d = {}, D = {})",
+            case.n_points(),
+            case.dim(),
+            case.depth
+        );
+        println!(
+            "  {:<76} {:>9} {:>13} {:>7}",
+            "ibcert", "main [s]", "verified [s]", "digits"
+        );
+        for o in &ours {
+            let check = o.v.check.as_ref().map_or(String::new(), |c| {
+                format!(
+                    "; verify {} bits, tol 1e-{}",
+                    c.numerics.prec,
+                    crate::flow::tol_digits(&c.numerics.tol)
+                )
+            });
+            println!(
+                "  {:<76} {:>9.3} {:>13.3} {:>7}",
+                format!(
+                    "{}: {}{check}",
+                    o.label,
+                    describe_numerics(o.bits, &o.v.main.numerics)
+                ),
+                o.main_wall.as_secs_f64(),
+                o.total_wall.as_secs_f64(),
+                o.v.digits.map_or("-".to_string(), |d| d.to_string())
+            );
+        }
+        let mut best: Vec<Option<f64>> = vec![None; ours.len()];
+        if missing.is_none() {
+            let best_run = ours.last().expect("at least one setting");
+            let info = CaseInfo {
+                name: case.name.clone(),
+                path: Some(origin.to_string()),
+                points: case.n_points(),
+                dim: case.dim(),
+                depth: case.depth,
+                data: None,
+            };
+            let report = RunReport::build(info, &alpha, &rule, &best_run.v).to_json();
+            let case_file = TempFile::write(&format!("{k}"), "toml", text)?;
+            let report_file = TempFile::write(&format!("{k}-report"), "json", &report)?;
+            match run_peer(
+                &script,
+                &case_file.0,
+                alpha_s,
+                gt_s,
+                &report_file.0,
+                opts.timeout_secs,
+            ) {
+                Err(e) => println!("  peer: {e}"),
+                Ok(peer) => {
+                    let labels: Vec<String> =
+                        ours.iter().map(|o| format!("x{}", &o.label[..2])).collect();
+                    println!(
+                        "  {:<8} {:<8} {:>9} {:>9} {:>6} {:>7} {:>10} {:>10}",
+                        "peer",
+                        "status",
+                        "wall [s]",
+                        "nfev",
+                        "njev",
+                        "digits",
+                        labels[0],
+                        labels.get(1).map_or("", |s| s.as_str())
+                    );
+                    let methods = peer["methods"].as_array().cloned().unwrap_or_default();
+                    for m in &methods {
+                        let wall = m["wall_seconds"].as_f64().unwrap_or(0.0);
+                        let ok = m["status"] == "ok";
+                        let ratios: Vec<String> = ours
+                            .iter()
+                            .enumerate()
+                            .map(|(i, o)| {
+                                let ours_s = o.total_wall.as_secs_f64();
+                                if ok && wall > 0.0 {
+                                    let r = ours_s / wall;
+                                    if best[i].is_none_or(|b| r > b) {
+                                        best[i] = Some(r);
+                                    }
+                                    format!("{r:.2}")
+                                } else if m["status"] == "timeout" && wall > 0.0 {
+                                    format!("<{:.2}", ours_s / wall)
+                                } else {
+                                    "-".to_string()
+                                }
+                            })
+                            .collect();
+                        println!(
+                            "  {:<8} {:<8} {:>9.3} {:>9} {:>6} {:>7} {:>10} {:>10}",
+                            m["method"].as_str().unwrap_or("?"),
+                            m["status"].as_str().unwrap_or("?"),
+                            wall,
+                            m["nfev"].as_u64().map_or("-".into(), |n| n.to_string()),
+                            m["njev"].as_u64().map_or("-".into(), |n| n.to_string()),
+                            m["digits"].as_u64().map_or("-".into(), |n| n.to_string()),
+                            ratios[0],
+                            ratios.get(1).map_or("", |s| s.as_str())
+                        );
+                        if !ok {
+                            println!("           {}", m["message"].as_str().unwrap_or(""));
+                        }
+                    }
+                    let b: Vec<String> = best
+                        .iter()
+                        .zip(&ours)
+                        .map(|(r, o)| {
+                            format!(
+                                "{} {}",
+                                o.label,
+                                r.map_or("-".to_string(), |r| format!("{r:.2}"))
+                            )
+                        })
+                        .collect();
+                    println!("  ibcert / fastest peer: {}", b.join(", "));
+                }
+            }
+        }
+        fastest.push((name, best));
+    }
+    let random: Vec<&Vec<Option<f64>>> = fastest
+        .iter()
+        .filter(|(n, _)| n.starts_with('r'))
+        .map(|(_, b)| b)
+        .collect();
+    if missing.is_none() && random.len() >= 2 {
+        let med: Vec<String> = SETTINGS
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let mut v: Vec<f64> = random.iter().filter_map(|b| b[i]).collect();
+                v.sort_by(|a, b| a.total_cmp(b));
+                let m = match v.len() {
+                    0 => "-".to_string(),
+                    n if n % 2 == 1 => format!("{:.2}", v[n / 2]),
+                    n => format!("{:.2}", (v[n / 2 - 1] + v[n / 2]) / 2.0),
+                };
+                format!("{} {m}", s.0)
+            })
+            .collect();
+        println!();
+        println!(
+            "median over the {} fresh random datasets of ibcert / fastest peer: {}",
+            random.len(),
+            med.join(", ")
+        );
+    }
+    if let Some(why) = &missing {
+        eprintln!("ibcert bench --peers: the peer did not run: {why}");
+    }
+    Ok(missing.is_none())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A peer script that is not there is named, with the two ways to give another.
+    #[test]
+    fn a_missing_peer_script_is_named() {
+        let why = unavailable(Path::new("/no/such/dir/scipy_flow.py")).expect("missing");
+        for needle in [
+            "/no/such/dir/scipy_flow.py",
+            "does not exist",
+            "--peer-script",
+            SCRIPT_ENV,
+        ] {
+            assert!(why.contains(needle), "{needle:?}: {why}");
+        }
+    }
+
+    /// Every side-by-side workload's case parses and names a distinct job.
+    #[test]
+    fn the_side_by_side_workloads_parse() {
+        let mut names = std::collections::BTreeSet::new();
+        for (name, origin, text, alpha, gt) in WORKLOADS {
+            let case = Case::from_toml_str(text, origin).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!((case.n_points() > 0, case.depth), (true, 2), "{name}");
+            assert!(
+                parse_rational(alpha).is_ok() && parse_rational(gt).is_ok(),
+                "{name}"
+            );
+            assert!(names.insert(name.split(':').next().unwrap()), "{name}");
+        }
+        assert_eq!(
+            selected(Some("seed")).len(),
+            5,
+            "the five fresh random datasets"
+        );
+    }
+}

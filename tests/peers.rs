@@ -1,0 +1,216 @@
+//! The float64 peer (issue 16, item 5): `ibcert bench --peers` without python3 on PATH,
+//! and the peer script `benches/peers/scipy_flow.py` itself against the exact
+//! single-point answer. Tier 1; no timing is checked. The script's tests need python3
+//! with numpy and scipy (CI installs them: `pip install numpy scipy` in .ci/run); without
+//! them they say so on stderr and pass.
+
+mod common;
+
+use common::{bin, case_path, json, stderr, stdout};
+use ibcert::num::{digits_from_rel_error, from_rational};
+use rug::{Float, Rational};
+use std::process::{Command, Output};
+
+const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/peers/scipy_flow.py");
+
+/// `ibcert bench --peers` with PATH set to an empty directory (no python3): the ibcert
+/// side runs (both settings of the cheapest workload), a message names what is missing
+/// and how to install the peer's packages, and the exit code is 0.
+#[test]
+fn bench_peers_without_python3_says_how_to_install_the_peer() {
+    let empty = common::temp_dir("no-python");
+    let o = bin()
+        .args(["bench", "--peers", "--filter", "a1"])
+        .env("PATH", &empty)
+        .output()
+        .expect("binary runs");
+    let (out, err) = (stdout(&o), stderr(&o));
+    assert_eq!(o.status.code(), Some(0), "{out}\n{err}");
+    for needle in ["python3 is not on PATH", "pip install numpy scipy"] {
+        assert!(err.contains(needle), "{needle:?} missing: {err}");
+    }
+    for needle in [
+        "a1: three_point",
+        "30 digits: 128->192 bits, tol 1e-30",
+        "40 digits: 192 bits, tol 1e-40",
+    ] {
+        assert!(out.contains(needle), "{needle:?} missing: {out}");
+    }
+    assert!(!out.contains("BDF"), "no peer rows without a peer: {out}");
+    // the side-by-side workloads and their filter
+    let o = common::run(&["bench", "--peers", "--list"]);
+    let list = common::ok_stdout(&o);
+    assert_eq!(list.lines().count(), 8, "{list}");
+    for key in ["a1:", "a2:", "b:", "r1: random10b", "r5:"] {
+        assert!(list.lines().any(|l| l.starts_with(key)), "{key}: {list}");
+    }
+    let o = common::run(&["bench", "--peers", "--filter", "nothing", "--list"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("r1: random10b"), "{}", stderr(&o));
+    // the peer options need --peers
+    let o = common::run(&["bench", "--peer-timeout", "5", "--list"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}
+
+/// Whether python3 can import numpy and scipy; when not, say so loudly (the test is
+/// then skipped, not failed).
+fn peer_available(test: &str) -> bool {
+    let o = Command::new("python3")
+        .args(["-c", "import numpy, scipy"])
+        .output();
+    let why = match o {
+        Err(e) => format!("python3 cannot be started: {e}"),
+        Ok(o) if !o.status.success() => {
+            let err = stderr(&o);
+            let last = err.trim().lines().last().unwrap_or("").to_string();
+            format!("python3 cannot import numpy/scipy ({last})")
+        }
+        Ok(_) => return true,
+    };
+    eprintln!(
+        "SKIPPED {test}: {why}. Install the peer's packages with `pip install numpy scipy` (.ci/run does)."
+    );
+    false
+}
+
+fn peer(args: &[&str]) -> Output {
+    Command::new("python3")
+        .arg(SCRIPT)
+        .args(args)
+        .output()
+        .expect("python3 runs")
+}
+
+/// The exact single-point w_hat at (depth, alpha, gt): gamma = gt for one point (the
+/// exp-loss invariant), so w_hat = W(z nu*) / gt with nu* the root of
+/// sum_i z_i w_i(z_i nu) = gt (tests/common, independent of ibcert::model).
+fn exact_w_hat(z: &[Rational], depth: u32, alpha: &Rational, gt: &Rational) -> Vec<Float> {
+    let p = 256;
+    let zf: Vec<Float> = z.iter().map(|q| from_rational(p, q)).collect();
+    let (a, g) = (from_rational(p, alpha), from_rational(p, gt));
+    let nu = common::single_point_nu(&zf, depth, &a, &g, p);
+    zf.iter()
+        .map(|zi| {
+            let b = Float::with_val(p, zi * &nu);
+            common::w_independent(depth, &a, &b) / &g
+        })
+        .collect()
+}
+
+/// Digits of a peer method's w_hat (decimal strings) against the exact one, relative in
+/// the max norm.
+fn digits(method: &serde_json::Value, exact: &[Float]) -> u32 {
+    let p = 256;
+    let got: Vec<Float> = method["w_hat"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no w_hat: {method}"))
+        .iter()
+        .map(|s| {
+            let s = s.as_str().unwrap();
+            Float::with_val(p, Float::parse(s).unwrap_or_else(|e| panic!("{s}: {e}")))
+        })
+        .collect();
+    let mut err = Float::new(p);
+    let mut scale = Float::new(p);
+    for (g, e) in got.iter().zip(exact) {
+        err = err.max(&Float::with_val(p, g - e).abs());
+        scale = scale.max(&Float::with_val(p, e.abs_ref()));
+    }
+    digits_from_rel_error(&(err / scale), 30)
+}
+
+/// The peer's flow against the exact single-point answer: every method (BDF, Radau,
+/// LSODA) gets at least 7 digits of w_hat at rtol 1e-10, at D = 2 (the bundled case) and
+/// D = 3 (the same point), gt = 10^4.
+#[test]
+fn peer_script_gets_the_exact_single_point_answer() {
+    if !peer_available("peer_script_gets_the_exact_single_point_answer") {
+        return;
+    }
+    let case = common::load("single_point.toml");
+    let z = &case.z()[0];
+    let d3 = common::temp_file(
+        "peer-d3",
+        "single_point_d3.toml",
+        &std::fs::read_to_string(case_path("single_point.toml"))
+            .unwrap()
+            .replace("depth = 2", "depth = 3"),
+    );
+    for (depth, path, alpha) in [
+        (2, case_path("single_point.toml"), "1"),
+        (3, d3.display().to_string(), "1/2"),
+    ] {
+        let gt = "10000";
+        let o = peer(&[&path, "--alpha", alpha, "--gt", gt, "--json"]);
+        let v = json(&o);
+        let a = Rational::from_str_radix(alpha, 10).unwrap();
+        let exact = exact_w_hat(z, depth, &a, &Rational::from(10_000));
+        let methods = v["methods"].as_array().unwrap();
+        assert_eq!(methods.len(), 3, "{v}");
+        for m in methods {
+            assert_eq!(m["status"], "ok", "D = {depth}: {m}");
+            assert!(m["nfev"].as_u64().unwrap() > 0, "{m}");
+            let dg = digits(m, &exact);
+            assert!(dg >= 7, "D = {depth}, {}: {dg} digits: {m}", m["method"]);
+        }
+    }
+}
+
+/// `--against` an ibcert report: digits capped by ibcert's own, a report of another job
+/// refused (exit 2), a method past `--timeout` reported as such (exit 0), bad input
+/// refused (exit 2).
+#[test]
+fn peer_script_compares_with_an_ibcert_report() {
+    if !peer_available("peer_script_compares_with_an_ibcert_report") {
+        return;
+    }
+    let case = case_path("single_point.toml");
+    let o = common::run(&[
+        "run",
+        &case,
+        "--gt",
+        "10000",
+        "--precision",
+        "128",
+        "--tol",
+        "1e-20",
+        "--format",
+        "json",
+        "--no-progress",
+    ]);
+    let report = common::temp_file("peer-against", "report.json", &common::ok_stdout(&o));
+    let ours = json(&o)["digits"]["w_hat"].as_u64().unwrap();
+    assert!(ours >= 15, "ibcert's own digits: {ours}");
+    let rep = report.display().to_string();
+    let v = json(&peer(&[&case, "--gt", "1e4", "--against", &rep, "--json"]));
+    assert_eq!(v["against_digits"].as_u64(), Some(ours), "{v}");
+    for m in v["methods"].as_array().unwrap() {
+        let dg = m["digits"].as_u64().unwrap_or_else(|| panic!("{m}"));
+        assert!((7..=ours).contains(&dg), "{m}");
+    }
+    // the report of another job (gt = 10^4, asked 10^5)
+    let o = peer(&[&case, "--gt", "1e5", "--against", &rep, "--json"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("another job"), "{}", stderr(&o));
+    // a timeout is a status, not a crash
+    let v = json(&peer(&[
+        &case,
+        "--gt",
+        "1e4",
+        "--methods",
+        "BDF",
+        "--timeout",
+        "0",
+        "--json",
+    ]));
+    assert_eq!(v["methods"][0]["status"], "timeout", "{v}");
+    for bad in [
+        vec![case.as_str(), "--gt", "1e4", "--methods", "RK45"],
+        vec![case.as_str(), "--gt", "abc"],
+        vec!["/no/such/case.toml", "--gt", "1e4"],
+    ] {
+        let o = peer(&bad);
+        assert_eq!(o.status.code(), Some(2), "{bad:?}: {}", stderr(&o));
+        assert!(stderr(&o).starts_with("error:"), "{bad:?}: {}", stderr(&o));
+    }
+}
