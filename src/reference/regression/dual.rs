@@ -199,20 +199,32 @@ impl Dual {
 
     /// The LU of the Hessian `X^T diag(W') X` at `pt`, at precision pd; `None` if singular.
     pub fn hessian_lu(&self, pt: &Point) -> Option<RealLu> {
-        let pd = self.pd;
+        self.hessian_lu_at(pt, self.pd)
+    }
+
+    /// The LU of the Hessian at precision `q`.
+    fn hessian_lu_at(&self, pt: &Point, q: u32) -> Option<RealLu> {
         let n = self.n();
-        let dw: Vec<Float> = pt.dw.iter().map(|v| Float::with_val(pd, v)).collect();
-        let mut h = vec![Float::new(pd); n * n];
-        let mut t = Float::new(pd);
+        let xq: Vec<Vec<Float>> = if q == self.pd {
+            self.xd.clone()
+        } else {
+            self.x
+                .iter()
+                .map(|r| r.iter().map(|v| Float::with_val(q, v)).collect())
+                .collect()
+        };
+        let dw: Vec<Float> = pt.dw.iter().map(|v| Float::with_val(q, v)).collect();
+        let mut h = vec![Float::new(q); n * n];
+        let mut t = Float::new(q);
         for a in 0..n {
-            let xw: Vec<Float> = self.xd[a]
+            let xw: Vec<Float> = xq[a]
                 .iter()
                 .zip(&dw)
-                .map(|(x, v)| Float::with_val(pd, x * v))
+                .map(|(x, v)| Float::with_val(q, x * v))
                 .collect();
             for b in 0..=a {
-                let mut s = Float::new(pd);
-                for (u, x) in xw.iter().zip(&self.xd[b]) {
+                let mut s = Float::new(q);
+                for (u, x) in xw.iter().zip(&xq[b]) {
                     t.assign(u * x);
                     s += &t;
                 }
@@ -223,22 +235,23 @@ impl Dual {
         RealLu::factor(h, n)
     }
 
-    /// `H^{-1} X^T v` for a d-vector `v` (at pd).
-    pub fn solve_xt(&self, lu: &RealLu, v: &[Float]) -> Vec<Float> {
-        let pd = self.pd;
+    /// `H^{-1} X^T w` at `pt`, with the Hessian and the solve at precision `q` (the
+    /// continuation's tangent direction, up to the factor D).
+    pub fn tangent(&self, pt: &Point, q: u32) -> Option<Vec<Float>> {
+        let lu = self.hessian_lu_at(pt, q)?;
         let mut r: Vec<Float> = self
-            .xd
+            .x
             .iter()
             .map(|row| {
-                let mut s = Float::new(pd);
-                for (x, vi) in row.iter().zip(v) {
-                    s += Float::with_val(pd, x * vi);
+                let mut s = Float::new(q);
+                for (x, wi) in row.iter().zip(&pt.w) {
+                    s += Float::with_val(q, x * wi);
                 }
                 s
             })
             .collect();
         lu.solve(&mut r);
-        r
+        r.iter().all(Float::is_finite).then_some(r)
     }
 
     /// Damped Newton from `pt` until the step changes `w` by at most `2^-tol_bits`
@@ -348,11 +361,6 @@ impl Dual {
 pub(super) fn norm_inf(v: &[Float]) -> Float {
     let p = v.first().map_or(64, Float::prec);
     crate::num::max_abs(p, v)
-}
-
-/// `(c0 / c1)` for the scales of two mirrors, as a power: `(alpha0 / alpha1)^(D-2)`.
-pub(super) fn c_ratio(m0: &Mirror, m1: &Mirror, p: u32) -> Float {
-    Float::with_val(p, m0.c() / m1.c())
 }
 
 /// `2^k` for the smallest integer `k` with `(2^k)^D >= v` (`v > 0`).

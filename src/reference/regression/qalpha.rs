@@ -26,13 +26,14 @@
 //! the min-l1 solution); for D = 2, `log2(4 |beta|) ~ log2 log2(1/alpha)` bits. The
 //! Hessian and the Newton step are computed at `max(prec, 128) + guard` bits.
 
-use super::dual::{c_ratio, pow2_root_above, Converged, Dual, Point};
+use super::dual::{pow2_root_above, Converged, Dual, Point};
 use super::{check_dims, point_basis, RegressionError};
 use crate::model::{MAX_DEPTH, MIN_DEPTH};
 use crate::num::linalg::RealLu;
 use crate::num::{agreeing_digits, decimal_digits_of_bits, from_rational, max_abs};
 use rug::float::Round;
-use rug::{Float, Rational};
+use rug::ops::Pow;
+use rug::{Assign, Float, Rational};
 
 /// Iteration caps.
 const MAX_POLISH_ITER: usize = 100;
@@ -163,24 +164,33 @@ pub fn q_alpha_solve(
     }
     let m = max_abs(pd, &wk);
     let alpha_start = pow2_root_above(&Float::with_val(pd, &m * 4u32), depth);
-    // bits lost in evaluating w from nu (module docs)
-    let la = (i64::from(alpha.denom().significant_bits())
-        - i64::from(alpha.numer().significant_bits())
-        + 1)
-    .max(0) as u32;
+    // bits lost in evaluating w from nu at a given alpha (module docs)
     let lm = Float::with_val(pd, &m * d as u32)
         .get_exp()
         .unwrap_or(0)
         .max(0) as u32;
-    let extra = if depth == 2 {
-        ceil_log2(u64::from(la) + 2) + 2
-    } else if la > 0 {
-        (depth - 2) * la + lm
-    } else {
-        0
+    let extra_at = |a: &Rational| -> u32 {
+        let la = (i64::from(a.denom().significant_bits()) - i64::from(a.numer().significant_bits())
+            + 1)
+        .max(0) as u32;
+        if depth == 2 {
+            ceil_log2(u64::from(la) + 2) + 2
+        } else if la > 0 {
+            (depth - 2) * la + lm
+        } else {
+            0
+        }
     };
+    let extra = extra_at(alpha);
     let work = prec + guard + extra;
-    let cont = 64 + guard + extra;
+    // D >= 3: the continuation carries `cont_base` bits of w beyond the `extra` that
+    // 1 - |s| consumes; a step h needs 2 (D-2) h / ln 2 of them (module docs)
+    let cont_base = if depth == 2 {
+        64
+    } else {
+        (extra / 4).clamp(64, 2048)
+    };
+    let cont = |a: &Rational| cont_base + guard + extra_at(a);
     let kernel_nu = |dual: &Dual| -> Vec<Float> {
         let w0 = dual.mirror.eval(&Float::new(dual.p)).dw;
         c.iter().map(|v| Float::with_val(dual.p, v / &w0)).collect()
@@ -214,21 +224,41 @@ pub fn q_alpha_solve(
         return Ok(finish(conv, 0, 0));
     }
     let mut a_cur = alpha_start.clone();
-    let mut dual = Dual::new(&pts, &yb, depth, &a_cur, cont, pd);
+    let mut dual = Dual::new(&pts, &yb, depth, &a_cur, cont(&a_cur), pd);
     let pt = start(&dual, kernel_nu(&dual))?;
     let mut conv = dual
         .newton(pt, CONT_TOL_BITS, MAX_POLISH_ITER)
         .map_err(nc)?;
     iters += conv.iters;
     let mut h = Float::with_val(64, Float::i_exp(1, -1));
+    let ln2 = Float::with_val(64, rug::float::Constant::Log2);
+    let h_max = if depth == 2 {
+        Float::with_val(64, rug::float::Special::Infinity)
+    } else {
+        Float::with_val(64, cont_base - 16) * &ln2 / (2 * (depth - 2))
+    };
     let h_min = Float::with_val(64, Float::i_exp(1, -40));
     let dm2 = depth - 2;
     loop {
-        let lu = dual
-            .hessian_lu(&conv.pt)
-            .ok_or_else(|| nc("singular Hessian".into()))?;
+        // The tangent at a precision that resolves the predicted 1 - |s| (D >= 3): its
+        // relative error 2^-q is amplified by e^{2 (D-2) h} (docs/math.md §13.3).
+        let amp = (Float::with_val(64, &h * (2 * dm2)) / &ln2).ceil();
+        let amp = amp.to_u32_saturating().unwrap_or(u32::MAX);
+        let q = (pd + 16).saturating_add(amp).min(dual.p.max(pd));
+        if dm2 > 0 && amp > 0 {
+            // the same amplification applies to the current point's error: polish it
+            let bits = (CONT_TOL_BITS as u32)
+                .saturating_add(amp)
+                .min(cont_base + 32);
+            let polished = dual
+                .newton(conv.pt, bits as i32, MAX_POLISH_ITER)
+                .map_err(nc)?;
+            iters += polished.iters;
+            conv = polished;
+        }
         let tau: Vec<Float> = dual
-            .solve_xt(&lu, &conv.pt.w)
+            .tangent(&conv.pt, q)
+            .ok_or_else(|| nc("singular Hessian".into()))?
             .into_iter()
             .map(|v| v * depth)
             .collect();
@@ -246,12 +276,9 @@ pub fn q_alpha_solve(
             } else {
                 a_f.to_rational().expect("finite")
             };
-            let p = dual.p;
-            let dt = Float::with_val(
-                pd,
-                from_rational(pd, &Rational::from(&a_cur / &a_next)).ln(),
-            );
-            let nd = Dual::new(&pts, &yb, depth, &a_next, cont, pd);
+            let dt = from_rational(q, &Rational::from(&a_cur / &a_next)).ln();
+            let nd = Dual::new(&pts, &yb, depth, &a_next, cont(&a_next), pd);
+            let p = nd.p;
             let nu_pred: Vec<Float> = if dm2 == 0 {
                 conv.pt
                     .nu
@@ -260,8 +287,8 @@ pub fn q_alpha_solve(
                     .map(|(v, t)| Float::with_val(p, t * &dt) + v)
                     .collect()
             } else {
-                let f = -Float::with_val(pd, -Float::with_val(pd, &dt * dm2)).exp_m1() / dm2;
-                let r = c_ratio(&dual.mirror, &nd.mirror, p);
+                let f = -Float::with_val(q, -Float::with_val(q, &dt * dm2)).exp_m1() / dm2;
+                let r = from_rational(p, &Rational::from(&a_cur / &a_next).pow(dm2));
                 conv.pt
                     .nu
                     .iter()
@@ -284,6 +311,9 @@ pub fn q_alpha_solve(
         steps += 1;
         if next.iters <= 3 {
             h *= 2u32;
+            if h > h_max {
+                h.assign(&h_max);
+            }
         }
         a_cur = a_next;
         dual = next_dual;
