@@ -138,3 +138,37 @@ fn q_alpha_symmetric_closed_form() {
         }
     }
 }
+
+/// Dependent points with consistent targets: the solve runs on a basis (nu = 0 on the
+/// dependent point) and gives the same w as without the dependent point.
+#[test]
+fn q_alpha_dependent_points() {
+    let x = rows(&[&[1, 1, 0], &[2, 2, 0], &[0, 1, 1]]);
+    let y = qv(&[1, 2, 3]);
+    let xb = rows(&[&[1, 1, 0], &[0, 1, 1]]);
+    let yb = qv(&[1, 3]);
+    let p = 128;
+    for depth in [2u32, 3] {
+        for alpha in [q(1, 100), q(3, 1)] {
+            let s = q_alpha_limit(&x, &y, depth, &alpha, p).unwrap();
+            let t = q_alpha_solve(&xb, &yb, depth, &alpha, p).unwrap();
+            assert!(s.solve.nu[1].is_zero());
+            assert!(s.verified_digits >= 36);
+            for (a, b) in s.solve.w.iter().zip(&t.w) {
+                let e = Float::with_val(p, a - b).abs();
+                assert!(e < Float::with_val(p, Float::i_exp(1, -120)), "{a} vs {b}");
+            }
+        }
+    }
+    assert!(matches!(
+        q_alpha_solve(&x, &y, 2, &q(0, 1), p),
+        Err(QAlphaError::InvalidInput(_))
+    ));
+    assert!(matches!(
+        q_alpha_solve(&x, &y, 1, &q(1, 1), p),
+        Err(QAlphaError::InvalidInput(_))
+    ));
+    // y = 0: w = 0 exactly
+    let z = q_alpha_solve(&x, &qv(&[0, 0, 0]), 3, &q(1, 2), p).unwrap();
+    assert!(z.w.iter().all(Float::is_zero));
+}
