@@ -549,3 +549,64 @@ fn q_alpha_n20_d100() {
         }
     }
 }
+
+/// The support of the limit smaller than N (the dual Hessian then has eigenvalues ~alpha
+/// next to O(1) ones): x_1 = (1, 0, 1), x_2 = (0, 1, 1), y = (1, 1). By symmetry
+/// w = (a, a, 1 - a), and stationarity W^{-1}(w_3) = W^{-1}(w_1) + W^{-1}(w_2) gives for
+/// D = 2, with W^{-1}(w) = asinh(w / (2 alpha^2)) / 4 and sinh(2 asinh v) = 2 v sqrt(1 + v^2):
+/// (1 - a)^2 = 4 a^2 + a^4 / alpha^4, one root in (0, 1) (left side decreasing, right side
+/// increasing), solved here by bisection (a ~ alpha as alpha -> 0).
+#[test]
+fn support_smaller_than_n_closed_form() {
+    let x = vec![
+        vec![q(1, 1), q(0, 1), q(1, 1)],
+        vec![q(0, 1), q(1, 1), q(1, 1)],
+    ];
+    let y = vec![q(1, 1), q(1, 1)];
+    let prec = 128;
+    for k in [1, 10, 100, 1000] {
+        let alpha = ten_pow(-k);
+        let s = q_alpha_limit(&x, &y, 2, &alpha, prec).unwrap();
+        let p = 512;
+        let a4 = from_rational(p, &alpha).pow(4u32);
+        let f = |a: &Float| -> Float {
+            let l = Float::with_val(p, 1) - a;
+            let r = Float::with_val(p, a.square_ref()) * 4u32
+                + Float::with_val(p, a.clone().pow(4u32)) / &a4;
+            r - l.square()
+        };
+        // exponent phase, then the value
+        let pw = |e: i32| Float::with_val(p, Float::i_exp(1, e));
+        let (mut lo, mut hi) = (-8000, 0);
+        assert!(f(&pw(lo)) < 0 && f(&pw(hi)) > 0);
+        while hi - lo > 1 {
+            let mid = (lo + hi) / 2;
+            if f(&pw(mid)) < 0 {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        let (mut l, mut h) = (pw(lo), pw(hi));
+        for _ in 0..400 {
+            let mid = Float::with_val(p, &l + &h) / 2u32;
+            if f(&mid) < 0 {
+                l = mid;
+            } else {
+                h = mid;
+            }
+        }
+        let a = Float::with_val(p, &l + &h) / 2u32;
+        let w_ref = [a.clone(), a.clone(), Float::with_val(p, 1) - &a];
+        let wp: Vec<Float> = s.solve.w.iter().map(|v| Float::with_val(p, v)).collect();
+        let lim = Float::with_val(p, Float::i_exp(1, -110));
+        assert!(rel(&wp, &w_ref, p) < lim, "alpha = 1e-{k}: w");
+        // the digits are normwise: w_1 ~ alpha is not resolved to full relative precision
+        println!(
+            "alpha = 1e-{k}: w to {:.1} digits normwise, w_1 to {:.1} digits relative",
+            digits(&rel(&wp, &w_ref, p)),
+            digits(&rel(&wp[..1], &w_ref[..1], p))
+        );
+        assert!(s.verified_digits >= 36);
+    }
+}

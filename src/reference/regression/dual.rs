@@ -197,11 +197,6 @@ impl Dual {
         })
     }
 
-    /// The LU of the Hessian `X^T diag(W') X` at `pt`, at precision pd; `None` if singular.
-    pub fn hessian_lu(&self, pt: &Point) -> Option<RealLu> {
-        self.hessian_lu_at(pt, self.pd)
-    }
-
     /// The LU of the Hessian at precision `q`.
     fn hessian_lu_at(&self, pt: &Point, q: u32) -> Option<RealLu> {
         let n = self.n();
@@ -238,6 +233,11 @@ impl Dual {
     /// `H^{-1} X^T w` at `pt`, with the Hessian and the solve at precision `q` (the
     /// continuation's tangent direction, up to the factor D).
     pub fn tangent(&self, pt: &Point, q: u32) -> Option<Vec<Float>> {
+        self.tangent_at(pt, q)
+            .or_else(|| self.tangent_at(pt, q + spread_bits(&pt.dw)))
+    }
+
+    fn tangent_at(&self, pt: &Point, q: u32) -> Option<Vec<Float>> {
         let lu = self.hessian_lu_at(pt, q)?;
         let mut r: Vec<Float> = self
             .x
@@ -269,13 +269,31 @@ impl Dual {
         let half_tol = Float::with_val(pd, Float::i_exp(1, -tol_bits / 2));
         let loose = Float::with_val(pd, Float::i_exp(1, -20));
         let mut prev_delta: Option<Float> = None;
+        let mut escalated = false;
         for iter in 1..=max_iter {
-            let lu = self.hessian_lu(&pt).ok_or("singular Hessian")?;
-            let mut step: Vec<Float> = pt.g.iter().map(|v| -Float::with_val(pd, v)).collect();
-            lu.solve(&mut step);
-            if step.iter().any(|v| !v.is_finite()) {
-                return Err("non-finite Newton step".into());
-            }
+            // The Hessian at pd; when that fails (singular, non-finite step, failed line
+            // search), at pd plus the spread of W' in bits: W' spans up to
+            // alpha^-(2D-2) when the support of w is smaller than N (docs/math.md §13.3)
+            let hp = if escalated {
+                self.pd + spread_bits(&pt.dw)
+            } else {
+                pd
+            };
+            let Some(step) = self
+                .hessian_lu_at(&pt, hp)
+                .map(|lu| {
+                    let mut st: Vec<Float> = pt.g.iter().map(|v| -Float::with_val(hp, v)).collect();
+                    lu.solve(&mut st);
+                    st
+                })
+                .filter(|st| st.iter().all(Float::is_finite))
+            else {
+                if escalated {
+                    return Err("singular Hessian".into());
+                }
+                escalated = true;
+                continue;
+            };
             let xs = Self::x_times(&self.xd, &step, self.d, pd);
             // relative change of w: max |W'_i (X step)_i| / ||w||_inf
             let mut dmax = Float::new(pd);
@@ -347,7 +365,14 @@ impl Dual {
                 }
                 t /= 2u32;
             }
-            pt = accepted.ok_or("line search failed")?;
+            let Some(acc) = accepted else {
+                if escalated {
+                    return Err("line search failed".into());
+                }
+                escalated = true;
+                continue;
+            };
+            pt = acc;
             if delta <= tol {
                 return Ok(Converged { pt, iters: iter });
             }
@@ -372,5 +397,16 @@ pub(super) fn pow2_root_above(v: &Float, depth: u32) -> Rational {
         two.pow(k as u32)
     } else {
         Rational::from(1) / two.pow((-k) as u32)
+    }
+}
+
+/// `64 +` the spread of the binary exponents of `v` (the bits a Hessian with these
+/// weights may need beyond its data's own conditioning).
+fn spread_bits(v: &[Float]) -> u32 {
+    let e: Vec<i32> = v.iter().filter_map(Float::get_exp).collect();
+    let (lo, hi) = (e.iter().min(), e.iter().max());
+    match (lo, hi) {
+        (Some(lo), Some(hi)) => 64 + (hi - lo).unsigned_abs(),
+        _ => 64,
     }
 }
