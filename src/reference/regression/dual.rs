@@ -17,7 +17,9 @@
 //! bits that `1 - |s|` loses for D >= 3 at small alpha); the Hessian, the residual it is
 //! solved against and the Newton step at the (smaller) direction precision `pd`: an
 //! inexact Newton step of relative error `eps` still contracts the error by `eps` per
-//! iteration.
+//! iteration. When that Hessian is singular (or its step non-finite, or the line search
+//! fails) it is recomputed with 64 + (the spread of the exponents of W') more bits: when the
+//! support of w is smaller than N its eigenvalues span that range.
 
 use crate::model::Mirror;
 use crate::num::from_rational;
