@@ -3,6 +3,7 @@
 //! verified digits of w_hat. Timing is measured here, never in tests.
 
 pub mod peers;
+pub mod scale;
 
 use crate::case::Case;
 use crate::flow::{default_stages, run_verified, Numerics, StopRule};
@@ -41,6 +42,7 @@ pub fn workload_names() -> Vec<&'static str> {
     let mut v = vec![REFERENCE_WORKLOAD];
     v.extend(WORKLOADS.iter().map(|w| w.0));
     v.push(TABLE_WORKLOAD);
+    v.extend([scale::SCALE_100, scale::SCALE_50X1000, scale::GROWTH]);
     v
 }
 
@@ -59,6 +61,16 @@ pub fn run(filter: Option<&str>) -> Result<(), String> {
     flow_workloads(filter)?;
     if filter.is_none_or(|f| TABLE_WORKLOAD.contains(f)) {
         table_workload()?;
+    }
+    let wanted = |name: &str| filter.is_none_or(|f| name.contains(f));
+    if wanted(scale::SCALE_100) {
+        scale::scale_100()?;
+    }
+    if wanted(scale::SCALE_50X1000) {
+        scale::scale_50x1000()?;
+    }
+    if wanted(scale::GROWTH) {
+        scale::growth()?;
     }
     Ok(())
 }
