@@ -888,6 +888,18 @@ fn check_junit_validates_against_the_junit_schema() {
     }
 }
 
+/// `ibcert bench --filter "f: scale"`: the exact references of N = 50 points in d = 1000
+/// run with their certificates checked (a few seconds; the timing is not asserted).
+#[test]
+#[ignore = "slow tier: the N = 50, d = 1000 references (about 10 s)"]
+fn bench_scale_references_run() {
+    let o = run(&["bench", "--filter", "f: scale"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8(o.stdout).unwrap();
+    assert!(out.contains("f: scale N=50 d=1000"), "{out}");
+    assert!(out.contains("(certificates checked)"), "{out}");
+}
+
 /// `ibcert bench`: the workload list, a filter that selects nothing (exit 2 naming the
 /// workloads), and the cheapest workload run for real (its step count is deterministic).
 #[test]
@@ -896,8 +908,8 @@ fn bench_lists_filters_and_runs_a_workload() {
     assert!(o.status.success(), "{}", stderr(&o));
     let list = String::from_utf8(o.stdout).unwrap();
     let names: Vec<&str> = list.lines().collect();
-    assert_eq!(names.len(), 5, "{list}");
-    for key in ["a1:", "a2:", "b:", "c:", "d:"] {
+    assert_eq!(names.len(), 8, "{list}");
+    for key in ["a1:", "a2:", "b:", "c:", "d:", "e:", "f:", "g:"] {
         assert!(
             names.iter().any(|n| n.starts_with(key)),
             "{key} missing: {list}"
