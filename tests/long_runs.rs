@@ -221,6 +221,20 @@ fn foreign_or_damaged_checkpoints_are_refused() {
             "ibcert.checkpoint/1",
         ],
     );
+    // written by an ibcert of another numeric version (version 1 wrote no
+    // numeric_version), whose integrator would not continue it bit for bit
+    let mut v: serde_json::Value = serde_json::from_str(&saved).unwrap();
+    v["job"]
+        .as_object_mut()
+        .unwrap()
+        .remove("numeric_version")
+        .expect("the job records its numeric version");
+    let old = temp("numeric-v1.ckpt");
+    std::fs::write(&old, v.to_string()).unwrap();
+    bad(
+        &three_point_job(&["--resume", old.to_str().unwrap()]),
+        &["another job", "numeric_version"],
+    );
     // a damaged number
     let mut v: serde_json::Value = serde_json::from_str(&saved).unwrap();
     v["current"]["state"]["h"] = serde_json::Value::String("12.5".into());
