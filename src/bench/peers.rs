@@ -28,29 +28,9 @@ pub const SCRIPT_ENV: &str = "IBCERT_PEER_SCRIPT";
 /// What to tell a user whose machine lacks the peer's packages.
 pub const INSTALL_HINT: &str = "pip install numpy scipy";
 
-/// (name, origin, case text, alpha, gt)
-const WORKLOADS: &[(&str, &str, &str, &str, &str)] = &[
-    (
-        "a1: three_point alpha=100 gt=2e4",
-        "cases/three_point.toml",
-        include_str!("../../cases/three_point.toml"),
-        "100",
-        "20000",
-    ),
-    (
-        "a2: three_point alpha=100 gt=1e7",
-        "cases/three_point.toml",
-        include_str!("../../cases/three_point.toml"),
-        "100",
-        "10000000",
-    ),
-    (
-        "b: random10 alpha=1 gt=1e7",
-        "cases/random10.toml",
-        include_str!("../../cases/random10.toml"),
-        "1",
-        "10000000",
-    ),
+/// The fresh random datasets, run after the flow workloads of `ibcert bench`
+/// (name, origin, case text, alpha, gt).
+const FRESH: &[(&str, &str, &str, &str, &str)] = &[
     (
         "r1: random10b (seed 1601) alpha=1 gt=1e7",
         "cases/random10b.toml",
@@ -88,6 +68,19 @@ const WORKLOADS: &[(&str, &str, &str, &str, &str)] = &[
     ),
 ];
 
+/// The side-by-side workloads: the flow workloads of `ibcert bench`, then [`FRESH`].
+fn workloads() -> impl Iterator<
+    Item = &'static (
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+    ),
+> {
+    super::WORKLOADS.iter().chain(FRESH)
+}
+
 /// ibcert's settings: (label, bits, tolerance). Until `--digits K` exists, "K digits"
 /// is this precision and tolerance (the stages follow from the tolerance).
 pub const SETTINGS: &[(&str, u32, &str)] =
@@ -98,7 +91,7 @@ const PEER_RTOL: &str = "1e-10";
 
 /// The names of the side-by-side workloads.
 pub fn workload_names() -> Vec<&'static str> {
-    WORKLOADS.iter().map(|w| w.0).collect()
+    workloads().map(|w| w.0).collect()
 }
 
 /// The side-by-side workloads whose name contains `filter` (all without one).
@@ -280,7 +273,7 @@ pub fn run(filter: Option<&str>, opts: &PeerOptions) -> Result<bool, String> {
         );
     }
     let mut fastest: Vec<(&str, Vec<Option<f64>>)> = Vec::new();
-    for (k, (name, origin, text, alpha_s, gt_s)) in WORKLOADS.iter().enumerate() {
+    for (k, (name, origin, text, alpha_s, gt_s)) in workloads().enumerate() {
         if filter.is_some_and(|f| !name.contains(f)) {
             continue;
         }
@@ -495,7 +488,7 @@ mod tests {
     #[test]
     fn the_side_by_side_workloads_parse() {
         let mut names = std::collections::BTreeSet::new();
-        for (name, origin, text, alpha, gt) in WORKLOADS {
+        for (name, origin, text, alpha, gt) in workloads() {
             let case = Case::from_toml_str(text, origin).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert_eq!((case.n_points() > 0, case.depth), (true, 2), "{name}");
             assert!(
