@@ -2,28 +2,12 @@
 //! what its certificate claims, exactly.
 
 use super::{LpOutcome, LpSolution, StandardLp};
-use crate::num::rational::{dot, rank};
+use crate::num::rational::{dot, mat_t_vec, rank};
 use rug::Rational;
 
 /// `A x`.
 fn mat_vec(a: &[Vec<Rational>], x: &[Rational]) -> Vec<Rational> {
     a.iter().map(|row| dot(row, x)).collect()
-}
-
-/// `A^T y` for an `m x n` matrix `a`.
-pub(super) fn mat_t_vec(a: &[Vec<Rational>], y: &[Rational], n: usize) -> Vec<Rational> {
-    let mut out = vec![Rational::new(); n];
-    for (row, yi) in a.iter().zip(y) {
-        if *yi == 0 {
-            continue;
-        }
-        for (o, aij) in out.iter_mut().zip(row) {
-            if *aij != 0 {
-                *o += Rational::from(aij * yi);
-            }
-        }
-    }
-    out
 }
 
 pub(super) fn check_len(what: &str, v: &[Rational], len: usize) -> Result<(), String> {

@@ -1,9 +1,10 @@
 //! The margin LPs of a dataset z_1..z_N: strict linear separability with its Gordan
 //! certificate, and the l1 max-margin problem with its dual multipliers.
 
-use super::certificate::{check_len, check_nonnegative, mat_t_vec};
+use super::certificate::{check_len, check_nonnegative};
 use super::{float_guess, simplex, solve, FloatOutcome, LpOutcome, StandardLp, GUESS_PRECISIONS};
 use crate::num::rational::dot;
+use crate::num::rational::mat_t_vec;
 use rug::Rational;
 
 /// Strict linear separability of a dataset through the origin.

@@ -40,6 +40,23 @@ pub fn dot(u: &[Rational], v: &[Rational]) -> Rational {
     Rational::from((num, den))
 }
 
+/// `A^T v = sum_n v_n a_n` for the rows `a_n` of `a` (length `len`), exact; zero
+/// weights and entries are skipped.
+pub fn mat_t_vec(a: &[Vec<Rational>], v: &[Rational], len: usize) -> Vec<Rational> {
+    let mut out = vec![Rational::new(); len];
+    for (row, vn) in a.iter().zip(v) {
+        if *vn == 0 {
+            continue;
+        }
+        for (o, aij) in out.iter_mut().zip(row) {
+            if *aij != 0 {
+                *o += Rational::from(aij * vn);
+            }
+        }
+    }
+    out
+}
+
 /// Solves the square system `a x = b` by Gaussian elimination; `None` if `a`
 /// is singular.
 pub fn solve_square(mut a: Vec<Vec<Rational>>, mut b: Vec<Rational>) -> Option<Vec<Rational>> {

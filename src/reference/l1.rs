@@ -44,9 +44,10 @@
 
 pub use super::face::OptimalFace;
 use super::face::{norm1, optimal_face, verify_face};
-use super::l2::{data_dim, not_separable, z_times, ReferenceError};
+use super::l2::{data_dim, not_separable, ReferenceError};
 use crate::lp::{margin_lp, solve, split_w, LpOutcome};
 use crate::num::rational::dot;
+use crate::num::rational::mat_t_vec;
 use rug::Rational;
 
 /// The l1 max-margin predictor with its certificate and optimal face.
@@ -91,7 +92,7 @@ pub fn l1_max_margin(z: &[Vec<Rational>]) -> Result<L1Solution, ReferenceError> 
     let opt = sol.objective.clone();
 
     // Reduced costs; columns with rc > 0 vanish on the face.
-    let zl = z_times(z, &lambda, d);
+    let zl = mat_t_vec(z, &lambda, d);
     let rc: Vec<Rational> = (0..ncols)
         .map(|j| {
             if j < d {
@@ -165,7 +166,7 @@ pub fn verify_l1(z: &[Vec<Rational>], sol: &L1Solution) -> Result<(), String> {
     if let Some(n) = sol.lambda.iter().position(|l| *l < 0) {
         return Err(format!("lambda[{n}] = {} < 0", sol.lambda[n]));
     }
-    let zl = z_times(z, &sol.lambda, d);
+    let zl = mat_t_vec(z, &sol.lambda, d);
     if let Some(i) = (0..d).find(|&i| Rational::from(zl[i].abs_ref()) > 1) {
         return Err(format!(
             "|(Z lambda)[{i}]| = {} > 1",

@@ -41,7 +41,7 @@
 //! certificate fails or the solution is degenerate, and where the certificate holds
 //! both give the same `(w, lambda)`.
 
-use crate::num::rational::{dot, solve_square};
+use crate::num::rational::{dot, mat_t_vec, solve_square};
 use rug::Rational;
 use std::collections::HashSet;
 
@@ -273,7 +273,7 @@ pub fn verify_l2(z: &[Vec<Rational>], sol: &L2Solution) -> Result<(), String> {
     if let Some(n) = sol.lambda.iter().position(|l| *l < 0) {
         return Err(format!("lambda[{n}] = {} < 0", sol.lambda[n]));
     }
-    let zl = z_times(z, &sol.lambda, d);
+    let zl = mat_t_vec(z, &sol.lambda, d);
     if let Some(i) = (0..d).find(|&i| zl[i] != sol.w[i]) {
         return Err(format!(
             "(Z lambda)[{i}] = {} != w[{i}] = {}",
@@ -314,22 +314,6 @@ pub fn verify_l2(z: &[Vec<Rational>], sol: &L2Solution) -> Result<(), String> {
 }
 
 // ------------------------------------------------ dataset helpers
-
-/// `Z lambda = sum_n lambda_n z_n` (length `d`).
-pub(super) fn z_times(z: &[Vec<Rational>], lambda: &[Rational], d: usize) -> Vec<Rational> {
-    let mut out = vec![Rational::new(); d];
-    for (zn, ln) in z.iter().zip(lambda) {
-        if *ln == 0 {
-            continue;
-        }
-        for (o, v) in out.iter_mut().zip(zn) {
-            if *v != 0 {
-                *o += Rational::from(ln * v);
-            }
-        }
-    }
-    out
-}
 
 /// Dimension `d` of a dataset.
 ///

@@ -12,8 +12,9 @@
 //! combination `v` with `X v = 0`, and its `y` part `v^T y`: when that is not zero no `w`
 //! interpolates the data.
 
-use super::{check_dims, x_times, RegressionError};
+use super::{check_dims, RegressionError};
 use crate::num::rational::dot;
+use crate::num::rational::mat_t_vec;
 use rug::{Integer, Rational};
 
 /// The indices of a maximal linearly independent subset of the points (each point
@@ -98,7 +99,7 @@ pub fn verify_not_interpolable(
             points.len()
         ));
     }
-    let xv = x_times(points, v, d);
+    let xv = mat_t_vec(points, v, d);
     if let Some(i) = xv.iter().position(|t| *t != 0) {
         return Err(format!("(X v)_{i} = {} != 0", xv[i]));
     }

@@ -15,9 +15,10 @@
 //! `A^T v <= 0` for the columns `x_n` and `-x_n` means `X v = 0`, and `y^T v > 0`.
 
 use super::super::face::{norm1, optimal_face, verify_face, OptimalFace};
-use super::{check_dims, first_misfit, x_times, RegressionError};
+use super::{check_dims, first_misfit, RegressionError};
 use crate::lp::{solve, split_w, LpOutcome, StandardLp};
 use crate::num::rational::dot;
+use crate::num::rational::mat_t_vec;
 use rug::Rational;
 
 /// The minimum-l1-norm interpolator with its certificate and optimal face.
@@ -77,7 +78,7 @@ pub fn min_l1_interpolator(
     };
     let w = split_w(&sol.x, d);
     let lambda = sol.y.clone();
-    let xl = x_times(points, &lambda, d);
+    let xl = mat_t_vec(points, &lambda, d);
     let rc: Vec<Rational> = (0..2 * d)
         .map(|j| {
             if j < d {
@@ -128,7 +129,7 @@ pub fn verify_min_l1(
         }
     };
     feasible(&sol.w, "w")?;
-    let xl = x_times(points, &sol.lambda, d);
+    let xl = mat_t_vec(points, &sol.lambda, d);
     if let Some(i) = (0..d).find(|&i| Rational::from(xl[i].abs_ref()) > 1) {
         return Err(format!(
             "|(X lambda)_{i}| = {} > 1",

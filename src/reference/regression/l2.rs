@@ -9,7 +9,8 @@
 //! their points are combinations of the basis points with consistent targets. `c` is not
 //! unique when the points are dependent; `w` is.
 
-use super::{check_dims, first_misfit, point_basis, x_times, RegressionError};
+use super::{check_dims, first_misfit, point_basis, RegressionError};
+use crate::num::rational::mat_t_vec;
 use crate::num::rational::{dot, solve_square_bareiss};
 use rug::Rational;
 
@@ -51,7 +52,7 @@ pub fn min_l2_interpolator(
     for (&a, v) in basis.iter().zip(cb) {
         c[a] = v;
     }
-    let w = x_times(points, &c, d);
+    let w = mat_t_vec(points, &c, d);
     let norm2_sq = dot(&c, y);
     Ok(L2Interpolator {
         w,
@@ -81,7 +82,7 @@ pub fn verify_min_l2(
     if let Some((n, v)) = first_misfit(points, y, &sol.w) {
         return Err(format!("x_{n}^T w = {v} != y_{n} = {}", y[n]));
     }
-    if x_times(points, &sol.c, d) != sol.w {
+    if mat_t_vec(points, &sol.c, d) != sol.w {
         return Err("w != X c: w is not in the column space of X".to_string());
     }
     if let Some(n) = (0..points.len()).find(|n| sol.c[*n] != 0 && !sol.basis.contains(n)) {

@@ -63,22 +63,6 @@ pub(crate) fn check_dims(points: &[Vec<Rational>], y: &[Rational]) -> usize {
     d
 }
 
-/// `X v = sum_n v_n x_n` (length `d`).
-pub(crate) fn x_times(points: &[Vec<Rational>], v: &[Rational], d: usize) -> Vec<Rational> {
-    let mut out = vec![Rational::new(); d];
-    for (x, vn) in points.iter().zip(v) {
-        if *vn == 0 {
-            continue;
-        }
-        for (o, xi) in out.iter_mut().zip(x) {
-            if *xi != 0 {
-                *o += Rational::from(xi * vn);
-            }
-        }
-    }
-    out
-}
-
 /// The first `n` with `x_n^T w != y_n`, with the value `x_n^T w`.
 pub(crate) fn first_misfit(
     points: &[Vec<Rational>],
