@@ -10,7 +10,7 @@
 //! Deterministic: the same inputs and precision give bit-identical outputs, whatever
 //! the thread count (rows are updated in parallel, each exactly as serially).
 
-use super::linalg::LuScalar;
+use super::linalg::{back_substitute, LuScalar};
 use rayon::prelude::*;
 use rug::{Assign, Float};
 use std::cmp::Ordering;
@@ -227,13 +227,7 @@ impl<T: LuScalar> HessLu<T> {
             let (head, tail) = b.split_at_mut(k + 1);
             tail[0].sub_mul(&self.lu[(k + 1) * n + k], &head[k], &mut t);
         }
-        for i in (0..n).rev() {
-            let (head, tail) = b.split_at_mut(i + 1);
-            for j in i + 1..n {
-                head[i].sub_mul(&self.lu[i * n + j], &tail[j - i - 1], &mut t);
-            }
-            head[i].div_by(&self.lu[i * n + i]);
-        }
+        back_substitute(&self.lu, n, b, &mut t);
     }
 }
 

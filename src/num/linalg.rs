@@ -134,13 +134,19 @@ impl<T: LuScalar> Lu<T> {
                 rest[0].sub_mul(&self.lu[i * n + j], &done[j], &mut t);
             }
         }
-        for i in (0..n).rev() {
-            let (head, tail) = b.split_at_mut(i + 1);
-            for j in i + 1..n {
-                head[i].sub_mul(&self.lu[i * n + j], &tail[j - i - 1], &mut t);
-            }
-            head[i].div_by(&self.lu[i * n + i]);
+        back_substitute(&self.lu, n, b, &mut t);
+    }
+}
+
+/// Solve `U x = b` in place for the upper triangle `U` of the row-major n x n `lu`
+/// (the last stage of every LU solve here), using `t` as scratch.
+pub(crate) fn back_substitute<T: LuScalar>(lu: &[T], n: usize, b: &mut [T], t: &mut T) {
+    for i in (0..n).rev() {
+        let (head, tail) = b.split_at_mut(i + 1);
+        for j in i + 1..n {
+            head[i].sub_mul(&lu[i * n + j], &tail[j - i - 1], t);
         }
+        head[i].div_by(&lu[i * n + i]);
     }
 }
 
