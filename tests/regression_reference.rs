@@ -14,6 +14,32 @@ use std::time::Instant;
 mod common;
 use common::Lcg;
 
+/// The root of an increasing `f` with f(2^lo) < 0 < f(2^hi): bisection on the exponent,
+/// then `iters` halvings of the bracket at precision `p`; the bracket's midpoint.
+fn bisect_increasing(p: u32, f: impl Fn(&Float) -> Float, lo: i32, hi: i32, iters: usize) -> Float {
+    let pw = |e: i32| Float::with_val(p, Float::i_exp(1, e));
+    let (mut lo, mut hi) = (lo, hi);
+    assert!(f(&pw(lo)) < 0 && f(&pw(hi)) > 0);
+    while hi - lo > 1 {
+        let mid = (lo + hi) / 2;
+        if f(&pw(mid)) < 0 {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    let (mut l, mut h) = (pw(lo), pw(hi));
+    for _ in 0..iters {
+        let mid = Float::with_val(p, &l + &h) / 2u32;
+        if f(&mid) < 0 {
+            l = mid;
+        } else {
+            h = mid;
+        }
+    }
+    Float::with_val(p, &l + &h) / 2u32
+}
+
 fn q(n: i64, d: i64) -> Rational {
     Rational::from((n, d))
 }
@@ -140,31 +166,14 @@ fn single_sample(
             s
         }
     };
-    // exponent phase: u = 2^k, f(2^lo) < 0 <= f(2^hi)
-    let pw = |k: i64| Float::with_val(p, Float::i_exp(1, k as i32));
-    let (mut lo, mut hi) = (-40000i64, if depth == 2 { 40 } else { 0 });
-    if !use_v && depth > 2 {
-        hi = -1;
-    }
-    assert!(f(&pw(lo)) < 0 && f(&pw(hi)) > 0);
-    while hi - lo > 1 {
-        let mid = (lo + hi) / 2;
-        if f(&pw(mid)) < 0 {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    let (mut l, mut h) = (pw(lo), pw(hi));
-    for _ in 0..420 {
-        let mid = Float::with_val(p, &l + &h) / 2u32;
-        if f(&mid) < 0 {
-            l = mid;
-        } else {
-            h = mid;
-        }
-    }
-    let u = Float::with_val(p, &l + &h) / 2u32;
+    let hi = if depth == 2 {
+        40
+    } else if use_v {
+        0
+    } else {
+        -1
+    };
+    let u = bisect_increasing(p, f, -40000, hi, 420);
     let w: Vec<Float> = ws(&u)
         .into_iter()
         .zip(x)
@@ -575,28 +584,7 @@ fn support_smaller_than_n_closed_form() {
                 + Float::with_val(p, a.clone().pow(4u32)) / &a4;
             r - l.square()
         };
-        // exponent phase, then the value
-        let pw = |e: i32| Float::with_val(p, Float::i_exp(1, e));
-        let (mut lo, mut hi) = (-8000, 0);
-        assert!(f(&pw(lo)) < 0 && f(&pw(hi)) > 0);
-        while hi - lo > 1 {
-            let mid = (lo + hi) / 2;
-            if f(&pw(mid)) < 0 {
-                lo = mid;
-            } else {
-                hi = mid;
-            }
-        }
-        let (mut l, mut h) = (pw(lo), pw(hi));
-        for _ in 0..400 {
-            let mid = Float::with_val(p, &l + &h) / 2u32;
-            if f(&mid) < 0 {
-                l = mid;
-            } else {
-                h = mid;
-            }
-        }
-        let a = Float::with_val(p, &l + &h) / 2u32;
+        let a = bisect_increasing(p, f, -8000, 0, 400);
         let w_ref = [a.clone(), a.clone(), Float::with_val(p, 1) - &a];
         let wp: Vec<Float> = s.solve.w.iter().map(|v| Float::with_val(p, v)).collect();
         let lim = Float::with_val(p, Float::i_exp(1, -110));
