@@ -319,8 +319,8 @@ fn bad_csv_files_are_refused_naming_file_line_and_column() {
             "x1,target\n1,0.5\n",
             &[
                 "line 1, column 2 (`target`)",
-                "regression",
-                "not supported yet",
+                "regression data, but the case is a classification case",
+                "task = \"regression\"",
             ],
         ),
         (

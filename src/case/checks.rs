@@ -7,7 +7,7 @@ use rug::Rational;
 use toml::{Table, Value};
 
 use crate::case::reader::{clip, describe, short, Parser};
-use crate::case::spec::{CheckKind, CheckSpec, Expect, KindSpec, Optimum, SupportOf};
+use crate::case::spec::{CheckKind, CheckSpec, Expect, KindSpec, Optimum, SupportOf, Theorem2};
 use crate::case::CaseError;
 use crate::rule::{Expr, Var};
 
@@ -28,7 +28,14 @@ const CHECK_FIELDS: &[&str] = &[
     "optimum",
     "expect",
     "loss",
+    "eps",
 ];
+
+/// The fields a regression check takes (its other fields belong to the flow's checks).
+const REGRESSION_CHECK_FIELDS: &[&str] = &["name", "kind", "alphas", "tolerance", "eps", "expect"];
+
+/// The data of a regression case: points and targets.
+type RegressionData<'a> = (&'a [Vec<Rational>], &'a [Rational]);
 
 /// One `[[check]]` table being read: its fields and the prefix that names
 /// it in error messages (`check[i] (name)`).
@@ -53,6 +60,7 @@ impl Parser<'_> {
         depth: u32,
         dim: usize,
         case_loss: crate::flow::Loss,
+        regression: Option<RegressionData>,
     ) -> Result<CheckSpec, CaseError> {
         let t = match v {
             Value::Table(t) => t,
@@ -72,7 +80,38 @@ impl Parser<'_> {
         };
         // the fields every check has
         let tag = self.check_kind(&c)?;
-        let alphas = self.check_alphas(&c)?;
+        match (regression, tag.is_regression()) {
+            (Some(data), true) => return self.regression_check(&c, i, name, tag, depth, data),
+            (Some(_), false) => {
+                return Err(self.err(
+                    c.field("kind"),
+                    format!(
+                        "a regression case (task = \"regression\") takes the checks regression-kernel and regression-rich; \"{}\" is a classification check",
+                        tag.name()
+                    ),
+                ))
+            }
+            (None, true) => {
+                return Err(self.err(
+                    c.field("kind"),
+                    format!(
+                        "{} checks are for regression cases (task = \"regression\" with data.targets); this case is a classification case",
+                        tag.name()
+                    ),
+                ))
+            }
+            (None, false) => {}
+        }
+        if c.t.contains_key("eps") {
+            return Err(self.err(
+                c.field("eps"),
+                format!(
+                    "only regression-kernel and regression-rich checks take `eps` (this check is {})",
+                    tag.name()
+                ),
+            ));
+        }
+        let alphas = self.check_alphas(&c, None)?;
         let mu = self.check_mu(&c)?;
         let stop = self.check_stop(&c, tag, &alphas, depth, mu.as_ref())?;
         let tolerance = self.check_tolerance(&c, "tolerance")?;
@@ -98,6 +137,9 @@ impl Parser<'_> {
                 point: self.check_point(&c, dim)?,
                 optimum: self.check_optimum(&c)?,
             },
+            CheckKind::RegressionKernel | CheckKind::RegressionRich => {
+                unreachable!("regression kinds are read by regression_check")
+            }
         };
         let expect = self.check_expect(&c)?;
         let loss = match c.t.get("loss") {
@@ -138,18 +180,131 @@ impl Parser<'_> {
         })
     }
 
+    /// A regression-kernel or regression-rich check: alphas (numbers, or "theorem2" for
+    /// Theorem 2's own alpha), tolerance, optional eps (Theorem 2, D = 2), expect.
+    fn regression_check(
+        &self,
+        c: &CheckTable,
+        i: usize,
+        name: String,
+        tag: CheckKind,
+        depth: u32,
+        (points, targets): RegressionData,
+    ) -> Result<CheckSpec, CaseError> {
+        for key in c.t.keys() {
+            if !REGRESSION_CHECK_FIELDS.contains(&key.as_str()) {
+                return Err(self.err(
+                    c.field(key),
+                    format!(
+                        "a {} check evaluates the limit of the flow (argmin Q^D_alpha s.t. X^T w = y, no integration) and takes only {}; `{key}` is a field of the classification checks",
+                        tag.name(),
+                        REGRESSION_CHECK_FIELDS.join(", ")
+                    ),
+                ));
+            }
+        }
+        let rich = tag == CheckKind::RegressionRich;
+        let d = points[0].len();
+        let theorem2 = match c.t.get("eps") {
+            None => None,
+            Some(v) => {
+                let eps = self.number(v, &c.field("eps"))?;
+                if eps <= 0 || eps >= d {
+                    return Err(self.err(
+                        c.field("eps"),
+                        format!("Theorem 2 needs 0 < eps < d = {d}, found {}", short(&eps)),
+                    ));
+                }
+                if depth != 2 {
+                    return Err(self.err(
+                        c.field("eps"),
+                        format!(
+                            "Theorem 2 (Woodworth et al. 2020) is stated for D = 2 (Q_alpha with q(z) = 2 - sqrt(4 + z^2) + z asinh(z/2)); this case has depth {depth}: leave out eps (the {} metric is checked at any depth)",
+                            tag.name()
+                        ),
+                    ));
+                }
+                Some(self.theorem2(c, eps, rich, points, targets)?)
+            }
+        };
+        let alphas = self.check_alphas(c, theorem2.as_ref().map(|t| &t.bound))?;
+        let tolerance = self.check_tolerance(c, "tolerance")?;
+        let expect = self.check_expect(c)?;
+        let stop = self.rule(tag.default_stop(), &c.field("kind"), "stopping rule")?;
+        Ok(CheckSpec {
+            index: i,
+            name,
+            kind: if rich {
+                KindSpec::RegressionRich { theorem2 }
+            } else {
+                KindSpec::RegressionKernel { theorem2 }
+            },
+            alphas,
+            mu: None,
+            stop,
+            tolerance,
+            expect,
+            loss: crate::flow::Loss::Exp,
+        })
+    }
+
+    /// Theorem 2's bound on alpha for this check's statement (l1 for rich, l2 for
+    /// kernel), from the exact minimum norms of the data.
+    fn theorem2(
+        &self,
+        c: &CheckTable,
+        eps: Rational,
+        rich: bool,
+        points: &[Vec<Rational>],
+        targets: &[Rational],
+    ) -> Result<Theorem2, CaseError> {
+        use crate::reference::regression::{min_l1_interpolator, min_l2_interpolator, theorem2};
+        let fail = |e: String| self.err(c.field("eps"), e);
+        let ln_b = if rich {
+            let s = min_l1_interpolator(points, targets).map_err(|e| fail(e.to_string()))?;
+            if s.norm1 == 0 {
+                return Err(fail(
+                    "the targets are all zero (w = 0 interpolates): Theorem 2 has nothing to bound"
+                        .to_string(),
+                ));
+            }
+            theorem2::ln_l1_bound(&eps, &s.norm1, points[0].len())
+        } else {
+            let s = min_l2_interpolator(points, targets).map_err(|e| fail(e.to_string()))?;
+            if s.norm2_sq == 0 {
+                return Err(fail(
+                    "the targets are all zero (w = 0 interpolates): Theorem 2 has nothing to bound"
+                        .to_string(),
+                ));
+            }
+            theorem2::ln_l2_bound(&eps, &s.norm2_sq)
+        };
+        let (bound, log10_bound) =
+            theorem2::decimal_bound(&ln_b, !rich).map_err(|e| fail(format!("Theorem 2: {e}")))?;
+        Ok(Theorem2 {
+            eps,
+            bound,
+            log10_bound,
+        })
+    }
+
     fn check_kind(&self, c: &CheckTable) -> Result<CheckKind, CaseError> {
         let kind_s = self.string(self.required(c.t, &c.prefix, "kind")?, &c.field("kind"))?;
         CheckKind::parse(&kind_s).ok_or_else(|| {
             self.err(
                 c.field("kind"),
-                format!("unknown check kind \"{}\" (known kinds: kernel, transition, rich, bounds, condition5, limit)", clip(&kind_s)),
+                format!("unknown check kind \"{}\" (known kinds: kernel, transition, rich, bounds, condition5, limit, regression-kernel, regression-rich)", clip(&kind_s)),
             )
         })
     }
 
-    /// The alphas: a non-empty, strictly increasing list of positive numbers.
-    fn check_alphas(&self, c: &CheckTable) -> Result<Vec<Rational>, CaseError> {
+    /// The alphas: a non-empty, strictly increasing list of positive numbers. A
+    /// regression check with `eps` may write "theorem2" for `theorem2`, Theorem 2's alpha.
+    fn check_alphas(
+        &self,
+        c: &CheckTable,
+        theorem2: Option<&Rational>,
+    ) -> Result<Vec<Rational>, CaseError> {
         let prefix = &c.prefix;
         let alphas = match self.required(c.t, prefix, "alphas")? {
             Value::Array(a) if a.is_empty() => {
@@ -158,7 +313,14 @@ impl Parser<'_> {
             Value::Array(a) => a
                 .iter()
                 .enumerate()
-                .map(|(k, x)| self.number(x, &format!("{prefix}.alphas[{k}]")))
+                .map(|(k, x)| match (x, theorem2) {
+                    (Value::String(s), Some(b)) if s.trim() == "theorem2" => Ok(b.clone()),
+                    (Value::String(s), None) if s.trim() == "theorem2" => Err(self.err(
+                        format!("{prefix}.alphas[{k}]"),
+                        "\"theorem2\" (the alpha of Theorem 2's bound) needs a regression-kernel or regression-rich check with `eps`",
+                    )),
+                    _ => self.number(x, &format!("{prefix}.alphas[{k}]")),
+                })
                 .collect::<Result<Vec<_>, _>>()?,
             other => {
                 return Err(self.err(

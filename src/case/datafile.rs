@@ -1,7 +1,8 @@
 //! Data from files: `[data] file = "points.csv"` (a header naming the feature columns
-//! and `label`; numbers read exactly, with the syntax of the case file's strings) or
-//! `file = "X.npy"` with `labels_file = "y.npy"` (NumPy arrays: an N x d array of points
-//! and N labels; floats taken as the exact binary fractions they are). The files are
+//! and `label`, or `target` for a regression case; numbers read exactly, with the syntax
+//! of the case file's strings) or `file = "X.npy"` with `labels_file = "y.npy"` (regression:
+//! `targets_file`) (NumPy arrays: an N x d array of points and N labels or targets; floats
+//! taken as the exact binary fractions they are). The files are
 //! named relative to the case file's directory. An error names the file, the line or
 //! element, the column and the reason.
 
@@ -67,14 +68,30 @@ pub fn data_file_names(text: &str) -> Vec<String> {
     let Some(Value::Table(data)) = top.get("data") else {
         return Vec::new();
     };
-    ["file", "labels_file"]
+    ["file", "labels_file", "targets_file"]
         .iter()
         .filter_map(|k| data.get(*k).and_then(Value::as_str))
         .map(str::to_string)
         .collect()
 }
 
-type Data = (Vec<Vec<Rational>>, Vec<i32>);
+/// The points with their labels (classification) or targets (regression).
+pub(super) type Data = (Vec<Vec<Rational>>, Answers);
+
+/// What goes with each point: a label (classification) or a target (regression).
+pub(super) enum Answers {
+    Labels(Vec<i32>),
+    Targets(Vec<Rational>),
+}
+
+/// The names a task gives its data: (the CSV column, the npy field).
+fn answer_names(regression: bool) -> (&'static str, &'static str) {
+    if regression {
+        ("target", "targets_file")
+    } else {
+        ("label", "labels_file")
+    }
+}
 
 /// A label value: exactly +1 or -1.
 fn label(q: &Rational) -> Result<i32, String> {
@@ -106,13 +123,20 @@ impl Parser<'_> {
         }
     }
 
-    /// The points and labels of a `[data]` table that names a file.
-    pub(super) fn data_file(&self, data: &Table) -> Result<(Data, DataSource), CaseError> {
-        for k in ["points", "labels"] {
+    /// The points and labels (targets for a regression case) of a `[data]` table that
+    /// names a file.
+    pub(super) fn data_file(
+        &self,
+        data: &Table,
+        regression: bool,
+    ) -> Result<(Data, DataSource), CaseError> {
+        let (column, answers_file) = answer_names(regression);
+        let answers_inline = if regression { "targets" } else { "labels" };
+        for k in ["points", answers_inline] {
             if data.contains_key(k) {
                 return Err(self.err(
                     format!("data.{k}"),
-                    "give either data.file (the data from a file) or data.points and data.labels, not both",
+                    format!("give either data.file (the data from a file) or data.points and data.{answers_inline}, not both"),
                 ));
             }
         }
@@ -141,8 +165,8 @@ impl Parser<'_> {
                 }
             },
         };
-        let labels_name = match data.get("labels_file") {
-            Some(v) => Some(self.string(v, "data.labels_file")?),
+        let labels_name = match data.get(answers_file) {
+            Some(v) => Some(self.string(v, &format!("data.{answers_file}"))?),
             None => None,
         };
         let read = |field: &str, name: &str| {
@@ -155,11 +179,11 @@ impl Parser<'_> {
         let (data, description) = if format == "csv" {
             if labels_name.is_some() {
                 return Err(self.err(
-                    "data.labels_file",
-                    "a CSV data file holds its labels in its `label` column (labels_file is for .npy points)",
+                    format!("data.{answers_file}"),
+                    format!("a CSV data file holds its {answers_inline} in its `{column}` column ({answers_file} is for .npy points)"),
                 ));
             }
-            let data = self.csv(&shown, &bytes)?;
+            let data = self.csv(&shown, &bytes, regression)?;
             (
                 data,
                 format!("{name} (CSV, numbers read exactly as written)"),
@@ -167,15 +191,19 @@ impl Parser<'_> {
         } else {
             let Some(labels_name) = labels_name else {
                 return Err(self.err(
-                    "data.labels_file",
-                    "missing required field: the labels of .npy points come from data.labels_file (a .npy array of N labels, +1 or -1)",
+                    format!("data.{answers_file}"),
+                    if regression {
+                        "missing required field: the targets of .npy points come from data.targets_file (a .npy array of N numbers)"
+                    } else {
+                        "missing required field: the labels of .npy points come from data.labels_file (a .npy array of N labels, +1 or -1)"
+                    },
                 ));
             };
-            let (labels_shown, labels_bytes) = read("data.labels_file", &labels_name)?;
+            let (labels_shown, labels_bytes) = read(&format!("data.{answers_file}"), &labels_name)?;
             files.push((labels_name.clone(), sha256_hex(&labels_bytes)));
             let (points, kind) = self.npy_points(&shown, &bytes)?;
             let (labels, labels_kind) =
-                self.npy_labels(&labels_shown, &labels_bytes, points.len())?;
+                self.npy_labels(&labels_shown, &labels_bytes, points.len(), regression)?;
             (
                 (points, labels),
                 format!("{name} ({kind}), {labels_name} ({labels_kind})"),
@@ -184,8 +212,9 @@ impl Parser<'_> {
         Ok((data, DataSource { files, description }))
     }
 
-    /// Points and labels from CSV text.
-    fn csv(&self, file: &str, bytes: &[u8]) -> Result<Data, CaseError> {
+    /// Points and labels (targets for a regression case) from CSV text.
+    fn csv(&self, file: &str, bytes: &[u8], regression: bool) -> Result<Data, CaseError> {
+        let (column, _) = answer_names(regression);
         let text = std::str::from_utf8(bytes).map_err(|e| {
             self.data_err(
                 file,
@@ -215,7 +244,7 @@ impl Parser<'_> {
             return Err(self.data_err(
                 file,
                 "line 1",
-                "empty file: a header row (the feature columns and `label`) is needed",
+                format!("empty file: a header row (the feature columns and `{column}`) is needed"),
             ));
         };
         let at = |c: usize, names: &[String]| {
@@ -232,12 +261,15 @@ impl Parser<'_> {
                     "empty column name: the header names every column",
                 ));
             }
-            if n.eq_ignore_ascii_case("target") {
-                return Err(self.data_err(file, at(c, &names), "a `target` column is regression data, which is not supported yet: ibcert certifies binary classification; give a `label` column of +1 and -1"));
+            if !regression && n.eq_ignore_ascii_case("target") {
+                return Err(self.data_err(file, at(c, &names), "a `target` column is regression data, but the case is a classification case: give task = \"regression\" in the case file for real-valued targets, or a `label` column of +1 and -1"));
             }
-            if n.eq_ignore_ascii_case("label") {
+            if regression && n.eq_ignore_ascii_case("label") {
+                return Err(self.data_err(file, at(c, &names), "a `label` column is classification data, but the case is a regression case (task = \"regression\"): give the real-valued targets in a `target` column"));
+            }
+            if n.eq_ignore_ascii_case(column) {
                 if let Some(first) = label_col {
-                    return Err(self.data_err(file, at(c, &names), format!("two label columns (columns {} and {}): give exactly one `label` column", first + 1, c + 1)));
+                    return Err(self.data_err(file, at(c, &names), format!("two {column} columns (columns {} and {}): give exactly one `{column}` column", first + 1, c + 1)));
                 }
                 label_col = Some(c);
             }
@@ -256,17 +288,22 @@ impl Parser<'_> {
             seen.insert(n.as_str(), c);
         }
         let Some(label_col) = label_col else {
-            return Err(self.data_err(file, format!("line {}", h + 1), "no `label` column: the header names the feature columns and one column `label` (values +1 or -1)"));
+            return Err(self.data_err(file, format!("line {}", h + 1), if regression {
+                "no `target` column: the header names the feature columns and one column `target` (the real-valued targets)"
+            } else {
+                "no `label` column: the header names the feature columns and one column `label` (values +1 or -1)"
+            }));
         };
         if names.len() == 1 {
             return Err(self.data_err(
                 file,
                 format!("line {}", h + 1),
-                "no feature column: the header names at least one feature column besides `label`",
+                format!("no feature column: the header names at least one feature column besides `{column}`"),
             ));
         }
         let mut points = Vec::new();
         let mut labels = Vec::new();
+        let mut targets = Vec::new();
         for (k, (i, line)) in lines.enumerate() {
             let row = cells(line);
             let where_ = |c: usize| {
@@ -307,7 +344,9 @@ impl Parser<'_> {
                     )
                 })?;
                 self.charge("data.file", number_bits(&q))?;
-                if c == label_col {
+                if c == label_col && regression {
+                    targets.push(q);
+                } else if c == label_col {
                     labels.push(label(&q).map_err(|r| self.data_err(file, where_(c), r))?);
                 } else {
                     point.push(q);
@@ -322,7 +361,12 @@ impl Parser<'_> {
                 "no data rows: the file has a header but no points",
             ));
         }
-        Ok((points, labels))
+        let answers = if regression {
+            Answers::Targets(targets)
+        } else {
+            Answers::Labels(labels)
+        };
+        Ok((points, answers))
     }
 
     /// An N x d array of points (`kind`: what the report says of its values).
@@ -364,13 +408,17 @@ impl Parser<'_> {
         Ok((points, kind(a.dtype)))
     }
 
-    /// N labels: an array of shape (N,) or (N, 1) of +1 and -1.
+    /// N labels: an array of shape (N,) or (N, 1) of +1 and -1 (regression: N targets,
+    /// any finite numbers).
     fn npy_labels(
         &self,
         file: &str,
         bytes: &[u8],
         n: usize,
-    ) -> Result<(Vec<i32>, String), CaseError> {
+        regression: bool,
+    ) -> Result<(Answers, String), CaseError> {
+        let what = if regression { "targets" } else { "labels" };
+        let one = if regression { "target" } else { "label" };
         let a = npy::read(bytes).map_err(|r| self.data_err(file, "header", r))?;
         let column = match a.shape.as_slice() {
             &[m] | &[m, 1] if m == n => a.shape.len() == 2,
@@ -379,21 +427,39 @@ impl Parser<'_> {
                     file,
                     "header",
                     format!(
-                        "the labels array has shape {:?}: expected ({n},), one label per point",
+                        "the {what} array has shape {:?}: expected ({n},), one {one} per point",
                         a.shape
                     ),
                 ))
             }
         };
-        let labels = (0..n)
-            .map(|i| {
-                let index: &[usize] = if column { &[i, 0] } else { &[i] };
-                a.get(index)
-                    .and_then(|q| label(&q))
-                    .map_err(|r| self.data_err(file, format!("element [{i}] (counted from 0)"), r))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok((labels, kind(a.dtype)))
+        let value = |i: usize| {
+            let index: &[usize] = if column { &[i, 0] } else { &[i] };
+            a.get(index)
+                .map_err(|r| self.data_err(file, format!("element [{i}] (counted from 0)"), r))
+        };
+        let answers = if regression {
+            let mut targets = Vec::with_capacity(n);
+            for i in 0..n {
+                let q = value(i)?;
+                self.charge("data.file", number_bits(&q))?;
+                targets.push(q);
+            }
+            Answers::Targets(targets)
+        } else {
+            Answers::Labels(
+                (0..n)
+                    .map(|i| {
+                        value(i).and_then(|q| {
+                            label(&q).map_err(|r| {
+                                self.data_err(file, format!("element [{i}] (counted from 0)"), r)
+                            })
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+            )
+        };
+        Ok((answers, kind(a.dtype)))
     }
 }
 

@@ -5,9 +5,10 @@
 use rug::Rational;
 use toml::{Table, Value};
 
-use crate::case::reader::{count, describe, shown_number, Parser};
+use crate::case::datafile::Answers;
+use crate::case::reader::{count, describe, short, shown_number, Parser};
 use crate::case::{
-    Case, CaseError, NumericsTable, FORMAT_VERSION, MAX_PRECISION, MAX_STAGES, MIN_PRECISION,
+    Case, CaseError, NumericsTable, Task, FORMAT_VERSION, MAX_PRECISION, MAX_STAGES, MIN_PRECISION,
 };
 use crate::model::{MAX_DEPTH, MIN_DEPTH};
 
@@ -16,12 +17,21 @@ const TOP_FIELDS: &[&str] = &[
     "name",
     "description",
     "depth",
+    "task",
     "loss",
     "data",
     "numerics",
     "check",
 ];
-const DATA_FIELDS: &[&str] = &["points", "labels", "file", "labels_file", "format"];
+const DATA_FIELDS: &[&str] = &[
+    "points",
+    "labels",
+    "targets",
+    "file",
+    "labels_file",
+    "targets_file",
+    "format",
+];
 const NUMERICS_FIELDS: &[&str] = &["precision", "tolerance", "stages", "alpha"];
 
 impl Parser<'_> {
@@ -62,8 +72,31 @@ impl Parser<'_> {
             ));
         }
         let depth = depth as u32;
+        let task = match top.get("task") {
+            None => Task::Classification,
+            Some(v) => match self.string(v, "task")?.as_str() {
+                "classification" => Task::Classification,
+                "regression" => Task::Regression,
+                other => {
+                    return Err(self.err(
+                        "task",
+                        format!(
+                            "expected \"classification\" or \"regression\", found \"{}\"",
+                            crate::case::reader::clip(other)
+                        ),
+                    ))
+                }
+            },
+        };
+        let regression = task == Task::Regression;
         let loss = match top.get("loss") {
             None => crate::flow::Loss::Exp,
+            Some(_) if regression => {
+                return Err(self.err(
+                    "loss",
+                    "a regression case (task = \"regression\") is trained with the square loss: `loss` (exp or logistic) is for classification cases",
+                ))
+            }
             Some(v) => self.loss(v, "loss")?,
         };
 
@@ -77,17 +110,52 @@ impl Parser<'_> {
             }
         };
         self.check_unknown(data, "data", DATA_FIELDS)?;
-        let ((points, labels), data_source) = if ["file", "labels_file", "format"]
+        // the fields of the other task
+        let foreign: &[(&str, &str)] = if regression {
+            &[
+                ("labels", "labels (+1 or -1) are for classification cases: a regression case (task = \"regression\") gives real-valued data.targets, one per point"),
+                ("labels_file", "labels are for classification cases: the targets of a regression case's .npy points come from data.targets_file"),
+            ]
+        } else {
+            &[
+                ("targets", "targets are for regression cases: give task = \"regression\" for real-valued targets, or data.labels (+1 or -1) for classification"),
+                ("targets_file", "targets are for regression cases: give task = \"regression\" for real-valued targets, or data.labels_file (+1 or -1) for classification"),
+            ]
+        };
+        for (key, why) in foreign {
+            if data.contains_key(*key) {
+                return Err(self.err(format!("data.{key}"), *why));
+            }
+        }
+        let ((points, answers), data_source) = if ["file", "labels_file", "targets_file", "format"]
             .iter()
             .any(|k| data.contains_key(*k))
         {
-            let (data, source) = self.data_file(data)?;
+            let (data, source) = self.data_file(data, regression)?;
             (data, Some(source))
         } else {
             let points = self.points(self.required(data, "data", "points")?)?;
-            let labels = self.labels(self.required(data, "data", "labels")?, points.len())?;
-            ((points, labels), None)
+            let answers = if regression {
+                Answers::Targets(
+                    self.targets(self.required(data, "data", "targets")?, points.len())?,
+                )
+            } else {
+                Answers::Labels(self.labels(self.required(data, "data", "labels")?, points.len())?)
+            };
+            ((points, answers), None)
         };
+        let (labels, targets) = match answers {
+            Answers::Labels(l) => (l, Vec::new()),
+            Answers::Targets(t) => (Vec::new(), t),
+        };
+        if regression {
+            let field = if data_source.is_some() {
+                "data.file"
+            } else {
+                "data.targets"
+            };
+            self.interpolable(&points, &targets, field)?;
+        }
 
         let numerics = match top.get("numerics") {
             None => NumericsTable::default(),
@@ -105,7 +173,16 @@ impl Parser<'_> {
             Some(Value::Array(a)) => a
                 .iter()
                 .enumerate()
-                .map(|(i, v)| self.check(i, v, depth, points[0].len(), loss))
+                .map(|(i, v)| {
+                    self.check(
+                        i,
+                        v,
+                        depth,
+                        points[0].len(),
+                        loss,
+                        regression.then_some((&points[..], &targets[..])),
+                    )
+                })
                 .collect::<Result<Vec<_>, _>>()?,
             Some(other) => {
                 return Err(self.err(
@@ -124,7 +201,9 @@ impl Parser<'_> {
             description,
             depth,
             points,
+            task,
             labels,
+            targets,
             loss,
             numerics,
             checks,
@@ -250,6 +329,111 @@ impl Parser<'_> {
                 }
             })
             .collect()
+    }
+
+    /// The targets of a regression case: one exact number per point.
+    fn targets(&self, v: &Value, n_points: usize) -> Result<Vec<Rational>, CaseError> {
+        let items = match v {
+            Value::Array(items) => items,
+            other => {
+                return Err(self.err(
+                    "data.targets",
+                    format!(
+                        "expected an array of targets (numbers), found {}",
+                        describe(other)
+                    ),
+                ))
+            }
+        };
+        if items.len() != n_points {
+            return Err(self.err(
+                "data.targets",
+                format!(
+                    "{} for {}: need exactly one target per point",
+                    count(items.len(), "target", "targets"),
+                    count(n_points, "point", "points")
+                ),
+            ));
+        }
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| self.number(item, &format!("data.targets[{i}]")))
+            .collect()
+    }
+
+    /// Refuses regression data that no w interpolates (X^T w = y has no solution), with
+    /// the exact certificate: a combination of the points that vanishes while the same
+    /// combination of the targets does not (docs/math.md §13.1).
+    fn interpolable(
+        &self,
+        points: &[Vec<Rational>],
+        targets: &[Rational],
+        field: &str,
+    ) -> Result<(), CaseError> {
+        use crate::reference::regression::{point_basis, RegressionError};
+        match point_basis(points, targets) {
+            Ok(_) => Ok(()),
+            Err(RegressionError::NotInterpolable { v, vy }) => {
+                // the combination with coprime integer coefficients
+                let mut den = rug::Integer::from(1);
+                for q in &v {
+                    den.lcm_mut(q.denom());
+                }
+                let ints: Vec<rug::Integer> = v
+                    .iter()
+                    .map(|q| q.numer().clone() * (den.clone() / q.denom()))
+                    .collect();
+                let mut g = rug::Integer::new();
+                for k in &ints {
+                    g.gcd_mut(k);
+                }
+                if g == 0 {
+                    g = rug::Integer::from(1);
+                }
+                let scale = Rational::from((den, g.clone()));
+                let terms = |sym: &str| -> String {
+                    let mut out = String::new();
+                    for (n, k) in ints.iter().enumerate() {
+                        if *k == 0 {
+                            continue;
+                        }
+                        let k = rug::Integer::from(k / &g);
+                        let mag = rug::Integer::from(k.abs_ref());
+                        let sign = if k < 0 { "-" } else { "+" };
+                        if out.is_empty() {
+                            if k < 0 {
+                                out.push('-');
+                            }
+                        } else {
+                            out += &format!(" {sign} ");
+                        }
+                        if mag != 1 {
+                            out += &format!("{mag} ");
+                        }
+                        out += &format!("{sym}_{n}");
+                    }
+                    out
+                };
+                let combo = Rational::from(&vy * &scale);
+                let used: Vec<String> = ints
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, k)| **k != 0)
+                    .map(|(n, _)| n.to_string())
+                    .collect();
+                Err(self.err(
+                    field,
+                    format!(
+                        "not interpolable: no w has x_n^T w = y_n for every point (X^T w = y has no solution): the points {} (counted from 0) are linearly dependent, {} = 0, but the same combination of the targets is {} = {} != 0",
+                        used.join(", "),
+                        terms("x"),
+                        terms("y"),
+                        short(&combo)
+                    ),
+                ))
+            }
+        }
     }
 
     fn numerics(&self, t: &Table) -> Result<NumericsTable, CaseError> {

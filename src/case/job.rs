@@ -1,6 +1,7 @@
 //! Stable job identity: every job of `check` (one check at one alpha) and of `table`
 //! (one depth and scale) has an id derived from what determines its result and nothing
-//! else: ibcert's numeric version, the data (exact points and labels) and depth, the
+//! else: ibcert's numeric version, the data (exact points and labels, or the task and
+//! the targets of a regression case) and depth, the
 //! job's own declaration, alpha, the numerics and whether it is verified. Editing a
 //! case's name or description, or adding another check to the file, leaves the ids of
 //! the other jobs unchanged; changing anything a result depends on changes the id.
@@ -17,9 +18,21 @@ pub const ID_HEX: usize = 16;
 pub fn job_id(case: &Case, fields: &[(&str, String)]) -> String {
     let mut text = format!("ibcert-job\nnumeric_version={NUMERIC_VERSION}\n");
     text += &format!("depth={}\n", case.depth);
-    for (p, l) in case.points.iter().zip(&case.labels) {
-        let coords: Vec<String> = p.iter().map(|q| q.to_string()).collect();
-        text += &format!("point={} label={l}\n", coords.join(","));
+    match case.task {
+        // the text of classification jobs stays what it was (their ids do not change)
+        super::Task::Classification => {
+            for (p, l) in case.points.iter().zip(&case.labels) {
+                let coords: Vec<String> = p.iter().map(|q| q.to_string()).collect();
+                text += &format!("point={} label={l}\n", coords.join(","));
+            }
+        }
+        super::Task::Regression => {
+            text += "task=regression\n";
+            for (p, y) in case.points.iter().zip(&case.targets) {
+                let coords: Vec<String> = p.iter().map(|q| q.to_string()).collect();
+                text += &format!("point={} target={y}\n", coords.join(","));
+            }
+        }
     }
     for (k, v) in fields {
         text += &format!("{k}={v}\n");

@@ -1,11 +1,12 @@
-//! Case files: TOML descriptions of a binary classification dataset for a
-//! depth-D diagonal linear network (format version 1, documented in
-//! `docs/case-format.md`).
+//! Case files: TOML descriptions of a dataset for a depth-D diagonal linear network,
+//! binary classification (the default) or regression with the square loss
+//! (`task = "regression"`), in format version 1, documented in `docs/case-format.md`.
 //!
 //! Every number is read exactly (see [`crate::num::exact`]). Validation is
 //! strict: unknown fields, wrong types and out-of-range values are errors
 //! whose message names the file, the field path (e.g. `data.points[2][1]`)
-//! and the reason. Linear separability is *not* checked here.
+//! and the reason. Linear separability is *not* checked here; the interpolability of a
+//! regression case (X^T w = y has a solution) is, exactly.
 
 use std::cell::Cell;
 use std::path::{Path, PathBuf};
@@ -55,8 +56,14 @@ pub struct Case {
     pub depth: u32,
     /// N rows of d exact entries (the points x_n); N >= 1, d >= 1.
     pub points: Vec<Vec<Rational>>,
-    /// One label per point, each +1 or -1.
+    /// Classification or regression (`task`; classification when not given).
+    pub task: Task,
+    /// Classification: one label per point, each +1 or -1. Regression: empty.
     pub labels: Vec<i32>,
+    /// Regression: one exact target y_n per point (`data.targets` or a data file's
+    /// `target` column); the data interpolate (X^T w = y has a solution). Classification:
+    /// empty.
+    pub targets: Vec<Rational>,
     /// The loss (`loss = "exp"` or `"logistic"`; exp when not given).
     pub loss: crate::flow::Loss,
     pub numerics: NumericsTable,
@@ -65,6 +72,25 @@ pub struct Case {
     /// Where the points and labels came from when a data file holds them (`None`: the
     /// case file's `data.points` and `data.labels`).
     pub data_source: Option<DataSource>,
+}
+
+/// What a case's data are for (`task`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Task {
+    /// Binary classification with labels +1 / -1 (exp or logistic loss): the default.
+    Classification,
+    /// Regression with the square loss: real targets y_n, the interpolators X^T w = y.
+    Regression,
+}
+
+impl Task {
+    /// The name in case files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Task::Classification => "classification",
+            Task::Regression => "regression",
+        }
+    }
 }
 
 /// The data files of a case (`[data] file = ...`).
@@ -234,8 +260,13 @@ impl Case {
         self.points.first().map_or(0, Vec::len)
     }
 
-    /// z_n = y_n x_n: N rows of length d.
+    /// The rows the mirror map reads (w = W(Z^T nu)): z_n = y_n x_n for classification;
+    /// for regression the points x_n themselves (the targets enter the flow's right-hand
+    /// side, not the rows). N rows of length d.
     pub fn z(&self) -> Vec<Vec<Rational>> {
+        if self.task == Task::Regression {
+            return self.points.clone();
+        }
         self.points
             .iter()
             .zip(&self.labels)

@@ -26,6 +26,15 @@ pub enum CheckKind {
     /// which the check verifies to be a KKT point of the l_{2/D} max-margin problem
     /// (and, if declared, its global minimum or a strict local minimum that is not global).
     Limit,
+    /// Regression (square loss), no flow: the limit w_alpha = argmin Q^D_alpha s.t.
+    /// X^T w = y tends to the min-l2 interpolator as alpha grows; with `eps`, Theorem 2's
+    /// l2 statement (Woodworth et al. 2020, D = 2).
+    #[serde(rename = "regression-kernel")]
+    RegressionKernel,
+    /// Regression, no flow: the excess l1 norm of w_alpha falls as alpha -> 0; with `eps`,
+    /// Theorem 2's l1 statement (D = 2).
+    #[serde(rename = "regression-rich")]
+    RegressionRich,
 }
 
 impl CheckKind {
@@ -37,6 +46,8 @@ impl CheckKind {
             "bounds" => Some(CheckKind::Bounds),
             "condition5" => Some(CheckKind::Condition5),
             "limit" => Some(CheckKind::Limit),
+            "regression-kernel" => Some(CheckKind::RegressionKernel),
+            "regression-rich" => Some(CheckKind::RegressionRich),
             _ => None,
         }
     }
@@ -53,6 +64,8 @@ impl CheckKind {
             CheckKind::Bounds => "bounds",
             CheckKind::Condition5 => "condition5",
             CheckKind::Limit => "limit",
+            CheckKind::RegressionKernel => "regression-kernel",
+            CheckKind::RegressionRich => "regression-rich",
         }
     }
 
@@ -66,12 +79,22 @@ impl CheckKind {
             CheckKind::Condition5 => "alpha^D / mu",
             // not used: a limit check must give its stopping rule
             CheckKind::Limit => "alpha^(2*D)",
+            // not used: a regression check evaluates the limit t -> infinity (no flow)
+            CheckKind::RegressionKernel | CheckKind::RegressionRich => "alpha",
         }
     }
 
     /// Whether the kind needs `mu` (transition always; rich only through its rule).
     pub fn needs_mu(self) -> bool {
         matches!(self, CheckKind::Transition | CheckKind::Condition5)
+    }
+
+    /// Whether the kind is a regression check (a regression case's kinds; no flow).
+    pub fn is_regression(self) -> bool {
+        matches!(
+            self,
+            CheckKind::RegressionKernel | CheckKind::RegressionRich
+        )
     }
 }
 
@@ -103,6 +126,33 @@ pub enum SupportOf {
     Flow,
 }
 
+/// Theorem 2 of Woodworth et al. 2020 (D = 2) as a regression check applies it: for
+/// 0 < eps < d, alpha <= min{(2(1+eps)||w_l1||_1)^(-(2+eps)/(2 eps)), exp(-d/(eps ||w_l1||_1))}
+/// implies ||w_alpha||_1 <= (1+eps)||w_l1||_1, and
+/// alpha >= sqrt(2(1+eps)(1+2/eps)||w_l2||_2) implies ||w_alpha||_2^2 <= (1+eps)||w_l2||_2^2.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Theorem2 {
+    /// epsilon, 0 < eps < d
+    pub eps: Rational,
+    /// the theorem's bound on alpha, exact: for the l1 statement (regression-rich) its
+    /// value rounded down to 12 significant digits (every alpha <= it is covered), for
+    /// the l2 statement (regression-kernel) rounded up
+    pub bound: Rational,
+    /// log10 of the bound as computed (for reports), 12 significant digits
+    pub log10_bound: String,
+}
+
+impl Theorem2 {
+    /// Whether the theorem covers `alpha` (l1: alpha <= bound; l2: alpha >= bound).
+    pub fn covers(&self, alpha: &Rational, rich: bool) -> bool {
+        if rich {
+            *alpha <= self.bound
+        } else {
+            *alpha >= self.bound
+        }
+    }
+}
+
 /// What one kind of check declares beyond the fields every check has: one arm per
 /// kind, each with exactly the fields it needs (validated when the case is read).
 #[derive(Clone, Debug, PartialEq)]
@@ -128,6 +178,15 @@ pub enum KindSpec {
         /// what the point is claimed to be beyond a KKT point
         optimum: Option<Optimum>,
     },
+    /// regression: distance of w_alpha to the min-l2 interpolator (and Theorem 2's l2
+    /// statement when `eps` is given)
+    RegressionKernel {
+        theorem2: Option<Theorem2>,
+    },
+    /// regression: excess l1 norm of w_alpha (and Theorem 2's l1 statement with `eps`)
+    RegressionRich {
+        theorem2: Option<Theorem2>,
+    },
 }
 
 impl KindSpec {
@@ -140,6 +199,8 @@ impl KindSpec {
             KindSpec::Bounds => CheckKind::Bounds,
             KindSpec::Condition5 { .. } => CheckKind::Condition5,
             KindSpec::Limit { .. } => CheckKind::Limit,
+            KindSpec::RegressionKernel { .. } => CheckKind::RegressionKernel,
+            KindSpec::RegressionRich { .. } => CheckKind::RegressionRich,
         }
     }
 }

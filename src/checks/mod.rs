@@ -18,7 +18,10 @@
 //!   w_mu or, with `support_of = "flow"`, of the flow's own w_hat at gt(alpha) (every alpha);
 //! * [`limit`]: ||w_hat - p||_2 / ||p||_2 for the declared point p, which is first verified
 //!   to be a KKT point of the l_{2/D} max-margin problem (and its global or a strict local
-//!   minimum when the check says so; `reference::l2d`); every alpha within tolerance.
+//!   minimum when the check says so; `reference::l2d`); every alpha within tolerance;
+//! * [`regression`] (regression cases, no flow): the limit w_alpha = argmin Q^D_alpha s.t.
+//!   X^T w = y against the min-l2 interpolator (regression-kernel) or its excess l1 norm
+//!   (regression-rich), with Theorem 2's statements when the check gives `eps`.
 //!
 //! Kernel, transition and rich checks pass when the metric at the largest alpha is within
 //! the tolerance (and, for transition checks with `kkt_tolerance`, the residual too) and
@@ -33,6 +36,7 @@ mod condition5;
 mod falling;
 mod kernel;
 mod limit;
+mod regression;
 mod rich;
 mod transition;
 
@@ -108,6 +112,20 @@ pub struct AlphaResult {
     /// timing field (0 when left out of a partial report)
     #[serde(default)]
     pub wall_seconds: f64,
+    /// regression checks with `eps`: the excess Theorem 2 bounds, with its error bound
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub theorem2: Option<Excess>,
+}
+
+/// The excess a Theorem 2 statement bounds (regression-rich: ||w||_1/||w_l1||_1 - 1;
+/// regression-kernel: ||w||_2^2/||w_l2||_2^2 - 1) and a bound on its error from the
+/// verified digits.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Excess {
+    #[serde(with = "crate::num::serial::float")]
+    pub value: Float,
+    #[serde(with = "crate::num::serial::float")]
+    pub err: Float,
 }
 
 /// The verdict of one check.
@@ -157,11 +175,17 @@ pub struct Measured {
     pub metric: Metric,
     /// transition checks: the Q_mu stationarity residual of w_hat
     pub kkt: Option<Float>,
+    /// regression checks: the excess Theorem 2 bounds
+    pub theorem2: Option<Excess>,
 }
 
 impl From<Metric> for Measured {
     fn from(metric: Metric) -> Measured {
-        Measured { metric, kkt: None }
+        Measured {
+            metric,
+            kkt: None,
+            theorem2: None,
+        }
     }
 }
 
@@ -189,6 +213,18 @@ pub trait Kind: Send + Sync {
 
     /// The metric at the end of a run.
     fn measure(&self, ctx: &Ctx, end: &End) -> Measured;
+
+    /// A kind that needs no flow (the regression checks: they evaluate the flow's limit,
+    /// a reference) measures at `alpha` directly, at precision `prec`: the measurement and
+    /// its verified digits, or why it could not. None (the default): run the flow.
+    fn without_flow(
+        &self,
+        _ctx: &Ctx,
+        _alpha: &Rational,
+        _prec: u32,
+    ) -> Option<Result<(Measured, u32), String>> {
+        None
+    }
 
     /// The verdict: (passed, why). By default the metric must fall along the alphas to
     /// within the tolerance ([`falling`]).
@@ -224,6 +260,18 @@ pub fn prepare(ctx: &Ctx, prec: u32) -> Result<Box<dyn Kind>, String> {
         KindSpec::Limit { point, optimum } => {
             Box::new(limit::Limit::new(ctx, point, *optimum, prec))
         }
+        KindSpec::RegressionKernel { theorem2 } => Box::new(regression::Regression::new(
+            ctx,
+            false,
+            theorem2.as_ref(),
+            prec,
+        )?),
+        KindSpec::RegressionRich { theorem2 } => Box::new(regression::Regression::new(
+            ctx,
+            true,
+            theorem2.as_ref(),
+            prec,
+        )?),
     })
 }
 
@@ -293,7 +341,23 @@ fn run_alpha(
         error: None,
         not_run: false,
         wall_seconds: 0.0,
+        theorem2: None,
     };
+    // a kind that needs no flow (regression checks) measures directly
+    if let Ok(k) = kind {
+        if let Some(r) = k.without_flow(ctx, alpha, prec) {
+            match r {
+                Ok((m, digits)) => {
+                    out.metric = Some(m.metric);
+                    out.theorem2 = m.theorem2;
+                    out.digits = Some(digits);
+                }
+                Err(e) => out.error = Some(e),
+            }
+            out.wall_seconds = start.elapsed().as_secs_f64();
+            return Some(out);
+        }
+    }
     let samples = match (kind, gt.to_rational()) {
         (Ok(k), Some(g)) if g > 0 => k.samples(ctx, alpha, &g, prec),
         _ => Vec::new(),
@@ -372,6 +436,7 @@ fn run_alpha(
         let m = k.measure(ctx, &end);
         out.metric = Some(m.metric);
         out.kkt_stationarity = m.kkt;
+        out.theorem2 = m.theorem2;
     }
     out.wall_seconds = start.elapsed().as_secs_f64();
     if let Some((path, _)) = &ctl.checkpoint {
@@ -396,6 +461,7 @@ impl AlphaResult {
             error: Some("not run".to_string()),
             not_run: true,
             wall_seconds: 0.0,
+            theorem2: None,
         }
     }
 }

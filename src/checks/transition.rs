@@ -60,6 +60,7 @@ impl Kind for Transition {
         Measured {
             metric,
             kkt: Some(res.stationarity),
+            theorem2: None,
         }
     }
 

@@ -5,7 +5,7 @@ use super::sweep_run::{write_partial, Selected, SweepRun};
 use super::{case_files, write_output};
 use crate::case::Case;
 use crate::checks::{AlphaResult, CheckJob, RunSettings};
-use crate::options::{load_case_source, CliError, NumericsArgs};
+use crate::options::{load_any_case_source, CliError, NumericsArgs};
 use crate::report::check::CheckFormat;
 use crate::sweep::{CaseSource, Shard, Sweep};
 use clap::Args;
@@ -136,7 +136,7 @@ type Cases = Vec<(Case, Vec<Vec<Rational>>)>;
 pub(super) fn check_cases(sources: &[CaseSource], opts: &CheckOptions) -> Result<Cases, CliError> {
     let mut cases = Vec::new();
     for src in sources {
-        let (mut case, z) = load_case_source(src)?;
+        let (mut case, z) = load_any_case_source(src)?;
         let o = &opts.numerics;
         if o.precision.is_some() || o.tol.is_some() || o.stages.is_some() {
             if o.tol.is_some() {
@@ -149,6 +149,10 @@ pub(super) fn check_cases(sources: &[CaseSource], opts: &CheckOptions) -> Result
         }
         if let Some(l) = opts.loss_fn {
             for spec in case.checks.iter_mut() {
+                if spec.kind.tag().is_regression() {
+                    // the square loss: --loss-fn is for the classification flows
+                    continue;
+                }
                 if l.loss() != crate::flow::Loss::Exp
                     && spec.kind.tag() == crate::case::spec::CheckKind::Bounds
                 {

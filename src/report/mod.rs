@@ -8,6 +8,7 @@
 
 pub mod check;
 pub mod compare;
+pub mod regression_solve;
 pub mod run;
 pub mod solve;
 pub mod table;

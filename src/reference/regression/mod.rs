@@ -12,6 +12,8 @@
 //!   continuation in alpha, certified by the exact residual of the returned `w` and by
 //!   the digits on which a second solve at 64 more bits agrees.
 //!
+//! * [`theorem2`]: Theorem 2's bounds on alpha (D = 2), in logarithms.
+//!
 //! Files: `basis.rs` the exact point basis and the certificate of non-interpolability;
 //! `l2.rs`, `l1.rs` the exact interpolators; `dual.rs` the dual function and its Newton
 //! iteration; `qalpha.rs` the continuation and the certificate.
@@ -21,6 +23,7 @@ mod dual;
 mod l1;
 mod l2;
 mod qalpha;
+pub mod theorem2;
 
 pub use basis::{point_basis, verify_not_interpolable};
 pub use l1::{min_l1_interpolator, verify_min_l1, L1Interpolator};

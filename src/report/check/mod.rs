@@ -70,13 +70,29 @@ pub(super) struct AlphaView {
 }
 
 impl AlphaView {
-    pub(super) fn of(a: &AlphaResult) -> AlphaView {
+    /// `regression`: the check evaluates the flow's limit (no gt: shown as "limit").
+    pub(super) fn of(a: &AlphaResult, regression: bool) -> AlphaView {
         let p = a.gt.prec();
         let ln10 = Float::with_val(p, 10).ln();
+        let alpha = a.alpha.to_string();
         AlphaView {
-            alpha: a.alpha.to_string(),
-            gt: fmt_sig(&a.gt, 12),
-            loss_exp10: fmt_sig(&Float::with_val(p, &a.gt / &ln10), 12),
+            // a long alpha (Theorem 2's, 10^-434) as its 12 significant digits, exact
+            // for the decimals Theorem 2's alphas are
+            alpha: if alpha.len() > 40 {
+                fmt_sig(&crate::num::from_rational(128, &a.alpha), 12)
+            } else {
+                alpha
+            },
+            gt: if regression {
+                "limit".to_string()
+            } else {
+                fmt_sig(&a.gt, 12)
+            },
+            loss_exp10: if regression {
+                "-".to_string()
+            } else {
+                fmt_sig(&Float::with_val(p, &a.gt / &ln10), 12)
+            },
             metric_name: a
                 .metric
                 .as_ref()
@@ -140,7 +156,11 @@ impl CheckView {
             passed: r.passed,
             meets_expectation: r.meets_expectation,
             reason: r.reason.clone(),
-            alphas: r.alphas.iter().map(AlphaView::of).collect(),
+            alphas: r
+                .alphas
+                .iter()
+                .map(|a| AlphaView::of(a, r.spec.kind.tag().is_regression()))
+                .collect(),
         }
     }
 }
