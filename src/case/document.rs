@@ -391,6 +391,10 @@ impl Parser<'_> {
                 if g == 0 {
                     g = rug::Integer::from(1);
                 }
+                // the first coefficient positive
+                if ints.iter().find(|k| **k != 0).is_some_and(|k| *k < 0) {
+                    g = -g;
+                }
                 let scale = Rational::from((den, g.clone()));
                 let terms = |sym: &str| -> String {
                     let mut out = String::new();

@@ -259,6 +259,14 @@ impl Kind for Regression {
         } else {
             falling::verdict(e)
         };
+        // long alphas (Theorem 2's, 10^-1303) as 12 digits
+        let mut trend = trend;
+        for m in e.alphas {
+            let exact = m.result.alpha.to_string();
+            if exact.len() > 24 {
+                trend.1 = trend.1.replace(&exact, &short_alpha(&m.result.alpha));
+            }
+        }
         match self.theorem2_verdict(e) {
             None => trend,
             Some((ok, why)) => (trend.0 && ok, format!("{}; {why}", trend.1)),
