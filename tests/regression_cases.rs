@@ -37,8 +37,7 @@ fn bundled_regression_cases_parse_with_exact_targets() {
     assert_eq!((s.n_points(), s.dim()), (10, 40));
     // y = X^T w* exactly, w* = e_3 - (3/4) e_17 + (1/2) e_29 (benches/regression/make_sparse.py)
     for (x, y) in s.points.iter().zip(&s.targets) {
-        let v = Rational::from(&x[2] - Rational::from((3, 4)) * &x[16])
-            + Rational::from((1, 2)) * &x[28];
+        let v = (&x[2] - Rational::from((3, 4)) * &x[16]) + Rational::from((1, 2)) * &x[28];
         assert_eq!(&v, y);
     }
     // classification stays the default
