@@ -1314,7 +1314,17 @@ mod mutation {
             match Case::from_toml_str(&text, ORIGIN) {
                 Ok(c) => {
                     prop_assert!(c.n_points() >= 1 && c.dim() >= 1);
-                    prop_assert_eq!(c.labels.len(), c.n_points());
+                    // one label per point (classification) or one target (regression)
+                    match c.task {
+                        ibcert::case::Task::Classification => {
+                            prop_assert_eq!(c.labels.len(), c.n_points());
+                            prop_assert!(c.targets.is_empty());
+                        }
+                        ibcert::case::Task::Regression => {
+                            prop_assert_eq!(c.targets.len(), c.n_points());
+                            prop_assert!(c.labels.is_empty());
+                        }
+                    }
                 }
                 Err(e) => {
                     let msg = e.to_string();
