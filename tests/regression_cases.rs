@@ -527,3 +527,92 @@ fn regression_cases_load_from_their_files() {
         );
     }
 }
+
+/// A sharded check sweep of a regression case merges into the unsharded report, byte for
+/// byte (the jobs carry the Theorem 2 excess through the partial reports).
+#[test]
+fn a_sharded_regression_sweep_merges_into_the_unsharded_report() {
+    let dir = common::temp_dir("regsweep");
+    let case = common::case_path("regression_single.toml");
+    let results = dir.join("results");
+    let mut parts = Vec::new();
+    for k in 1..=2 {
+        let out = dir.join(format!("s{k}.json"));
+        let o = common::run(&[
+            "check",
+            &case,
+            "--shard",
+            &format!("{k}/2"),
+            "--results-dir",
+            results.to_str().unwrap(),
+            "--no-progress",
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
+        parts.push(out.to_str().unwrap().to_string());
+    }
+    let mut args = vec!["merge", "--no-timing"];
+    args.extend(parts.iter().map(String::as_str));
+    let merged = common::ok_stdout(&common::run(&args));
+    let whole = common::ok_stdout(&common::run(&[
+        "check",
+        &case,
+        "--no-progress",
+        "--no-timing",
+    ]));
+    assert_eq!(merged, whole);
+}
+
+/// Tier 2: the sparse case at D = 2 and 3, alpha from 10^-100 to 10^100: the excess l1
+/// norm falls as alpha decreases and the distance to w_l2 as alpha grows, monotonically
+/// (strictly, beyond the verified digits), to below 10^-20 at the ends.
+#[test]
+#[ignore = "slow: about 14 s (Q^D_alpha on N = 10, d = 40 at 2 depths and 9 alphas)"]
+fn sparse_limits_move_monotonically_between_l1_and_l2() {
+    use ibcert::num::{norm1, norm2};
+    use ibcert::reference::regression::{min_l1_interpolator, min_l2_interpolator};
+    let c = common::load("regression_sparse.toml");
+    let (x, y) = (&c.points, &c.targets);
+    let prec = 192;
+    let l1 = from_rational(prec, &min_l1_interpolator(x, y).unwrap().norm1);
+    let w2: Vec<Float> = min_l2_interpolator(x, y)
+        .unwrap()
+        .w
+        .iter()
+        .map(|q| from_rational(prec, q))
+        .collect();
+    let n2 = norm2(prec, &w2);
+    for depth in [2u32, 3] {
+        let mut excess = Vec::new();
+        let mut dist = Vec::new();
+        for k in [-100, -30, -10, -3, 0, 3, 10, 30, 100] {
+            let s = q_alpha_limit(x, y, depth, &ten_pow(k), prec).unwrap();
+            assert!(s.verified_digits >= 40, "D = {depth}, alpha = 1e{k}");
+            let w = &s.solve.w;
+            excess.push(norm1(prec, w) / &l1 - 1u32);
+            let d: Vec<Float> = w
+                .iter()
+                .zip(&w2)
+                .map(|(a, b)| Float::with_val(prec, a - b))
+                .collect();
+            dist.push(norm2(prec, &d) / &n2);
+        }
+        let floor = from_rational(prec, &ten_pow(-40));
+        for i in 1..excess.len() {
+            assert!(
+                excess[i] >= excess[i - 1] || excess[i - 1] < floor,
+                "D = {depth}: excess l1 rises as alpha decreases at step {i}"
+            );
+            assert!(
+                dist[i] <= dist[i - 1] || dist[i] < floor,
+                "D = {depth}: distance to w_l2 rises with alpha at step {i}"
+            );
+        }
+        let tiny = from_rational(prec, &ten_pow(-20));
+        assert!(
+            excess[0] < tiny && dist[dist.len() - 1] < tiny,
+            "D = {depth}"
+        );
+    }
+}
