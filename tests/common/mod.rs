@@ -3,6 +3,8 @@
 //! answer computed independently of `ibcert::model` and of the integrator.
 #![allow(dead_code)]
 
+pub mod single_sample;
+
 use ibcert::case::Case;
 use rug::ops::Pow;
 use rug::Float;
