@@ -489,7 +489,7 @@ fn single_sample_limit_matches_bisection() {
             let alpha = ten_pow(k);
             let s = q_alpha_limit(&c.points, y, depth, &alpha, 256).unwrap();
             let p = 640 + depth * (k.unsigned_abs() * 10 / 3 + 8);
-            let (w_ref, _) = common::single_sample(depth, &alpha, x, &y[0], p);
+            let (w_ref, _) = common::single_sample::single_sample(depth, &alpha, x, &y[0], p);
             let mut num = Float::new(p);
             let mut den = Float::new(p);
             for (a, b) in s.solve.w.iter().zip(&w_ref) {

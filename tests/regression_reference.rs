@@ -12,6 +12,7 @@ use rug::{Float, Integer, Rational};
 use std::time::Instant;
 
 mod common;
+use common::single_sample::{bisect_increasing, single_sample, w_own};
 use common::Lcg;
 
 fn q(n: i64, d: i64) -> Rational {
@@ -49,6 +50,8 @@ fn digits(r: &Float) -> f64 {
     -r.clone().log10().to_f64()
 }
 
+// The test's mirror map and the single-sample bisection: tests/common/single_sample.rs.
+
 #[test]
 fn single_sample_matches_bisection_to_50_digits() {
     let x = vec![q(3, 2), q(-1, 1), q(1, 3)];
@@ -63,7 +66,7 @@ fn single_sample_matches_bisection_to_50_digits() {
             // bisection precision: the cancellation in u+^D - u-^D at large alpha
             // (D log2 alpha bits) and the bits of 1 - s (D >= 3) or of beta (D = 2)
             let p = 640 + depth * (k.unsigned_abs() * 10 / 3 + 8);
-            let (w_ref, nu_ref) = common::single_sample(depth, &alpha, &x, &y[0], p);
+            let (w_ref, nu_ref) = single_sample(depth, &alpha, &x, &y[0], p);
             let wp: Vec<Float> = s.solve.w.iter().map(|v| Float::with_val(p, v)).collect();
             let e_w = rel(&wp, &w_ref, p);
             let e_nu = rel(&[Float::with_val(p, &s.solve.nu[0])], &[nu_ref], p);
@@ -132,7 +135,7 @@ fn extreme_alphas_mirror_and_solution() {
                 let sc = Float::with_val(hp, b * &c);
                 let om = Float::with_val(hp, 1) - &sc;
                 let op = Float::with_val(hp, 1) + &sc;
-                let (w_ref, dw_ref) = common::w_own(depth, &a, b, &om, &op, &c);
+                let (w_ref, dw_ref) = w_own(depth, &a, b, &om, &op, &c);
                 assert!(ev.w.is_finite() && !ev.w.is_zero() && !ev.dw.is_zero());
                 let e_w = rel(&[Float::with_val(hp, &ev.w)], &[w_ref], hp);
                 let e_dw = rel(&[Float::with_val(hp, &ev.dw)], &[dw_ref], hp);
@@ -444,7 +447,7 @@ fn support_smaller_than_n_closed_form() {
                 + Float::with_val(p, a.clone().pow(4u32)) / &a4;
             r - l.square()
         };
-        let a = common::bisect_increasing(p, f, -8000, 0, 400);
+        let a = bisect_increasing(p, f, -8000, 0, 400);
         let w_ref = [a.clone(), a.clone(), Float::with_val(p, 1) - &a];
         let wp: Vec<Float> = s.solve.w.iter().map(|v| Float::with_val(p, v)).collect();
         let lim = Float::with_val(p, Float::i_exp(1, -110));

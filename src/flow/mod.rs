@@ -18,6 +18,7 @@ mod drive;
 pub mod guard;
 mod loss;
 mod numerics;
+pub mod regression;
 pub mod run;
 mod stop;
 mod summary;

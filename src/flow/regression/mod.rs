@@ -1,0 +1,374 @@
+//! The square-loss (regression) flow of a depth-D diagonal network (docs/math.md §12).
+//!
+//! Data: points x_n (rows of `x`), real targets y_n, X = [x_1 .. x_N] (d x N). With
+//! L(w) = (1/(2N)) ||X^T w - y||^2 and the residual r = X^T w - y, the dual state
+//! nu in R^N with w = W(X nu) (the mirror map of [`crate::model::Mirror`], every D >= 2)
+//! follows
+//!
+//! ```text
+//!     d nu / dt = -(1/N) r = (1/N) (y - X^T W(X nu)),    nu(0) = 0   (u(0) = alpha 1)
+//! ```
+//!
+//! the gradient flow of the convex dual Phi(nu) = (1/N) [sum_i W*((X nu)_i) - y^T nu]
+//! (tail.rs uses that). The independent variable is a [`Clock`]: the one the driver uses
+//! is s = ln(1 + t) ([`Clock::LogTime`], docs/math.md §12.2 for the measurements that
+//! chose it); plain t and a residual clock are kept for those measurements.
+//!
+//! Files: `mod.rs` the flow as an [`Ode`] (right-hand side, analytic Jacobian, error
+//! measure); `tail.rs` the certified bound on the remaining change of nu and w;
+//! `run.rs` the stop rules, the driver and its verification.
+
+mod run;
+mod tail;
+
+pub use run::{
+    extra_bits, plateau_end, regression_run, regression_run_capped, regression_verified,
+    RegFlowError, RegProblem, RegRun, RegStop, RegVerified,
+};
+pub use tail::{tail_bound, TailBound};
+
+use crate::model::Mirror;
+use crate::num::from_rational;
+use crate::ode::{ErrorScale, Ode};
+use rug::ops::NegAssign;
+use rug::{Assign, Float, Rational};
+
+/// The independent variable of the regression flow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Clock {
+    /// s = ln(1 + t): d nu/ds = (1 + t) d nu/dt = e^s (y - X^T w) / N. The driver's clock.
+    LogTime,
+    /// t itself: d nu/dt = (y - X^T w) / N (a measured candidate).
+    Time,
+    /// sigma = ln(L(0) / L(t)), the log of the loss decrease: d nu/d sigma =
+    /// -r ||r||^2 / (2 r^T M r), M = X^T diag(w') X (a measured candidate; t not carried).
+    Residual,
+}
+
+impl Clock {
+    pub fn name(self) -> &'static str {
+        match self {
+            Clock::LogTime => "s = ln(1 + t)",
+            Clock::Time => "t",
+            Clock::Residual => "sigma = ln(L0 / L)",
+        }
+    }
+}
+
+/// The regression flow for one dataset, depth and alpha, at a fixed precision.
+#[derive(Clone)]
+pub struct RegFlow {
+    pub prec: u32,
+    pub n: usize,
+    pub d: usize,
+    /// the points x_n as rows: x[n][i]
+    pub x: Vec<Vec<Float>>,
+    pub y: Vec<Float>,
+    pub mirror: Mirror,
+    pub clock: Clock,
+}
+
+/// Everything derived from a state nu.
+#[derive(Clone, Debug)]
+pub struct RegDerived {
+    pub beta: Vec<Float>,
+    pub w: Vec<Float>,
+    pub dw: Vec<Float>,
+    pub d2w: Vec<Float>,
+    /// r = X^T w - y
+    pub r: Vec<Float>,
+}
+
+impl RegFlow {
+    /// `points`: N rows x_n of length d; `y`: N targets; exact.
+    pub fn new(
+        points: &[Vec<Rational>],
+        y: &[Rational],
+        depth: u32,
+        alpha: &Rational,
+        prec: u32,
+        clock: Clock,
+    ) -> RegFlow {
+        let n = points.len();
+        let d = points.first().map_or(0, Vec::len);
+        RegFlow {
+            prec,
+            n,
+            d,
+            x: points
+                .iter()
+                .map(|r| r.iter().map(|q| from_rational(prec, q)).collect())
+                .collect(),
+            y: y.iter().map(|q| from_rational(prec, q)).collect(),
+            mirror: Mirror::new(depth, alpha, prec),
+            clock,
+        }
+    }
+
+    /// beta = X nu
+    pub fn beta(&self, nu: &[Float]) -> Vec<Float> {
+        let p = self.prec;
+        let mut beta = vec![Float::new(p); self.d];
+        let mut t = Float::new(p);
+        for (row, v) in self.x.iter().zip(nu) {
+            if v.is_zero() {
+                continue;
+            }
+            for (b, xi) in beta.iter_mut().zip(row) {
+                if !xi.is_zero() {
+                    t.assign(xi * v);
+                    *b += &t;
+                }
+            }
+        }
+        beta
+    }
+
+    /// X^T v for a d-vector v (N values).
+    pub fn xt(&self, v: &[Float]) -> Vec<Float> {
+        let p = self.prec;
+        let mut t = Float::new(p);
+        self.x
+            .iter()
+            .map(|row| {
+                let mut s = Float::new(p);
+                for (a, b) in row.iter().zip(v) {
+                    t.assign(a * b);
+                    s += &t;
+                }
+                s
+            })
+            .collect()
+    }
+
+    /// w, w', w'' and the residual at nu.
+    pub fn derive(&self, nu: &[Float]) -> RegDerived {
+        let p = self.prec;
+        let beta = self.beta(nu);
+        let mut w = vec![Float::new(p); self.d];
+        let mut dw = vec![Float::new(p); self.d];
+        let mut d2w = vec![Float::new(p); self.d];
+        self.mirror.eval_into(&beta, &mut w, &mut dw, &mut d2w);
+        let mut r = self.xt(&w);
+        for (a, b) in r.iter_mut().zip(&self.y) {
+            *a -= b;
+        }
+        RegDerived {
+            beta,
+            w,
+            dw,
+            d2w,
+            r,
+        }
+    }
+
+    /// ||v||_2
+    pub fn norm2(&self, v: &[Float]) -> Float {
+        crate::num::norm2(self.prec, v)
+    }
+
+    /// M = X^T diag(a) X (N x N, row-major) for a d-vector of weights a.
+    pub fn gram(&self, a: &[Float]) -> Vec<Float> {
+        let p = self.prec;
+        let n = self.n;
+        let mut m = vec![Float::new(p); n * n];
+        let mut t = Float::new(p);
+        for j in 0..n {
+            let xa: Vec<Float> = self.x[j]
+                .iter()
+                .zip(a)
+                .map(|(u, v)| Float::with_val(p, u * v))
+                .collect();
+            for k in 0..=j {
+                let mut s = Float::new(p);
+                for (u, v) in xa.iter().zip(&self.x[k]) {
+                    t.assign(u * v);
+                    s += &t;
+                }
+                m[k * n + j].assign(&s);
+                m[j * n + k] = s;
+            }
+        }
+        m
+    }
+
+    /// The time t at the clock value `x` (LogTime: e^x - 1; Time: x). None for the
+    /// residual clock, which does not carry t.
+    pub fn time_at(&self, x: &Float) -> Option<Float> {
+        match self.clock {
+            Clock::LogTime => Some(Float::with_val(self.prec, x.exp_m1_ref())),
+            Clock::Time => Some(Float::with_val(self.prec, x)),
+            Clock::Residual => None,
+        }
+    }
+
+    /// The clock value at time t (LogTime: ln(1 + t); Time: t). None for the residual
+    /// clock.
+    pub fn clock_at_time(&self, t: &Float) -> Option<Float> {
+        match self.clock {
+            Clock::LogTime => Some(Float::with_val(self.prec, t.ln_1p_ref())),
+            Clock::Time => Some(Float::with_val(self.prec, t)),
+            Clock::Residual => None,
+        }
+    }
+
+    /// dt/d(clock) at the clock value `x` divided by N, for the time-based clocks:
+    /// LogTime e^x / N, Time 1/N.
+    fn rate(&self, x: &Float) -> Float {
+        let p = self.prec;
+        let k = match self.clock {
+            Clock::LogTime => Float::with_val(p, x.exp_ref()),
+            _ => Float::with_val(p, 1),
+        };
+        k / self.n as u32
+    }
+}
+
+impl Ode for RegFlow {
+    fn dim(&self) -> usize {
+        self.n
+    }
+
+    fn prec(&self) -> u32 {
+        self.prec
+    }
+
+    fn rhs(&self, x: &Float, y: &[Float], out: &mut [Float]) {
+        let p = self.prec;
+        let der = self.derive(y);
+        match self.clock {
+            Clock::LogTime | Clock::Time => {
+                let k = self.rate(x);
+                for (o, r) in out.iter_mut().zip(&der.r) {
+                    o.assign(r * &k);
+                    o.neg_assign();
+                }
+            }
+            Clock::Residual => {
+                // -r a / (2 b), a = ||r||^2, b = r^T M r
+                let m = self.gram(&der.dw);
+                let (a, b, _) = residual_parts(p, &der.r, &m, self.n);
+                let f = Float::with_val(p, &a / &b) / 2u32;
+                for (o, r) in out.iter_mut().zip(&der.r) {
+                    o.assign(r * &f);
+                    o.neg_assign();
+                }
+            }
+        }
+    }
+
+    /// Time clocks: J = -(dt/dclock / N) M with M = X^T diag(w') X (dr/dnu = M).
+    /// Residual clock, f = -r a / (2 b) with a = r^T r, b = r^T M r:
+    /// J_jk = -a M_jk / (2b) - r_j (M r)_k / b + a r_j (db)_k / (2 b^2), where
+    /// (db)_k = 2 (M M r)_k + sum_i w''_i q_i^2 x_ki, q = X r.
+    fn jacobian(&self, x: &Float, y: &[Float], jac: &mut [Float]) {
+        let p = self.prec;
+        let n = self.n;
+        let der = self.derive(y);
+        let m = self.gram(&der.dw);
+        match self.clock {
+            Clock::LogTime | Clock::Time => {
+                let k = self.rate(x);
+                for (j, v) in jac.iter_mut().zip(&m) {
+                    j.assign(v * &k);
+                    j.neg_assign();
+                }
+            }
+            Clock::Residual => {
+                let (a, b, mr) = residual_parts(p, &der.r, &m, n);
+                let q = self.beta(&der.r);
+                let mut t = Float::new(p);
+                let db: Vec<Float> = (0..n)
+                    .map(|k| {
+                        let mut s = Float::new(p);
+                        for j in 0..n {
+                            t.assign(&m[k * n + j] * &mr[j]);
+                            s += &t;
+                        }
+                        s *= 2u32;
+                        for i in 0..self.d {
+                            t.assign(q[i].square_ref());
+                            t *= &der.d2w[i];
+                            t *= &self.x[k][i];
+                            s += &t;
+                        }
+                        s
+                    })
+                    .collect();
+                let a2b = Float::with_val(p, &a / &b) / 2u32;
+                let a2b2 = Float::with_val(p, &a2b / &b);
+                for j in 0..n {
+                    for k in 0..n {
+                        let mut v = Float::with_val(p, &m[j * n + k] * &a2b);
+                        v.neg_assign();
+                        t.assign(&der.r[j] * &mr[k]);
+                        t /= &b;
+                        v -= &t;
+                        t.assign(&der.r[j] * &db[k]);
+                        t *= &a2b2;
+                        v += &t;
+                        jac[j * n + k] = v;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Relative accuracy of w (rows diag(w') X acting on dnu, weighted by
+    /// 1/(tol ||w||_inf)), plus |dnu_k| / (tol (1 + |nu_k|)): the same measure as the
+    /// classification flow's (docs/math.md §3.4).
+    fn error_scale(&self, y: &[Float], tol: &Float) -> ErrorScale {
+        let p = self.prec;
+        let n = self.n;
+        let inv_weights: Vec<Float> = y
+            .iter()
+            .map(|v| (Float::with_val(p, v.abs_ref()) + 1u32) * tol)
+            .map(|v| v.recip())
+            .collect();
+        let beta = self.beta(y);
+        let mut wmax = Float::new(p);
+        let mut rows = vec![Float::new(p); self.d * n];
+        for (i, b) in beta.iter().enumerate() {
+            let ev = self.mirror.eval(b);
+            if ev.w.cmp_abs(&wmax) == Some(std::cmp::Ordering::Greater) {
+                wmax.assign(ev.w.abs_ref());
+            }
+            for k in 0..n {
+                rows[i * n + k].assign(&ev.dw * &self.x[k][i]);
+            }
+        }
+        let linear =
+            (!wmax.is_zero()).then(|| (rows, self.d, Float::with_val(p, wmax * tol).recip()));
+        ErrorScale {
+            inv_weights,
+            linear,
+        }
+    }
+}
+
+/// a = r^T r, b = r^T M r and M r.
+fn residual_parts(p: u32, r: &[Float], m: &[Float], n: usize) -> (Float, Float, Vec<Float>) {
+    let mut t = Float::new(p);
+    let mr: Vec<Float> = (0..n)
+        .map(|j| {
+            let mut s = Float::new(p);
+            for k in 0..n {
+                t.assign(&m[j * n + k] * &r[k]);
+                s += &t;
+            }
+            s
+        })
+        .collect();
+    let mut a = Float::new(p);
+    let mut b = Float::new(p);
+    for (ri, mi) in r.iter().zip(&mr) {
+        t.assign(ri.square_ref());
+        a += &t;
+        t.assign(ri * mi);
+        b += &t;
+    }
+    (a, b, mr)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,56 @@
+use super::*;
+
+fn data() -> (Vec<Vec<Rational>>, Vec<Rational>) {
+    let q = |a: i64, b: i64| Rational::from((a, b));
+    (
+        vec![
+            vec![q(1, 1), q(1, 2), q(-1, 3), q(0, 1)],
+            vec![q(1, 4), q(1, 1), q(1, 5), q(-1, 2)],
+            vec![q(-1, 2), q(2, 3), q(1, 1), q(1, 3)],
+        ],
+        vec![q(1, 1), q(-1, 2), q(2, 3)],
+    )
+}
+
+/// The analytic Jacobian against central differences of the right-hand side, for every
+/// clock and D = 2, 3, 5.
+#[test]
+fn jacobian_matches_finite_differences() {
+    let p = 400;
+    let (pts, y) = data();
+    for clock in [Clock::LogTime, Clock::Time, Clock::Residual] {
+        for depth in [2u32, 3, 5] {
+            let f = RegFlow::new(&pts, &y, depth, &Rational::from((3, 2)), p, clock);
+            let n = f.dim();
+            let shrink = Rational::from((1, 10u32.pow(depth - 2)));
+            let nu: Vec<Float> = [(1, 3), (-1, 7), (1, 5)]
+                .iter()
+                .map(|&q| from_rational(p, &(Rational::from(q) * &shrink)))
+                .collect();
+            let x = Float::with_val(p, 0.75);
+            let mut jac = vec![Float::new(p); n * n];
+            f.jacobian(&x, &nu, &mut jac);
+            let h = Float::with_val(p, Float::i_exp(1, -90));
+            for k in 0..n {
+                let mut yp = nu.clone();
+                let mut ym = nu.clone();
+                yp[k] += &h;
+                ym[k] -= &h;
+                let mut fp = vec![Float::new(p); n];
+                let mut fm = vec![Float::new(p); n];
+                f.rhs(&x, &yp, &mut fp);
+                f.rhs(&x, &ym, &mut fm);
+                for a in 0..n {
+                    let fd = Float::with_val(p, &fp[a] - &fm[a]) / Float::with_val(p, &h * 2u32);
+                    let diff = Float::with_val(p, &fd - &jac[a * n + k]).abs();
+                    let sc = Float::with_val(p, jac[a * n + k].abs_ref()) + 1u32;
+                    assert!(
+                        diff < sc * Float::with_val(p, Float::i_exp(1, -150)),
+                        "{clock:?} D={depth} J[{a}][{k}]: fd {fd} vs {}",
+                        jac[a * n + k]
+                    );
+                }
+            }
+        }
+    }
+}
