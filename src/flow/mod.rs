@@ -41,6 +41,7 @@ pub use verify::{agreeing_digits, VerificationPolicy, Verified};
 
 use crate::model::Mirror;
 use crate::num::from_rational;
+use crate::num::linalg::{combine_rows, row_dots};
 use crate::ode::{ErrorScale, Ode};
 use rug::{Assign, Float, Rational};
 
@@ -189,36 +190,12 @@ impl DiagFlow {
 
     /// beta = Z nu
     pub fn beta(&self, nu: &[Float]) -> Vec<Float> {
-        let p = self.prec;
-        let mut beta = vec![Float::new(p); self.d];
-        let mut t = Float::new(p);
-        for (k, row) in self.zr.iter().enumerate() {
-            if nu[k].is_zero() {
-                continue;
-            }
-            for i in 0..self.d {
-                t.assign(&row[i] * &nu[k]);
-                beta[i] += &t;
-            }
-        }
-        beta
+        combine_rows(&self.zr, nu, self.d, self.prec)
     }
 
     /// margins z_n^T w
     pub fn margins(&self, w: &[Float]) -> Vec<Float> {
-        let p = self.prec;
-        let mut t = Float::new(p);
-        self.zr
-            .iter()
-            .map(|row| {
-                let mut m = Float::new(p);
-                for (a, b) in row.iter().zip(w) {
-                    t.assign(a * b);
-                    m += &t;
-                }
-                m
-            })
-            .collect()
+        row_dots(&self.zr, w, self.prec)
     }
 
     /// All derived quantities at the state `nu` (first N components of y).

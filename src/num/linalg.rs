@@ -150,6 +150,42 @@ pub(crate) fn back_substitute<T: LuScalar>(lu: &[T], n: usize, b: &mut [T], t: &
     }
 }
 
+/// Σ_k c_k rows[k] (a `dim`-vector) at precision `prec`: the data matrix times a
+/// coefficient vector, X c for X whose columns are the rows given. Zero coefficients
+/// and zero entries are skipped (adding a zero product never changes the sum).
+pub fn combine_rows(rows: &[Vec<Float>], coef: &[Float], dim: usize, prec: u32) -> Vec<Float> {
+    let mut out = vec![Float::new(prec); dim];
+    let mut t = Float::new(prec);
+    for (row, c) in rows.iter().zip(coef) {
+        if c.is_zero() {
+            continue;
+        }
+        for (o, x) in out.iter_mut().zip(row) {
+            if !x.is_zero() {
+                t.assign(x * c);
+                *o += &t;
+            }
+        }
+    }
+    out
+}
+
+/// rows[k] · v for every row, at precision `prec`: X^T v for X whose columns are the
+/// rows given.
+pub fn row_dots(rows: &[Vec<Float>], v: &[Float], prec: u32) -> Vec<Float> {
+    let mut t = Float::new(prec);
+    rows.iter()
+        .map(|row| {
+            let mut s = Float::new(prec);
+            for (a, b) in row.iter().zip(v) {
+                t.assign(a * b);
+                s += &t;
+            }
+            s
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

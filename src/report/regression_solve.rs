@@ -4,6 +4,7 @@
 //! digits (the agreement of two independent solves), exact residual and stationarity.
 //! Coordinates are numbered from 1.
 
+use super::run::CaseInfo;
 use super::solve::ExactVector;
 use crate::num::{fmt_sig, from_rational, norm1, norm2};
 use crate::reference::regression::{L1Interpolator, L2Interpolator, QAlphaSolution};
@@ -173,19 +174,15 @@ impl RegressionSolveReport {
 
     pub fn to_text(&self) -> String {
         let c = &self.case;
-        let mut o = String::new();
-        let path = c
-            .path
-            .as_deref()
-            .map(|p| format!(" ({p})"))
-            .unwrap_or_default();
-        o += &format!(
-            "case            {}{path}: N = {} points in d = {}, depth D = {}, regression (square loss)\n",
-            c.name, c.points, c.dim, c.depth
-        );
-        if let Some(d) = &c.data {
-            o += &format!("data            {d}\n");
-        }
+        let info = CaseInfo {
+            name: c.name.clone(),
+            path: c.path.clone(),
+            points: c.points,
+            dim: c.dim,
+            depth: c.depth,
+            data: c.data.clone(),
+        };
+        let mut o = info.text_lines(", regression (square loss)");
         o += "\n";
         let list = |v: &[String]| format!("[{}]", v.join(", "));
         let set = |v: &[usize]| {

@@ -22,6 +22,30 @@ pub struct CaseInfo {
     pub data: Option<String>,
 }
 
+impl CaseInfo {
+    /// The text reports' `case` line (`what`: appended after the depth, e.g. the task).
+    pub fn case_line(&self, what: &str) -> String {
+        let path = self
+            .path
+            .as_deref()
+            .map(|p| format!(" ({p})"))
+            .unwrap_or_default();
+        format!(
+            "case            {}{path}: N = {} points in d = {}, depth D = {}{what}\n",
+            self.name, self.points, self.dim, self.depth
+        )
+    }
+
+    /// The `case` line and, when the data come from files, the `data` line.
+    pub fn text_lines(&self, what: &str) -> String {
+        let mut o = self.case_line(what);
+        if let Some(d) = &self.data {
+            o += &format!("data            {d}\n");
+        }
+        o
+    }
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct NumericsInfo {
     pub precision: u32,
@@ -273,19 +297,7 @@ impl RunReport {
                 }
             }
         }
-        let c = &self.case;
-        let path = c
-            .path
-            .as_deref()
-            .map(|p| format!(" ({p})"))
-            .unwrap_or_default();
-        o += &format!(
-            "case            {}{path}: N = {} points in d = {}, depth D = {}\n",
-            c.name, c.points, c.dim, c.depth
-        );
-        if let Some(d) = &c.data {
-            o += &format!("data            {d}\n");
-        }
+        o += &self.case.text_lines("");
         o += &format!("alpha           {}\n", self.alpha);
         if let Some(l) = self.loss_fn {
             o += &format!("loss function   {l}\n");

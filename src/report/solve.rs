@@ -203,17 +203,7 @@ impl SolveReport {
     }
 
     pub fn to_text(&self) -> String {
-        let c = &self.case;
-        let mut o = String::new();
-        let path = c
-            .path
-            .as_deref()
-            .map(|p| format!(" ({p})"))
-            .unwrap_or_default();
-        o += &format!(
-            "case            {}{path}: N = {} points in d = {}, depth D = {}\n",
-            c.name, c.points, c.dim, c.depth
-        );
+        let mut o = self.case.case_line("");
         let k = &self.constants;
         o += &format!(
             "constants       gamma_2^2 = {} (gamma_2 = {}), xbar = {}, l1 margin = {}\n\n",

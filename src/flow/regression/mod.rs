@@ -29,6 +29,7 @@ pub use tail::{tail_bound, TailBound};
 
 use crate::model::Mirror;
 use crate::num::from_rational;
+use crate::num::linalg::{combine_rows, row_dots};
 use crate::ode::{ErrorScale, Ode};
 use rug::ops::NegAssign;
 use rug::{Assign, Float, Rational};
@@ -107,38 +108,12 @@ impl RegFlow {
 
     /// beta = X nu
     pub fn beta(&self, nu: &[Float]) -> Vec<Float> {
-        let p = self.prec;
-        let mut beta = vec![Float::new(p); self.d];
-        let mut t = Float::new(p);
-        for (row, v) in self.x.iter().zip(nu) {
-            if v.is_zero() {
-                continue;
-            }
-            for (b, xi) in beta.iter_mut().zip(row) {
-                if !xi.is_zero() {
-                    t.assign(xi * v);
-                    *b += &t;
-                }
-            }
-        }
-        beta
+        combine_rows(&self.x, nu, self.d, self.prec)
     }
 
     /// X^T v for a d-vector v (N values).
     pub fn xt(&self, v: &[Float]) -> Vec<Float> {
-        let p = self.prec;
-        let mut t = Float::new(p);
-        self.x
-            .iter()
-            .map(|row| {
-                let mut s = Float::new(p);
-                for (a, b) in row.iter().zip(v) {
-                    t.assign(a * b);
-                    s += &t;
-                }
-                s
-            })
-            .collect()
+        row_dots(&self.x, v, self.prec)
     }
 
     /// w, w', w'' and the residual at nu.
