@@ -10,17 +10,17 @@
 //!   along the decreasing alphas to the tolerance at the smallest; with `eps`, Theorem 2's
 //!   l1 statement at every alpha <= its bound: the excess <= eps.
 //!
-//! A Theorem 2 statement is decided only as far as the verified digits allow: with k
-//! verified digits each component of w_alpha is taken to be within
-//! e = ||w_alpha||_inf 10^(1-k) (one digit of margin), so the l1 norm is within d e and the
-//! squared l2 norm within 2 sqrt(d) ||w_alpha||_2 e + d e^2; the statement holds when
+//! A Theorem 2 statement is decided only as far as the verified digits allow (the error
+//! bound of `reference::regression::l1_excess`/`l2_excess`); the statement holds when
 //! excess + error <= eps, is violated when excess - error > eps, and is undecided (the
 //! check fails, saying so) otherwise.
 
 use super::{falling, rel_dist, Ctx, Evidence, Excess, Kind, Measured, Measurement, Metric};
 use crate::case::spec::Theorem2;
-use crate::num::{fmt_sig, from_rational, max_abs, norm1, norm2};
-use crate::reference::regression::{min_l1_interpolator, min_l2_interpolator, q_alpha_limit};
+use crate::num::{fmt_sig, from_rational};
+use crate::reference::regression::{
+    l1_excess, l2_excess, min_l1_interpolator, min_l2_interpolator, q_alpha_limit,
+};
 use rug::{Float, Rational};
 
 pub(super) struct Regression {
@@ -79,26 +79,17 @@ impl Regression {
         self.opt_override.as_ref().unwrap_or(&self.opt)
     }
 
-    /// The excess the theorem bounds and its error bound from `digits` verified digits.
+    /// The excess the theorem bounds and its error bound from `digits` verified digits
+    /// ([`l1_excess`], [`l2_excess`]).
     fn excess(&self, w: &[Float], digits: u32, prec: u32) -> Excess {
-        let d = w.len() as u32;
-        let e = max_abs(prec, w) * from_rational(prec, &crate::num::ten_pow_neg(digits)) * 10u32;
-        let opt = from_rational(prec, self.opt_for_theorem());
-        if self.rich {
-            Excess {
-                value: norm1(prec, w) / &opt - 1u32,
-                err: Float::with_val(prec, &e * d) / &opt,
-            }
+        let x = if self.rich {
+            l1_excess(w, digits, self.opt_for_theorem(), prec)
         } else {
-            let n2 = norm2(prec, w);
-            let sq = Float::with_val(prec, n2.square_ref());
-            let sd = Float::with_val(prec, d).sqrt();
-            let err = Float::with_val(prec, &sd * &n2) * &e * 2u32
-                + Float::with_val(prec, e.square_ref()) * d;
-            Excess {
-                value: sq / &opt - 1u32,
-                err: err / &opt,
-            }
+            l2_excess(w, digits, self.opt_for_theorem(), prec)
+        };
+        Excess {
+            value: x.value,
+            err: x.err,
         }
     }
 

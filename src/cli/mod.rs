@@ -12,6 +12,7 @@ mod plan;
 mod solve;
 mod sweep_run;
 mod table;
+mod table_regression;
 
 pub use crate::options::{arg_rational, load_case, numerics_of, positive, positive_list, CliError};
 pub use check::{CheckArgs, SweepArgs};

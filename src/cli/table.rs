@@ -4,8 +4,8 @@ use super::sweep_run::{write_partial, Selected, SweepRun};
 use super::write_output;
 use crate::case::Case;
 use crate::options::{
-    arg_rational, depth_list, load_case, load_case_source, optional_positive_list, positive,
-    positive_list, CliError,
+    arg_rational, depth_list, load_any_case_source, load_case, load_case_source,
+    optional_positive_list, positive, positive_list, CliError,
 };
 use crate::report::run::CaseInfo;
 use crate::sweep::{CaseSource, JobRecord, Sweep};
@@ -86,6 +86,21 @@ pub struct TableOptions {
     /// all, or the smallest alpha^D to use (exact).
     #[arg(long, default_value = "auto", allow_hyphen_values = true)]
     pub fit_from: String,
+    /// Regression cases: the eps of the statements ||w_alpha||_1 <= (1 + eps) ||w_l1||_1
+    /// and ||w_alpha||_2^2 <= (1 + eps) ||w_l2||_2^2 (exact, > 0, comma-separated, each
+    /// once); default 1/10, 1/100, 1/1000.
+    #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub eps: Vec<String>,
+    /// Regression cases: the alphas searched, as log10 alpha in MIN,MAX (integers,
+    /// MIN < 0 < MAX, |MIN|, MAX <= 100000); default -300,300.
+    #[arg(long, value_name = "MIN,MAX", allow_hyphen_values = true)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log10_alpha_range: Option<String>,
+    /// Regression cases: grid points per decade of alpha (1 to 100000); default 100.
+    #[arg(long)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_decade: Option<u32>,
     #[command(flatten)]
     pub numerics_opts: crate::options::NumericsArgs,
     /// Skip the verification computation (values then shown to 6 digits, marked unverified).
@@ -260,7 +275,7 @@ fn describe(spec: &crate::table::TableSpec, j: &RowJob) -> String {
     )
 }
 
-fn info_of(case: &Case) -> CaseInfo {
+pub(super) fn info_of(case: &Case) -> CaseInfo {
     CaseInfo {
         name: case.name.clone(),
         path: case.path.as_ref().map(|p| p.display().to_string()),
@@ -301,7 +316,11 @@ pub(super) fn cmd_table(a: &TableArgs) -> Result<i32, CliError> {
     use crate::report::table::{TableFormat, TableReport};
     let plan = a.sweep.validate()?;
     let source = CaseSource::read(&a.case).map_err(CliError::input)?;
-    let (case, z) = load_case_source(&source)?;
+    let (case, z) = load_any_case_source(&source)?;
+    if case.task == crate::case::Task::Regression {
+        return super::table_regression::cmd_table_regression(a, &plan, &case);
+    }
+    super::table_regression::refuse_regression_options(&a.opts)?;
     let spec = table_spec_of(&a.case, &case, &a.opts, a.digits)?;
     super::check_output(a.output.as_deref())?;
     if plan.shard.is_some() && a.format.is_some_and(|f| f != TableFormat::Json) {

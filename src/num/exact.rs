@@ -308,6 +308,26 @@ impl Decimal {
     }
 }
 
+/// `q` as an exact decimal with at most `max_decimals` digits after the point ("0.05",
+/// "-3", "123.456"), or None when it has more (1/3, 10^-40 with max_decimals < 40).
+pub fn exact_decimal(q: &Rational, max_decimals: u32) -> Option<String> {
+    if q.denom() == &1 {
+        return Some(q.numer().to_string());
+    }
+    for k in 1..=max_decimals {
+        let scaled = Rational::from(q * Integer::from(Integer::u_pow_u(10, k)));
+        if scaled.denom() == &1 {
+            let neg = scaled.numer().is_negative();
+            let digits = Integer::from(scaled.numer().abs_ref()).to_string();
+            let k = k as usize;
+            let padded = format!("{digits:0>width$}", width = k + 1);
+            let (int, frac) = padded.split_at(padded.len() - k);
+            return Some(format!("{}{int}.{frac}", if neg { "-" } else { "" }));
+        }
+    }
+    None
+}
+
 /// Renders `q` in decimal with `digits` significant digits (at least 1),
 /// correctly rounded with round-half-to-even on the exact value.
 ///

@@ -145,21 +145,7 @@ impl Spec {
 /// An exact rational as a short text: integers and terminating decimals with at
 /// most 8 digits after the point as decimals ("100", "0.05"), others as p/q.
 pub fn alpha_text(q: &Rational) -> String {
-    if q.denom() == &1 {
-        return q.numer().to_string();
-    }
-    for k in 1..=8u32 {
-        let scaled = Rational::from(q * rug::Integer::from(rug::Integer::u_pow_u(10, k)));
-        if scaled.denom() == &1 {
-            let neg = scaled.numer().is_negative();
-            let digits = rug::Integer::from(scaled.numer().abs_ref()).to_string();
-            let k = k as usize;
-            let padded = format!("{digits:0>width$}", width = k + 1);
-            let (int, frac) = padded.split_at(padded.len() - k);
-            return format!("{}{int}.{frac}", if neg { "-" } else { "" });
-        }
-    }
-    q.to_string()
+    crate::num::exact::exact_decimal(q, 8).unwrap_or_else(|| q.to_string())
 }
 
 /// A validated plot job.

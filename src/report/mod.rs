@@ -9,6 +9,7 @@
 pub mod check;
 pub mod compare;
 pub mod regression_solve;
+pub mod regression_table;
 pub mod run;
 pub mod solve;
 pub mod table;

@@ -32,6 +32,7 @@
 
 mod events;
 mod fit;
+pub mod regression;
 
 pub use events::Scan;
 use events::{scan, RowRefs};

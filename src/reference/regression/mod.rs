@@ -13,6 +13,8 @@
 //!   the digits on which a second solve at 64 more bits agrees.
 //!
 //! * [`theorem2`]: Theorem 2's bounds on alpha (D = 2), in logarithms.
+//! * [`l1_excess`], [`l2_excess`]: the excess norms of a limit over the optimal ones, with
+//!   an error bound from its verified digits.
 //!
 //! Files: `basis.rs` the exact point basis and the certificate of non-interpolability;
 //! `l2.rs`, `l1.rs` the exact interpolators; `dual.rs` the dual function and its Newton
@@ -20,12 +22,14 @@
 
 mod basis;
 mod dual;
+mod excess;
 mod l1;
 mod l2;
 mod qalpha;
 pub mod theorem2;
 
 pub use basis::{point_basis, verify_not_interpolable};
+pub use excess::{l1_excess, l2_excess, NormExcess};
 pub use l1::{min_l1_interpolator, verify_min_l1, L1Interpolator};
 pub use l2::{min_l2_interpolator, verify_min_l2, L2Interpolator};
 pub use qalpha::{q_alpha_limit, q_alpha_solve, QAlphaError, QAlphaSolution, QAlphaSolve};

@@ -1,0 +1,267 @@
+//! `ibcert table` on regression cases (src/table/regression.rs): the located alphas
+//! against an independent answer, the reports, the options a regression table takes and
+//! refuses, and thread-count identity. Tier 1 (a few seconds in all).
+
+use ibcert::num::from_rational;
+use ibcert::table::regression::{compute, grid_alpha, RegTableSpec, Threshold};
+use rug::{Float, Rational};
+
+mod common;
+
+/// ||w||_1 / opt - 1 and ||w||_2^2 / opt - 1 of the single sample's limit computed by the
+/// test's own bisection (tests/common/single_sample.rs), at 256 bits.
+fn single_sample_excesses(depth: u32, alpha: &Rational) -> (Float, Float) {
+    let c = common::load("regression_single.toml");
+    let p = 256 + depth * 64;
+    let (w, _) = common::single_sample::single_sample(depth, alpha, &c.points[0], &c.targets[0], p);
+    let mut l1 = Float::new(p);
+    let mut l2 = Float::new(p);
+    for v in &w {
+        l1 += Float::with_val(p, v.abs_ref());
+        l2 += Float::with_val(p, v.square_ref());
+    }
+    // ||w_l1||_1 = 1 (w_l1 = (0, 1, 0)); ||w_l2||_2^2 = 16/21 (w_l2 = x / ||x||^2)
+    let opt2 = from_rational(p, &Rational::from((16, 21)));
+    (l1 - 1u32, l2 / opt2 - 1u32)
+}
+
+/// cases/regression_single.toml at D = 2, 3 and eps = 1/10, 1/100: every located alpha
+/// satisfies the statement and its grid neighbour does not, by the independent
+/// single-sample answer; Theorem 2's alphas (D = 2) lie on the theorem's side of the
+/// located ones; the evaluated excesses are monotone.
+#[test]
+fn single_sample_thresholds_match_the_independent_answer() {
+    let c = common::load("regression_single.toml");
+    let spec = RegTableSpec {
+        depths: vec![2, 3],
+        eps: vec![Rational::from((1, 10)), Rational::from((1, 100))],
+        prec: 128,
+        min_log10: -300,
+        max_log10: 300,
+        per_decade: 100,
+    };
+    let t = compute(&c.points, &c.targets, &spec).expect("table");
+    assert_eq!(t.norm1_l1, 1);
+    assert_eq!(t.norm2_sq_l2, Rational::from((16, 21)));
+    assert_eq!(t.rows.len(), 4);
+    for row in &t.rows {
+        let eps = from_rational(256, &row.eps);
+        for (l1, th) in [(true, &row.l1), (false, &row.l2)] {
+            let Threshold::Found { inside, outside } = th else {
+                panic!("D = {}, eps = {}: {th:?}", row.depth, row.eps);
+            };
+            assert_eq!((inside.j - outside.j).abs(), 1, "grid neighbours");
+            assert_eq!(inside.alpha, grid_alpha(inside.j, 100));
+            // the rich side holds below, the kernel side above
+            assert_eq!(inside.j < outside.j, l1);
+            let pick = |a: &Rational| {
+                let (x1, x2) = single_sample_excesses(row.depth, a);
+                if l1 {
+                    x1
+                } else {
+                    x2
+                }
+            };
+            let xi = pick(&inside.alpha);
+            let xo = pick(&outside.alpha);
+            assert!(
+                xi <= eps && xo > eps,
+                "D = {}, eps = {}, l1 = {l1}: {xi} at {} and {xo} at {}",
+                row.depth,
+                row.eps,
+                inside.alpha,
+                outside.alpha
+            );
+            // the reported excess agrees with the independent one to its error bound
+            let x = if l1 { &inside.l1 } else { &inside.l2 };
+            let d = Float::with_val(256, &x.value - &xi).abs();
+            assert!(d <= x.err, "excess {} vs {xi} (± {})", x.value, x.err);
+        }
+        if row.depth == 2 {
+            // Theorem 2 is sufficient: its alphas are on the far side of the located ones
+            let (b1, _) = row.theorem2_l1.clone().unwrap().unwrap();
+            let (b2, _) = row.theorem2_l2.clone().unwrap().unwrap();
+            assert!(b1 <= row.l1.inside().unwrap().alpha);
+            assert!(b2 >= row.l2.inside().unwrap().alpha);
+        } else {
+            assert!(row.theorem2_l1.is_none() && row.theorem2_l2.is_none());
+        }
+    }
+    for d in &t.depths {
+        assert!(d.violation.is_none(), "{:?}", d.violation);
+        assert!(d.samples.windows(2).all(|w| w[0].alpha < w[1].alpha));
+    }
+}
+
+/// A range that ends before the statement holds: "not reached", and one that ends while it
+/// still holds: "everywhere"; neither is an error.
+#[test]
+fn range_ends_are_reported() {
+    let c = common::load("regression_single.toml");
+    let spec = RegTableSpec {
+        depths: vec![2],
+        eps: vec![Rational::from((1, 1000))],
+        prec: 128,
+        min_log10: -1,
+        max_log10: 1,
+        per_decade: 10,
+    };
+    let t = compute(&c.points, &c.targets, &spec).expect("table");
+    // the l1 statement at eps = 1/1000 needs alpha ~ 10^-2.73
+    assert!(
+        matches!(&t.rows[0].l1, Threshold::NotReached { last } if last.j == -10),
+        "{:?}",
+        t.rows[0].l1
+    );
+    let spec = RegTableSpec {
+        eps: vec![Rational::from(10)],
+        ..spec
+    };
+    let t = compute(&c.points, &c.targets, &spec).expect("table");
+    // eps = 10: the l1 excess (about 1/3 on the kernel side: ||w_l2||_1 = 4/3) holds
+    // everywhere up to alpha = 10
+    assert!(
+        matches!(&t.rows[0].l1, Threshold::Everywhere { at } if at.j == 10),
+        "{:?}",
+        t.rows[0].l1
+    );
+}
+
+fn table(args: &[&str]) -> std::process::Output {
+    let case = common::case_path("regression_single.toml");
+    let mut v = vec![
+        "table",
+        case.as_str(),
+        "--no-progress",
+        "--precision",
+        "128",
+    ];
+    v.extend(args);
+    common::run(&v)
+}
+
+/// Markdown, CSV and JSON of the same table; the JSON byte-identical on 1 and 2 threads.
+#[test]
+fn reports_in_every_format_and_thread_count_identity() {
+    let md = common::ok_stdout(&table(&[
+        "--depths",
+        "2,3",
+        "--eps",
+        "0.1",
+        "--per-decade",
+        "10",
+    ]));
+    assert!(
+        md.contains("## Rich side: the largest alpha with ||w_alpha||_1 <= (1 + eps) ||w_l1||_1"),
+        "{md}"
+    );
+    assert!(md.contains("## Kernel side"), "{md}");
+    assert!(md.contains("| 2 | 0.1 |"), "{md}");
+    assert!(md.contains("Both excesses are monotone"), "{md}");
+    let csv = common::ok_stdout(&table(&[
+        "--eps",
+        "0.1,0.01",
+        "--format",
+        "csv",
+        "--per-decade",
+        "10",
+    ]));
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(lines[0].starts_with("depth,eps,side,status,alpha,log10_alpha,excess"));
+    assert_eq!(lines.len(), 1 + 2 * 2, "{csv}");
+    assert!(lines[1].starts_with("2,0.1,l1,found,"), "{csv}");
+    let json_of = |threads: &str| {
+        let case = common::case_path("regression_single.toml");
+        let o = common::run(&[
+            "--threads",
+            threads,
+            "table",
+            &case,
+            "--no-progress",
+            "--no-timing",
+            "--precision",
+            "128",
+            "--depths",
+            "2,3",
+            "--eps",
+            "0.1",
+            "--per-decade",
+            "10",
+            "--format",
+            "json",
+        ]);
+        common::ok_stdout(&o)
+    };
+    let one = json_of("1");
+    assert_eq!(one, json_of("2"));
+    let v: serde_json::Value = serde_json::from_str(&one).unwrap();
+    assert_eq!(v["schema"], "ibcert.table-regression/1");
+    assert_eq!(v["norm2_sq_l2"], "16/21");
+    assert_eq!(v["rows"].as_array().unwrap().len(), 2);
+    assert_eq!(v["rows"][0]["l1"]["status"], "found");
+    assert!(v["rows"][0]["theorem2_l1"]["alpha"].is_string());
+    assert!(v["rows"][1]["theorem2_l1"].is_null(), "D = 3: no Theorem 2");
+    assert!(v.get("wall_seconds").is_none());
+}
+
+/// Options of the wrong task and bad values: exit 2, the option named, nothing written.
+#[test]
+fn bad_options_are_refused() {
+    let out = common::temp_path("regtable-bad", "t.md");
+    let o = out.to_str().unwrap();
+    for (args, frag) in [
+        (vec!["--eps", "0"], "--eps: must be > 0"),
+        (vec!["--eps", "0.1,1/10"], "--eps: 1/10 given twice"),
+        (vec!["--eps", "x"], "--eps"),
+        (vec!["--mu", "1"], "--mu: not used by a regression table"),
+        (
+            vec!["--alphas", "1"],
+            "--alphas: not used by a regression table",
+        ),
+        (
+            vec!["--delta", "0.1"],
+            "--delta: not used by a regression table",
+        ),
+        (
+            vec!["--no-verify"],
+            "--no-verify: not used by a regression table",
+        ),
+        (
+            vec!["--shard", "1/2"],
+            "--shard: not used by a regression table",
+        ),
+        (vec!["--log10-alpha-range", "5,10"], "--log10-alpha-range"),
+        (vec!["--log10-alpha-range", "-5"], "--log10-alpha-range"),
+        (
+            vec!["--per-decade", "0"],
+            "--per-decade: must be between 1 and 100000",
+        ),
+        (vec!["--depths", "1"], "--depths"),
+        (vec!["--precision", "8"], "--precision"),
+    ] {
+        let mut a = args.clone();
+        a.extend(["--output", o]);
+        common::assert_bad(&table(&a), &[frag]);
+        assert!(!out.exists(), "{args:?} wrote {o}");
+    }
+    // regression options on a classification case
+    let cls = common::case_path("three_point.toml");
+    for opt in ["--eps", "--per-decade"] {
+        let val = if opt == "--eps" { "0.1" } else { "10" };
+        common::assert_bad(
+            &common::run(&["table", &cls, opt, val, "--output", o]),
+            &[opt, "only for regression cases"],
+        );
+        assert!(!out.exists());
+    }
+}
+
+/// A statement the verified digits cannot decide (eps = 10^-40 at 128 bits): the row says
+/// "undecided", and the table exits 1 (an incomplete table).
+#[test]
+fn undecided_rows_exit_1() {
+    let o = table(&["--eps", "1e-40", "--per-decade", "1", "--format", "csv"]);
+    assert_eq!(o.status.code(), Some(1), "{}", common::stderr(&o));
+    let csv = common::stdout(&o);
+    assert!(csv.contains(",l1,undecided,"), "{csv}");
+}
