@@ -348,6 +348,27 @@ pub fn optional_positive_list(name: &str, items: &[String]) -> Result<Vec<Ration
     positive_list(name, items)
 }
 
+/// `MIN,MAX` of log10 alpha: integers with MIN < 0 < MAX, both within ±100000 (as the
+/// exponents of numbers in case files).
+pub fn log10_range(flag: &str, r: &str) -> Result<(i32, i32), CliError> {
+    const MAX_DECADES: i32 = 100_000;
+    let bad = || {
+        CliError::input(format!(
+            "{flag}: expected two integers MIN,MAX with MIN < 0 < MAX and both within ±{MAX_DECADES}, got {r:?}"
+        ))
+    };
+    let parts: Vec<&str> = r.split(',').map(str::trim).collect();
+    let [lo, hi] = parts.as_slice() else {
+        return Err(bad());
+    };
+    let lo: i32 = lo.parse().map_err(|_| bad())?;
+    let hi: i32 = hi.parse().map_err(|_| bad())?;
+    if !(lo < 0 && hi > 0 && lo >= -MAX_DECADES && hi <= MAX_DECADES) {
+        return Err(bad());
+    }
+    Ok((lo, hi))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

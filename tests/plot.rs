@@ -866,3 +866,166 @@ fn output_does_not_depend_on_the_thread_count() {
     }
     assert_eq!(svgs[0], svgs[1]);
 }
+
+/// `plot` of a regression figure on a bundled regression case.
+fn regression_plot(case: &str, kind: &str, extra: &[&str]) -> Parsed {
+    let dir = temp_dir();
+    let out = dir.join(format!("{kind}.svg"));
+    let mut args = vec![
+        "plot".to_string(),
+        case_path(case),
+        "--kind".into(),
+        kind.into(),
+        "-o".into(),
+        out.display().to_string(),
+        "--precision".into(),
+        "128".into(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let a: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
+    let o = run(&a);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    parse(&std::fs::read_to_string(&out).unwrap())
+}
+
+/// Fig. 1b on the single sample: a solid (l1) and a dashed (l2) curve per depth, each
+/// with one point per alpha where the excess is certainly positive.
+#[test]
+fn regression_norms_svg() {
+    let p = regression_plot(
+        "regression_single.toml",
+        "regression-norms",
+        &[
+            "--depths",
+            "2,3",
+            "--samples",
+            "9",
+            "--log10-alpha-range",
+            "-6,2",
+        ],
+    );
+    assert!(
+        p.texts.iter().any(|t| t.contains("Fig. 1b")),
+        "{:?}",
+        p.texts
+    );
+    for label in [
+        "excess ℓ1, D = 2",
+        "excess ℓ2, D = 2",
+        "excess ℓ1, D = 3",
+        "excess ℓ2, D = 3",
+    ] {
+        assert!(p.texts.iter().any(|t| t == label), "{label}: {:?}", p.texts);
+    }
+    let solid: Vec<_> = p
+        .polylines
+        .iter()
+        .filter(|l| !l.1 && l.2.len() == 9)
+        .collect();
+    let dashed: Vec<_> = p
+        .polylines
+        .iter()
+        .filter(|l| l.1 && l.2.len() >= 5)
+        .collect();
+    assert_eq!(solid.len(), 2, "{:?}", p.polylines);
+    assert_eq!(dashed.len(), 2, "{:?}", p.polylines);
+    // the excess l1 norm falls as alpha decreases: SVG y grows downwards, x with alpha
+    for (_, _, pts) in solid {
+        assert!(
+            pts.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1 >= w[1].1),
+            "{pts:?}"
+        );
+    }
+}
+
+/// Fig. 2b on the sparse case (d = 40): one curve per depth.
+#[test]
+fn q_ratio_svg() {
+    let p = regression_plot(
+        "regression_sparse.toml",
+        "q-ratio",
+        &[
+            "--depths",
+            "2,3,5",
+            "--samples",
+            "11",
+            "--log10-alpha-range",
+            "-20,5",
+        ],
+    );
+    assert!(
+        p.texts.iter().any(|t| t.contains("Fig. 2b")),
+        "{:?}",
+        p.texts
+    );
+    let curves: Vec<_> = p.polylines.iter().filter(|l| l.2.len() == 11).collect();
+    assert_eq!(curves.len(), 3, "{:?}", p.polylines);
+}
+
+/// The regression figures refuse classification cases and flow options; the flow figures
+/// refuse regression cases and the regression range; nothing is written.
+#[test]
+fn regression_figures_bad_input() {
+    let dir = temp_dir();
+    let out = dir.join("x.svg");
+    let o = out.to_str().unwrap();
+    let reg = case_path("regression_single.toml");
+    let cls = case_path("three_point.toml");
+    assert_bad(
+        &["plot", &cls, "--kind", "regression-norms", "-o", o],
+        &dir,
+        &["--kind: regression-norms is drawn for regression cases"],
+    );
+    assert_bad(
+        &["plot", &reg, "--kind", "excess-l1", "-o", o],
+        &dir,
+        &["regression case"],
+    );
+    assert_bad(
+        &[
+            "plot",
+            &cls,
+            "--kind",
+            "excess-l1",
+            "--log10-alpha-range",
+            "-1,1",
+            "-o",
+            o,
+        ],
+        &dir,
+        &["--log10-alpha-range: only for the regression figures"],
+    );
+    assert_bad(
+        &["plot", &reg, "--kind", "q-ratio", "--alphas", "1", "-o", o],
+        &dir,
+        &["--alphas: not used by the regression figures"],
+    );
+    assert_bad(
+        &[
+            "plot",
+            &reg,
+            "--kind",
+            "q-ratio",
+            "--log10-alpha-range",
+            "3,5",
+            "-o",
+            o,
+        ],
+        &dir,
+        &["--log10-alpha-range: expected two integers"],
+    );
+    assert_bad(
+        &[
+            "plot",
+            &reg,
+            "--kind",
+            "regression-norms",
+            "--samples",
+            "1",
+            "-o",
+            o,
+        ],
+        &dir,
+        &["--samples"],
+    );
+}

@@ -16,8 +16,6 @@ const DEFAULT_EPS: [&str; 3] = ["1/10", "1/100", "1/1000"];
 const DEFAULT_RANGE: (i32, i32) = (-300, 300);
 /// The default grid points per decade.
 const DEFAULT_PER_DECADE: u32 = 100;
-/// The widest search range (as the exponents of numbers in case files).
-const MAX_DECADES: i32 = 100_000;
 
 /// A classification table given a regression-only option: refuse it.
 pub(super) fn refuse_regression_options(o: &TableOptions) -> Result<(), CliError> {
@@ -113,23 +111,7 @@ fn spec_of(case: &Case, o: &TableOptions) -> Result<RegTableSpec, CliError> {
     }
     let (min_log10, max_log10) = match &o.log10_alpha_range {
         None => DEFAULT_RANGE,
-        Some(r) => {
-            let bad = || {
-                CliError::input(format!(
-                    "--log10-alpha-range: expected two integers MIN,MAX with MIN < 0 < MAX and both within ±{MAX_DECADES}, got {r:?}"
-                ))
-            };
-            let parts: Vec<&str> = r.split(',').map(str::trim).collect();
-            let [lo, hi] = parts.as_slice() else {
-                return Err(bad());
-            };
-            let lo: i32 = lo.parse().map_err(|_| bad())?;
-            let hi: i32 = hi.parse().map_err(|_| bad())?;
-            if !(lo < 0 && hi > 0 && lo >= -MAX_DECADES && hi <= MAX_DECADES) {
-                return Err(bad());
-            }
-            (lo, hi)
-        }
+        Some(r) => crate::options::log10_range("--log10-alpha-range", r)?,
     };
     let per_decade = o.per_decade.unwrap_or(DEFAULT_PER_DECADE);
     if !(1..=100_000).contains(&per_decade) {

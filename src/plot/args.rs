@@ -32,6 +32,14 @@ pub enum PlotKind {
     /// (log-log), one series per depth with its least-squares line (as `ibcert table`)
     #[value(name = "required-accuracy")]
     RequiredAccuracy,
+    /// Regression cases (Woodworth et al. 2020, Fig. 1b): the excess l1 and l2 norms of
+    /// the limit argmin Q^D_alpha s.t. X^T w = y against alpha, one pair per depth
+    #[value(name = "regression-norms")]
+    RegressionNorms,
+    /// Regression cases (Fig. 2b): Q^D_alpha(e_1) / Q^D_alpha(1/sqrt(d)) against alpha,
+    /// one curve per depth
+    #[value(name = "q-ratio")]
+    QRatio,
 }
 
 /// The default end of every path: well into the rich regime for alpha > 1
@@ -97,6 +105,10 @@ pub struct PlotArgs {
     /// or the smallest alpha^D to use (exact).
     #[arg(long, default_value = "auto", allow_hyphen_values = true)]
     pub fit_from: String,
+    /// Regression figures: log10 alpha from MIN to MAX (integers, MIN < 0 < MAX);
+    /// default -12,4. --samples alphas, log-spaced.
+    #[arg(long, value_name = "MIN,MAX", allow_hyphen_values = true)]
+    pub log10_alpha_range: Option<String>,
     /// Never draw a progress bar.
     #[arg(long)]
     pub no_progress: bool,

@@ -10,13 +10,15 @@
 //!
 //! Kinds: [`sphere`] (Fig. 3/4), [`excess`] (Fig. 5a and Fig. 7), [`kernel`]
 //! (Fig. 9) and [`required`] (Fig. 5b, the renderer only: its data come from the
-//! table module). The command's parts: `args` (the options and their validation into a
+//! table module); for regression cases [`regression`] (Woodworth et al.'s Fig. 1b and
+//! 2b, from the Q^D_alpha limits: no flow). The command's parts: `args` (the options and their validation into a
 //! [`PlotJob`]), `paths` (integrating and sampling the curves), `refs` (the reference
 //! predictors); this file runs the command.
 
 pub mod excess;
 pub mod figure;
 pub mod kernel;
+pub mod regression;
 pub mod required;
 pub mod sphere;
 
@@ -39,12 +41,21 @@ pub fn figure_error(e: figure::FigureError) -> CliError {
 
 /// The `plot` command.
 pub fn cmd_plot(a: &PlotArgs) -> Result<(), CliError> {
+    if regression::is_regression_kind(a.kind) {
+        return regression::cmd_plot_regression(a);
+    }
+    if a.log10_alpha_range.is_some() {
+        return Err(CliError::input(
+            "--log10-alpha-range: only for the regression figures (--kind regression-norms, q-ratio)",
+        ));
+    }
     let job = a.validate()?;
     let fig = match job.kind {
         PlotKind::Sphere => sphere::figure(&job)?,
         PlotKind::ExcessL1 => excess::excess_l1_figure(&job)?,
         PlotKind::ExcessPlane => excess::excess_plane_figure(&job)?,
         PlotKind::KernelDistance => kernel::figure(&job)?,
+        PlotKind::RegressionNorms | PlotKind::QRatio => unreachable!("drawn above"),
         PlotKind::RequiredAccuracy => {
             let delta = crate::options::arg_rational("--delta", a.delta.trim())?;
             if delta <= 0 || delta >= 1 {
