@@ -21,7 +21,10 @@
 //!   minimum when the check says so; `reference::l2d`); every alpha within tolerance;
 //! * [`regression`] (regression cases, no flow): the limit w_alpha = argmin Q^D_alpha s.t.
 //!   X^T w = y against the min-l2 interpolator (regression-kernel) or its excess l1 norm
-//!   (regression-rich), with Theorem 2's statements when the check gives `eps`.
+//!   (regression-rich), with Theorem 2's statements when the check gives `eps`;
+//! * [`reglimit`] (regression cases, with the flow): the square-loss flow integrated to
+//!   its limit (tail bound, verified) against w_alpha = argmin Q^D_alpha s.t. X^T w = y:
+//!   ||w_flow - w_alpha||_2 / ||w_alpha||_2, within tolerance at every alpha.
 //!
 //! Kernel, transition and rich checks pass when the metric at the largest alpha is within
 //! the tolerance (and, for transition checks with `kkt_tolerance`, the residual too) and
@@ -36,6 +39,7 @@ mod condition5;
 mod falling;
 mod kernel;
 mod limit;
+mod reglimit;
 mod regression;
 mod rich;
 mod transition;
@@ -115,6 +119,31 @@ pub struct AlphaResult {
     /// regression checks with `eps`: the excess Theorem 2 bounds, with its error bound
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub theorem2: Option<Excess>,
+    /// regression-limit checks: the flow's run to its limit and what vouches for it
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<LimitDetail>,
+}
+
+/// How a regression-limit check reached the flow's limit at one alpha, and the digits
+/// that vouch for its metric.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct LimitDetail {
+    /// the digits of the limit asked of the tail bound (from the check's tolerance)
+    pub asked_digits: u32,
+    /// the digits the tail bound certifies at the end state
+    pub tail_digits: u32,
+    /// digits of w on which the verification run agrees (None: not verified)
+    pub flow_digits: Option<u32>,
+    /// digits of w_alpha on which the reference's two solves agree
+    pub reference_digits: u32,
+    /// a bound on the metric's error from the fewest of these digits
+    #[serde(with = "crate::num::serial::float")]
+    pub err: Float,
+    /// the time t where the stop rule held (6 significant digits)
+    pub t: String,
+    /// the work of the main run and of the verification run
+    pub main: crate::ode::radau::Stats,
+    pub verification: Option<crate::ode::radau::Stats>,
 }
 
 /// The excess a Theorem 2 statement bounds (regression-rich: ||w||_1/||w_l1||_1 - 1;
@@ -177,6 +206,8 @@ pub struct Measured {
     pub kkt: Option<Float>,
     /// regression checks: the excess Theorem 2 bounds
     pub theorem2: Option<Excess>,
+    /// regression-limit checks: the flow's run
+    pub limit: Option<LimitDetail>,
 }
 
 impl From<Metric> for Measured {
@@ -185,6 +216,7 @@ impl From<Metric> for Measured {
             metric,
             kkt: None,
             theorem2: None,
+            limit: None,
         }
     }
 }
@@ -214,14 +246,17 @@ pub trait Kind: Send + Sync {
     /// The metric at the end of a run.
     fn measure(&self, ctx: &Ctx, end: &End) -> Measured;
 
-    /// A kind that needs no flow (the regression checks: they evaluate the flow's limit,
-    /// a reference) measures at `alpha` directly, at precision `prec`: the measurement and
-    /// its verified digits, or why it could not. None (the default): run the flow.
+    /// A kind that needs no classification flow (the regression checks: they evaluate the
+    /// flow's limit, a reference, or run the square-loss flow themselves, verified when
+    /// `verify`) measures at `alpha` directly, at precision `prec`: the measurement and
+    /// its verified digits, or why it could not. None (the default): run the
+    /// classification flow.
     fn without_flow(
         &self,
         _ctx: &Ctx,
         _alpha: &Rational,
         _prec: u32,
+        _verify: bool,
     ) -> Option<Result<(Measured, u32), String>> {
         None
     }
@@ -272,6 +307,7 @@ pub fn prepare(ctx: &Ctx, prec: u32) -> Result<Box<dyn Kind>, String> {
             theorem2.as_ref(),
             prec,
         )?),
+        KindSpec::RegressionLimit => Box::new(reglimit::RegLimit::new(ctx)?),
     })
 }
 
@@ -342,14 +378,16 @@ fn run_alpha(
         not_run: false,
         wall_seconds: 0.0,
         theorem2: None,
+        limit: None,
     };
     // a kind that needs no flow (regression checks) measures directly
     if let Ok(k) = kind {
-        if let Some(r) = k.without_flow(ctx, alpha, prec) {
+        if let Some(r) = k.without_flow(ctx, alpha, prec, settings.verify) {
             match r {
                 Ok((m, digits)) => {
                     out.metric = Some(m.metric);
                     out.theorem2 = m.theorem2;
+                    out.limit = m.limit;
                     out.digits = Some(digits);
                 }
                 Err(e) => out.error = Some(e),
@@ -462,6 +500,7 @@ impl AlphaResult {
             not_run: true,
             wall_seconds: 0.0,
             theorem2: None,
+            limit: None,
         }
     }
 }

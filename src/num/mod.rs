@@ -165,6 +165,15 @@ pub fn fmt_sig(x: &Float, digits: usize) -> String {
     normalize_mpfr_string(&s)
 }
 
+/// [`fmt_sig`] rounded up (toward +infinity): for upper bounds shown as `<x` or `<= x`.
+pub fn fmt_sig_up(x: &Float, digits: usize) -> String {
+    if x.is_zero() || !x.is_finite() {
+        return fmt_sig(x, digits);
+    }
+    let s = x.to_string_radix_round(10, Some(digits.max(1)), Round::Up);
+    normalize_mpfr_string(&s)
+}
+
 /// MPFR prints e.g. `1.2345000e3`; keep the mantissa as is and normalize the exponent,
 /// using plain notation for exponents in [-4, 15].
 fn normalize_mpfr_string(s: &str) -> String {
