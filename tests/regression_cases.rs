@@ -285,15 +285,14 @@ fn csv_columns_of_the_other_task_are_refused() {
     common::assert_bad(&o, &["e.csv: line 1: no `target` column"]);
 }
 
-/// run, trace, compare-losses, table and plot refuse a regression case (exit 2) and
-/// write nothing.
+/// trace, compare-losses, table and plot refuse a regression case (exit 2) and write
+/// nothing (`run` integrates the square-loss flow: tests/regression_limit.rs).
 #[test]
 fn flow_commands_refuse_regression_cases() {
     let case = common::case_path("regression_single.toml");
     let out = common::temp_path("regflow", "out");
     let o_s = out.to_str().unwrap();
-    let runs: [Vec<&str>; 5] = [
-        vec!["run", &case, "--gt", "10"],
+    let runs: [Vec<&str>; 4] = [
         vec!["trace", &case, "--gt", "10", "-o", o_s],
         vec!["compare-losses", &case, "--gt", "10,100", "-o", o_s],
         vec!["table", &case, "--alphas", "1,2", "-o", o_s],

@@ -21,7 +21,7 @@ use crate::flow::guard::carried_digits;
 use crate::flow::regression::{regression_verified_capped, RegProblem, RegStop};
 use crate::flow::{default_stages, Numerics};
 use crate::num::{
-    digits_from_rel_error, fmt_sig, fmt_sig_up, from_rational, max_abs, norm2, ten_pow_neg,
+    digits_above, fmt_bounded, fmt_sig, fmt_sig_up, from_rational, max_abs, norm2, ten_pow_neg,
 };
 use crate::reference::regression::q_alpha_limit;
 use rug::{Float, Rational};
@@ -141,11 +141,9 @@ impl RegLimit {
         let err = (max_abs(pr, &w) * unit(k_flow) + max_abs(pr, w_ref) * unit(k_ref)) * d
             / norm2(pr, w_ref);
         let mut metric = Metric::new(Self::NAME, value.clone(), 1);
-        if value <= err {
-            metric.text = Some(format!("<{}", fmt_sig_up(&err, 1)));
-        } else {
-            let rel = Float::with_val(pr, &err / &value);
-            metric.shown = (digits_from_rel_error(&rel, 12) as usize).clamp(1, 12);
+        match digits_above(&value, &err, 12) {
+            Some(k) => metric.shown = k as usize,
+            None => metric.text = Some(fmt_bounded(&value, &err, 12)),
         }
         let m = &v.main;
         let detail = LimitDetail {

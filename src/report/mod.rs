@@ -10,6 +10,7 @@ pub mod check;
 pub mod compare;
 pub mod regression_solve;
 pub mod run;
+pub mod run_regression;
 pub mod solve;
 pub mod table;
 pub mod trace;
