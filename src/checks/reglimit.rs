@@ -152,7 +152,7 @@ impl RegLimit {
             flow_digits: v.digits,
             reference_digits: k_ref,
             err,
-            t: m.t.as_ref().map_or("-".to_string(), |t| fmt_sig(t, 6)),
+            t: m.t.as_ref().map_or("-".to_string(), |t| fmt_sig(t, 3)),
             main: m.stats.clone(),
             verification: v.check.as_ref().map(|c| c.stats.clone()),
         };

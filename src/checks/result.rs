@@ -93,7 +93,8 @@ pub struct LimitDetail {
     /// a bound on the metric's error from the fewest of these digits
     #[serde(with = "crate::num::serial::float")]
     pub err: Float,
-    /// the time t where the stop rule held (6 significant digits)
+    /// the time t where the stop rule held (3 significant digits: where the tail bound
+    /// first held, a property of the steps taken)
     pub t: String,
     /// the work of the main run and of the verification run
     pub main: crate::ode::radau::Stats,
