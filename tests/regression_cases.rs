@@ -402,6 +402,9 @@ fn solve_on_the_sparse_case() {
 
 // ----------------------------------------------------------------------- checks
 
+/// Without the flows' verification runs (the regression-limit checks' verified path is
+/// tests/regression_limit.rs's and the tier-2 `cases::case_regression_*_full`'s; the
+/// regression-kernel/-rich references are solved twice either way).
 #[test]
 fn bundled_regression_checks_meet_their_expectations() {
     for name in ["regression_single.toml", "regression_nonunique.toml"] {
@@ -409,6 +412,7 @@ fn bundled_regression_checks_meet_their_expectations() {
             "check",
             &common::case_path(name),
             "--no-progress",
+            "--no-verify",
             "--format",
             "json",
         ]);
@@ -459,6 +463,7 @@ fn theorem2_alpha_is_computed_in_logs_and_checked() {
         "check",
         &common::case_path("regression_single.toml"),
         "--no-progress",
+        "--no-verify",
         "--format",
         "json",
     ]);
@@ -528,7 +533,8 @@ fn regression_cases_load_from_their_files() {
 }
 
 /// A sharded check sweep of a regression case merges into the unsharded report, byte for
-/// byte (the jobs carry the Theorem 2 excess through the partial reports).
+/// byte (the jobs carry the Theorem 2 excess and the regression-limit runs through the
+/// partial reports; without the verification runs, which the merge does not depend on).
 #[test]
 fn a_sharded_regression_sweep_merges_into_the_unsharded_report() {
     let dir = common::temp_dir("regsweep");
@@ -545,6 +551,7 @@ fn a_sharded_regression_sweep_merges_into_the_unsharded_report() {
             "--results-dir",
             results.to_str().unwrap(),
             "--no-progress",
+            "--no-verify",
             "-o",
             out.to_str().unwrap(),
         ]);
@@ -558,6 +565,7 @@ fn a_sharded_regression_sweep_merges_into_the_unsharded_report() {
         "check",
         &case,
         "--no-progress",
+        "--no-verify",
         "--no-timing",
     ]));
     assert_eq!(merged, whole);
