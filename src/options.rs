@@ -124,16 +124,35 @@ fn any_case(path: &Path, case: Case) -> Result<(Case, Vec<Vec<Rational>>), CliEr
     }
 }
 
-/// The one place where the commands that integrate a flow refuse regression cases (the
-/// square-loss flow is not there yet: when it is, dispatch on `case.task` here).
+/// The one place where the commands that integrate the classification flow refuse
+/// regression cases (`ibcert run` dispatches on the task first: [`load_run_case`]).
 pub fn flow_case(path: &Path, case: Case) -> Result<(Case, Vec<Vec<Rational>>), CliError> {
     if case.task == crate::case::Task::Regression {
         return Err(CliError::input(format!(
-            "{}: task: a regression case (task = \"regression\") cannot be run by this command yet: run, trace, compare-losses, table and plot integrate the classification flow; `ibcert solve` (the interpolators and Q^D_alpha limits) and `ibcert check` (regression-kernel, regression-rich) handle regression cases",
+            "{}: task: a regression case (task = \"regression\") cannot be run by this command yet: trace, compare-losses, table and plot integrate the classification flow; `ibcert run` (the square-loss flow), `ibcert solve` (the interpolators and Q^D_alpha limits) and `ibcert check` (regression-kernel, regression-rich, regression-limit) handle regression cases",
             path.display()
         )));
     }
     separable(path, case)
+}
+
+/// A case as `ibcert run` takes it: a classification case with its rows (separable), or
+/// a regression case (the square-loss flow).
+pub enum RunCase {
+    Classification(Case, Vec<Vec<Rational>>),
+    Regression(Case),
+}
+
+/// Load a case for `ibcert run`, whatever its task.
+pub fn load_run_case(path: &Path) -> Result<RunCase, CliError> {
+    let case = Case::load(path).map_err(|e| CliError::input(e.to_string()))?;
+    match case.task {
+        crate::case::Task::Regression => Ok(RunCase::Regression(case)),
+        crate::case::Task::Classification => {
+            let (case, z) = separable(path, case)?;
+            Ok(RunCase::Classification(case, z))
+        }
+    }
 }
 
 /// [`load_case`] from a case file read earlier (e.g. kept in a sweep), with the data

@@ -285,15 +285,14 @@ fn csv_columns_of_the_other_task_are_refused() {
     common::assert_bad(&o, &["e.csv: line 1: no `target` column"]);
 }
 
-/// run, trace, compare-losses, table and plot refuse a regression case (exit 2) and
-/// write nothing.
+/// trace, compare-losses, table and plot refuse a regression case (exit 2) and write
+/// nothing (`run` integrates the square-loss flow: tests/regression_limit.rs).
 #[test]
 fn flow_commands_refuse_regression_cases() {
     let case = common::case_path("regression_single.toml");
     let out = common::temp_path("regflow", "out");
     let o_s = out.to_str().unwrap();
-    let runs: [Vec<&str>; 5] = [
-        vec!["run", &case, "--gt", "10"],
+    let runs: [Vec<&str>; 4] = [
         vec!["trace", &case, "--gt", "10", "-o", o_s],
         vec!["compare-losses", &case, "--gt", "10,100", "-o", o_s],
         vec!["table", &case, "--alphas", "1,2", "-o", o_s],
@@ -403,6 +402,9 @@ fn solve_on_the_sparse_case() {
 
 // ----------------------------------------------------------------------- checks
 
+/// Without the flows' verification runs (the regression-limit checks' verified path is
+/// tests/regression_limit.rs's and the tier-2 `cases::case_regression_*_full`'s; the
+/// regression-kernel/-rich references are solved twice either way).
 #[test]
 fn bundled_regression_checks_meet_their_expectations() {
     for name in ["regression_single.toml", "regression_nonunique.toml"] {
@@ -410,6 +412,7 @@ fn bundled_regression_checks_meet_their_expectations() {
             "check",
             &common::case_path(name),
             "--no-progress",
+            "--no-verify",
             "--format",
             "json",
         ]);
@@ -460,6 +463,7 @@ fn theorem2_alpha_is_computed_in_logs_and_checked() {
         "check",
         &common::case_path("regression_single.toml"),
         "--no-progress",
+        "--no-verify",
         "--format",
         "json",
     ]);
@@ -529,7 +533,8 @@ fn regression_cases_load_from_their_files() {
 }
 
 /// A sharded check sweep of a regression case merges into the unsharded report, byte for
-/// byte (the jobs carry the Theorem 2 excess through the partial reports).
+/// byte (the jobs carry the Theorem 2 excess and the regression-limit runs through the
+/// partial reports; without the verification runs, which the merge does not depend on).
 #[test]
 fn a_sharded_regression_sweep_merges_into_the_unsharded_report() {
     let dir = common::temp_dir("regsweep");
@@ -546,6 +551,7 @@ fn a_sharded_regression_sweep_merges_into_the_unsharded_report() {
             "--results-dir",
             results.to_str().unwrap(),
             "--no-progress",
+            "--no-verify",
             "-o",
             out.to_str().unwrap(),
         ]);
@@ -559,6 +565,7 @@ fn a_sharded_regression_sweep_merges_into_the_unsharded_report() {
         "check",
         &case,
         "--no-progress",
+        "--no-verify",
         "--no-timing",
     ]));
     assert_eq!(merged, whole);

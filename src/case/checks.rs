@@ -86,7 +86,7 @@ impl Parser<'_> {
                 return Err(self.err(
                     c.field("kind"),
                     format!(
-                        "a regression case (task = \"regression\") takes the checks regression-kernel and regression-rich; \"{}\" is a classification check",
+                        "a regression case (task = \"regression\") takes the checks regression-kernel, regression-rich and regression-limit; \"{}\" is a classification check",
                         tag.name()
                     ),
                 ))
@@ -137,7 +137,9 @@ impl Parser<'_> {
                 point: self.check_point(&c, dim)?,
                 optimum: self.check_optimum(&c)?,
             },
-            CheckKind::RegressionKernel | CheckKind::RegressionRich => {
+            CheckKind::RegressionKernel
+            | CheckKind::RegressionRich
+            | CheckKind::RegressionLimit => {
                 unreachable!("regression kinds are read by regression_check")
             }
         };
@@ -180,8 +182,9 @@ impl Parser<'_> {
         })
     }
 
-    /// A regression-kernel or regression-rich check: alphas (numbers, or "theorem2" for
-    /// Theorem 2's own alpha), tolerance, optional eps (Theorem 2, D = 2), expect.
+    /// A regression-kernel, regression-rich or regression-limit check: alphas (numbers,
+    /// or "theorem2" for Theorem 2's own alpha), tolerance, optional eps (Theorem 2,
+    /// D = 2; not for regression-limit), expect.
     fn regression_check(
         &self,
         c: &CheckTable,
@@ -193,10 +196,15 @@ impl Parser<'_> {
     ) -> Result<CheckSpec, CaseError> {
         for key in c.t.keys() {
             if !REGRESSION_CHECK_FIELDS.contains(&key.as_str()) {
+                let what = if tag == CheckKind::RegressionLimit {
+                    "integrates the square-loss flow to its limit (t -> infinity, the tail bound) and compares it with argmin Q^D_alpha s.t. X^T w = y"
+                } else {
+                    "evaluates the limit of the flow (argmin Q^D_alpha s.t. X^T w = y, no integration)"
+                };
                 return Err(self.err(
                     c.field(key),
                     format!(
-                        "a {} check evaluates the limit of the flow (argmin Q^D_alpha s.t. X^T w = y, no integration) and takes only {}; `{key}` is a field of the classification checks",
+                        "a {} check {what} and takes only {}; `{key}` is a field of the classification checks",
                         tag.name(),
                         REGRESSION_CHECK_FIELDS.join(", ")
                     ),
@@ -207,6 +215,12 @@ impl Parser<'_> {
         let d = points[0].len();
         let theorem2 = match c.t.get("eps") {
             None => None,
+            Some(_) if tag == CheckKind::RegressionLimit => {
+                return Err(self.err(
+                    c.field("eps"),
+                    "only regression-kernel and regression-rich checks take `eps` (Theorem 2); a regression-limit check compares the flow's limit with argmin Q^D_alpha at each alpha",
+                ))
+            }
             Some(v) => {
                 let eps = self.number(v, &c.field("eps"))?;
                 if eps <= 0 || eps >= d {
@@ -234,10 +248,10 @@ impl Parser<'_> {
         Ok(CheckSpec {
             index: i,
             name,
-            kind: if rich {
-                KindSpec::RegressionRich { theorem2 }
-            } else {
-                KindSpec::RegressionKernel { theorem2 }
+            kind: match tag {
+                CheckKind::RegressionRich => KindSpec::RegressionRich { theorem2 },
+                CheckKind::RegressionLimit => KindSpec::RegressionLimit,
+                _ => KindSpec::RegressionKernel { theorem2 },
             },
             alphas,
             mu: None,
@@ -293,7 +307,7 @@ impl Parser<'_> {
         CheckKind::parse(&kind_s).ok_or_else(|| {
             self.err(
                 c.field("kind"),
-                format!("unknown check kind \"{}\" (known kinds: kernel, transition, rich, bounds, condition5, limit, regression-kernel, regression-rich)", clip(&kind_s)),
+                format!("unknown check kind \"{}\" (known kinds: kernel, transition, rich, bounds, condition5, limit, regression-kernel, regression-rich, regression-limit)", clip(&kind_s)),
             )
         })
     }

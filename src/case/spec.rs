@@ -35,6 +35,11 @@ pub enum CheckKind {
     /// Theorem 2's l1 statement (D = 2).
     #[serde(rename = "regression-rich")]
     RegressionRich,
+    /// Regression, with the flow: the square-loss flow integrated to its limit (tail
+    /// bound, verified) equals argmin Q^D_alpha s.t. X^T w = y (Woodworth et al. 2020,
+    /// Theorems 1 and 3) to within the tolerance at every alpha.
+    #[serde(rename = "regression-limit")]
+    RegressionLimit,
 }
 
 impl CheckKind {
@@ -48,6 +53,7 @@ impl CheckKind {
             "limit" => Some(CheckKind::Limit),
             "regression-kernel" => Some(CheckKind::RegressionKernel),
             "regression-rich" => Some(CheckKind::RegressionRich),
+            "regression-limit" => Some(CheckKind::RegressionLimit),
             _ => None,
         }
     }
@@ -66,6 +72,7 @@ impl CheckKind {
             CheckKind::Limit => "limit",
             CheckKind::RegressionKernel => "regression-kernel",
             CheckKind::RegressionRich => "regression-rich",
+            CheckKind::RegressionLimit => "regression-limit",
         }
     }
 
@@ -79,8 +86,10 @@ impl CheckKind {
             CheckKind::Condition5 => "alpha^D / mu",
             // not used: a limit check must give its stopping rule
             CheckKind::Limit => "alpha^(2*D)",
-            // not used: a regression check evaluates the limit t -> infinity (no flow)
-            CheckKind::RegressionKernel | CheckKind::RegressionRich => "alpha",
+            // not used: a regression check evaluates the limit t -> infinity
+            CheckKind::RegressionKernel
+            | CheckKind::RegressionRich
+            | CheckKind::RegressionLimit => "alpha",
         }
     }
 
@@ -89,11 +98,12 @@ impl CheckKind {
         matches!(self, CheckKind::Transition | CheckKind::Condition5)
     }
 
-    /// Whether the kind is a regression check (a regression case's kinds; no flow).
+    /// Whether the kind is a regression check (a regression case's kinds: the limit
+    /// t -> infinity, not a classification stopping rule).
     pub fn is_regression(self) -> bool {
         matches!(
             self,
-            CheckKind::RegressionKernel | CheckKind::RegressionRich
+            CheckKind::RegressionKernel | CheckKind::RegressionRich | CheckKind::RegressionLimit
         )
     }
 }
@@ -187,6 +197,8 @@ pub enum KindSpec {
     RegressionRich {
         theorem2: Option<Theorem2>,
     },
+    /// regression: the flow integrated to its limit against argmin Q^D_alpha
+    RegressionLimit,
 }
 
 impl KindSpec {
@@ -201,6 +213,7 @@ impl KindSpec {
             KindSpec::Limit { .. } => CheckKind::Limit,
             KindSpec::RegressionKernel { .. } => CheckKind::RegressionKernel,
             KindSpec::RegressionRich { .. } => CheckKind::RegressionRich,
+            KindSpec::RegressionLimit => CheckKind::RegressionLimit,
         }
     }
 }

@@ -21,7 +21,10 @@
 //!   minimum when the check says so; `reference::l2d`); every alpha within tolerance;
 //! * [`regression`] (regression cases, no flow): the limit w_alpha = argmin Q^D_alpha s.t.
 //!   X^T w = y against the min-l2 interpolator (regression-kernel) or its excess l1 norm
-//!   (regression-rich), with Theorem 2's statements when the check gives `eps`.
+//!   (regression-rich), with Theorem 2's statements when the check gives `eps`;
+//! * [`reglimit`] (regression cases, with the flow): the square-loss flow integrated to
+//!   its limit (tail bound, verified) against w_alpha = argmin Q^D_alpha s.t. X^T w = y:
+//!   ||w_flow - w_alpha||_2 / ||w_alpha||_2, within tolerance at every alpha.
 //!
 //! Kernel, transition and rich checks pass when the metric at the largest alpha is within
 //! the tolerance (and, for transition checks with `kkt_tolerance`, the residual too) and
@@ -36,9 +39,13 @@ mod condition5;
 mod falling;
 mod kernel;
 mod limit;
+mod reglimit;
 mod regression;
+mod result;
 mod rich;
 mod transition;
+
+pub use result::{AlphaResult, Excess, LimitDetail, Metric};
 
 use crate::case::spec::{CheckSpec, Expect, KindSpec};
 use crate::case::Case;
@@ -46,87 +53,10 @@ use crate::flow::DiagFlow;
 use crate::flow::{
     checkpoint, run_job, Every, Job, JobOutcome, Limits, RunControl, StopRule, Summary,
 };
-use crate::num::{fmt_sig, from_rational, norm2};
+use crate::num::{from_rational, norm2};
 use rayon::prelude::*;
 use rug::{Float, Rational};
-use serde::{Deserialize, Serialize};
 use std::time::Instant;
-
-/// What a check measures at one alpha, with how it is shown.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Metric {
-    /// what it measures: "distance to w_l2", "distance to w_mu", ...
-    pub name: String,
-    #[serde(with = "crate::num::serial::float")]
-    pub value: Float,
-    /// significant digits worth showing (no more than the run verified)
-    pub shown: usize,
-    /// shown instead of the value when the number alone says too little
-    /// (an infinite rho_0: no point was watched)
-    pub text: Option<String>,
-}
-
-impl Metric {
-    fn new(name: impl Into<String>, value: Float, shown: usize) -> Metric {
-        Metric {
-            name: name.into(),
-            value,
-            shown,
-            text: None,
-        }
-    }
-
-    /// The metric as reports show it.
-    pub fn display(&self) -> String {
-        self.text
-            .clone()
-            .unwrap_or_else(|| fmt_sig(&self.value, self.shown))
-    }
-}
-
-/// The outcome at one alpha. Serialized exactly (job results of sweeps, partial
-/// reports): a merged report recomputes the verdicts from these very numbers.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct AlphaResult {
-    #[serde(with = "crate::num::serial::rational")]
-    pub alpha: Rational,
-    /// the stopping gt(alpha), at the case's precision
-    #[serde(with = "crate::num::serial::float")]
-    pub gt: Float,
-    /// None when the run failed or the reference is not available
-    pub metric: Option<Metric>,
-    /// transition checks: stationarity residual of w_hat for Q_mu
-    #[serde(with = "crate::num::serial::opt_float")]
-    pub kkt_stationarity: Option<Float>,
-    /// verified digits of w_hat (None without verification)
-    pub digits: Option<u32>,
-    /// invariant drift relative to gt (None when the run failed)
-    #[serde(with = "crate::num::serial::opt_float")]
-    pub drift_rel: Option<Float>,
-    /// set when the integration failed, or "not run" when the job was not run (a
-    /// sweep stopped by --max-time, a merge of an incomplete set with --allow-partial)
-    pub error: Option<String>,
-    /// the job was not run
-    #[serde(default)]
-    pub not_run: bool,
-    /// timing field (0 when left out of a partial report)
-    #[serde(default)]
-    pub wall_seconds: f64,
-    /// regression checks with `eps`: the excess Theorem 2 bounds, with its error bound
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub theorem2: Option<Excess>,
-}
-
-/// The excess a Theorem 2 statement bounds (regression-rich: ||w||_1/||w_l1||_1 - 1;
-/// regression-kernel: ||w||_2^2/||w_l2||_2^2 - 1) and a bound on its error from the
-/// verified digits.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Excess {
-    #[serde(with = "crate::num::serial::float")]
-    pub value: Float,
-    #[serde(with = "crate::num::serial::float")]
-    pub err: Float,
-}
 
 /// The verdict of one check.
 #[derive(Clone, Debug)]
@@ -177,6 +107,8 @@ pub struct Measured {
     pub kkt: Option<Float>,
     /// regression checks: the excess Theorem 2 bounds
     pub theorem2: Option<Excess>,
+    /// regression-limit checks: the flow's run
+    pub limit: Option<LimitDetail>,
 }
 
 impl From<Metric> for Measured {
@@ -185,6 +117,7 @@ impl From<Metric> for Measured {
             metric,
             kkt: None,
             theorem2: None,
+            limit: None,
         }
     }
 }
@@ -214,14 +147,17 @@ pub trait Kind: Send + Sync {
     /// The metric at the end of a run.
     fn measure(&self, ctx: &Ctx, end: &End) -> Measured;
 
-    /// A kind that needs no flow (the regression checks: they evaluate the flow's limit,
-    /// a reference) measures at `alpha` directly, at precision `prec`: the measurement and
-    /// its verified digits, or why it could not. None (the default): run the flow.
+    /// A kind that needs no classification flow (the regression checks: they evaluate the
+    /// flow's limit, a reference, or run the square-loss flow themselves, verified when
+    /// `verify`) measures at `alpha` directly, at precision `prec`: the measurement and
+    /// its verified digits, or why it could not. None (the default): run the
+    /// classification flow.
     fn without_flow(
         &self,
         _ctx: &Ctx,
         _alpha: &Rational,
         _prec: u32,
+        _verify: bool,
     ) -> Option<Result<(Measured, u32), String>> {
         None
     }
@@ -272,6 +208,7 @@ pub fn prepare(ctx: &Ctx, prec: u32) -> Result<Box<dyn Kind>, String> {
             theorem2.as_ref(),
             prec,
         )?),
+        KindSpec::RegressionLimit => Box::new(reglimit::RegLimit::new(ctx)?),
     })
 }
 
@@ -342,14 +279,16 @@ fn run_alpha(
         not_run: false,
         wall_seconds: 0.0,
         theorem2: None,
+        limit: None,
     };
     // a kind that needs no flow (regression checks) measures directly
     if let Ok(k) = kind {
-        if let Some(r) = k.without_flow(ctx, alpha, prec) {
+        if let Some(r) = k.without_flow(ctx, alpha, prec, settings.verify) {
             match r {
                 Ok((m, digits)) => {
                     out.metric = Some(m.metric);
                     out.theorem2 = m.theorem2;
+                    out.limit = m.limit;
                     out.digits = Some(digits);
                 }
                 Err(e) => out.error = Some(e),
@@ -444,26 +383,6 @@ fn run_alpha(
         let _ = std::fs::remove_file(path);
     }
     Some(out)
-}
-
-impl AlphaResult {
-    /// The result of a job that was not run.
-    pub fn not_run(case: &Case, spec: &CheckSpec, alpha: &Rational) -> AlphaResult {
-        let prec = case.numerics.precision;
-        let rule = StopRule::Expr(spec.stop.clone(), spec.mu.clone());
-        AlphaResult {
-            alpha: alpha.clone(),
-            gt: rule.gt(alpha, case.depth, prec),
-            metric: None,
-            kkt_stationarity: None,
-            digits: None,
-            drift_rel: None,
-            error: Some("not run".to_string()),
-            not_run: true,
-            wall_seconds: 0.0,
-            theorem2: None,
-        }
-    }
 }
 
 /// The size below which a change of the metric is round-off, not a trend: the larger of

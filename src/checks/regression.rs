@@ -166,7 +166,7 @@ impl Regression {
 }
 
 /// An alpha for reasons: exact when short, else 12 digits.
-fn short_alpha(a: &Rational) -> String {
+pub(super) fn short_alpha(a: &Rational) -> String {
     let s = a.to_string();
     if s.len() <= 24 {
         s
@@ -192,6 +192,7 @@ impl Kind for Regression {
         ctx: &Ctx,
         alpha: &Rational,
         prec: u32,
+        _verify: bool,
     ) -> Option<Result<(Measured, u32), String>> {
         let case = ctx.case;
         let sol = match q_alpha_limit(&case.points, &case.targets, case.depth, alpha, prec) {
@@ -212,6 +213,7 @@ impl Kind for Regression {
                 metric,
                 kkt: None,
                 theorem2: Some(excess),
+                limit: None,
             },
             k,
         )))
@@ -303,7 +305,7 @@ mod tests {
             .iter()
             .map(|a| {
                 let (m, digits) = k
-                    .without_flow(&ctx, a, prec)
+                    .without_flow(&ctx, a, prec, true)
                     .expect("no flow")
                     .expect("solved");
                 AlphaResult {
@@ -317,6 +319,7 @@ mod tests {
                     not_run: false,
                     wall_seconds: 0.0,
                     theorem2: m.theorem2,
+                    limit: None,
                 }
             })
             .collect();

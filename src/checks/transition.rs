@@ -61,6 +61,7 @@ impl Kind for Transition {
             metric,
             kkt: Some(res.stationarity),
             theorem2: None,
+            limit: None,
         }
     }
 

@@ -8,7 +8,9 @@ use crate::flow::{
     PrecisionPolicy, RunControl, Snapshot, StopRule, Verified,
 };
 use crate::num::exact::{parse_decimal, rational_to_decimal_string};
-use crate::options::{arg_rational, load_case, optional_positive_list, positive, CliError};
+use crate::options::{
+    arg_rational, load_case, load_run_case, optional_positive_list, positive, CliError, RunCase,
+};
 use crate::output::GtProgress;
 use crate::report::run::{CaseInfo, RunReport};
 use crate::report::trace::TraceReport;
@@ -81,6 +83,8 @@ pub struct RunArgs {
     /// Leave the timing fields out (byte-identical reports for the same job).
     #[arg(long)]
     pub no_timing: bool,
+    #[command(flatten)]
+    pub regression: super::run_regression::RegressionStopArgs,
 }
 
 #[derive(Args, Debug)]
@@ -151,6 +155,11 @@ fn install_interrupt_handler() {
 impl FlowArgs {
     pub fn validate(&self) -> Result<FlowJob, CliError> {
         let (case, z) = load_case(&self.case)?;
+        self.validate_with(case, z)
+    }
+
+    /// [`FlowArgs::validate`] for a classification case loaded already.
+    pub fn validate_with(&self, case: Case, z: Vec<Vec<Rational>>) -> Result<FlowJob, CliError> {
         let alpha = match &self.alpha {
             Some(a) => positive("--alpha", arg_rational("--alpha", a)?)?,
             None => case.numerics.alpha.clone().ok_or_else(|| {
@@ -261,18 +270,7 @@ impl FlowArgs {
 
 impl FlowJob {
     pub fn case_info(&self) -> CaseInfo {
-        CaseInfo {
-            name: self.case.name.clone(),
-            path: self.case.path.as_ref().map(|p| p.display().to_string()),
-            points: self.case.n_points(),
-            dim: self.case.dim(),
-            depth: self.case.depth,
-            data: self
-                .case
-                .data_source
-                .as_ref()
-                .map(|d| d.description.clone()),
-        }
+        CaseInfo::of(&self.case)
     }
 
     /// What identifies this job in a checkpoint: a resumed job must match it.
@@ -504,7 +502,12 @@ fn check_identity(
 }
 
 pub(super) fn cmd_run(a: &RunArgs) -> Result<i32, CliError> {
-    let job = a.flow.validate()?;
+    let (case, z) = match load_run_case(&a.flow.case)? {
+        RunCase::Regression(case) => return super::run_regression::cmd_run_regression(a, case),
+        RunCase::Classification(case, z) => (case, z),
+    };
+    a.regression.refuse_for_classification(&a.flow.case)?;
+    let job = a.flow.validate_with(case, z)?;
     let (mut report, code) = match job.execute_outcome(&[])? {
         JobOutcome::Done(v) => (
             RunReport::build(job.case_info(), &job.alpha, &job.rule, &v),

@@ -9,6 +9,7 @@ mod compare;
 mod flow;
 mod merge;
 mod plan;
+mod run_regression;
 mod solve;
 mod sweep_run;
 mod table;

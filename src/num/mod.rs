@@ -165,6 +165,39 @@ pub fn fmt_sig(x: &Float, digits: usize) -> String {
     normalize_mpfr_string(&s)
 }
 
+/// The significant digits of `value` that an absolute error bound `err` leaves
+/// (floor(log10(|value| / err)), at least 1, at most `cap`), or None when |value| <= err
+/// (the value is not told from 0: show it as `<err`).
+pub fn digits_above(value: &Float, err: &Float, cap: u32) -> Option<u32> {
+    let p = value.prec().max(err.prec());
+    let v = Float::with_val(p, value.abs_ref());
+    if v <= *err || !v.is_finite() || !err.is_finite() {
+        return None;
+    }
+    if err.is_zero() {
+        return Some(cap);
+    }
+    Some(digits_from_rel_error(&Float::with_val(p, err / &v), cap).max(1))
+}
+
+/// A value with an absolute error bound: its digits above the error, or `<err` (the
+/// bound rounded up) when the value is not told from 0.
+pub fn fmt_bounded(value: &Float, err: &Float, cap: u32) -> String {
+    match digits_above(value, err, cap) {
+        Some(k) => fmt_sig(value, k as usize),
+        None => format!("<{}", fmt_sig_up(err, 1)),
+    }
+}
+
+/// [`fmt_sig`] rounded up (toward +infinity): for upper bounds shown as `<x` or `<= x`.
+pub fn fmt_sig_up(x: &Float, digits: usize) -> String {
+    if x.is_zero() || !x.is_finite() {
+        return fmt_sig(x, digits);
+    }
+    let s = x.to_string_radix_round(10, Some(digits.max(1)), Round::Up);
+    normalize_mpfr_string(&s)
+}
+
 /// MPFR prints e.g. `1.2345000e3`; keep the mantissa as is and normalize the exponent,
 /// using plain notation for exponents in [-4, 15].
 fn normalize_mpfr_string(s: &str) -> String {

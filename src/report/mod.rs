@@ -11,6 +11,7 @@ pub mod compare;
 pub mod regression_solve;
 pub mod regression_table;
 pub mod run;
+pub mod run_regression;
 pub mod solve;
 pub mod table;
 pub mod trace;

@@ -23,6 +23,18 @@ pub struct CaseInfo {
 }
 
 impl CaseInfo {
+    /// The case as reports describe it (its own depth).
+    pub fn of(case: &crate::case::Case) -> CaseInfo {
+        CaseInfo {
+            name: case.name.clone(),
+            path: case.path.as_ref().map(|p| p.display().to_string()),
+            points: case.n_points(),
+            dim: case.dim(),
+            depth: case.depth,
+            data: case.data_source.as_ref().map(|d| d.description.clone()),
+        }
+    }
+
     /// The text reports' `case` line (`what`: appended after the depth, e.g. the task).
     pub fn case_line(&self, what: &str) -> String {
         let path = self

@@ -23,7 +23,7 @@ mod tail;
 
 pub use run::{
     extra_bits, plateau_end, regression_run, regression_run_capped, regression_verified,
-    RegFlowError, RegProblem, RegRun, RegStop, RegVerified,
+    regression_verified_capped, RegFlowError, RegProblem, RegRun, RegStop, RegVerified,
 };
 pub use tail::{tail_bound, TailBound};
 

@@ -456,7 +456,23 @@ pub fn regression_verified(
     stop: &RegStop,
     verify: bool,
 ) -> Result<RegVerified, RegFlowError> {
-    let main = regression_run(problem, numerics, stop, Clock::LogTime)?;
+    regression_verified_capped(problem, numerics, stop, verify, None)
+}
+
+/// [`regression_verified`] with a cap on each run's step attempts (None: the
+/// integrator's default): the check jobs use it, so that a flow too costly for its
+/// alpha ends as an error at that alpha instead of running for hours.
+///
+/// # Errors
+/// As [`regression_run`], and [`OdeError::MaxSteps`] at the cap.
+pub fn regression_verified_capped(
+    problem: &RegProblem,
+    numerics: &Numerics,
+    stop: &RegStop,
+    verify: bool,
+    max_steps: Option<u64>,
+) -> Result<RegVerified, RegFlowError> {
+    let main = regression_run_capped(problem, numerics, stop, Clock::LogTime, max_steps)?;
     let carried = carried_digits(numerics.prec, 0);
     if !verify {
         return Ok(RegVerified {
@@ -476,7 +492,7 @@ pub fn regression_verified(
         ),
         s => s.clone(),
     };
-    let check = regression_run(problem, &vn, &vstop, Clock::LogTime)?;
+    let check = regression_run_capped(problem, &vn, &vstop, Clock::LogTime, max_steps)?;
     let pv = check.work_prec;
     let wm: Vec<Float> = main.w.iter().map(|v| Float::with_val(pv, v)).collect();
     let digits = if wm.iter().chain(&check.w).all(Float::is_zero) {

@@ -66,7 +66,29 @@ pub(super) struct AlphaView {
     pub(super) digits: Option<u32>,
     pub(super) drift_rel: String,
     pub(super) error: Option<String>,
+    /// regression-limit checks: the flow's run to its limit
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) limit: Option<LimitView>,
     pub(super) wall_seconds: f64,
+}
+
+/// How a regression-limit check reached the flow's limit at one alpha.
+#[derive(Clone, Debug, Serialize)]
+pub(super) struct LimitView {
+    /// digits of the limit asked of the tail bound
+    pub(super) asked_digits: u32,
+    /// digits the tail bound certifies at the end state
+    pub(super) tail_digits: u32,
+    /// digits on which the verification run agrees (null: not verified)
+    pub(super) flow_digits: Option<u32>,
+    /// digits of w_alpha on which the reference's two solves agree
+    pub(super) reference_digits: u32,
+    /// the bound on the metric's error from those digits
+    pub(super) metric_error: String,
+    /// the time t where the stop rule held
+    pub(super) t: String,
+    pub(super) work: crate::ode::radau::Stats,
+    pub(super) verification_work: Option<crate::ode::radau::Stats>,
 }
 
 impl AlphaView {
@@ -109,6 +131,16 @@ impl AlphaView {
                 .as_ref()
                 .map_or_else(|| "-".to_string(), |d| fmt_sig(d, 3)),
             error: a.error.clone(),
+            limit: a.limit.as_ref().map(|l| LimitView {
+                asked_digits: l.asked_digits,
+                tail_digits: l.tail_digits,
+                flow_digits: l.flow_digits,
+                reference_digits: l.reference_digits,
+                metric_error: crate::num::fmt_sig_up(&l.err, 2),
+                t: l.t.clone(),
+                work: l.main.clone(),
+                verification_work: l.verification.clone(),
+            }),
             wall_seconds: a.wall_seconds,
         }
     }
