@@ -129,7 +129,7 @@ fn any_case(path: &Path, case: Case) -> Result<(Case, Vec<Vec<Rational>>), CliEr
 pub fn flow_case(path: &Path, case: Case) -> Result<(Case, Vec<Vec<Rational>>), CliError> {
     if case.task == crate::case::Task::Regression {
         return Err(CliError::input(format!(
-            "{}: task: a regression case (task = \"regression\") cannot be run by this command yet: trace, compare-losses, table and plot integrate the classification flow; `ibcert run` (the square-loss flow), `ibcert solve` (the interpolators and Q^D_alpha limits) and `ibcert check` (regression-kernel, regression-rich, regression-limit) handle regression cases",
+            "{}: task: a regression case (task = \"regression\") cannot be run by this command yet: trace, compare-losses and the flow figures of plot integrate the classification flow; `ibcert run` (the square-loss flow), `ibcert solve` (the interpolators and Q^D_alpha limits), `ibcert check` (regression-kernel, regression-rich, regression-limit), `ibcert table` (the alpha each regime needs) and `ibcert plot --kind regression-norms|q-ratio` handle regression cases",
             path.display()
         )));
     }

@@ -285,17 +285,18 @@ fn csv_columns_of_the_other_task_are_refused() {
     common::assert_bad(&o, &["e.csv: line 1: no `target` column"]);
 }
 
-/// trace, compare-losses, table and plot refuse a regression case (exit 2) and write
-/// nothing (`run` integrates the square-loss flow: tests/regression_limit.rs).
+/// trace, compare-losses and plot's flow figures refuse a regression case (exit 2) and
+/// write nothing (`run` integrates the square-loss flow: tests/regression_limit.rs); `table`
+/// tabulates regression cases with its own options and refuses the flow's
+/// (tests/regression_table.rs).
 #[test]
 fn flow_commands_refuse_regression_cases() {
     let case = common::case_path("regression_single.toml");
     let out = common::temp_path("regflow", "out");
     let o_s = out.to_str().unwrap();
-    let runs: [Vec<&str>; 4] = [
+    let runs: [Vec<&str>; 3] = [
         vec!["trace", &case, "--gt", "10", "-o", o_s],
         vec!["compare-losses", &case, "--gt", "10,100", "-o", o_s],
-        vec!["table", &case, "--alphas", "1,2", "-o", o_s],
         vec!["plot", &case, "--kind", "excess-l1", "-o", o_s],
     ];
     for args in runs {
@@ -310,6 +311,11 @@ fn flow_commands_refuse_regression_cases() {
         );
         assert!(!out.exists(), "{args:?} wrote {}", out.display());
     }
+    common::assert_bad(
+        &common::run(&["table", &case, "--alphas", "1,2", "-o", o_s]),
+        &["--alphas: not used by a regression table"],
+    );
+    assert!(!out.exists());
 }
 
 // ------------------------------------------------------------------------ solve
