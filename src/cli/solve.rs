@@ -71,7 +71,7 @@ pub(super) fn cmd_solve(a: &SolveArgs) -> Result<(), CliError> {
         _ => CliError::failed(e.to_string()),
     };
     let path = qmu::qmu_path(&z, depth, &mus, prec).map_err(qerr)?;
-    let vprec = prec + crate::flow::VerificationPolicy::REFERENCE.extra_bits(prec);
+    let vprec = crate::flow::VERIFICATION.prec(prec);
     let check = qmu::qmu_path(&z, depth, &mus, vprec).map_err(qerr)?;
     let info = CaseInfo {
         name: case.name.clone(),

@@ -296,7 +296,7 @@ fn report_of(
 ) -> crate::report::table::TableReport {
     use crate::report::table::TableReport;
     let table = crate::table::assemble(spec, rows);
-    let vn = crate::flow::VerificationPolicy::TABLE.numerics(&spec.numerics);
+    let vn = crate::flow::VERIFICATION.numerics(&spec.numerics);
     let mut report = TableReport::build(
         info_of(case),
         &table,

@@ -37,7 +37,7 @@ pub use numerics::{default_stages, log_spaced, tol_digits, Numerics};
 pub use run::{run_job, run_verified, Job, JobOutcome, MAX_PREC};
 pub use stop::StopRule;
 pub use summary::Summary;
-pub use verify::{agreeing_digits, VerificationPolicy, Verified};
+pub use verify::{agreeing_digits, VerificationPolicy, Verified, VERIFICATION};
 
 use crate::model::Mirror;
 use crate::num::from_rational;

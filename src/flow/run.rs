@@ -10,7 +10,7 @@ use super::drive::{
 };
 use super::guard;
 use super::numerics::tol_digits;
-use super::verify::{VerificationPolicy, Verified};
+use super::verify::{Verified, VERIFICATION};
 use super::{DiagFlow, FlowError, Numerics, StopRule};
 use crate::num::from_rational;
 use crate::ode::radau::{Control, Segment};
@@ -43,7 +43,7 @@ impl Job<'_> {
 }
 
 /// Run the flow for a dataset, and unless `verify` is false, run it again with
-/// [`VerificationPolicy::RUN`] and count the digits of w_hat that agree (capped by what
+/// [`VERIFICATION`] and count the digits of w_hat that agree (capped by what
 /// the main run's arithmetic carries). The precision is raised when the target needs
 /// it ([`PrecisionPolicy::Auto`]); no limits, no checkpoints.
 #[allow(clippy::too_many_arguments)]
@@ -228,7 +228,7 @@ fn run_phase(
 }
 
 /// Run a job: the main integration and (unless `job.verify` is false) the
-/// verification ([`VerificationPolicy::RUN`]), under `ctl` (precision policy, limits,
+/// verification ([`VERIFICATION`]), under `ctl` (precision policy, limits,
 /// checkpoints, resumption). A halted job returns the snapshot to continue from; a
 /// resumed job gives the same result bit for bit as one that never stopped.
 pub fn run_job(
@@ -280,7 +280,7 @@ pub fn run_job(
     if !job.verify {
         return Ok(JobOutcome::Done(Verified::unverified(flow, main, raises)));
     }
-    let vn = VerificationPolicy::RUN.numerics(&main.numerics);
+    let vn = VERIFICATION.numerics(&main.numerics);
     let mut pr = |x: &Float| progress(1, x);
     let (vflow, check) = match run_phase(
         job,

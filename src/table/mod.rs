@@ -27,7 +27,7 @@
 //! polynomial, then on exact states, each of them integrated afresh from the start of
 //! the step (the dense output is only as accurate as the stage order; a fresh step to
 //! the point is as accurate as any step of the run). The row is then computed again
-//! with the verification numerics of [`VerificationPolicy::TABLE`] (more bits, a tighter
+//! with the verification numerics of [`VERIFICATION`] (more bits, a tighter
 //! tolerance), and every reported number carries the digits the two computations share.
 
 mod events;
@@ -38,7 +38,7 @@ pub use events::Scan;
 use events::{scan, RowRefs};
 pub use fit::{fit_log_log, slope_spread, Fit, FitFrom};
 
-use crate::flow::{Loss, Numerics, Scale, VerificationPolicy};
+use crate::flow::{Loss, Numerics, Scale, VERIFICATION};
 use crate::num::decimal_digits_of_bits;
 use crate::ode::radau::{OdeError, Stats};
 use crate::reference::{l1, l2, qmu};
@@ -139,7 +139,7 @@ pub struct TableReferences {
 pub fn references(z: &[Vec<Rational>], spec: &TableSpec) -> Result<TableReferences, TableError> {
     let s1 = l1::l1_max_margin(z).map_err(|e| TableError::Reference(e.to_string()))?;
     let s2 = l2::l2_max_margin(z).map_err(|e| TableError::Reference(e.to_string()))?;
-    let vprec = VerificationPolicy::TABLE.numerics(&spec.numerics).prec;
+    let vprec = VERIFICATION.numerics(&spec.numerics).prec;
     let mut w_mu = Vec::new();
     for &depth in &spec.depths {
         let mut per = Vec::new();
@@ -260,7 +260,7 @@ pub fn row_of(
         None,
     )?;
     let check = if spec.verify {
-        let vn = VerificationPolicy::TABLE.numerics(&spec.numerics);
+        let vn = VERIFICATION.numerics(&spec.numerics);
         let vrefs = RowRefs::new(refs, depth_index, &spec.delta, vn.prec, true);
         // the verification computation needs to reach the main one's events only (5%
         // beyond the last); whether the excess stays below delta further on is the

@@ -1,6 +1,6 @@
 //! The regression flow's driver (docs/math.md §12.4): the stop rules, one integration
 //! at a working precision that carries the bits the mirror map consumes, and the
-//! verification by a second run with [`VerificationPolicy::RUN`]'s numerics.
+//! verification by a second run with [`VERIFICATION`]'s numerics.
 //!
 //! The classification driver (`flow::drive`) is built around [`super::super::DiagFlow`]
 //! (its precision guard, checkpoints and limits); this driver calls the same integrator
@@ -11,7 +11,7 @@ use super::tail::{tail_bound, TailBound};
 use super::{Clock, RegFlow};
 use crate::flow::guard::carried_digits;
 use crate::flow::tol_digits;
-use crate::flow::{Numerics, VerificationPolicy};
+use crate::flow::{Numerics, VERIFICATION};
 use crate::model::{MAX_DEPTH, MIN_DEPTH};
 use crate::num::linalg::RealLu;
 use crate::num::rational::rank;
@@ -444,8 +444,8 @@ pub fn regression_run_capped(
 }
 
 /// A run with the driver's clock ([`Clock::LogTime`]) and, unless `verify` is false, a
-/// second run with [`VerificationPolicy::RUN`]'s numerics (more bits, a tolerance 10^-15
-/// tighter; for the limit rule 15 more digits of the tail, at most those the second run's
+/// second run with [`VERIFICATION`]'s numerics (more bits, a tolerance 10^-6
+/// tighter; for the limit rule 6 more digits of the tail, at most those the second run's
 /// arithmetic carries less 4), compared on w.
 ///
 /// # Errors
@@ -482,7 +482,7 @@ pub fn regression_verified_capped(
             carried,
         });
     }
-    let policy = VerificationPolicy::RUN;
+    let policy = VERIFICATION;
     let vn = policy.numerics(numerics);
     let vstop = match stop {
         RegStop::Limit(k) => RegStop::Limit(
