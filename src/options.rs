@@ -236,13 +236,74 @@ pub struct NumericsArgs {
     /// Radau IIA stages (1..=24); default: the case's, else chosen from the tolerance.
     #[arg(long)]
     pub stages: Option<usize>,
+    /// `--digits K` ([`DigitsArg`], on the commands where `--digits` means this)
+    #[arg(skip)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digits: Option<u32>,
+}
+
+/// `--digits K` of run, trace, check, plan and plot, beside [`NumericsArgs`] (table and
+/// compare-losses have a `--digits` of their own: the digits printed, the agreement
+/// asked; there a case's `numerics.digits` chooses the numerics).
+#[derive(clap::Args, Debug, Clone, Default, PartialEq)]
+pub struct DigitsArg {
+    /// Verified digits of w_hat wanted: ibcert chooses precision, tolerance and stages
+    /// (tolerance 10^-K), and when the verification shows fewer digits, tightens them
+    /// and runs again (at most 3 attempts; the report says so). Replaces the case's
+    /// numerics and its `digits`.
+    #[arg(long, conflicts_with_all = ["precision", "tol", "stages"])]
+    pub digits: Option<u32>,
+}
+
+impl DigitsArg {
+    /// The numerics options with this `--digits`.
+    pub fn with(&self, n: &NumericsArgs) -> NumericsArgs {
+        NumericsArgs {
+            digits: self.digits,
+            ..n.clone()
+        }
+    }
 }
 
 impl NumericsArgs {
     /// The numerics of a job on `case`: these options, else the case's, else the defaults.
     pub fn of(&self, case: &Case) -> Result<Numerics, CliError> {
+        if let Some(k) = self.digits {
+            return digits_numerics(k);
+        }
         numerics_of(case, self.precision, self.tol.as_deref(), self.stages)
     }
+
+    /// The verified digits asked for: `--digits`, else the case's `numerics.digits`
+    /// unless `--precision`, `--tol` or `--stages` replace the case's numerics.
+    pub fn digits_asked(&self, case: &Case) -> Option<u32> {
+        let replaced = self.precision.is_some() || self.tol.is_some() || self.stages.is_some();
+        self.digits
+            .or(if replaced { None } else { case.numerics.digits })
+    }
+
+    /// Whether any option replaces the case's numerics.
+    pub fn any(&self) -> bool {
+        self.precision.is_some()
+            || self.tol.is_some()
+            || self.stages.is_some()
+            || self.digits.is_some()
+    }
+}
+
+/// The numerics of `--digits K`, or a clear refusal (exit 2) of a K the precision cap
+/// cannot reach.
+pub fn digits_numerics(k: u32) -> Result<Numerics, CliError> {
+    Numerics::for_digits(k).ok_or_else(|| {
+        let need = if k == 0 {
+            "must be at least 1".to_string()
+        } else {
+            format!(
+                "{k} digits need more than the precision cap of {MAX_PRECISION} bits (at most about 301000 digits)"
+            )
+        };
+        CliError::input(format!("--digits: {need}"))
+    })
 }
 
 /// The numerics of a job: the options given, else the case's, else the defaults.

@@ -32,7 +32,7 @@ const DATA_FIELDS: &[&str] = &[
     "targets_file",
     "format",
 ];
-const NUMERICS_FIELDS: &[&str] = &["precision", "tolerance", "stages", "alpha"];
+const NUMERICS_FIELDS: &[&str] = &["precision", "tolerance", "stages", "alpha", "digits"];
 
 impl Parser<'_> {
     pub(super) fn case(&self, top: &Table) -> Result<Case, CaseError> {
@@ -491,6 +491,32 @@ impl Parser<'_> {
                 ));
             }
             n.alpha = Some(a);
+        }
+        if let Some(v) = t.get("digits") {
+            let field = "numerics.digits";
+            let k = self.integer(v, field, "an integer number of digits")?;
+            let given: Vec<&str> = ["precision", "tolerance", "stages"]
+                .into_iter()
+                .filter(|f| t.contains_key(*f))
+                .collect();
+            if !given.is_empty() {
+                return Err(self.err(
+                    field,
+                    format!(
+                        "digits chooses the precision, tolerance and stages: give either digits or {}, not both",
+                        given.join(", ")
+                    ),
+                ));
+            }
+            let ok = u32::try_from(k).is_ok_and(|k| n.ask_digits(k));
+            if !ok {
+                return Err(self.err(
+                    field,
+                    format!(
+                        "digits must be at least 1 and reachable within the precision cap of {MAX_PRECISION} bits (about 301000 digits), found {k}"
+                    ),
+                ));
+            }
         }
         Ok(n)
     }

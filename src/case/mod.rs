@@ -128,6 +128,10 @@ pub struct NumericsTable {
     pub stages: Option<usize>,
     /// Default initialization scale alpha > 0, if given.
     pub alpha: Option<Rational>,
+    /// `digits = K`: the verified digits of w_hat wanted; precision, tolerance and
+    /// stages are then those of [`crate::flow::Numerics::for_digits`], and a run whose
+    /// verification shows fewer is tightened and rerun (bounded).
+    pub digits: Option<u32>,
 }
 
 /// The default tolerance 10^-40 as an exact rational.
@@ -136,6 +140,21 @@ pub fn default_tolerance() -> Rational {
 }
 
 impl NumericsTable {
+    /// Ask for `k` verified digits: the numerics of [`crate::flow::Numerics::for_digits`]
+    /// (false, nothing changed, when `k` is 0 or needs more than the precision cap).
+    pub fn ask_digits(&mut self, k: u32) -> bool {
+        match crate::flow::Numerics::for_digits(k) {
+            Some(n) => {
+                self.precision = n.prec;
+                self.tolerance = n.tol;
+                self.stages = Some(n.stages);
+                self.digits = Some(k);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// The settings of a run with these numerics (the stages chosen from the tolerance
     /// when the table leaves them out).
     pub fn for_run(&self) -> crate::flow::Numerics {
@@ -156,6 +175,7 @@ impl Default for NumericsTable {
             tolerance: default_tolerance(),
             stages: None,
             alpha: None,
+            digits: None,
         }
     }
 }

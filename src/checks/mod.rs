@@ -338,6 +338,7 @@ fn run_alpha(
         } else {
             None
         },
+        digits: case.numerics.digits,
         ..RunControl::default()
     };
     let v = match run_job(&flow_job, run, |_, _| {}) {

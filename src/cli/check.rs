@@ -47,6 +47,8 @@ pub struct CheckArgs {
     pub sweep: SweepArgs,
     #[command(flatten)]
     pub numerics_opts: NumericsArgs,
+    #[command(flatten)]
+    pub digits_opt: crate::options::DigitsArg,
 }
 
 /// The options of `check` and `table` that split a sweep and keep its results.
@@ -138,7 +140,10 @@ pub(super) fn check_cases(sources: &[CaseSource], opts: &CheckOptions) -> Result
     for src in sources {
         let (mut case, z) = load_any_case_source(src)?;
         let o = &opts.numerics;
-        if o.precision.is_some() || o.tol.is_some() || o.stages.is_some() {
+        if let Some(k) = o.digits {
+            crate::options::digits_numerics(k)?;
+            case.numerics.ask_digits(k);
+        } else if o.any() {
             if o.tol.is_some() {
                 case.numerics.stages = None;
             }
@@ -146,6 +151,7 @@ pub(super) fn check_cases(sources: &[CaseSource], opts: &CheckOptions) -> Result
             case.numerics.precision = n.prec;
             case.numerics.tolerance = n.tol;
             case.numerics.stages = Some(n.stages);
+            case.numerics.digits = None;
         }
         if let Some(l) = opts.loss_fn {
             for spec in case.checks.iter_mut() {
@@ -196,7 +202,7 @@ pub(super) fn cmd_check(a: &CheckArgs) -> Result<i32, CliError> {
     }
     let opts = CheckOptions {
         verify: !a.no_verify,
-        numerics: a.numerics_opts.clone(),
+        numerics: a.digits_opt.with(&a.numerics_opts),
         loss_fn: a.loss_fn,
     };
     let cases = check_cases(&sources, &opts)?;

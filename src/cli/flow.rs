@@ -41,6 +41,8 @@ pub struct FlowArgs {
     pub loss_fn: Option<crate::options::LossFn>,
     #[command(flatten)]
     pub numerics_opts: crate::options::NumericsArgs,
+    #[command(flatten)]
+    pub digits_opt: crate::options::DigitsArg,
     /// Skip the verification run (values are then shown to 6 digits, marked unverified).
     #[arg(long)]
     pub no_verify: bool,
@@ -115,6 +117,9 @@ pub struct FlowJob {
     pub alpha: Rational,
     pub rule: StopRule,
     pub numerics: Numerics,
+    /// `--digits K` or the case's `numerics.digits`: rerun with tightened numerics when
+    /// the verification shows fewer
+    pub digits: Option<u32>,
     pub verify: bool,
     /// the loss (--loss-fn, else the case's)
     pub loss: crate::flow::Loss,
@@ -200,7 +205,8 @@ impl FlowArgs {
                 ))
             }
         };
-        let numerics = self.numerics_opts.of(&case)?;
+        let opts = self.digits_opt.with(&self.numerics_opts);
+        let numerics = opts.of(&case)?;
         let case_bytes = std::fs::read(&self.case)
             .map_err(|e| CliError::input(format!("{}: cannot read: {e}", self.case.display())))?;
         let max_time = match &self.max_time {
@@ -244,12 +250,14 @@ impl FlowArgs {
             PrecisionPolicy::Auto
         };
         let loss = self.loss_fn.map_or(case.loss, |l| l.loss());
+        let digits = opts.digits_asked(&case);
         Ok(FlowJob {
             case,
             z,
             alpha,
             rule,
             numerics,
+            digits,
             verify: !self.no_verify,
             loss,
             progress: !self.no_progress,
@@ -355,6 +363,7 @@ impl FlowJob {
                 None
             },
             resume,
+            digits: self.digits,
         };
         let job = Job {
             z: &self.z,
@@ -501,6 +510,22 @@ fn check_identity(
     }
 }
 
+/// Whether a result falls short of the digits asked (`--digits K`), said on stderr.
+fn digits_short(v: &Verified) -> bool {
+    match &v.asked {
+        Some(a) if !a.met(v) => {
+            eprintln!(
+                "digits asked: {} verified digits of w_hat after {} attempts, {} asked",
+                v.digits.unwrap_or(0),
+                a.earlier.len() + 1,
+                a.k
+            );
+            true
+        }
+        _ => false,
+    }
+}
+
 pub(super) fn cmd_run(a: &RunArgs) -> Result<i32, CliError> {
     let (case, z) = match load_run_case(&a.flow.case)? {
         RunCase::Regression(case) => return super::run_regression::cmd_run_regression(a, case),
@@ -509,10 +534,13 @@ pub(super) fn cmd_run(a: &RunArgs) -> Result<i32, CliError> {
     a.regression.refuse_for_classification(&a.flow.case)?;
     let job = a.flow.validate_with(case, z)?;
     let (mut report, code) = match job.execute_outcome(&[])? {
-        JobOutcome::Done(v) => (
-            RunReport::build(job.case_info(), &job.alpha, &job.rule, &v),
-            0,
-        ),
+        JobOutcome::Done(v) => {
+            let short = digits_short(&v);
+            (
+                RunReport::build(job.case_info(), &job.alpha, &job.rule, &v),
+                i32::from(short),
+            )
+        }
         JobOutcome::Halted(h) => {
             eprintln!("stopped: {}", job.halted_message(&h));
             (job.halted_report(&h), h.halt.exit_code())
@@ -566,6 +594,7 @@ pub(super) fn cmd_trace(a: &TraceArgs) -> Result<(), CliError> {
     samples.sort();
     samples.dedup();
     let v = job.execute(&samples)?;
+    digits_short(&v);
     let report = TraceReport::build(job.case_info(), &job.alpha, &job.rule, &v);
     let text = match a.format {
         TraceFormat::Csv => report.to_csv(),

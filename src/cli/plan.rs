@@ -74,6 +74,8 @@ pub struct PlanArgs {
     /// Passed to every shard.
     #[command(flatten)]
     pub numerics_opts: NumericsArgs,
+    #[command(flatten)]
+    pub digits_opt: crate::options::DigitsArg,
     /// Passed to every shard: the loss of every check (see `check --loss-fn`).
     #[arg(long, value_enum)]
     pub loss_fn: Option<crate::options::LossFn>,
@@ -209,7 +211,7 @@ pub(super) fn cmd_plan(a: &PlanArgs, threads: Option<usize>) -> Result<i32, CliE
         &sources,
         &super::check::CheckOptions {
             verify: !a.no_verify,
-            numerics: a.numerics_opts.clone(),
+            numerics: a.digits_opt.with(&a.numerics_opts),
             loss_fn: a.loss_fn,
         },
     )?;
@@ -240,6 +242,9 @@ pub(super) fn cmd_plan(a: &PlanArgs, threads: Option<usize>) -> Result<i32, CliE
     }
     if let Some(s) = o.stages {
         words.extend(["--stages".into(), s.to_string()]);
+    }
+    if let Some(k) = a.digits_opt.digits {
+        words.extend(["--digits".into(), k.to_string()]);
     }
     if let Some(l) = a.loss_fn {
         words.extend(["--loss-fn".into(), l.loss().name().to_string()]);

@@ -93,7 +93,7 @@ pub(super) fn cmd_run_regression(a: &RunArgs, case: Case) -> Result<i32, CliErro
             )))
         }
     };
-    let numerics = a.flow.numerics_opts.of(&case)?;
+    let numerics = a.flow.digits_opt.with(&a.flow.numerics_opts).of(&case)?;
     let r = &a.regression;
     let given = [
         r.time.is_some(),

@@ -48,11 +48,7 @@ fn refuse_classification_options(a: &TableArgs, plan: &SweepPlan) -> Result<(), 
         eps: Vec::new(),
         log10_alpha_range: None,
         per_decade: None,
-        numerics_opts: crate::options::NumericsArgs {
-            precision: None,
-            tol: None,
-            stages: None,
-        },
+        numerics_opts: crate::options::NumericsArgs::default(),
         no_verify: false,
     };
     let given = [

@@ -139,6 +139,10 @@ pub struct RunControl<'a> {
     pub checkpoint: Option<CheckpointSink<'a>>,
     /// continue this snapshot (of the same job) instead of starting afresh
     pub resume: Option<Snapshot>,
+    /// `--digits K`: when the verification shows fewer than K digits of w_hat, run the
+    /// job again with tightened numerics ([`super::Numerics::tightened`]), at most
+    /// [`super::MAX_DIGIT_ATTEMPTS`] attempts in all
+    pub digits: Option<u32>,
 }
 
 impl Default for RunControl<'_> {
@@ -149,6 +153,7 @@ impl Default for RunControl<'_> {
             every: None,
             checkpoint: None,
             resume: None,
+            digits: None,
         }
     }
 }

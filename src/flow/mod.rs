@@ -33,11 +33,15 @@ pub use drive::{
     Solution, Start,
 };
 pub use loss::Loss;
-pub use numerics::{default_stages, log_spaced, tol_digits, Numerics};
+pub use numerics::{
+    bits_for_digits, default_stages, log_spaced, tol_digits, Numerics, MAX_DIGIT_ATTEMPTS,
+};
 pub use run::{run_job, run_verified, Job, JobOutcome, MAX_PREC};
 pub use stop::StopRule;
 pub use summary::Summary;
-pub use verify::{agreeing_digits, VerificationPolicy, Verified, VERIFICATION};
+pub use verify::{
+    agreeing_digits, Attempt, DigitsAsked, VerificationPolicy, Verified, VERIFICATION,
+};
 
 use crate::model::Mirror;
 use crate::num::from_rational;

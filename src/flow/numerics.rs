@@ -13,6 +13,63 @@ pub struct Numerics {
     pub stages: usize,
 }
 
+/// Attempts a job asked for `K` digits makes at most (the first and two tightenings).
+pub const MAX_DIGIT_ATTEMPTS: usize = 3;
+
+impl Numerics {
+    /// The numerics that aim at `k` verified digits (`--digits K`): tolerance 10^-k
+    /// (the verified digits then come out at k + 2 to k + 6 on the bundled cases,
+    /// docs/math.md §9.5), a precision carrying k digits with 48 bits to spare (the
+    /// guard's 16 and 32 for the amplification of rounding errors; the precision guard
+    /// raises it where a state needs more), rounded up to a multiple of 64, and the
+    /// stages for the tolerance. None when that precision exceeds [`MAX_PRECISION`]
+    /// or `k` is 0.
+    ///
+    /// [`MAX_PRECISION`]: crate::num::MAX_PRECISION
+    pub fn for_digits(k: u32) -> Option<Numerics> {
+        if k == 0 {
+            return None;
+        }
+        let prec = bits_for_digits(k)?;
+        let tol = crate::num::ten_pow_neg(k);
+        Some(Numerics {
+            prec,
+            stages: default_stages(&tol),
+            tol,
+        })
+    }
+
+    /// The numerics of the next attempt after one that verified `got < k` digits: a
+    /// tolerance 10^-(k - got + 2) tighter and the bits for that many more digits; None
+    /// past [`crate::num::MAX_PRECISION`].
+    pub fn tightened(&self, k: u32, got: u32) -> Option<Numerics> {
+        let more = k.saturating_sub(got) + 2;
+        let prec = round_up_64(self.prec as u64 + bits_of_digits(more))?;
+        let tol = &self.tol * crate::num::ten_pow_neg(more);
+        Some(Numerics {
+            prec,
+            stages: default_stages(&tol).max(self.stages),
+            tol,
+        })
+    }
+}
+
+/// ceil(k / log10 2) bits, computed exactly in integers (log10 2 > 30102/100000).
+fn bits_of_digits(k: u32) -> u64 {
+    (k as u64 * 100_000).div_ceil(30_102)
+}
+
+/// The precision for `k` digits: [`bits_of_digits`] + 48, a multiple of 64, at most
+/// [`crate::num::MAX_PRECISION`].
+pub fn bits_for_digits(k: u32) -> Option<u32> {
+    round_up_64(bits_of_digits(k) + 48)
+}
+
+fn round_up_64(bits: u64) -> Option<u32> {
+    let b = bits.div_ceil(64) * 64;
+    (b <= crate::num::MAX_PRECISION as u64).then_some(b as u32)
+}
+
 /// Radau IIA stages for a tolerance: three stages per 5 requested digits (order 2s-1
 /// grows with the digits, docs/math.md §9.1), between 3 and MAX_STAGES = 24: measured on the flow
 /// at 1e-40, 24 stages take 106 steps and 4.6 s where 16 take 380 steps and 9 s.
@@ -55,4 +112,29 @@ pub fn log_spaced(lo: &Rational, hi: &Rational, count: usize, prec: u32) -> Vec<
             e.to_rational().unwrap_or_default()
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::num::ten_pow_neg;
+
+    #[test]
+    fn numerics_for_digits() {
+        let n = Numerics::for_digits(30).unwrap();
+        assert_eq!(
+            (n.prec, n.tol.clone(), n.stages),
+            (192, ten_pow_neg(30), 18)
+        );
+        assert_eq!(Numerics::for_digits(40).unwrap().prec, 192);
+        assert_eq!(Numerics::for_digits(50).unwrap().prec, 256);
+        assert_eq!(Numerics::for_digits(15).unwrap().prec, 128);
+        assert!(Numerics::for_digits(0).is_none());
+        // the cap: 1,000,000 bits carry 301,029 digits less the 48 spare bits
+        assert!(Numerics::for_digits(301_000).is_some());
+        assert!(Numerics::for_digits(301_100).is_none());
+        // 28 of 30: two short, four digits tighter and 64 more bits
+        let t = n.tightened(30, 28).unwrap();
+        assert_eq!((t.prec, t.tol, t.stages), (256, ten_pow_neg(34), 21));
+    }
 }

@@ -9,8 +9,8 @@ use super::drive::{
     check_target, drive, projected, too_low, Controls, Drive, Driven, InFlightSink, Solution, Start,
 };
 use super::guard;
-use super::numerics::tol_digits;
-use super::verify::{Verified, VERIFICATION};
+use super::numerics::{tol_digits, MAX_DIGIT_ATTEMPTS};
+use super::verify::{Attempt, DigitsAsked, Verified, VERIFICATION};
 use super::{DiagFlow, FlowError, Numerics, StopRule};
 use crate::num::from_rational;
 use crate::ode::radau::{Control, Segment};
@@ -231,12 +231,62 @@ fn run_phase(
 /// verification ([`VERIFICATION`]), under `ctl` (precision policy, limits,
 /// checkpoints, resumption). A halted job returns the snapshot to continue from; a
 /// resumed job gives the same result bit for bit as one that never stopped.
+///
+/// With `ctl.digits = Some(K)` (and verification), a result whose verification shows
+/// fewer than K digits of w_hat is computed again from the start with
+/// [`Numerics::tightened`] numerics, at most [`MAX_DIGIT_ATTEMPTS`] attempts in all
+/// (under the same limits); the result carries the earlier attempts
+/// ([`Verified::asked`]). A resumed job continues the attempt its snapshot is of.
 pub fn run_job(
     job: &Job,
     mut ctl: RunControl,
     mut progress: impl FnMut(usize, &Float) + Send,
 ) -> Result<JobOutcome, FlowError> {
     let mut budget = Budget::new();
+    let asked = ctl.digits.filter(|_| job.verify);
+    let mut numerics = job.numerics.clone();
+    let mut earlier = Vec::new();
+    loop {
+        let attempt = Job {
+            numerics: &numerics,
+            ..*job
+        };
+        let out = run_attempt(&attempt, &mut ctl, &mut budget, &mut progress)?;
+        let JobOutcome::Done(mut v) = out else {
+            return Ok(out);
+        };
+        let Some(k) = asked else {
+            return Ok(JobOutcome::Done(v));
+        };
+        let got = v.digits.unwrap_or(0);
+        let next = (got < k && earlier.len() + 1 < MAX_DIGIT_ATTEMPTS)
+            .then(|| v.main.numerics.tightened(k, got))
+            .flatten();
+        match next {
+            Some(n) => {
+                earlier.push(Attempt {
+                    prec: v.main.numerics.prec,
+                    tol: v.main.numerics.tol.clone(),
+                    stages: v.main.numerics.stages,
+                    digits: got,
+                });
+                numerics = n;
+            }
+            None => {
+                v.asked = Some(DigitsAsked { k, earlier });
+                return Ok(JobOutcome::Done(v));
+            }
+        }
+    }
+}
+
+/// One attempt of [`run_job`]: the main run and its verification at `job.numerics`.
+fn run_attempt(
+    job: &Job,
+    ctl: &mut RunControl,
+    budget: &mut Budget,
+    progress: &mut (impl FnMut(usize, &Float) + Send),
+) -> Result<JobOutcome, FlowError> {
     let resume = ctl.resume.take();
     let mut raises = resume
         .as_ref()
@@ -266,10 +316,10 @@ pub fn run_job(
                 Phase::Main,
                 job.numerics.clone(),
                 current,
-                &mut ctl,
+                ctl,
                 &mut raises,
                 None,
-                &mut budget,
+                budget,
                 &mut pr,
             )? {
                 Ok((flow, sol)) => (flow, sol, None),
@@ -287,10 +337,10 @@ pub fn run_job(
         Phase::Verification,
         vn,
         check_resume,
-        &mut ctl,
+        ctl,
         &mut raises,
         Some(&main),
-        &mut budget,
+        budget,
         &mut pr,
     )? {
         Ok(done) => done,

@@ -52,6 +52,31 @@ impl VerificationPolicy {
     }
 }
 
+/// `--digits K` on a run: the digits asked and the earlier attempts, each with fewer
+/// verified digits than asked (the reported result is the last attempt's).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DigitsAsked {
+    pub k: u32,
+    pub earlier: Vec<Attempt>,
+}
+
+/// One attempt at the digits asked: the numerics it started at and the digits of w_hat
+/// its verification showed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attempt {
+    pub prec: u32,
+    pub tol: Rational,
+    pub stages: usize,
+    pub digits: u32,
+}
+
+impl DigitsAsked {
+    /// Whether the result has the digits asked.
+    pub fn met(&self, v: &Verified) -> bool {
+        v.digits.is_some_and(|d| d >= self.k)
+    }
+}
+
 /// A run with its verification, and the flows at the precisions they ended with
 /// (possibly raised by the guard): take them from here rather than building a flow
 /// at a precision of one's own.
@@ -68,6 +93,8 @@ pub struct Verified {
     pub carried: u32,
     /// precisions raised on the way ([`super::PrecisionPolicy::Auto`])
     pub raises: Vec<PrecisionRaise>,
+    /// `--digits K`: what was asked and the attempts that fell short (None otherwise)
+    pub asked: Option<DigitsAsked>,
     /// the flow at `main.numerics.prec`
     flow: Box<DiagFlow>,
     /// the flow at `check.numerics.prec`
@@ -96,6 +123,7 @@ impl Verified {
             sample_digits: Vec::new(),
             carried,
             raises,
+            asked: None,
             flow: Box::new(flow),
             check_flow: None,
         }
@@ -125,6 +153,7 @@ impl Verified {
             sample_digits,
             carried: cap,
             raises,
+            asked: None,
             flow: Box::new(flow),
             check_flow: Some(Box::new(vflow)),
         }

@@ -97,6 +97,8 @@ pub struct PlotArgs {
     pub mu: Vec<String>,
     #[command(flatten)]
     pub numerics_opts: crate::options::NumericsArgs,
+    #[command(flatten)]
+    pub digits_opt: crate::options::DigitsArg,
     /// required-accuracy: the threshold delta in (0, 1) on the excess l1 norm.
     #[arg(long, default_value = "0.05", allow_hyphen_values = true)]
     pub delta: String,
@@ -244,7 +246,7 @@ impl PlotArgs {
         // in increasing order (the legend's and the markers')
         let mut mus = optional_positive_list("--mu", &self.mu)?;
         mus.sort();
-        let numerics = self.numerics_opts.of(&case)?;
+        let numerics = self.digits_opt.with(&self.numerics_opts).of(&case)?;
         let prec = numerics.prec;
         crate::output::check_target(&self.output)
             .map_err(|e| CliError::input(format!("--output: {e}")))?;

@@ -95,7 +95,7 @@ fn validate(a: &PlotArgs, case: Case) -> Result<RegPlot, CliError> {
             a.samples
         )));
     }
-    let prec = a.numerics_opts.of(&case)?.prec;
+    let prec = a.digits_opt.with(&a.numerics_opts).of(&case)?.prec;
     crate::output::check_target(&a.output)
         .map_err(|e| CliError::input(format!("--output: {e}")))?;
     Ok(RegPlot {

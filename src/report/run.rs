@@ -129,6 +129,75 @@ pub struct Work {
     pub verification: Option<RunWork>,
 }
 
+/// `--digits K` in a run report.
+#[derive(Clone, Debug, Serialize)]
+pub struct DigitsAskedInfo {
+    pub asked: u32,
+    pub met: bool,
+    /// the attempts before the reported one, each short of the digits asked
+    pub earlier_attempts: Vec<AttemptInfo>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct AttemptInfo {
+    pub precision: u32,
+    pub tolerance: String,
+    pub stages: usize,
+    pub digits: u32,
+}
+
+impl DigitsAskedInfo {
+    pub fn of(v: &Verified) -> Option<DigitsAskedInfo> {
+        let a = v.asked.as_ref()?;
+        Some(DigitsAskedInfo {
+            asked: a.k,
+            met: a.met(v),
+            earlier_attempts: a
+                .earlier
+                .iter()
+                .map(|t| AttemptInfo {
+                    precision: t.prec,
+                    tolerance: crate::num::exact::rational_to_decimal_string(&t.tol, 3),
+                    stages: t.stages,
+                    digits: t.digits,
+                })
+                .collect(),
+        })
+    }
+
+    /// One text line: "30 asked: met" or the attempts and the shortfall.
+    pub fn line(&self, got: u32) -> String {
+        let earlier: Vec<String> = self
+            .earlier_attempts
+            .iter()
+            .map(|t| {
+                format!(
+                    "{} at {} bits, tolerance {}",
+                    t.digits, t.precision, t.tolerance
+                )
+            })
+            .collect();
+        let before = if earlier.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " after {} earlier attempt(s) with fewer ({})",
+                earlier.len(),
+                earlier.join("; ")
+            )
+        };
+        if self.met {
+            format!("{} asked: met ({got} verified){before}", self.asked)
+        } else {
+            format!(
+                "{} asked: NOT met, {got} verified{before}; ibcert stopped after {} attempts",
+                self.asked,
+                self.earlier_attempts.len() + 1
+            )
+        }
+    }
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct RunReport {
     pub schema: &'static str,
@@ -161,6 +230,10 @@ pub struct RunReport {
     pub work: Work,
     /// precisions raised because the target needed more bits (empty: none)
     pub precision_raises: Vec<PrecisionRaise>,
+    /// `--digits K` (or the case's `numerics.digits`): what was asked, whether the
+    /// result has it, and the earlier attempts that fell short; absent otherwise
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub digits_asked: Option<DigitsAskedInfo>,
     /// null for a finished job; what was reached when it was stopped early
     pub incomplete: Option<Incomplete>,
 }
@@ -232,6 +305,7 @@ impl RunReport {
                 verification: verified.check.as_ref().map(RunWork::of),
             },
             precision_raises: verified.raises.clone(),
+            digits_asked: DigitsAskedInfo::of(verified),
             incomplete: None,
             case,
         }
@@ -380,6 +454,9 @@ impl RunReport {
                     "verification    skipped (--no-verify): values shown to {UNVERIFIED_DIGITS} digits, not vouched for\n"
                 );
             }
+        }
+        if let (Some(a), Some(d)) = (&self.digits_asked, &self.digits) {
+            o += &format!("digits asked    {}\n", a.line(d.w_hat));
         }
         let w = |r: &RunWork| {
             format!(

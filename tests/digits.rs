@@ -1,0 +1,212 @@
+//! `--digits K` and a case's `numerics.digits` (issue 16, item 4): ibcert chooses the
+//! numerics for K verified digits of w_hat, tightens and reruns when the verification
+//! shows fewer (bounded, reported), and refuses a K the precision cap cannot reach.
+
+use ibcert::flow::{
+    run_job, Job, JobOutcome, Loss, Numerics, RunControl, StopRule, MAX_DIGIT_ATTEMPTS,
+};
+use ibcert::num::ten_pow_neg;
+use rug::Rational;
+
+mod common;
+use common::{assert_bad, case_path, load, run, temp_file, text};
+
+fn json(args: &[&str]) -> serde_json::Value {
+    let o = run(args);
+    assert!(o.status.success(), "{args:?}: {}", text(&o.stderr));
+    serde_json::from_slice(&o.stdout).expect("JSON report")
+}
+
+/// `--digits 30` delivers at least 30 verified digits on three_point, random10 and a
+/// D = 3 case, at the numerics it chose (192 bits, 1e-30), in one attempt.
+#[test]
+fn digits_30_delivered() {
+    for (case, alpha, gt) in [
+        ("three_point.toml", "10", "1000"),
+        ("random10.toml", "1", "100"),
+        ("fig5_d3.toml", "1", "100"),
+    ] {
+        let r = json(&[
+            "run",
+            &case_path(case),
+            "--alpha",
+            alpha,
+            "--gt",
+            gt,
+            "--digits",
+            "30",
+            "--format",
+            "json",
+        ]);
+        let got = r["digits"]["w_hat"].as_u64().unwrap();
+        assert!(got >= 30, "{case}: {got} digits");
+        assert_eq!(r["digits_asked"]["asked"], 30, "{case}");
+        assert_eq!(r["digits_asked"]["met"], true, "{case}");
+        assert_eq!(r["numerics"]["precision"], 192, "{case}");
+        assert_eq!(r["numerics"]["tolerance"], "1.00e-30", "{case}");
+        assert_eq!(
+            r["digits_asked"]["earlier_attempts"]
+                .as_array()
+                .unwrap()
+                .len(),
+            0
+        );
+    }
+    // the text report says so in one line
+    let o = run(&[
+        "run",
+        &case_path("three_point.toml"),
+        "--alpha",
+        "10",
+        "--gt",
+        "1000",
+        "--digits",
+        "20",
+    ]);
+    assert!(o.status.success());
+    assert!(
+        text(&o.stdout).contains("digits asked    20 asked: met ("),
+        "{}",
+        text(&o.stdout)
+    );
+}
+
+/// A first attempt that falls short is tightened and run again: asked 20 digits from
+/// numerics good for about 9 (128 bits, 1e-6), the second attempt (tolerance 10^-19,
+/// 192 bits) has them, and the first is kept in the result.
+#[test]
+fn a_short_attempt_is_tightened_and_rerun() {
+    let z = load("three_point.toml").z();
+    let alpha = Rational::from(10);
+    let rule = StopRule::Gt(Rational::from(1000));
+    let tol = ten_pow_neg(6);
+    let numerics = Numerics {
+        prec: 128,
+        stages: ibcert::flow::default_stages(&tol),
+        tol,
+    };
+    let job = Job {
+        z: &z,
+        depth: 2,
+        alpha: &alpha,
+        rule: &rule,
+        numerics: &numerics,
+        sample_at: &[],
+        verify: true,
+        loss: Loss::Exp,
+    };
+    let ctl = RunControl {
+        digits: Some(20),
+        ..RunControl::default()
+    };
+    let JobOutcome::Done(v) = run_job(&job, ctl, |_, _| {}).unwrap() else {
+        panic!("no limits were set")
+    };
+    let asked = v.asked.as_ref().expect("digits asked recorded");
+    assert_eq!(asked.k, 20);
+    assert!(asked.met(&v), "{:?} {:?}", v.digits, asked);
+    assert_eq!(asked.earlier.len(), 1, "{asked:?}");
+    let first = &asked.earlier[0];
+    assert!(first.digits < 20);
+    assert_eq!((first.prec, first.tol.clone()), (128, ten_pow_neg(6)));
+    let more = 20 - first.digits + 2;
+    assert_eq!(v.main.numerics.tol, ten_pow_neg(6 + more));
+    assert!(v.main.numerics.prec > 128);
+    assert!(asked.earlier.len() < MAX_DIGIT_ATTEMPTS);
+    // without verification nothing is asked of the runs
+    let unverified = Job {
+        verify: false,
+        ..job
+    };
+    let ctl = RunControl {
+        digits: Some(20),
+        ..RunControl::default()
+    };
+    let JobOutcome::Done(u) = run_job(&unverified, ctl, |_, _| {}).unwrap() else {
+        panic!()
+    };
+    assert!(u.asked.is_none());
+}
+
+/// A K beyond the precision cap, or 0, is refused (exit 2, naming the option), and
+/// `--digits` does not combine with the options it replaces.
+#[test]
+fn bad_digits_are_refused() {
+    let case = case_path("three_point.toml");
+    for (k, what) in [("400000", "precision cap"), ("0", "at least 1")] {
+        for cmd in ["run", "check"] {
+            let mut args = vec![cmd, &case, "--digits", k];
+            if cmd == "run" {
+                args.extend(["--gt", "10"]);
+            }
+            assert_bad(&run(&args), &["--digits", what]);
+        }
+    }
+    assert_bad(
+        &run(&[
+            "run",
+            &case,
+            "--gt",
+            "10",
+            "--digits",
+            "30",
+            "--precision",
+            "256",
+        ]),
+        &["--digits", "--precision"],
+    );
+}
+
+/// `digits = K` in a case file: the numerics of --digits K, recorded in the run; with
+/// precision, tolerance or stages beside it, or unreachable, the file is refused.
+#[test]
+fn digits_in_a_case_file() {
+    let base = std::fs::read_to_string(case_path("three_point.toml")).unwrap();
+    let numerics_at = base.find("[numerics]").expect("three_point has [numerics]");
+    let end = base[numerics_at..]
+        .find("\n\n")
+        .map_or(base.len(), |e| numerics_at + e);
+    let with = |table: &str| format!("{}{}{}", &base[..numerics_at], table, &base[end..]);
+    let good = temp_file(
+        "digits",
+        "good.toml",
+        &with("[numerics]\ndigits = 25\nalpha = 10"),
+    );
+    let r = json(&[
+        "run",
+        good.to_str().unwrap(),
+        "--gt",
+        "1000",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r["numerics"]["tolerance"], "1.00e-25");
+    assert_eq!(r["digits_asked"]["asked"], 25);
+    assert!(r["digits"]["w_hat"].as_u64().unwrap() >= 25);
+    // --precision replaces the case's numerics and its digits
+    let r = json(&[
+        "run",
+        good.to_str().unwrap(),
+        "--gt",
+        "1000",
+        "--precision",
+        "128",
+        "--format",
+        "json",
+    ]);
+    assert!(r.get("digits_asked").is_none());
+    for (table, what) in [
+        (
+            "[numerics]\ndigits = 25\nprecision = 256",
+            "give either digits or precision",
+        ),
+        ("[numerics]\ndigits = 0", "at least 1"),
+        ("[numerics]\ndigits = 400000", "precision cap"),
+    ] {
+        let f = temp_file("digits", "bad.toml", &with(table));
+        assert_bad(
+            &run(&["run", f.to_str().unwrap(), "--gt", "10", "--alpha", "1"]),
+            &["numerics.digits", what],
+        );
+    }
+}
