@@ -77,7 +77,7 @@ fn random_separable_up_to_60_certified() {
 }
 
 #[test]
-#[ignore = "slow: N = d = 150 (about ten seconds in release)"]
+#[ignore = "slow: N = d = 150 (about 30 s in release)"]
 fn random_separable_150_certified() {
     let mut rng = Lcg(0x17_0150);
     let z = random_z(&mut rng, 150, 150);
