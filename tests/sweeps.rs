@@ -22,16 +22,14 @@ fn cases_dir() -> String {
     format!("{}/cases", env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Tier 1's part of the bundled suite (64 jobs, about 4 s on one thread); tier 2 runs
-/// the same tests on the whole of cases/.
+/// Tier 1's part of the bundled suite (50 jobs of both tasks, about 3 s on one
+/// thread); tier 2 runs the same tests on the whole of cases/.
 fn some_cases() -> Vec<String> {
     [
         "fig3b.toml",
         "fig3c.toml",
-        "fig5_d2.toml",
-        "fig5_d10.toml",
         "single_point.toml",
-        "three_point.toml",
+        "regression_single.toml",
     ]
     .iter()
     .map(|c| common::case_path(c))
@@ -112,7 +110,7 @@ fn bad_shards_are_refused() {
 
 #[test]
 fn shards_partition_the_jobs_and_are_stable_when_jobs_are_added() {
-    let tp = common::case_path("three_point.toml");
+    let tp = common::case_path("fig3c.toml");
     let all = job_ids(&[&tp]);
     let dir = common::temp_dir("shard-part");
     let mut seen = Vec::new();
@@ -149,7 +147,7 @@ fn shards_partition_the_jobs_and_are_stable_when_jobs_are_added() {
     assert_eq!(seen, want, "every job in exactly one shard");
     assert!(
         per_shard.iter().all(|p| !p.is_empty()),
-        "16 jobs over 3 shards"
+        "12 jobs over 3 shards"
     );
     // adding a case (more jobs) moves none of the old ones: their shard is the same
     let sp = common::case_path("single_point.toml");
@@ -168,7 +166,7 @@ fn shards_partition_the_jobs_and_are_stable_when_jobs_are_added() {
             .map(|j| j["id"].as_str().unwrap().to_string())
             .filter(|id| all.contains(id))
             .collect();
-        assert_eq!(&got, ids, "shard {} of three_point's jobs", k + 1);
+        assert_eq!(&got, ids, "shard {} of fig3c's jobs", k + 1);
     }
 }
 
@@ -242,7 +240,7 @@ fn sharded_through_parallel(cases: &[&str]) {
 
 #[test]
 fn merge_refuses_incomplete_sets_other_versions_other_cases_and_disagreeing_duplicates() {
-    let tp = common::case_path("three_point.toml");
+    let tp = common::case_path("fig3c.toml");
     let dir = common::temp_dir("merge-bad");
     let mut parts = Vec::new();
     for k in 1..=2 {
@@ -315,7 +313,7 @@ fn merge_refuses_incomplete_sets_other_versions_other_cases_and_disagreeing_dupl
     let edited = write("edited.json", &v);
     common::assert_bad(
         &merge(&[&p1, &edited], &[]),
-        &["edited.json", "three_point.toml", "other contents"],
+        &["edited.json", "fig3c.toml", "other contents"],
     );
     // other options (verification)
     let mut v = read(&parts[1]);
@@ -382,12 +380,6 @@ fn a_killed_sweep_reruns_only_the_missing_jobs_and_merges_to_the_same_bytes() {
     let cases = some_cases();
     let cases: Vec<&str> = cases.iter().map(String::as_str).collect();
     killed_and_rerun(&cases);
-}
-
-#[test]
-#[ignore = "slow: the whole bundled suite killed and rerun, about 1 minute"]
-fn the_whole_bundled_suite_killed_reruns_only_the_missing_jobs() {
-    killed_and_rerun(&[&cases_dir()]);
 }
 
 fn killed_and_rerun(cases: &[&str]) {
@@ -497,14 +489,14 @@ fn small_table_in_three_shards_merges_to_the_same_bytes_in_every_format() {
         "table",
         &tp,
         "--alpha-d",
-        "1/10,1,10,100,1000",
+        "1,10,100",
         "--depths",
         "2,3",
         "--no-verify",
         "--precision",
         "128",
         "--tol",
-        "1e-20",
+        "1e-12",
         "--no-progress",
         "--no-timing",
         "--mu",
@@ -553,14 +545,14 @@ fn two_loss_table_in_three_shards_merges_to_the_same_bytes_in_every_format() {
         "--losses",
         "exp,logistic",
         "--alpha-d",
-        "1,10,100",
+        "1,10",
         "--depths",
         "2,3",
         "--no-verify",
         "--precision",
         "128",
         "--tol",
-        "1e-20",
+        "1e-12",
         "--no-progress",
         "--no-timing",
         "--mu",
@@ -593,7 +585,7 @@ fn two_loss_table_in_three_shards_merges_to_the_same_bytes_in_every_format() {
 /// result is the uninterrupted run's bit for bit.
 #[test]
 fn max_time_stops_a_sweep_cleanly_and_the_rerun_continues_the_checkpointed_job() {
-    let case = "format = 1\nname = \"long_job\"\ndepth = 2\n[data]\npoints = [[\"1\", \"1/2\", \"1/5\"], [\"-1/5\", \"-1\", \"1/10\"], [\"3/2\", \"6/5\", \"1/2\"]]\nlabels = [1, -1, 1]\n[numerics]\nprecision = 256\ntolerance = \"1e-40\"\n[[check]]\nname = \"rich\"\nkind = \"rich\"\nstop = \"alpha^(2*D)\"\nalphas = [100]\ntolerance = \"1e-3\"\n";
+    let case = "format = 1\nname = \"long_job\"\ndepth = 2\n[data]\npoints = [[\"1\", \"1/2\", \"1/5\"], [\"-1/5\", \"-1\", \"1/10\"], [\"3/2\", \"6/5\", \"1/2\"]]\nlabels = [1, -1, 1]\n[numerics]\nprecision = 192\ntolerance = \"1e-30\"\n[[check]]\nname = \"rich\"\nkind = \"rich\"\nstop = \"alpha^(2*D)\"\nalphas = [100]\ntolerance = \"1e-3\"\n";
     let path = common::temp_file("maxtime", "long.toml", case);
     let p = s(&path);
     let results = path.parent().unwrap().join("r");

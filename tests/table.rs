@@ -444,7 +444,7 @@ fn table_is_reproducible_across_thread_counts() {
         "--precision",
         "128",
         "--tol",
-        "1e-20",
+        "1e-12",
         "--format",
     ];
     let run = |threads: &str, fmt: &str| {
@@ -492,7 +492,7 @@ fn fit_range_is_chosen_and_reported() {
             "--precision",
             "128",
             "--tol",
-            "1e-20",
+            "1e-12",
             "--fit-from",
             from,
             "--format",

@@ -12,7 +12,7 @@ const FAST: &[&str] = &[
     "--precision",
     "128",
     "--tol",
-    "1e-20",
+    "1e-12",
     "--no-progress",
     "--no-timing",
 ];
@@ -179,8 +179,8 @@ fn exp_only_tables_are_unchanged_and_logistic_only_tables_name_the_loss() {
 }
 
 /// The verification computation integrates the same loss: a logistic row confirms
-/// many digits (an exp-loss verification would agree to about one digit: 11.58 against
-/// 11.80 at alpha^D = 1000).
+/// many digits (10 at least at tolerance 1e-12; an exp-loss verification would agree to
+/// about one digit: 11.58 against 11.80 at alpha^D = 1000).
 #[test]
 fn verification_of_a_logistic_row_uses_the_logistic_flow() {
     let j: Value = serde_json::from_str(&ok_stdout(&table(&[
@@ -195,7 +195,7 @@ fn verification_of_a_logistic_row_uses_the_logistic_flow() {
     let r = &j["rows"][0];
     assert_eq!(r["loss"], "logistic");
     let d = r["required"]["digits"].as_u64().unwrap();
-    assert!(d >= 15, "{d} digits: {r}");
+    assert!(d >= 10, "{d} digits: {r}");
     assert_eq!(r["warnings"], serde_json::json!([]));
 }
 
