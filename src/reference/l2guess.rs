@@ -21,10 +21,41 @@
 use crate::num::linalg::RealLu;
 use crate::num::rational::{dot, solve_square_bareiss};
 use rug::{Assign, Float, Rational};
+use std::collections::HashSet;
 
 /// Precision of the guess (MPFR; the guess is only a guess: its support is certified
 /// exactly).
 const PREC: u32 = 64;
+
+/// `init + a . b` at `prec` bits (each product rounded, then summed).
+fn fdot(prec: u32, init: i32, a: &[Float], b: &[Float]) -> Float {
+    let mut acc = Float::with_val(prec, init);
+    let mut t = Float::new(prec);
+    for (x, y) in a.iter().zip(b) {
+        t.assign(x * y);
+        acc += &t;
+    }
+    acc
+}
+
+/// The supports already certified (a support is certified at most once: pdas often
+/// returns the support coordinate ascent gave, and rounds repeat supports).
+#[derive(Default)]
+struct Tried(HashSet<Vec<usize>>);
+
+impl Tried {
+    /// [`certify`] on `s`, or `None` when `s` is empty or was tried before.
+    fn certify(
+        &mut self,
+        z: &[Vec<Rational>],
+        s: &[usize],
+    ) -> Option<(Vec<Rational>, Vec<Rational>)> {
+        if s.is_empty() || !self.0.insert(s.to_vec()) {
+            return None;
+        }
+        certify(z, s)
+    }
+}
 
 /// Dual coordinate ascent, continued from `lambda` (with `w = Z^T lambda`) for at most
 /// `sweeps` sweeps; `true` when converged.
@@ -47,11 +78,8 @@ fn float_dual(z: &[Vec<Float>], lambda: &mut [Float], w: &mut [Float], sweeps: u
             if q[n].is_zero() {
                 continue;
             }
-            let mut g = Float::with_val(PREC, 1);
-            for (a, b) in zn.iter().zip(w.iter()) {
-                t.assign(a * b);
-                g -= &t;
-            }
+            // 1 - z_n . w, rounded as the products are subtracted one by one
+            let g = -fdot(PREC, -1, zn, w);
             let mut new = Float::with_val(PREC, &g / &q[n]);
             new += &lambda[n];
             if new.is_sign_negative() {
@@ -137,19 +165,23 @@ pub(super) fn certified(z: &[Vec<Rational>]) -> Option<(Vec<Rational>, Vec<Ratio
     let (nn, d) = (z.len(), zf[0].len());
     let mut lambda = vec![Float::new(PREC); nn];
     let mut w = vec![Float::new(PREC); d];
-    // Rounds of about 10^7 multiply-adds each, a certification attempt after each.
-    let sweeps = (10_000_000 / (nn * d.max(1))).clamp(20, 100_000);
+    // Rounds of at most 10^7 multiply-adds and 1000 sweeps each, a certification
+    // attempt after each. Small problems that coordinate ascent does not settle
+    // (degenerate ones: dependent active constraints) are left to the active-set Newton
+    // steps and the exact method rather than to 10^5 sweeps per round.
+    let sweeps = (10_000_000 / (nn * d.max(1))).clamp(20, 1000);
     let mut gram = None;
+    let mut tried = Tried::default();
     for _ in 0..4 {
         let converged = float_dual(&zf, &mut lambda, &mut w, sweeps);
-        if let Some(sol) = guesses(z, &zf, &lambda, &w) {
+        if let Some(sol) = guesses(&mut tried, z, &zf, &lambda, &w) {
             return Some(sol);
         }
         // Coordinate ascent crawls on ill-conditioned data (N = d in the hundreds):
         // active-set Newton steps from its support find the support in a few solves.
         let g = gram.get_or_insert_with(|| float_gram(z));
         if let Some(support) = pdas(g, &lambda) {
-            if let Some(sol) = certify(z, &support) {
+            if let Some(sol) = tried.certify(z, &support) {
                 return Some(sol);
             }
         }
@@ -160,8 +192,10 @@ pub(super) fn certified(z: &[Vec<Rational>]) -> Option<(Vec<Rational>, Vec<Ratio
     None
 }
 
-/// Precision of the active-set Newton steps (the Gram matrix of 3-decimal data at
-/// N = d = 150 has a condition number near 10^10: 64 bits would not do).
+/// Precision of the active-set Newton steps. Generous: the steps only guess a support
+/// (certified exactly afterwards), and round-off in `G_SS lambda_S = 1` must not decide
+/// which multipliers are positive on ill-conditioned Gram matrices (3-decimal data at
+/// N = d = 150); the cost is in the O(k^3) solves, at 3x the 64-bit time.
 const PDAS_PREC: u32 = 192;
 
 /// At most this many active-set Newton steps per attempt.
@@ -175,14 +209,9 @@ fn float_gram(z: &[Vec<Rational>]) -> Vec<Vec<Float>> {
         .collect();
     let nn = zf.len();
     let mut g = vec![vec![Float::new(PDAS_PREC); nn]; nn];
-    let mut t = Float::new(PDAS_PREC);
     for i in 0..nn {
         for j in 0..=i {
-            let mut acc = Float::new(PDAS_PREC);
-            for (a, b) in zf[i].iter().zip(&zf[j]) {
-                t.assign(a * b);
-                acc += &t;
-            }
+            let acc = fdot(PDAS_PREC, 0, &zf[i], &zf[j]);
             g[j][i].assign(&acc);
             g[i][j] = acc;
         }
@@ -228,8 +257,8 @@ fn pdas(g: &[Vec<Float>], lambda0: &[Float]) -> Option<Vec<usize>> {
                     lambda[n].is_sign_positive() && !lambda[n].is_zero()
                 } else {
                     let mut m = Float::new(PDAS_PREC);
-                    for (&i, gi) in s.iter().zip(s.iter().map(|&i| &g[n][i])) {
-                        t.assign(gi * &lambda[i]);
+                    for &i in &s {
+                        t.assign(&g[n][i] * &lambda[i]);
                         m += &t;
                     }
                     m < 1
@@ -247,6 +276,7 @@ fn pdas(g: &[Vec<Float>], lambda0: &[Float]) -> Option<Vec<usize>> {
 /// Certifies the two guesses of the support: the multipliers above a relative
 /// threshold, then the points at float margin 1.
 fn guesses(
+    tried: &mut Tried,
     z: &[Vec<Rational>],
     zf: &[Vec<Float>],
     lambda: &[Float],
@@ -266,19 +296,9 @@ fn guesses(
     let near = Float::with_val(PREC, Float::i_exp(1, -23));
     let by_lambda: Vec<usize> = (0..z.len()).filter(|&n| lambda[n] > small).collect();
     let by_margin: Vec<usize> = (0..z.len())
-        .filter(|&n| {
-            let mut m = Float::with_val(PREC, -1);
-            for (a, b) in zf[n].iter().zip(w) {
-                m += Float::with_val(PREC, a * b);
-            }
-            m.abs() < near
-        })
+        .filter(|&n| fdot(PREC, -1, &zf[n], w).abs() < near)
         .collect();
-    if let Some(sol) = certify(z, &by_lambda) {
-        return Some(sol);
-    }
-    if by_margin != by_lambda && !by_margin.is_empty() {
-        return certify(z, &by_margin);
-    }
-    None
+    tried
+        .certify(z, &by_lambda)
+        .or_else(|| tried.certify(z, &by_margin))
 }
