@@ -8,6 +8,8 @@ pub mod scale;
 use crate::case::Case;
 use crate::flow::{default_stages, run_verified, Numerics, StopRule};
 use crate::num::exact::parse_rational;
+use rug::ops::Pow;
+use rug::{Integer, Rational};
 
 /// (name, case text, alpha, gt)
 const WORKLOADS: &[(&str, &str, &str, &str, &str)] = &[
@@ -77,6 +79,17 @@ pub fn run(filter: Option<&str>) -> Result<(), String> {
 
 /// (d) the Fig. 5b table: D in {2, 3, 10} and 8 values of alpha^D log-spaced in
 /// [0.01, 10], at 256 bits and tolerance 1e-40, with verification (24 rows in parallel).
+/// The numerics of workloads a, b and d, whatever their case files ask: 256 bits,
+/// tolerance 1e-40 and its default stages.
+fn bench_numerics() -> Numerics {
+    let tol = Rational::from((1, Integer::from(10).pow(40)));
+    Numerics {
+        prec: 256,
+        stages: default_stages(&tol),
+        tol,
+    }
+}
+
 fn table_workload() -> Result<(), String> {
     use crate::flow::Scale;
     use crate::table::{compute, references, TableSpec};
@@ -87,7 +100,6 @@ fn table_workload() -> Result<(), String> {
     )
     .map_err(|e| e.to_string())?;
     let z = case.z();
-    let tol = parse_rational("1e-40")?;
     let scales = crate::flow::log_spaced(&parse_rational("1/100")?, &parse_rational("10")?, 8, 64)
         .into_iter()
         .map(Scale::AlphaPowD)
@@ -100,11 +112,7 @@ fn table_workload() -> Result<(), String> {
         mus: Vec::new(),
         after: parse_rational("10")?,
         gt_max: None,
-        numerics: Numerics {
-            prec: 256,
-            stages: default_stages(&tol),
-            tol,
-        },
+        numerics: bench_numerics(),
         verify: true,
         fit_from: crate::table::FitFrom::Auto,
     };
@@ -195,12 +203,7 @@ fn flow_workloads(filter: Option<&str>) -> Result<(), String> {
         let alpha = parse_rational(alpha)?;
         let gt = parse_rational(gt)?;
         // the bench's own numerics, whatever the case file asks
-        let tol = parse_rational("1e-40")?;
-        let numerics = Numerics {
-            prec: 256,
-            stages: default_stages(&tol),
-            tol,
-        };
+        let numerics = bench_numerics();
         let v = run_verified(
             &case.z(),
             case.depth,
