@@ -424,7 +424,31 @@ fn bundled_regression_checks_meet_their_expectations() {
         ]);
         let v = common::json(&o);
         assert_eq!(o.status.code(), Some(0), "{name}: {v}");
+        // a regression check has no gt stopping rule: its flows go to their limits
+        for c in v["results"].as_array().expect("results") {
+            assert_eq!(c["stop"], "limit", "{name}: {c}");
+        }
     }
+    // JUnit says the same: the limit and each alpha's metric, no gt or loss
+    let o = common::run(&[
+        "check",
+        &common::case_path("regression_single.toml"),
+        "--no-progress",
+        "--no-verify",
+        "--format",
+        "junit",
+    ]);
+    let x = common::stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{x}");
+    assert!(!x.contains("stop gt") && !x.contains("loss = 10^"), "{x}");
+    assert!(
+        x.contains("regression-kernel check on the flow&apos;s limit (argmin Q^D_alpha)"),
+        "{x}"
+    );
+    assert!(
+        x.contains("alpha = 1: distance to w_l2 = 0.00777628482813"),
+        "{x}"
+    );
 }
 
 #[test]

@@ -84,24 +84,48 @@ impl Exporter<SuiteReport> for Junit {
 }
 
 fn details(r: &CheckResult) -> String {
+    let regression = r.spec.kind.tag().is_regression();
     let r = CheckView::of(r);
-    let mut s = format!(
-        "{} check, stop gt = {}, tolerance {}\n",
-        r.kind.name_str(),
-        r.stop,
-        r.tolerance
-    );
+    let mut s = if regression {
+        format!(
+            "{} check on the flow's limit (argmin Q^D_alpha), tolerance {}\n",
+            r.kind.name_str(),
+            r.tolerance
+        )
+    } else {
+        format!(
+            "{} check, stop gt = {}, tolerance {}\n",
+            r.kind.name_str(),
+            r.stop,
+            r.tolerance
+        )
+    };
     for a in &r.alphas {
+        let at = if regression {
+            String::new()
+        } else {
+            format!(": gt = {}, loss = 10^-{}", a.gt, a.loss_exp10)
+        };
+        let sep = if regression { ":" } else { "," };
         s += &format!(
-            "alpha = {}: gt = {}, loss = 10^-{}, {} = {}{}{}\n",
+            "alpha = {}{at}{sep} {} = {}{}{}{}\n",
             a.alpha,
-            a.gt,
-            a.loss_exp10,
             a.metric_name,
             a.metric,
             a.kkt_stationarity
                 .as_ref()
                 .map(|k| format!(", Q_mu stationarity {k}"))
+                .unwrap_or_default(),
+            a.limit
+                .as_ref()
+                .map(|l| format!(
+                    " (± {}; limit digits: tail {}, verification {}, reference {})",
+                    l.metric_error,
+                    l.tail_digits,
+                    l.flow_digits
+                        .map_or_else(|| "not run".to_string(), |d| d.to_string()),
+                    l.reference_digits
+                ))
                 .unwrap_or_default(),
             a.error
                 .as_ref()

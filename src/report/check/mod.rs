@@ -182,7 +182,12 @@ impl CheckView {
             kind: r.spec.kind.tag(),
             loss: (r.spec.loss != crate::flow::Loss::Exp).then(|| r.spec.loss.name()),
             expect: r.spec.expect,
-            stop: r.spec.stop.to_string(),
+            // a regression check integrates each alpha's flow to its limit: no gt rule
+            stop: if r.spec.kind.tag().is_regression() {
+                "limit".to_string()
+            } else {
+                r.spec.stop.to_string()
+            },
             tolerance: rational_to_decimal_string(&r.spec.tolerance, 3),
             kkt_tolerance,
             passed: r.passed,
