@@ -289,6 +289,20 @@ fn d2_two_points_gt_1e30() {
     });
 }
 
+/// D = 3 with two points: the margins' O(1) differences at gt = 10^30 (tier 1 covers
+/// D = 3 through a check at 10^100 and two points at D = 2).
+#[test]
+#[ignore = "slow: about 15 s"]
+fn d3_two_points_gt_1e30() {
+    scenario(&Scenario {
+        depth: 3,
+        multiples: &[1, 2],
+        gt_exp: 30,
+        prec: 192,
+        tol_digits: 30,
+    });
+}
+
 #[test]
 #[ignore = "slow: about 1 min"]
 fn d2_two_points_gt_1e100() {
