@@ -911,8 +911,8 @@ fn bench_lists_filters_and_runs_a_workload() {
     assert!(o.status.success(), "{}", stderr(&o));
     let list = String::from_utf8(o.stdout).unwrap();
     let names: Vec<&str> = list.lines().collect();
-    assert_eq!(names.len(), 8, "{list}");
-    for key in ["a1:", "a2:", "b:", "c:", "d:", "e:", "f:", "g:"] {
+    assert_eq!(names.len(), 9, "{list}");
+    for key in ["a1:", "a2:", "b:", "c:", "d:", "r:", "e:", "f:", "g:"] {
         assert!(
             names.iter().any(|n| n.starts_with(key)),
             "{key} missing: {list}"

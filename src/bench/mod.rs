@@ -38,12 +38,14 @@ const WORKLOADS: &[(&str, &str, &str, &str, &str)] = &[
 
 const REFERENCE_WORKLOAD: &str = "c: reference random20";
 const TABLE_WORKLOAD: &str = "d: table fig5b";
+const REGRESSION_WORKLOAD: &str = "r: regression_sparse limit";
 
 /// The names of the workloads, in the order `run` runs them.
 pub fn workload_names() -> Vec<&'static str> {
     let mut v = vec![REFERENCE_WORKLOAD];
     v.extend(WORKLOADS.iter().map(|w| w.0));
     v.push(TABLE_WORKLOAD);
+    v.push(REGRESSION_WORKLOAD);
     v.extend([scale::SCALE_100, scale::SCALE_50X1000, scale::GROWTH]);
     v
 }
@@ -63,6 +65,9 @@ pub fn run(filter: Option<&str>) -> Result<(), String> {
     flow_workloads(filter)?;
     if filter.is_none_or(|f| TABLE_WORKLOAD.contains(f)) {
         table_workload()?;
+    }
+    if filter.is_none_or(|f| REGRESSION_WORKLOAD.contains(f)) {
+        regression_workload()?;
     }
     let wanted = |name: &str| filter.is_none_or(|f| name.contains(f));
     if wanted(scale::SCALE_100) {
@@ -181,6 +186,74 @@ fn reference_workload() -> Result<(), String> {
         tq.as_secs_f64(),
         (t2 + t1 + tq).as_secs_f64()
     );
+    Ok(())
+}
+
+/// Workload r: the square-loss flow of the bundled sparse regression case (N = 10,
+/// d = 40) to its limit, 30 digits by the tail bound, with the verification run, at
+/// D = 2 and alpha = 1 (the kernel side) and 1/1000 (towards the rich regime, where the
+/// saddle plateaus make the flow costly): 256 bits, tolerance 1e-32.
+fn regression_workload() -> Result<(), String> {
+    use crate::flow::regression::{regression_verified, RegProblem, RegStop};
+    let case = Case::from_toml_str(
+        include_str!("../../cases/regression_sparse.toml"),
+        "cases/regression_sparse.toml",
+    )
+    .map_err(|e| e.to_string())?;
+    let tol = Rational::from((1, Integer::from(10).pow(32)));
+    let numerics = Numerics {
+        prec: 256,
+        stages: default_stages(&tol),
+        tol,
+    };
+    println!(
+        "{:<36} {:>9} {:>7} {:>9} {:>7} {:>11}",
+        format!("{REGRESSION_WORKLOAD} (D = 2, 30 digits)"),
+        "wall [s]",
+        "steps",
+        "rejected",
+        "digits",
+        "RHS evals"
+    );
+    for alpha in ["1", "1/1000"] {
+        let a = parse_rational(alpha)?;
+        let problem = RegProblem {
+            points: &case.points,
+            y: &case.targets,
+            depth: 2,
+            alpha: &a,
+        };
+        let v = regression_verified(&problem, &numerics, &RegStop::Limit(30), true)
+            .map_err(|e| e.to_string())?;
+        let digits = match (v.tail_digits(), v.digits) {
+            (Some(t), Some(d)) => t.min(d).to_string(),
+            _ => "-".to_string(),
+        };
+        for (label, r, dg) in [
+            (format!("  alpha = {alpha}"), Some(&v.main), digits),
+            (
+                format!(
+                    "  (verification: {} bits, {} stages)",
+                    v.check.as_ref().map_or(0, |c| c.numerics.prec),
+                    v.check.as_ref().map_or(0, |c| c.numerics.stages)
+                ),
+                v.check.as_ref(),
+                String::new(),
+            ),
+        ] {
+            if let Some(r) = r {
+                println!(
+                    "{:<36} {:>9.3} {:>7} {:>9} {:>7} {:>11}",
+                    label,
+                    r.wall.as_secs_f64(),
+                    r.stats.accepted,
+                    r.stats.rejected,
+                    dg,
+                    r.stats.rhs_evals
+                );
+            }
+        }
+    }
     Ok(())
 }
 
