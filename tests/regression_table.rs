@@ -39,6 +39,7 @@ fn single_sample_thresholds_match_the_independent_answer() {
         min_log10: -300,
         max_log10: 300,
         per_decade: 100,
+        flow_time: false,
     };
     let t = compute(&c.points, &c.targets, &spec).expect("table");
     assert_eq!(t.norm1_l1, 1);
@@ -105,6 +106,7 @@ fn range_ends_are_reported() {
         min_log10: -1,
         max_log10: 1,
         per_decade: 10,
+        flow_time: false,
     };
     let t = compute(&c.points, &c.targets, &spec).expect("table");
     // the l1 statement at eps = 1/1000 needs alpha ~ 10^-2.73
@@ -254,6 +256,11 @@ fn bad_options_are_refused() {
         );
         assert!(!out.exists());
     }
+    common::assert_bad(
+        &common::run(&["table", &cls, "--flow-time", "--output", o]),
+        &["--flow-time", "only for regression cases"],
+    );
+    assert!(!out.exists());
 }
 
 /// A statement the verified digits cannot decide (eps = 10^-40 at 128 bits): the row says
@@ -264,4 +271,144 @@ fn undecided_rows_exit_1() {
     assert_eq!(o.status.code(), Some(1), "{}", common::stderr(&o));
     let csv = common::stdout(&o);
     assert!(csv.contains(",l1,undecided,"), "{csv}");
+}
+
+/// The single sample's flow (N = 1: dnu/dt = y - sum_i x_i W(x_i nu), nu(0) = 0) reaches
+/// nu at t = integral_0^nu dv / (y - g(v)), g increasing: the time to within eps of the
+/// limit is that integral up to the nu_eps where max_i |W(x_i nu) - W(x_i nu*)| first
+/// equals eps max_i |W(x_i nu*)| (monotone in nu). Computed here with the test's own
+/// mirror map (tests/common/single_sample.rs), bisection and composite Simpson (in
+/// sigma = ln(nu* / (nu* - nu)), which takes the pole at nu* out), against
+/// `--flow-time`'s t at D = 2 for eps = 1/10, 1/100 on both sides.
+#[test]
+fn flow_time_matches_the_single_sample_quadrature() {
+    let c = common::load("regression_single.toml");
+    let spec = RegTableSpec {
+        depths: vec![2],
+        eps: vec![Rational::from((1, 10)), Rational::from((1, 100))],
+        prec: 128,
+        min_log10: -300,
+        max_log10: 300,
+        per_decade: 100,
+        flow_time: true,
+    };
+    let t = compute(&c.points, &c.targets, &spec).expect("table");
+    let p = 192;
+    let x: Vec<Float> = c.points[0].iter().map(|v| from_rational(p, v)).collect();
+    let y = from_rational(p, &c.targets[0]);
+    let mut compared = 0;
+    for row in &t.rows {
+        for (th, ft) in [(&row.l1, &row.flow_time_l1), (&row.l2, &row.flow_time_l2)] {
+            let alpha = &th.inside().expect("located").alpha;
+            let ft = ft.as_ref().expect("computed").as_ref().expect("flow time");
+            let a = from_rational(p, alpha);
+            let one = Float::with_val(p, 1);
+            let w_at = |nu: &Float| -> Vec<Float> {
+                x.iter()
+                    .map(|xi| {
+                        let b = Float::with_val(p, xi * nu);
+                        common::single_sample::w_own(2, &a, &b, &b, &b, &one).0
+                    })
+                    .collect()
+            };
+            let g = |nu: &Float| -> Float {
+                let mut s = Float::new(p);
+                for (xi, wi) in x.iter().zip(w_at(nu)) {
+                    s += Float::with_val(p, xi * &wi);
+                }
+                s
+            };
+            let (w_star, nu_star) =
+                common::single_sample::single_sample(2, alpha, &c.points[0], &c.targets[0], p);
+            let radius = w_star
+                .iter()
+                .map(|v| Float::with_val(p, v.abs_ref()))
+                .fold(Float::new(p), |m, v| if v > m { v } else { m })
+                * from_rational(p, &row.eps);
+            let within = |nu: &Float| {
+                w_at(nu)
+                    .iter()
+                    .zip(&w_star)
+                    .all(|(a, b)| Float::with_val(p, a - b).abs() <= radius)
+            };
+            // nu_eps by bisection on [0, nu*]
+            let (mut lo, mut hi) = (Float::new(p), nu_star.clone());
+            for _ in 0..150 {
+                let mid = Float::with_val(p, &lo + &hi) / 2u32;
+                if within(&mid) {
+                    hi = mid;
+                } else {
+                    lo = mid;
+                }
+            }
+            // t = integral_0^sigma_eps (nu* - nu) / (y - g(nu)) dsigma with
+            // nu = nu* (1 - e^-sigma): the pole of 1 / (y - g) at nu* is taken out
+            let sigma_end = Float::with_val(p, &nu_star / Float::with_val(p, &nu_star - &hi)).ln();
+            let simpson = |n: u32| -> Float {
+                let h = Float::with_val(p, &sigma_end / n);
+                let f = |sigma: &Float| {
+                    let gap = Float::with_val(p, -sigma).exp() * &nu_star;
+                    let nu = Float::with_val(p, &nu_star - &gap);
+                    gap / Float::with_val(p, &y - g(&nu))
+                };
+                let mut s = f(&Float::new(p)) + f(&sigma_end);
+                for k in 1..n {
+                    let v = Float::with_val(p, &h * k);
+                    s += f(&v) * if k % 2 == 1 { 4u32 } else { 2u32 };
+                }
+                s * h / 3u32
+            };
+            let (t1, t2) = (simpson(4000), simpson(8000));
+            let rel = |a: &Float, b: &Float| Float::with_val(p, a - b).abs() / b;
+            assert!(rel(&t1, &t2) < 1e-12, "Simpson: {t1} vs {t2}");
+            let got = Float::with_val(p, &ft.t);
+            println!(
+                "D = 2, eps = {}, alpha = {alpha}: flow time {} ({} digits, {} steps), quadrature {}",
+                row.eps,
+                ibcert::num::fmt_sig(&got, 12),
+                ft.digits,
+                ft.steps,
+                ibcert::num::fmt_sig(&t2, 12)
+            );
+            assert!(ft.digits >= 8, "{} digits", ft.digits);
+            assert!(
+                rel(&got, &t2) < 1e-9,
+                "eps = {}: flow time {got} vs quadrature {t2}",
+                row.eps
+            );
+            compared += 1;
+        }
+    }
+    assert_eq!(compared, 4);
+    // the column in the reports: CSV's flow_time and flow_time_digits, JSON's flow_time
+    let case = common::case_path("regression_single.toml");
+    let csv = common::ok_stdout(&common::run(&[
+        "table",
+        &case,
+        "--eps",
+        "0.1",
+        "--flow-time",
+        "--format",
+        "csv",
+    ]));
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(lines[0].ends_with(",flow_time,flow_time_digits"), "{csv}");
+    assert!(lines[1].starts_with("2,0.1,l1,found,"), "{csv}");
+    assert!(lines[1].ends_with(",1.53278,9"), "{csv}");
+    let v = common::json(&common::run(&[
+        "table",
+        &case,
+        "--eps",
+        "0.1",
+        "--flow-time",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(v["rows"][0]["l1"]["flow_time"]["t"], "1.53278", "{v}");
+    assert_eq!(v["rows"][0]["l2"]["flow_time"]["t"], "1.35837", "{v}");
+    // without --flow-time the JSON has no flow_time field and the CSV cells are empty
+    let v = common::json(&common::run(&[
+        "table", &case, "--eps", "0.1", "--format", "json",
+    ]));
+    assert!(v["rows"][0]["l1"].get("flow_time").is_none(), "{v}");
 }

@@ -101,6 +101,12 @@ pub struct TableOptions {
     #[arg(long)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub per_decade: Option<u32>,
+    /// Regression cases: also integrate the flow at each located alpha and report the
+    /// time it needs to come within eps of its limit (the optimisation cost of the
+    /// regime; verified, each run capped at 5000 steps).
+    #[arg(long)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub flow_time: bool,
     #[command(flatten)]
     pub numerics_opts: crate::options::NumericsArgs,
     /// Skip the verification computation (values then shown to 6 digits, marked unverified).

@@ -23,6 +23,7 @@ pub(super) fn refuse_regression_options(o: &TableOptions) -> Result<(), CliError
         ("--eps", !o.eps.is_empty()),
         ("--log10-alpha-range", o.log10_alpha_range.is_some()),
         ("--per-decade", o.per_decade.is_some()),
+        ("--flow-time", o.flow_time),
     ];
     if let Some((name, _)) = given.iter().find(|(_, g)| *g) {
         return Err(CliError::input(format!(
@@ -48,6 +49,7 @@ fn refuse_classification_options(a: &TableArgs, plan: &SweepPlan) -> Result<(), 
         eps: Vec::new(),
         log10_alpha_range: None,
         per_decade: None,
+        flow_time: false,
         numerics_opts: crate::options::NumericsArgs::default(),
         no_verify: false,
     };
@@ -70,7 +72,7 @@ fn refuse_classification_options(a: &TableArgs, plan: &SweepPlan) -> Result<(), 
     ];
     if let Some((name, _)) = given.iter().find(|(_, g)| *g) {
         return Err(CliError::input(format!(
-            "{name}: not used by a regression table (task = \"regression\"): it takes --depths, --eps, --log10-alpha-range, --per-decade and --precision (no flow is integrated, and its jobs are not sharded)"
+            "{name}: not used by a regression table (task = \"regression\"): it takes --depths, --eps, --log10-alpha-range, --per-decade, --flow-time and --precision (its jobs are not sharded)"
         )));
     }
     Ok(())
@@ -124,6 +126,7 @@ fn spec_of(case: &Case, o: &TableOptions) -> Result<RegTableSpec, CliError> {
         min_log10,
         max_log10,
         per_decade,
+        flow_time: o.flow_time,
     })
 }
 

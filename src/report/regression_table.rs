@@ -11,7 +11,9 @@ use super::run::CaseInfo;
 use super::Exporter;
 use crate::num::{fmt_sig, from_rational};
 use crate::reference::regression::NormExcess;
-use crate::table::regression::{log10_text, Bound, RegTable, RegTableSpec, Sample, Threshold};
+use crate::table::regression::{
+    log10_text, Bound, FlowTime, RegTable, RegTableSpec, Sample, Threshold,
+};
 use rug::{Float, Rational};
 use serde::Serialize;
 
@@ -73,6 +75,49 @@ pub struct ThresholdLine {
     pub outside: Option<AlphaLine>,
     /// in words (undecided, failed, and the range ends)
     pub note: Option<String>,
+    /// with --flow-time: the flow's time to within eps of its limit at `inside`'s alpha
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flow_time: Option<FlowTimeLine>,
+}
+
+/// The flow time at a located alpha as shown: t to the digits the verification run
+/// shares (at most 6), or why there is none.
+#[derive(Clone, Debug, Serialize)]
+pub struct FlowTimeLine {
+    pub t: Option<String>,
+    pub digits: Option<u32>,
+    pub steps: Option<u64>,
+    pub note: Option<String>,
+}
+
+fn flow_time_line(ft: &Result<FlowTime, String>) -> FlowTimeLine {
+    match ft {
+        Ok(f) if f.digits >= 1 => FlowTimeLine {
+            t: Some(fmt_sig(&f.t, f.digits.min(6) as usize)),
+            digits: Some(f.digits),
+            steps: Some(f.steps),
+            note: None,
+        },
+        Ok(f) => FlowTimeLine {
+            t: None,
+            digits: Some(0),
+            steps: Some(f.steps),
+            note: Some("the verification run disagrees on the first digit of t".to_string()),
+        },
+        Err(e) => FlowTimeLine {
+            t: None,
+            digits: None,
+            steps: None,
+            note: Some(e.clone()),
+        },
+    }
+}
+
+impl FlowTimeLine {
+    /// t, else "—" (the note says why)
+    fn cell(&self) -> String {
+        self.t.clone().unwrap_or_else(|| "—".to_string())
+    }
 }
 
 /// Theorem 2's alpha and how many decades it gives away against the one found.
@@ -166,18 +211,31 @@ fn alpha_line(s: &Sample, x: &NormExcess, per_decade: u32) -> AlphaLine {
     }
 }
 
-fn threshold_line(t: &Threshold, l1: bool, per_decade: u32) -> ThresholdLine {
+fn threshold_line(
+    t: &Threshold,
+    l1: bool,
+    per_decade: u32,
+    ft: Option<&Result<FlowTime, String>>,
+) -> ThresholdLine {
+    let mut line = threshold_line_of(t, l1, per_decade);
+    line.flow_time = ft.map(flow_time_line);
+    line
+}
+
+fn threshold_line_of(t: &Threshold, l1: bool, per_decade: u32) -> ThresholdLine {
     let pick =
         |s: &Sample| -> AlphaLine { alpha_line(s, if l1 { &s.l1 } else { &s.l2 }, per_decade) };
     match t {
         Threshold::Found { inside, outside } => ThresholdLine {
             status: "found",
+            flow_time: None,
             inside: Some(pick(inside)),
             outside: Some(pick(outside)),
             note: None,
         },
         Threshold::Everywhere { at } => ThresholdLine {
             status: "everywhere",
+            flow_time: None,
             inside: Some(pick(at)),
             outside: None,
             note: Some(format!(
@@ -187,6 +245,7 @@ fn threshold_line(t: &Threshold, l1: bool, per_decade: u32) -> ThresholdLine {
         },
         Threshold::NotReached { last } => ThresholdLine {
             status: "not reached",
+            flow_time: None,
             inside: None,
             outside: Some(pick(last)),
             note: Some(format!(
@@ -196,6 +255,7 @@ fn threshold_line(t: &Threshold, l1: bool, per_decade: u32) -> ThresholdLine {
         },
         Threshold::Undecided { at } => ThresholdLine {
             status: "undecided",
+            flow_time: None,
             inside: None,
             outside: Some(pick(at)),
             note: Some(format!(
@@ -205,6 +265,7 @@ fn threshold_line(t: &Threshold, l1: bool, per_decade: u32) -> ThresholdLine {
         },
         Threshold::Failed { alpha, error } => ThresholdLine {
             status: "failed",
+            flow_time: None,
             inside: None,
             outside: None,
             note: Some(format!(
@@ -253,8 +314,8 @@ impl RegTableReport {
             .map(|r| RowLine {
                 depth: r.depth,
                 eps: eps_text(&r.eps),
-                l1: threshold_line(&r.l1, true, pd),
-                l2: threshold_line(&r.l2, false, pd),
+                l1: threshold_line(&r.l1, true, pd, r.flow_time_l1.as_ref()),
+                l2: threshold_line(&r.l2, false, pd, r.flow_time_l2.as_ref()),
                 theorem2_l1: r
                     .theorem2_l1
                     .as_ref()
@@ -374,10 +435,23 @@ impl Exporter<RegTableReport> for Markdown {
         ] {
             out.push_str(&format!("\n## {title}\n\n"));
             let word = if l1 { "largest" } else { "smallest" };
+            let timed = r.rows.iter().any(|row| {
+                if l1 {
+                    row.l1.flow_time.is_some()
+                } else {
+                    row.l2.flow_time.is_some()
+                }
+            });
             out.push_str(&format!(
-                "| D | eps | {word} alpha | log10 alpha | excess there | next grid alpha (fails) | excess there | Theorem 2's alpha | log10 | decades apart |\n"
+                "| D | eps | {word} alpha | log10 alpha | excess there | next grid alpha (fails) | excess there | Theorem 2's alpha | log10 | decades apart |{}\n",
+                if timed {
+                    " flow time to within eps of w_alpha |"
+                } else {
+                    ""
+                }
             ));
-            out.push_str("|---|---|---|---|---|---|---|---|---|---|\n");
+            out.push_str("|---|---|---|---|---|---|---|---|---|---|");
+            out.push_str(if timed { "---|\n" } else { "\n" });
             let mut notes = Vec::new();
             for row in &r.rows {
                 let (t, th) = if l1 {
@@ -387,8 +461,18 @@ impl Exporter<RegTableReport> for Markdown {
                 };
                 let ins = t.inside.as_ref();
                 let outs = t.outside.as_ref();
+                let time_cell = if timed {
+                    format!(
+                        " {} |",
+                        t.flow_time
+                            .as_ref()
+                            .map_or_else(|| "—".to_string(), FlowTimeLine::cell)
+                    )
+                } else {
+                    String::new()
+                };
                 out.push_str(&format!(
-                    "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+                    "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |{time_cell}\n",
                     row.depth,
                     row.eps,
                     ins.map_or_else(|| t.status.to_string(), |a| a.alpha.clone()),
@@ -403,12 +487,23 @@ impl Exporter<RegTableReport> for Markdown {
                 if let Some(n) = &t.note {
                     notes.push(format!("D = {}, eps = {}: {n}", row.depth, row.eps));
                 }
+                if let Some(n) = t.flow_time.as_ref().and_then(|f| f.note.as_ref()) {
+                    notes.push(format!(
+                        "D = {}, eps = {}: flow time: {n}",
+                        row.depth, row.eps
+                    ));
+                }
                 if let Some(n) = th.as_ref().and_then(|x| x.note.as_ref()) {
                     notes.push(format!(
                         "D = {}, eps = {}: Theorem 2: {n}",
                         row.depth, row.eps
                     ));
                 }
+            }
+            if timed {
+                notes.push(
+                    "flow time: the first time t at which the square-loss flow from u(0) = alpha 1 is within eps of its limit, max_i |w_i(t) - w_alpha,i| <= eps ||w_alpha||_inf, at the alpha of the row (first seen at an accepted step's end, located inside the step by bisection; t to the digits a verification run shares)".to_string(),
+                );
             }
             for n in notes {
                 out.push_str(&format!("\n- {n}"));
@@ -446,7 +541,7 @@ impl Exporter<RegTableReport> for Markdown {
 impl Exporter<RegTableReport> for Csv {
     fn export(&self, r: &RegTableReport) -> String {
         let mut out = String::from(
-            "depth,eps,side,status,alpha,log10_alpha,excess,outside_alpha,outside_log10_alpha,outside_excess,theorem2_alpha,theorem2_log10_alpha,decades_apart\n",
+            "depth,eps,side,status,alpha,log10_alpha,excess,outside_alpha,outside_log10_alpha,outside_excess,theorem2_alpha,theorem2_log10_alpha,decades_apart,flow_time,flow_time_digits\n",
         );
         for row in &r.rows {
             for (side, t, th) in [
@@ -470,6 +565,11 @@ impl Exporter<RegTableReport> for Csv {
                     f(th.as_ref().and_then(|x| x.alpha.as_deref())),
                     f(th.as_ref().and_then(|x| x.log10.as_deref())),
                     f(th.as_ref().and_then(|x| x.decades_apart.as_deref())),
+                    f(t.flow_time.as_ref().and_then(|x| x.t.as_deref())),
+                    t.flow_time
+                        .as_ref()
+                        .and_then(|x| x.digits)
+                        .map_or_else(String::new, |d| d.to_string()),
                 ];
                 let quoted: Vec<String> = cells
                     .iter()

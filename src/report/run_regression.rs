@@ -110,23 +110,25 @@ impl RegRunReport {
                 digits: None,
                 clock: m.clock.name(),
             },
-            RegStop::Residual(_) => match v.check.as_ref().and_then(|c| c.t.as_ref()) {
-                Some(tc) => {
-                    let d = scalar_digits(&t, &Float::with_val(p, tc), v.carried);
-                    TimeView {
-                        t: fmt_scalar(&t, d),
-                        status: "verified",
-                        digits: Some(d),
-                        clock: m.clock.name(),
+            RegStop::Residual(_) | RegStop::Near { .. } => {
+                match v.check.as_ref().and_then(|c| c.t.as_ref()) {
+                    Some(tc) => {
+                        let d = scalar_digits(&t, &Float::with_val(p, tc), v.carried);
+                        TimeView {
+                            t: fmt_scalar(&t, d),
+                            status: "verified",
+                            digits: Some(d),
+                            clock: m.clock.name(),
+                        }
                     }
+                    None => TimeView {
+                        t: fmt_scalar(&t, UNVERIFIED_DIGITS),
+                        status: "unverified",
+                        digits: None,
+                        clock: m.clock.name(),
+                    },
                 }
-                None => TimeView {
-                    t: fmt_scalar(&t, UNVERIFIED_DIGITS),
-                    status: "unverified",
-                    digits: None,
-                    clock: m.clock.name(),
-                },
-            },
+            }
             RegStop::Limit(_) => TimeView {
                 t: fmt_sig(&t, 3),
                 status: "stop step",

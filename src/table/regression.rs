@@ -43,7 +43,28 @@ pub struct RegTableSpec {
     pub max_log10: i32,
     /// grid points per decade (>= 1)
     pub per_decade: u32,
+    /// also integrate the flow at each located alpha and report the time it needs to
+    /// come within eps of its limit ([`FlowTime`])
+    pub flow_time: bool,
 }
+
+/// The optimisation cost at one located alpha: the first time t at which the flow's w(t)
+/// is within eps of its limit w_alpha, max_i |w_i(t) - w_alpha,i| <= eps ||w_alpha||_inf
+/// (w_alpha the certified Q^D_alpha solution; first seen at the end of an accepted step
+/// and located inside it by bisection on the step's dense output), with the digits of t
+/// on which a verification run agrees.
+#[derive(Clone, Debug)]
+pub struct FlowTime {
+    pub t: Float,
+    /// digits of t shared with the verification run
+    pub digits: u32,
+    /// accepted steps of the main run
+    pub steps: u64,
+}
+
+/// A flow-time run gives up after this many step attempts (each run): the flow at an
+/// alpha far into the rich regime crosses long saddle plateaus.
+pub const FLOW_TIME_MAX_STEPS: u64 = 5_000;
 
 /// The limit at one grid alpha.
 #[derive(Clone, Debug)]
@@ -102,6 +123,11 @@ pub struct RegRow {
     pub theorem2_l1: Option<Bound>,
     /// Theorem 2 (D = 2 only): the l2 statement holds for alpha >= this
     pub theorem2_l2: Option<Bound>,
+    /// with [`RegTableSpec::flow_time`]: the flow time at the l1 side's alpha
+    /// ([`Threshold::inside`]; None without one)
+    pub flow_time_l1: Option<Result<FlowTime, String>>,
+    /// the same at the l2 side's alpha
+    pub flow_time_l2: Option<Result<FlowTime, String>>,
 }
 
 /// The evaluated limits of one depth, by increasing alpha, and whether both excesses are
@@ -359,6 +385,57 @@ fn theorem2_bounds(
     (Some(l1), Some(l2))
 }
 
+/// The flow time to within `eps` of the limit at `alpha` ([`FlowTime`]): the limit by
+/// [`q_alpha_limit`] at `prec` bits, then the flow at `prec` bits and tolerance
+/// min(1e-12, eps 1e-8), verified.
+fn flow_time(
+    points: &[Vec<Rational>],
+    y: &[Rational],
+    depth: u32,
+    alpha: &Rational,
+    eps: &Rational,
+    prec: u32,
+) -> Result<FlowTime, String> {
+    use crate::flow::regression::{regression_verified_capped, RegProblem, RegStop};
+    let limit = q_alpha_limit(points, y, depth, alpha, prec).map_err(|e| e.to_string())?;
+    let target = limit
+        .solve
+        .w
+        .iter()
+        .map(|v| v.to_rational().ok_or("a non-finite limit"))
+        .collect::<Result<Vec<Rational>, _>>()?;
+    let tol = crate::num::ten_pow_neg(12).min(Rational::from(eps / 100_000_000u32));
+    let numerics = crate::flow::Numerics {
+        prec,
+        stages: crate::flow::default_stages(&tol),
+        tol,
+    };
+    let problem = RegProblem {
+        points,
+        y,
+        depth,
+        alpha,
+    };
+    let stop = RegStop::Near {
+        target,
+        eps: eps.clone(),
+    };
+    let v = regression_verified_capped(&problem, &numerics, &stop, true, Some(FLOW_TIME_MAX_STEPS))
+        .map_err(|e| format!("the flow to within eps of its limit: {e}"))?;
+    let t = v.main.t.clone().ok_or("the run has no time")?;
+    let tc = v
+        .check
+        .as_ref()
+        .and_then(|c| c.t.clone())
+        .ok_or("the verification run has no time")?;
+    let tm = Float::with_val(tc.prec(), &t);
+    Ok(FlowTime {
+        t,
+        digits: crate::num::scalar_digits(&tm, &tc, v.carried),
+        steps: v.main.stats.accepted,
+    })
+}
+
 /// Compute the table: every (depth, eps, side) search in parallel (each sequential, so
 /// the result does not depend on the thread count).
 ///
@@ -432,7 +509,35 @@ pub fn compute(
                 l2: t2,
                 theorem2_l1,
                 theorem2_l2,
+                flow_time_l1: None,
+                flow_time_l2: None,
             });
+        }
+    }
+    if spec.flow_time {
+        // one flow per (row, side) with a located alpha, in parallel (each sequential)
+        let jobs: Vec<(usize, bool, Rational)> = rows
+            .iter()
+            .enumerate()
+            .flat_map(|(i, r)| {
+                [(true, &r.l1), (false, &r.l2)]
+                    .into_iter()
+                    .filter_map(move |(l1, t)| t.inside().map(|s| (i, l1, s.alpha.clone())))
+            })
+            .collect();
+        let times: Vec<Result<FlowTime, String>> = jobs
+            .par_iter()
+            .map(|(i, _, alpha)| {
+                let r = &rows[*i];
+                flow_time(points, y, r.depth, alpha, &r.eps, spec.prec)
+            })
+            .collect();
+        for ((i, l1, _), ft) in jobs.into_iter().zip(times) {
+            if l1 {
+                rows[i].flow_time_l1 = Some(ft);
+            } else {
+                rows[i].flow_time_l2 = Some(ft);
+            }
         }
     }
     for ds in &mut by_depth {

@@ -46,6 +46,13 @@ pub enum RegStop {
     /// the limit: once the tail bound certifies that w is within 10^-k of the flow's
     /// limit, relative to ||w||_inf (tail.rs)
     Limit(u32),
+    /// the first time w is within `eps` of `target` (the flow's limit, computed
+    /// independently): max_i |w_i - target_i| <= eps ||target||_inf, first seen at the end
+    /// of an accepted step and located inside that step by bisection on its dense output
+    Near {
+        target: Vec<Rational>,
+        eps: Rational,
+    },
 }
 
 impl RegStop {
@@ -54,6 +61,9 @@ impl RegStop {
             RegStop::Time(t) => format!("t = {t}"),
             RegStop::Residual(r) => format!("||X^T w - y||_2 <= {r}"),
             RegStop::Limit(k) => format!("the limit to {k} digits (tail bound)"),
+            RegStop::Near { eps, .. } => {
+                format!("within {eps} of the limit (relative, max norm)")
+            }
         }
     }
 }
@@ -278,6 +288,14 @@ fn validate(problem: &RegProblem, stop: &RegStop) -> Result<(), RegFlowError> {
         RegStop::Time(t) if *t <= 0 => bad(format!("time {t} <= 0")),
         RegStop::Residual(r) if *r <= 0 => bad(format!("residual {r} <= 0")),
         RegStop::Limit(0) => bad("the limit to 0 digits".into()),
+        RegStop::Near { eps, .. } if *eps <= 0 => bad(format!("eps {eps} <= 0")),
+        RegStop::Near { target, .. } if target.len() != d => bad(format!(
+            "a target of {} components for d = {d}",
+            target.len()
+        )),
+        RegStop::Near { target, .. } if target.iter().all(|v| *v == 0) => {
+            bad("a zero target".into())
+        }
         _ => Ok(()),
     }
 }
@@ -374,6 +392,37 @@ pub fn regression_run_capped(
         RegStop::Residual(r) => Some(from_rational(p, r)),
         _ => None,
     };
+    // Near: the target at the working precision and eps ||target||_inf
+    let near = match stop {
+        RegStop::Near { target, eps } => {
+            let t: Vec<Float> = target.iter().map(|v| from_rational(p, v)).collect();
+            let radius = crate::num::max_abs(p, &t) * from_rational(p, eps);
+            Some((t, radius))
+        }
+        _ => None,
+    };
+    let within = |y: &[Float]| -> bool {
+        let (t, radius) = near.as_ref().expect("near");
+        let w = flow.derive(y).w;
+        w.iter()
+            .zip(t)
+            .all(|(a, b)| Float::with_val(p, a - b).abs() <= *radius)
+    };
+    // bisect theta in [0, 1] for the first point of the segment where `holds` (which
+    // holds at theta = 1)
+    let locate = |seg: &Segment, holds: &dyn Fn(&[Float]) -> bool| -> Float {
+        let (mut lo, mut hi) = (Float::new(p), Float::with_val(p, 1));
+        let iters = tol_digits(&numerics.tol) * 7 / 2 + 16;
+        for _ in 0..iters {
+            let mid = Float::with_val(p, &lo + &hi) / 2u32;
+            if holds(&seg.eval_theta(&mid)) {
+                hi = mid;
+            } else {
+                lo = mid;
+            }
+        }
+        hi
+    };
     let observer = |seg: &Segment| -> Control {
         match stop {
             RegStop::Time(_) => Control::Continue,
@@ -385,16 +434,16 @@ pub fn regression_run_capped(
                     return Control::Continue;
                 }
                 // ||r|| is non-increasing along the flow: bisect theta in [0, 1]
-                let (mut lo, mut hi) = (Float::new(p), Float::with_val(p, 1));
-                let iters = tol_digits(&numerics.tol) * 7 / 2 + 16;
-                for _ in 0..iters {
-                    let mid = Float::with_val(p, &lo + &hi) / 2u32;
-                    if res(&seg.eval_theta(&mid)) <= *r {
-                        hi = mid;
-                    } else {
-                        lo = mid;
-                    }
+                let hi = locate(seg, &|y| res(y) <= *r);
+                let x = Float::with_val(p, seg.h * &hi) + seg.x0;
+                *hit.lock().expect("hit") = Some((x, seg.eval_theta(&hi), None));
+                Control::Stop
+            }
+            RegStop::Near { .. } => {
+                if !within(&seg.y1()) {
+                    return Control::Continue;
                 }
+                let hi = locate(seg, &within);
                 let x = Float::with_val(p, seg.h * &hi) + seg.x0;
                 *hit.lock().expect("hit") = Some((x, seg.eval_theta(&hi), None));
                 Control::Stop
