@@ -53,7 +53,7 @@ fn samples_json(s: &[(Float, Vec<Float>)]) -> Value {
 }
 
 fn state_json(st: &RadauState) -> Value {
-    json!({
+    let mut v = json!({
         "x": float_to_string(&st.x),
         "y": floats(&st.y),
         "h": float_to_string(&st.h),
@@ -66,7 +66,16 @@ fn state_json(st: &RadauState) -> Value {
         "last_rejected": st.last_rejected,
         "stats": serde_json::to_value(&st.stats).expect("stats serialize"),
         "faccon": float_to_string(&st.faccon),
-    })
+    });
+    // the embedded estimate's controller state, only where there is one (step doubling's
+    // checkpoints keep their form)
+    if let (Some((h, e)), Some(o)) = (&st.pred, v.as_object_mut()) {
+        o.insert(
+            "pred".into(),
+            json!([float_to_string(h), float_to_string(e)]),
+        );
+    }
+    v
 }
 
 fn solution_json(s: &Solution) -> Value {
@@ -282,6 +291,19 @@ fn read_in_flight(v: &Value) -> Result<InFlight, String> {
             .ok_or("state.last_rejected: not a boolean")?,
         stats: read_stats(get(so, "stats")?).map_err(|e| format!("state.{e}"))?,
         faccon: read_float(get(so, "faccon")?, "state.faccon", p)?,
+        pred: match so.get("pred") {
+            None | Some(Value::Null) => None,
+            Some(v) => {
+                let a = v.as_array().ok_or("state.pred: not an array")?;
+                if a.len() != 2 {
+                    return Err("state.pred: not a pair".into());
+                }
+                Some((
+                    read_float(&a[0], "state.pred[0]", p)?,
+                    read_float(&a[1], "state.pred[1]", p)?,
+                ))
+            }
+        },
     };
     Ok(InFlight {
         samples: read_samples(get(o, "samples")?, p)?,
