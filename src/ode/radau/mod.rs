@@ -13,8 +13,13 @@
 //!   stays honest when stiff components show order reduction), is the error estimate.
 //!   The step-size controller's constants are [`RadauOptions`] fields and the
 //!   constants of [`options`].
-//! * Dense output: each accepted half step is reported as a [`Segment`] carrying its
-//!   collocation polynomial (degree s), for sampling and event location.
+//! * Optionally ([`ErrorEstimate::Embedded`]) the local error comes instead from
+//!   RADAU5's embedded formula of order s (one stage solve per step; see
+//!   [`Embedded`](super::tableau::Embedded)); measured against step doubling in
+//!   docs/benchmarks.md, where it is not the better choice.
+//! * Dense output: each accepted half step (with the embedded estimate: each accepted
+//!   step) is reported as a [`Segment`] carrying its collocation polynomial (degree s),
+//!   for sampling and event location.
 //!
 //! The files: `mod.rs` the step loop; [`options`] the options and control constants;
 //! `state.rs` what goes in and out (work counters, loop state, outcome, errors);
@@ -68,7 +73,8 @@ impl<'a, O: Ode> Radau<'a, O> {
     }
 
     /// Integrate from (x0, y0) to x_end (> x0). The observer sees every accepted half
-    /// step as a dense-output segment and may stop the integration.
+    /// step (with the embedded estimate: every accepted step) as a dense-output segment
+    /// and may stop the integration.
     pub fn integrate(
         self,
         x0: &Float,
