@@ -176,7 +176,9 @@ fn main() {
     for name in &probs {
         for &k in &digits {
             let tol = ten_pow_neg(k);
-            let s = default_stages(&tol);
+            let s = std::env::var("STAGES")
+                .map(|v| v.parse().unwrap())
+                .unwrap_or_else(|_| default_stages(&tol));
             let p = bits_for_digits(k).unwrap();
             let (mk, x_end, y0) = problem(name, p);
             // reference
