@@ -53,7 +53,7 @@ fn samples_json(s: &[(Float, Vec<Float>)]) -> Value {
 }
 
 fn state_json(st: &RadauState) -> Value {
-    json!({
+    let mut v = json!({
         "x": float_to_string(&st.x),
         "y": floats(&st.y),
         "h": float_to_string(&st.h),
@@ -66,7 +66,16 @@ fn state_json(st: &RadauState) -> Value {
         "last_rejected": st.last_rejected,
         "stats": serde_json::to_value(&st.stats).expect("stats serialize"),
         "faccon": float_to_string(&st.faccon),
-    })
+    });
+    // the embedded estimate's controller state, only where there is one (step doubling's
+    // checkpoints keep their form)
+    if let (Some((h, e)), Some(o)) = (&st.pred, v.as_object_mut()) {
+        o.insert(
+            "pred".into(),
+            json!([float_to_string(h), float_to_string(e)]),
+        );
+    }
+    v
 }
 
 fn solution_json(s: &Solution) -> Value {
@@ -248,6 +257,24 @@ fn read_solution(v: &Value) -> Result<Solution, String> {
     })
 }
 
+/// The embedded estimate's controller state (h_acc, err_acc) of a loop state: absent or
+/// null when there is none.
+fn read_pred(v: Option<&Value>, p: u32) -> Result<Option<(Float, Float)>, String> {
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => {
+            let a = v.as_array().ok_or("state.pred: not an array")?;
+            if a.len() != 2 {
+                return Err("state.pred: not a pair".into());
+            }
+            Ok(Some((
+                read_float(&a[0], "state.pred[0]", p)?,
+                read_float(&a[1], "state.pred[1]", p)?,
+            )))
+        }
+    }
+}
+
 fn read_in_flight(v: &Value) -> Result<InFlight, String> {
     let o = object(v, "current")?;
     let numerics = read_numerics(get(o, "numerics")?)?;
@@ -282,6 +309,7 @@ fn read_in_flight(v: &Value) -> Result<InFlight, String> {
             .ok_or("state.last_rejected: not a boolean")?,
         stats: read_stats(get(so, "stats")?).map_err(|e| format!("state.{e}"))?,
         faccon: read_float(get(so, "faccon")?, "state.faccon", p)?,
+        pred: read_pred(so.get("pred"), p)?,
     };
     Ok(InFlight {
         samples: read_samples(get(o, "samples")?, p)?,
@@ -357,6 +385,31 @@ mod tests {
     }
 
     use rug::ops::Pow;
+
+    /// The embedded estimate's controller state goes into a checkpoint and back bit for
+    /// bit; a step-doubling state (none) writes no key, so its checkpoints keep their form.
+    #[test]
+    fn pred_round_trip_and_absent_key() {
+        let p = 200;
+        let mut st = RadauState {
+            x: Float::with_val(p, 1),
+            y: vec![Float::with_val(p, 2)],
+            h: Float::with_val(p, 3) / 7u32,
+            prev: None,
+            last_rejected: false,
+            stats: Stats::default(),
+            faccon: Float::with_val(p, 1),
+            pred: None,
+        };
+        let v = state_json(&st);
+        assert!(v.get("pred").is_none());
+        assert_eq!(read_pred(v.get("pred"), p).unwrap(), None);
+        let pair = (Float::with_val(p, 1) / 3u32, Float::with_val(p, 1) / 100u32);
+        st.pred = Some(pair.clone());
+        let v = state_json(&st);
+        assert_eq!(read_pred(v.get("pred"), p).unwrap(), Some(pair));
+        assert!(read_pred(Some(&json!([1])), p).is_err());
+    }
 
     #[test]
     fn intervals() {

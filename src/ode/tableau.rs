@@ -37,6 +37,33 @@ pub struct RadauTableau {
     pub blocks: Vec<EigBlock>,
     /// barycentric weights ω_i = 1 / (c_i Π_{j≠i} (c_i - c_j)) of the dense output
     pub bary: Vec<Float>,
+    /// The embedded error estimate (Hairer & Wanner II, IV.8, RADAU5's), see
+    /// [`Embedded`].
+    pub emb: Embedded,
+}
+
+/// The embedded formula of order s of an s-stage Radau IIA tableau: an extra explicit
+/// stage at c_0 = 0 with weight γ0,
+///   ŷ1 - y1 = γ0 h f(x0, y0) + Σ_j e_j Z_j,   e = A^{-T} (b̂ - b),
+/// b̂_1..b̂_s fixed by Σ_{i=0..s} b̂_i c_i^{k-1} = 1/k, k = 1..s (c_0 = 0, b̂_0 = γ0).
+/// Since b = (last row of A) satisfies those conditions with b_0 = 0, b̂ - b = -γ0 ℓ(0),
+/// ℓ_j(0) the Lagrange basis on c_1..c_s at 0 (Σ_j ℓ_j(0) p(c_j) = p(0) for every p of
+/// degree < s), so e = γ0 ê with ê = -A^{-T} ℓ(0) not depending on γ0. The estimate,
+/// filtered for stiffness, is
+///   err = (I - h γ0 J)^{-1} (γ0 h f0 + γ0 Σ_j ê_j Z_j) = (λ0/h I - J)^{-1} (f0 + Σ_j ê_j Z_j / h),
+/// λ0 = 1/γ0: a real block of the Newton matrices' form.
+#[derive(Clone, Debug)]
+pub struct Embedded {
+    /// λ0 = 1/γ0: for odd s the real eigenvalue of A^{-1} (its block is already
+    /// factored for the stage solve); for even s, which has none, the largest real part
+    /// of an eigenvalue of A^{-1} (the real part of the pair nearest the real axis: for
+    /// odd s the real eigenvalue is the one of largest real part, so this continues the
+    /// choice across s), which needs one extra real n x n block.
+    pub lambda0: Float,
+    /// the index in `blocks` of the real block with eigenvalue λ0 (odd s), else None
+    pub block: Option<usize>,
+    /// ê = e / γ0, the coefficients of the stage increments
+    pub e: Vec<Float>,
 }
 
 fn binom(n: u32, k: u32) -> Integer {
@@ -241,6 +268,44 @@ impl RadauTableau {
                 d.recip()
             })
             .collect();
+        // the embedded formula: ℓ_j(0) = Π_{m≠j} c_m / (c_m - c_j), ê = -A^{-T} ℓ(0)
+        let ell0: Vec<Float> = (0..s)
+            .map(|j| {
+                let mut v = Float::with_val(wp, 1);
+                for m in 0..s {
+                    if m != j {
+                        v *= Float::with_val(wp, &c[m] / Float::with_val(wp, &c[m] - &c[j]));
+                    }
+                }
+                v
+            })
+            .collect();
+        let emb_e: Vec<Float> = (0..s)
+            .map(|j| {
+                let mut acc = Float::new(wp);
+                for (i, l) in ell0.iter().enumerate() {
+                    acc -= Float::with_val(wp, &binv[i * s + j] * l);
+                }
+                acc
+            })
+            .collect();
+        let (lambda0, emb_block) = match reals.first() {
+            Some(l) => (
+                Float::with_val(prec, l),
+                blocks
+                    .iter()
+                    .position(|b| matches!(b, EigBlock::Real { .. })),
+            ),
+            None => {
+                let mut best = Float::with_val(wp, pairs[0].real());
+                for z in &pairs {
+                    if *z.real() > best {
+                        best = Float::with_val(wp, z.real());
+                    }
+                }
+                (Float::with_val(prec, best), None)
+            }
+        };
         let round = |v: Vec<Float>| v.into_iter().map(|x| Float::with_val(prec, x)).collect();
         RadauTableau {
             s,
@@ -251,6 +316,11 @@ impl RadauTableau {
             tinv: round(tinv),
             blocks,
             bary: round(bary),
+            emb: Embedded {
+                lambda0,
+                block: emb_block,
+                e: round(emb_e),
+            },
         }
     }
 
@@ -418,6 +488,50 @@ mod tests {
                     let e = if i == j { 1 } else { 0 };
                     let d = Float::with_val(p, &id[i * s + j] - e).abs();
                     assert!(d < tiny(p, 40), "diagonalization fails at s={s}: {d}");
+                }
+            }
+        }
+    }
+
+    /// The embedded formula (see [`Embedded`]): with b̂_0 = γ0 = 1/λ0 and
+    /// b̂_j = b_j + γ0 (A^T ê)_j, Σ_{i=0..s} b̂_i c_i^{k-1} = 1/k for k = 1..s to the
+    /// working precision, and not for k = s + 1 (the order is s, not more); λ0 is the
+    /// real eigenvalue's block for odd s, positive and no block for even s.
+    #[test]
+    fn embedded_weights_meet_order_s() {
+        let p = 256;
+        for s in (1..=12).chain([15, 16, 20, 23, 24]) {
+            let t = RadauTableau::new(s, p);
+            let g0 = Float::with_val(p, t.emb.lambda0.recip_ref());
+            assert!(g0 > 0u32, "s={s}: gamma0 = {g0}");
+            match t.emb.block {
+                Some(bi) => match &t.blocks[bi] {
+                    EigBlock::Real { lambda, .. } => assert_eq!(lambda, &t.emb.lambda0),
+                    _ => panic!("s={s}: not a real block"),
+                },
+                None => assert!(s % 2 == 0, "s={s}: odd s without its real block"),
+            }
+            assert_eq!(t.emb.block.is_some(), s % 2 == 1);
+            let bhat: Vec<Float> = (0..s)
+                .map(|j| {
+                    let mut v = Float::new(p);
+                    for i in 0..s {
+                        v += Float::with_val(p, &t.a[i * s + j] * &t.emb.e[i]);
+                    }
+                    v * &g0 + &t.a[(s - 1) * s + j]
+                })
+                .collect();
+            let tol = tiny(p, 40);
+            for k in 1..=(s + 1) {
+                let mut lhs = if k == 1 { g0.clone() } else { Float::new(p) };
+                for j in 0..s {
+                    lhs += Float::with_val(p, &bhat[j] * t.c[j].clone().pow((k - 1) as u32));
+                }
+                let d = Float::with_val(p, lhs - Float::with_val(p, 1) / (k as u32)).abs();
+                if k <= s {
+                    assert!(d < tol, "s={s}, k={k}: order condition misses by {d}");
+                } else {
+                    assert!(d > Float::with_val(p, 1e-60), "s={s}: order above s");
                 }
             }
         }

@@ -13,8 +13,13 @@
 //!   stays honest when stiff components show order reduction), is the error estimate.
 //!   The step-size controller's constants are [`RadauOptions`] fields and the
 //!   constants of [`options`].
-//! * Dense output: each accepted half step is reported as a [`Segment`] carrying its
-//!   collocation polynomial (degree s), for sampling and event location.
+//! * Optionally ([`ErrorEstimate::Embedded`]) the local error comes instead from
+//!   RADAU5's embedded formula of order s (one stage solve per step; see
+//!   [`Embedded`](super::tableau::Embedded)); measured against step doubling in
+//!   docs/benchmarks.md, where it is not the better choice.
+//! * Dense output: each accepted half step (with the embedded estimate: each accepted
+//!   step) is reported as a [`Segment`] carrying its collocation polynomial (degree s),
+//!   for sampling and event location.
 //!
 //! The files: `mod.rs` the step loop; [`options`] the options and control constants;
 //! `state.rs` what goes in and out (work counters, loop state, outcome, errors);
@@ -28,7 +33,7 @@ mod state;
 mod step;
 
 pub use dense::Segment;
-pub use options::{RadauOptions, Ratio};
+pub use options::{ErrorEstimate, RadauOptions, Ratio};
 pub use state::{Control, OdeError, Outcome, RadauState, Stats, StepRecord, StepView};
 
 use super::tableau::RadauTableau;
@@ -68,7 +73,8 @@ impl<'a, O: Ode> Radau<'a, O> {
     }
 
     /// Integrate from (x0, y0) to x_end (> x0). The observer sees every accepted half
-    /// step as a dense-output segment and may stop the integration.
+    /// step (with the embedded estimate: every accepted step) as a dense-output segment
+    /// and may stop the integration.
     pub fn integrate(
         self,
         x0: &Float,
@@ -81,20 +87,30 @@ impl<'a, O: Ode> Radau<'a, O> {
     }
 
     /// The first step tried from (x0, y0), before it is cut to the span: the option's,
-    /// else tol^(1/(2s)), cut to the problem's bound when it gives one.
+    /// else tol^(1/(2s)) (with the embedded estimate: its tolerance^(1/(s+1))), cut to
+    /// the problem's bound when it gives one.
     fn first_step(&self, x0: &Float, y0: &[Float]) -> Float {
         let p = self.prec;
         match &self.opts.h_init {
             Some(h) => Float::with_val(p, h),
             None => {
-                let e = Float::with_val(CONTROL_PREC, 1) / (2 * self.tab.s as u32);
-                let h = Float::with_val(p, self.opts.tol.clone().pow(e));
+                let (tol, order) = match self.opts.estimate {
+                    ErrorEstimate::StepDoubling => (&self.opts.tol, 2 * self.tab.s as u32),
+                    ErrorEstimate::Embedded => (self.embedded_tol(), self.tab.s as u32 + 1),
+                };
+                let e = Float::with_val(CONTROL_PREC, 1) / order;
+                let h = Float::with_val(p, tol.clone().pow(e));
                 match self.ode.first_step_bound(x0, y0) {
                     Some(b) if b.is_finite() && b > 0u32 && b < h => Float::with_val(p, &b),
                     _ => h,
                 }
             }
         }
+    }
+
+    /// The tolerance of the embedded estimate: the option's, else `tol`.
+    fn embedded_tol(&self) -> &Float {
+        self.opts.embedded_tol.as_ref().unwrap_or(&self.opts.tol)
     }
 
     /// The loop state at the start of an integration from (x0, y0) towards x_end.
@@ -113,6 +129,7 @@ impl<'a, O: Ode> Radau<'a, O> {
             last_rejected: false,
             stats: Stats::default(),
             faccon: Float::with_val(p, 1),
+            pred: None,
         }
     }
 
@@ -151,7 +168,14 @@ impl<'a, O: Ode> Radau<'a, O> {
             mut last_rejected,
             stats,
             faccon,
+            mut pred,
         } = state;
+        let embedded = self.opts.estimate == ErrorEstimate::Embedded;
+        let emb_tol = self.embedded_tol().clone();
+        // the embedded estimate's step-size exponent -1/(s+1) and f(x, y) at the start
+        // of the step (computed once per accepted step)
+        let expo_emb = Float::with_val(CONTROL_PREC, -1) / (s as u32 + 1);
+        let mut f0: Option<Vec<Float>> = None;
         self.stats = stats;
         self.faccon = faccon;
         // error-estimate divisor 2^s - 1 and step-size exponent 1/(2s)
@@ -213,51 +237,98 @@ impl<'a, O: Ode> Radau<'a, O> {
                     x: crate::num::fmt_sig(&x, 12),
                 });
             }
-            let Some(step) = self.attempt(&x, &y, &h, prev_seg.as_ref()) else {
-                // a stage solve failed: retry shorter
-                h *= &self.opts.newton_failure_shrink.control();
-                self.stats.rejected += 1;
-                last_rejected = true;
-                continue;
-            };
-            let y_half = step_end(&step.ym, &step.zb, p);
-            let diff: Vec<Float> = y_half
-                .iter()
-                .zip(y.iter().zip(&step.zf[s - 1]))
-                .map(|(a, (b, c))| Float::with_val(p, a - b) - c)
-                .collect();
-            if !all_finite(&y_half) {
-                return Err(OdeError::NonFinite {
-                    x: crate::num::fmt_sig(&x, 12),
+            let (stop, y_new, z_full, fac) = if embedded {
+                let f0v = f0.get_or_insert_with(|| {
+                    let mut f = vec![Float::new(p); self.n];
+                    self.ode.rhs(&x, &y, &mut f);
+                    self.stats.rhs_evals += 1;
+                    f
                 });
-            }
-            let err = self.ode.error_scale(&y_half, &self.opts.tol).norm(&diff) / &divisor;
-            let fac = self.step_factor(&err, &expo);
-            if err > 1u32 {
-                self.stats.rejected += 1;
-                last_rejected = true;
-                h *= &self.after_rejection(fac);
-                continue;
-            }
-            self.stats.accepted += 1;
-            let seg_a = Segment {
-                tab,
-                x0: &x,
-                h: &step.h2,
-                y0: &y,
-                z: &step.za,
-            };
-            let mut stop = observer(&seg_a) == Control::Stop;
-            if !stop {
-                let seg_b = Segment {
-                    tab,
-                    x0: &step.xm,
-                    h: &step.h2,
-                    y0: &step.ym,
-                    z: &step.zb,
+                let retry = prev_seg.is_none() || last_rejected;
+                let Some(step) =
+                    self.attempt_embedded(&x, &y, &h, prev_seg.as_ref(), f0v, retry, &emb_tol)
+                else {
+                    h *= &self.opts.newton_failure_shrink.control();
+                    self.stats.rejected += 1;
+                    last_rejected = true;
+                    continue;
                 };
-                stop = observer(&seg_b) == Control::Stop;
-            }
+                let y1 = step_end(&y, &step.zf, p);
+                if !all_finite(&y1) {
+                    return Err(OdeError::NonFinite {
+                        x: crate::num::fmt_sig(&x, 12),
+                    });
+                }
+                let err = step.err;
+                if err.is_nan() || err > 1u32 {
+                    let fac = self.step_factor(&err, &expo_emb);
+                    self.stats.rejected += 1;
+                    last_rejected = true;
+                    h *= &self.after_rejection(fac);
+                    continue;
+                }
+                let fac = self.step_factor_pred(&err, &expo_emb, &h, pred.as_ref());
+                self.stats.accepted += 1;
+                let seg = Segment {
+                    tab,
+                    x0: &x,
+                    h: &h,
+                    y0: &y,
+                    z: &step.zf,
+                };
+                let stop = observer(&seg) == Control::Stop;
+                let floor = Float::with_val(CONTROL_PREC, 1) / 100u32;
+                pred = Some((h.clone(), Float::with_val(CONTROL_PREC, &err).max(&floor)));
+                f0 = None;
+                (stop, y1, step.zf, fac)
+            } else {
+                let Some(step) = self.attempt(&x, &y, &h, prev_seg.as_ref()) else {
+                    // a stage solve failed: retry shorter
+                    h *= &self.opts.newton_failure_shrink.control();
+                    self.stats.rejected += 1;
+                    last_rejected = true;
+                    continue;
+                };
+                let y_half = step_end(&step.ym, &step.zb, p);
+                let diff: Vec<Float> = y_half
+                    .iter()
+                    .zip(y.iter().zip(&step.zf[s - 1]))
+                    .map(|(a, (b, c))| Float::with_val(p, a - b) - c)
+                    .collect();
+                if !all_finite(&y_half) {
+                    return Err(OdeError::NonFinite {
+                        x: crate::num::fmt_sig(&x, 12),
+                    });
+                }
+                let err = self.ode.error_scale(&y_half, &self.opts.tol).norm(&diff) / &divisor;
+                let fac = self.step_factor(&err, &expo);
+                if err > 1u32 {
+                    self.stats.rejected += 1;
+                    last_rejected = true;
+                    h *= &self.after_rejection(fac);
+                    continue;
+                }
+                self.stats.accepted += 1;
+                let seg_a = Segment {
+                    tab,
+                    x0: &x,
+                    h: &step.h2,
+                    y0: &y,
+                    z: &step.za,
+                };
+                let mut stop = observer(&seg_a) == Control::Stop;
+                if !stop {
+                    let seg_b = Segment {
+                        tab,
+                        x0: &step.xm,
+                        h: &step.h2,
+                        y0: &step.ym,
+                        z: &step.zb,
+                    };
+                    stop = observer(&seg_b) == Control::Stop;
+                }
+                (stop, y_half, step.zf, fac)
+            };
             let x_new = if last {
                 Float::with_val(p, x_end)
             } else {
@@ -267,10 +338,10 @@ impl<'a, O: Ode> Radau<'a, O> {
                 x0: x.clone(),
                 h: h.clone(),
                 y0: y.clone(),
-                z: step.zf,
+                z: z_full,
             });
             x = x_new;
-            y = y_half;
+            y = y_new;
             if stop || last {
                 return Ok(Outcome {
                     x,
@@ -289,6 +360,7 @@ impl<'a, O: Ode> Radau<'a, O> {
                 last_rejected,
                 stats: &self.stats,
                 faccon: &self.faccon,
+                pred: pred.as_ref(),
             };
             if step_hook(&view) == Control::Stop {
                 return Ok(Outcome {

@@ -6,7 +6,9 @@
 //! Hessenberg form J = Q H Q^T once, and every block factors d I - H in O(n^2).
 
 use super::dense::Segment;
-use super::options::{CONTROL_PREC, HESSENBERG_MIN_DIM, NEWTON_ETA_EXPONENT, NEWTON_ROUNDOFF_BITS};
+use super::options::{
+    ErrorEstimate, CONTROL_PREC, HESSENBERG_MIN_DIM, NEWTON_ETA_EXPONENT, NEWTON_ROUNDOFF_BITS,
+};
 use super::Radau;
 use crate::num::hessenberg::{HessLu, Hessenberg};
 use crate::num::linalg::{Lu, LuScalar};
@@ -38,9 +40,24 @@ pub(super) struct Factors {
     q: Option<Arc<Hessenberg>>,
     real: Vec<Option<BlockLu<Float>>>,
     pairs: Vec<Option<BlockLu<Complex>>>,
+    /// λ0/h I - J of the embedded error estimate when the tableau has no real block for
+    /// it (even s) and the estimate is embedded
+    emb: Option<BlockLu<Float>>,
 }
 
 impl Factors {
+    /// r := (λ0/h I - J)^{-1} r, the embedded estimate's filter (see
+    /// [`Embedded`](crate::ode::tableau::Embedded)); `block` the tableau's real block for
+    /// λ0 if it has one.
+    pub(super) fn solve_embedded(&self, block: Option<usize>, r: &mut [Float]) {
+        let lu = match block {
+            Some(bi) => self.real[bi].as_ref(),
+            None => self.emb.as_ref(),
+        };
+        self.apply_qt(r);
+        lu.expect("embedded block factored").solve(r);
+        self.apply_q(r);
+    }
     fn apply_qt(&self, x: &mut [Float]) {
         if let Some(q) = &self.q {
             q.apply_qt(x);
@@ -102,6 +119,21 @@ impl<O: Ode> Radau<'_, O> {
         // the matrix every block shifts: J, or H in the Hessenberg basis
         let m0: &[Float] = q.as_ref().map_or(&self.jac, |q| q.h());
         let hess = q.is_some();
+        let real_block = |lambda: &Float| -> Option<BlockLu<Float>> {
+            let d = Float::with_val(p, lambda / h);
+            let mut m: Vec<Float> = m0.iter().map(|x| Float::with_val(p, -x)).collect();
+            for i in 0..n {
+                m[i * n + i] += &d;
+            }
+            Some(if hess {
+                BlockLu::Hess(HessLu::factor(m, n)?)
+            } else {
+                BlockLu::Dense(Lu::factor(m, n)?)
+            })
+        };
+        // the embedded estimate's extra real block (even s), beside the others
+        let extra = (self.opts.estimate == ErrorEstimate::Embedded && self.tab.emb.block.is_none())
+            .then_some(&self.tab.emb.lambda0);
         // one factorization per eigenvalue block, in parallel
         type Pair = (Option<BlockLu<Float>>, Option<BlockLu<Complex>>);
         let lus: Vec<Option<Pair>> = self
@@ -109,19 +141,7 @@ impl<O: Ode> Radau<'_, O> {
             .blocks
             .par_iter()
             .map(|b| match b {
-                EigBlock::Real { lambda, .. } => {
-                    let d = Float::with_val(p, lambda / h);
-                    let mut m: Vec<Float> = m0.iter().map(|x| Float::with_val(p, -x)).collect();
-                    for i in 0..n {
-                        m[i * n + i] += &d;
-                    }
-                    let lu = if hess {
-                        BlockLu::Hess(HessLu::factor(m, n)?)
-                    } else {
-                        BlockLu::Dense(Lu::factor(m, n)?)
-                    };
-                    Some((Some(lu), None))
-                }
+                EigBlock::Real { lambda, .. } => Some((Some(real_block(lambda)?), None)),
                 EigBlock::Pair { alpha, beta, .. } => {
                     let dr = Float::with_val(p, alpha / h);
                     let di = Float::with_val(p, -beta) / h;
@@ -140,6 +160,13 @@ impl<O: Ode> Radau<'_, O> {
             })
             .collect();
         self.stats.lu_decomps += lus.len() as u64;
+        let emb = match extra {
+            Some(l) => {
+                self.stats.lu_decomps += 1;
+                Some(real_block(l)?)
+            }
+            None => None,
+        };
         let mut real = Vec::new();
         let mut pairs = Vec::new();
         for lu in lus {
@@ -147,7 +174,12 @@ impl<O: Ode> Radau<'_, O> {
             real.push(r);
             pairs.push(c);
         }
-        Some(Factors { q, real, pairs })
+        Some(Factors {
+            q,
+            real,
+            pairs,
+            emb,
+        })
     }
 
     /// Solve the stage equations for one step from (x0, y0) with step h; `z` holds the

@@ -67,6 +67,25 @@ pub const NEWTON_ROUNDOFF_BITS: u32 = 20;
 /// Value: measured (docs/benchmarks.md).
 pub const HESSENBERG_MIN_DIM: usize = 8;
 
+/// The local error estimate that accepts or rejects a step and sizes the next one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ErrorEstimate {
+    /// Step doubling: every step is solved once with h and twice with h/2 (three stage
+    /// solves), the two half steps' result is kept, and |y_half - y_full| / (2^s - 1)
+    /// is the estimate, of the method's own order (step-size exponent -1/(2s)).
+    #[default]
+    StepDoubling,
+    /// The embedded formula of order s of Hairer & Wanner's RADAU5 (II, IV.8; see
+    /// [`Embedded`](crate::ode::tableau::Embedded)): one stage solve per step, one
+    /// extra right-hand side f(x0, y0) and one extra real block solve (an extra real
+    /// factorization for even s), the estimate filtered by (I - h γ0 J)^{-1}, and on
+    /// the first step and after a rejection recomputed with f(x0, y0 + err) when it
+    /// exceeds 1. The estimate is of order s + 1: the step-size exponent is -1/(s+1),
+    /// with Gustafsson's predictive controller (RADAU5's default). The full step is
+    /// kept and reported as one dense-output segment per step.
+    Embedded,
+}
+
 /// Integration options. [`RadauOptions::new`] gives the defaults below for everything
 /// but the tolerance.
 #[derive(Clone, Debug)]
@@ -129,6 +148,14 @@ pub struct RadauOptions {
     /// cannot cut the step by orders of magnitude at once (further rejections shrink it
     /// further). Default: 1/10.
     pub min_step_shrink: Ratio,
+    /// The local error estimate. Default: [`ErrorEstimate::StepDoubling`] (measured
+    /// against [`ErrorEstimate::Embedded`] in docs/benchmarks.md).
+    pub estimate: ErrorEstimate,
+    /// The tolerance the [`ErrorEstimate::Embedded`] estimate is held to (the Newton goal
+    /// and everything else keep `tol`). Default: `None`, meaning `tol`. The estimate is
+    /// of order s + 1 while the step's true error is of order 2s, so a looser value,
+    /// about tol^((s+1)/(2s)), aims at a true error about tol.
+    pub embedded_tol: Option<Float>,
 }
 
 impl RadauOptions {
@@ -147,6 +174,8 @@ impl RadauOptions {
             min_step_growth: Ratio::new(1, 5),
             max_step_shrink: Ratio::new(9, 10),
             min_step_shrink: Ratio::new(1, 10),
+            estimate: ErrorEstimate::StepDoubling,
+            embedded_tol: None,
         }
     }
 }

@@ -70,6 +70,10 @@ pub struct RadauState {
     pub stats: Stats,
     /// the last measured Newton contraction rate (seeds the next Newton stopping test)
     pub faccon: Float,
+    /// the embedded estimate's predictive controller: the last accepted step size and
+    /// its error estimate (at least 1/100); None before the first accepted step and
+    /// with step doubling
+    pub pred: Option<(Float, Float)>,
 }
 
 /// The loop state seen by a step hook after an accepted step (by reference: taking a
@@ -82,6 +86,7 @@ pub struct StepView<'a> {
     pub last_rejected: bool,
     pub stats: &'a Stats,
     pub faccon: &'a Float,
+    pub pred: Option<&'a (Float, Float)>,
 }
 
 impl StepView<'_> {
@@ -94,6 +99,7 @@ impl StepView<'_> {
             last_rejected: self.last_rejected,
             stats: self.stats.clone(),
             faccon: self.faccon.clone(),
+            pred: self.pred.cloned(),
         }
     }
 }

@@ -2,12 +2,13 @@
 //! step-size update that follows it.
 
 use super::dense::{step_end, Segment};
+use super::newton::all_finite;
 use super::options::{Ratio, CONTROL_PREC};
 use super::state::StepRecord;
 use super::Radau;
 use crate::ode::Ode;
 use rug::ops::Pow;
-use rug::Float;
+use rug::{Assign, Float};
 
 /// The stage solutions of a step attempt from (x, y) with step h.
 pub(super) struct Attempt {
@@ -23,6 +24,13 @@ pub(super) struct Attempt {
     pub za: Vec<Vec<Float>>,
     /// the stage increments of the second half step
     pub zb: Vec<Vec<Float>>,
+}
+
+/// A step attempt with the embedded error estimate: the full step's stage increments
+/// and its estimate's size in the error norm.
+pub(super) struct EmbeddedAttempt {
+    pub zf: Vec<Vec<Float>>,
+    pub err: Float,
 }
 
 /// `fac` limited to [lo, hi] (compared with the upper bound first; a NaN stays NaN).
@@ -104,6 +112,91 @@ impl<O: Ode> Radau<'_, O> {
         })
     }
 
+    /// The full step from (x, y) with step h, as in [`Radau::attempt`], and the embedded
+    /// error estimate (see [`Embedded`](crate::ode::tableau::Embedded)):
+    /// err = (λ0/h I - J)^{-1} (f0 + Σ_j ê_j Z_j / h), f0 = f(x, y); when its size
+    /// exceeds 1 and `retry_with_err` (the first step, or after a rejection), once more
+    /// with f(x, y + err) in place of f0 (RADAU5). The size is measured near the step's
+    /// end with the tolerance `tol`. None when a stage solve fails.
+    pub(super) fn attempt_embedded(
+        &mut self,
+        x: &Float,
+        y: &[Float],
+        h: &Float,
+        prev: Option<&StepRecord>,
+        f0: &[Float],
+        retry_with_err: bool,
+        tol: &Float,
+    ) -> Option<EmbeddedAttempt> {
+        let p = self.prec;
+        let s = self.tab.s;
+        let n = self.n;
+        let tab = self.tab;
+        let xm = Float::with_val(p, h / 2u32) + x;
+        let (mut zf, ymid_pred) = match prev {
+            Some(rec) => {
+                let seg = Segment {
+                    tab,
+                    x0: &rec.x0,
+                    h: &rec.h,
+                    y0: &rec.y0,
+                    z: &rec.z,
+                };
+                (self.guess_from(&seg, x, h, y), seg.eval(&xm))
+            }
+            None => (vec![vec![Float::new(p); n]; s], y.to_vec()),
+        };
+        let fac = self.factor_at(&xm, &ymid_pred, h)?;
+        if !self.newton(x, y, h, &mut zf, &fac) {
+            return None;
+        }
+        // Σ_j ê_j Z_j / h
+        let hinv = Float::with_val(p, h.recip_ref());
+        let mut t = Float::new(p);
+        let ez: Vec<Float> = (0..n)
+            .map(|i| {
+                let mut acc = Float::new(p);
+                for (e, z) in tab.emb.e.iter().zip(&zf) {
+                    t.assign(e * &z[i]);
+                    acc += &t;
+                }
+                acc * &hinv
+            })
+            .collect();
+        let solve = |f: &[Float]| -> Vec<Float> {
+            let mut r: Vec<Float> = f
+                .iter()
+                .zip(&ez)
+                .map(|(a, b)| Float::with_val(p, a + b))
+                .collect();
+            fac.solve_embedded(tab.emb.block, &mut r);
+            r
+        };
+        let y1 = step_end(y, &zf, p);
+        if !all_finite(&y1) {
+            return Some(EmbeddedAttempt {
+                zf,
+                err: Float::with_val(p, rug::float::Special::Nan),
+            });
+        }
+        let scale = self.ode.error_scale(&y1, tol);
+        let mut e = solve(f0);
+        let mut err = scale.norm(&e);
+        if retry_with_err && (err.is_nan() || err > 1u32) {
+            let ye: Vec<Float> = y
+                .iter()
+                .zip(&e)
+                .map(|(a, b)| Float::with_val(p, a + b))
+                .collect();
+            let mut f1 = vec![Float::new(p); n];
+            self.ode.rhs(x, &ye, &mut f1);
+            self.stats.rhs_evals += 1;
+            e = solve(&f1);
+            err = scale.norm(&e);
+        }
+        Some(EmbeddedAttempt { zf, err })
+    }
+
     /// The step-size factor the error estimate `err` asks for: safety · err^expo
     /// (expo = -1/(2s)), or the largest growth when the estimate is exactly 0.
     pub(super) fn step_factor(&self, err: &Float, expo: &Float) -> Float {
@@ -112,6 +205,38 @@ impl<O: Ode> Radau<'_, O> {
             self.opts.max_step_growth.control()
         } else {
             Float::with_val(CONTROL_PREC, err64.pow(expo)) * self.opts.safety.control()
+        }
+    }
+
+    /// The step-size factor after an accepted step with the embedded estimate `err`
+    /// (expo = -1/(s+1)): the standard factor safety · err^expo, or, with the last
+    /// accepted step size and estimate `pred` = (h_acc, err_acc), Gustafsson's predictive
+    /// factor safety · (h/h_acc) · (err_acc/err)^(-expo) · err^expo when smaller
+    /// (Hairer & Wanner's RADAU5 with PRED = 1).
+    pub(super) fn step_factor_pred(
+        &self,
+        err: &Float,
+        expo: &Float,
+        h: &Float,
+        pred: Option<&(Float, Float)>,
+    ) -> Float {
+        let fac = self.step_factor(err, expo);
+        let err64 = Float::with_val(CONTROL_PREC, err);
+        match pred {
+            Some((hacc, erracc)) if !err64.is_zero() => {
+                let ratio = Float::with_val(CONTROL_PREC, erracc / &err64);
+                let minus = Float::with_val(CONTROL_PREC, -expo);
+                let gus = Float::with_val(CONTROL_PREC, h / hacc)
+                    * Float::with_val(CONTROL_PREC, ratio.pow(&minus))
+                    * Float::with_val(CONTROL_PREC, err64.pow(expo))
+                    * self.opts.safety.control();
+                if gus < fac {
+                    gus
+                } else {
+                    fac
+                }
+            }
+            _ => fac,
         }
     }
 
