@@ -253,7 +253,7 @@ impl<'a, O: Ode> Radau<'a, O> {
                     last_rejected = true;
                     continue;
                 };
-                let y1 = step_end(&y, &step.zf, p);
+                let y1 = step.y1;
                 if !all_finite(&y1) {
                     return Err(OdeError::NonFinite {
                         x: crate::num::fmt_sig(&x, 12),

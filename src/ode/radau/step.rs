@@ -2,7 +2,7 @@
 //! step-size update that follows it.
 
 use super::dense::{step_end, Segment};
-use super::newton::all_finite;
+use super::newton::{all_finite, Factors};
 use super::options::{Ratio, CONTROL_PREC};
 use super::state::StepRecord;
 use super::Radau;
@@ -30,6 +30,8 @@ pub(super) struct Attempt {
 /// and its estimate's size in the error norm.
 pub(super) struct EmbeddedAttempt {
     pub zf: Vec<Vec<Float>>,
+    /// the state at the step's end
+    pub y1: Vec<Float>,
     pub err: Float,
 }
 
@@ -47,6 +49,41 @@ fn clamp(mut fac: Float, lo: Ratio, hi: Ratio) -> Float {
 }
 
 impl<O: Ode> Radau<'_, O> {
+    /// The stage increments of the full step from (x, y) with step h (midpoint `xm`):
+    /// Newton from the previous step's collocation polynomial `prev` (zero without one),
+    /// with the Jacobian at the predicted midpoint; and the factorizations used. None
+    /// when the stage solve fails.
+    fn full_step(
+        &mut self,
+        x: &Float,
+        y: &[Float],
+        h: &Float,
+        xm: &Float,
+        prev: Option<&StepRecord>,
+    ) -> Option<(Vec<Vec<Float>>, Factors)> {
+        let (mut zf, ymid_pred) = match prev {
+            Some(rec) => {
+                let seg = Segment {
+                    tab: self.tab,
+                    x0: &rec.x0,
+                    h: &rec.h,
+                    y0: &rec.y0,
+                    z: &rec.z,
+                };
+                (self.guess_from(&seg, x, h, y), seg.eval(xm))
+            }
+            None => (
+                vec![vec![Float::new(self.prec); self.n]; self.tab.s],
+                y.to_vec(),
+            ),
+        };
+        let fac = self.factor_at(xm, &ymid_pred, h)?;
+        if !self.newton(x, y, h, &mut zf, &fac) {
+            return None;
+        }
+        Some((zf, fac))
+    }
+
     /// The full step from (x, y) with step h (starting from the previous step's
     /// polynomial `prev`, the Jacobian at the predicted midpoint) and the two half
     /// steps (starting from the full step's polynomial, each with the Jacobian at its
@@ -59,30 +96,10 @@ impl<O: Ode> Radau<'_, O> {
         prev: Option<&StepRecord>,
     ) -> Option<Attempt> {
         let p = self.prec;
-        let s = self.tab.s;
-        let n = self.n;
         let tab = self.tab;
         let h2 = Float::with_val(p, h / 2u32);
         let xm = Float::with_val(p, x + &h2);
-        // full step: predictor from the previous step's collocation polynomial,
-        // Jacobian at the predicted midpoint of the step
-        let (mut zf, ymid_pred) = match prev {
-            Some(rec) => {
-                let seg = Segment {
-                    tab,
-                    x0: &rec.x0,
-                    h: &rec.h,
-                    y0: &rec.y0,
-                    z: &rec.z,
-                };
-                (self.guess_from(&seg, x, h, y), seg.eval(&xm))
-            }
-            None => (vec![vec![Float::new(p); n]; s], y.to_vec()),
-        };
-        let fac = self.factor_at(&xm, &ymid_pred, h)?;
-        if !self.newton(x, y, h, &mut zf, &fac) {
-            return None;
-        }
+        let (zf, fac) = self.full_step(x, y, h, &xm, prev)?;
         let full = Segment {
             tab,
             x0: x,
@@ -129,27 +146,10 @@ impl<O: Ode> Radau<'_, O> {
         tol: &Float,
     ) -> Option<EmbeddedAttempt> {
         let p = self.prec;
-        let s = self.tab.s;
         let n = self.n;
         let tab = self.tab;
         let xm = Float::with_val(p, h / 2u32) + x;
-        let (mut zf, ymid_pred) = match prev {
-            Some(rec) => {
-                let seg = Segment {
-                    tab,
-                    x0: &rec.x0,
-                    h: &rec.h,
-                    y0: &rec.y0,
-                    z: &rec.z,
-                };
-                (self.guess_from(&seg, x, h, y), seg.eval(&xm))
-            }
-            None => (vec![vec![Float::new(p); n]; s], y.to_vec()),
-        };
-        let fac = self.factor_at(&xm, &ymid_pred, h)?;
-        if !self.newton(x, y, h, &mut zf, &fac) {
-            return None;
-        }
+        let (zf, fac) = self.full_step(x, y, h, &xm, prev)?;
         // Σ_j ê_j Z_j / h
         let hinv = Float::with_val(p, h.recip_ref());
         let mut t = Float::new(p);
@@ -176,6 +176,7 @@ impl<O: Ode> Radau<'_, O> {
         if !all_finite(&y1) {
             return Some(EmbeddedAttempt {
                 zf,
+                y1,
                 err: Float::with_val(p, rug::float::Special::Nan),
             });
         }
@@ -194,7 +195,7 @@ impl<O: Ode> Radau<'_, O> {
             e = solve(&f1);
             err = scale.norm(&e);
         }
-        Some(EmbeddedAttempt { zf, err })
+        Some(EmbeddedAttempt { zf, y1, err })
     }
 
     /// The step-size factor the error estimate `err` asks for: safety · err^expo
