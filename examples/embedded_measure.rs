@@ -5,7 +5,7 @@
 //! RAYON_NUM_THREADS=1 for comparable wall times.
 
 use ibcert::flow::{bits_for_digits, default_stages};
-use ibcert::num::{digits_from_rel_error, from_rational, max_abs, ten_pow_neg};
+use ibcert::num::{digits_from_rel_error, from_rational, rel_diff_inf, ten_pow_neg};
 use ibcert::ode::problems::{Robertson, StiffLinear, VanDerPol};
 use ibcert::ode::radau::{Control, ErrorEstimate, Radau, RadauOptions, Stats};
 use ibcert::ode::tableau::RadauTableau;
@@ -45,15 +45,6 @@ fn run<O: Ode>(
         })
         .map_err(|e| e.to_string())?;
     Ok((out.y, out.stats, t.elapsed().as_secs_f64()))
-}
-
-fn rel_err(p: u32, a: &[Float], b: &[Float]) -> Float {
-    let d: Vec<Float> = a
-        .iter()
-        .zip(b)
-        .map(|(x, y)| Float::with_val(p, x - y))
-        .collect();
-    max_abs(p, &d) / max_abs(p, b)
 }
 
 #[allow(clippy::type_complexity)]
@@ -222,7 +213,7 @@ fn main() {
                 match run(&ode.as_ode(), s, &tol, est, et, &x_end, &y0) {
                     Ok((y, st, w)) => {
                         let yr: Vec<Float> = y.iter().map(|v| Float::with_val(pr, v)).collect();
-                        let e = rel_err(pr, &yr, &reference);
+                        let e = rel_diff_inf(pr, &yr, &reference);
                         let d = digits_from_rel_error(&e, 200);
                         println!(
                             "{name}\t{s}\t1e-{k}\t{label}\t{}\t{}({})\t{}\t{}\t{}\t{w:.3}\t{}\t{d}",
