@@ -413,15 +413,18 @@ fn solve_on_the_sparse_case() {
 /// regression-kernel/-rich references are solved twice either way).
 #[test]
 fn bundled_regression_checks_meet_their_expectations() {
-    for name in ["regression_single.toml", "regression_nonunique.toml"] {
-        let o = common::run(&[
+    let check = |name: &str, format: &str| {
+        common::run(&[
             "check",
             &common::case_path(name),
             "--no-progress",
             "--no-verify",
             "--format",
-            "json",
-        ]);
+            format,
+        ])
+    };
+    for name in ["regression_single.toml", "regression_nonunique.toml"] {
+        let o = check(name, "json");
         let v = common::json(&o);
         assert_eq!(o.status.code(), Some(0), "{name}: {v}");
         // a regression check has no gt stopping rule: its flows go to their limits
@@ -430,14 +433,7 @@ fn bundled_regression_checks_meet_their_expectations() {
         }
     }
     // JUnit says the same: the limit and each alpha's metric, no gt or loss
-    let o = common::run(&[
-        "check",
-        &common::case_path("regression_single.toml"),
-        "--no-progress",
-        "--no-verify",
-        "--format",
-        "junit",
-    ]);
+    let o = check("regression_single.toml", "junit");
     let x = common::stdout(&o);
     assert_eq!(o.status.code(), Some(0), "{x}");
     assert!(!x.contains("stop gt") && !x.contains("loss = 10^"), "{x}");

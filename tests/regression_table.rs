@@ -382,28 +382,23 @@ fn flow_time_matches_the_single_sample_quadrature() {
     assert_eq!(compared, 4);
     // the column in the reports: CSV's flow_time and flow_time_digits, JSON's flow_time
     let case = common::case_path("regression_single.toml");
-    let csv = common::ok_stdout(&common::run(&[
-        "table",
-        &case,
-        "--eps",
-        "0.1",
-        "--flow-time",
-        "--format",
-        "csv",
-    ]));
+    let timed = |format: &str| {
+        common::run(&[
+            "table",
+            &case,
+            "--eps",
+            "0.1",
+            "--flow-time",
+            "--format",
+            format,
+        ])
+    };
+    let csv = common::ok_stdout(&timed("csv"));
     let lines: Vec<&str> = csv.lines().collect();
     assert!(lines[0].ends_with(",flow_time,flow_time_digits"), "{csv}");
     assert!(lines[1].starts_with("2,0.1,l1,found,"), "{csv}");
     assert!(lines[1].ends_with(",1.53278,9"), "{csv}");
-    let v = common::json(&common::run(&[
-        "table",
-        &case,
-        "--eps",
-        "0.1",
-        "--flow-time",
-        "--format",
-        "json",
-    ]));
+    let v = common::json(&timed("json"));
     assert_eq!(v["rows"][0]["l1"]["flow_time"]["t"], "1.53278", "{v}");
     assert_eq!(v["rows"][0]["l2"]["flow_time"]["t"], "1.35837", "{v}");
     // without --flow-time the JSON has no flow_time field and the CSV cells are empty
