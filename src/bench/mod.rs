@@ -191,8 +191,9 @@ fn reference_workload() -> Result<(), String> {
 
 /// Workload r: the square-loss flow of the bundled sparse regression case (N = 10,
 /// d = 40) to its limit, 30 digits by the tail bound, with the verification run, at
-/// D = 2 and alpha = 1 (the kernel side) and 1/1000 (towards the rich regime, where the
-/// saddle plateaus make the flow costly): 256 bits, tolerance 1e-32.
+/// D = 2 and alpha = 1 (the kernel side), 1/1000 and 10^-100 (towards the rich regime,
+/// where the saddle plateaus and the slow relaxation of the inactive coordinates make the
+/// flow costly; the workload): 256 bits, tolerance 1e-32.
 fn regression_workload() -> Result<(), String> {
     use crate::flow::regression::{regression_verified, RegProblem, RegStop};
     let case = Case::from_toml_str(
@@ -215,7 +216,7 @@ fn regression_workload() -> Result<(), String> {
         "digits",
         "RHS evals"
     );
-    for alpha in ["1", "1/1000"] {
+    for alpha in ["1", "1/1000", "1e-100"] {
         let a = parse_rational(alpha)?;
         let problem = RegProblem {
             points: &case.points,

@@ -32,7 +32,7 @@ pub struct TimeView {
     pub status: &'static str,
     /// digits of t vouched for (verified t only)
     pub digits: Option<u32>,
-    /// the integrator's clock, s = ln(1 + t)
+    /// the integrator's clock (the driver's: "t")
     pub clock: &'static str,
 }
 
