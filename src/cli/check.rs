@@ -1,7 +1,7 @@
 //! `ibcert check`: the theorem checks of case files, whole or as one shard of a sweep
 //! (`--shard`, `--results-dir`, `--max-time`; merged by `ibcert merge`).
 
-use super::sweep_run::{write_partial, Selected, SweepRun};
+use super::sweep_run::{write_partial, Started, SweepRun};
 use super::{case_files, write_output};
 use crate::case::Case;
 use crate::checks::{AlphaResult, CheckJob, RunSettings};
@@ -229,24 +229,14 @@ pub(super) fn cmd_check(a: &CheckArgs) -> Result<i32, CliError> {
         sources,
         serde_json::to_value(&opts).expect("options serialize"),
     );
-    let selected: Vec<&CheckJob> = all
-        .iter()
-        .filter(|j| plan.shard.is_none_or(|s| s.contains(&j.id)))
-        .collect();
-    let picked: Vec<Selected> = selected
-        .iter()
-        .map(|j| Selected {
-            id: j.id.clone(),
-            job: describe(&cases, j),
-        })
-        .collect();
-    let run = SweepRun::<AlphaResult>::open(&plan, &sweep, &picked, "jobs")?;
-    let todo: Vec<&CheckJob> = selected
-        .iter()
-        .copied()
-        .filter(|j| !run.has(&j.id))
-        .collect();
-    run.announce(todo.len());
+    let Started { run, picked, todo } = SweepRun::<AlphaResult>::start(
+        &plan,
+        &sweep,
+        &all,
+        |j| &j.id,
+        |j| describe(&cases, j),
+        "jobs",
+    )?;
     // references for the checks that run a job here, or for every verdict when the
     // report is whole
     let kinds = crate::checks::prepare_all(&cases, |ci, ki| {

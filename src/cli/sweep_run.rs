@@ -19,6 +19,14 @@ pub(super) struct Selected {
     pub job: String,
 }
 
+/// A started sweep run ([`SweepRun::start`]): the run, the selected jobs (for
+/// [`SweepRun::close`] and the reports) and the jobs left to run.
+pub(super) struct Started<'a, R, J> {
+    pub run: SweepRun<R>,
+    pub picked: Vec<Selected>,
+    pub todo: Vec<&'a J>,
+}
+
 /// The results of a sweep's selected jobs as they come in.
 pub(super) struct SweepRun<R> {
     dir: Option<ResultsDir>,
@@ -70,6 +78,34 @@ impl<R: Serialize + DeserializeOwned + Send> SweepRun<R> {
             write_errors: Mutex::new(Vec::new()),
             noun,
         })
+    }
+
+    /// Start a sweep's run: the jobs of `all` this invocation is responsible for (those of
+    /// its shard, or all), the results directory's results for them, the message of how
+    /// many run now, and the jobs left to run.
+    pub fn start<'a, J>(
+        plan: &SweepPlan,
+        sweep: &Sweep,
+        all: &'a [J],
+        id: impl Fn(&J) -> &str,
+        describe: impl Fn(&J) -> String,
+        noun: &'static str,
+    ) -> Result<Started<'a, R, J>, CliError> {
+        let selected: Vec<&J> = all
+            .iter()
+            .filter(|j| plan.shard.is_none_or(|s| s.contains(id(j))))
+            .collect();
+        let picked: Vec<Selected> = selected
+            .iter()
+            .map(|j| Selected {
+                id: id(j).to_string(),
+                job: describe(j),
+            })
+            .collect();
+        let run = SweepRun::open(plan, sweep, &picked, noun)?;
+        let todo: Vec<&J> = selected.into_iter().filter(|j| !run.has(id(j))).collect();
+        run.announce(todo.len());
+        Ok(Started { run, picked, todo })
     }
 
     /// Whether the job's result is there already.

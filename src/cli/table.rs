@@ -1,6 +1,6 @@
 //! `ibcert table`: the training accuracy a regime requires.
 
-use super::sweep_run::{write_partial, Selected, SweepRun};
+use super::sweep_run::{write_partial, Started, SweepRun};
 use super::write_output;
 use crate::case::Case;
 use crate::options::{
@@ -355,24 +355,14 @@ pub(super) fn cmd_table(a: &TableArgs) -> Result<i32, CliError> {
         vec![source],
         serde_json::json!({ "table": &a.opts }),
     );
-    let selected: Vec<&RowJob> = all
-        .iter()
-        .filter(|j| plan.shard.is_none_or(|s| s.contains(&j.id)))
-        .collect();
-    let picked: Vec<Selected> = selected
-        .iter()
-        .map(|j| Selected {
-            id: j.id.clone(),
-            job: describe(&spec, j),
-        })
-        .collect();
-    let run = SweepRun::<RowResult>::open(&plan, &sweep, &picked, "rows")?;
-    let todo: Vec<&RowJob> = selected
-        .iter()
-        .copied()
-        .filter(|j| !run.has(&j.id))
-        .collect();
-    run.announce(todo.len());
+    let Started { run, picked, todo } = SweepRun::<RowResult>::start(
+        &plan,
+        &sweep,
+        &all,
+        |j| &j.id,
+        |j| describe(&spec, j),
+        "rows",
+    )?;
     if !todo.is_empty() {
         let refs = crate::table::references(&z, &spec)
             .map_err(|e| CliError::input(format!("{}: {e}", a.case.display())))?;
