@@ -43,7 +43,7 @@ pub use verify::{
     agreeing_digits, Attempt, DigitsAsked, VerificationPolicy, Verified, VERIFICATION,
 };
 
-use crate::model::Mirror;
+use crate::model::{Mirror, Order};
 use crate::num::from_rational;
 use crate::num::linalg::{combine_rows, row_dots};
 use crate::ode::{ErrorScale, Ode};
@@ -204,12 +204,15 @@ impl DiagFlow {
 
     /// All derived quantities at the state `nu` (first N components of y).
     pub fn derive(&self, nu: &[Float]) -> Derived {
+        self.derive_upto(nu, Order::D2w)
+    }
+
+    /// [`DiagFlow::derive`] with the mirror map's derivatives up to `order` (w'' NaN
+    /// below `Order::D2w`: the right-hand side needs w and w' only).
+    pub fn derive_upto(&self, nu: &[Float], order: Order) -> Derived {
         let p = self.prec;
         let beta = self.beta(nu);
-        let mut w = vec![Float::new(p); self.d];
-        let mut dw = vec![Float::new(p); self.d];
-        let mut d2w = vec![Float::new(p); self.d];
-        self.mirror.eval_into(&beta, &mut w, &mut dw, &mut d2w);
+        let (w, dw, d2w) = self.mirror.eval_all(&beta, order);
         let margins = self.margins(&w);
         let mut gamma = margins[0].clone();
         for m in &margins[1..] {
@@ -274,7 +277,7 @@ impl Ode for DiagFlow {
     }
 
     fn rhs(&self, _x: &Float, y: &[Float], out: &mut [Float]) {
-        let der = self.derive(&y[..self.n]);
+        let der = self.derive_upto(&y[..self.n], Order::Dw);
         let inv_s = Float::with_val(self.prec, der.s.recip_ref());
         for k in 0..self.n {
             out[k].assign(&der.p[k] * &inv_s);

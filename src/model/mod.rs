@@ -11,7 +11,7 @@
 
 use crate::num::from_rational;
 use rug::ops::Pow;
-use rug::{Assign, Float, Rational};
+use rug::{Float, Rational};
 
 /// The depths a network may have: D >= 2 (D = 1 is a linear model, not a diagonal
 /// network; the map below needs D - 2 >= 0), and at most [`MAX_DEPTH`]. The map works for
@@ -37,6 +37,17 @@ pub struct Mirror {
 }
 
 /// w, dw/dβ and d²w/dβ² at one β.
+/// The highest derivative of w an evaluation computes ([`Mirror::eval_upto`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Order {
+    /// w alone
+    W,
+    /// w and w'
+    Dw,
+    /// w, w' and w''
+    D2w,
+}
+
 #[derive(Clone, Debug)]
 pub struct MirrorEval {
     pub w: Float,
@@ -100,7 +111,16 @@ impl Mirror {
     /// w, w', w'' at β. For D ≥ 3 requires |c β| < 1 (always true along the flow);
     /// outside that range the values are NaN.
     pub fn eval(&self, beta: &Float) -> MirrorEval {
+        self.eval_upto(beta, Order::D2w)
+    }
+
+    /// w and its derivatives up to `order` at β; the derivatives above it are NaN (not
+    /// computed: a right-hand side that needs w alone skips the divisions and, for
+    /// D ≥ 3 near β = 0, the second expm1 of w''). The values computed are the same
+    /// bit for bit as [`Mirror::eval`]'s: the same operations in the same order.
+    pub fn eval_upto(&self, beta: &Float, order: Order) -> MirrorEval {
         let p = self.prec;
+        let nan = || Float::with_val(p, rug::float::Special::Nan);
         if self.depth == 2 {
             // sinh and cosh of x = 4β from one expm1 of |x| (no cancellation anywhere:
             // with m = e^|x| - 1 >= 0, sinh|x| = m (m + 2) / (2 (m + 1)),
@@ -114,10 +134,18 @@ impl Mirror {
             if beta.is_sign_negative() {
                 sh = -sh;
             }
-            let ch = (Float::with_val(p, m1.recip_ref()) + &m1) / 2u32;
             let w = Float::with_val(p, &sh * &self.k);
-            let dw = Float::with_val(p, &ch * &self.k) * 4u32;
-            let d2w = Float::with_val(p, &w * 16u32);
+            let dw = if order >= Order::Dw {
+                let ch = (Float::with_val(p, m1.recip_ref()) + &m1) / 2u32;
+                Float::with_val(p, &ch * &self.k) * 4u32
+            } else {
+                nan()
+            };
+            let d2w = if order >= Order::D2w {
+                Float::with_val(p, &w * 16u32)
+            } else {
+                nan()
+            };
             MirrorEval { w, dw, d2w }
         } else {
             let d = self.depth;
@@ -125,11 +153,10 @@ impl Mirror {
             let om = Float::with_val(p, 1) - &s; // 1 - s (exact subtraction near s = 1)
             let op = Float::with_val(p, 1) + &s;
             if !(om.is_sign_positive() && op.is_sign_positive()) || om.is_zero() || op.is_zero() {
-                let nan = Float::with_val(p, rug::float::Special::Nan);
                 return MirrorEval {
-                    w: nan.clone(),
-                    dw: nan.clone(),
-                    d2w: nan,
+                    w: nan(),
+                    dw: nan(),
+                    d2w: nan(),
                 };
             }
             let pow_neg_e = |x: &Float| -> Float {
@@ -142,45 +169,72 @@ impl Mirror {
             };
             let u = pow_neg_e(&om); // (1-s)^(-e)
             let v = pow_neg_e(&op); // (1+s)^(-e)
-            let u1 = Float::with_val(p, &u / &om);
-            let v1 = Float::with_val(p, &v / &op);
-            let v2 = Float::with_val(p, &v1 / &op);
-            // (1-s)^(-f) - (1+s)^(-f) for f = e (w) and e + 2 (w''): the plain difference
-            // cancels for small |s| (relative error ~ 2^-p / |s|; w = 0 once |s| < 2^-p,
-            // as for data entries ~ 10^300), so there it is (1+s)^(-f) expm1(2 f atanh s),
-            // with no cancellation; for |s| >= 1/4 the difference loses under 2 bits
+                                    // (1-s)^(-f) - (1+s)^(-f) for f = e (w) and e + 2 (w''): the plain difference
+                                    // cancels for small |s| (relative error ~ 2^-p / |s|; w = 0 once |s| < 2^-p,
+                                    // as for data entries ~ 10^300), so there it is (1+s)^(-f) expm1(2 f atanh s),
+                                    // with no cancellation; for |s| >= 1/4 the difference loses under 2 bits
             let small = s.cmp_abs(&Float::with_val(p, 0.25)) == Some(std::cmp::Ordering::Less);
-            let (mut w, mut d2w) = if small {
+            let second = order >= Order::D2w;
+            let (mut w, d2w) = if small {
                 let at = Float::with_val(p, s.atanh_ref()) * 2u32;
-                let f2 = Float::with_val(p, &self.e + 2u32);
                 let mw = Float::with_val(p, &at * &self.e).exp_m1();
-                let m2 = (at * f2).exp_m1();
-                (Float::with_val(p, &v * &mw), Float::with_val(p, &v2 * &m2))
+                let d2w = second.then(|| {
+                    let v2 = Float::with_val(p, Float::with_val(p, &v / &op) / &op);
+                    let f2 = Float::with_val(p, &self.e + 2u32);
+                    let m2 = (at * f2).exp_m1();
+                    Float::with_val(p, &v2 * &m2)
+                });
+                (Float::with_val(p, &v * &mw), d2w)
             } else {
-                let u2 = Float::with_val(p, &u1 / &om);
-                (Float::with_val(p, &u - &v), Float::with_val(p, &u2 - &v2))
+                let d2w = second.then(|| {
+                    let v2 = Float::with_val(p, Float::with_val(p, &v / &op) / &op);
+                    let u2 = Float::with_val(p, Float::with_val(p, &u / &om) / &om);
+                    Float::with_val(p, &u2 - &v2)
+                });
+                (Float::with_val(p, &u - &v), d2w)
             };
             w *= &self.alpha_d;
-            let mut dw = Float::with_val(p, &u1 + &v1);
-            dw *= &self.e;
-            dw *= &self.k;
-            dw *= &self.alpha_d;
-            d2w *= &self.ee1;
-            d2w *= &self.k;
-            d2w *= &self.k;
-            d2w *= &self.alpha_d;
+            let dw = if order >= Order::Dw {
+                let u1 = Float::with_val(p, &u / &om);
+                let v1 = Float::with_val(p, &v / &op);
+                let mut dw = Float::with_val(p, &u1 + &v1);
+                dw *= &self.e;
+                dw *= &self.k;
+                dw *= &self.alpha_d;
+                dw
+            } else {
+                nan()
+            };
+            let d2w = match d2w {
+                Some(mut d2w) => {
+                    d2w *= &self.ee1;
+                    d2w *= &self.k;
+                    d2w *= &self.k;
+                    d2w *= &self.alpha_d;
+                    d2w
+                }
+                None => nan(),
+            };
             MirrorEval { w, dw, d2w }
         }
     }
 
-    /// Write w_i, w'_i, w''_i for every component of β into the given buffers.
-    pub fn eval_into(&self, beta: &[Float], w: &mut [Float], dw: &mut [Float], d2w: &mut [Float]) {
-        for i in 0..beta.len() {
-            let m = self.eval(&beta[i]);
-            w[i].assign(&m.w);
-            dw[i].assign(&m.dw);
-            d2w[i].assign(&m.d2w);
+    /// w_i, w'_i, w''_i for every component of β, the derivatives above `order` NaN
+    /// ([`Mirror::eval_upto`]).
+    pub fn eval_all(&self, beta: &[Float], order: Order) -> (Vec<Float>, Vec<Float>, Vec<Float>) {
+        let n = beta.len();
+        let (mut w, mut dw, mut d2w) = (
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+        );
+        for b in beta {
+            let m = self.eval_upto(b, order);
+            w.push(m.w);
+            dw.push(m.dw);
+            d2w.push(m.d2w);
         }
+        (w, dw, d2w)
     }
 
     /// The network parameters (u+, u-) for β (docs/math.md §2.3): D = 2: α e^{±2β};
@@ -213,6 +267,32 @@ mod tests {
         let d = Float::with_val(p, a - b).abs();
         let s = Float::with_val(p, b.abs_ref()) + 1u32;
         d <= s * Float::with_val(p, Float::i_exp(1, -bits))
+    }
+
+    /// eval_upto computes w (and w') bit for bit as eval does and leaves the rest NaN,
+    /// for D = 2 and D >= 3 on both sides of the |s| = 1/4 switch.
+    #[test]
+    fn eval_upto_matches_eval_bit_for_bit() {
+        let p = 256;
+        for depth in [2u32, 3, 5] {
+            let m = Mirror::new(depth, &Rational::from((3, 7)), p);
+            for b in [(1, 9), (-2, 7), (4, 5), (-9, 10), (1, 1000)] {
+                let mut beta = from_rational(p, &Rational::from(b));
+                if depth > 2 {
+                    beta /= m.c();
+                }
+                let all = m.eval(&beta);
+                let w = m.eval_upto(&beta, Order::W);
+                let dw = m.eval_upto(&beta, Order::Dw);
+                assert_eq!(w.w, all.w, "D={depth} beta={b:?}");
+                assert!(w.dw.is_nan() && w.d2w.is_nan());
+                assert_eq!((&dw.w, &dw.dw), (&all.w, &all.dw), "D={depth} beta={b:?}");
+                assert!(dw.d2w.is_nan());
+                assert!(all.w.is_finite() && all.dw.is_finite() && all.d2w.is_finite());
+                let (ws, dws, d2ws) = m.eval_all(std::slice::from_ref(&beta), Order::D2w);
+                assert_eq!((&ws[0], &dws[0], &d2ws[0]), (&all.w, &all.dw, &all.d2w));
+            }
+        }
     }
 
     /// w = u+^D - u-^D and the derivatives against central differences.

@@ -27,7 +27,7 @@ pub use run::{
 };
 pub use tail::{tail_bound, TailBound};
 
-use crate::model::Mirror;
+use crate::model::{Mirror, Order};
 use crate::num::from_rational;
 use crate::num::linalg::{combine_rows, row_dots};
 use crate::ode::{ErrorScale, Ode};
@@ -126,12 +126,14 @@ impl RegFlow {
 
     /// w, w', w'' and the residual at nu.
     pub fn derive(&self, nu: &[Float]) -> RegDerived {
-        let p = self.prec;
+        self.derive_upto(nu, Order::D2w)
+    }
+
+    /// [`RegFlow::derive`] with the mirror map's derivatives up to `order` (the others
+    /// NaN: the right-hand side needs w alone).
+    pub fn derive_upto(&self, nu: &[Float], order: Order) -> RegDerived {
         let beta = self.beta(nu);
-        let mut w = vec![Float::new(p); self.d];
-        let mut dw = vec![Float::new(p); self.d];
-        let mut d2w = vec![Float::new(p); self.d];
-        self.mirror.eval_into(&beta, &mut w, &mut dw, &mut d2w);
+        let (w, dw, d2w) = self.mirror.eval_all(&beta, order);
         let mut r = self.xt(&w);
         for (a, b) in r.iter_mut().zip(&self.y) {
             *a -= b;
@@ -218,7 +220,12 @@ impl Ode for RegFlow {
 
     fn rhs(&self, x: &Float, y: &[Float], out: &mut [Float]) {
         let p = self.prec;
-        let der = self.derive(y);
+        // the time clocks need the residual alone; the residual clock also w'
+        let order = match self.clock {
+            Clock::LogTime | Clock::Time => Order::W,
+            Clock::Residual => Order::Dw,
+        };
+        let der = self.derive_upto(y, order);
         match self.clock {
             Clock::LogTime | Clock::Time => {
                 let k = self.rate(x);
