@@ -27,6 +27,19 @@ pub trait Ode: Sync {
     fn first_step_bound(&self, _x: &Float, _y: &[Float]) -> Option<Float> {
         None
     }
+    /// Whether [`Ode::step_bound`] gives bounds: the integrator then evaluates f at the
+    /// start of every step for it (counted as an RHS evaluation). Default: false.
+    fn bounds_steps(&self) -> bool {
+        false
+    }
+    /// A bound on the next step from (x, y), f = f(x, y), at the tolerance `tol`: where
+    /// the problem knows that the solution stops being smooth on the step's scale (a
+    /// pole of a map it evaluates) or that a new feature of it begins. The integrator
+    /// never attempts a step beyond it and, when its error estimate asked for more
+    /// growth than its growth limit allows, grows the step to it at once. Default: none.
+    fn step_bound(&self, _x: &Float, _y: &[Float], _f: &[Float], _tol: &Float) -> Option<Float> {
+        None
+    }
     /// How errors are measured near the state `y` for the tolerance `tol`.
     /// The default is mixed absolute/relative per component: |err_i| / (tol (1 + |y_i|)).
     fn error_scale(&self, y: &[Float], tol: &Float) -> ErrorScale {

@@ -17,6 +17,14 @@
 //!   RADAU5's embedded formula of order s (one stage solve per step; see
 //!   [`Embedded`](super::tableau::Embedded)); measured against step doubling in
 //!   docs/benchmarks.md, where it is not the better choice.
+//! * A problem may bound the steps ([`Ode::step_bound`]: where its solution stops being
+//!   smooth on the step's scale, e.g. a pole of a map it evaluates). Every step is cut
+//!   to the bound; after an accepted step whose estimate asked for more growth than
+//!   [`RadauOptions::max_step_growth`] allows, the next step is grown to the bound at
+//!   once, and a step more than twice that growth longer than the last starts its
+//!   stage solve from y rather than from the last step's extrapolated polynomial.
+//! * Optionally ([`RadauOptions::predictive`]) the step after an accepted step is the
+//!   smaller of the standard and Gustafsson's predictive size, with step doubling too.
 //! * Dense output: each accepted half step (with the embedded estimate: each accepted
 //!   step) is reported as a [`Segment`] carrying its collocation polynomial (degree s),
 //!   for sampling and event location.
@@ -108,6 +116,41 @@ impl<'a, O: Ode> Radau<'a, O> {
         }
     }
 
+    /// Apply the problem's step bound at (x, y) to the step h ([`Ode::step_bound`]): h
+    /// is cut to the bound and, when `grow` (the last estimate asked for more growth
+    /// than the limit allows), raised to it. Returns f(x, y), counted in `stats`.
+    fn step_bound_at(
+        &self,
+        x: &Float,
+        y: &[Float],
+        h: &mut Float,
+        grow: bool,
+        stats: &mut Stats,
+    ) -> Vec<Float> {
+        let mut f = vec![Float::new(self.prec); self.n];
+        self.ode.rhs(x, y, &mut f);
+        stats.rhs_evals += 1;
+        if let Some(b) = self.ode.step_bound(x, y, &f, &self.opts.tol) {
+            if b.is_finite() && b > 0u32 && ((grow && b > *h) || *h > b) {
+                h.assign(&b);
+            }
+        }
+        f
+    }
+
+    fn apply_step_bound(
+        &mut self,
+        x: &Float,
+        y: &[Float],
+        h: &mut Float,
+        grow: bool,
+    ) -> Vec<Float> {
+        let mut stats = std::mem::take(&mut self.stats);
+        let f = self.step_bound_at(x, y, h, grow, &mut stats);
+        self.stats = stats;
+        f
+    }
+
     /// The tolerance of the embedded estimate: the option's, else `tol`.
     fn embedded_tol(&self) -> &Float {
         self.opts.embedded_tol.as_ref().unwrap_or(&self.opts.tol)
@@ -118,6 +161,10 @@ impl<'a, O: Ode> Radau<'a, O> {
         let p = self.prec;
         let span = Float::with_val(p, x_end - x0);
         let mut h = self.first_step(x0, y0);
+        let mut stats = Stats::default();
+        if self.ode.bounds_steps() {
+            self.step_bound_at(x0, y0, &mut h, false, &mut stats);
+        }
         if h > span {
             h.assign(&span);
         }
@@ -127,7 +174,7 @@ impl<'a, O: Ode> Radau<'a, O> {
             h,
             prev: None,
             last_rejected: false,
-            stats: Stats::default(),
+            stats,
             faccon: Float::with_val(p, 1),
             pred: None,
         }
@@ -176,6 +223,10 @@ impl<'a, O: Ode> Radau<'a, O> {
         // of the step (computed once per accepted step)
         let expo_emb = Float::with_val(CONTROL_PREC, -1) / (s as u32 + 1);
         let mut f0: Option<Vec<Float>> = None;
+        // whether the problem bounds the steps (Ode::step_bound): after every accepted
+        // step the next is cut to the bound, or grown to it at once when the estimate
+        // asked for more growth than the limit allows
+        let bounded = self.ode.bounds_steps();
         self.stats = stats;
         self.faccon = faccon;
         // error-estimate divisor 2^s - 1 and step-size exponent 1/(2s)
@@ -189,7 +240,9 @@ impl<'a, O: Ode> Radau<'a, O> {
         );
         // the first step from x = 0 (the scale of the underflow floor there)
         let first_step = if x.is_zero() {
-            self.first_step(&x, &y)
+            // the first step tried: the state's (cut to the problem's step bound, which
+            // may be far shorter than the default first step)
+            self.first_step(&x, &y).min(&h)
         } else {
             Float::new(p)
         };
@@ -282,7 +335,14 @@ impl<'a, O: Ode> Radau<'a, O> {
                 f0 = None;
                 (stop, y1, step.zf, fac)
             } else {
-                let Some(step) = self.attempt(&x, &y, &h, prev_seg.as_ref()) else {
+                // a step far longer than the last (grown to the problem's bound) starts
+                // its Newton iteration from y, not from the last step's polynomial
+                // extrapolated far beyond its interval
+                let growth = self.opts.max_step_growth.control();
+                let guess = prev_seg
+                    .as_ref()
+                    .filter(|r| !bounded || Float::with_val(p, &r.h * &growth) * 2u32 >= h);
+                let Some(step) = self.attempt(&x, &y, &h, guess) else {
                     // a stage solve failed: retry shorter
                     h *= &self.opts.newton_failure_shrink.control();
                     self.stats.rejected += 1;
@@ -301,13 +361,21 @@ impl<'a, O: Ode> Radau<'a, O> {
                     });
                 }
                 let err = self.ode.error_scale(&y_half, &self.opts.tol).norm(&diff) / &divisor;
-                let fac = self.step_factor(&err, &expo);
                 if err > 1u32 {
+                    let fac = self.step_factor(&err, &expo);
                     self.stats.rejected += 1;
                     last_rejected = true;
                     h *= &self.after_rejection(fac);
                     continue;
                 }
+                let fac = if self.opts.predictive {
+                    let fac = self.step_factor_pred(&err, &expo, &h, pred.as_ref());
+                    let floor = Float::with_val(CONTROL_PREC, 1) / 100u32;
+                    pred = Some((h.clone(), Float::with_val(CONTROL_PREC, &err).max(&floor)));
+                    fac
+                } else {
+                    self.step_factor(&err, &expo)
+                };
                 self.stats.accepted += 1;
                 let seg_a = Segment {
                     tab,
@@ -350,8 +418,15 @@ impl<'a, O: Ode> Radau<'a, O> {
                     stopped: !last,
                 });
             }
+            let grow_to_bound = !last_rejected && fac >= self.opts.max_step_growth.control();
             h *= &self.after_acceptance(fac, last_rejected);
             last_rejected = false;
+            if bounded {
+                let f = self.apply_step_bound(&x, &y, &mut h, grow_to_bound);
+                if embedded {
+                    f0 = Some(f);
+                }
+            }
             let view = StepView {
                 x: &x,
                 y: &y,

@@ -156,6 +156,12 @@ pub struct RadauOptions {
     /// of order s + 1 while the step's true error is of order 2s, so a looser value,
     /// about tol^((s+1)/(2s)), aims at a true error about tol.
     pub embedded_tol: Option<Float>,
+    /// With step doubling, take after an accepted step the smaller of the standard
+    /// factor and Gustafsson's predictive factor (which extrapolates the last two
+    /// accepted steps' sizes and estimates: steps that shrink geometrically towards a
+    /// pole keep shrinking instead of being rejected every other attempt). Default:
+    /// false (the embedded estimate always uses it).
+    pub predictive: bool,
 }
 
 impl RadauOptions {
@@ -176,6 +182,7 @@ impl RadauOptions {
             min_step_shrink: Ratio::new(1, 10),
             estimate: ErrorEstimate::StepDoubling,
             embedded_tol: None,
+            predictive: false,
         }
     }
 }
