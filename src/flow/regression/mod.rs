@@ -304,6 +304,62 @@ impl Ode for RegFlow {
         }
     }
 
+    fn bounds_steps(&self) -> bool {
+        self.clock == Clock::Time && self.mirror.depth >= 3
+    }
+
+    /// D >= 3 in t (docs/math.md §12.2, "The pole approach"): s_i = c beta_i moves at
+    /// ds_i/dt = c (X f)_i towards its pole at |s_i| = 1, where w_i blows up. While the
+    /// distance d_i = 1 - |s_i| exceeds the landing distance max(delta_i, rho_i), nu moves
+    /// on a straight line to the tolerance and the step may end at that distance at once:
+    /// delta_i is where w_i = alpha^D delta_i^(-e) reaches tol ||w||_inf (below it the
+    /// error measure does not see w_i), rho_i (times 16) the change of s_i that an error
+    /// of tol (1 + |nu_k|) in nu makes (a stage solve resolves s_i no finer). Closer, at
+    /// most 9/10 of the straight-line time to the pole. The bound is the least over the
+    /// coordinates moving outwards.
+    fn step_bound(&self, _x: &Float, y: &[Float], f: &[Float], tol: &Float) -> Option<Float> {
+        let p = self.prec;
+        let beta = self.beta(y);
+        let dbeta = self.beta(f);
+        let c = self.mirror.c();
+        let (w, _, _) = self.mirror.eval_all(&beta, Order::W);
+        let theta = crate::num::max_abs(p, &w) * tol;
+        // delta = (alpha^D / theta)^((D-2)/D)
+        let dd = self.mirror.depth;
+        let delta = (Float::with_val(p, &self.mirror.alpha_d / &theta).ln() * (dd - 2) / dd).exp();
+        // 1 + |nu_k|: the error measure's scale of nu
+        let scale: Vec<Float> = y
+            .iter()
+            .map(|v| Float::with_val(p, v.abs_ref()) + 1u32)
+            .collect();
+        let mut best: Option<Float> = None;
+        for (i, (b, db)) in beta.iter().zip(&dbeta).enumerate() {
+            if db.is_zero() || (!b.is_zero() && b.is_sign_negative() != db.is_sign_negative()) {
+                continue;
+            }
+            let s = Float::with_val(p, b * c);
+            let v = Float::with_val(p, db * c).abs();
+            let dist = Float::with_val(p, 1 - s.abs());
+            // the resolution of s_i by a stage solve: nu to tol (1 + |nu_k|) moves s_i
+            // by up to rho = tol c sum_k |x_ki| (1 + |nu_k|); a step may not land
+            // closer to the pole than that (times 16)
+            let mut rho = Float::new(p);
+            for (row, sc) in self.x.iter().zip(&scale) {
+                rho += Float::with_val(p, row[i].abs_ref()) * sc;
+            }
+            rho *= c;
+            rho *= tol;
+            rho *= 16u32;
+            let far = Float::with_val(p, &dist - rho.max(&delta));
+            let near = Float::with_val(p, &dist * 9u32) / 10u32;
+            let bound = far.max(&near) / v;
+            if best.as_ref().is_none_or(|bb| bound < *bb) {
+                best = Some(bound);
+            }
+        }
+        best
+    }
+
     /// Relative accuracy of w (rows diag(w') X acting on dnu, weighted by
     /// 1/(tol ||w||_inf)), plus |dnu_k| / (tol (1 + |nu_k|)): the same measure as the
     /// classification flow's (docs/math.md §3.4).

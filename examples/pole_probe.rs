@@ -1,0 +1,54 @@
+//! Probe: the sparse regression case at depth D and alpha = 10^-k to the limit (30
+//! digits, 256 bits, tol 1e-32, 20 stages, no verification): steps, rejections, RHS.
+//! `cargo run --release --example pole_probe D k [max_attempts [t_end]]`.
+
+use ibcert::case::Case;
+use ibcert::flow::regression::{regression_run_capped, Clock, RegProblem, RegStop};
+use ibcert::flow::Numerics;
+use ibcert::num::ten_pow_neg;
+use rug::ops::Pow;
+use rug::{Integer, Rational};
+use std::path::Path;
+use std::time::Instant;
+
+fn main() {
+    let a: Vec<String> = std::env::args().collect();
+    let depth: u32 = a[1].parse().expect("D");
+    let k: u32 = a[2].parse().expect("k");
+    let cap: u64 = a.get(3).map_or(100_000, |v| v.parse().expect("cap"));
+    let stop = match a.get(4) {
+        Some(t) => RegStop::Time(t.parse::<Rational>().expect("t")),
+        None => RegStop::Limit(30),
+    };
+    let case = Case::load(Path::new("cases/regression_sparse.toml")).expect("case");
+    let alpha = Rational::from((1, Integer::from(10).pow(k)));
+    let prob = RegProblem {
+        points: &case.points,
+        y: &case.targets,
+        depth,
+        alpha: &alpha,
+    };
+    let numerics = Numerics {
+        prec: 256,
+        stages: 20,
+        tol: ten_pow_neg(32),
+    };
+    let t0 = Instant::now();
+    match regression_run_capped(&prob, &numerics, &stop, Clock::Time, Some(cap)) {
+        Ok(run) => println!(
+            "D={depth} a=1e-{k}: {} steps ({} rej), {} RHS, {:.1} s, t={}, tail {}",
+            run.stats.accepted,
+            run.stats.rejected,
+            run.stats.rhs_evals,
+            t0.elapsed().as_secs_f64(),
+            run.t
+                .as_ref()
+                .map_or("-".into(), |t| ibcert::num::fmt_sig(t, 4)),
+            run.tail.as_ref().map_or(0, |t| t.digits)
+        ),
+        Err(e) => println!(
+            "D={depth} a=1e-{k}: failed after {:.1} s: {e}",
+            t0.elapsed().as_secs_f64()
+        ),
+    }
+}
