@@ -245,22 +245,20 @@ fn residual_and_time_stops_agree() {
     assert!(agree(&a.w, &b.w) >= 18);
 }
 
-/// The work of one short run, pinned (counters: accepted, rejected, RHS evaluations,
-/// Jacobians, LU factorizations, Newton iterations, Newton failures), and its limit
-/// against the bisection answer.
-#[test]
-fn limit_work_pinned() {
+/// One short run to the limit (N = 1, 20 digits) against the bisection answer, its work
+/// pinned (counters: accepted, rejected, RHS evaluations, Jacobians, LU factorizations,
+/// Newton iterations, Newton failures).
+fn pinned_limit_run(depth: u32, alpha: &Rational, pin: [u64; 7]) {
     let x = vec![q(3, 2), q(-1, 1), q(1, 3)];
     let y = vec![q(2, 3)];
-    let alpha = q(1, 100);
     let prob = RegProblem {
         points: std::slice::from_ref(&x),
         y: &y,
-        depth: 2,
-        alpha: &alpha,
+        depth,
+        alpha,
     };
     let run = regression_run(&prob, &numerics(20), &RegStop::Limit(20), DRIVER_CLOCK).expect("run");
-    let (w_ref, _) = single_sample(2, &alpha, &x, &y[0], 640);
+    let (w_ref, _) = single_sample(depth, alpha, &x, &y[0], 640);
     assert!(agree(&run.w, &w_ref) >= 20);
     let s = &run.stats;
     let got = [
@@ -273,43 +271,22 @@ fn limit_work_pinned() {
         s.newton_failures,
     ];
     assert_eq!(
-        got,
-        [13, 2, 2842, 15, 203, 203, 1],
-        "the regression flow's work changed: {got:?}; if deliberate, update the pin"
+        got, pin,
+        "the regression flow's work changed (D = {depth}): {got:?}; if deliberate, update the pin"
     );
+}
+
+/// D = 2, alpha = 1/100.
+#[test]
+fn limit_work_pinned() {
+    pinned_limit_run(2, &q(1, 100), [13, 2, 2842, 15, 203, 203, 1]);
 }
 
 /// D = 3 at alpha = 10^-30: the escape ends at a pole of the mirror map, where the step
 /// bound and the predictive controller act (docs/math.md §12.2; without them: 88 steps,
-/// 93 rejected, 11,088 RHS evaluations). Work pinned as above, and the limit against the
-/// bisection answer.
+/// 93 rejected, 11,088 RHS evaluations).
 #[test]
 fn limit_work_pinned_depth_3_small_alpha() {
-    let x = vec![q(3, 2), q(-1, 1), q(1, 3)];
-    let y = vec![q(2, 3)];
     let alpha = Rational::from((1, Integer::from(10).pow(30)));
-    let prob = RegProblem {
-        points: std::slice::from_ref(&x),
-        y: &y,
-        depth: 3,
-        alpha: &alpha,
-    };
-    let run = regression_run(&prob, &numerics(20), &RegStop::Limit(20), DRIVER_CLOCK).expect("run");
-    let (w_ref, _) = single_sample(3, &alpha, &x, &y[0], 640);
-    assert!(agree(&run.w, &w_ref) >= 20);
-    let s = &run.stats;
-    let got = [
-        s.accepted,
-        s.rejected,
-        s.rhs_evals,
-        s.jac_evals,
-        s.lu_decomps,
-        s.newton_iters,
-        s.newton_failures,
-    ];
-    assert_eq!(
-        got,
-        [46, 11, 7256, 57, 791, 515, 1],
-        "the regression flow's work changed: {got:?}; if deliberate, update the pin"
-    );
+    pinned_limit_run(3, &alpha, [46, 11, 7256, 57, 791, 515, 1]);
 }
