@@ -461,3 +461,39 @@ fn support_smaller_than_n_closed_form() {
         assert!(s.verified_digits >= 36);
     }
 }
+
+/// The sparse case (N = 10, d = 40) at D = 3 and alpha = 10^-30, where three coordinates
+/// carry the solution and the other 37 sit at W' ~ alpha^4: the damped Newton used to end
+/// in "line search failed" at points that already met its goal (a full step leaving the
+/// domain along directions where W' is tiny, the decrease of Phi below its rounding). The
+/// solve converges, verified by the second solve, interpolates, and is the min-l1
+/// interpolator (the planted w*) to the distance the rich limit allows.
+#[test]
+fn sparse_case_depth_3_small_alpha() {
+    let case = ibcert::case::Case::load(std::path::Path::new(&common::case_path(
+        "regression_sparse.toml",
+    )))
+    .expect("case");
+    let alpha = ten_pow(-30);
+    let t0 = Instant::now();
+    let sol = q_alpha_limit(&case.points, &case.targets, 3, &alpha, 640).expect("converges");
+    let l1 = min_l1_interpolator(&case.points, &case.targets).unwrap();
+    let p = sol.solve.w[0].prec();
+    let l1w: Vec<Float> = l1.w.iter().map(|v| from_rational(p, v)).collect();
+    let dist = rel(&sol.solve.w, &l1w, p);
+    println!(
+        "verified {} digits, residual {:.3e}, stationarity {:.3e}, distance to min-l1 {:.3e}, {:?}",
+        sol.verified_digits,
+        sol.residual.to_f64(),
+        sol.stationarity.to_f64(),
+        dist.to_f64(),
+        t0.elapsed()
+    );
+    assert!(sol.verified_digits >= 150, "{} digits", sol.verified_digits);
+    assert!(sol.residual < Float::with_val(64, Float::i_exp(1, -500)));
+    assert!(sol.stationarity < Float::with_val(64, Float::i_exp(1, -500)));
+    assert!(
+        dist < Float::with_val(64, Float::i_exp(1, -200)),
+        "distance {dist}"
+    );
+}

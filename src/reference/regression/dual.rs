@@ -368,6 +368,17 @@ impl Dual {
                 t /= 2u32;
             }
             let Some(acc) = accepted else {
+                if delta <= tol {
+                    // the step meets the goal already (it changes w by at most 2^-tol_bits):
+                    // the point is converged, whether or not the line search can resolve
+                    // the step (at small alpha and D >= 3 the full step may leave the
+                    // domain along directions where W' is tiny, and the decrease of Phi
+                    // lies below its rounding)
+                    return Ok(Converged {
+                        pt,
+                        iters: iter - 1,
+                    });
+                }
                 if escalated {
                     return Err("line search failed".into());
                 }
