@@ -35,8 +35,8 @@ pub trait Ode: Sync {
     /// A bound on the next step from (x, y), f = f(x, y), at the tolerance `tol`: where
     /// the problem knows that the solution stops being smooth on the step's scale (a
     /// pole of a map it evaluates) or that a new feature of it begins. The integrator
-    /// never attempts a step beyond it and, when its error estimate asked for more
-    /// growth than its growth limit allows, grows the step to it at once. Default: none.
+    /// never attempts a step beyond it and, when its error estimate asked for at least
+    /// its growth limit, grows the step to it at once. Default: none.
     fn step_bound(&self, _x: &Float, _y: &[Float], _f: &[Float], _tol: &Float) -> Option<Float> {
         None
     }

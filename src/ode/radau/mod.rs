@@ -19,8 +19,8 @@
 //!   docs/benchmarks.md, where it is not the better choice.
 //! * A problem may bound the steps ([`Ode::step_bound`]: where its solution stops being
 //!   smooth on the step's scale, e.g. a pole of a map it evaluates). Every step is cut
-//!   to the bound; after an accepted step whose estimate asked for more growth than
-//!   [`RadauOptions::max_step_growth`] allows, the next step is grown to the bound at
+//!   to the bound; after an accepted step whose estimate asked for at least the growth
+//!   limit [`RadauOptions::max_step_growth`], the next step is grown to the bound at
 //!   once, and a step more than twice that growth longer than the last starts its
 //!   stage solve from y rather than from the last step's extrapolated polynomial.
 //! * Optionally ([`RadauOptions::predictive`]) the step after an accepted step is the
@@ -117,37 +117,16 @@ impl<'a, O: Ode> Radau<'a, O> {
     }
 
     /// Apply the problem's step bound at (x, y) to the step h ([`Ode::step_bound`]): h
-    /// is cut to the bound and, when `grow` (the last estimate asked for more growth
-    /// than the limit allows), raised to it. Returns f(x, y), counted in `stats`.
-    fn step_bound_at(
-        &self,
-        x: &Float,
-        y: &[Float],
-        h: &mut Float,
-        grow: bool,
-        stats: &mut Stats,
-    ) -> Vec<Float> {
+    /// is cut to the bound and, when `grow` (the last estimate asked for at least the
+    /// growth limit), raised to it. Returns f(x, y), one RHS evaluation the caller counts.
+    fn apply_step_bound(&self, x: &Float, y: &[Float], h: &mut Float, grow: bool) -> Vec<Float> {
         let mut f = vec![Float::new(self.prec); self.n];
         self.ode.rhs(x, y, &mut f);
-        stats.rhs_evals += 1;
         if let Some(b) = self.ode.step_bound(x, y, &f, &self.opts.tol) {
             if b.is_finite() && b > 0u32 && ((grow && b > *h) || *h > b) {
                 h.assign(&b);
             }
         }
-        f
-    }
-
-    fn apply_step_bound(
-        &mut self,
-        x: &Float,
-        y: &[Float],
-        h: &mut Float,
-        grow: bool,
-    ) -> Vec<Float> {
-        let mut stats = std::mem::take(&mut self.stats);
-        let f = self.step_bound_at(x, y, h, grow, &mut stats);
-        self.stats = stats;
         f
     }
 
@@ -163,7 +142,8 @@ impl<'a, O: Ode> Radau<'a, O> {
         let mut h = self.first_step(x0, y0);
         let mut stats = Stats::default();
         if self.ode.bounds_steps() {
-            self.step_bound_at(x0, y0, &mut h, false, &mut stats);
+            self.apply_step_bound(x0, y0, &mut h, false);
+            stats.rhs_evals += 1;
         }
         if h > span {
             h.assign(&span);
@@ -225,7 +205,7 @@ impl<'a, O: Ode> Radau<'a, O> {
         let mut f0: Option<Vec<Float>> = None;
         // whether the problem bounds the steps (Ode::step_bound): after every accepted
         // step the next is cut to the bound, or grown to it at once when the estimate
-        // asked for more growth than the limit allows
+        // asked for at least the growth limit
         let bounded = self.ode.bounds_steps();
         self.stats = stats;
         self.faccon = faccon;
@@ -320,7 +300,7 @@ impl<'a, O: Ode> Radau<'a, O> {
                     h *= &self.after_rejection(fac);
                     continue;
                 }
-                let fac = self.step_factor_pred(&err, &expo_emb, &h, pred.as_ref());
+                let fac = self.step_factor_pred(&err, &expo_emb, &h, &mut pred);
                 self.stats.accepted += 1;
                 let seg = Segment {
                     tab,
@@ -330,8 +310,6 @@ impl<'a, O: Ode> Radau<'a, O> {
                     z: &step.zf,
                 };
                 let stop = observer(&seg) == Control::Stop;
-                let floor = Float::with_val(CONTROL_PREC, 1) / 100u32;
-                pred = Some((h.clone(), Float::with_val(CONTROL_PREC, &err).max(&floor)));
                 f0 = None;
                 (stop, y1, step.zf, fac)
             } else {
@@ -369,10 +347,7 @@ impl<'a, O: Ode> Radau<'a, O> {
                     continue;
                 }
                 let fac = if self.opts.predictive {
-                    let fac = self.step_factor_pred(&err, &expo, &h, pred.as_ref());
-                    let floor = Float::with_val(CONTROL_PREC, 1) / 100u32;
-                    pred = Some((h.clone(), Float::with_val(CONTROL_PREC, &err).max(&floor)));
-                    fac
+                    self.step_factor_pred(&err, &expo, &h, &mut pred)
                 } else {
                     self.step_factor(&err, &expo)
                 };
@@ -423,6 +398,7 @@ impl<'a, O: Ode> Radau<'a, O> {
             last_rejected = false;
             if bounded {
                 let f = self.apply_step_bound(&x, &y, &mut h, grow_to_bound);
+                self.stats.rhs_evals += 1;
                 if embedded {
                     f0 = Some(f);
                 }

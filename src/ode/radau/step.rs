@@ -209,21 +209,23 @@ impl<O: Ode> Radau<'_, O> {
         }
     }
 
-    /// The step-size factor after an accepted step with the embedded estimate `err`
-    /// (expo = -1/(s+1)): the standard factor safety · err^expo, or, with the last
-    /// accepted step size and estimate `pred` = (h_acc, err_acc), Gustafsson's predictive
-    /// factor safety · (h/h_acc) · (err_acc/err)^(-expo) · err^expo when smaller
-    /// (Hairer & Wanner's RADAU5 with PRED = 1).
+    /// The step-size factor after an accepted step of size `h` with the estimate `err`
+    /// (expo = -1/(s+1) embedded, -1/(2s) step doubling): the standard factor
+    /// safety · err^expo, or, with the last accepted step size and estimate `pred` =
+    /// (h_acc, err_acc), Gustafsson's predictive factor
+    /// safety · (h/h_acc) · (err_acc/err)^(-expo) · err^expo when smaller (Hairer &
+    /// Wanner's RADAU5 with PRED = 1). `pred` then becomes (h, max(err, 1/100)) for the
+    /// next step.
     pub(super) fn step_factor_pred(
         &self,
         err: &Float,
         expo: &Float,
         h: &Float,
-        pred: Option<&(Float, Float)>,
+        pred: &mut Option<(Float, Float)>,
     ) -> Float {
         let fac = self.step_factor(err, expo);
         let err64 = Float::with_val(CONTROL_PREC, err);
-        match pred {
+        let fac = match pred.as_ref() {
             Some((hacc, erracc)) if !err64.is_zero() => {
                 let ratio = Float::with_val(CONTROL_PREC, erracc / &err64);
                 let minus = Float::with_val(CONTROL_PREC, -expo);
@@ -238,7 +240,10 @@ impl<O: Ode> Radau<'_, O> {
                 }
             }
             _ => fac,
-        }
+        };
+        let floor = Float::with_val(CONTROL_PREC, 1) / 100u32;
+        *pred = Some((h.clone(), Float::with_val(CONTROL_PREC, err).max(&floor)));
+        fac
     }
 
     /// The factor applied to the step size after an accepted step (`last_rejected`:
