@@ -232,14 +232,14 @@ impl Dual {
         RealLu::factor(h, n)
     }
 
-    /// `H^{-1} X^T w` at `pt`, with the Hessian and the solve at precision `q` (the
-    /// continuation's tangent direction, up to the factor D).
+    /// `H^{-1} X^T w` at `pt` (the continuation's tangent direction, up to the factor D),
+    /// with the Hessian and the solve at precision `q` plus 64 + the spread of the
+    /// exponents of W': an ill-conditioned solve does not fail, it returns a wrong
+    /// direction (the sparse case at D = 3 lost its way below alpha ~ 3e-30 so: the
+    /// tangent's components along the directions where W' ~ alpha^(2D-2) were noise and
+    /// every prediction left the domain).
     pub fn tangent(&self, pt: &Point, q: u32) -> Option<Vec<Float>> {
-        self.tangent_at(pt, q)
-            .or_else(|| self.tangent_at(pt, q + spread_bits(&pt.dw)))
-    }
-
-    fn tangent_at(&self, pt: &Point, q: u32) -> Option<Vec<Float>> {
+        let q = q + spread_bits(&pt.dw);
         let lu = self.hessian_lu_at(pt, q)?;
         let mut r: Vec<Float> = self
             .x
