@@ -462,37 +462,43 @@ fn support_smaller_than_n_closed_form() {
     }
 }
 
-/// The sparse case (N = 10, d = 40) at D = 3 and alpha = 10^-30, 10^-100 and 10^-1000,
-/// where three coordinates carry the solution and the other 37 sit at W' ~ alpha^4. Two
-/// failures lived here: the damped Newton ended in "line search failed" at points that
-/// already met its goal (a full step leaving the domain along directions where W' is tiny,
-/// the decrease of Phi below its rounding), and below alpha ~ 3e-30 the continuation's
-/// tangent, solved without the bits the spread of W' asks, was noise along those
-/// directions and every prediction left the domain. Each solve converges, is verified by
-/// the second solve, interpolates, and is the min-l1 interpolator (the planted w*, exact)
-/// to the distance the rich limit allows (O(alpha^D) here: the l1 solution is unique).
+/// The sparse case (N = 10, d = 40) at small alpha, where three coordinates carry the
+/// solution and the other 37 sit at W' ~ alpha^(2D-2). Failures that lived here, at
+/// D = 3: the damped Newton ended in "line search failed" at points that already met its
+/// goal (a full step leaving the domain along directions where W' is tiny, the decrease of
+/// Phi below its rounding); below alpha ~ 3e-30 the continuation's tangent, solved
+/// without the bits the spread of W' asks, was noise along those directions and every
+/// prediction left the domain; at alpha = 1e-100 and 640 bits the polish did not converge
+/// (the working precision did not resolve the off-support terms, of relative size
+/// alpha^D). At D = 2 below alpha ~ 1e-400 the polish crawled (the gradient shrinking by e
+/// per iteration). Each solve converges, is verified by the second solve, interpolates, and
+/// is the min-l1 interpolator (the planted w*, exact) to the distance the rich limit
+/// allows (the l1 solution is unique).
 #[test]
-fn sparse_case_depth_3_small_alpha() {
+fn sparse_case_small_alpha() {
     let case = ibcert::case::Case::load(std::path::Path::new(&common::case_path(
         "regression_sparse.toml",
     )))
     .expect("case");
     let l1 = min_l1_interpolator(&case.points, &case.targets).unwrap();
-    // (log10 alpha, precision, verified digits, log2 of the residual and stationarity
+    // (D, log10 alpha, precision, verified digits, log2 of the residual and stationarity
     // bounds, log2 of the distance bound to min-l1)
-    for (k, prec, digits, res_bits, dist_bits) in [
-        (-30, 640, 150, 500, 200),
-        (-100, 256, 70, 230, 230),
-        (-1000, 256, 70, 230, 230),
+    for (depth, k, prec, digits, res_bits, dist_bits) in [
+        (3, -30, 640, 150, 500, 200),
+        (3, -100, 640, 150, 500, 500),
+        (3, -1000, 256, 70, 230, 230),
+        (2, -434, 256, 70, 230, 230),
+        (2, -1000, 256, 70, 230, 230),
     ] {
         let alpha = ten_pow(k);
         let t0 = Instant::now();
-        let sol = q_alpha_limit(&case.points, &case.targets, 3, &alpha, prec).expect("converges");
+        let sol =
+            q_alpha_limit(&case.points, &case.targets, depth, &alpha, prec).expect("converges");
         let p = sol.solve.w[0].prec();
         let l1w: Vec<Float> = l1.w.iter().map(|v| from_rational(p, v)).collect();
         let dist = rel(&sol.solve.w, &l1w, p);
         println!(
-            "alpha = 1e{k}: verified {} digits, residual {:.3e}, stationarity {:.3e}, distance to min-l1 {:.3e}, {} continuation steps, {} Newton iterations, {:?}",
+            "D = {depth}, alpha = 1e{k}: verified {} digits, residual {:.3e}, stationarity {:.3e}, distance to min-l1 {:.3e}, {} continuation steps, {} Newton iterations, {:?}",
             sol.verified_digits,
             sol.residual.to_f64(),
             sol.stationarity.to_f64(),

@@ -23,7 +23,10 @@
 //! `prec + guard` the bits lost in evaluating `w` from `nu`: for D >= 3 and alpha < 1,
 //! `1 - |s| ~ alpha^(D-2) |w|^(-(D-2)/D)` on the support, i.e.
 //! `(D - 2) log2(1/alpha) + log2(max(1, d ||w_K||_inf))` bits (a bound on `||w||_inf` of
-//! the min-l1 solution); for D = 2, `log2(4 |beta|) ~ log2 log2(1/alpha)` bits. The
+//! the min-l1 solution), and 2 log2(1/alpha) more resolve the off-support terms, of
+//! relative size alpha^D, through which the gradient sees the directions only
+//! off-support coordinates feel when the support is smaller than N (D log2(1/alpha) in
+//! all: docs/math.md §13.3); for D = 2, `log2(4 |beta|) ~ log2 log2(1/alpha)` bits. The
 //! Hessian and the Newton step are computed at `max(prec, 128) + guard` bits.
 
 use super::dual::{pow2_root_above, Converged, Dual, Point};
@@ -176,7 +179,7 @@ pub fn q_alpha_solve(
         if depth == 2 {
             ceil_log2(u64::from(la) + 2) + 2
         } else if la > 0 {
-            (depth - 2) * la + lm
+            depth * la + lm
         } else {
             0
         }
