@@ -35,11 +35,13 @@ fn main() {
     };
     let case = Case::load(Path::new("cases/regression_sparse.toml")).expect("case");
     let alpha = Rational::from((1, Integer::from(10).pow(k)));
+    let anchors = ibcert::reference::regression::limit_anchors(&case.points, &case.targets);
     let prob = RegProblem {
         points: &case.points,
         y: &case.targets,
         depth,
         alpha: &alpha,
+        anchors: &anchors,
     };
     let numerics = Numerics {
         prec: 256,

@@ -50,6 +50,7 @@ fn main() {
                     y: &y,
                     depth,
                     alpha: &alpha,
+                    anchors: &[],
                 };
                 let t0 = Instant::now();
                 match regression_run_capped(

@@ -57,6 +57,7 @@ fn limit(
         y,
         depth,
         alpha,
+        anchors: &[],
     };
     let v = regression_verified(&prob, &numerics(digits), &RegStop::Limit(digits), true)
         .unwrap_or_else(|e| panic!("D = {depth}, alpha = {alpha}: {e}"));
@@ -185,6 +186,7 @@ fn tail_bound_is_honest() {
                 y: &y,
                 depth,
                 alpha: &alpha,
+                anchors: &[],
             };
             let run = regression_run(
                 &prob,
@@ -205,6 +207,57 @@ fn tail_bound_is_honest() {
     }
 }
 
+/// The Bregman bound against an exact interpolator (tail.rs, docs/math.md §12.3) is
+/// honest along the flow, and it is what certifies the limit at small alpha: a planted
+/// sparse problem (N = 3 points in d = 6, y = X^T w*, w* = (1, -1/2, 0, 0, 0, 0): support
+/// 2 < N, as in the sparse case) at D = 3 and alpha = 10^-30, where the ball bound
+/// certifies nothing, stopped at times from the escapes (t ~ 1e30) to the limit. At each end state the tail bound (with the min-l1 interpolator
+/// as anchor) claims no more digits than agree with the Q^D_alpha reference at 320 bits;
+/// at the last one the anchor's bound is the one used and certifies >= 20 digits.
+#[test]
+fn anchor_bound_is_honest_along_the_flow() {
+    let mut rng = Lcg(4242);
+    let mut next = || q(rng.int(-8, 8), 4);
+    let pts: Vec<Vec<Rational>> = (0..3).map(|_| (0..6).map(|_| next()).collect()).collect();
+    let ws = [q(1, 1), q(-1, 2)];
+    let y: Vec<Rational> = pts
+        .iter()
+        .map(|x| Rational::from(&x[0] * &ws[0]) + Rational::from(&x[1] * &ws[1]))
+        .collect();
+    let anchors = ibcert::reference::regression::limit_anchors(&pts, &y);
+    assert_eq!(anchors.len(), 1);
+    let alpha = ten_pow(-30);
+    let r = q_alpha_limit(&pts, &y, 3, &alpha, 320).expect("reference");
+    let prob = RegProblem {
+        points: &pts,
+        y: &y,
+        depth: 3,
+        alpha: &alpha,
+        anchors: &anchors,
+    };
+    let mut last = None;
+    for (m, e) in [(1u32, 30u32), (2, 30), (4, 30), (1, 32)] {
+        let t = Rational::from(Integer::from(10).pow(e) * m);
+        let run =
+            regression_run(&prob, &numerics(40), &RegStop::Time(t), DRIVER_CLOCK).expect("run");
+        let tail = run.tail.clone().expect("tail");
+        let got = agree(&run.w, &r.solve.w);
+        println!(
+            "t = {m}e{e}: tail {} digits (anchor {:?}), actual {got}, {} steps",
+            tail.digits, tail.anchor, run.stats.accepted
+        );
+        assert!(
+            tail.digits <= got,
+            "t = {m}e{e}: the tail claims {} digits, only {got} hold",
+            tail.digits
+        );
+        last = Some(tail);
+    }
+    let last = last.unwrap();
+    assert_eq!(last.anchor, Some(0));
+    assert!(last.digits >= 20, "{} digits", last.digits);
+}
+
 /// The residual stop ends where ||X^T w - y||_2 equals the asked value (to the
 /// tolerance), and a time stop at the time it reports gives that residual again.
 #[test]
@@ -216,6 +269,7 @@ fn residual_and_time_stops_agree() {
         y: &y,
         depth: 2,
         alpha: &alpha,
+        anchors: &[],
     };
     let num = numerics(20);
     let target = q(1, 1000);
@@ -256,6 +310,7 @@ fn pinned_limit_run(depth: u32, alpha: &Rational, pin: [u64; 7]) {
         y: &y,
         depth,
         alpha,
+        anchors: &[],
     };
     let run = regression_run(&prob, &numerics(20), &RegStop::Limit(20), DRIVER_CLOCK).expect("run");
     let (w_ref, _) = single_sample(depth, alpha, &x, &y[0], 640);

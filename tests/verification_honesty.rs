@@ -137,6 +137,7 @@ fn regression(case: &str, depths: &[u32]) {
             y: &case.targets,
             depth,
             alpha: &alpha,
+            anchors: &[],
         };
         let n = numerics(128, ten_pow_neg(12));
         for (stop, stop3) in [

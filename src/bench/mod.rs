@@ -216,6 +216,7 @@ fn regression_workload() -> Result<(), String> {
         "digits",
         "RHS evals"
     );
+    let anchors = crate::reference::regression::limit_anchors(&case.points, &case.targets);
     for alpha in ["1", "1/1000", "1e-100"] {
         let a = parse_rational(alpha)?;
         let problem = RegProblem {
@@ -223,6 +224,7 @@ fn regression_workload() -> Result<(), String> {
             y: &case.targets,
             depth: 2,
             alpha: &a,
+            anchors: &anchors,
         };
         let v = regression_verified(&problem, &numerics, &RegStop::Limit(30), true)
             .map_err(|e| e.to_string())?;

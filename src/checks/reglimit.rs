@@ -23,7 +23,7 @@ use crate::flow::{default_stages, Numerics};
 use crate::num::{
     digits_above, fmt_bounded, fmt_sig, fmt_sig_up, from_rational, max_abs, norm2, ten_pow_neg,
 };
-use crate::reference::regression::q_alpha_limit;
+use crate::reference::regression::{limit_anchors, q_alpha_limit};
 use rug::{Float, Rational};
 
 /// The cap on each run's step attempts in a check job: a flow that needs more (D >= 3 at
@@ -106,11 +106,13 @@ impl RegLimit {
         let numerics = limit_numerics(&case.numerics, &ctx.spec.tolerance);
         let prec = numerics.prec;
         let k = asked_digits(&ctx.spec.tolerance, prec);
+        let anchors = limit_anchors(&case.points, &case.targets);
         let problem = RegProblem {
             points: &case.points,
             y: &case.targets,
             depth: case.depth,
             alpha,
+            anchors: &anchors,
         };
         let v = regression_verified_capped(
             &problem,

@@ -7,6 +7,7 @@ use crate::flow::guard::carried_digits;
 use crate::flow::regression::{regression_verified_capped, RegFlowError, RegProblem, RegStop};
 use crate::flow::tol_digits;
 use crate::options::{arg_rational, positive, CliError};
+use crate::reference::regression::limit_anchors;
 use crate::report::run::CaseInfo;
 use crate::report::run_regression::RegRunReport;
 use crate::report::RunFormat;
@@ -124,11 +125,16 @@ pub(super) fn cmd_run_regression(a: &RunArgs, case: Case) -> Result<i32, CliErro
     if a.flow.max_steps == Some(0) {
         return Err(CliError::input("--max-steps: must be at least 1"));
     }
+    let anchors = match stop {
+        RegStop::Limit(_) => limit_anchors(&case.points, &case.targets),
+        _ => Vec::new(),
+    };
     let problem = RegProblem {
         points: &case.points,
         y: &case.targets,
         depth: case.depth,
         alpha: &alpha,
+        anchors: &anchors,
     };
     let v = regression_verified_capped(
         &problem,

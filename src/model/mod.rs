@@ -108,6 +108,58 @@ impl Mirror {
         self.eval(beta).w
     }
 
+    /// W*(β), the antiderivative of w(β) with W*(0) = 0 (convex, even; the dual potential
+    /// of the regression references and the flow's tail bound, docs/math.md §13.3),
+    /// evaluated without cancellation: D = 2: α² sinh(2β)² (sinh from one expm1); D ≥ 3:
+    /// (α^D / c) q*(s), s = cβ, q*(s) = [(1-s)^(1-e) + (1+s)^(1-e) - 2] / (e-1), for
+    /// |s| < 1/4 as 2 [expm1(a) + 2 A sinh(B/2)²] / (e-1) with a = (1-e)/2 log1p(-s²),
+    /// A = e^a, B = (1-e) atanh s (two positive terms). `None` outside the domain
+    /// (|s| >= 1) or on overflow.
+    pub fn wstar(&self, beta: &Float) -> Option<Float> {
+        let p = self.prec;
+        let m = self;
+        if self.depth == 2 {
+            // alpha^2 sinh(2|b|)^2, sinh from m = expm1(2|b|): m (m + 2) / (2 (m + 1))
+            let ax = Float::with_val(p, beta.abs_ref()) * 2u32;
+            let e = ax.exp_m1();
+            let sh = Float::with_val(p, &e + 2u32) * &e / Float::with_val(p, &e + 1u32) / 2u32;
+            let v = Float::with_val(p, sh.square_ref()) * m.c() / 2u32;
+            return v.is_finite().then_some(v);
+        }
+        let d = self.depth;
+        let s = Float::with_val(p, beta * m.c());
+        let om = Float::with_val(p, 1) - &s;
+        let op = Float::with_val(p, 1) + &s;
+        if !(om.is_sign_positive() && op.is_sign_positive()) || om.is_zero() || op.is_zero() {
+            return None;
+        }
+        // e - 1 = 2/(D-2), 1 - e = -2/(D-2)
+        let em1 = Float::with_val(p, 2u32) / (d - 2);
+        let qs = if s.cmp_abs(&Float::with_val(p, Float::i_exp(1, -2)))
+            == Some(std::cmp::Ordering::Less)
+        {
+            let a = Float::with_val(p, s.square_ref());
+            let a = (-a).ln_1p() * Float::with_val(p, -&em1) / 2u32;
+            let big_a = Float::with_val(p, a.exp_ref());
+            let b = Float::with_val(p, s.atanh_ref()) * Float::with_val(p, -&em1) / 2u32;
+            let sh = b.sinh();
+            let t = Float::with_val(p, sh.square_ref()) * big_a * 2u32 + a.exp_m1();
+            t * 2u32 / &em1
+        } else {
+            let pw = |x: &Float| -> Float {
+                let r = if d == 3 {
+                    x.clone()
+                } else {
+                    Float::with_val(p, x.root_ref(d - 2))
+                };
+                Float::with_val(p, r.square_ref()).recip()
+            };
+            (pw(&om) + pw(&op) - 2u32) / &em1
+        };
+        let v = qs * &m.alpha_d / m.c();
+        v.is_finite().then_some(v)
+    }
+
     /// w, w', w'' at β. For D ≥ 3 requires |c β| < 1 (always true along the flow);
     /// outside that range the values are NaN.
     pub fn eval(&self, beta: &Float) -> MirrorEval {

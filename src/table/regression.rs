@@ -415,6 +415,7 @@ fn flow_time(
         y,
         depth,
         alpha,
+        anchors: &[],
     };
     let stop = RegStop::Near {
         target,

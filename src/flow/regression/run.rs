@@ -33,6 +33,10 @@ pub struct RegProblem<'a> {
     pub y: &'a [Rational],
     pub depth: u32,
     pub alpha: &'a Rational,
+    /// exact interpolators (X^T u = y) the limit rule's tail bound also measures against
+    /// (the Bregman bound of tail.rs): the min-l1 interpolator makes it at small alpha,
+    /// where the ball bound certifies nothing (docs/math.md §12.3). May be empty.
+    pub anchors: &'a [Vec<Rational>],
 }
 
 /// When a regression run stops.
@@ -285,6 +289,19 @@ fn validate(problem: &RegProblem, stop: &RegStop) -> Result<(), RegFlowError> {
             problem.points.len()
         ));
     }
+    for (j, u) in problem.anchors.iter().enumerate() {
+        if u.len() != d {
+            return bad(format!("anchor {j}: {} components for d = {d}", u.len()));
+        }
+        if let Some(n) = problem
+            .points
+            .iter()
+            .zip(problem.y)
+            .position(|(x, yn)| crate::num::rational::dot(x, u) != *yn)
+        {
+            return bad(format!("anchor {j} does not interpolate point {n}"));
+        }
+    }
     match stop {
         RegStop::Time(t) if *t <= 0 => bad(format!("time {t} <= 0")),
         RegStop::Residual(r) if *r <= 0 => bad(format!("residual {r} <= 0")),
@@ -454,7 +471,7 @@ pub fn regression_run_capped(
             }
             RegStop::Limit(k) => {
                 let y1 = seg.y1();
-                match tail_bound(&flow, &y1, cap) {
+                match tail_bound(&flow, &y1, cap, problem.anchors) {
                     Some(tb) if tb.digits >= *k => {
                         *hit.lock().expect("hit") = Some((seg.x1(), y1, Some(tb)));
                         Control::Stop
@@ -478,7 +495,7 @@ pub fn regression_run_capped(
     };
     let tail = match tail {
         Some(t) => Some(t),
-        None => tail_bound(&flow, &nu, cap),
+        None => tail_bound(&flow, &nu, cap, problem.anchors),
     };
     let der = flow.derive(&nu);
     Ok(RegRun {

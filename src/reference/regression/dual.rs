@@ -111,50 +111,6 @@ impl Dual {
         out
     }
 
-    /// `W*(beta)` (see the module documentation); `None` outside the domain.
-    fn wstar(&self, beta: &Float) -> Option<Float> {
-        let p = self.p;
-        let m = &self.mirror;
-        if self.depth == 2 {
-            // alpha^2 sinh(2|b|)^2, sinh from m = expm1(2|b|): m (m + 2) / (2 (m + 1))
-            let ax = Float::with_val(p, beta.abs_ref()) * 2u32;
-            let e = ax.exp_m1();
-            let sh = Float::with_val(p, &e + 2u32) * &e / Float::with_val(p, &e + 1u32) / 2u32;
-            let v = Float::with_val(p, sh.square_ref()) * m.c() / 2u32;
-            return v.is_finite().then_some(v);
-        }
-        let d = self.depth;
-        let s = Float::with_val(p, beta * m.c());
-        let om = Float::with_val(p, 1) - &s;
-        let op = Float::with_val(p, 1) + &s;
-        if !(om.is_sign_positive() && op.is_sign_positive()) || om.is_zero() || op.is_zero() {
-            return None;
-        }
-        // e - 1 = 2/(D-2), 1 - e = -2/(D-2)
-        let em1 = Float::with_val(p, 2u32) / (d - 2);
-        let qs = if s.cmp_abs(&Float::with_val(p, Float::i_exp(1, -2))) == Some(Ordering::Less) {
-            let a = Float::with_val(p, s.square_ref());
-            let a = (-a).ln_1p() * Float::with_val(p, -&em1) / 2u32;
-            let big_a = Float::with_val(p, a.exp_ref());
-            let b = Float::with_val(p, s.atanh_ref()) * Float::with_val(p, -&em1) / 2u32;
-            let sh = b.sinh();
-            let t = Float::with_val(p, sh.square_ref()) * big_a * 2u32 + a.exp_m1();
-            t * 2u32 / &em1
-        } else {
-            let pw = |x: &Float| -> Float {
-                let r = if d == 3 {
-                    x.clone()
-                } else {
-                    Float::with_val(p, x.root_ref(d - 2))
-                };
-                Float::with_val(p, r.square_ref()).recip()
-            };
-            (pw(&om) + pw(&op) - 2u32) / &em1
-        };
-        let v = qs * &m.alpha_d / m.c();
-        v.is_finite().then_some(v)
-    }
-
     /// The dual at `nu`; `None` outside the domain (D >= 3) or on overflow.
     pub fn eval(&self, nu: Vec<Float>) -> Option<Point> {
         let p = self.p;
@@ -167,7 +123,7 @@ impl Dual {
             if !e.w.is_finite() || !e.dw.is_finite() {
                 return None;
             }
-            phi += self.wstar(b)?;
+            phi += self.mirror.wstar(b)?;
             w.push(e.w);
             dw.push(e.dw);
         }

@@ -37,6 +37,14 @@ pub use qalpha::{q_alpha_limit, q_alpha_solve, QAlphaError, QAlphaSolution, QAlp
 use crate::num::rational::dot;
 use rug::Rational;
 
+/// The exact interpolators the flow's limit rule measures itself against (its Bregman
+/// tail bound, docs/math.md §12.3): the min-l1 interpolator, which the limit approaches
+/// as alpha -> 0 and which makes that bound where the ball bound certifies nothing. Empty
+/// when the data admit no interpolator (the flow then refuses them itself).
+pub fn limit_anchors(points: &[Vec<Rational>], y: &[Rational]) -> Vec<Vec<Rational>> {
+    min_l1_interpolator(points, y).map_or_else(|_| Vec::new(), |l1| vec![l1.w])
+}
+
 /// Why there is no interpolator.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum RegressionError {
