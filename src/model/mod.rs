@@ -117,17 +117,16 @@ impl Mirror {
     /// (|s| >= 1) or on overflow.
     pub fn wstar(&self, beta: &Float) -> Option<Float> {
         let p = self.prec;
-        let m = self;
         if self.depth == 2 {
             // alpha^2 sinh(2|b|)^2, sinh from m = expm1(2|b|): m (m + 2) / (2 (m + 1))
             let ax = Float::with_val(p, beta.abs_ref()) * 2u32;
             let e = ax.exp_m1();
             let sh = Float::with_val(p, &e + 2u32) * &e / Float::with_val(p, &e + 1u32) / 2u32;
-            let v = Float::with_val(p, sh.square_ref()) * m.c() / 2u32;
+            let v = Float::with_val(p, sh.square_ref()) * self.c() / 2u32;
             return v.is_finite().then_some(v);
         }
         let d = self.depth;
-        let s = Float::with_val(p, beta * m.c());
+        let s = Float::with_val(p, beta * self.c());
         let om = Float::with_val(p, 1) - &s;
         let op = Float::with_val(p, 1) + &s;
         if !(om.is_sign_positive() && op.is_sign_positive()) || om.is_zero() || op.is_zero() {
@@ -156,7 +155,7 @@ impl Mirror {
             };
             (pw(&om) + pw(&op) - 2u32) / &em1
         };
-        let v = qs * &m.alpha_d / m.c();
+        let v = qs * &self.alpha_d / self.c();
         v.is_finite().then_some(v)
     }
 

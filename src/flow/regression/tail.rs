@@ -266,8 +266,7 @@ pub fn anchor_bound(
         let ab = Float::with_val(p, der.beta[i].abs_ref());
         if u[i] == 0 {
             // D_q(0, w_i) = W*(beta_i), W* even and increasing in |beta|
-            let ws = m.wstar(&Float::with_val(p, &ab + &eb[i]))?;
-            e += ws;
+            e += m.wstar(&Float::with_val(p, &ab + &eb[i]))?;
             continue;
         }
         let ui = from_rational(p, &u[i]);
@@ -298,8 +297,7 @@ pub fn anchor_bound(
         } else {
             w0.clone()
         };
-        let term = Float::with_val(p, a.square_ref()) / &slope / 2u32;
-        e += term;
+        e += Float::with_val(p, a.square_ref()) / slope / 2u32;
     }
     if !e.is_finite() {
         return None;
@@ -309,7 +307,6 @@ pub fn anchor_bound(
     if e.is_zero() {
         return Some(crate::num::max_abs(p, ew));
     }
-    let mut w_dist = Float::new(p);
     // a beta >= 0 with W(beta) >= |w_i| + delta (true w_i), given g0 <= W' at the true
     // beta_i and ab >= |beta_i|: by convexity ab + delta / g0 (W(b) >= W(|beta_i|) +
     // (b - |beta_i|) W'(|beta_i|)); when that lies beyond the pole (D >= 3), the gap to
@@ -320,7 +317,7 @@ pub fn anchor_bound(
         if wp(&b).is_some() {
             return Some(b);
         }
-        if flow.mirror.depth == 2 {
+        if m.depth == 2 {
             return None;
         }
         let target = (Float::with_val(p, der.w[i].abs_ref()) + &ew[i] + delta)
@@ -332,7 +329,7 @@ pub fn anchor_bound(
         }
         // W < alpha^D (1 - s)^-e, e = D/(D-2): W reaches the target only once
         // 1 - s <= (alpha^D / target)^(1/e); start there (twice that) and halve
-        let dd = flow.mirror.depth;
+        let dd = m.depth;
         let guess = (Float::with_val(p, &m.alpha_d / &target).ln() * (dd - 2) / dd).exp() * 2u32;
         if guess < gap {
             gap = guess;
@@ -350,11 +347,11 @@ pub fn anchor_bound(
         }
         None
     };
+    let two_e = Float::with_val(p, &e * 2u32);
     let mut deltas = Vec::with_capacity(flow.d);
     for i in 0..flow.d {
         let g0 = lower_slope(i)?;
         let ab = Float::with_val(p, der.beta[i].abs_ref()) + &eb[i];
-        let two_e = Float::with_val(p, &e * 2u32);
         let mut delta = Float::with_val(p, &two_e * &g0).sqrt();
         let mut ok = false;
         for _ in 0..64 {
@@ -374,6 +371,7 @@ pub fn anchor_bound(
         deltas.push(delta);
     }
     support_solve(flow, der, rb, &mut deltas);
+    let mut w_dist = Float::new(p);
     for (delta, e) in deltas.iter().zip(ew) {
         let v = Float::with_val(p, delta + e);
         if v > w_dist {

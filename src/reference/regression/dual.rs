@@ -305,15 +305,19 @@ impl Dual {
                 }
                 s
             };
-            let mut accepted = None;
-            for _ in 0..200 {
+            // the dual at nu + tau step
+            let at = |tau: &Float| -> Option<Point> {
                 let nu: Vec<Float> = pt
                     .nu
                     .iter()
                     .zip(&step)
-                    .map(|(v, s)| Float::with_val(p, s * &t) + v)
+                    .map(|(v, s)| Float::with_val(p, s * tau) + v)
                     .collect();
-                if let Some(trial) = self.eval(nu) {
+                self.eval(nu)
+            };
+            let mut accepted = None;
+            for _ in 0..200 {
+                if let Some(trial) = at(&t) {
                     let armijo = Float::with_val(p, &slope * &t) / 10000u32 + &pt.phi;
                     let ok = trial.phi <= armijo
                         || (delta < loose && t == 1 && norm_inf(&trial.g) <= norm_inf(&pt.g));
@@ -332,13 +336,7 @@ impl Dual {
                     if t2 > Float::with_val(p, Float::i_exp(1, 40)) {
                         break;
                     }
-                    let nu: Vec<Float> = pt
-                        .nu
-                        .iter()
-                        .zip(&step)
-                        .map(|(v, s)| Float::with_val(p, s * &t2) + v)
-                        .collect();
-                    match self.eval(nu) {
+                    match at(&t2) {
                         Some(trial) if trial.phi < acc.phi => {
                             accepted = Some(trial);
                             t = t2;
