@@ -44,6 +44,7 @@ pub use verify::{
 };
 
 use crate::model::{Mirror, Order};
+use crate::num::dot::{dot, dot_into, Term};
 use crate::num::from_rational;
 use crate::num::linalg::{combine_rows, row_dots};
 use crate::ode::{ErrorScale, Ode};
@@ -228,14 +229,8 @@ impl DiagFlow {
             })
             .collect();
         let (pe, p_diag, sum_exp) = loss::weights(self.loss, &gamma, e);
-        let mut g = vec![Float::new(p); self.d];
+        let g = combine_rows(&self.zr, &pe, self.d, p);
         let mut t = Float::new(p);
-        for (k, row) in self.zr.iter().enumerate() {
-            for i in 0..self.d {
-                t.assign(&row[i] * &pe[k]);
-                g[i] += &t;
-            }
-        }
         let mut s = Float::new(p);
         for i in 0..self.d {
             t.assign(g[i].square_ref());
@@ -311,10 +306,7 @@ impl Ode for DiagFlow {
         for a in 0..n {
             for b in a..n {
                 let mut acc = Float::new(p);
-                for i in 0..d {
-                    t.assign(&zw[a][i] * &self.zr[b][i]);
-                    acc += &t;
-                }
+                dot(&mut acc, &zw[a], &self.zr[b]);
                 m[b * n + a].assign(&acc);
                 m[a * n + b] = acc;
             }
@@ -322,10 +314,13 @@ impl Ode for DiagFlow {
         // (p^T M)_k
         let mut ptm = vec![Float::new(p); n];
         for k in 0..n {
-            for j in 0..n {
-                t.assign(&der.p[j] * &m[j * n + k]);
-                ptm[k] += &t;
-            }
+            dot_into(
+                &mut ptm[k],
+                der.p
+                    .iter()
+                    .enumerate()
+                    .map(|(j, pj)| Term::prod(pj, &m[j * n + k])),
+            );
         }
         // P'_nk = -p_n (M_nk - (p^T M)_k) for exp; for logistic (diag c = p sigma(m)),
         // P'_nk = -c_n M_nk + p_n (p^T M)_k
@@ -367,10 +362,10 @@ impl Ode for DiagFlow {
             for i in 0..d {
                 // (Z P')_ik = sum_n z_ni P'_nk
                 let mut zp = Float::new(p);
-                for a in 0..n {
-                    t.assign(&self.zr[a][i] * &pp[a * n + k]);
-                    zp += &t;
-                }
+                dot_into(
+                    &mut zp,
+                    (0..n).map(|a| Term::prod(&self.zr[a][i], &pp[a * n + k])),
+                );
                 zp *= &ag[i];
                 acc += &zp;
                 t.assign(&g2a[i] * &self.zr[k][i]);

@@ -10,6 +10,7 @@
 //! Deterministic: the same inputs and precision give bit-identical outputs, whatever
 //! the thread count (rows are updated in parallel, each exactly as serially).
 
+use super::dot::{dot, dot_into, Term};
 use super::linalg::{back_substitute, LuScalar};
 use rayon::prelude::*;
 use rug::{Assign, Float};
@@ -39,11 +40,12 @@ fn column_dots(
 ) -> Vec<Float> {
     let dot = |j: usize| {
         let mut s = Float::new(prec);
-        let mut t = Float::new(prec);
-        for (i, vi) in v.iter().enumerate() {
-            t.assign(vi * &a[(off + i) * n + j]);
-            s += &t;
-        }
+        dot_into(
+            &mut s,
+            v.iter()
+                .enumerate()
+                .map(|(i, vi)| Term::prod(vi, &a[(off + i) * n + j])),
+        );
         s
     };
     if n >= PARALLEL_ROWS {
@@ -104,10 +106,7 @@ impl Hessenberg {
             let right = |row: &mut [Float]| {
                 let mut r = Float::new(prec);
                 let mut t = Float::new(prec);
-                for (rj, vj) in row[k + 1..].iter().zip(&v) {
-                    t.assign(rj * vj);
-                    r += &t;
-                }
+                dot(&mut r, &row[k + 1..], &v);
                 r *= &tau;
                 for (rj, vj) in row[k + 1..].iter_mut().zip(&v) {
                     t.assign(&r * vj);
@@ -143,11 +142,7 @@ impl Hessenberg {
             return;
         }
         let xs = &mut x[k + 1..];
-        s.assign(0);
-        for (xi, vi) in xs.iter().zip(v) {
-            t.assign(xi * vi);
-            *s += &*t;
-        }
+        dot(s, xs, v);
         *s *= tau;
         for (xi, vi) in xs.iter_mut().zip(v) {
             t.assign(&*s * vi);
@@ -227,7 +222,7 @@ impl<T: LuScalar> HessLu<T> {
             let (head, tail) = b.split_at_mut(k + 1);
             tail[0].sub_mul(&self.lu[(k + 1) * n + k], &head[k], &mut t);
         }
-        back_substitute(&self.lu, n, b, &mut t);
+        back_substitute(&self.lu, n, b);
     }
 }
 

@@ -2,6 +2,7 @@
 //! implementation for real ([`Float`]) and complex ([`Complex`]) matrices.
 //! Matrices are row-major `Vec`s of length n*n.
 
+use super::dot::{dot, dot_into, Term};
 use rug::{Assign, Complex, Float};
 use std::cmp::Ordering;
 
@@ -14,6 +15,8 @@ pub trait LuScalar: Clone {
     fn cmp_magnitude(&self, other: &Self) -> Ordering;
     /// self -= a * b, using `tmp` as scratch
     fn sub_mul(&mut self, a: &Self, b: &Self, tmp: &mut Self);
+    /// self -= sum_j a_j b_j, each component rounded once ([`super::dot`])
+    fn sub_dot(&mut self, a: &[Self], b: &[Self]);
     fn div_by(&mut self, d: &Self);
 }
 
@@ -33,6 +36,15 @@ impl LuScalar for Float {
     fn sub_mul(&mut self, a: &Self, b: &Self, tmp: &mut Self) {
         tmp.assign(a * b);
         *self -= &*tmp;
+    }
+    fn sub_dot(&mut self, a: &[Self], b: &[Self]) {
+        let mut out = Float::new(self.prec());
+        dot_into(
+            &mut out,
+            std::iter::once(Term::single(self, false))
+                .chain(a.iter().zip(b).map(|(x, y)| Term::neg_prod(x, y))),
+        );
+        *self = out;
     }
     fn div_by(&mut self, d: &Self) {
         *self /= d;
@@ -59,6 +71,38 @@ impl LuScalar for Complex {
     fn sub_mul(&mut self, a: &Self, b: &Self, tmp: &mut Self) {
         tmp.assign(a * b);
         *self -= &*tmp;
+    }
+    fn sub_dot(&mut self, a: &[Self], b: &[Self]) {
+        // re -= sum (a_re b_re - a_im b_im), im -= sum (a_re b_im + a_im b_re): term 2j
+        // and 2j + 1 of each sum come from a_j b_j
+        let (pr, pi) = self.prec();
+        let m = a.len().min(b.len());
+        let mut re = Float::new(pr);
+        dot_into(
+            &mut re,
+            std::iter::once(Term::single(self.real(), false)).chain((0..2 * m).map(|k| {
+                let (x, y) = (&a[k / 2], &b[k / 2]);
+                if k % 2 == 0 {
+                    Term::neg_prod(x.real(), y.real())
+                } else {
+                    Term::prod(x.imag(), y.imag())
+                }
+            })),
+        );
+        let mut im = Float::new(pi);
+        dot_into(
+            &mut im,
+            std::iter::once(Term::single(self.imag(), false)).chain((0..2 * m).map(|k| {
+                let (x, y) = (&a[k / 2], &b[k / 2]);
+                if k % 2 == 0 {
+                    Term::neg_prod(x.real(), y.imag())
+                } else {
+                    Term::neg_prod(x.imag(), y.real())
+                }
+            })),
+        );
+        *self.mut_real() = re;
+        *self.mut_imag() = im;
     }
     fn div_by(&mut self, d: &Self) {
         *self /= d;
@@ -120,8 +164,6 @@ impl<T: LuScalar> Lu<T> {
     /// Solve `A x = b` in place.
     pub fn solve(&self, b: &mut [T]) {
         let n = self.n;
-        let prec = b.first().map_or(64, |x| x.precision());
-        let mut t = T::zero(prec);
         for k in 0..n {
             let p = self.piv[k];
             if p != k {
@@ -130,22 +172,18 @@ impl<T: LuScalar> Lu<T> {
         }
         for i in 0..n {
             let (done, rest) = b.split_at_mut(i);
-            for j in 0..i {
-                rest[0].sub_mul(&self.lu[i * n + j], &done[j], &mut t);
-            }
+            rest[0].sub_dot(&self.lu[i * n..i * n + i], done);
         }
-        back_substitute(&self.lu, n, b, &mut t);
+        back_substitute(&self.lu, n, b);
     }
 }
 
 /// Solve `U x = b` in place for the upper triangle `U` of the row-major n x n `lu`
-/// (the last stage of every LU solve here), using `t` as scratch.
-pub(crate) fn back_substitute<T: LuScalar>(lu: &[T], n: usize, b: &mut [T], t: &mut T) {
+/// (the last stage of every LU solve here).
+pub(crate) fn back_substitute<T: LuScalar>(lu: &[T], n: usize, b: &mut [T]) {
     for i in (0..n).rev() {
         let (head, tail) = b.split_at_mut(i + 1);
-        for j in i + 1..n {
-            head[i].sub_mul(&lu[i * n + j], &tail[j - i - 1], t);
-        }
+        head[i].sub_dot(&lu[i * n + i + 1..(i + 1) * n], tail);
         head[i].div_by(&lu[i * n + i]);
     }
 }
@@ -154,33 +192,25 @@ pub(crate) fn back_substitute<T: LuScalar>(lu: &[T], n: usize, b: &mut [T], t: &
 /// coefficient vector, X c for X whose columns are the rows given. Zero coefficients
 /// and zero entries are skipped (adding a zero product never changes the sum).
 pub fn combine_rows(rows: &[Vec<Float>], coef: &[Float], dim: usize, prec: u32) -> Vec<Float> {
-    let mut out = vec![Float::new(prec); dim];
-    let mut t = Float::new(prec);
-    for (row, c) in rows.iter().zip(coef) {
-        if c.is_zero() {
-            continue;
-        }
-        for (o, x) in out.iter_mut().zip(row) {
-            if !x.is_zero() {
-                t.assign(x * c);
-                *o += &t;
-            }
-        }
-    }
-    out
+    (0..dim)
+        .map(|i| {
+            let mut o = Float::new(prec);
+            dot_into(
+                &mut o,
+                rows.iter().zip(coef).map(|(row, c)| Term::prod(&row[i], c)),
+            );
+            o
+        })
+        .collect()
 }
 
 /// rows[k] · v for every row, at precision `prec`: X^T v for X whose columns are the
 /// rows given.
 pub fn row_dots(rows: &[Vec<Float>], v: &[Float], prec: u32) -> Vec<Float> {
-    let mut t = Float::new(prec);
     rows.iter()
         .map(|row| {
             let mut s = Float::new(prec);
-            for (a, b) in row.iter().zip(v) {
-                t.assign(a * b);
-                s += &t;
-            }
+            dot(&mut s, row, v);
             s
         })
         .collect()

@@ -8,6 +8,7 @@ pub mod problems;
 pub mod radau;
 pub mod tableau;
 
+use crate::num::dot::dot;
 use rug::{Assign, Float};
 
 /// An autonomous or non-autonomous system y' = f(x, y) in MPFR arithmetic. `Sync`,
@@ -83,12 +84,7 @@ impl ErrorScale {
             let n = err.len();
             for r in 0..*rows {
                 let mut acc = Float::new(prec);
-                for (j, e) in err.iter().enumerate() {
-                    if !l[r * n + j].is_zero() {
-                        t.assign(&l[r * n + j] * e);
-                        acc += &t;
-                    }
-                }
+                dot(&mut acc, &l[r * n..(r + 1) * n], err);
                 acc *= c;
                 acc.abs_mut();
                 if acc > m {

@@ -10,6 +10,7 @@ use super::options::{
     ErrorEstimate, CONTROL_PREC, HESSENBERG_MIN_DIM, NEWTON_ETA_EXPONENT, NEWTON_ROUNDOFF_BITS,
 };
 use super::Radau;
+use crate::num::dot::{dot_into, Term};
 use crate::num::hessenberg::{HessLu, Hessenberg};
 use crate::num::linalg::{Lu, LuScalar};
 use crate::ode::tableau::EigBlock;
@@ -75,20 +76,9 @@ impl Factors {
 fn transform(m: &[Float], v: &[Vec<Float>], out: &mut [Vec<Float>]) {
     let s = v.len();
     out.par_iter_mut().enumerate().for_each(|(k, ok)| {
-        let p = ok.first().map_or(64, |x| x.prec());
-        let mut t = Float::new(p);
-        for x in ok.iter_mut() {
-            x.assign(0);
-        }
-        for j in 0..s {
-            let c = &m[k * s + j];
-            if c.is_zero() {
-                continue;
-            }
-            for (o, vj) in ok.iter_mut().zip(&v[j]) {
-                t.assign(c * vj);
-                *o += &t;
-            }
+        let row = &m[k * s..(k + 1) * s];
+        for (i, x) in ok.iter_mut().enumerate() {
+            dot_into(x, row.iter().zip(v).map(|(c, vj)| Term::prod(c, &vj[i])));
         }
     });
 }
@@ -311,15 +301,17 @@ impl<O: Ode> Radau<'_, O> {
                 .par_iter_mut()
                 .enumerate()
                 .map(|(i, zi)| {
-                    let mut t = Float::new(p);
-                    let mut dz = vec![Float::new(p); n];
-                    for k in 0..s {
-                        let c = &tab.t[i * s + k];
-                        for m in 0..n {
-                            t.assign(c * &dw[k][m]);
-                            dz[m] += &t;
-                        }
-                    }
+                    let row = &tab.t[i * s..(i + 1) * s];
+                    let dz: Vec<Float> = (0..n)
+                        .map(|m| {
+                            let mut x = Float::new(p);
+                            dot_into(
+                                &mut x,
+                                row.iter().zip(&dw).map(|(c, dwk)| Term::prod(c, &dwk[m])),
+                            );
+                            x
+                        })
+                        .collect();
                     let e = scale.norm(&dz);
                     for (a, b) in zi.iter_mut().zip(&dz) {
                         *a += b;

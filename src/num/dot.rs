@@ -1,0 +1,623 @@
+//! Dot products of MPFR numbers in one rounding: sum_i (+/-) a_i b_i, every product
+//! formed exactly from the operands' limbs and accumulated in a fixed-point window that
+//! reaches `prec + 128` bits below the largest product, then rounded to nearest once.
+//!
+//! The sequence `t = a_i * b_i; s += t` costs two MPFR calls per term (each with its
+//! own special-value tests, normalization and rounding) and rounds 2n times; here a term
+//! costs a schoolbook product of a few limbs and a shifted add. The result differs from
+//! the sequential one only in how it is rounded: its error is at most one rounding of the
+//! result plus n units of 2^-(prec + 128) relative to the largest product (the
+//! sequential sum's is about n roundings of the largest partial sum). It is deterministic:
+//! the same inputs give the same bits, in any order of evaluation outside the call.
+//!
+//! Operands wider than [`MAX_LIMBS`] limbs, NaN and infinities take the sequential MPFR
+//! path.
+
+use gmp_mpfr_sys::mpfr;
+use rug::integer::Order;
+use rug::ops::NegAssign;
+use rug::{Assign, Float, Integer};
+
+// the kernel reads 64-bit limbs and 64-bit exponents
+const _: () = assert!(std::mem::size_of::<gmp_mpfr_sys::gmp::limb_t>() == 8);
+const _: () = assert!(std::mem::size_of::<mpfr::exp_t>() == 8);
+
+/// Operands of at most this many 64-bit limbs (512 bits) take the fast path.
+pub const MAX_LIMBS: usize = 8;
+/// The product of two operands: at most 2 MAX_LIMBS limbs.
+const MAX_PROD: usize = 2 * MAX_LIMBS;
+/// Accumulator limbs at most: (MAX_LIMBS * 64 + 128) / 64 below the largest product, one
+/// above it for the carries of up to 2^63 terms.
+const MAX_ACC: usize = MAX_LIMBS + 3;
+
+/// One term of a dot product: `neg`ates a b (b = None: the term is a alone).
+#[derive(Clone, Copy)]
+pub struct Term<'a> {
+    pub a: &'a Float,
+    pub b: Option<&'a Float>,
+    pub neg: bool,
+}
+
+impl<'a> Term<'a> {
+    pub fn prod(a: &'a Float, b: &'a Float) -> Term<'a> {
+        Term {
+            a,
+            b: Some(b),
+            neg: false,
+        }
+    }
+    pub fn neg_prod(a: &'a Float, b: &'a Float) -> Term<'a> {
+        Term {
+            a,
+            b: Some(b),
+            neg: true,
+        }
+    }
+    pub fn single(a: &'a Float, neg: bool) -> Term<'a> {
+        Term { a, b: None, neg }
+    }
+}
+
+/// The limbs, exponent and sign of a regular (non-zero, finite) MPFR number: value =
+/// (-1)^neg * M * 2^(exp - 64 len(limbs)), M = sum limbs[k] 2^(64k) with its top bit set.
+struct View<'a> {
+    limbs: &'a [u64],
+    exp: i64,
+    neg: bool,
+}
+
+fn view(f: &Float) -> View<'_> {
+    // SAFETY: f is a regular number (the callers test is_zero and is_finite first), so its
+    // mantissa holds ceil(prec / 64) initialized limbs that live as long as f.
+    unsafe {
+        let r = &*f.as_raw();
+        let len = (r.prec as usize).div_ceil(64);
+        View {
+            limbs: std::slice::from_raw_parts(r.d.as_ptr().cast::<u64>(), len),
+            exp: r.exp,
+            neg: r.sign < 0,
+        }
+    }
+}
+
+/// out := sum of the terms, rounded to nearest at out's precision.
+pub fn dot_into<'a, I>(out: &mut Float, terms: I)
+where
+    I: Iterator<Item = Term<'a>> + Clone,
+{
+    let prec = out.prec();
+    let acc_len = (prec as usize + 128).div_ceil(64) + 1;
+    // pass 1: the largest product's exponent bound; anything the fast path cannot take
+    let mut emax: Option<i64> = None;
+    let mut fast = acc_len <= MAX_ACC;
+    // every term a product of operands of the same number of limbs
+    let mut uniform = true;
+    let mut uniform_limbs: Option<usize> = None;
+    for t in terms.clone() {
+        let b_zero = t.b.is_some_and(|b| b.is_zero());
+        if !t.a.is_finite() || t.b.is_some_and(|b| !b.is_finite()) {
+            fast = false;
+            break;
+        }
+        if t.a.is_zero() || b_zero {
+            continue;
+        }
+        let la = (t.a.prec() as usize).div_ceil(64);
+        let lb = t.b.map_or(0, |b| (b.prec() as usize).div_ceil(64));
+        if la > MAX_LIMBS || lb > MAX_LIMBS {
+            fast = false;
+            break;
+        }
+        if (t.b.is_some() && lb != la) || uniform_limbs.is_some_and(|l| l != la) {
+            uniform = false;
+        }
+        uniform_limbs = Some(la);
+        let e =
+            t.a.get_exp().unwrap_or(0) as i64 + t.b.map_or(0, |b| b.get_exp().unwrap_or(0) as i64);
+        emax = Some(emax.map_or(e, |m: i64| m.max(e)));
+    }
+    if !fast {
+        sequential(out, terms);
+        return;
+    }
+    let Some(emax) = emax else {
+        out.assign(0);
+        return;
+    };
+    let mut pos = [0u64; MAX_ACC];
+    let mut neg = [0u64; MAX_ACC];
+    let out_limbs = (prec as usize).div_ceil(64);
+    let done = uniform
+        && uniform_limbs == Some(out_limbs)
+        && match out_limbs {
+            1 => {
+                uniform_sum::<1, 2, 4, I>(&mut pos, &mut neg, terms.clone(), emax);
+                true
+            }
+            2 => {
+                uniform_sum::<2, 4, 5, I>(&mut pos, &mut neg, terms.clone(), emax);
+                true
+            }
+            3 => {
+                uniform_sum::<3, 6, 6, I>(&mut pos, &mut neg, terms.clone(), emax);
+                true
+            }
+            4 => {
+                uniform_sum::<4, 8, 7, I>(&mut pos, &mut neg, terms.clone(), emax);
+                true
+            }
+            5 => {
+                uniform_sum::<5, 10, 8, I>(&mut pos, &mut neg, terms.clone(), emax);
+                true
+            }
+            _ => false,
+        };
+    let mut prod = [0u64; MAX_PROD];
+    for t in terms.filter(|_| !done) {
+        if t.a.is_zero() || t.b.is_some_and(|b| b.is_zero()) {
+            continue;
+        }
+        let va = view(t.a);
+        let (lp, e, sign) = match t.b {
+            Some(b) => {
+                let vb = view(b);
+                let lp = va.limbs.len() + vb.limbs.len();
+                mul_limbs(va.limbs, vb.limbs, &mut prod[..lp]);
+                (lp, va.exp + vb.exp, va.neg ^ vb.neg)
+            }
+            None => {
+                let lp = va.limbs.len();
+                prod[..lp].copy_from_slice(va.limbs);
+                (lp, va.exp, va.neg)
+            }
+        };
+        // the term is P 2^(e - 64 lp); in units of 2^(emax + 64 - 64 acc_len) that is
+        // P 2^sh with sh = (e - emax) + 64 (acc_len - 1 - lp)
+        let sh = (e - emax) + 64 * (acc_len as i64 - 1 - lp as i64);
+        let acc = if sign ^ t.neg { &mut neg } else { &mut pos };
+        add_shifted(&mut acc[..acc_len], &prod[..lp], sh);
+    }
+    // result = (pos - neg) 2^(emax + 64 - 64 acc_len)
+    let (mag, negative) = if cmp_limbs(&pos[..acc_len], &neg[..acc_len]).is_ge() {
+        sub_limbs(&mut pos[..acc_len], &neg[..acc_len]);
+        (&pos[..acc_len], false)
+    } else {
+        sub_limbs(&mut neg[..acc_len], &pos[..acc_len]);
+        (&neg[..acc_len], true)
+    };
+    let shift = emax + 64 - 64 * acc_len as i64;
+    if !set_rounded(out, mag, negative, shift) {
+        // out of the exponent range (or a wide result): MPFR rounds and saturates
+        let z = Integer::from_digits(mag, Order::Lsf);
+        out.assign(&z);
+        if negative {
+            out.neg_assign();
+        }
+        // SAFETY: out is a valid, initialized MPFR number; mul_2si may alias its operands.
+        unsafe {
+            mpfr::mul_2si(
+                out.as_raw_mut(),
+                out.as_raw(),
+                shift as std::os::raw::c_long,
+                mpfr::rnd_t::RNDN,
+            );
+        }
+    }
+}
+
+/// out := (-1)^negative mag 2^shift rounded to nearest (ties to even) at out's
+/// precision, written into its limbs; false (out untouched) when the result's exponent
+/// is outside MPFR's current range or out is wider than the fast path's limbs.
+fn set_rounded(out: &mut Float, mag: &[u64], negative: bool, shift: i64) -> bool {
+    let Some(t) = mag.iter().rposition(|&x| x != 0) else {
+        out.assign(0);
+        return true;
+    };
+    let prec = out.prec() as usize;
+    let lo = prec.div_ceil(64);
+    if lo > MAX_LIMBS {
+        return false;
+    }
+    // mag shifted left so that limb t has its top bit set, limbs 0..=t
+    let lz = mag[t].leading_zeros();
+    let mut norm = [0u64; MAX_ACC];
+    for j in 0..=t {
+        let below = if j > 0 && lz > 0 {
+            mag[j - 1] >> (64 - lz)
+        } else {
+            0
+        };
+        norm[j] = (mag[j] << lz) | below;
+    }
+    // the mantissa: the top lo limbs (zeros below limb 0), the rest decides the rounding
+    let mut m = [0u64; MAX_LIMBS];
+    for k in 0..lo {
+        let j = t as i64 - (lo - 1 - k) as i64;
+        m[k] = if j >= 0 { norm[j as usize] } else { 0 };
+    }
+    let rest = t as i64 - lo as i64; // the top limb below the mantissa, if >= 0
+    let unused = (64 * lo - prec) as u32;
+    let (round, sticky) = if unused > 0 {
+        let r = (m[0] >> (unused - 1)) & 1 == 1;
+        let below = m[0] & ((1u64 << (unused - 1)) - 1) != 0;
+        let lower = rest >= 0 && norm[..=rest as usize].iter().any(|&x| x != 0);
+        m[0] &= !((1u64 << unused) - 1);
+        (r, below || lower)
+    } else if rest >= 0 {
+        let r = norm[rest as usize] >> 63 == 1;
+        let below = norm[rest as usize] << 1 != 0 || norm[..rest as usize].iter().any(|&x| x != 0);
+        (r, below)
+    } else {
+        (false, false)
+    };
+    let mut exp = (64 * t as i64 + 64 - lz as i64) + shift;
+    let odd = (m[0] >> unused) & 1 == 1;
+    if round && (sticky || odd) {
+        let mut carry = true;
+        let mut add = 1u64 << unused;
+        for x in m[..lo].iter_mut() {
+            let (v, c) = x.overflowing_add(add);
+            *x = v;
+            carry = c;
+            add = 1;
+            if !carry {
+                break;
+            }
+        }
+        if carry {
+            m[lo - 1] = 1u64 << 63;
+            exp += 1;
+        }
+    }
+    // SAFETY: reading MPFR's exponent range has no preconditions
+    let (emin, emax) = unsafe { (mpfr::get_emin() as i64, mpfr::get_emax() as i64) };
+    if exp < emin || exp > emax {
+        return false;
+    }
+    // SAFETY: out is an initialized MPFR number of precision prec, so it owns lo limbs;
+    // the mantissa written is normalized (top bit set, the unused low bits clear) and the
+    // exponent is in range: a regular MPFR number.
+    unsafe {
+        let r = &mut *out.as_raw_mut();
+        let d = std::slice::from_raw_parts_mut(r.d.as_ptr().cast::<u64>(), lo);
+        d.copy_from_slice(&m[..lo]);
+        r.exp = exp as mpfr::exp_t;
+        r.sign = if negative { -1 } else { 1 };
+    }
+    true
+}
+
+/// out := the sum of the terms, one MPFR product and sum per term (NaN, infinities and
+/// operands too wide for the fast path).
+fn sequential<'a>(out: &mut Float, terms: impl Iterator<Item = Term<'a>>) {
+    let prec = out.prec();
+    let mut s = Float::new(prec);
+    let mut t = Float::new(prec);
+    for term in terms {
+        match term.b {
+            Some(b) => t.assign(term.a * b),
+            None => t.assign(term.a),
+        }
+        if term.neg {
+            s -= &t;
+        } else {
+            s += &t;
+        }
+    }
+    out.assign(&s);
+}
+
+/// The sum of terms whose operands all have L limbs into accumulators of K = L + 3
+/// limbs (P = 2L, the product's; a single operand a is the product a 2^(64L) 2^(-64L)).
+#[inline(never)]
+fn uniform_sum<'a, const L: usize, const P: usize, const K: usize, I>(
+    pos: &mut [u64; MAX_ACC],
+    neg: &mut [u64; MAX_ACC],
+    terms: I,
+    emax: i64,
+) where
+    I: Iterator<Item = Term<'a>>,
+{
+    // the acc index of the largest product's limb 0
+    let base = K as i64 - 1 - P as i64;
+    for t in terms {
+        if t.a.is_zero() || t.b.is_some_and(|b| b.is_zero()) {
+            continue;
+        }
+        // SAFETY: the operands are regular numbers of L limbs (checked by the caller's
+        // first pass)
+        let ra = unsafe { &*t.a.as_raw() };
+        let a = unsafe { &*(ra.d.as_ptr() as *const [u64; L]) };
+        let mut p = [0u64; P];
+        let (e, neg_b) = match t.b {
+            Some(b) => {
+                let rb = unsafe { &*b.as_raw() };
+                let bl = unsafe { &*(rb.d.as_ptr() as *const [u64; L]) };
+                for i in 0..L {
+                    let mut c: u64 = 0;
+                    for j in 0..L {
+                        let x = (a[i] as u128) * (bl[j] as u128) + p[i + j] as u128 + c as u128;
+                        p[i + j] = x as u64;
+                        c = (x >> 64) as u64;
+                    }
+                    p[i + L] = c;
+                }
+                (ra.exp + rb.exp, rb.sign < 0)
+            }
+            None => {
+                p[L..].copy_from_slice(a);
+                (ra.exp, false)
+            }
+        };
+        let d = (emax - e) as u64;
+        if d >= 64 * K as u64 {
+            continue;
+        }
+        let q = (d / 64) as i64;
+        let r = (d % 64) as u32;
+        let acc = if (ra.sign < 0) ^ neg_b ^ t.neg {
+            &mut *neg
+        } else {
+            &mut *pos
+        };
+        let start = base - q;
+        let mut carry = false;
+        for j in 0..P {
+            let sj = if r == 0 {
+                p[j]
+            } else {
+                let hi = if j + 1 < P { p[j + 1] << (64 - r) } else { 0 };
+                (p[j] >> r) | hi
+            };
+            let idx = start + j as i64;
+            if idx < 0 {
+                continue;
+            }
+            let idx = idx as usize;
+            let (s1, c1) = acc[idx].overflowing_add(sj);
+            let (s2, c2) = s1.overflowing_add(carry as u64);
+            acc[idx] = s2;
+            carry = c1 | c2;
+        }
+        let mut idx = (start + P as i64).max(0) as usize;
+        while carry && idx < K {
+            let (s1, c1) = acc[idx].overflowing_add(1);
+            acc[idx] = s1;
+            carry = c1;
+            idx += 1;
+        }
+    }
+}
+
+/// prod := a b (schoolbook; prod has len(a) + len(b) limbs).
+#[inline]
+fn mul_limbs(a: &[u64], b: &[u64], prod: &mut [u64]) {
+    prod.fill(0);
+    for (i, &ai) in a.iter().enumerate() {
+        let mut carry: u64 = 0;
+        for (j, &bj) in b.iter().enumerate() {
+            let t = (ai as u128) * (bj as u128) + prod[i + j] as u128 + carry as u128;
+            prod[i + j] = t as u64;
+            carry = (t >> 64) as u64;
+        }
+        prod[i + b.len()] = carry;
+    }
+}
+
+/// acc += floor(p 2^sh) (bits below acc's first limb are dropped).
+#[inline]
+fn add_shifted(acc: &mut [u64], p: &[u64], sh: i64) {
+    let k = acc.len() as i64;
+    let q = sh.div_euclid(64);
+    let r = sh.rem_euclid(64) as u32;
+    // limb j of p lands at limbs q + j (low part) and q + j + 1 (high part)
+    let mut carry: u64 = 0;
+    let mut idx = q; // acc index of the low part of p[0]
+    let mut prev: u64 = 0; // the high part spilled by the previous limb
+    for &pj in p {
+        let lo = if r == 0 { pj } else { pj << r };
+        let word = lo | prev;
+        prev = if r == 0 { 0 } else { pj >> (64 - r) };
+        if idx >= 0 && idx < k {
+            let (s1, c1) = acc[idx as usize].overflowing_add(word);
+            let (s2, c2) = s1.overflowing_add(carry);
+            acc[idx as usize] = s2;
+            carry = (c1 as u64) + (c2 as u64);
+        }
+        idx += 1;
+    }
+    // the last high part, then the carry upwards
+    let mut word = prev;
+    while idx < k && (word != 0 || carry != 0) {
+        if idx >= 0 {
+            let (s1, c1) = acc[idx as usize].overflowing_add(word);
+            let (s2, c2) = s1.overflowing_add(carry);
+            acc[idx as usize] = s2;
+            carry = (c1 as u64) + (c2 as u64);
+        }
+        word = 0;
+        idx += 1;
+    }
+}
+
+fn cmp_limbs(a: &[u64], b: &[u64]) -> std::cmp::Ordering {
+    for (x, y) in a.iter().rev().zip(b.iter().rev()) {
+        match x.cmp(y) {
+            std::cmp::Ordering::Equal => continue,
+            o => return o,
+        }
+    }
+    std::cmp::Ordering::Equal
+}
+
+/// a -= b (a >= b)
+fn sub_limbs(a: &mut [u64], b: &[u64]) {
+    let mut borrow = false;
+    for (x, &y) in a.iter_mut().zip(b) {
+        let (d1, b1) = x.overflowing_sub(y);
+        let (d2, b2) = d1.overflowing_sub(borrow as u64);
+        *x = d2;
+        borrow = b1 || b2;
+    }
+}
+
+/// out := a . b
+pub fn dot(out: &mut Float, a: &[Float], b: &[Float]) {
+    dot_into(out, a.iter().zip(b).map(|(x, y)| Term::prod(x, y)));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rug::Rational;
+
+    /// The exact dot product, rounded once to `prec`.
+    fn exact(terms: &[(Float, Option<Float>, bool)], prec: u32) -> Float {
+        let mut s = Rational::new();
+        for (a, b, neg) in terms {
+            let mut t = a.to_rational().unwrap();
+            if let Some(b) = b {
+                t *= b.to_rational().unwrap();
+            }
+            if *neg {
+                s -= t;
+            } else {
+                s += t;
+            }
+        }
+        Float::with_val(prec, &s)
+    }
+
+    fn run(terms: &[(Float, Option<Float>, bool)], prec: u32) -> Float {
+        let mut out = Float::new(prec);
+        dot_into(
+            &mut out,
+            terms.iter().map(|(a, b, neg)| Term {
+                a,
+                b: b.as_ref(),
+                neg: *neg,
+            }),
+        );
+        out
+    }
+
+    /// A deterministic pseudo-random float of precision `prec` with exponent in
+    /// [-espan, espan].
+    fn rnd(state: &mut u64, prec: u32, espan: i32) -> Float {
+        let mut next = || {
+            *state ^= *state << 13;
+            *state ^= *state >> 7;
+            *state ^= *state << 17;
+            *state
+        };
+        let limbs: Vec<u64> = (0..prec.div_ceil(64)).map(|_| next()).collect();
+        let z = Integer::from_digits(&limbs, Order::Lsf);
+        let e = (next() % (2 * espan as u64 + 1)) as i32 - espan;
+        let neg = next() % 2 == 0;
+        let f = Float::with_val(prec, &z) >> (64 * limbs.len() as i32 - e);
+        if neg {
+            -f
+        } else {
+            f
+        }
+    }
+
+    #[test]
+    fn agrees_with_the_exact_sum_rounded_once() {
+        let mut st = 0x9e3779b97f4a7c15u64;
+        for &(prec, n, espan) in &[
+            (64u32, 1usize, 3i32),
+            (128, 5, 0),
+            (192, 100, 2),
+            (192, 100, 200),
+            (200, 37, 60),
+            (256, 18, 10),
+            (512, 50, 5),
+        ] {
+            for _ in 0..20 {
+                let terms: Vec<(Float, Option<Float>, bool)> = (0..n)
+                    .map(|i| {
+                        let a = rnd(&mut st, prec, espan);
+                        // operands of mixed widths, all within the fast path's
+                        let pb = (prec + 64 * (i as u32 % 2)).min(64 * MAX_LIMBS as u32);
+                        let b = (i % 7 != 3).then(|| rnd(&mut st, pb, espan));
+                        (a, b, i % 5 == 1)
+                    })
+                    .collect();
+                let got = run(&terms, prec);
+                let want = exact(&terms, prec);
+                // at most one unit in the last place of the result, unless cancellation
+                // below 2^-(prec + 120) of the largest term
+                let diff = Float::with_val(prec, &got - &want).abs();
+                let ulp = Float::with_val(prec, want.abs_ref()) >> (prec as i32 - 1);
+                let largest = terms
+                    .iter()
+                    .map(|(a, b, _)| {
+                        let mut t = Float::with_val(prec, a.abs_ref());
+                        if let Some(b) = b {
+                            t *= Float::with_val(prec, b.abs_ref());
+                        }
+                        t
+                    })
+                    .fold(Float::new(prec), |m, t| if t > m { t } else { m });
+                let floor = largest >> (prec as i32 + 120);
+                assert!(
+                    diff <= ulp || diff <= floor,
+                    "prec {prec}, n {n}: {got} vs {want}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn exact_cancellation_and_zeros() {
+        let p = 192;
+        let a = Float::with_val(p, 3) / 7u32;
+        let b = Float::with_val(p, 11) / 13u32;
+        let z = Float::new(p);
+        let terms = vec![
+            (a.clone(), Some(b.clone()), false),
+            (z.clone(), Some(b.clone()), false),
+            (a.clone(), Some(b.clone()), true),
+        ];
+        assert!(run(&terms, p).is_zero());
+        assert!(run(&[], p).is_zero());
+        // a tiny term survives the cancellation of two large ones
+        let tiny = Float::with_val(p, Float::i_exp(1, -150));
+        let terms = vec![
+            (a.clone(), None, false),
+            (tiny.clone(), None, false),
+            (a.clone(), None, true),
+        ];
+        assert_eq!(run(&terms, p), tiny);
+    }
+
+    #[test]
+    fn specials_and_wide_operands_take_the_sequential_path() {
+        let p = 128;
+        let inf = Float::with_val(p, rug::float::Special::Infinity);
+        let one = Float::with_val(p, 1);
+        assert!(run(&[(inf.clone(), Some(one.clone()), false)], p).is_infinite());
+        let nan = Float::with_val(p, rug::float::Special::Nan);
+        assert!(run(&[(nan, None, false), (one.clone(), None, false)], p).is_nan());
+        let wide = Float::with_val(1024, 1) / 3u32;
+        let got = run(&[(wide.clone(), Some(one.clone()), false)], p);
+        assert_eq!(got, Float::with_val(p, &wide));
+    }
+
+    #[test]
+    fn huge_exponent_spread() {
+        let p = 128;
+        let big = Float::with_val(p, Float::i_exp(1, 100_000));
+        let small = Float::with_val(p, Float::i_exp(1, -100_000));
+        let one = Float::with_val(p, 1);
+        let got = run(
+            &[
+                (big.clone(), Some(one.clone()), false),
+                (small, Some(one), false),
+            ],
+            p,
+        );
+        assert_eq!(got, big);
+    }
+}
