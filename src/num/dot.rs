@@ -22,6 +22,17 @@ use rug::{Assign, Float, Integer};
 const _: () = assert!(std::mem::size_of::<gmp_mpfr_sys::gmp::limb_t>() == 8);
 const _: () = assert!(std::mem::size_of::<mpfr::exp_t>() == 8);
 
+/// MPFR's encodings of zero, NaN and infinity in the exponent field (as in
+/// gmp_mpfr_sys): a regular number's exponent is larger than all three.
+const EXP_ZERO: i64 = -i64::MAX;
+const EXP_INF: i64 = 2 - i64::MAX;
+
+#[inline(always)]
+fn raw(f: &Float) -> &mpfr::mpfr_t {
+    // SAFETY: a Float is an initialized mpfr_t that lives as long as the borrow
+    unsafe { &*f.as_raw() }
+}
+
 /// Operands of at most this many 64-bit limbs (512 bits) take the fast path.
 pub const MAX_LIMBS: usize = 8;
 /// The product of two operands: at most 2 MAX_LIMBS limbs.
@@ -88,47 +99,62 @@ where
     let prec = out.prec();
     let acc_len = (prec as usize + 128).div_ceil(64) + 1;
     // pass 1: the largest product's exponent bound; anything the fast path cannot take
-    let mut emax: Option<i64> = None;
+    let mut emax = i64::MIN;
+    let mut any = false;
     let mut fast = acc_len <= MAX_ACC;
     // every term a product of operands of the same number of limbs
     let mut uniform = true;
-    let mut uniform_limbs: Option<usize> = None;
+    let mut uniform_limbs = 0usize;
     for t in terms.clone() {
-        let b_zero = t.b.is_some_and(|b| b.is_zero());
-        if !t.a.is_finite() || t.b.is_some_and(|b| !b.is_finite()) {
+        let ra = raw(t.a);
+        let mut zero = ra.exp == EXP_ZERO;
+        if !zero && ra.exp <= EXP_INF {
             fast = false;
             break;
         }
-        if t.a.is_zero() || b_zero {
+        let la = (ra.prec as usize).div_ceil(64);
+        let mut e = ra.exp;
+        if let Some(b) = t.b {
+            let rb = raw(b);
+            if rb.exp == EXP_ZERO {
+                zero = true;
+            } else if rb.exp <= EXP_INF {
+                fast = false;
+                break;
+            }
+            let lb = (rb.prec as usize).div_ceil(64);
+            if lb > MAX_LIMBS {
+                fast = false;
+                break;
+            }
+            uniform &= lb == la;
+            e = e.wrapping_add(rb.exp);
+        }
+        if zero {
             continue;
         }
-        let la = (t.a.prec() as usize).div_ceil(64);
-        let lb = t.b.map_or(0, |b| (b.prec() as usize).div_ceil(64));
-        if la > MAX_LIMBS || lb > MAX_LIMBS {
+        if la > MAX_LIMBS {
             fast = false;
             break;
         }
-        if (t.b.is_some() && lb != la) || uniform_limbs.is_some_and(|l| l != la) {
-            uniform = false;
-        }
-        uniform_limbs = Some(la);
-        let e =
-            t.a.get_exp().unwrap_or(0) as i64 + t.b.map_or(0, |b| b.get_exp().unwrap_or(0) as i64);
-        emax = Some(emax.map_or(e, |m: i64| m.max(e)));
+        uniform &= uniform_limbs == 0 || uniform_limbs == la;
+        uniform_limbs = la;
+        emax = emax.max(e);
+        any = true;
     }
     if !fast {
         sequential(out, terms);
         return;
     }
-    let Some(emax) = emax else {
+    if !any {
         out.assign(0);
         return;
-    };
+    }
     let mut pos = [0u64; MAX_ACC];
     let mut neg = [0u64; MAX_ACC];
     let out_limbs = (prec as usize).div_ceil(64);
     let done = uniform
-        && uniform_limbs == Some(out_limbs)
+        && uniform_limbs == out_limbs
         && match out_limbs {
             1 => {
                 uniform_sum::<1, 2, 4, I>(&mut pos, &mut neg, terms.clone(), emax);
@@ -321,27 +347,39 @@ fn uniform_sum<'a, const L: usize, const P: usize, const K: usize, I>(
     // the acc index of the largest product's limb 0
     let base = K as i64 - 1 - P as i64;
     for t in terms {
-        if t.a.is_zero() || t.b.is_some_and(|b| b.is_zero()) {
+        let ra = raw(t.a);
+        if ra.exp == EXP_ZERO || t.b.is_some_and(|b| raw(b).exp == EXP_ZERO) {
             continue;
         }
         // SAFETY: the operands are regular numbers of L limbs (checked by the caller's
         // first pass)
-        let ra = unsafe { &*t.a.as_raw() };
         let a = unsafe { &*(ra.d.as_ptr() as *const [u64; L]) };
         let mut p = [0u64; P];
         let (e, neg_b) = match t.b {
             Some(b) => {
-                let rb = unsafe { &*b.as_raw() };
+                let rb = raw(b);
                 let bl = unsafe { &*(rb.d.as_ptr() as *const [u64; L]) };
-                for i in 0..L {
-                    let mut c: u64 = 0;
-                    for j in 0..L {
-                        let x = (a[i] as u128) * (bl[j] as u128) + p[i + j] as u128 + c as u128;
-                        p[i + j] = x as u64;
-                        c = (x >> 64) as u64;
+                // column by column (Comba): the L^2 limb products are independent, only
+                // their sums into a three-limb column accumulator chain
+                let (mut c0, mut c1, mut c2) = (0u64, 0u64, 0u64);
+                for k in 0..2 * L - 1 {
+                    let lo = (k + 1).saturating_sub(L);
+                    let hi = k.min(L - 1);
+                    for i in lo..=hi {
+                        let x = (a[i] as u128) * (bl[k - i] as u128);
+                        let (s0, o0) = c0.overflowing_add(x as u64);
+                        // the high limb of a limb product is at most 2^64 - 2: no overflow
+                        let (s1, o1) = c1.overflowing_add((x >> 64) as u64 + o0 as u64);
+                        c0 = s0;
+                        c1 = s1;
+                        c2 += o1 as u64;
                     }
-                    p[i + L] = c;
+                    p[k] = c0;
+                    c0 = c1;
+                    c1 = c2;
+                    c2 = 0;
                 }
+                p[2 * L - 1] = c0;
                 (ra.exp + rb.exp, rb.sign < 0)
             }
             None => {
