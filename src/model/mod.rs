@@ -179,15 +179,17 @@ impl Mirror {
             let ax = Float::with_val(p, beta.abs_ref()) * 4u32;
             let m = ax.exp_m1();
             let m1 = Float::with_val(p, &m + 1u32);
+            // one division: 1/(m + 1) serves sinh and cosh
+            let inv = Float::with_val(p, m1.recip_ref());
             let mut sh = Float::with_val(p, &m + 2u32) * &m;
-            sh /= &m1;
+            sh *= &inv;
             sh /= 2u32;
             if beta.is_sign_negative() {
                 sh = -sh;
             }
             let w = Float::with_val(p, &sh * &self.k);
             let dw = if order >= Order::Dw {
-                let ch = (Float::with_val(p, m1.recip_ref()) + &m1) / 2u32;
+                let ch = (inv + &m1) / 2u32;
                 Float::with_val(p, &ch * &self.k) * 4u32
             } else {
                 nan()

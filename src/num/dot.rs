@@ -346,6 +346,8 @@ fn uniform_sum<'a, const L: usize, const P: usize, const K: usize, I>(
 {
     // the acc index of the largest product's limb 0
     let base = K as i64 - 1 - P as i64;
+    let mut accp = [0u64; K];
+    let mut accn = [0u64; K];
     for t in terms {
         let ra = raw(t.a);
         if ra.exp == EXP_ZERO || t.b.is_some_and(|b| raw(b).exp == EXP_ZERO) {
@@ -394,37 +396,33 @@ fn uniform_sum<'a, const L: usize, const P: usize, const K: usize, I>(
         let q = (d / 64) as i64;
         let r = (d % 64) as u32;
         let acc = if (ra.sign < 0) ^ neg_b ^ t.neg {
-            &mut *neg
+            &mut accn
         } else {
-            &mut *pos
+            &mut accp
         };
+        // P >> r, limb j at acc index start + j (limbs below index 0 dropped)
         let start = base - q;
-        let mut carry = false;
-        for j in 0..P {
-            let sj = if r == 0 {
-                p[j]
-            } else {
-                let hi = if j + 1 < P { p[j + 1] << (64 - r) } else { 0 };
-                (p[j] >> r) | hi
-            };
-            let idx = start + j as i64;
-            if idx < 0 {
-                continue;
-            }
-            let idx = idx as usize;
-            let (s1, c1) = acc[idx].overflowing_add(sj);
-            let (s2, c2) = s1.overflowing_add(carry as u64);
+        let j0 = (-start).max(0) as usize;
+        let mut carry = 0u64;
+        for j in j0..P {
+            let hi = if j + 1 < P { p[j + 1] } else { 0 };
+            let w = ((((hi as u128) << 64) | p[j] as u128) >> r) as u64;
+            let idx = (start + j as i64) as usize;
+            let (s1, c1) = acc[idx].overflowing_add(w);
+            let (s2, c2) = s1.overflowing_add(carry);
             acc[idx] = s2;
-            carry = c1 | c2;
+            carry = (c1 | c2) as u64;
         }
         let mut idx = (start + P as i64).max(0) as usize;
-        while carry && idx < K {
+        while carry != 0 && idx < K {
             let (s1, c1) = acc[idx].overflowing_add(1);
             acc[idx] = s1;
-            carry = c1;
+            carry = c1 as u64;
             idx += 1;
         }
     }
+    pos[..K].copy_from_slice(&accp);
+    neg[..K].copy_from_slice(&accn);
 }
 
 /// prod := a b (schoolbook; prod has len(a) + len(b) limbs).
