@@ -585,7 +585,9 @@ fn two_loss_table_in_three_shards_merges_to_the_same_bytes_in_every_format() {
 /// result is the uninterrupted run's bit for bit.
 #[test]
 fn max_time_stops_a_sweep_cleanly_and_the_rerun_continues_the_checkpointed_job() {
-    let case = "format = 1\nname = \"long_job\"\ndepth = 2\n[data]\npoints = [[\"1\", \"1/2\", \"1/5\"], [\"-1/5\", \"-1\", \"1/10\"], [\"3/2\", \"6/5\", \"1/2\"]]\nlabels = [1, -1, 1]\n[numerics]\nprecision = 192\ntolerance = \"1e-30\"\n[[check]]\nname = \"rich\"\nkind = \"rich\"\nstop = \"alpha^(2*D)\"\nalphas = [100]\ntolerance = \"1e-3\"\n";
+    let case = "format = 1\nname = \"long_job\"\ndepth = 2\n[data]\npoints = [[\"1\", \"1/2\", \"1/5\"], [\"-1/5\", \"-1\", \"1/10\"], [\"3/2\", \"6/5\", \"1/2\"]]\nlabels = [1, -1, 1]\n[numerics]\nprecision = 320\ntolerance = \"1e-50\"\n[[check]]\nname = \"rich\"\nkind = \"rich\"\nstop = \"alpha^(2*D)\"\nalphas = [100]\ntolerance = \"1e-3\"\n";
+    // (about 3 s of work on the 2-core machine, main run and verification: the one-second
+    // limit falls inside it)
     let path = common::temp_file("maxtime", "long.toml", case);
     let p = s(&path);
     let results = path.parent().unwrap().join("r");

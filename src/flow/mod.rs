@@ -46,7 +46,7 @@ pub use verify::{
 use crate::model::{Mirror, Order};
 use crate::num::dot::{dot, dot_into, Term};
 use crate::num::from_rational;
-use crate::num::linalg::{combine_rows, row_dots};
+use crate::num::linalg::{columns, row_dots};
 use crate::ode::{ErrorScale, Ode};
 use rayon::prelude::*;
 use rug::{Assign, Float, Rational};
@@ -59,6 +59,8 @@ pub struct DiagFlow {
     pub d: usize,
     /// z_n as rows: zr[n][i]
     pub zr: Vec<Vec<Float>>,
+    /// the same as columns: zc[i][n] = zr[n][i] (Z nu and Z p as contiguous dot products)
+    pub zc: Vec<Vec<Float>>,
     pub mirror: Mirror,
     /// the loss (the flow's weights and its starting gt)
     pub loss: Loss,
@@ -147,15 +149,17 @@ impl DiagFlow {
         let prec = mirror.prec;
         let n = z.len();
         let d = z[0].len();
-        let zr = z
+        let zr: Vec<Vec<Float>> = z
             .iter()
             .map(|row| row.iter().map(|q| from_rational(prec, q)).collect())
             .collect();
+        let zc = columns(&zr, d);
         let mut flow = DiagFlow {
             prec,
             n,
             d,
             zr,
+            zc,
             mirror,
             loss: Loss::Exp,
             nu_floor: Float::with_val(prec, 1),
@@ -196,7 +200,7 @@ impl DiagFlow {
 
     /// beta = Z nu
     pub fn beta(&self, nu: &[Float]) -> Vec<Float> {
-        combine_rows(&self.zr, nu, self.d, self.prec)
+        row_dots(&self.zc, nu, self.prec)
     }
 
     /// margins z_n^T w
@@ -230,7 +234,7 @@ impl DiagFlow {
             })
             .collect();
         let (pe, p_diag, sum_exp) = loss::weights(self.loss, &gamma, e);
-        let g = combine_rows(&self.zr, &pe, self.d, p);
+        let g = row_dots(&self.zc, &pe, p);
         let mut t = Float::new(p);
         let mut s = Float::new(p);
         for i in 0..self.d {

@@ -29,6 +29,8 @@ pub struct Hessenberg {
     /// Q, row-major: applied as a dense product, each entry one dot product in one
     /// rounding ([`super::dot`]), which costs less than the n - 2 reflections in turn
     q: Vec<Float>,
+    /// Q^T, row-major (its rows contiguous for the dot products of Q^T x)
+    qt: Vec<Float>,
 }
 
 /// dst[j] = sum_i v_i a[(off + i) * n + j] for the columns j in `cols`.
@@ -116,7 +118,11 @@ impl Hessenberg {
                 reflect_left(&mut q, n, k, v, tau, prec);
             }
         }
-        Hessenberg { n, h: a, q }
+        let qt = (0..n)
+            .flat_map(|i| (0..n).map(move |j| (i, j)))
+            .map(|(i, j)| q[j * n + i].clone())
+            .collect();
+        Hessenberg { n, h: a, q, qt }
     }
 
     pub fn dim(&self) -> usize {
@@ -134,12 +140,7 @@ impl Hessenberg {
         let y: Vec<Float> = (0..n)
             .map(|i| {
                 let mut s = Float::new(x[i].prec());
-                dot_into(
-                    &mut s,
-                    x.iter()
-                        .enumerate()
-                        .map(|(j, xj)| Term::prod(&self.q[j * n + i], xj)),
-                );
+                dot(&mut s, &self.qt[i * n..(i + 1) * n], x);
                 s
             })
             .collect();

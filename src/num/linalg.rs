@@ -188,19 +188,12 @@ pub(crate) fn back_substitute<T: LuScalar>(lu: &[T], n: usize, b: &mut [T]) {
     }
 }
 
-/// Σ_k c_k rows[k] (a `dim`-vector) at precision `prec`: the data matrix times a
-/// coefficient vector, X c for X whose columns are the rows given. Zero coefficients
-/// and zero entries are skipped (adding a zero product never changes the sum).
-pub fn combine_rows(rows: &[Vec<Float>], coef: &[Float], dim: usize, prec: u32) -> Vec<Float> {
+/// The columns of the matrix whose rows are given (each row of length `dim`): with them
+/// X c = Σ_k c_k rows[k] is [`row_dots`] over the columns, each entry one contiguous dot
+/// product.
+pub fn columns(rows: &[Vec<Float>], dim: usize) -> Vec<Vec<Float>> {
     (0..dim)
-        .map(|i| {
-            let mut o = Float::new(prec);
-            dot_into(
-                &mut o,
-                rows.iter().zip(coef).map(|(row, c)| Term::prod(&row[i], c)),
-            );
-            o
-        })
+        .map(|i| rows.iter().map(|row| row[i].clone()).collect())
         .collect()
 }
 

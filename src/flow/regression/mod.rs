@@ -29,7 +29,7 @@ pub use tail::{tail_bound, TailBound};
 
 use crate::model::{Mirror, Order};
 use crate::num::from_rational;
-use crate::num::linalg::{combine_rows, row_dots};
+use crate::num::linalg::{columns, row_dots};
 use crate::ode::{ErrorScale, Ode};
 use rug::ops::NegAssign;
 use rug::{Assign, Float, Rational};
@@ -72,6 +72,8 @@ pub struct RegFlow {
     pub d: usize,
     /// the points x_n as rows: x[n][i]
     pub x: Vec<Vec<Float>>,
+    /// the same as columns: xc[i][n] = x[n][i]
+    pub xc: Vec<Vec<Float>>,
     pub y: Vec<Float>,
     pub mirror: Mirror,
     pub clock: Clock,
@@ -100,14 +102,16 @@ impl RegFlow {
     ) -> RegFlow {
         let n = points.len();
         let d = points.first().map_or(0, Vec::len);
+        let x: Vec<Vec<Float>> = points
+            .iter()
+            .map(|r| r.iter().map(|q| from_rational(prec, q)).collect())
+            .collect();
         RegFlow {
             prec,
             n,
             d,
-            x: points
-                .iter()
-                .map(|r| r.iter().map(|q| from_rational(prec, q)).collect())
-                .collect(),
+            xc: columns(&x, d),
+            x,
             y: y.iter().map(|q| from_rational(prec, q)).collect(),
             mirror: Mirror::new(depth, alpha, prec),
             clock,
@@ -116,7 +120,7 @@ impl RegFlow {
 
     /// beta = X nu
     pub fn beta(&self, nu: &[Float]) -> Vec<Float> {
-        combine_rows(&self.x, nu, self.d, self.prec)
+        row_dots(&self.xc, nu, self.prec)
     }
 
     /// X^T v for a d-vector v (N values).
