@@ -153,31 +153,21 @@ where
     let mut pos = [0u64; MAX_ACC];
     let mut neg = [0u64; MAX_ACC];
     let out_limbs = (prec as usize).div_ceil(64);
+    // the products of L-limb operands, L = 1..=5, by the specialized accumulation
+    macro_rules! by_limbs {
+        ($($l:literal => ($p:literal, $k:literal)),*) => {
+            match out_limbs {
+                $($l => {
+                    uniform_sum::<$l, $p, $k, I>(&mut pos, &mut neg, terms.clone(), emax);
+                    true
+                })*
+                _ => false,
+            }
+        };
+    }
     let done = uniform
         && uniform_limbs == out_limbs
-        && match out_limbs {
-            1 => {
-                uniform_sum::<1, 2, 4, I>(&mut pos, &mut neg, terms.clone(), emax);
-                true
-            }
-            2 => {
-                uniform_sum::<2, 4, 5, I>(&mut pos, &mut neg, terms.clone(), emax);
-                true
-            }
-            3 => {
-                uniform_sum::<3, 6, 6, I>(&mut pos, &mut neg, terms.clone(), emax);
-                true
-            }
-            4 => {
-                uniform_sum::<4, 8, 7, I>(&mut pos, &mut neg, terms.clone(), emax);
-                true
-            }
-            5 => {
-                uniform_sum::<5, 10, 8, I>(&mut pos, &mut neg, terms.clone(), emax);
-                true
-            }
-            _ => false,
-        };
+        && by_limbs!(1 => (2, 4), 2 => (4, 5), 3 => (6, 6), 4 => (8, 7), 5 => (10, 8));
     let mut prod = [0u64; MAX_PROD];
     for t in terms.filter(|_| !done) {
         if t.a.is_zero() || t.b.is_some_and(|b| b.is_zero()) {

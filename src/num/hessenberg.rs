@@ -136,32 +136,28 @@ impl Hessenberg {
 
     /// x <- Q^T x.
     pub fn apply_qt(&self, x: &mut [Float]) {
-        let n = self.n;
-        let y: Vec<Float> = (0..n)
-            .map(|i| {
-                let mut s = Float::new(x[i].prec());
-                dot(&mut s, &self.qt[i * n..(i + 1) * n], x);
-                s
-            })
-            .collect();
-        for (xi, yi) in x.iter_mut().zip(y) {
-            *xi = yi;
-        }
+        mat_vec(&self.qt, self.n, x);
     }
 
     /// x <- Q x.
     pub fn apply_q(&self, x: &mut [Float]) {
-        let n = self.n;
-        let y: Vec<Float> = (0..n)
-            .map(|i| {
-                let mut s = Float::new(x[i].prec());
-                dot(&mut s, &self.q[i * n..(i + 1) * n], x);
-                s
-            })
-            .collect();
-        for (xi, yi) in x.iter_mut().zip(y) {
-            *xi = yi;
-        }
+        mat_vec(&self.q, self.n, x);
+    }
+}
+
+/// x <- M x for the row-major n x n matrix M, each entry one dot product.
+fn mat_vec(m: &[Float], n: usize, x: &mut [Float]) {
+    let y: Vec<Float> = m
+        .chunks(n)
+        .zip(x.iter())
+        .map(|(row, xi)| {
+            let mut s = Float::new(xi.prec());
+            dot(&mut s, row, x);
+            s
+        })
+        .collect();
+    for (xi, yi) in x.iter_mut().zip(y) {
+        *xi = yi;
     }
 }
 

@@ -73,34 +73,32 @@ impl LuScalar for Complex {
         *self -= &*tmp;
     }
     fn sub_dot(&mut self, a: &[Self], b: &[Self]) {
-        // re -= sum (a_re b_re - a_im b_im), im -= sum (a_re b_im + a_im b_re): term 2j
+        // re -= sum (a_re b_re - a_im b_im), im -= sum (a_re b_im + a_im b_re): terms 2j
         // and 2j + 1 of each sum come from a_j b_j
-        let (pr, pi) = self.prec();
         let m = a.len().min(b.len());
-        let mut re = Float::new(pr);
-        dot_into(
-            &mut re,
-            std::iter::once(Term::single(self.real(), false)).chain((0..2 * m).map(|k| {
-                let (x, y) = (&a[k / 2], &b[k / 2]);
-                if k % 2 == 0 {
-                    Term::neg_prod(x.real(), y.real())
-                } else {
-                    Term::prod(x.imag(), y.imag())
-                }
-            })),
-        );
-        let mut im = Float::new(pi);
-        dot_into(
-            &mut im,
-            std::iter::once(Term::single(self.imag(), false)).chain((0..2 * m).map(|k| {
-                let (x, y) = (&a[k / 2], &b[k / 2]);
-                if k % 2 == 0 {
-                    Term::neg_prod(x.real(), y.imag())
-                } else {
-                    Term::neg_prod(x.imag(), y.real())
-                }
-            })),
-        );
+        let part = |init: &Float, term: for<'t> fn(&'t Complex, &'t Complex, bool) -> Term<'t>| {
+            let mut out = Float::new(init.prec());
+            dot_into(
+                &mut out,
+                std::iter::once(Term::single(init, false))
+                    .chain((0..2 * m).map(|k| term(&a[k / 2], &b[k / 2], k % 2 == 0))),
+            );
+            out
+        };
+        let re = part(self.real(), |x, y, even| {
+            if even {
+                Term::neg_prod(x.real(), y.real())
+            } else {
+                Term::prod(x.imag(), y.imag())
+            }
+        });
+        let im = part(self.imag(), |x, y, even| {
+            if even {
+                Term::neg_prod(x.real(), y.imag())
+            } else {
+                Term::neg_prod(x.imag(), y.real())
+            }
+        });
         *self.mut_real() = re;
         *self.mut_imag() = im;
     }
