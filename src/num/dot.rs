@@ -168,30 +168,33 @@ where
     let done = uniform
         && uniform_limbs == out_limbs
         && by_limbs!(1 => (2, 4), 2 => (4, 5), 3 => (6, 6), 4 => (8, 7), 5 => (10, 8));
-    let mut prod = [0u64; MAX_PROD];
-    for t in terms.filter(|_| !done) {
-        if t.a.is_zero() || t.b.is_some_and(|b| b.is_zero()) {
-            continue;
+    // any other mix of widths: the general accumulation
+    if !done {
+        let mut prod = [0u64; MAX_PROD];
+        for t in terms {
+            if t.a.is_zero() || t.b.is_some_and(|b| b.is_zero()) {
+                continue;
+            }
+            let va = view(t.a);
+            let (lp, e, sign) = match t.b {
+                Some(b) => {
+                    let vb = view(b);
+                    let lp = va.limbs.len() + vb.limbs.len();
+                    mul_limbs(va.limbs, vb.limbs, &mut prod[..lp]);
+                    (lp, va.exp + vb.exp, va.neg ^ vb.neg)
+                }
+                None => {
+                    let lp = va.limbs.len();
+                    prod[..lp].copy_from_slice(va.limbs);
+                    (lp, va.exp, va.neg)
+                }
+            };
+            // the term is P 2^(e - 64 lp); in units of 2^(emax + 64 - 64 acc_len) that is
+            // P 2^sh with sh = (e - emax) + 64 (acc_len - 1 - lp)
+            let sh = (e - emax) + 64 * (acc_len as i64 - 1 - lp as i64);
+            let acc = if sign ^ t.neg { &mut neg } else { &mut pos };
+            add_shifted(&mut acc[..acc_len], &prod[..lp], sh);
         }
-        let va = view(t.a);
-        let (lp, e, sign) = match t.b {
-            Some(b) => {
-                let vb = view(b);
-                let lp = va.limbs.len() + vb.limbs.len();
-                mul_limbs(va.limbs, vb.limbs, &mut prod[..lp]);
-                (lp, va.exp + vb.exp, va.neg ^ vb.neg)
-            }
-            None => {
-                let lp = va.limbs.len();
-                prod[..lp].copy_from_slice(va.limbs);
-                (lp, va.exp, va.neg)
-            }
-        };
-        // the term is P 2^(e - 64 lp); in units of 2^(emax + 64 - 64 acc_len) that is
-        // P 2^sh with sh = (e - emax) + 64 (acc_len - 1 - lp)
-        let sh = (e - emax) + 64 * (acc_len as i64 - 1 - lp as i64);
-        let acc = if sign ^ t.neg { &mut neg } else { &mut pos };
-        add_shifted(&mut acc[..acc_len], &prod[..lp], sh);
     }
     // result = (pos - neg) 2^(emax + 64 - 64 acc_len)
     let (mag, negative) = if cmp_limbs(&pos[..acc_len], &neg[..acc_len]).is_ge() {
