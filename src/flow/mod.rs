@@ -44,9 +44,9 @@ pub use verify::{
 };
 
 use crate::model::{Mirror, Order};
-use crate::num::dot::{dot, dot_into, Term};
+use crate::num::dot::{dot_into, Term};
 use crate::num::from_rational;
-use crate::num::linalg::{columns, row_dots};
+use crate::num::linalg::{columns, gram, row_dots};
 use crate::ode::{ErrorScale, Ode};
 use rayon::prelude::*;
 use rug::{Assign, Float, Rational};
@@ -296,36 +296,7 @@ impl Ode for DiagFlow {
         let der = self.derive(&y[..n]);
         let mut t = Float::new(p);
         // M_nk = sum_i z_ni w'_i z_ki
-        let mut m = vec![Float::new(p); n * n];
-        let zw: Vec<Vec<Float>> = self
-            .zr
-            .iter()
-            .map(|row| {
-                row.iter()
-                    .zip(&der.dw)
-                    .map(|(a, b)| Float::with_val(p, a * b))
-                    .collect()
-            })
-            .collect();
-        // the upper triangle row by row, rows in parallel (each entry one dot product)
-        let upper: Vec<Vec<Float>> = (0..n)
-            .into_par_iter()
-            .map(|a| {
-                (a..n)
-                    .map(|b| {
-                        let mut acc = Float::new(p);
-                        dot(&mut acc, &zw[a], &self.zr[b]);
-                        acc
-                    })
-                    .collect()
-            })
-            .collect();
-        for (a, row) in upper.into_iter().enumerate() {
-            for (b, v) in (a..n).zip(row) {
-                m[b * n + a].assign(&v);
-                m[a * n + b] = v;
-            }
-        }
+        let m = gram(&self.zr, &der.dw, p);
         // (p^T M)_k
         let mut ptm = vec![Float::new(p); n];
         for k in 0..n {

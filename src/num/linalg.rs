@@ -3,6 +3,7 @@
 //! Matrices are row-major `Vec`s of length n*n.
 
 use super::dot::{dot, dot_into, Term};
+use rayon::prelude::*;
 use rug::{Assign, Complex, Float};
 use std::cmp::Ordering;
 
@@ -184,6 +185,41 @@ pub(crate) fn back_substitute<T: LuScalar>(lu: &[T], n: usize, b: &mut [T]) {
         head[i].sub_dot(&lu[i * n + i + 1..(i + 1) * n], tail);
         head[i].div_by(&lu[i * n + i]);
     }
+}
+
+/// M = X diag(a) X^T (n x n, row-major) for the n rows of X and a weight per column:
+/// each entry one dot product, the rows of the upper triangle in parallel.
+pub fn gram(rows: &[Vec<Float>], a: &[Float], prec: u32) -> Vec<Float> {
+    let n = rows.len();
+    let ra: Vec<Vec<Float>> = rows
+        .iter()
+        .map(|row| {
+            row.iter()
+                .zip(a)
+                .map(|(u, v)| Float::with_val(prec, u * v))
+                .collect()
+        })
+        .collect();
+    let upper: Vec<Vec<Float>> = (0..n)
+        .into_par_iter()
+        .map(|j| {
+            (j..n)
+                .map(|k| {
+                    let mut s = Float::new(prec);
+                    dot(&mut s, &ra[j], &rows[k]);
+                    s
+                })
+                .collect()
+        })
+        .collect();
+    let mut m = vec![Float::new(prec); n * n];
+    for (j, row) in upper.into_iter().enumerate() {
+        for (k, v) in (j..n).zip(row) {
+            m[k * n + j].assign(&v);
+            m[j * n + k] = v;
+        }
+    }
+    m
 }
 
 /// The columns of the matrix whose rows are given (each row of length `dim`): with them

@@ -29,7 +29,7 @@ pub use tail::{tail_bound, TailBound};
 
 use crate::model::{Mirror, Order};
 use crate::num::from_rational;
-use crate::num::linalg::{columns, row_dots};
+use crate::num::linalg::{columns, gram, row_dots};
 use crate::ode::{ErrorScale, Ode};
 use rug::ops::NegAssign;
 use rug::{Assign, Float, Rational};
@@ -158,27 +158,7 @@ impl RegFlow {
 
     /// M = X^T diag(a) X (N x N, row-major) for a d-vector of weights a.
     pub fn gram(&self, a: &[Float]) -> Vec<Float> {
-        let p = self.prec;
-        let n = self.n;
-        let mut m = vec![Float::new(p); n * n];
-        let mut t = Float::new(p);
-        for j in 0..n {
-            let xa: Vec<Float> = self.x[j]
-                .iter()
-                .zip(a)
-                .map(|(u, v)| Float::with_val(p, u * v))
-                .collect();
-            for k in 0..=j {
-                let mut s = Float::new(p);
-                for (u, v) in xa.iter().zip(&self.x[k]) {
-                    t.assign(u * v);
-                    s += &t;
-                }
-                m[k * n + j].assign(&s);
-                m[j * n + k] = s;
-            }
-        }
-        m
+        gram(&self.x, a, self.prec)
     }
 
     /// The time t at the clock value `x` (LogTime: e^x - 1; Time: x). None for the
