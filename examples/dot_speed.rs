@@ -5,7 +5,8 @@ use std::time::Instant;
 
 fn main() {
     for &(prec, n) in &[
-        (128u32, 100usize),
+        (64u32, 100usize),
+        (128, 100),
         (192, 100),
         (256, 100),
         (192, 18),

@@ -1,6 +1,6 @@
 //! The flow on the bench's random N x N data (D = 2, alpha = 1, 192 bits, tol 1e-30):
 //! wall, steps, RHS evaluations and the end state's first coordinate, for before/after
-//! comparisons of the per-step cost. Args: N gt [verify 0|1]
+//! comparisons of the per-step cost. Args: N gt [verify 0|1] [bits tol stages]
 use ibcert::bench::scale::random_z;
 use ibcert::flow::{default_stages, run_verified, Numerics, StopRule};
 use ibcert::num::exact::parse_rational;
@@ -12,10 +12,12 @@ fn main() {
     let gt = parse_rational(&a[2]).unwrap();
     let verify = a.get(3).is_some_and(|v| v == "1");
     let z = random_z(n, n, 1);
-    let tol = parse_rational("1e-30").unwrap();
+    let tol = parse_rational(a.get(5).map_or("1e-30", |s| s)).unwrap();
     let numerics = Numerics {
-        prec: 192,
-        stages: default_stages(&tol),
+        prec: a.get(4).map_or(192, |s| s.parse().unwrap()),
+        stages: a
+            .get(6)
+            .map_or(default_stages(&tol), |s| s.parse().unwrap()),
         tol,
     };
     let v = run_verified(

@@ -52,6 +52,19 @@ fn samples_json(s: &[(Float, Vec<Float>)]) -> Value {
     )
 }
 
+/// The key of [`RadauState::lin_full`], present (true) only when the Newton matrices
+/// were raised to the working precision.
+const LIN_FULL_KEY: &str = "linear_algebra_at_working_precision";
+
+fn read_lin_full(v: Option<&Value>) -> Result<bool, String> {
+    match v {
+        None => Ok(false),
+        Some(v) => v
+            .as_bool()
+            .ok_or_else(|| format!("state.{LIN_FULL_KEY}: not a boolean")),
+    }
+}
+
 fn state_json(st: &RadauState) -> Value {
     let mut v = json!({
         "x": float_to_string(&st.x),
@@ -74,6 +87,10 @@ fn state_json(st: &RadauState) -> Value {
             "pred".into(),
             json!([float_to_string(h), float_to_string(e)]),
         );
+    }
+    // the Newton matrices raised to the working precision, only when they were
+    if let (true, Some(o)) = (st.lin_full, v.as_object_mut()) {
+        o.insert(LIN_FULL_KEY.into(), json!(true));
     }
     v
 }
@@ -310,6 +327,7 @@ fn read_in_flight(v: &Value) -> Result<InFlight, String> {
         stats: read_stats(get(so, "stats")?).map_err(|e| format!("state.{e}"))?,
         faccon: read_float(get(so, "faccon")?, "state.faccon", p)?,
         pred: read_pred(so.get("pred"), p)?,
+        lin_full: read_lin_full(so.get(LIN_FULL_KEY))?,
     };
     Ok(InFlight {
         samples: read_samples(get(o, "samples")?, p)?,
@@ -400,6 +418,7 @@ mod tests {
             stats: Stats::default(),
             faccon: Float::with_val(p, 1),
             pred: None,
+            lin_full: false,
         };
         let v = state_json(&st);
         assert!(v.get("pred").is_none());
@@ -409,6 +428,13 @@ mod tests {
         let v = state_json(&st);
         assert_eq!(read_pred(v.get("pred"), p).unwrap(), Some(pair));
         assert!(read_pred(Some(&json!([1])), p).is_err());
+        // the Newton matrices at the working precision: a key only when raised
+        assert!(v.get(LIN_FULL_KEY).is_none());
+        assert!(!read_lin_full(v.get(LIN_FULL_KEY)).unwrap());
+        st.lin_full = true;
+        let v = state_json(&st);
+        assert!(read_lin_full(v.get(LIN_FULL_KEY)).unwrap());
+        assert!(read_lin_full(Some(&json!(1))).is_err());
     }
 
     #[test]

@@ -129,6 +129,11 @@ impl Hessenberg {
         self.n
     }
 
+    /// The precision of H and Q (that of the matrix reduced).
+    pub fn prec(&self) -> u32 {
+        self.h.first().map_or(64, |x| x.prec())
+    }
+
     /// H, row-major (zero below the subdiagonal).
     pub fn h(&self) -> &[Float] {
         &self.h

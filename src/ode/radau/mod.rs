@@ -41,7 +41,7 @@ mod state;
 mod step;
 
 pub use dense::Segment;
-pub use options::{ErrorEstimate, RadauOptions, Ratio};
+pub use options::{ErrorEstimate, LinearPrecision, RadauOptions, Ratio};
 pub use state::{Control, OdeError, Outcome, RadauState, Stats, StepRecord, StepView};
 
 use super::tableau::RadauTableau;
@@ -62,6 +62,9 @@ pub struct Radau<'a, O: Ode> {
     jac: Vec<Float>,
     pub stats: Stats,
     faccon: Float,
+    /// the Newton matrices are at the working precision from now on (see
+    /// [`LinearPrecision::Reduced`])
+    lin_full: bool,
 }
 
 impl<'a, O: Ode> Radau<'a, O> {
@@ -77,6 +80,15 @@ impl<'a, O: Ode> Radau<'a, O> {
             jac: vec![Float::new(prec); n * n],
             stats: Stats::default(),
             faccon: Float::with_val(prec, 1),
+            lin_full: false,
+        }
+    }
+
+    /// The precision of the Newton matrices now.
+    fn lin_prec(&self) -> u32 {
+        match self.opts.linear_precision {
+            LinearPrecision::Reduced(bits) if !self.lin_full => bits.min(self.prec),
+            _ => self.prec,
         }
     }
 
@@ -157,6 +169,7 @@ impl<'a, O: Ode> Radau<'a, O> {
             stats,
             faccon: Float::with_val(p, 1),
             pred: None,
+            lin_full: false,
         }
     }
 
@@ -196,6 +209,7 @@ impl<'a, O: Ode> Radau<'a, O> {
             stats,
             faccon,
             mut pred,
+            lin_full,
         } = state;
         let embedded = self.opts.estimate == ErrorEstimate::Embedded;
         let emb_tol = self.embedded_tol().clone();
@@ -209,6 +223,7 @@ impl<'a, O: Ode> Radau<'a, O> {
         let bounded = self.ode.bounds_steps();
         self.stats = stats;
         self.faccon = faccon;
+        self.lin_full = lin_full;
         // error-estimate divisor 2^s - 1 and step-size exponent 1/(2s)
         let divisor = Float::with_val(p, Float::i_exp(1, s as i32)) - 1u32;
         let expo = Float::with_val(CONTROL_PREC, -1) / (2 * s as u32);
@@ -278,9 +293,9 @@ impl<'a, O: Ode> Radau<'a, O> {
                     f
                 });
                 let retry = prev_seg.is_none() || last_rejected;
-                let Some(step) =
-                    self.attempt_embedded(&x, &y, &h, prev_seg.as_ref(), f0v, retry, &emb_tol)
-                else {
+                let Some(step) = self.with_precision_fallback(|r| {
+                    r.attempt_embedded(&x, &y, &h, prev_seg.as_ref(), f0v, retry, &emb_tol)
+                }) else {
                     h *= &self.opts.newton_failure_shrink.control();
                     self.stats.rejected += 1;
                     last_rejected = true;
@@ -320,7 +335,8 @@ impl<'a, O: Ode> Radau<'a, O> {
                 let guess = prev_seg
                     .as_ref()
                     .filter(|r| !bounded || Float::with_val(p, &r.h * &growth) * 2u32 >= h);
-                let Some(step) = self.attempt(&x, &y, &h, guess) else {
+                let Some(step) = self.with_precision_fallback(|r| r.attempt(&x, &y, &h, guess))
+                else {
                     // a stage solve failed: retry shorter
                     h *= &self.opts.newton_failure_shrink.control();
                     self.stats.rejected += 1;
@@ -412,6 +428,7 @@ impl<'a, O: Ode> Radau<'a, O> {
                 stats: &self.stats,
                 faccon: &self.faccon,
                 pred: pred.as_ref(),
+                lin_full: self.lin_full,
             };
             if step_hook(&view) == Control::Stop {
                 return Ok(Outcome {

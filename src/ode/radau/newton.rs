@@ -4,6 +4,14 @@
 //! factored once per step size; and the starting guesses from a collocation polynomial.
 //! From [`HESSENBERG_MIN_DIM`] components on, the Jacobian is first reduced to
 //! Hessenberg form J = Q H Q^T once, and every block factors d I - H in O(n^2).
+//!
+//! The Newton matrices are factored and applied at the linear-algebra precision
+//! ([`RadauOptions::linear_precision`](super::RadauOptions::linear_precision), 64 bits
+//! by default): simplified Newton only needs an approximate inverse of I - hA⊗J (its
+//! contraction rate is set by how far J is from the Jacobian along the step, about
+//! 10^-3 to 10^-2, far above a 64-bit factorization's error), while the residual, the
+//! stage values and the corrections' accumulation stay at the working precision, so
+//! the solution the iteration converges to is the same (docs/math.md §9.7).
 
 use super::dense::Segment;
 use super::options::{
@@ -38,6 +46,8 @@ impl<T: LuScalar> BlockLu<T> {
 /// The factored Newton matrices of one step size, one per eigenvalue block of the
 /// tableau; with `q`, the blocks are factored in the Hessenberg basis of J = Q H Q^T.
 pub(super) struct Factors {
+    /// the precision of the factorizations: right-hand sides are rounded to it
+    prec: u32,
     q: Option<Arc<Hessenberg>>,
     real: Vec<Option<BlockLu<Float>>>,
     pairs: Vec<Option<BlockLu<Complex>>>,
@@ -51,6 +61,9 @@ impl Factors {
     /// [`Embedded`](crate::ode::tableau::Embedded)); `block` the tableau's real block for
     /// λ0 if it has one.
     pub(super) fn solve_embedded(&self, block: Option<usize>, r: &mut [Float]) {
+        for v in r.iter_mut() {
+            v.set_prec(self.prec);
+        }
         let lu = match block {
             Some(bi) => self.real[bi].as_ref(),
             None => self.emb.as_ref(),
@@ -88,12 +101,16 @@ pub(super) fn all_finite(v: &[Float]) -> bool {
 }
 
 impl<O: Ode> Radau<'_, O> {
-    /// Evaluate the Jacobian at (x, y) and factor the Newton matrices for step h.
+    /// Evaluate the Jacobian at (x, y) and factor the Newton matrices for step h, at the
+    /// linear-algebra precision.
     pub(super) fn factor_at(&mut self, x: &Float, y: &[Float], h: &Float) -> Option<Factors> {
         self.ode.jacobian(x, y, &mut self.jac);
         self.stats.jac_evals += 1;
-        let q = (self.n >= HESSENBERG_MIN_DIM)
-            .then(|| Arc::new(Hessenberg::reduce(self.jac.clone(), self.n)));
+        let lp = self.lin_prec();
+        let q = (self.n >= HESSENBERG_MIN_DIM).then(|| {
+            let j = self.jac.iter().map(|v| Float::with_val(lp, v)).collect();
+            Arc::new(Hessenberg::reduce(j, self.n))
+        });
         self.factor(h, q)
     }
 
@@ -105,7 +122,8 @@ impl<O: Ode> Radau<'_, O> {
 
     fn factor(&mut self, h: &Float, q: Option<Arc<Hessenberg>>) -> Option<Factors> {
         let n = self.n;
-        let p = self.prec;
+        // the linear-algebra precision: H's, or the one J is rounded to as it is copied
+        let p = q.as_ref().map_or_else(|| self.lin_prec(), |q| q.prec());
         // the matrix every block shifts: J, or H in the Hessenberg basis
         let m0: &[Float] = q.as_ref().map_or(&self.jac, |q| q.h());
         let hess = q.is_some();
@@ -165,6 +183,7 @@ impl<O: Ode> Radau<'_, O> {
             pairs.push(c);
         }
         Some(Factors {
+            prec: p,
             q,
             real,
             pairs,
@@ -188,6 +207,9 @@ impl<O: Ode> Radau<'_, O> {
         let tab = self.tab;
         let ode = self.ode;
         let scale = ode.error_scale(y0, &self.opts.tol);
+        // the block solves' precision: each block's right-hand side is formed at the
+        // working precision and rounded to it once
+        let lp = fac.prec;
         // the Newton goal, in the error norm
         let kappa = self.opts.newton_goal.at(p);
         // w = Tinv z
@@ -239,7 +261,7 @@ impl<O: Ode> Radau<'_, O> {
                             let mut r: Vec<Float> = (0..n)
                                 .map(|i| {
                                     t.assign(&lh * &w[*k][i]);
-                                    Float::with_val(p, &g[*k][i] - &t)
+                                    Float::with_val(lp, &g[*k][i] - &t)
                                 })
                                 .collect();
                             fac.apply_qt(&mut r);
@@ -267,7 +289,7 @@ impl<O: Ode> Radau<'_, O> {
                                     im += &t;
                                     t.assign(&ah * &w[k + 1][i]);
                                     im -= &t;
-                                    (re, im)
+                                    (Float::with_val(lp, re), Float::with_val(lp, im))
                                 })
                                 .unzip();
                             fac.apply_qt(&mut re);
@@ -275,7 +297,7 @@ impl<O: Ode> Radau<'_, O> {
                             let mut r: Vec<Complex> = re
                                 .into_iter()
                                 .zip(im)
-                                .map(|(a, b)| Complex::with_val(p, (a, b)))
+                                .map(|(a, b)| Complex::with_val(lp, (a, b)))
                                 .collect();
                             fac.pairs[bi]
                                 .as_ref()

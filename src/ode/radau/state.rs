@@ -74,6 +74,10 @@ pub struct RadauState {
     /// its error estimate (at least 1/100); None before the first accepted step and
     /// with step doubling
     pub pred: Option<(Float, Float)>,
+    /// the Newton matrices are at the working precision from now on (a stage solve
+    /// failed at the reduced linear-algebra precision and succeeded at the working one;
+    /// see [`LinearPrecision`](super::LinearPrecision))
+    pub lin_full: bool,
 }
 
 /// The loop state seen by a step hook after an accepted step (by reference: taking a
@@ -87,6 +91,7 @@ pub struct StepView<'a> {
     pub stats: &'a Stats,
     pub faccon: &'a Float,
     pub pred: Option<&'a (Float, Float)>,
+    pub lin_full: bool,
 }
 
 impl StepView<'_> {
@@ -100,6 +105,7 @@ impl StepView<'_> {
             stats: self.stats.clone(),
             faccon: self.faccon.clone(),
             pred: self.pred.cloned(),
+            lin_full: self.lin_full,
         }
     }
 }

@@ -49,6 +49,28 @@ fn clamp(mut fac: Float, lo: Ratio, hi: Ratio) -> Float {
 }
 
 impl<O: Ode> Radau<'_, O> {
+    /// A step attempt (`run`); when it fails (a stage solve diverged or a Newton matrix
+    /// was singular) at a reduced linear-algebra precision, the same attempt again at
+    /// the working precision, which is kept for the rest of the integration when it
+    /// succeeds there ([`LinearPrecision::Reduced`](super::LinearPrecision::Reduced)).
+    pub(super) fn with_precision_fallback<T>(
+        &mut self,
+        mut run: impl FnMut(&mut Self) -> Option<T>,
+    ) -> Option<T> {
+        let first = run(self);
+        if first.is_some() || self.lin_prec() == self.prec {
+            return first;
+        }
+        self.lin_full = true;
+        let again = run(self);
+        if again.is_none() {
+            // the working precision fails too: the step is too long, not the
+            // linear algebra too coarse
+            self.lin_full = false;
+        }
+        again
+    }
+
     /// The stage increments of the full step from (x, y) with step h (midpoint `xm`):
     /// Newton from the previous step's collocation polynomial `prev` (zero without one),
     /// with the Jacobian at the predicted midpoint; and the factorizations used. None
