@@ -141,7 +141,7 @@ fn bundled_flow_work() {
 
 // The pins: [accepted, rejected, rhs, jacobians, lu, newton iterations, newton failures].
 const PIN_STIFF_LINEAR: [u64; 7] = [86, 6, 4416, 92, 736, 552, 0];
-const PIN_ROBERTSON: [u64; 7] = [20, 7, 1410, 34, 162, 235, 14];
+const PIN_ROBERTSON: [u64; 7] = [20, 7, 1320, 27, 141, 220, 7];
 const PIN_SINGLE_POINT_D2: [u64; 7] = [12, 0, 1968, 12, 144, 164, 0];
 const PIN_SINGLE_POINT_D3: [u64; 7] = [12, 0, 2184, 12, 144, 182, 0];
 const PIN_THREE_POINT: [u64; 7] = [15, 0, 1704, 15, 180, 142, 0];

@@ -230,6 +230,17 @@ impl<T: LuScalar> HessLu<T> {
         Some(HessLu { n, lu: a, swapped })
     }
 
+    /// The smallest magnitude of a pivot (a diagonal entry of U): a factorization whose
+    /// smallest pivot is tiny beside the matrix's entries is of a nearly singular
+    /// matrix.
+    pub fn min_pivot(&self) -> Float {
+        let n = self.n;
+        (0..n)
+            .map(|k| self.lu[k * n + k].magnitude())
+            .reduce(|a, b| if b < a { b } else { a })
+            .unwrap_or_else(|| Float::new(64))
+    }
+
     /// Solve `A x = b` in place.
     pub fn solve(&self, b: &mut [T]) {
         let n = self.n;

@@ -12,8 +12,14 @@ pub trait LuScalar: Clone {
     fn zero(prec: u32) -> Self;
     fn precision(&self) -> u32;
     fn is_zero_value(&self) -> bool;
-    /// compare magnitudes, for pivoting (any norm equivalent to the modulus will do)
-    fn cmp_magnitude(&self, other: &Self) -> Ordering;
+    /// the magnitude used for pivoting: |x|, or |re| + |im| (equivalent to the modulus)
+    fn magnitude(&self) -> Float;
+    /// compare magnitudes, for pivoting
+    fn cmp_magnitude(&self, other: &Self) -> Ordering {
+        self.magnitude()
+            .partial_cmp(&other.magnitude())
+            .unwrap_or(Ordering::Equal)
+    }
     /// self -= a * b, using `tmp` as scratch
     fn sub_mul(&mut self, a: &Self, b: &Self, tmp: &mut Self);
     /// self -= sum_j a_j b_j, each component rounded once ([`super::dot`])
@@ -30,6 +36,9 @@ impl LuScalar for Float {
     }
     fn is_zero_value(&self) -> bool {
         self.is_zero()
+    }
+    fn magnitude(&self) -> Float {
+        Float::with_val(self.prec(), self.abs_ref())
     }
     fn cmp_magnitude(&self, other: &Self) -> Ordering {
         self.cmp_abs(other).unwrap_or(Ordering::Equal)
@@ -62,12 +71,9 @@ impl LuScalar for Complex {
     fn is_zero_value(&self) -> bool {
         self.real().is_zero() && self.imag().is_zero()
     }
-    fn cmp_magnitude(&self, other: &Self) -> Ordering {
+    fn magnitude(&self) -> Float {
         // |re| + |im|
-        let prec = self.prec().0.max(other.prec().0);
-        let na = Float::with_val(prec, self.real().abs_ref()) + &*self.imag().as_abs();
-        let nb = Float::with_val(prec, other.real().abs_ref()) + &*other.imag().as_abs();
-        na.partial_cmp(&nb).unwrap_or(Ordering::Equal)
+        Float::with_val(self.prec().0, self.real().abs_ref()) + &*self.imag().as_abs()
     }
     fn sub_mul(&mut self, a: &Self, b: &Self, tmp: &mut Self) {
         tmp.assign(a * b);

@@ -84,10 +84,16 @@ impl<'a, O: Ode> Radau<'a, O> {
         }
     }
 
-    /// The precision of the Newton matrices now.
+    /// The precision of the Newton matrices now: the reduced one only for problems of
+    /// at least [`HESSENBERG_MIN_DIM`](options::HESSENBERG_MIN_DIM) components (below,
+    /// the factorizations are dense and cost little beside the right-hand sides).
     fn lin_prec(&self) -> u32 {
         match self.opts.linear_precision {
-            LinearPrecision::Reduced(bits) if !self.lin_full => bits.min(self.prec),
+            LinearPrecision::Reduced(bits)
+                if !self.lin_full && self.n >= options::HESSENBERG_MIN_DIM =>
+            {
+                bits.min(self.prec)
+            }
             _ => self.prec,
         }
     }

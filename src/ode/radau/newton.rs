@@ -127,6 +127,18 @@ impl<O: Ode> Radau<'_, O> {
         // the matrix every block shifts: J, or H in the Hessenberg basis
         let m0: &[Float] = q.as_ref().map_or(&self.jac, |q| q.h());
         let hess = q.is_some();
+        // at a reduced precision, a block d I - H whose smallest pivot is below
+        // 2^-(p/2) of max(|d|, max |H_ij|) is too ill-conditioned for it (the solve's
+        // relative error, about cond 2^-p, would no longer be small): it counts as a
+        // failed factorization, which the step attempt retries at the working precision
+        let reduced = p < self.prec;
+        let hmax = m0
+            .iter()
+            .map(|x| Float::with_val(p, x.abs_ref()))
+            .fold(Float::new(p), |a, b| if b > a { b } else { a });
+        let resolved = |min_pivot: Float, dmag: Float| -> Option<()> {
+            (!reduced || min_pivot >= (dmag.max(&hmax) >> (p / 2))).then_some(())
+        };
         let real_block = |lambda: &Float| -> Option<BlockLu<Float>> {
             let d = Float::with_val(p, lambda / h);
             let mut m: Vec<Float> = m0.iter().map(|x| Float::with_val(p, -x)).collect();
@@ -134,7 +146,9 @@ impl<O: Ode> Radau<'_, O> {
                 m[i * n + i] += &d;
             }
             Some(if hess {
-                BlockLu::Hess(HessLu::factor(m, n)?)
+                let lu = HessLu::factor(m, n)?;
+                resolved(lu.min_pivot(), d.abs())?;
+                BlockLu::Hess(lu)
             } else {
                 BlockLu::Dense(Lu::factor(m, n)?)
             })
@@ -159,7 +173,10 @@ impl<O: Ode> Radau<'_, O> {
                         m[i * n + i] += c;
                     }
                     let lu = if hess {
-                        BlockLu::Hess(HessLu::factor(m, n)?)
+                        let lu = HessLu::factor(m, n)?;
+                        let dmag = Float::with_val(p, dr.abs_ref()) + &*di.as_abs();
+                        resolved(lu.min_pivot(), dmag)?;
+                        BlockLu::Hess(lu)
                     } else {
                         BlockLu::Dense(Lu::factor(m, n)?)
                     };

@@ -72,11 +72,13 @@ pub const HESSENBERG_MIN_DIM: usize = 8;
 pub enum LinearPrecision {
     /// The working precision, as every other value.
     Working,
-    /// At most this many bits (the working precision when it is lower). When a stage
-    /// solve fails at the reduced precision and succeeds when retried at the working
-    /// precision, the integration stays at the working precision from then on (the
-    /// Newton matrix was too ill-conditioned for the reduced one; the choice is part of
-    /// the loop state, so a continued integration makes it identically).
+    /// At most this many bits (the working precision when it is lower). A block whose
+    /// Hessenberg LU has a pivot below 2^-(bits/2) of the matrix's largest entry (or of
+    /// its shift) is too ill-conditioned for them and fails the step attempt, as does a
+    /// stage solve that does not converge; the attempt is then repeated at the working
+    /// precision, and when it succeeds there the integration stays at the working
+    /// precision from then on (the choice is part of the loop state, so a continued
+    /// integration makes it identically).
     Reduced(u32),
 }
 
@@ -181,12 +183,14 @@ pub struct RadauOptions {
     /// false (the embedded estimate always uses it).
     pub predictive: bool,
     /// The precision of the Newton matrices (J's Hessenberg reduction, the block
-    /// factorizations and solves). The residual, the stage values and the corrections'
-    /// sum stay at the working precision, so this changes the iteration's speed, not
-    /// the solution it converges to (which satisfies the stage equations at the
-    /// working precision); a linear invariant of the problem is then conserved to about
-    /// 2^-bits times the Newton goal per step instead of to the working precision.
-    /// Default: [`LinearPrecision::Reduced`]([`REDUCED_LINEAR_BITS`]).
+    /// factorizations and solves) of problems with at least [`HESSENBERG_MIN_DIM`]
+    /// components (smaller ones always use the working precision: their dense
+    /// factorizations cost little). The residual, the stage values and the
+    /// corrections' sum stay at the working precision, so this changes the iteration's
+    /// speed, not the solution it converges to (which satisfies the stage equations at
+    /// the working precision); a linear invariant of the problem is then conserved to
+    /// about cond · 2^-bits times the last Newton correction per step instead of to the
+    /// working precision. Default: [`LinearPrecision::Reduced`]([`REDUCED_LINEAR_BITS`]).
     pub linear_precision: LinearPrecision,
 }
 
