@@ -427,7 +427,7 @@ impl Ode for DiagFlow {
         inv_weights.push((vs * Float::with_val(p, tol.sqrt_ref())).recip());
         let der_beta = self.beta(&y[..n]);
         let mut wmax = Float::new(p);
-        let mut rows = vec![Float::new(p); self.d * dim];
+        let mut rows = vec![Float::new(crate::ode::NORM_PREC); self.d * dim];
         for i in 0..self.d {
             let ev = self.mirror.eval(&der_beta[i]);
             if ev.w.cmp_abs(&wmax) == Some(std::cmp::Ordering::Greater) {

@@ -58,10 +58,21 @@ pub trait Ode: Sync {
     }
 }
 
+/// The precision of error norms (the step's error estimate, the Newton corrections'
+/// sizes): they only steer the step size and the Newton stopping test, which compare
+/// them with 1 and with the Newton goal, so 64 bits (one limb) are plenty; each error
+/// vector is rounded to it once and the linear part's dot products run on one-limb
+/// operands. Rounding e first costs an absolute error of about 2^-64 Σ_i |L_ri e_i| c
+/// in a row of the linear part, far below 1 unless the row cancels by some 2^50, which
+/// the flows' measures rule out (docs/math.md §9.7).
+pub const NORM_PREC: u32 = 64;
+
 /// An error measure: the size of an error vector e is the maximum of
 /// |e_i| * inv_weights[i] over components and, when `linear` = (L, rows, c) is set,
 /// of |(L e)_r| * c over the rows of the row-major matrix L. A size of at most 1 is
-/// acceptable. Built once per state and reused for every norm taken near it.
+/// acceptable. Built once per state and reused for every norm taken near it. The norm
+/// is computed at [`NORM_PREC`] bits: build L at that precision (a wider L works, at
+/// the cost of a slower, mixed-width dot product).
 #[derive(Clone, Debug)]
 pub struct ErrorScale {
     pub inv_weights: Vec<Float>,
@@ -69,8 +80,10 @@ pub struct ErrorScale {
 }
 
 impl ErrorScale {
+    /// The size of `err` (at [`NORM_PREC`] bits).
     pub fn norm(&self, err: &[Float]) -> Float {
-        let prec = err.first().map_or(64, |e| e.prec());
+        let prec = NORM_PREC;
+        let err: Vec<Float> = err.iter().map(|e| Float::with_val(prec, e)).collect();
         let mut m = Float::new(prec);
         let mut t = Float::new(prec);
         for (e, w) in err.iter().zip(&self.inv_weights) {
@@ -84,7 +97,7 @@ impl ErrorScale {
             let n = err.len();
             for r in 0..*rows {
                 let mut acc = Float::new(prec);
-                dot(&mut acc, &l[r * n..(r + 1) * n], err);
+                dot(&mut acc, &l[r * n..(r + 1) * n], &err);
                 acc *= c;
                 acc.abs_mut();
                 if acc > m {

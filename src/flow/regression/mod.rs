@@ -357,7 +357,7 @@ impl Ode for RegFlow {
             .collect();
         let beta = self.beta(y);
         let mut wmax = Float::new(p);
-        let mut rows = vec![Float::new(p); self.d * n];
+        let mut rows = vec![Float::new(crate::ode::NORM_PREC); self.d * n];
         for (i, b) in beta.iter().enumerate() {
             let ev = self.mirror.eval(b);
             if ev.w.cmp_abs(&wmax) == Some(std::cmp::Ordering::Greater) {
