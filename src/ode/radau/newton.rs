@@ -132,10 +132,19 @@ impl<O: Ode> Radau<'_, O> {
         // relative error, about cond 2^-p, would no longer be small): it counts as a
         // failed factorization, which the step attempt retries at the working precision
         let reduced = p < self.prec;
-        let hmax = m0
-            .iter()
-            .map(|x| Float::with_val(p, x.abs_ref()))
-            .fold(Float::new(p), |a, b| if b > a { b } else { a });
+        // max |H_ij|, only where the test applies
+        let hmax = if reduced {
+            let big = m0.iter().fold(&m0[0], |a, b| {
+                if b.cmp_abs(a) == Some(std::cmp::Ordering::Greater) {
+                    b
+                } else {
+                    a
+                }
+            });
+            Float::with_val(p, big.abs_ref())
+        } else {
+            Float::new(p)
+        };
         let resolved = |min_pivot: Float, dmag: Float| -> Option<()> {
             (!reduced || min_pivot >= (dmag.max(&hmax) >> (p / 2))).then_some(())
         };

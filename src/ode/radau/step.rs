@@ -49,8 +49,10 @@ fn clamp(mut fac: Float, lo: Ratio, hi: Ratio) -> Float {
 }
 
 impl<O: Ode> Radau<'_, O> {
-    /// A step attempt (`run`); when it fails (a stage solve diverged or a Newton matrix
-    /// was singular) at a reduced linear-algebra precision, the same attempt again at
+    /// A step attempt (`run`); when it fails (a stage solve diverged, or a Newton matrix
+    /// was singular or, at the reduced precision, failed the pivot test of
+    /// [`LinearPrecision::Reduced`](super::LinearPrecision::Reduced)) at a reduced
+    /// linear-algebra precision, the same attempt again at
     /// the working precision, which is kept for the rest of the integration when it
     /// succeeds there ([`LinearPrecision::Reduced`](super::LinearPrecision::Reduced)).
     pub(super) fn with_precision_fallback<T>(
