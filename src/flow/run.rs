@@ -14,6 +14,7 @@ use super::verify::{Attempt, DigitsAsked, Verified, VERIFICATION};
 use super::{DiagFlow, FlowError, Numerics, StopRule};
 use crate::num::from_rational;
 use crate::ode::radau::{Control, Segment};
+use crate::ode::tableau::RadauTableau;
 use rug::{Float, Rational};
 
 /// How a job went.
@@ -146,6 +147,12 @@ fn run_phase(
                 }
             }
         }
+    }
+    if phase == Phase::Main && job.verify {
+        // the verification run's tableau (for the main run's numerics as they start),
+        // built while the main run integrates
+        let v = VERIFICATION.numerics(&numerics);
+        RadauTableau::prefetch(v.stages, v.prec);
     }
     loop {
         let p = numerics.prec;

@@ -542,6 +542,11 @@ pub fn regression_verified_capped(
     verify: bool,
     max_steps: Option<u64>,
 ) -> Result<RegVerified, RegFlowError> {
+    if verify {
+        // the verification run's tableau, built while the main run integrates
+        let vn = VERIFICATION.numerics(numerics);
+        RadauTableau::prefetch(vn.stages, vn.prec + extra_bits(problem));
+    }
     let main = regression_run_capped(problem, numerics, stop, DRIVER_CLOCK, max_steps)?;
     let carried = carried_digits(numerics.prec, 0);
     if !verify {
