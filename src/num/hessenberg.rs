@@ -198,6 +198,8 @@ pub struct HessLu<T> {
     lu: Vec<T>,
     /// rows k and k+1 were exchanged at step k
     swapped: Vec<bool>,
+    /// [`LuScalar::pivot_divisor`] of each diagonal entry of U
+    pdiv: Vec<T>,
 }
 
 impl<T: LuScalar> HessLu<T> {
@@ -208,6 +210,7 @@ impl<T: LuScalar> HessLu<T> {
         let prec = a.first().map_or(64, |x| x.precision());
         let mut t = T::zero(prec);
         let mut swapped = vec![false; n];
+        let mut pdiv = Vec::with_capacity(n);
         for k in 0..n {
             if k + 1 < n && a[(k + 1) * n + k].cmp_magnitude(&a[k * n + k]) == Ordering::Greater {
                 for j in k..n {
@@ -218,16 +221,23 @@ impl<T: LuScalar> HessLu<T> {
             if a[k * n + k].is_zero_value() {
                 return None;
             }
+            let pdk = T::pivot_divisor(&a[k * n + k]);
             if k + 1 < n && !a[(k + 1) * n + k].is_zero_value() {
                 let (top, bottom) = a.split_at_mut((k + 1) * n);
-                bottom[k].div_by(&top[k * n + k]);
+                bottom[k].div_pivot(&pdk);
                 let l = bottom[k].clone();
                 for j in k + 1..n {
                     bottom[j].sub_mul(&l, &top[k * n + j], &mut t);
                 }
             }
+            pdiv.push(pdk);
         }
-        Some(HessLu { n, lu: a, swapped })
+        Some(HessLu {
+            n,
+            lu: a,
+            swapped,
+            pdiv,
+        })
     }
 
     /// The smallest magnitude of a pivot (a diagonal entry of U): a factorization whose
@@ -253,7 +263,7 @@ impl<T: LuScalar> HessLu<T> {
             let (head, tail) = b.split_at_mut(k + 1);
             tail[0].sub_mul(&self.lu[(k + 1) * n + k], &head[k], &mut t);
         }
-        back_substitute(&self.lu, n, b);
+        back_substitute(&self.lu, &self.pdiv, n, b);
     }
 }
 

@@ -24,7 +24,12 @@ pub trait LuScalar: Clone {
     fn sub_mul(&mut self, a: &Self, b: &Self, tmp: &mut Self);
     /// self -= sum_j a_j b_j, each component rounded once ([`super::dot`])
     fn sub_dot(&mut self, a: &[Self], b: &[Self]);
-    fn div_by(&mut self, d: &Self);
+    /// What a division by the pivot `d` is done with, prepared once per pivot: `d`
+    /// itself (real), or 1/d (complex: a complex division costs several
+    /// multiplications and temporaries, a multiplication by 1/d four products)
+    fn pivot_divisor(d: &Self) -> Self;
+    /// self /= d, given `dv` = [`LuScalar::pivot_divisor`] of d
+    fn div_pivot(&mut self, dv: &Self);
 }
 
 impl LuScalar for Float {
@@ -56,8 +61,11 @@ impl LuScalar for Float {
         );
         *self = out;
     }
-    fn div_by(&mut self, d: &Self) {
-        *self /= d;
+    fn pivot_divisor(d: &Self) -> Self {
+        d.clone()
+    }
+    fn div_pivot(&mut self, dv: &Self) {
+        *self /= dv;
     }
 }
 
@@ -109,8 +117,11 @@ impl LuScalar for Complex {
         *self.mut_real() = re;
         *self.mut_imag() = im;
     }
-    fn div_by(&mut self, d: &Self) {
-        *self /= d;
+    fn pivot_divisor(d: &Self) -> Self {
+        Complex::with_val(d.prec(), d.recip_ref())
+    }
+    fn div_pivot(&mut self, dv: &Self) {
+        *self *= dv;
     }
 }
 
@@ -120,6 +131,8 @@ pub struct Lu<T> {
     n: usize,
     lu: Vec<T>,
     piv: Vec<usize>,
+    /// [`LuScalar::pivot_divisor`] of each diagonal entry of U
+    pdiv: Vec<T>,
 }
 
 /// LU of a real matrix.
@@ -133,6 +146,7 @@ impl<T: LuScalar> Lu<T> {
         assert_eq!(a.len(), n * n);
         let prec = a.first().map_or(64, |x| x.precision());
         let mut piv = vec![0usize; n];
+        let mut pdiv = Vec::with_capacity(n);
         let mut t = T::zero(prec);
         for k in 0..n {
             let mut p = k;
@@ -150,20 +164,26 @@ impl<T: LuScalar> Lu<T> {
                     a.swap(k * n + j, p * n + j);
                 }
             }
-            let pivot = a[k * n + k].clone();
+            let pdk = T::pivot_divisor(&a[k * n + k]);
             for i in k + 1..n {
                 if a[i * n + k].is_zero_value() {
                     continue;
                 }
                 let (top, bottom) = a.split_at_mut(i * n);
-                bottom[k].div_by(&pivot);
+                bottom[k].div_pivot(&pdk);
                 let lik = bottom[k].clone();
                 for j in k + 1..n {
                     bottom[j].sub_mul(&lik, &top[k * n + j], &mut t);
                 }
             }
+            pdiv.push(pdk);
         }
-        Some(Lu { n, lu: a, piv })
+        Some(Lu {
+            n,
+            lu: a,
+            piv,
+            pdiv,
+        })
     }
 
     /// Solve `A x = b` in place.
@@ -179,17 +199,18 @@ impl<T: LuScalar> Lu<T> {
             let (done, rest) = b.split_at_mut(i);
             rest[0].sub_dot(&self.lu[i * n..i * n + i], done);
         }
-        back_substitute(&self.lu, n, b);
+        back_substitute(&self.lu, &self.pdiv, n, b);
     }
 }
 
 /// Solve `U x = b` in place for the upper triangle `U` of the row-major n x n `lu`
-/// (the last stage of every LU solve here).
-pub(crate) fn back_substitute<T: LuScalar>(lu: &[T], n: usize, b: &mut [T]) {
+/// (the last stage of every LU solve here); `pdiv` holds the
+/// [`LuScalar::pivot_divisor`] of each diagonal entry.
+pub(crate) fn back_substitute<T: LuScalar>(lu: &[T], pdiv: &[T], n: usize, b: &mut [T]) {
     for i in (0..n).rev() {
         let (head, tail) = b.split_at_mut(i + 1);
         head[i].sub_dot(&lu[i * n + i + 1..(i + 1) * n], tail);
-        head[i].div_by(&lu[i * n + i]);
+        head[i].div_pivot(&pdiv[i]);
     }
 }
 

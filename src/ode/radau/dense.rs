@@ -1,8 +1,9 @@
 //! Dense output: an accepted step's collocation polynomial, for sampling and event
 //! location.
 
+use crate::num::dot::{dot_into, Term};
 use crate::ode::tableau::RadauTableau;
-use rug::{Assign, Float};
+use rug::Float;
 
 /// One step of dense output: the collocation polynomial on [x0, x0 + h].
 pub struct Segment<'a> {
@@ -34,15 +35,18 @@ impl Segment<'_> {
     pub fn eval_theta(&self, theta: &Float) -> Vec<Float> {
         let w = self.tab.dense_weights(theta);
         let prec = self.x0.prec();
-        let mut out: Vec<Float> = self.y0.iter().map(|v| Float::with_val(prec, v)).collect();
-        let mut t = Float::new(prec);
-        for (wi, zi) in w.iter().zip(self.z) {
-            for (o, z) in out.iter_mut().zip(zi) {
-                t.assign(wi * z);
-                *o += &t;
-            }
-        }
-        out
+        // each component y0 + Σ_i L_i(θ) Z_i in one rounding
+        (0..self.y0.len())
+            .map(|m| {
+                let mut out = Float::new(prec);
+                dot_into(
+                    &mut out,
+                    std::iter::once(Term::single(&self.y0[m], false))
+                        .chain(w.iter().zip(self.z).map(|(wi, zi)| Term::prod(wi, &zi[m]))),
+                );
+                out
+            })
+            .collect()
     }
 
     /// The collocation polynomial at x.
