@@ -121,3 +121,162 @@ fn the_flow_is_the_same_with_64_bit_newton_matrices() {
     let d = digits_from_rel_error(&rel_diff_inf(p, &y, &yw), 38);
     assert!(d >= 30, "{d} digits in common");
 }
+
+/// y' = J y with J = P (-I + b N) P^{-1}: N the n x n shift (ones above the diagonal),
+/// P the lower triangle of ones (P^{-1}: 1 on the diagonal, -1 below it). J is dense
+/// and has one eigenvalue, -1, in a single Jordan block: the condition number of the
+/// Newton matrices d I - J is about (b / |d + 1|)^(n-1), so a linear-algebra precision
+/// below its logarithm gives corrections off by more than themselves.
+/// Exact solution: y(x) = P e^-x sum_k (b x)^k / k! N^k P^{-1} y0.
+struct JordanBlock {
+    prec: u32,
+    n: usize,
+    b: Rational,
+    m: Vec<Float>,
+}
+
+impl JordanBlock {
+    fn new(prec: u32, n: usize, b: Rational) -> JordanBlock {
+        let pe = |i: usize, k: usize| i32::from(k <= i);
+        let pinv = |k: usize, j: usize| {
+            if j == k {
+                1
+            } else if j + 1 == k {
+                -1
+            } else {
+                0
+            }
+        };
+        let core = |k: usize, l: usize| {
+            if k == l {
+                Rational::from(-1)
+            } else if l == k + 1 {
+                b.clone()
+            } else {
+                Rational::new()
+            }
+        };
+        let mut m = vec![Float::new(prec); n * n];
+        for i in 0..n {
+            for j in 0..n {
+                let mut acc = Rational::new();
+                for k in 0..n {
+                    for l in 0..n {
+                        let c = pe(i, k) * pinv(l, j);
+                        if c != 0 {
+                            acc += core(k, l) * c;
+                        }
+                    }
+                }
+                m[i * n + j] = from_rational(prec, &acc);
+            }
+        }
+        JordanBlock { prec, n, b, m }
+    }
+
+    fn exact(&self, y0: &[Rational], x: &Float) -> Vec<Float> {
+        let (n, p) = (self.n, self.prec);
+        // c = P^{-1} y0, then e^-x sum_k (b x)^k / k! N^k c, then P
+        let c: Vec<Rational> = (0..n)
+            .map(|k| {
+                if k == 0 {
+                    y0[0].clone()
+                } else {
+                    Rational::from(&y0[k] - &y0[k - 1])
+                }
+            })
+            .collect();
+        let bx = Float::with_val(p, x * from_rational(p, &self.b));
+        let e = Float::with_val(p, -x).exp();
+        let core: Vec<Float> = (0..n)
+            .map(|i| {
+                let mut acc = Float::new(p);
+                let mut term = Float::with_val(p, 1);
+                for k in 0..n - i {
+                    acc += Float::with_val(p, &term * from_rational(p, &c[i + k]));
+                    term *= &bx;
+                    term /= (k + 1) as u32;
+                }
+                acc * &e
+            })
+            .collect();
+        (0..n)
+            .map(|i| {
+                let mut acc = Float::new(p);
+                for v in &core[..=i] {
+                    acc += v;
+                }
+                acc
+            })
+            .collect()
+    }
+}
+
+impl Ode for JordanBlock {
+    fn dim(&self) -> usize {
+        self.n
+    }
+    fn prec(&self) -> u32 {
+        self.prec
+    }
+    fn rhs(&self, _x: &Float, y: &[Float], out: &mut [Float]) {
+        let n = self.n;
+        for i in 0..n {
+            let mut v = Float::new(self.prec);
+            for j in 0..n {
+                v += Float::with_val(self.prec, &self.m[i * n + j] * &y[j]);
+            }
+            out[i] = v;
+        }
+    }
+    fn jacobian(&self, _x: &Float, _y: &[Float], jac: &mut [Float]) {
+        for (j, m) in jac.iter_mut().zip(&self.m) {
+            *j = m.clone();
+        }
+    }
+}
+
+/// A stage solve that fails at the reduced precision without a refused factorization
+/// (the pivot test passes; the Newton matrices are merely too ill-conditioned for it):
+/// the first failure shortens the step as any Newton failure does, the second in a row
+/// is retried at the working precision, which converges and is kept; the answer is the
+/// exact solution's to the tolerance, as with the working precision throughout. (At
+/// 64 bits the pivot test refuses this problem's factorizations once b is large enough
+/// for 64 bits to fail, so the linear-algebra precision is lowered to 8 bits to reach
+/// the Newton failures.)
+#[test]
+fn newton_failures_in_a_row_at_the_reduced_precision_fall_back_to_the_working_one() {
+    let p = 192;
+    let n = 12;
+    let ode = JordanBlock::new(p, n, Rational::from(1000));
+    let x0 = Float::new(p);
+    let x_end = Float::with_val(p, 1);
+    let y0q: Vec<Rational> = (0..n as i32).map(|i| Rational::from((i + 1, 7))).collect();
+    let y0: Vec<Float> = y0q.iter().map(|q| from_rational(p, q)).collect();
+    let tol = ten_pow_neg(30);
+    // at 8 bits the Newton matrices (condition about 10^8 at these steps) give
+    // corrections off by more than themselves, while every pivot passes the test
+    const BITS: u32 = 8;
+    let (y, s, full) = run(
+        &ode,
+        8,
+        &tol,
+        (&x0, &y0),
+        &x_end,
+        LinearPrecision::Reduced(BITS),
+    );
+    let (yw, sw, fullw) = run(&ode, 8, &tol, (&x0, &y0), &x_end, LinearPrecision::Working);
+    assert!(full, "{s:?}");
+    assert!(!fullw);
+    // two Newton failures in a row at 8 bits (the first shortens the step, the second
+    // is retried at the working precision, which converges and is kept), one rejected
+    // attempt more than at the working precision throughout, and no refused factorization
+    assert_eq!(s.newton_failures, 2, "{s:?} {sw:?}");
+    assert_eq!(sw.newton_failures, 0, "{sw:?}");
+    assert_eq!(s.rejected, sw.rejected + 1, "{s:?} {sw:?}");
+    let exact = ode.exact(&y0q, &x_end);
+    for (what, v) in [("reduced", &y), ("working", &yw)] {
+        let d = digits_from_rel_error(&rel_diff_inf(p, v, &exact), 50);
+        assert!(d >= 28, "{what}: {d} digits ({s:?})");
+    }
+}

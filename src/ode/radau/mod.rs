@@ -65,6 +65,13 @@ pub struct Radau<'a, O: Ode> {
     /// the Newton matrices are at the working precision from now on (see
     /// [`LinearPrecision::Reduced`])
     lin_full: bool,
+    /// a step attempt at the reduced linear-algebra precision failed in its Newton
+    /// iteration, and no attempt has succeeded since (zero at every accepted step, so
+    /// never part of a checkpoint)
+    reduced_newton_failure: bool,
+    /// the last factorization at the reduced precision was refused (a zero pivot or
+    /// the pivot test)
+    reduced_refused: bool,
 }
 
 impl<'a, O: Ode> Radau<'a, O> {
@@ -81,6 +88,8 @@ impl<'a, O: Ode> Radau<'a, O> {
             stats: Stats::default(),
             faccon: Float::with_val(prec, 1),
             lin_full: false,
+            reduced_newton_failure: false,
+            reduced_refused: false,
         }
     }
 

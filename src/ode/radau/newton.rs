@@ -194,10 +194,17 @@ impl<O: Ode> Radau<'_, O> {
             })
             .collect();
         self.stats.lu_decomps += lus.len() as u64;
+        if reduced && lus.iter().any(Option::is_none) {
+            self.reduced_refused = true;
+        }
         let emb = match extra {
             Some(l) => {
                 self.stats.lu_decomps += 1;
-                Some(real_block(l)?)
+                let b = real_block(l);
+                if b.is_none() && reduced {
+                    self.reduced_refused = true;
+                }
+                Some(b?)
             }
             None => None,
         };

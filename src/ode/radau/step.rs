@@ -49,20 +49,36 @@ fn clamp(mut fac: Float, lo: Ratio, hi: Ratio) -> Float {
 }
 
 impl<O: Ode> Radau<'_, O> {
-    /// A step attempt (`run`); when it fails (a stage solve diverged, or a Newton matrix
-    /// was singular or, at the reduced precision, failed the pivot test of
-    /// [`LinearPrecision::Reduced`](super::LinearPrecision::Reduced)) at a reduced
-    /// linear-algebra precision, the same attempt again at
-    /// the working precision, which is kept for the rest of the integration when it
-    /// succeeds there ([`LinearPrecision::Reduced`](super::LinearPrecision::Reduced)).
+    /// A step attempt (`run`) with the Newton matrices at the linear-algebra precision.
+    /// When it fails at a reduced precision, the same attempt is made again at the
+    /// working precision, which is kept for the rest of the integration when it succeeds
+    /// there ([`LinearPrecision::Reduced`](super::LinearPrecision::Reduced)): at once
+    /// when a factorization was refused (a zero pivot, or the pivot test of
+    /// [`LinearPrecision::Reduced`](super::LinearPrecision::Reduced)), and for a failed
+    /// Newton iteration only when the attempt before failed there too. A single Newton
+    /// failure is the ordinary sign of a step too long (its contraction rate is that of
+    /// the working precision to many digits wherever the pivot test passes: on random10
+    /// all eleven retries of such failures failed again, with the same rate to 14
+    /// digits), so the step is shortened first; a precision too low to converge at
+    /// all still reaches the working precision one shortened attempt later.
     pub(super) fn with_precision_fallback<T>(
         &mut self,
         mut run: impl FnMut(&mut Self) -> Option<T>,
     ) -> Option<T> {
+        self.reduced_refused = false;
         let first = run(self);
-        if first.is_some() || self.lin_prec() == self.prec {
+        if first.is_some() {
+            self.reduced_newton_failure = false;
             return first;
         }
+        if self.lin_prec() == self.prec {
+            return first;
+        }
+        if !self.reduced_refused && !self.reduced_newton_failure {
+            self.reduced_newton_failure = true;
+            return None;
+        }
+        self.reduced_newton_failure = false;
         self.lin_full = true;
         let again = run(self);
         if again.is_none() {
