@@ -23,14 +23,7 @@ fn main() {
         let t = RadauTableau::new(s, p);
         println!("s={s} p={p}: {:.4} s", t0.elapsed().as_secs_f64());
         if let Some(o) = out.as_mut() {
-            for x in
-                t.c.iter()
-                    .chain(&t.a)
-                    .chain(&t.t)
-                    .chain(&t.tinv)
-                    .chain(&t.bary)
-                    .chain(&t.emb.e)
-            {
+            for x in t.coefficients() {
                 writeln!(o, "{s} {p} {}", x.to_string_radix(16, None)).unwrap();
             }
         }

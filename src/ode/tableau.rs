@@ -406,6 +406,18 @@ impl RadauTableau {
         });
     }
 
+    /// Every coefficient: the nodes, A, T, T^{-1}, the barycentric and the embedded
+    /// weights, in that order (to compare two builds).
+    pub fn coefficients(&self) -> impl Iterator<Item = &Float> {
+        self.c
+            .iter()
+            .chain(&self.a)
+            .chain(&self.t)
+            .chain(&self.tinv)
+            .chain(&self.bary)
+            .chain(&self.emb.e)
+    }
+
     /// Classical order of the method, 2s - 1.
     pub fn order(&self) -> usize {
         2 * self.s - 1
@@ -606,19 +618,10 @@ mod tests {
         for s in [5, 18, 22, 24] {
             let lo = RadauTableau::new(s, p);
             let hi = RadauTableau::new(s, 4 * p);
-            let all = |t: &RadauTableau| -> Vec<Float> {
-                t.c.iter()
-                    .chain(&t.a)
-                    .chain(&t.t)
-                    .chain(&t.tinv)
-                    .chain(&t.bary)
-                    .chain(&t.emb.e)
-                    .cloned()
-                    .collect()
-            };
-            let (a, b) = (all(&lo), all(&hi));
+            let (a, b): (Vec<&Float>, Vec<&Float>) =
+                (lo.coefficients().collect(), hi.coefficients().collect());
             assert_eq!(a.len(), b.len());
-            for (k, (x, y)) in a.iter().zip(&b).enumerate() {
+            for (k, (&x, &y)) in a.iter().zip(&b).enumerate() {
                 let d = Float::with_val(4 * p, x - y).abs();
                 let bound = Float::with_val(4 * p, y.abs_ref()) * tiny(p, 12);
                 assert!(d <= bound, "s={s}, entry {k}: {x} vs {y}");
