@@ -229,14 +229,10 @@ impl RadauTableau {
         // when λ is an eigenvalue; so (A v)_i = ∫_0^{c_i} u = μ u(c_i) for v_i = u(c_i).
         // O(s^2) per eigenvalue, at 64 more bits (Horner on M's coefficients cancels)
         let ep = wp + 64;
-        let mut mcoef = vec![Float::with_val(ep, 1)];
+        let one = Float::with_val(ep, 1);
+        let mut mcoef = vec![one.clone()];
         for ci in &c {
-            let mut next = vec![Float::new(ep); mcoef.len() + 1];
-            for (k, a) in mcoef.iter().enumerate() {
-                next[k + 1] += a;
-                next[k] -= Float::with_val(ep, a * ci);
-            }
-            mcoef = next;
+            mcoef = poly_mul_linear(&mcoef, ci, &one);
         }
         let eigvec = |lam: &Complex| -> Vec<Complex> {
             let mu = Complex::with_val(ep, lam.recip_ref());

@@ -193,21 +193,15 @@ impl<O: Ode> Radau<'_, O> {
                 }
             })
             .collect();
-        self.stats.lu_decomps += lus.len() as u64;
-        if reduced && lus.iter().any(Option::is_none) {
-            self.reduced_refused = true;
+        self.stats.lu_decomps += (lus.len() + usize::from(extra.is_some())) as u64;
+        let emb = extra.map(real_block);
+        if lus.iter().any(Option::is_none) || matches!(emb, Some(None)) {
+            // a zero pivot or, at a reduced precision, the pivot test: a refusal the
+            // step attempt repeats at the working precision at once
+            self.reduced_refused = reduced;
+            return None;
         }
-        let emb = match extra {
-            Some(l) => {
-                self.stats.lu_decomps += 1;
-                let b = real_block(l);
-                if b.is_none() && reduced {
-                    self.reduced_refused = true;
-                }
-                Some(b?)
-            }
-            None => None,
-        };
+        let emb = emb.flatten();
         let mut real = Vec::new();
         let mut pairs = Vec::new();
         for lu in lus {
