@@ -139,6 +139,55 @@ fn bundled_flow_work() {
     }
 }
 
+/// The same two jobs verified (`run_verified`: the verification follows the main run's
+/// accepted half steps with four more stages at 192 bits and tol 1e-26): the main run's
+/// work is the unverified run's, the verification's is pinned (two pieces per main step,
+/// one stage solve each), and the digits verified are at least the tolerance's.
+#[test]
+fn verified_flow_work() {
+    let numerics = Numerics {
+        prec: 128,
+        tol: ten_pow_neg(20),
+        stages: ibcert::flow::default_stages(&ten_pow_neg(20)),
+    };
+    for (name, alpha, gt, pin, vpin) in [
+        (
+            "three_point.toml",
+            10,
+            200,
+            PIN_THREE_POINT,
+            PIN_THREE_POINT_VERIFICATION,
+        ),
+        (
+            "random10.toml",
+            1,
+            100,
+            PIN_RANDOM10,
+            PIN_RANDOM10_VERIFICATION,
+        ),
+    ] {
+        let case = load(name);
+        let v = ibcert::flow::run_verified(
+            &case.z(),
+            case.depth,
+            &Rational::from(alpha),
+            &ibcert::flow::StopRule::Gt(Rational::from(gt)),
+            &numerics,
+            &[],
+            true,
+            |_, _| {},
+        )
+        .expect("runs");
+        assert_pinned(name, &v.main.stats, pin);
+        let check = v.check.as_ref().expect("verified");
+        assert_eq!(check.numerics.stages, numerics.stages + 4);
+        assert_eq!(check.stats.accepted, 2 * v.main.stats.accepted);
+        assert_pinned(&format!("{name} verification"), &check.stats, vpin);
+        let digits = v.digits.expect("digits");
+        assert!(digits >= 20, "{name}: {digits} digits");
+    }
+}
+
 // The pins: [accepted, rejected, rhs, jacobians, lu, newton iterations, newton failures].
 const PIN_STIFF_LINEAR: [u64; 7] = [86, 6, 4416, 92, 736, 552, 0];
 const PIN_ROBERTSON: [u64; 7] = [20, 7, 1320, 27, 141, 220, 7];
@@ -148,3 +197,5 @@ const PIN_THREE_POINT: [u64; 7] = [15, 0, 1704, 15, 180, 142, 0];
 // random10: its one Newton failure is not retried at the working precision (the step is
 // shortened first; a second failure in a row would be): one stage solve fewer than before
 const PIN_RANDOM10: [u64; 7] = [30, 1, 4728, 31, 366, 394, 1];
+const PIN_THREE_POINT_VERIFICATION: [u64; 7] = [30, 0, 1152, 30, 240, 72, 0];
+const PIN_RANDOM10_VERIFICATION: [u64; 7] = [60, 0, 2880, 60, 480, 180, 0];

@@ -326,9 +326,10 @@ pub fn run(filter: Option<&str>, opts: &PeerOptions) -> Result<bool, String> {
         for o in &ours {
             let check = o.v.check.as_ref().map_or(String::new(), |c| {
                 format!(
-                    "; verify {} bits, tol 1e-{}",
+                    "; verify {} bits, tol 1e-{}, {} stages",
                     c.numerics.prec,
-                    crate::flow::tol_digits(&c.numerics.tol)
+                    crate::flow::tol_digits(&c.numerics.tol),
+                    c.numerics.stages
                 )
             });
             println!(

@@ -8,15 +8,16 @@
 //! to (the case file's SHA-256, the stopping rule, the numerics, ...); the caller
 //! builds it and compares it on resumption.
 
-use super::{Every, InFlight, Numerics, Phase, PrecisionRaise, Snapshot, Solution};
-use crate::ode::radau::{RadauState, Stats, StepRecord};
+use super::control::Following;
+use super::{Every, InFlight, Numerics, Phase, PrecisionRaise, Snapshot};
+use crate::ode::radau::{FollowState, RadauState, Stats, StepRecord};
 use rug::{Float, Rational};
 use serde_json::{json, Map, Value};
 use std::path::Path;
 use std::time::Duration;
 
 /// The format identifier; a reader refuses any other.
-pub const FORMAT: &str = "ibcert.checkpoint/1";
+pub const FORMAT: &str = "ibcert.checkpoint/2";
 
 pub use crate::num::serial::{float_from_str, float_to_string};
 pub use crate::num::sha256_hex;
@@ -95,23 +96,51 @@ fn state_json(st: &RadauState) -> Value {
     v
 }
 
-fn solution_json(s: &Solution) -> Value {
-    json!({
-        "numerics": numerics_json(&s.numerics),
-        "gt": float_to_string(&s.gt),
-        "y": floats(&s.y),
-        "samples": samples_json(&s.samples),
-        "stats": serde_json::to_value(&s.stats).expect("stats serialize"),
-        "wall_seconds": s.wall.as_secs_f64(),
-    })
-}
-
 fn in_flight_json(f: &InFlight) -> Value {
     json!({
         "numerics": numerics_json(&f.numerics),
         "state": state_json(&f.state),
         "samples": samples_json(&f.samples),
         "wall_seconds": f.wall.as_secs_f64(),
+    })
+}
+
+fn following_json(f: &Following) -> Value {
+    let mut v = json!({
+        "numerics": numerics_json(&f.numerics),
+        "x": float_to_string(&f.state.x),
+        "y": floats(&f.state.y),
+        "stats": serde_json::to_value(&f.state.stats).expect("stats serialize"),
+        "faccon": float_to_string(&f.state.faccon),
+        "samples": samples_json(&f.samples),
+        "wall_seconds": f.wall.as_secs_f64(),
+    });
+    if let (true, Some(o)) = (f.state.lin_full, v.as_object_mut()) {
+        o.insert(LIN_FULL_KEY.into(), json!(true));
+    }
+    v
+}
+
+fn read_following(v: &Value) -> Result<Following, String> {
+    let o = object(v, "verification")?;
+    let numerics = read_numerics(get(o, "numerics")?, crate::ode::tableau::MAX_TABLEAU_STAGES)?;
+    let p = numerics.prec;
+    Ok(Following {
+        state: FollowState {
+            x: read_float(get(o, "x")?, "x", p)?,
+            y: read_floats(get(o, "y")?, "y", p)?,
+            stats: read_stats(get(o, "stats")?)?,
+            faccon: read_float(get(o, "faccon")?, "faccon", p)?,
+            lin_full: match o.get(LIN_FULL_KEY) {
+                None => false,
+                Some(b) => b
+                    .as_bool()
+                    .ok_or_else(|| format!("{LIN_FULL_KEY}: not a boolean"))?,
+            },
+        },
+        samples: read_samples(get(o, "samples")?, p)?,
+        wall: read_wall(o)?,
+        numerics,
     })
 }
 
@@ -125,8 +154,8 @@ pub fn to_json(job: &Value, snap: &Snapshot) -> String {
         job: &'a Value,
         phase: &'static str,
         precision_raises: &'a [PrecisionRaise],
-        main_result: Option<Value>,
         current: Value,
+        verification: Option<Value>,
     }
     let v = File {
         format: FORMAT,
@@ -134,8 +163,8 @@ pub fn to_json(job: &Value, snap: &Snapshot) -> String {
         job,
         phase: snap.phase.name(),
         precision_raises: &snap.raises,
-        main_result: snap.main.as_ref().map(solution_json),
         current: in_flight_json(&snap.current),
+        verification: snap.following.as_deref().map(following_json),
     };
     serde_json::to_string_pretty(&v).expect("checkpoint serializes") + "\n"
 }
@@ -160,23 +189,24 @@ pub fn from_json(text: &str) -> Result<(Value, Snapshot), String> {
     let job = obj.get("job").cloned().ok_or("field job: missing")?;
     let phase = match get(obj, "phase")?.as_str() {
         Some("main") => Phase::Main,
-        Some("verification") => Phase::Verification,
-        _ => return Err("field phase: must be \"main\" or \"verification\"".into()),
+        _ => return Err("field phase: must be \"main\"".into()),
     };
     let raises: Vec<PrecisionRaise> = serde_json::from_value(get(obj, "precision_raises")?.clone())
         .map_err(|e| format!("field precision_raises: {e}"))?;
-    let main = match get(obj, "main_result")? {
-        Value::Null => None,
-        m => Some(read_solution(m).map_err(|e| format!("field main_result.{e}"))?),
-    };
     let current = read_in_flight(get(obj, "current")?).map_err(|e| format!("field current.{e}"))?;
+    let following = match get(obj, "verification")? {
+        Value::Null => None,
+        f => Some(Box::new(
+            read_following(f).map_err(|e| format!("field verification.{e}"))?,
+        )),
+    };
     Ok((
         job,
         Snapshot {
             phase,
             raises,
-            main,
             current,
+            following,
         },
     ))
 }
@@ -209,7 +239,8 @@ fn read_u64(obj: &Map<String, Value>, key: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("{key}: not a non-negative integer"))
 }
 
-fn read_numerics(v: &Value) -> Result<Numerics, String> {
+/// Numerics with at most `max_stages` stages (the main run's: [`MAX_STAGES`](crate::ode::tableau::MAX_STAGES)).
+fn read_numerics(v: &Value, max_stages: usize) -> Result<Numerics, String> {
     let o = object(v, "numerics")?;
     let prec = read_u64(o, "precision").map_err(|e| format!("numerics.{e}"))?;
     if !(u64::from(crate::num::MIN_PRECISION)..=u64::from(crate::num::MAX_PRECISION))
@@ -224,7 +255,7 @@ fn read_numerics(v: &Value) -> Result<Numerics, String> {
         .filter(|q: &Rational| *q > 0 && *q < 1)
         .ok_or("numerics.tolerance: not an exact rational in (0, 1)")?;
     let stages = read_u64(o, "stages").map_err(|e| format!("numerics.{e}"))?;
-    if !(1..=crate::ode::tableau::MAX_STAGES as u64).contains(&stages) {
+    if !(1..=max_stages as u64).contains(&stages) {
         return Err(format!("numerics.stages: {stages} is out of range"));
     }
     Ok(Numerics {
@@ -260,20 +291,6 @@ fn read_wall(o: &Map<String, Value>) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(w))
 }
 
-fn read_solution(v: &Value) -> Result<Solution, String> {
-    let o = object(v, "main_result")?;
-    let numerics = read_numerics(get(o, "numerics")?)?;
-    let p = numerics.prec;
-    Ok(Solution {
-        gt: read_float(get(o, "gt")?, "gt", p)?,
-        y: read_floats(get(o, "y")?, "y", p)?,
-        samples: read_samples(get(o, "samples")?, p)?,
-        stats: read_stats(get(o, "stats")?)?,
-        wall: read_wall(o)?,
-        numerics,
-    })
-}
-
 /// The embedded estimate's controller state (h_acc, err_acc) of a loop state: absent or
 /// null when there is none.
 fn read_pred(v: Option<&Value>, p: u32) -> Result<Option<(Float, Float)>, String> {
@@ -294,7 +311,7 @@ fn read_pred(v: Option<&Value>, p: u32) -> Result<Option<(Float, Float)>, String
 
 fn read_in_flight(v: &Value) -> Result<InFlight, String> {
     let o = object(v, "current")?;
-    let numerics = read_numerics(get(o, "numerics")?)?;
+    let numerics = read_numerics(get(o, "numerics")?, crate::ode::tableau::MAX_STAGES)?;
     let p = numerics.prec;
     let so = object(get(o, "state")?, "state")?;
     let prev = match get(so, "prev")? {

@@ -1,9 +1,8 @@
 //! How an integration is controlled: the precision policy, the limits of one
 //! invocation, checkpoints (what they hold and how often), and resumption.
 
-use super::drive::Solution;
 use super::numerics::Numerics;
-use crate::ode::radau::RadauState;
+use crate::ode::radau::{FollowState, RadauState};
 use rug::Float;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
@@ -82,18 +81,18 @@ pub struct PrecisionRaise {
     pub reason: String,
 }
 
-/// Which of the job's two integrations a snapshot is in.
+/// Which integration of a job a snapshot is in: the main run (with the verification
+/// that follows its steps, [`Following`]). The one phase a checkpoint holds since the
+/// verification runs in lockstep with the main run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Phase {
     Main,
-    Verification,
 }
 
 impl Phase {
     pub fn name(self) -> &'static str {
         match self {
             Phase::Main => "main",
-            Phase::Verification => "verification",
         }
     }
 }
@@ -110,14 +109,28 @@ pub struct InFlight {
     pub wall: Duration,
 }
 
+/// The verification that follows the main run's accepted half steps
+/// ([`VerificationPolicy::follow_numerics`](super::VerificationPolicy::follow_numerics)),
+/// where the main run stands: enough to continue it bit for bit.
+#[derive(Clone, Debug)]
+pub struct Following {
+    /// its numerics (more bits, a tighter tolerance, more stages)
+    pub numerics: Numerics,
+    pub state: FollowState,
+    /// its dense-output samples taken so far
+    pub samples: Vec<(Float, Vec<Float>)>,
+    /// wall time spent on it so far (timing only)
+    pub wall: Duration,
+}
+
 /// The whole job between two steps: what a checkpoint holds.
 #[derive(Clone, Debug)]
 pub struct Snapshot {
     pub phase: Phase,
     pub raises: Vec<PrecisionRaise>,
-    /// the finished main run, in the verification phase
-    pub main: Option<Solution>,
     pub current: InFlight,
+    /// the verification, at the same gt (None for a job without one)
+    pub following: Option<Box<Following>>,
 }
 
 /// The job stopped before its end (by [`Limits`]); the snapshot continues it.

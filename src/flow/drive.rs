@@ -38,6 +38,8 @@ pub enum FlowError {
     },
     #[error("checkpoint: {0}")]
     Checkpoint(String),
+    #[error("verification failed: {0}")]
+    Verification(String),
     #[error("resume: {0}")]
     Resume(String),
 }

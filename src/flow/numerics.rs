@@ -5,7 +5,7 @@ use crate::num::{digits_from_rel_error, from_rational};
 use rug::{Float, Rational};
 
 /// Numerical settings of one integration.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Numerics {
     pub prec: u32,
     /// local error tolerance (exact)

@@ -3,7 +3,8 @@
 //! checkpoints and resumption.
 
 use super::control::{
-    Budget, Halted, InFlight, Phase, PrecisionPolicy, PrecisionRaise, RunControl, Snapshot,
+    Budget, Following, Halted, InFlight, Phase, PrecisionPolicy, PrecisionRaise, RunControl,
+    Snapshot,
 };
 use super::drive::{
     check_target, drive, projected, too_low, Controls, Drive, Driven, InFlightSink, Solution, Start,
@@ -13,9 +14,11 @@ use super::numerics::{tol_digits, MAX_DIGIT_ATTEMPTS};
 use super::verify::{Attempt, DigitsAsked, Verified, VERIFICATION};
 use super::{DiagFlow, FlowError, Numerics, StopRule};
 use crate::num::from_rational;
-use crate::ode::radau::{Control, Segment};
+use crate::ode::radau::{Control, FollowState, OdeError, Radau, RadauOptions, Segment};
 use crate::ode::tableau::RadauTableau;
 use rug::{Float, Rational};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 /// How a job went.
 pub enum JobOutcome {
@@ -85,20 +88,91 @@ fn round_prec(bits: u32) -> u32 {
     bits.div_ceil(PREC_STEP).saturating_mul(PREC_STEP)
 }
 
-/// One integration of the job (main or verification) to its end, under the
-/// precision policy: raise and restart, or refuse, when the guard trips.
+/// The main run of a job and its verification (None without one), each with the flow
+/// at the precision it ended with.
+struct Phased {
+    flow: DiagFlow,
+    main: Solution,
+    check: Option<(DiagFlow, Solution)>,
+}
+
+/// The follower's state while the main run integrates: the verification's in-flight
+/// state, or the error that stopped it.
+struct Follow<'a> {
+    flow: &'a DiagFlow,
+    tab: &'a RadauTableau,
+    opts: RadauOptions,
+    /// its sample points: the main run's (the same values), those in (0, target]
+    sample_at: Vec<Float>,
+    /// where it stands (None once it failed)
+    now: Option<Following>,
+    failed: Option<OdeError>,
+}
+
+impl Follow<'_> {
+    /// Follow one accepted half step of the main run; false when the verification failed.
+    fn step(&mut self, seg: &Segment) -> bool {
+        let Some(mut f) = self.now.take() else {
+            return false;
+        };
+        let start = Instant::now();
+        let skip = f.samples.len();
+        let mut next = self.sample_at.iter().skip(skip).peekable();
+        let mut taken = Vec::new();
+        let p = self.flow.prec;
+        // the segment's end at this precision (where the last piece ends) and as the
+        // main run computes it (where it samples up to): a sample the main run takes on
+        // this segment is taken here too
+        let end = Float::with_val(p, seg.x0 + seg.h);
+        let end_main = seg.x1();
+        let r = Radau::new(self.flow, self.tab, self.opts.clone()).follow(f.state, seg, |vs| {
+            let mut x1 = vs.x1();
+            if x1 >= end && end_main > x1 {
+                x1 = Float::with_val(p, &end_main);
+            }
+            while let Some(s) = next.peek() {
+                if **s <= x1 {
+                    taken.push(((*s).clone(), vs.eval(s)));
+                    next.next();
+                } else {
+                    break;
+                }
+            }
+        });
+        match r {
+            Ok(st) => {
+                f.state = st;
+                f.samples.extend(taken);
+                f.wall += start.elapsed();
+                self.now = Some(f);
+                true
+            }
+            Err(e) => {
+                self.failed = Some(e);
+                false
+            }
+        }
+    }
+}
+
+/// One integration of the job to its end, under the precision policy: raise and
+/// restart, or refuse, when the guard trips. With `job.verify`, the verification follows
+/// the main run's accepted half steps in lockstep ([`VERIFICATION`]'s
+/// `follow_numerics`; restarted with it when the precision is raised), continued from
+/// `following` when resuming.
 #[allow(clippy::too_many_arguments)]
 fn run_phase(
     job: &Job,
     phase: Phase,
     numerics: Numerics,
     resume: Option<InFlight>,
+    following: Option<Following>,
     ctl: &mut RunControl,
     raises: &mut Vec<PrecisionRaise>,
-    main: Option<&Solution>,
     budget: &mut Budget,
     progress: &mut (dyn FnMut(&Float) + Send),
-) -> Result<Result<(DiagFlow, Solution), Halted>, FlowError> {
+) -> Result<Result<Phased, Halted>, FlowError> {
+    let mut following = following;
     let digits = tol_digits(&numerics.tol);
     let mut numerics = numerics;
     let mut resume = resume;
@@ -148,10 +222,10 @@ fn run_phase(
             }
         }
     }
-    if phase == Phase::Main && job.verify {
-        // the verification run's tableau (for the main run's numerics as they start),
-        // built while the main run integrates
-        let v = VERIFICATION.numerics(&numerics);
+    if job.verify {
+        // the verification's tableau (for the main run's numerics as they start), built
+        // while the main run's first steps are taken
+        let v = VERIFICATION.follow_numerics(&numerics);
         RadauTableau::prefetch(v.stages, v.prec);
     }
     loop {
@@ -160,6 +234,47 @@ fn run_phase(
         let gt = job.rule.gt(job.alpha, job.depth, p);
         check_target(&gt, job.loss)?;
         let samples: Vec<Float> = job.sample_at.iter().map(|q| from_rational(p, q)).collect();
+        // the verification, following the main run at its own numerics
+        let vn = VERIFICATION.follow_numerics(&numerics);
+        if let Some(f) = following.as_ref().filter(|f| f.numerics != vn) {
+            return Err(FlowError::Resume(format!(
+                "the checkpoint's verification runs at {} bits with {} stages, this job's at {} bits with {} stages",
+                f.numerics.prec, f.numerics.stages, vn.prec, vn.stages
+            )));
+        }
+        let vflow = job.flow_at(vn.prec);
+        let vtab = RadauTableau::cached(vn.stages, vn.prec);
+        let follow = job.verify.then(|| {
+            let vp = vn.prec;
+            let now = following.take().unwrap_or_else(|| Following {
+                numerics: vn.clone(),
+                state: FollowState::start(
+                    &vflow.gt_start(),
+                    &vec![Float::new(vp); vflow.dim_state()],
+                    vp,
+                ),
+                samples: Vec::new(),
+                wall: Duration::ZERO,
+            });
+            Mutex::new(Follow {
+                flow: &vflow,
+                tab: &vtab,
+                opts: RadauOptions::new(from_rational(vp, &now.numerics.tol)),
+                // the main run's sample points (the same gt values), those it samples
+                sample_at: samples
+                    .iter()
+                    .filter(|s| s.is_sign_positive() && !s.is_zero() && **s <= gt)
+                    .map(|s| Float::with_val(vp, s))
+                    .collect(),
+                now: Some(now),
+                failed: None,
+            })
+        });
+        let following_now = || -> Option<Following> {
+            follow
+                .as_ref()
+                .and_then(|f| f.lock().expect("follower").now.clone())
+        };
         let raises_now = raises.clone();
         let checkpoints = ctl.checkpoint.is_some();
         let mut sink = |f: &InFlight| -> Result<(), String> {
@@ -167,13 +282,18 @@ fn run_phase(
                 Some(write) => write(&Snapshot {
                     phase,
                     raises: raises_now.clone(),
-                    main: main.cloned(),
                     current: f.clone(),
+                    following: following_now().map(Box::new),
                 }),
                 None => Ok(()),
             }
         };
         let mut observer = |seg: &Segment| {
+            if let Some(f) = follow.as_ref() {
+                if !f.lock().expect("follower").step(seg) {
+                    return Control::Stop;
+                }
+            }
             progress(&seg.x1());
             Control::Continue
         };
@@ -194,15 +314,39 @@ fn run_phase(
             },
             observer: &mut observer,
         })?;
+        let follow = follow.map(|f| f.into_inner().expect("follower"));
+        if let Some(e) = follow.as_ref().and_then(|f| f.failed.as_ref()) {
+            return Err(FlowError::Verification(e.to_string()));
+        }
+        let following_now = follow.as_ref().and_then(|f| f.now.clone());
         match r {
-            Driven::Done(sol) => return Ok(Ok((flow, sol))),
+            Driven::Done(mut sol) => {
+                let check = following_now.map(|f| {
+                    // the main run's wall time without its verification's
+                    sol.wall = sol.wall.saturating_sub(f.wall);
+                    let check = Solution {
+                        numerics: f.numerics,
+                        gt: f.state.x,
+                        y: f.state.y,
+                        samples: f.samples,
+                        stats: f.state.stats,
+                        wall: f.wall,
+                    };
+                    (vflow, check)
+                });
+                return Ok(Ok(Phased {
+                    flow,
+                    main: sol,
+                    check,
+                }));
+            }
             Driven::CheckpointFailed(e) => return Err(FlowError::Checkpoint(e)),
             Driven::Halt(halt, current) => {
                 let snapshot = Snapshot {
                     phase,
                     raises: raises.clone(),
-                    main: main.cloned(),
                     current: *current,
+                    following: following_now.map(Box::new),
                 };
                 if let Some(write) = ctl.checkpoint.as_mut() {
                     write(&snapshot).map_err(FlowError::Checkpoint)?;
@@ -299,61 +443,40 @@ fn run_attempt(
         .as_ref()
         .map(|r| r.raises.clone())
         .unwrap_or_default();
-    let (flow, main, check_resume) = match resume {
-        Some(Snapshot {
-            phase: Phase::Verification,
-            main: Some(main),
-            current,
-            ..
-        }) => (job.flow_at(main.numerics.prec), main, Some(current)),
-        Some(Snapshot {
-            phase: Phase::Verification,
-            main: None,
-            ..
-        }) => {
-            return Err(FlowError::Resume(
-                "a verification-phase snapshot without its main run".into(),
-            ))
-        }
-        other => {
-            let current = other.map(|s| s.current);
-            let mut pr = |x: &Float| progress(0, x);
-            match run_phase(
-                job,
-                Phase::Main,
-                job.numerics.clone(),
-                current,
-                ctl,
-                &mut raises,
-                None,
-                budget,
-                &mut pr,
-            )? {
-                Ok((flow, sol)) => (flow, sol, None),
-                Err(h) => return Ok(JobOutcome::Halted(h)),
+    let (current, following) = match resume {
+        Some(s) => {
+            if job.verify != s.following.is_some() {
+                return Err(FlowError::Resume(if job.verify {
+                    "the checkpoint has no verification in flight, but the job verifies".into()
+                } else {
+                    "the checkpoint has a verification in flight, but the job does not verify"
+                        .into()
+                }));
             }
+            (Some(s.current), s.following.map(|f| *f))
         }
+        None => (None, None),
     };
-    if !job.verify {
-        return Ok(JobOutcome::Done(Verified::unverified(flow, main, raises)));
-    }
-    let vn = VERIFICATION.numerics(&main.numerics);
-    let mut pr = |x: &Float| progress(1, x);
-    let (vflow, check) = match run_phase(
+    let mut pr = |x: &Float| progress(0, x);
+    let done = match run_phase(
         job,
-        Phase::Verification,
-        vn,
-        check_resume,
+        Phase::Main,
+        job.numerics.clone(),
+        current,
+        following,
         ctl,
         &mut raises,
-        Some(&main),
         budget,
         &mut pr,
     )? {
         Ok(done) => done,
         Err(h) => return Ok(JobOutcome::Halted(h)),
     };
-    Ok(JobOutcome::Done(Verified::compared(
-        flow, main, vflow, check, raises,
-    )))
+    Ok(JobOutcome::Done(match done.check {
+        None => Verified::unverified(done.flow, done.main, raises),
+        Some((vflow, check)) => {
+            progress(1, &check.gt);
+            Verified::compared(done.flow, done.main, vflow, check, raises)
+        }
+    }))
 }

@@ -6,16 +6,26 @@ use super::control::{Halted, PrecisionRaise};
 use super::drive::Solution;
 use super::numerics::{default_stages, Numerics};
 use super::{guard, DiagFlow};
+use crate::ode::tableau::MAX_TABLEAU_STAGES;
 use rug::{Float, Rational};
 
-/// How a verification computation differs from the main one: more bits and a tighter
-/// tolerance (with stages chosen for it, never fewer than the main run's). The digits
-/// reported are those on which the two computations agree, so the second needs only
-/// to be clearly more accurate than the first, not many orders of magnitude more.
+/// How a verification computation differs from the main one: more bits, a tighter
+/// tolerance and more stages. The digits reported are those on which the two
+/// computations agree, so the second needs only to be clearly more accurate than the
+/// first, not many orders of magnitude more.
 ///
-/// There is one policy, [`VERIFICATION`], for every command (run, trace, check, table,
-/// plot, compare-losses, solve's references, the regression flow and its limit): the
-/// type exists so that the honesty tests can put another margin beside it.
+/// A flow job's verification ([`super::run_job`]: run, trace, check, plot,
+/// compare-losses, bench) follows the main run's accepted half steps
+/// ([`VerificationPolicy::follow_numerics`]; docs/math.md §9.8): one stage solve per
+/// step with [`VerificationPolicy::extra_stages`] more stages (order 2(s + 4) - 1 on the
+/// same mesh), at the higher precision and the tighter tolerance (which set its Newton
+/// goal), Newton started from the main run's polynomial on the same interval. The
+/// computations without a main mesh to follow (a table's event-located rows, the
+/// regression flow and its limit, solve's references) verify with an independent
+/// adaptive run at [`VerificationPolicy::numerics`].
+///
+/// There is one policy, [`VERIFICATION`], for every command: the type exists so that
+/// the honesty tests can put another margin beside it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct VerificationPolicy {
     /// the verification carries this many more bits
@@ -23,18 +33,23 @@ pub struct VerificationPolicy {
     /// and its tolerance is this many powers of ten tighter (an optimization solved to
     /// the working precision, such as a Q_mu reference, has no tolerance to tighten)
     pub tighter_tol_exp10: u32,
+    /// a verification that follows the main run's steps has this many more stages (at
+    /// most [`MAX_TABLEAU_STAGES`]): on the same mesh, a method of higher order
+    pub extra_stages: usize,
 }
 
-/// The verification policy: 64 more bits and a tolerance 10^-6 tighter. Chosen from
-/// measurements (docs/math.md, "Verification"): the main run's error is then at least
-/// about a million times its verification's, so the digits the two share are the main
-/// run's own, while the verification costs about 1.3 times the run where tol·10^-15
-/// and max(64, p/2) more bits cost 2 to 3.5 times. The honesty test
+/// The verification policy: 64 more bits, a tolerance 10^-6 tighter, four more stages
+/// on the main run's mesh. Chosen from measurements (docs/math.md, "Verification";
+/// docs/benchmarks.md): the main run's error is then at least about a million times its
+/// verification's, so the digits the two share are the main run's own. Following the
+/// main run's mesh costs 0.3 to 0.35 times the main run where an independent adaptive
+/// run at the same bits and tolerance costs 1.5. The honesty test
 /// (tests/verification_honesty.rs) compares the digits claimed with a third run at
 /// twice the bits and a tolerance 10^-20 tighter.
 pub const VERIFICATION: VerificationPolicy = VerificationPolicy {
     extra_bits: 64,
     tighter_tol_exp10: 6,
+    extra_stages: 4,
 };
 
 impl VerificationPolicy {
@@ -43,12 +58,26 @@ impl VerificationPolicy {
         prec + self.extra_bits
     }
 
-    /// The numerics of the verification computation for a main computation at `main`.
+    /// The numerics of an independent (adaptive) verification computation for a main
+    /// computation at `main`: stages for the tighter tolerance, never fewer than the
+    /// main run's.
     pub fn numerics(&self, main: &Numerics) -> Numerics {
         let prec = self.prec(main.prec);
         let tol = &main.tol * crate::num::ten_pow_neg(self.tighter_tol_exp10);
         let stages = default_stages(&tol).max(main.stages);
         Numerics { prec, tol, stages }
+    }
+
+    /// The numerics of a verification that follows the main run's steps: as
+    /// [`VerificationPolicy::numerics`], with at least [`VerificationPolicy::extra_stages`]
+    /// more stages than the main run (capped at [`MAX_TABLEAU_STAGES`]).
+    pub fn follow_numerics(&self, main: &Numerics) -> Numerics {
+        let mut n = self.numerics(main);
+        n.stages = n
+            .stages
+            .max(main.stages + self.extra_stages)
+            .min(MAX_TABLEAU_STAGES);
+        n
     }
 }
 
@@ -159,9 +188,8 @@ impl Verified {
         }
     }
 
-    /// What a halted job reached, unverified: the main run's end when the
-    /// verification was stopped, else the in-flight main run. `z`, `depth`, `alpha`
-    /// are the job's.
+    /// What a halted job reached, unverified: the in-flight main run (its
+    /// verification follows it in lockstep). `z`, `depth`, `alpha` are the job's.
     pub fn halted(
         z: &[Vec<Rational>],
         depth: u32,
@@ -171,16 +199,13 @@ impl Verified {
     ) -> Verified {
         let snap = &h.snapshot;
         let cur = &snap.current;
-        let main = match &snap.main {
-            Some(m) => m.clone(),
-            None => Solution {
-                numerics: cur.numerics.clone(),
-                gt: cur.state.x.clone(),
-                y: cur.state.y.clone(),
-                samples: cur.samples.clone(),
-                stats: cur.state.stats.clone(),
-                wall: cur.wall,
-            },
+        let main = Solution {
+            numerics: cur.numerics.clone(),
+            gt: cur.state.x.clone(),
+            y: cur.state.y.clone(),
+            samples: cur.samples.clone(),
+            stats: cur.state.stats.clone(),
+            wall: cur.wall,
         };
         let flow = DiagFlow::new(z, depth, alpha, main.numerics.prec).with_loss(loss);
         Verified::unverified(flow, main, snap.raises.clone())
@@ -239,5 +264,15 @@ mod tests {
         let mut main = numerics(128, 10);
         main.stages = 24;
         assert_eq!(VERIFICATION.numerics(&main).stages, 24);
+        // following the main run's steps: four more stages, at most 28
+        assert_eq!(VERIFICATION.follow_numerics(&main).stages, 28);
+        assert_eq!(VERIFICATION.follow_numerics(&main).tol, ten_pow_neg(16));
+        main.stages = 18;
+        assert_eq!(VERIFICATION.follow_numerics(&main).stages, 22);
+        let main = numerics(128, 30);
+        assert_eq!(main.stages, 18);
+        assert_eq!(VERIFICATION.follow_numerics(&main).stages, 22);
+        let main = numerics(128, 40);
+        assert_eq!(VERIFICATION.follow_numerics(&main).stages, 28);
     }
 }

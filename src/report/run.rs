@@ -1,7 +1,7 @@
 //! The report of `ibcert run`: one serializable structure, rendered as text or JSON.
 
 use super::{fmt_scalar, fmt_vector, scalar_digits, vector_digits, UNVERIFIED_DIGITS};
-use crate::flow::{Halted, Numerics, Phase, PrecisionRaise, Solution, StopRule, Summary, Verified};
+use crate::flow::{Halted, Numerics, PrecisionRaise, Solution, StopRule, Summary, Verified};
 use crate::num::{decimal_digits_of_bits, fmt_sig};
 use crate::ode::radau::Stats;
 use rug::Rational;
@@ -337,11 +337,11 @@ impl RunReport {
             target_gt: target,
             checkpoint,
         });
-        if snap.phase == Phase::Verification {
-            // the verification run's own progress, next to the finished main run's
+        if let Some(f) = &snap.following {
+            // the verification's own progress (it follows the main run in lockstep)
             r.work.verification = Some(RunWork {
-                stats: cur.state.stats.clone(),
-                wall_seconds: Some(cur.wall.as_secs_f64()),
+                stats: f.state.stats.clone(),
+                wall_seconds: Some(f.wall.as_secs_f64()),
             });
         }
         r
@@ -445,7 +445,7 @@ impl RunReport {
             }
             (Some(v), Some(d)) => {
                 o += &format!(
-                    "verification    {} correct digits of w_hat, from a second run at {} bits, tolerance {}, {} stages\n",
+                    "verification    {} correct digits of w_hat, from a second run on the same steps at {} bits, tolerance {}, {} stages\n",
                     d.w_hat, v.precision, v.tolerance, v.stages
                 );
             }

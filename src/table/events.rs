@@ -4,7 +4,7 @@
 
 use crate::flow::{drive_plain, DiagFlow, Loss, Numerics, Scale, Start};
 use crate::num::{from_rational, norm1, norm2};
-use crate::ode::radau::{Control, OdeError, Segment, Stats};
+use crate::ode::radau::{Control, OdeError, Segment, Stats, StepRecord};
 use crate::ode::tableau::RadauTableau;
 use rug::{Assign, Float, Rational};
 
@@ -139,45 +139,10 @@ impl Kind {
     }
 }
 
-/// An owned copy of one accepted half step, kept for locating an event inside it.
-#[derive(Clone)]
-struct OwnedSeg {
-    x0: Float,
-    h: Float,
-    y0: Vec<Float>,
-    z: Vec<Vec<Float>>,
-}
-
-impl OwnedSeg {
-    fn of(seg: &Segment) -> OwnedSeg {
-        OwnedSeg {
-            x0: seg.x0.clone(),
-            h: seg.h.clone(),
-            y0: seg.y0.to_vec(),
-            z: seg.z.to_vec(),
-        }
-    }
-
-    fn eval(&self, tab: &RadauTableau, x: &Float) -> Vec<Float> {
-        Segment {
-            tab,
-            x0: &self.x0,
-            h: &self.h,
-            y0: &self.y0,
-            z: &self.z,
-        }
-        .eval(x)
-    }
-
-    fn x1(&self) -> Float {
-        Float::with_val(self.x0.prec(), &self.x0 + &self.h)
-    }
-}
-
 /// A sign change seen between two probes (xa, xb) inside a segment.
 struct Bracket {
     kind: Kind,
-    seg: OwnedSeg,
+    seg: StepRecord,
     xa: Float,
     xb: Float,
 }
@@ -241,7 +206,7 @@ pub(super) fn scan(
         .map(|mu| from_rational(p, &(alpha_d.clone() / mu)))
         .collect();
     let mut brackets: Vec<Bracket> = Vec::new();
-    let mut mu_segs: Vec<Option<OwnedSeg>> = vec![None; gt_mu.len()];
+    let mut mu_segs: Vec<Option<StepRecord>> = vec![None; gt_mu.len()];
     let mut prev: Option<(Float, Values)> = None;
     // approximate gt of the last downward crossing while below δ
     let mut excess_at: Option<Float> = None;
@@ -258,7 +223,7 @@ pub(super) fn scan(
         let x1 = seg.x1();
         for (k, g) in gt_mu.iter().enumerate() {
             if mu_segs[k].is_none() && *g > *seg.x0 && *g <= x1 {
-                mu_segs[k] = Some(OwnedSeg::of(seg));
+                mu_segs[k] = Some(StepRecord::of(seg));
             }
         }
         let mut probes: Vec<(Float, Vec<Float>)> = quarter
@@ -271,7 +236,7 @@ pub(super) fn scan(
             })
             .collect();
         probes.push((x1.clone(), seg.y1()));
-        let mut owned: Option<OwnedSeg> = None;
+        let mut owned: Option<StepRecord> = None;
         for (x, y) in probes {
             let Some(v) = refs.values(&flow, &y) else {
                 continue;
@@ -299,7 +264,7 @@ pub(super) fn scan(
                     hits.push(Kind::KernelExit);
                 }
                 for kind in hits {
-                    let seg_copy = owned.get_or_insert_with(|| OwnedSeg::of(seg)).clone();
+                    let seg_copy = owned.get_or_insert_with(|| StepRecord::of(seg)).clone();
                     brackets.push(Bracket {
                         kind,
                         seg: seg_copy,
@@ -417,7 +382,7 @@ pub(super) fn scan(
 fn state_at(
     flow: &DiagFlow,
     numerics: &Numerics,
-    seg: &OwnedSeg,
+    seg: &StepRecord,
     x: &Float,
 ) -> Result<(Vec<Float>, u64), OdeError> {
     // a point within the resolution of x of the step's start is the start (a step
@@ -532,7 +497,7 @@ fn locate_event(
     };
     // phase 1: the collocation polynomial
     let dense = |x: &Float| -> Result<(Float, ()), OdeError> {
-        let y = b.seg.eval(tab, x);
+        let y = b.seg.segment(tab).eval(x);
         Ok((signed(&y).unwrap_or_else(|| Float::with_val(p, 1)), ()))
     };
     let fa = dense(&b.xa)?.0;

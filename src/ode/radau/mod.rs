@@ -29,18 +29,25 @@
 //!   step) is reported as a [`Segment`] carrying its collocation polynomial (degree s),
 //!   for sampling and event location.
 //!
-//! The files: `mod.rs` the step loop; [`options`] the options and control constants;
+//! * A second integration can follow the accepted steps of a first one
+//!   ([`Radau::follow`]): one stage solve per step of the first, with its own tableau
+//!   and precision, Newton started from the first's collocation polynomial on the same
+//!   interval (a flow's verification, docs/math.md §9.8).
+//!
+//! The files: `mod.rs` the step loop; `follow.rs` following another integration; [`options`] the options and control constants;
 //! `state.rs` what goes in and out (work counters, loop state, outcome, errors);
 //! `dense.rs` the dense output; `newton.rs` the stage solve; `step.rs` one step attempt
 //! and the step-size update.
 
 mod dense;
+mod follow;
 mod newton;
 pub mod options;
 mod state;
 mod step;
 
 pub use dense::Segment;
+pub use follow::{FollowState, MAX_FOLLOW_SPLITS};
 pub use options::{ErrorEstimate, LinearPrecision, RadauOptions, Ratio};
 pub use state::{Control, OdeError, Outcome, RadauState, Stats, StepRecord, StepView};
 

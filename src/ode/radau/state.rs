@@ -1,6 +1,8 @@
 //! What an integration hands out and takes back: the work counters, the loop state
 //! between steps (for checkpoints), the observer's answer, the outcome and the errors.
 
+use super::dense::Segment;
+use crate::ode::tableau::RadauTableau;
 use rug::Float;
 use serde::{Deserialize, Serialize};
 
@@ -41,16 +43,47 @@ pub enum OdeError {
     MaxSteps { limit: u64, x: String },
     #[error("the solution became non-finite at x = {x}")]
     NonFinite { x: String },
+    #[error("the stage equations of a step followed from another integration did not converge at x = {x}, even on 1/{pieces} of the step")]
+    FollowFailed { x: String, pieces: u32 },
 }
 
-/// The previous accepted full step (x0, h, y0, Z), the source of predictors.
+/// An owned step (x0, h, y0, Z): the previous accepted full step (the source of
+/// predictors), or a copy of a dense-output segment kept beyond the observer's call.
 #[derive(Clone, Debug)]
 pub struct StepRecord {
     pub x0: Float,
     pub h: Float,
     pub y0: Vec<Float>,
-    /// stage increments of the full step
+    /// stage increments of the step
     pub z: Vec<Vec<Float>>,
+}
+
+impl StepRecord {
+    /// An owned copy of a segment (its tableau aside).
+    pub fn of(seg: &Segment) -> StepRecord {
+        StepRecord {
+            x0: seg.x0.clone(),
+            h: seg.h.clone(),
+            y0: seg.y0.to_vec(),
+            z: seg.z.to_vec(),
+        }
+    }
+
+    /// The step as a segment of the tableau it was taken with.
+    pub fn segment<'a>(&'a self, tab: &'a RadauTableau) -> Segment<'a> {
+        Segment {
+            tab,
+            x0: &self.x0,
+            h: &self.h,
+            y0: &self.y0,
+            z: &self.z,
+        }
+    }
+
+    /// x0 + h.
+    pub fn x1(&self) -> Float {
+        Float::with_val(self.x0.prec(), &self.x0 + &self.h)
+    }
 }
 
 /// The integrator's loop state between two accepted steps: everything that the next

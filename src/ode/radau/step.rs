@@ -103,13 +103,7 @@ impl<O: Ode> Radau<'_, O> {
     ) -> Option<(Vec<Vec<Float>>, Factors)> {
         let (mut zf, ymid_pred) = match prev {
             Some(rec) => {
-                let seg = Segment {
-                    tab: self.tab,
-                    x0: &rec.x0,
-                    h: &rec.h,
-                    y0: &rec.y0,
-                    z: &rec.z,
-                };
+                let seg = rec.segment(self.tab);
                 (self.guess_from(&seg, x, h, y), seg.eval(xm))
             }
             None => (
