@@ -242,9 +242,14 @@ fn run_phase(
                 f.numerics.prec, f.numerics.stages, vn.prec, vn.stages
             )));
         }
-        let vflow = job.flow_at(vn.prec);
-        let vtab = RadauTableau::cached(vn.stages, vn.prec);
-        let follow = job.verify.then(|| {
+        // its flow and tableau (none without verification)
+        let vside = job.verify.then(|| {
+            (
+                job.flow_at(vn.prec),
+                RadauTableau::cached(vn.stages, vn.prec),
+            )
+        });
+        let follow = vside.as_ref().map(|(vflow, vtab)| {
             let vp = vn.prec;
             let now = following.take().unwrap_or_else(|| Following {
                 numerics: vn.clone(),
@@ -257,8 +262,8 @@ fn run_phase(
                 wall: Duration::ZERO,
             });
             Mutex::new(Follow {
-                flow: &vflow,
-                tab: &vtab,
+                flow: vflow,
+                tab: vtab,
                 opts: RadauOptions::new(from_rational(vp, &now.numerics.tol)),
                 // the main run's sample points (the same gt values), those it samples
                 sample_at: samples
@@ -319,9 +324,10 @@ fn run_phase(
             return Err(FlowError::Verification(e.to_string()));
         }
         let following_now = follow.as_ref().and_then(|f| f.now.clone());
+        let vflow = vside.map(|(vflow, _)| vflow);
         match r {
             Driven::Done(mut sol) => {
-                let check = following_now.map(|f| {
+                let check = following_now.zip(vflow).map(|(f, vflow)| {
                     // the main run's wall time without its verification's
                     sol.wall = sol.wall.saturating_sub(f.wall);
                     let check = Solution {
