@@ -42,8 +42,9 @@ pub struct VerificationPolicy {
 /// on the main run's mesh. Chosen from measurements (docs/math.md, "Verification";
 /// docs/benchmarks.md): the main run's error is then at least about a million times its
 /// verification's, so the digits the two share are the main run's own. Following the
-/// main run's mesh costs 0.3 to 0.35 times the main run where an independent adaptive
-/// run at the same bits and tolerance costs 1.5. The honesty test
+/// main run's mesh costs about half the main run's wall time (0.37 to 0.46 of its
+/// right-hand sides) where an independent adaptive run at the same bits and tolerance
+/// costs 1.5 to 1.8 times. The honesty test
 /// (tests/verification_honesty.rs) compares the digits claimed with a third run at
 /// twice the bits and a tolerance 10^-20 tighter.
 pub const VERIFICATION: VerificationPolicy = VerificationPolicy {
