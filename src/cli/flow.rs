@@ -444,7 +444,7 @@ impl FlowJob {
         let mut m = format!(
             "{} during the {} run at gt = {gt} (target {target}), after {} steps of that run",
             h.halt.describe(),
-            snap.phase.name(),
+            crate::flow::MAIN_RUN,
             snap.current.state.stats.accepted
         );
         match &self.checkpoint {

@@ -8,8 +8,8 @@
 //! to (the case file's SHA-256, the stopping rule, the numerics, ...); the caller
 //! builds it and compares it on resumption.
 
-use super::control::Following;
-use super::{Every, InFlight, Numerics, Phase, PrecisionRaise, Snapshot};
+use super::control::{Following, MAIN_RUN};
+use super::{Every, InFlight, Numerics, PrecisionRaise, Snapshot};
 use crate::ode::radau::{FollowState, RadauState, Stats, StepRecord};
 use rug::{Float, Rational};
 use serde_json::{json, Map, Value};
@@ -57,12 +57,21 @@ fn samples_json(s: &[(Float, Vec<Float>)]) -> Value {
 /// were raised to the working precision.
 const LIN_FULL_KEY: &str = "linear_algebra_at_working_precision";
 
-fn read_lin_full(v: Option<&Value>) -> Result<bool, String> {
+/// The key's value (absent: false); `at` prefixes the field named in an error.
+fn read_lin_full(v: Option<&Value>, at: &str) -> Result<bool, String> {
     match v {
         None => Ok(false),
         Some(v) => v
             .as_bool()
-            .ok_or_else(|| format!("state.{LIN_FULL_KEY}: not a boolean")),
+            .ok_or_else(|| format!("{at}{LIN_FULL_KEY}: not a boolean")),
+    }
+}
+
+/// Add the key (true) to the object `v` when `lin_full`, else leave it out (checkpoints
+/// without the raise keep their form).
+fn insert_lin_full(v: &mut Value, lin_full: bool) {
+    if let (true, Some(o)) = (lin_full, v.as_object_mut()) {
+        o.insert(LIN_FULL_KEY.into(), json!(true));
     }
 }
 
@@ -90,9 +99,7 @@ fn state_json(st: &RadauState) -> Value {
         );
     }
     // the Newton matrices raised to the working precision, only when they were
-    if let (true, Some(o)) = (st.lin_full, v.as_object_mut()) {
-        o.insert(LIN_FULL_KEY.into(), json!(true));
-    }
+    insert_lin_full(&mut v, st.lin_full);
     v
 }
 
@@ -115,9 +122,7 @@ fn following_json(f: &Following) -> Value {
         "samples": samples_json(&f.samples),
         "wall_seconds": f.wall.as_secs_f64(),
     });
-    if let (true, Some(o)) = (f.state.lin_full, v.as_object_mut()) {
-        o.insert(LIN_FULL_KEY.into(), json!(true));
-    }
+    insert_lin_full(&mut v, f.state.lin_full);
     v
 }
 
@@ -131,12 +136,7 @@ fn read_following(v: &Value) -> Result<Following, String> {
             y: read_floats(get(o, "y")?, "y", p)?,
             stats: read_stats(get(o, "stats")?)?,
             faccon: read_float(get(o, "faccon")?, "faccon", p)?,
-            lin_full: match o.get(LIN_FULL_KEY) {
-                None => false,
-                Some(b) => b
-                    .as_bool()
-                    .ok_or_else(|| format!("{LIN_FULL_KEY}: not a boolean"))?,
-            },
+            lin_full: read_lin_full(o.get(LIN_FULL_KEY), "")?,
         },
         samples: read_samples(get(o, "samples")?, p)?,
         wall: read_wall(o)?,
@@ -161,7 +161,7 @@ pub fn to_json(job: &Value, snap: &Snapshot) -> String {
         format: FORMAT,
         written_by: crate::VERSION_LONG,
         job,
-        phase: snap.phase.name(),
+        phase: MAIN_RUN,
         precision_raises: &snap.raises,
         current: in_flight_json(&snap.current),
         verification: snap.following.as_deref().map(following_json),
@@ -187,10 +187,9 @@ pub fn from_json(text: &str) -> Result<(Value, Snapshot), String> {
         None => return Err(format!("not a checkpoint (no \"format\": {FORMAT:?})")),
     }
     let job = obj.get("job").cloned().ok_or("field job: missing")?;
-    let phase = match get(obj, "phase")?.as_str() {
-        Some("main") => Phase::Main,
-        _ => return Err("field phase: must be \"main\"".into()),
-    };
+    if get(obj, "phase")?.as_str() != Some(MAIN_RUN) {
+        return Err(format!("field phase: must be \"{MAIN_RUN}\""));
+    }
     let raises: Vec<PrecisionRaise> = serde_json::from_value(get(obj, "precision_raises")?.clone())
         .map_err(|e| format!("field precision_raises: {e}"))?;
     let current = read_in_flight(get(obj, "current")?).map_err(|e| format!("field current.{e}"))?;
@@ -203,7 +202,6 @@ pub fn from_json(text: &str) -> Result<(Value, Snapshot), String> {
     Ok((
         job,
         Snapshot {
-            phase,
             raises,
             current,
             following,
@@ -344,7 +342,7 @@ fn read_in_flight(v: &Value) -> Result<InFlight, String> {
         stats: read_stats(get(so, "stats")?).map_err(|e| format!("state.{e}"))?,
         faccon: read_float(get(so, "faccon")?, "state.faccon", p)?,
         pred: read_pred(so.get("pred"), p)?,
-        lin_full: read_lin_full(so.get(LIN_FULL_KEY))?,
+        lin_full: read_lin_full(so.get(LIN_FULL_KEY), "state.")?,
     };
     Ok(InFlight {
         samples: read_samples(get(o, "samples")?, p)?,
@@ -447,11 +445,11 @@ mod tests {
         assert!(read_pred(Some(&json!([1])), p).is_err());
         // the Newton matrices at the working precision: a key only when raised
         assert!(v.get(LIN_FULL_KEY).is_none());
-        assert!(!read_lin_full(v.get(LIN_FULL_KEY)).unwrap());
+        assert!(!read_lin_full(v.get(LIN_FULL_KEY), "state.").unwrap());
         st.lin_full = true;
         let v = state_json(&st);
-        assert!(read_lin_full(v.get(LIN_FULL_KEY)).unwrap());
-        assert!(read_lin_full(Some(&json!(1))).is_err());
+        assert!(read_lin_full(v.get(LIN_FULL_KEY), "state.").unwrap());
+        assert!(read_lin_full(Some(&json!(1)), "state.").is_err());
     }
 
     #[test]

@@ -81,21 +81,9 @@ pub struct PrecisionRaise {
     pub reason: String,
 }
 
-/// Which integration of a job a snapshot is in: the main run (with the verification
-/// that follows its steps, [`Following`]). The one phase a checkpoint holds since the
-/// verification runs in lockstep with the main run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Phase {
-    Main,
-}
-
-impl Phase {
-    pub fn name(self) -> &'static str {
-        match self {
-            Phase::Main => "main",
-        }
-    }
-}
+/// The name of a job's one integration in reports, precision raises and checkpoints:
+/// the main run, which its verification follows in lockstep ([`Following`]).
+pub const MAIN_RUN: &str = "main";
 
 /// An integration between two steps: enough to continue it bit for bit.
 #[derive(Clone, Debug)]
@@ -126,7 +114,6 @@ pub struct Following {
 /// The whole job between two steps: what a checkpoint holds.
 #[derive(Clone, Debug)]
 pub struct Snapshot {
-    pub phase: Phase,
     pub raises: Vec<PrecisionRaise>,
     pub current: InFlight,
     /// the verification, at the same gt (None for a job without one)

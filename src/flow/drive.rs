@@ -1,8 +1,9 @@
 //! The integration driver: one loop from a start (the origin, a given state, or a
 //! checkpoint) to a target gt, with the precision guard, the limits of the invocation
 //! and periodic checkpoints after every accepted step, dense-output samples, and an
-//! observer on every accepted half step. `integrate` (fixed precision), the job's
-//! phases ([`super::run_job`]) and the table's event scan all integrate through it.
+//! observer on every accepted half step. `integrate` (fixed precision), the job's main
+//! run ([`super::run_job`], its verification following it) and the table's event scan
+//! all integrate through it.
 
 use super::control::{Budget, Every, Halt, InFlight, Limits};
 use super::guard::{self, Need};
@@ -195,21 +196,17 @@ pub fn drive(d: Drive) -> Result<Driven, OdeError> {
     let samples = Mutex::new(taken);
     let mut next = sample_at
         .iter()
-        .filter(|s| s.is_sign_positive() && !s.is_zero())
+        .filter(|s| sampled(s, gt_end))
         .skip(skip)
         .peekable();
     let mut early: Option<Driven> = None;
     let observer = |seg: &Segment| {
-        let x1 = seg.x1();
-        while let Some(s) = next.peek() {
-            if **s <= x1 && *s <= gt_end {
-                let v = seg.eval(s);
-                samples.lock().expect("samples").push(((*s).clone(), v));
-                next.next();
-            } else {
-                break;
-            }
-        }
+        take_samples(
+            &mut next,
+            &seg.x1(),
+            seg,
+            &mut samples.lock().expect("samples"),
+        );
         user(seg)
     };
     let hook = |view: &StepView| {
@@ -281,6 +278,24 @@ pub fn drive(d: Drive) -> Result<Driven, OdeError> {
         stats: out.stats,
         wall: wall_before + start.elapsed(),
     }))
+}
+
+/// Whether an integration to `target` samples at `s`: s in (0, target].
+pub(super) fn sampled(s: &Float, target: &Float) -> bool {
+    s.is_sign_positive() && !s.is_zero() && s <= target
+}
+
+/// Sample `seg`'s polynomial at the next sample points up to `upto` (sorted points,
+/// those left), appending (point, state) to `out`.
+pub(super) fn take_samples<'s>(
+    next: &mut std::iter::Peekable<impl Iterator<Item = &'s Float>>,
+    upto: &Float,
+    seg: &Segment,
+    out: &mut Vec<(Float, Vec<Float>)>,
+) {
+    while let Some(s) = next.next_if(|s| *s <= upto) {
+        out.push((s.clone(), seg.eval(s)));
+    }
 }
 
 /// [`drive`] without guard, limits or checkpoints: it runs to `target` or to where

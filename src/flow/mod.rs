@@ -25,8 +25,8 @@ mod summary;
 mod verify;
 
 pub use control::{
-    Budget, CheckpointSink, Every, Halt, Halted, InFlight, Limits, Phase, PrecisionPolicy,
-    PrecisionRaise, RunControl, Snapshot,
+    Budget, CheckpointSink, Every, Halt, Halted, InFlight, Limits, PrecisionPolicy, PrecisionRaise,
+    RunControl, Snapshot, MAIN_RUN,
 };
 pub use drive::{
     drive, drive_plain, integrate, Controls, Drive, Driven, FlowError, InFlightSink, Observer,

@@ -3,11 +3,12 @@
 //! checkpoints and resumption.
 
 use super::control::{
-    Budget, Following, Halted, InFlight, Phase, PrecisionPolicy, PrecisionRaise, RunControl,
-    Snapshot,
+    Budget, Following, Halted, InFlight, PrecisionPolicy, PrecisionRaise, RunControl, Snapshot,
+    MAIN_RUN,
 };
 use super::drive::{
-    check_target, drive, projected, too_low, Controls, Drive, Driven, InFlightSink, Solution, Start,
+    check_target, drive, projected, sampled, take_samples, too_low, Controls, Drive, Driven,
+    InFlightSink, Solution, Start,
 };
 use super::guard;
 use super::numerics::{tol_digits, MAX_DIGIT_ATTEMPTS};
@@ -40,7 +41,7 @@ pub struct Job<'a> {
 }
 
 impl Job<'_> {
-    /// The job's flow at `prec` bits (the precision a phase runs at, possibly raised).
+    /// The job's flow at `prec` bits (the precision a run is at, possibly raised).
     pub fn flow_at(&self, prec: u32) -> DiagFlow {
         DiagFlow::new(self.z, self.depth, self.alpha, prec).with_loss(self.loss)
     }
@@ -130,14 +131,7 @@ impl Follow<'_> {
             if x1 >= end && end_main > x1 {
                 x1 = Float::with_val(p, &end_main);
             }
-            while let Some(s) = next.peek() {
-                if **s <= x1 {
-                    taken.push(((*s).clone(), vs.eval(s)));
-                    next.next();
-                } else {
-                    break;
-                }
-            }
+            take_samples(&mut next, &x1, vs, &mut taken);
         });
         match r {
             Ok(st) => {
@@ -161,9 +155,8 @@ impl Follow<'_> {
 /// `follow_numerics`; restarted with it when the precision is raised), continued from
 /// `following` when resuming.
 #[allow(clippy::too_many_arguments)]
-fn run_phase(
+fn run_main(
     job: &Job,
-    phase: Phase,
     numerics: Numerics,
     resume: Option<InFlight>,
     following: Option<Following>,
@@ -208,7 +201,7 @@ fn run_phase(
                         return Err(too_low(&gt, digits, bits, p, format!("estimated before the run: {}; more than the {MAX_PREC} bits allowed", need.explain())));
                     }
                     raises.push(PrecisionRaise {
-                        run: phase.name().to_string(),
+                        run: MAIN_RUN.to_string(),
                         from: p,
                         to,
                         reason: format!(
@@ -268,7 +261,7 @@ fn run_phase(
                 // the main run's sample points (the same gt values), those it samples
                 sample_at: samples
                     .iter()
-                    .filter(|s| s.is_sign_positive() && !s.is_zero() && **s <= gt)
+                    .filter(|s| sampled(s, &gt))
                     .map(|s| Float::with_val(vp, s))
                     .collect(),
                 now: Some(now),
@@ -285,7 +278,6 @@ fn run_phase(
         let mut sink = |f: &InFlight| -> Result<(), String> {
             match ctl.checkpoint.as_mut() {
                 Some(write) => write(&Snapshot {
-                    phase,
                     raises: raises_now.clone(),
                     current: f.clone(),
                     following: following_now().map(Box::new),
@@ -349,7 +341,6 @@ fn run_phase(
             Driven::CheckpointFailed(e) => return Err(FlowError::Checkpoint(e)),
             Driven::Halt(halt, current) => {
                 let snapshot = Snapshot {
-                    phase,
                     raises: raises.clone(),
                     current: *current,
                     following: following_now.map(Box::new),
@@ -361,7 +352,7 @@ fn run_phase(
             }
             Driven::Guard { gt: at, need } => {
                 let (needed, why) = projected(p, job.depth, &at, &gt, need.as_ref(), digits);
-                let raised_here = raises.iter().filter(|r| r.run == phase.name()).count();
+                let raised_here = raises.iter().filter(|r| r.run == MAIN_RUN).count();
                 let to = round_prec(needed.max(p + PREC_STEP));
                 if ctl.policy == PrecisionPolicy::Fixed
                     || to > MAX_PREC
@@ -370,7 +361,7 @@ fn run_phase(
                     return Err(too_low(&gt, digits, needed, p, why));
                 }
                 raises.push(PrecisionRaise {
-                    run: phase.name().to_string(),
+                    run: MAIN_RUN.to_string(),
                     from: p,
                     to,
                     reason: format!(
@@ -464,9 +455,8 @@ fn run_attempt(
         None => (None, None),
     };
     let mut pr = |x: &Float| progress(0, x);
-    let done = match run_phase(
+    let done = match run_main(
         job,
-        Phase::Main,
         job.numerics.clone(),
         current,
         following,

@@ -332,7 +332,7 @@ impl RunReport {
         r.incomplete = Some(Incomplete {
             reason: h.halt.key().to_string(),
             message: h.halt.describe(),
-            phase: snap.phase.name().to_string(),
+            phase: crate::flow::MAIN_RUN.to_string(),
             reached_gt: fmt_sig(&cur.state.x, 12),
             target_gt: target,
             checkpoint,
@@ -365,16 +365,8 @@ impl RunReport {
         let mut o = String::new();
         if let Some(inc) = &self.incomplete {
             o += &format!(
-                "INCOMPLETE      {} during the {} run at gt = {} (target {}): the values below are the state {}, unverified\n",
-                inc.message,
-                inc.phase,
-                inc.reached_gt,
-                inc.target_gt,
-                if inc.phase == "main" {
-                    "reached"
-                } else {
-                    "at the end of the main run"
-                }
+                "INCOMPLETE      {} during the {} run at gt = {} (target {}): the values below are the state reached, unverified\n",
+                inc.message, inc.phase, inc.reached_gt, inc.target_gt,
             );
             match &inc.checkpoint {
                 Some(c) => o += &format!("checkpoint      {c} (continue with --resume {c})\n"),

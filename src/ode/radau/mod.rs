@@ -34,10 +34,10 @@
 //!   and precision, Newton started from the first's collocation polynomial on the same
 //!   interval (a flow's verification, docs/math.md §9.8).
 //!
-//! The files: `mod.rs` the step loop; `follow.rs` following another integration; [`options`] the options and control constants;
-//! `state.rs` what goes in and out (work counters, loop state, outcome, errors);
-//! `dense.rs` the dense output; `newton.rs` the stage solve; `step.rs` one step attempt
-//! and the step-size update.
+//! The files: `mod.rs` the step loop; `follow.rs` following another integration;
+//! [`options`] the options and control constants; `state.rs` what goes in and out (work
+//! counters, loop state, outcome, errors); `dense.rs` the dense output; `newton.rs` the
+//! stage solve; `step.rs` one step attempt and the step-size update.
 
 mod dense;
 mod follow;
