@@ -45,6 +45,7 @@ pub use verify::{
 
 use crate::model::{Mirror, Order};
 use crate::num::dot::{dot_into, Term};
+use crate::num::expmemo::ExpMemo;
 use crate::num::from_rational;
 use crate::num::linalg::{columns, gram, row_dots};
 use crate::ode::{ErrorScale, Ode};
@@ -216,9 +217,19 @@ impl DiagFlow {
     /// [`DiagFlow::derive`] with the mirror map's derivatives up to `order` (w'' NaN
     /// below `Order::D2w`: the right-hand side needs w and w' only).
     pub fn derive_upto(&self, nu: &[Float], order: Order) -> Derived {
+        self.derive_with(nu, order, None)
+    }
+
+    /// [`DiagFlow::derive_upto`] with its exponentials from `memo` (the mirror map's in
+    /// slots 0..2d, the weights' in 2d..2d + N; see [`ExpMemo`]): for evaluations near
+    /// the last ones with the same memo, the values may differ in the last few bits.
+    fn derive_with(&self, nu: &[Float], order: Order, mut memo: Option<&mut ExpMemo>) -> Derived {
         let p = self.prec;
         let beta = self.beta(nu);
-        let (w, dw, d2w) = self.mirror.eval_all(&beta, order);
+        let (w, dw, d2w) = match memo.as_deref_mut() {
+            Some(memo) => self.mirror.eval_all_memo(&beta, order, memo),
+            None => self.mirror.eval_all(&beta, order),
+        };
         let margins = self.margins(&w);
         let mut gamma = margins[0].clone();
         for m in &margins[1..] {
@@ -226,11 +237,16 @@ impl DiagFlow {
                 gamma.assign(m);
             }
         }
+        let base = 2 * self.d;
         let e: Vec<Float> = margins
             .iter()
-            .map(|m| {
+            .enumerate()
+            .map(|(k, m)| {
                 let x = Float::with_val(p, &gamma - m);
-                x.exp()
+                match memo.as_deref_mut() {
+                    Some(memo) => memo.exp(base + k, &x),
+                    None => x.exp(),
+                }
             })
             .collect();
         let (pe, p_diag, sum_exp) = loss::weights(self.loss, &gamma, e);
@@ -257,6 +273,17 @@ impl DiagFlow {
         }
     }
 
+    /// The right-hand side (p/S, 1/S - v) at y = (nu, v), its exponentials from `memo`
+    /// when given.
+    fn velocity(&self, y: &[Float], out: &mut [Float], memo: Option<&mut ExpMemo>) {
+        let der = self.derive_with(&y[..self.n], Order::Dw, memo);
+        let inv_s = Float::with_val(self.prec, der.s.recip_ref());
+        for k in 0..self.n {
+            out[k].assign(&der.p[k] * &inv_s);
+        }
+        out[self.n].assign(&inv_s - &y[self.n]);
+    }
+
     /// -log L(w) = gamma - ln(sum_n exp(-(m_n - gamma))) + ln N: equals gt exactly
     /// along the true flow (the invariant).
     pub fn neg_log_loss(&self, der: &Derived) -> Float {
@@ -277,12 +304,11 @@ impl Ode for DiagFlow {
     }
 
     fn rhs(&self, _x: &Float, y: &[Float], out: &mut [Float]) {
-        let der = self.derive_upto(&y[..self.n], Order::Dw);
-        let inv_s = Float::with_val(self.prec, der.s.recip_ref());
-        for k in 0..self.n {
-            out[k].assign(&der.p[k] * &inv_s);
-        }
-        out[self.n].assign(&inv_s - &y[self.n]);
+        self.velocity(y, out, None);
+    }
+
+    fn rhs_memo(&self, _x: &Float, y: &[Float], out: &mut [Float], memo: &mut ExpMemo) {
+        self.velocity(y, out, Some(memo));
     }
 
     /// With M = Z^T diag(w') Z, dp/dnu = -(diag p - p p^T) M =: P' (logistic:
@@ -463,9 +489,95 @@ pub fn bits_needed(gt: &Float, digits: u32) -> u32 {
     lg.saturating_add((digits as u64 * 33220 / 10000) as u32 + 16)
 }
 
+/// A check shared by the flows' tests: [`Ode::rhs_memo`] along a Newton-like sequence.
+#[cfg(test)]
+pub(crate) mod memo_check {
+    use crate::num::expmemo::ExpMemo;
+    use crate::ode::Ode;
+    use rug::ops::Pow;
+    use rug::Float;
+
+    /// Evaluates f with one memo at the points y + 10^(-3k) dy, k = 1..12 (the stage
+    /// values of a Newton iteration converging to y), against the plain right-hand side
+    /// at the same points: within 2^-(p - 12) of max |f| in every component. Returns the
+    /// memo's counts, for the caller to check that the short path was taken.
+    pub(crate) fn along_newton<O: Ode>(
+        f: &O,
+        x: &Float,
+        y: &[Float],
+        dy: &[Float],
+        what: &str,
+    ) -> crate::num::expmemo::MemoCounts {
+        let p = f.prec();
+        let n = f.dim();
+        let mut memo = ExpMemo::new();
+        for k in 1..=12 {
+            let scale = Float::with_val(p, 10u32).pow(-3i32 * k);
+            let yk: Vec<Float> = y
+                .iter()
+                .zip(dy)
+                .map(|(a, b)| Float::with_val(p, b * &scale) + a)
+                .collect();
+            let mut plain = vec![Float::new(p); n];
+            let mut memod = vec![Float::new(p); n];
+            f.rhs(x, &yk, &mut plain);
+            f.rhs_memo(x, &yk, &mut memod, &mut memo);
+            let big = plain
+                .iter()
+                .map(|v| Float::with_val(p, v.abs_ref()))
+                .fold(Float::new(p), |a, b| a.max(&b));
+            let bound = big >> (p as i32 - 12);
+            for (i, (a, b)) in plain.iter().zip(&memod).enumerate() {
+                let d = Float::with_val(p, a - b).abs();
+                assert!(
+                    d <= bound,
+                    "{what}: k = {k}, f[{i}] {a} vs {b} with the memo"
+                );
+            }
+        }
+        memo.counts
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The right-hand side with its exponentials updated from one Newton iteration to
+    /// the next agrees with the plain one to a few units of the working precision, and
+    /// takes the short path for most of them, for D = 2, 3 and both losses.
+    #[test]
+    fn rhs_memo_matches_rhs_along_a_newton_iteration() {
+        let p = 192;
+        let q = |a: i64, b: i64| Rational::from((a, b));
+        let z = vec![
+            vec![q(1, 1), q(1, 2), q(-1, 3)],
+            vec![q(1, 4), q(1, 1), q(1, 5)],
+            vec![q(-1, 2), q(2, 3), q(1, 1)],
+        ];
+        for (depth, loss) in [2u32, 3]
+            .into_iter()
+            .flat_map(|d| Loss::ALL.into_iter().map(move |l| (d, l)))
+        {
+            let f = DiagFlow::new(&z, depth, &q(3, 2), p).with_loss(loss);
+            let shrink = q(1, 10i64.pow(depth - 2));
+            let y: Vec<Float> = [q(1, 3), q(1, 7), q(1, 5), q(1, 3)]
+                .iter()
+                .map(|v| from_rational(p, &Rational::from(v * &shrink)))
+                .collect();
+            let dy: Vec<Float> = [q(1, 2), q(-1, 3), q(2, 7), q(1, 1)]
+                .iter()
+                .map(|v| from_rational(p, v))
+                .collect();
+            let what = format!("D = {depth}, {loss:?}");
+            let c = memo_check::along_newton(&f, &Float::new(p), &y, &dy, &what);
+            // 12 evaluations of d mirror exponentials and N weights: the first of each
+            // fresh, a fresh one after every 8 updates, the rest updated
+            let total = 12 * (3 + 3);
+            assert_eq!(c.fresh + c.updates, total, "{what}: {c:?}");
+            assert!(c.updates >= total * 2 / 3, "{what}: {c:?}");
+        }
+    }
 
     /// The analytic Jacobian against central differences of the right-hand side.
     #[test]

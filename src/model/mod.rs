@@ -9,6 +9,7 @@
 //! (1 ∓ s)^(-e) is computed as 1 / ((1 ∓ s)^(1/(D-2)))^D with MPFR's correctly rounded
 //! k-th root, so no rounded exponent enters.
 
+use crate::num::expmemo::ExpMemo;
 use crate::num::from_rational;
 use rug::ops::Pow;
 use rug::{Float, Rational};
@@ -170,6 +171,30 @@ impl Mirror {
     /// D ≥ 3 near β = 0, the second expm1 of w''). The values computed are the same
     /// bit for bit as [`Mirror::eval`]'s: the same operations in the same order.
     pub fn eval_upto(&self, beta: &Float, order: Order) -> MirrorEval {
+        self.eval_with(beta, order, &mut |_, x: Float| x.exp_m1())
+    }
+
+    /// [`Mirror::eval_upto`] with its exponentials from `memo` (slots `slot` and
+    /// `slot + 1`): the same operations, each expm1 from the last one of its slot when
+    /// β moved little since (see [`ExpMemo`]), so the values may differ from
+    /// eval_upto's in the last few bits.
+    pub fn eval_memo(
+        &self,
+        beta: &Float,
+        order: Order,
+        memo: &mut ExpMemo,
+        slot: usize,
+    ) -> MirrorEval {
+        self.eval_with(beta, order, &mut |k, x: Float| memo.exp_m1(slot + k, &x))
+    }
+
+    /// The evaluation, with `expm1(k, x)` computing e^x - 1 (k = 0 for w's, 1 for w''s).
+    fn eval_with(
+        &self,
+        beta: &Float,
+        order: Order,
+        expm1: &mut dyn FnMut(usize, Float) -> Float,
+    ) -> MirrorEval {
         let p = self.prec;
         let nan = || Float::with_val(p, rug::float::Special::Nan);
         if self.depth == 2 {
@@ -177,7 +202,7 @@ impl Mirror {
             // with m = e^|x| - 1 >= 0, sinh|x| = m (m + 2) / (2 (m + 1)),
             // cosh x = ((m + 1) + 1/(m + 1)) / 2), then the sign of sinh from β
             let ax = Float::with_val(p, beta.abs_ref()) * 4u32;
-            let m = ax.exp_m1();
+            let m = expm1(0, ax);
             let m1 = Float::with_val(p, &m + 1u32);
             // one division: 1/(m + 1) serves sinh and cosh
             let inv = Float::with_val(p, m1.recip_ref());
@@ -230,11 +255,11 @@ impl Mirror {
             let second = order >= Order::D2w;
             let (mut w, d2w) = if small {
                 let at = Float::with_val(p, s.atanh_ref()) * 2u32;
-                let mw = Float::with_val(p, &at * &self.e).exp_m1();
+                let mw = expm1(0, Float::with_val(p, &at * &self.e));
                 let d2w = second.then(|| {
                     let v2 = Float::with_val(p, Float::with_val(p, &v / &op) / &op);
                     let f2 = Float::with_val(p, &self.e + 2u32);
-                    let m2 = (at * f2).exp_m1();
+                    let m2 = expm1(1, at * f2);
                     Float::with_val(p, &v2 * &m2)
                 });
                 (Float::with_val(p, &v * &mw), d2w)
@@ -275,6 +300,30 @@ impl Mirror {
     /// w_i, w'_i, w''_i for every component of β, the derivatives above `order` NaN
     /// ([`Mirror::eval_upto`]).
     pub fn eval_all(&self, beta: &[Float], order: Order) -> (Vec<Float>, Vec<Float>, Vec<Float>) {
+        self.eval_all_with(beta, |b| self.eval_upto(b, order))
+    }
+
+    /// [`Mirror::eval_all`] with the exponentials from `memo`, coordinate i in slots
+    /// 2i and 2i + 1 (see [`Mirror::eval_memo`]).
+    pub fn eval_all_memo(
+        &self,
+        beta: &[Float],
+        order: Order,
+        memo: &mut ExpMemo,
+    ) -> (Vec<Float>, Vec<Float>, Vec<Float>) {
+        let mut i = 0;
+        self.eval_all_with(beta, |b| {
+            let m = self.eval_memo(b, order, memo, 2 * i);
+            i += 1;
+            m
+        })
+    }
+
+    fn eval_all_with(
+        &self,
+        beta: &[Float],
+        mut eval: impl FnMut(&Float) -> MirrorEval,
+    ) -> (Vec<Float>, Vec<Float>, Vec<Float>) {
         let n = beta.len();
         let (mut w, mut dw, mut d2w) = (
             Vec::with_capacity(n),
@@ -282,7 +331,7 @@ impl Mirror {
             Vec::with_capacity(n),
         );
         for b in beta {
-            let m = self.eval_upto(b, order);
+            let m = eval(b);
             w.push(m.w);
             dw.push(m.dw);
             d2w.push(m.d2w);

@@ -9,6 +9,7 @@ pub mod radau;
 pub mod tableau;
 
 use crate::num::dot::dot;
+use crate::num::expmemo::ExpMemo;
 use rug::{Assign, Float};
 
 /// An autonomous or non-autonomous system y' = f(x, y) in MPFR arithmetic. `Sync`,
@@ -20,6 +21,14 @@ pub trait Ode: Sync {
     fn prec(&self) -> u32;
     /// out = f(x, y).
     fn rhs(&self, x: &Float, y: &[Float], out: &mut [Float]);
+    /// out = f(x, y) for a point near the last ones evaluated with the same `memo`
+    /// (one stage of a Newton iteration after another): a problem may keep there what
+    /// it can update more cheaply than recompute ([`ExpMemo`]: exponentials). The values may differ from [`Ode::rhs`]'s in the last few bits
+    /// (deterministically: the same calls give the same bits). Default: `rhs`.
+    fn rhs_memo(&self, x: &Float, y: &[Float], out: &mut [Float], memo: &mut ExpMemo) {
+        let _ = memo;
+        self.rhs(x, y, out)
+    }
     /// jac = df/dy at (x, y), row-major dim x dim (analytic).
     fn jacobian(&self, x: &Float, y: &[Float], jac: &mut [Float]);
     /// An upper bound for the first step from (x, y): the scale of x on which the

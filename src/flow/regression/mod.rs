@@ -28,6 +28,7 @@ pub use run::{
 pub use tail::{tail_bound, TailBound};
 
 use crate::model::{Mirror, Order};
+use crate::num::expmemo::ExpMemo;
 use crate::num::from_rational;
 use crate::num::linalg::{columns, gram, row_dots};
 use crate::ode::{ErrorScale, Ode};
@@ -136,8 +137,17 @@ impl RegFlow {
     /// [`RegFlow::derive`] with the mirror map's derivatives up to `order` (the others
     /// NaN: the right-hand side needs w alone).
     pub fn derive_upto(&self, nu: &[Float], order: Order) -> RegDerived {
+        self.derive_with(nu, order, None)
+    }
+
+    /// [`RegFlow::derive_upto`] with the mirror map's exponentials from `memo` (slots
+    /// 0..2d; see [`ExpMemo`]).
+    fn derive_with(&self, nu: &[Float], order: Order, memo: Option<&mut ExpMemo>) -> RegDerived {
         let beta = self.beta(nu);
-        let (w, dw, d2w) = self.mirror.eval_all(&beta, order);
+        let (w, dw, d2w) = match memo {
+            Some(memo) => self.mirror.eval_all_memo(&beta, order, memo),
+            None => self.mirror.eval_all(&beta, order),
+        };
         let mut r = self.xt(&w);
         for (a, b) in r.iter_mut().zip(&self.y) {
             *a -= b;
@@ -184,35 +194,33 @@ impl RegFlow {
     /// dt/d(clock) at the clock value `x` divided by N, for the time-based clocks:
     /// LogTime e^x / N, Time 1/N.
     fn rate(&self, x: &Float) -> Float {
+        self.rate_with(x, None)
+    }
+
+    /// [`RegFlow::rate`], e^x from `memo`'s slot 2d when given (a stage's x is the same
+    /// in every Newton iteration: its value is then the last one).
+    fn rate_with(&self, x: &Float, memo: Option<&mut ExpMemo>) -> Float {
         let p = self.prec;
-        let k = match self.clock {
-            Clock::LogTime => Float::with_val(p, x.exp_ref()),
+        let k = match (self.clock, memo) {
+            (Clock::LogTime, Some(memo)) => memo.exp(2 * self.d, x),
+            (Clock::LogTime, None) => Float::with_val(p, x.exp_ref()),
             _ => Float::with_val(p, 1),
         };
         k / self.n as u32
     }
-}
 
-impl Ode for RegFlow {
-    fn dim(&self) -> usize {
-        self.n
-    }
-
-    fn prec(&self) -> u32 {
-        self.prec
-    }
-
-    fn rhs(&self, x: &Float, y: &[Float], out: &mut [Float]) {
+    /// The right-hand side at (x, y), its exponentials from `memo` when given.
+    fn velocity(&self, x: &Float, y: &[Float], out: &mut [Float], mut memo: Option<&mut ExpMemo>) {
         let p = self.prec;
         // the time clocks need the residual alone; the residual clock also w'
         let order = match self.clock {
             Clock::LogTime | Clock::Time => Order::W,
             Clock::Residual => Order::Dw,
         };
-        let der = self.derive_upto(y, order);
+        let der = self.derive_with(y, order, memo.as_deref_mut());
         match self.clock {
             Clock::LogTime | Clock::Time => {
-                let k = self.rate(x);
+                let k = self.rate_with(x, memo);
                 for (o, r) in out.iter_mut().zip(&der.r) {
                     o.assign(r * &k);
                     o.neg_assign();
@@ -229,6 +237,24 @@ impl Ode for RegFlow {
                 }
             }
         }
+    }
+}
+
+impl Ode for RegFlow {
+    fn dim(&self) -> usize {
+        self.n
+    }
+
+    fn prec(&self) -> u32 {
+        self.prec
+    }
+
+    fn rhs(&self, x: &Float, y: &[Float], out: &mut [Float]) {
+        self.velocity(x, y, out, None);
+    }
+
+    fn rhs_memo(&self, x: &Float, y: &[Float], out: &mut [Float], memo: &mut ExpMemo) {
+        self.velocity(x, y, out, Some(memo));
     }
 
     /// Time clocks: J = -(dt/dclock / N) M with M = X^T diag(w') X (dr/dnu = M).

@@ -19,6 +19,7 @@ use super::options::{
 };
 use super::Radau;
 use crate::num::dot::{dot_into, Term};
+use crate::num::expmemo::ExpMemo;
 use crate::num::hessenberg::{HessLu, Hessenberg};
 use crate::num::linalg::{Lu, LuScalar};
 use crate::ode::tableau::EigBlock;
@@ -257,18 +258,25 @@ impl<O: Ode> Radau<'_, O> {
             .max(&Float::with_val(CONTROL_PREC, Float::i_exp(1, -(p as i32))));
         eta = eta.pow(NEWTON_ETA_EXPONENT.control());
         let mut prev: Option<Float> = None;
+        // one memo per stage: each iteration's stage values are near the last ones, so
+        // the problem may update what it computed there (Ode::rhs_memo); new for every
+        // solve, so a solve's values depend on its own inputs alone
+        let mut memos = vec![ExpMemo::new(); s];
         for it in 0..self.opts.max_newton {
             self.stats.newton_iters += 1;
             // the s stage derivatives are independent: evaluate them in parallel
             // (each is computed exactly as it would be serially: bit-identical results)
-            f.par_iter_mut().enumerate().for_each(|(i, fi)| {
-                let yi: Vec<Float> = y0
-                    .iter()
-                    .zip(&z[i])
-                    .map(|(a, b)| Float::with_val(p, a + b))
-                    .collect();
-                ode.rhs(&xs[i], &yi, fi);
-            });
+            f.par_iter_mut()
+                .zip(memos.par_iter_mut())
+                .enumerate()
+                .for_each(|(i, (fi, memo))| {
+                    let yi: Vec<Float> = y0
+                        .iter()
+                        .zip(&z[i])
+                        .map(|(a, b)| Float::with_val(p, a + b))
+                        .collect();
+                    ode.rhs_memo(&xs[i], &yi, fi, memo);
+                });
             self.stats.rhs_evals += s as u64;
             if !f.iter().all(|v| all_finite(v)) {
                 return false;
