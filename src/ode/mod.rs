@@ -23,8 +23,9 @@ pub trait Ode: Sync {
     fn rhs(&self, x: &Float, y: &[Float], out: &mut [Float]);
     /// out = f(x, y) for a point near the last ones evaluated with the same `memo`
     /// (one stage of a Newton iteration after another): a problem may keep there what
-    /// it can update more cheaply than recompute ([`ExpMemo`]: exponentials). The values may differ from [`Ode::rhs`]'s in the last few bits
-    /// (deterministically: the same calls give the same bits). Default: `rhs`.
+    /// it can update more cheaply than recompute ([`ExpMemo`]: exponentials). The
+    /// values may differ from [`Ode::rhs`]'s in the last few bits (deterministically:
+    /// the same calls give the same bits). Default: `rhs`.
     fn rhs_memo(&self, x: &Float, y: &[Float], out: &mut [Float], memo: &mut ExpMemo) {
         let _ = memo;
         self.rhs(x, y, out)
