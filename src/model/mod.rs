@@ -9,7 +9,7 @@
 //! (1 ∓ s)^(-e) is computed as 1 / ((1 ∓ s)^(1/(D-2)))^D with MPFR's correctly rounded
 //! k-th root, so no rounded exponent enters.
 
-use crate::num::expmemo::ExpMemo;
+use crate::num::expmemo::{pow_neg_fresh, ExpMemo};
 use crate::num::from_rational;
 use rug::ops::Pow;
 use rug::{Float, Rational};
@@ -54,6 +54,18 @@ pub struct MirrorEval {
     pub w: Float,
     pub dw: Float,
     pub d2w: Float,
+}
+
+/// The memo slots one coordinate of [`Mirror::eval_memo`] takes: expm1 for w and w''
+/// (0, 1), atanh s (2), and the two powers (1 ∓ s)^(-e) (3, 4).
+pub const MEMO_SLOTS: usize = 5;
+
+/// An elementary function the mirror map evaluates: e^x - 1 (0 for w's, 1 for w''s),
+/// atanh s, and x^(-e) (0 for 1 - s, 1 for 1 + s).
+enum Elem<'a> {
+    ExpM1(usize, Float),
+    Atanh(&'a Float),
+    PowNeg(usize, &'a Float),
 }
 
 impl Mirror {
@@ -171,13 +183,19 @@ impl Mirror {
     /// D ≥ 3 near β = 0, the second expm1 of w''). The values computed are the same
     /// bit for bit as [`Mirror::eval`]'s: the same operations in the same order.
     pub fn eval_upto(&self, beta: &Float, order: Order) -> MirrorEval {
-        self.eval_with(beta, order, &mut |_, x: Float| x.exp_m1())
+        let p = self.prec;
+        self.eval_with(beta, order, &mut |f| match f {
+            Elem::ExpM1(_, x) => x.exp_m1(),
+            Elem::Atanh(s) => Float::with_val(p, s.atanh_ref()),
+            Elem::PowNeg(_, x) => pow_neg_fresh(x, self.depth),
+        })
     }
 
-    /// [`Mirror::eval_upto`] with its exponentials from `memo` (slots `slot` and
-    /// `slot + 1`): the same operations, each expm1 from the last one of its slot when
-    /// β moved little since (see [`ExpMemo`]), so the values may differ from
-    /// eval_upto's in the last few bits.
+    /// [`Mirror::eval_upto`] with its elementary functions from `memo` (slots `slot` to
+    /// `slot + MEMO_SLOTS - 1`): the same operations, each from the last one of its slot
+    /// when β moved little since (see [`ExpMemo`]), so the values may differ from
+    /// eval_upto's in the last few bits. (For D = 3 the powers 1/(1 ± s)^3 cost less
+    /// than their update and are computed afresh.)
     pub fn eval_memo(
         &self,
         beta: &Float,
@@ -185,15 +203,21 @@ impl Mirror {
         memo: &mut ExpMemo,
         slot: usize,
     ) -> MirrorEval {
-        self.eval_with(beta, order, &mut |k, x: Float| memo.exp_m1(slot + k, &x))
+        let d = self.depth;
+        self.eval_with(beta, order, &mut |f| match f {
+            Elem::ExpM1(k, x) => memo.exp_m1(slot + k, &x),
+            Elem::Atanh(s) => memo.atanh(slot + 2, s),
+            Elem::PowNeg(_, x) if d == 3 => pow_neg_fresh(x, d),
+            Elem::PowNeg(k, x) => memo.pow_neg(slot + 3 + k, x, d),
+        })
     }
 
-    /// The evaluation, with `expm1(k, x)` computing e^x - 1 (k = 0 for w's, 1 for w''s).
+    /// The evaluation, with `elem` computing its elementary functions.
     fn eval_with(
         &self,
         beta: &Float,
         order: Order,
-        expm1: &mut dyn FnMut(usize, Float) -> Float,
+        elem: &mut dyn FnMut(Elem) -> Float,
     ) -> MirrorEval {
         let p = self.prec;
         let nan = || Float::with_val(p, rug::float::Special::Nan);
@@ -202,7 +226,7 @@ impl Mirror {
             // with m = e^|x| - 1 >= 0, sinh|x| = m (m + 2) / (2 (m + 1)),
             // cosh x = ((m + 1) + 1/(m + 1)) / 2), then the sign of sinh from β
             let ax = Float::with_val(p, beta.abs_ref()) * 4u32;
-            let m = expm1(0, ax);
+            let m = elem(Elem::ExpM1(0, ax));
             let m1 = Float::with_val(p, &m + 1u32);
             // one division: 1/(m + 1) serves sinh and cosh
             let inv = Float::with_val(p, m1.recip_ref());
@@ -226,7 +250,6 @@ impl Mirror {
             };
             MirrorEval { w, dw, d2w }
         } else {
-            let d = self.depth;
             let s = Float::with_val(p, beta * &self.k);
             let om = Float::with_val(p, 1) - &s; // 1 - s (exact subtraction near s = 1)
             let op = Float::with_val(p, 1) + &s;
@@ -237,29 +260,21 @@ impl Mirror {
                     d2w: nan(),
                 };
             }
-            let pow_neg_e = |x: &Float| -> Float {
-                let r = if d == 3 {
-                    x.clone()
-                } else {
-                    Float::with_val(p, x.root_ref(d - 2))
-                };
-                Float::with_val(p, r.pow(d)).recip()
-            };
-            let u = pow_neg_e(&om); // (1-s)^(-e)
-            let v = pow_neg_e(&op); // (1+s)^(-e)
-                                    // (1-s)^(-f) - (1+s)^(-f) for f = e (w) and e + 2 (w''): the plain difference
-                                    // cancels for small |s| (relative error ~ 2^-p / |s|; w = 0 once |s| < 2^-p,
-                                    // as for data entries ~ 10^300), so there it is (1+s)^(-f) expm1(2 f atanh s),
-                                    // with no cancellation; for |s| >= 1/4 the difference loses under 2 bits
+            let u = elem(Elem::PowNeg(0, &om)); // (1-s)^(-e)
+            let v = elem(Elem::PowNeg(1, &op)); // (1+s)^(-e)
+                                                // (1-s)^(-f) - (1+s)^(-f) for f = e (w) and e + 2 (w''): the plain difference
+                                                // cancels for small |s| (relative error ~ 2^-p / |s|; w = 0 once |s| < 2^-p,
+                                                // as for data entries ~ 10^300), so there it is (1+s)^(-f) expm1(2 f atanh s),
+                                                // with no cancellation; for |s| >= 1/4 the difference loses under 2 bits
             let small = s.cmp_abs(&Float::with_val(p, 0.25)) == Some(std::cmp::Ordering::Less);
             let second = order >= Order::D2w;
             let (mut w, d2w) = if small {
-                let at = Float::with_val(p, s.atanh_ref()) * 2u32;
-                let mw = expm1(0, Float::with_val(p, &at * &self.e));
+                let at = elem(Elem::Atanh(&s)) * 2u32;
+                let mw = elem(Elem::ExpM1(0, Float::with_val(p, &at * &self.e)));
                 let d2w = second.then(|| {
                     let v2 = Float::with_val(p, Float::with_val(p, &v / &op) / &op);
                     let f2 = Float::with_val(p, &self.e + 2u32);
-                    let m2 = expm1(1, at * f2);
+                    let m2 = elem(Elem::ExpM1(1, at * f2));
                     Float::with_val(p, &v2 * &m2)
                 });
                 (Float::with_val(p, &v * &mw), d2w)
@@ -303,8 +318,8 @@ impl Mirror {
         self.eval_all_with(beta, |b| self.eval_upto(b, order))
     }
 
-    /// [`Mirror::eval_all`] with the exponentials from `memo`, coordinate i in slots
-    /// 2i and 2i + 1 (see [`Mirror::eval_memo`]).
+    /// [`Mirror::eval_all`] with the elementary functions from `memo`, coordinate i in
+    /// slots [`MEMO_SLOTS`] i to [`MEMO_SLOTS`] (i + 1) - 1 (see [`Mirror::eval_memo`]).
     pub fn eval_all_memo(
         &self,
         beta: &[Float],
@@ -313,7 +328,7 @@ impl Mirror {
     ) -> (Vec<Float>, Vec<Float>, Vec<Float>) {
         let mut i = 0;
         self.eval_all_with(beta, |b| {
-            let m = self.eval_memo(b, order, memo, 2 * i);
+            let m = self.eval_memo(b, order, memo, MEMO_SLOTS * i);
             i += 1;
             m
         })

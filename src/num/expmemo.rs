@@ -19,6 +19,7 @@
 //! over N and d terms), far below any tolerance the precision guard lets through. The
 //! values are deterministic: the same calls in the same order give the same bits.
 
+use rug::ops::{NegAssign, Pow};
 use rug::{Assign, Float};
 
 /// The incremental path is taken when |δ| < 2^-MEMO_STEP_BITS. Value: 12 bits, so that
@@ -35,6 +36,9 @@ pub const MEMO_MAX_CHAIN: u32 = 8;
 enum Kind {
     Exp,
     ExpM1,
+    Atanh,
+    /// x^(-D/(D-2)) for the depth D >= 3 (the mirror map's (1 ± s)^(-e))
+    PowNeg(u32),
 }
 
 #[derive(Clone, Debug)]
@@ -89,6 +93,22 @@ impl ExpMemo {
         self.eval(slot, a, Kind::ExpM1)
     }
 
+    /// atanh a at a's precision. The incremental path atanh a' = atanh a + atanh u,
+    /// u = δ/(1 - a a'), is taken when |a| < 1/2 (so 1 - a a' does not cancel),
+    /// |δ| < 2^-12 and |δ| <= |a|/16 (so the sum does not: |atanh u| is at most about
+    /// a twelfth of |atanh a|).
+    pub fn atanh(&mut self, slot: usize, a: &Float) -> Float {
+        self.eval(slot, a, Kind::Atanh)
+    }
+
+    /// x^(-D/(D-2)) at x's precision for x > 0 and a depth D >= 3, evaluated afresh as
+    /// 1/(x^(1/(D-2)))^D (MPFR's k-th root, then an integer power; D = 3: 1/x^3, the
+    /// exact formula of the mirror map). The incremental path v' = v (1 + r)^(-e),
+    /// r = δ/x, (1 + r)^(-e) - 1 by its binomial series, is taken when |r| < 2^-12.
+    pub fn pow_neg(&mut self, slot: usize, x: &Float, depth: u32) -> Float {
+        self.eval(slot, x, Kind::PowNeg(depth))
+    }
+
     fn eval(&mut self, slot: usize, a: &Float, kind: Kind) -> Float {
         let p = a.prec();
         if self.slots.len() <= slot {
@@ -104,6 +124,8 @@ impl ExpMemo {
         let val = match kind {
             Kind::Exp => Float::with_val(p, a.exp_ref()),
             Kind::ExpM1 => Float::with_val(p, a.exp_m1_ref()),
+            Kind::Atanh => Float::with_val(p, a.atanh_ref()),
+            Kind::PowNeg(d) => pow_neg_fresh(a, d),
         };
         self.slots[slot] = Some(Slot {
             kind,
@@ -140,27 +162,114 @@ fn update(s: &mut Slot, a: &Float, kind: Kind, p: u32) -> Option<Float> {
     if e > -(MEMO_STEP_BITS as i32) {
         return None;
     }
-    if kind == Kind::ExpM1 {
-        // |δ| <= |a_last|/16: |a_last| >= 2^(ea - 1) >= 2^(e + 4)
-        match s.arg.get_exp() {
-            Some(ea) if ea > e + 4 => {}
-            _ => return None,
-        }
-    }
-    expm1_small(&s.delta, e, p, &mut s.t);
+    // the last argument's exponent: |a_last| in [2^(ea - 1), 2^ea)
+    let ea = s.arg.get_exp();
     let next = match kind {
-        // v e^δ = v t + v, one rounding
-        Kind::Exp => Float::with_val(p, s.val.mul_add_ref(&s.t, &s.val)),
-        // m + (1 + m) t = (m + 1) t + m, with m + 1 rounded first
+        Kind::Exp => {
+            // v e^δ = v t + v, one rounding
+            expm1_small(&s.delta, e, p, &mut s.t);
+            Float::with_val(p, s.val.mul_add_ref(&s.t, &s.val))
+        }
         Kind::ExpM1 => {
+            // |δ| <= |a_last|/16; m + (1 + m) t = (m + 1) t + m, with m + 1 rounded first
+            if ea.is_none_or(|ea| ea <= e + 4) {
+                return None;
+            }
+            expm1_small(&s.delta, e, p, &mut s.t);
             s.delta.assign(&s.val + 1u32);
             Float::with_val(p, s.delta.mul_add_ref(&s.t, &s.val))
+        }
+        Kind::Atanh => {
+            // |δ| <= |a_last|/16 and |a_last| < 1/2
+            if ea.is_none_or(|ea| ea <= e + 4 || ea > -1) {
+                return None;
+            }
+            // u = δ / (1 - a_last a): 1 - a_last a is in (3/4, 1]
+            s.t.assign(&s.arg * a);
+            s.t.neg_assign();
+            s.t += 1u32;
+            s.delta /= &s.t;
+            atanh_small(&s.delta, p, &mut s.t);
+            Float::with_val(p, &s.val + &s.t)
+        }
+        Kind::PowNeg(d) => {
+            // r = δ / x_last, |r| < 2^-12; v (1 + r)^(-e) = v t + v
+            s.delta /= &s.arg;
+            if s.delta
+                .get_exp()
+                .is_none_or(|er| er > -(MEMO_STEP_BITS as i32))
+            {
+                return None;
+            }
+            pow_neg_series(&s.delta, d, p, &mut s.t);
+            Float::with_val(p, s.val.mul_add_ref(&s.t, &s.val))
         }
     };
     s.val.assign(&next);
     s.arg.assign(a);
     s.chain += 1;
     Some(next)
+}
+
+/// x^(-D/(D-2)) as the mirror map computes it: 1/(x^(1/(D-2)))^D (D = 3: 1/x^3).
+pub fn pow_neg_fresh(x: &Float, d: u32) -> Float {
+    let p = x.prec();
+    let r = if d == 3 {
+        x.clone()
+    } else {
+        Float::with_val(p, x.root_ref(d - 2))
+    };
+    Float::with_val(p, r.pow(d)).recip()
+}
+
+/// Sums the series Σ_{k>=1} term_k into acc, term_1 = first and term_k = term_{k-1}
+/// ratio(k), until a term falls below 2^-(p + 4) of the sum; the callers' ratios are
+/// below 2^-9 in size, so the tail is below that last term.
+fn series(first: &Float, p: u32, acc: &mut Float, mut ratio: impl FnMut(&mut Float, u32)) {
+    acc.set_prec(p);
+    acc.assign(first);
+    let mut term = first.clone();
+    let mut k = 1;
+    loop {
+        k += 1;
+        ratio(&mut term, k);
+        *acc += &term;
+        let small = match (term.get_exp(), acc.get_exp()) {
+            (Some(et), Some(ea)) => i64::from(et) < i64::from(ea) - i64::from(p) - 4,
+            // a zero term: the rest are zero too
+            (None, _) => true,
+            (Some(_), None) => false,
+        };
+        if small {
+            return;
+        }
+    }
+}
+
+/// atanh u = u + u^3/3 + u^5/5 + ... for |u| < 2^-11.
+fn atanh_small(u: &Float, p: u32, acc: &mut Float) {
+    let u2 = Float::with_val(p, u.square_ref());
+    // term_k = u^(2k-1)/(2k-1): term_k = term_{k-1} u^2 (2k - 3)/(2k - 1)
+    series(u, p, acc, |t, k| {
+        *t *= &u2;
+        *t *= 2 * k - 3;
+        *t /= 2 * k - 1;
+    });
+}
+
+/// (1 + r)^(-e) - 1 = Σ_{k>=1} C(-e, k) r^k for e = D/(D-2) and |r| < 2^-12:
+/// C(-e, k) = C(-e, k-1) (-e - k + 1)/k = -C(-e, k-1) (D + (k - 1)(D - 2)) / (k (D - 2)).
+fn pow_neg_series(r: &Float, d: u32, p: u32, acc: &mut Float) {
+    // term_1 = -e r = -D r / (D - 2)
+    let mut first = Float::with_val(p, r * d);
+    first /= d - 2;
+    first.neg_assign();
+    series(&first, p, acc, |t, k| {
+        *t *= r;
+        *t *= d + (k - 1) * (d - 2);
+        *t /= k * (d - 2);
+        t.neg_assign();
+    });
 }
 
 /// e^δ - 1 for |δ| < 2^e (e <= -12), to a relative error below 2^-(p + 4) from the
@@ -198,43 +307,82 @@ mod tests {
         (err << p).to_f64()
     }
 
+    /// The function of a kind at 4p bits, directly from MPFR (x^(-e) as exp(-e ln x)).
+    fn exact(kind: Kind, a: &Float, p: u32) -> Float {
+        let hi = Float::with_val(4 * p, a);
+        match kind {
+            Kind::Exp => hi.exp(),
+            Kind::ExpM1 => hi.exp_m1(),
+            Kind::Atanh => hi.atanh(),
+            Kind::PowNeg(d) => {
+                let e = Float::with_val(4 * p, d) / (d - 2);
+                (-(e * hi.ln())).exp()
+            }
+        }
+    }
+
+    fn call(memo: &mut ExpMemo, kind: Kind, slot: usize, a: &Float) -> Float {
+        match kind {
+            Kind::Exp => memo.exp(slot, a),
+            Kind::ExpM1 => memo.exp_m1(slot, a),
+            Kind::Atanh => memo.atanh(slot, a),
+            Kind::PowNeg(d) => memo.pow_neg(slot, a, d),
+        }
+    }
+
     /// Chains of nearby arguments: the memo's values against MPFR at four times the
-    /// precision, within k + 2 units after k updates (measured: at most 4.1 after 8), for exp
-    /// and expm1, at 64, 192 and 1000 bits, with arguments from 10^-6 to 300 in size
-    /// and steps from 2^-13 down to 2^-46 (a Newton iteration's corrections).
+    /// precision, within k + 2 units after k updates (measured: at most 4.1 after 8; the
+    /// powers' fresh values carry D more, from the root's rounding raised to the D-th
+    /// power), for
+    /// exp, expm1 (arguments from 10^-6 to 300 in size), atanh (10^-6 to 0.45) and
+    /// x^(-D/(D-2)) for D = 3, 4, 10 (x from 10^-6 to 1.9), at 64, 192 and 1000 bits, with
+    /// steps from 2^-13 down to 2^-46 of the argument's scale (a Newton iteration's
+    /// corrections).
     #[test]
     fn chains_stay_within_their_error_bound() {
+        let exps = ["0.000001", "-0.37", "2.5", "-45.25", "300"];
+        let small = ["0.000001", "-0.37", "0.2", "-0.45"];
+        let positive = ["0.000001", "0.3", "1", "1.9"];
+        let kinds: Vec<(Kind, &[&str])> = vec![
+            (Kind::Exp, &exps),
+            (Kind::ExpM1, &exps),
+            (Kind::Atanh, &small),
+            (Kind::PowNeg(3), &positive),
+            (Kind::PowNeg(4), &positive),
+            (Kind::PowNeg(10), &positive),
+        ];
         for p in [64u32, 192, 1000] {
-            for a0 in ["0.000001", "-0.37", "2.5", "-45.25", "300"] {
-                for kind in [Kind::Exp, Kind::ExpM1] {
+            for (kind, args) in &kinds {
+                let kind = *kind;
+                for a0 in args.iter() {
                     let mut memo = ExpMemo::new();
                     let mut a = Float::with_val(p, Float::parse(a0).unwrap());
                     if kind == Kind::ExpM1 {
                         a = a.abs();
                     }
+                    // steps relative to a for the functions whose short path needs it
+                    let relative = *a0 == "0.000001" || kind != Kind::Exp;
                     for k in 0..20u32 {
-                        let v = match kind {
-                            Kind::Exp => memo.exp(3, &a),
-                            Kind::ExpM1 => memo.exp_m1(3, &a),
-                        };
-                        let hi = Float::with_val(4 * p, &a);
-                        let exact = match kind {
-                            Kind::Exp => hi.exp(),
-                            Kind::ExpM1 => hi.exp_m1(),
-                        };
+                        let v = call(&mut memo, kind, 3, &a);
                         let chain = memo.slots[3].as_ref().unwrap().chain;
-                        let u = ulps(&v, &exact, p);
+                        let u = ulps(&v, &exact(kind, &a, p), p);
+                        // the fresh value's own error: one rounding, or for the power
+                        // the root's raised to the D-th power and two more
+                        let fresh = match kind {
+                            Kind::PowNeg(d) => d + 2,
+                            _ => 2,
+                        };
                         assert!(
-                            u <= f64::from(chain + 2),
+                            u <= f64::from(chain + fresh),
                             "p {p} a0 {a0} {kind:?} call {k}: {u} ulps after {chain} updates"
                         );
-                        // the next argument: a step of 2^-(13 + 11 (k mod 4)), alternating in sign
-                        let step = Float::with_val(p, &a >> (13 + 11 * (k % 4) as i32));
-                        let step = if a0 == "0.000001" {
-                            // for tiny a, steps of 2^-(13 + 11 (k mod 4)) of a
-                            step
+                        // the next argument: a step of 2^-(13 + 11 (k mod 4)) (of a's size
+                        // where relative), alternating in sign
+                        let sh = 13 + 11 * (k % 4) as i32;
+                        let step = if relative {
+                            Float::with_val(p, &a >> sh).abs()
                         } else {
-                            Float::with_val(p, Float::i_exp(1, -13 - 11 * (k % 4) as i32))
+                            Float::with_val(p, Float::i_exp(1, -sh))
                         };
                         if k % 2 == 0 {
                             a += step;
@@ -243,8 +391,12 @@ mod tests {
                         }
                     }
                     // the chain was cut by fresh evaluations and every other call updated
-                    assert!(memo.counts.updates >= 10, "{:?}", memo.counts);
-                    assert!(memo.counts.fresh >= 2, "{:?}", memo.counts);
+                    assert!(
+                        memo.counts.updates >= 10,
+                        "{kind:?} {a0}: {:?}",
+                        memo.counts
+                    );
+                    assert!(memo.counts.fresh >= 2, "{kind:?} {a0}: {:?}", memo.counts);
                 }
             }
         }

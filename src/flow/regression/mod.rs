@@ -27,7 +27,7 @@ pub use run::{
 };
 pub use tail::{tail_bound, TailBound};
 
-use crate::model::{Mirror, Order};
+use crate::model::{Mirror, Order, MEMO_SLOTS};
 use crate::num::expmemo::ExpMemo;
 use crate::num::from_rational;
 use crate::num::linalg::{columns, gram, row_dots};
@@ -140,8 +140,8 @@ impl RegFlow {
         self.derive_with(nu, order, None)
     }
 
-    /// [`RegFlow::derive_upto`] with the mirror map's exponentials from `memo` (slots
-    /// 0..2d; see [`ExpMemo`]).
+    /// [`RegFlow::derive_upto`] with the mirror map's elementary functions from `memo`
+    /// (slots 0..MEMO_SLOTS d; see [`ExpMemo`]).
     fn derive_with(&self, nu: &[Float], order: Order, memo: Option<&mut ExpMemo>) -> RegDerived {
         let beta = self.beta(nu);
         let (w, dw, d2w) = match memo {
@@ -197,12 +197,12 @@ impl RegFlow {
         self.rate_with(x, None)
     }
 
-    /// [`RegFlow::rate`], e^x from `memo`'s slot 2d when given (a stage's x is the same
+    /// [`RegFlow::rate`], e^x from `memo`'s slot MEMO_SLOTS d when given (a stage's x is the same
     /// in every Newton iteration: its value is then the last one).
     fn rate_with(&self, x: &Float, memo: Option<&mut ExpMemo>) -> Float {
         let p = self.prec;
         let k = match (self.clock, memo) {
-            (Clock::LogTime, Some(memo)) => memo.exp(2 * self.d, x),
+            (Clock::LogTime, Some(memo)) => memo.exp(MEMO_SLOTS * self.d, x),
             (Clock::LogTime, None) => Float::with_val(p, x.exp_ref()),
             _ => Float::with_val(p, 1),
         };
