@@ -1,31 +1,35 @@
-//! exp and expm1 of arguments that move little from one call to the next.
+//! exp, expm1, atanh and x^(-D/(D-2)) of arguments that move little from one call to
+//! the next.
 //!
 //! A Newton iteration evaluates the right-hand side at the same stage again and again,
-//! each time a little closer to the solution: the arguments of its exponentials change
-//! by the Newton correction, 10^-12 relative and less. With the value v = e^a of the
-//! last call kept, e^(a + δ) = v e^δ, and e^δ - 1 for |δ| <= 2^-[`MEMO_STEP_BITS`] is a
-//! Taylor polynomial of a few terms: about a quarter of an MPFR exp at 192 bits
-//! (docs/math.md §9.9). [`ExpMemo`] keeps one such (argument, value) pair per slot and
-//! takes the short path when the new argument is close enough, MPFR's exp or expm1
-//! otherwise.
+//! each time a little closer to the solution: the arguments of its elementary functions
+//! change by the Newton correction, 10^-12 relative and less. With the value v = e^a of
+//! the last call kept, e^(a + δ) = v e^δ, and e^δ - 1 for |δ| < 2^-[`MEMO_STEP_BITS`]
+//! is a Taylor polynomial of a few terms: about a quarter of an MPFR exp at 192 bits.
+//! Likewise atanh(a + δ) = atanh a + atanh(δ/(1 - a(a + δ))) and
+//! (x + δ)^(-e) = x^(-e) (1 + δ/x)^(-e), each a short series (docs/math.md §9.9).
+//! [`ExpMemo`] keeps one (argument, value) pair per slot and takes the short path when
+//! the new argument is close enough, MPFR's function otherwise.
 //!
-//! Accuracy. An update rounds the Taylor sum (truncated below 2^-(p + 4) of its value)
-//! and then the fused product-sum v t + v (expm1: (m + 1) t + m, with m + 1 rounded
-//! first), so each update adds about one unit in the last place (expm1: the update
-//! changes the value by at most a fifth of itself, see [`ExpMemo::exp_m1`], so no
-//! cancellation magnifies it). A chain is cut after [`MEMO_MAX_CHAIN`] updates by a
-//! fresh MPFR evaluation: measured, at most 4.1 units after 8 updates (the test below
-//! allows k + 2 after k), the size of the right-hand side's own rounding (its sums
-//! over N and d terms), far below any tolerance the precision guard lets through. The
-//! values are deterministic: the same calls in the same order give the same bits.
+//! Accuracy. An update rounds the series (truncated below 2^-(p + 4) of its value) and
+//! then one fused product-sum or sum (v t + v; expm1: (m + 1) t + m, with m + 1 rounded
+//! first; atanh: the sum), so each update adds about one unit in the last place (expm1
+//! and atanh: the update changes the value by at most a fifth of itself, see
+//! [`ExpMemo::exp_m1`] and [`ExpMemo::atanh`], so no cancellation magnifies it). A
+//! chain is cut after [`MEMO_MAX_CHAIN`] updates by a fresh MPFR evaluation: measured,
+//! at most 4.1 units after 8 updates (the test below allows k + 2 after k), the size of
+//! the right-hand side's own rounding (its sums over N and d terms), far below any
+//! tolerance the precision guard lets through. The values are deterministic: the same
+//! calls in the same order give the same bits.
 
 use rug::ops::{NegAssign, Pow};
 use rug::{Assign, Float};
 
 /// The incremental path is taken when |δ| < 2^-MEMO_STEP_BITS. Value: 12 bits, so that
 /// the Taylor polynomial of e^δ - 1 needs at most p/12 + 2 terms (a Newton correction,
-/// 10^-12 relative and less, takes 3.2 on average on random10 at 192 bits), while a step from the last
-/// stage's predictor to its solution (2^-20 and less) is always short enough.
+/// 10^-12 relative and less, takes 3.2 on average on random10 at 192 bits), while a
+/// step from the last stage's predictor to its solution (2^-20 and less) is always
+/// short enough.
 pub const MEMO_STEP_BITS: u32 = 12;
 
 /// At most this many updates in a row before a fresh evaluation. Value: 8 (see the
@@ -47,7 +51,7 @@ struct Slot {
     arg: Float,
     val: Float,
     chain: u32,
-    /// scratch values at the slot's precision (δ, then 1 + m; the Taylor sum)
+    /// scratch values at the slot's precision (δ, then δ/x, u or 1 + m; the series)
     delta: Float,
     t: Float,
 }
@@ -59,8 +63,8 @@ pub struct MemoCounts {
     pub updates: u64,
 }
 
-/// exp and expm1 with memory: one (argument, value) pair per slot (see the module
-/// documentation). Slots are numbered by the caller; a slot is used for one function
+/// exp, expm1, atanh and x^(-D/(D-2)) with memory: one (argument, value) pair per
+/// slot (see the module documentation). Slots are numbered by the caller; a slot is used for one function
 /// at one precision (a call of the other kind, or at another precision, evaluates
 /// afresh and takes the slot over).
 #[derive(Clone, Debug, Default)]
@@ -272,9 +276,9 @@ fn pow_neg_series(r: &Float, d: u32, p: u32, acc: &mut Float) {
     });
 }
 
-/// e^δ - 1 for |δ| < 2^e (e <= -12), to a relative error below 2^-(p + 4) from the
-/// truncation plus the Horner sum's roundings: δ (1 + δ/2 (1 + δ/3 (1 + ... δ/K))),
-/// K the first k whose term δ^k/k! is below 2^-(p + 4) |δ|.
+/// e^δ - 1 for |δ| < 2^e (e <= -12) in Horner form, δ (1 + δ/2 (1 + δ/3 (1 + ... δ/K))),
+/// K the first k whose term δ^k/k! is below 2^-(p + 4) |δ| (the truncation's relative
+/// error), plus a few roundings of the sum.
 fn expm1_small(delta: &Float, e: i32, p: u32, acc: &mut Float) {
     let b = (-e) as u64; // |δ| < 2^-b
     let goal = p as u64 + 4;
