@@ -546,7 +546,7 @@ mod tests {
 
     /// The right-hand side with its exponentials updated from one Newton iteration to
     /// the next agrees with the plain one to a few units of the working precision, and
-    /// takes the short path for most of them, for D = 2, 3 and both losses.
+    /// takes the short path for most of them, for D = 2, 3, 4 and both losses.
     #[test]
     fn rhs_memo_matches_rhs_along_a_newton_iteration() {
         let p = 192;
@@ -556,7 +556,7 @@ mod tests {
             vec![q(1, 4), q(1, 1), q(1, 5)],
             vec![q(-1, 2), q(2, 3), q(1, 1)],
         ];
-        for (depth, loss) in [2u32, 3]
+        for (depth, loss) in [2u32, 3, 4]
             .into_iter()
             .flat_map(|d| Loss::ALL.into_iter().map(move |l| (d, l)))
         {
@@ -574,9 +574,14 @@ mod tests {
             let c = memo_check::along_newton(&f, &Float::new(p), &y, &dy, &what);
             // 12 evaluations of the mirror map's functions (D = 2: an expm1 per
             // coordinate; D = 3 near β = 0: atanh and expm1, the powers 1/(1 ± s)^3
-            // computed afresh) and N weights: the first of each fresh, a fresh one after
-            // every 8 updates, the rest updated
-            let per_coordinate = if depth == 2 { 1 } else { 2 };
+            // computed afresh; D = 4: the two powers (1 ± s)^(-2) as well) and N
+            // weights: the first of each fresh, a fresh one after every 8 updates, the
+            // rest updated
+            let per_coordinate = match depth {
+                2 => 1,
+                3 => 2,
+                _ => 4,
+            };
             let total = 12 * (3 * per_coordinate + 3);
             assert_eq!(c.fresh + c.updates, total, "{what}: {c:?}");
             assert!(c.updates >= total * 2 / 3, "{what}: {c:?}");
