@@ -498,6 +498,17 @@ pub(crate) mod memo_check {
     use rug::ops::Pow;
     use rug::Float;
 
+    /// The memo calls of the mirror map per coordinate near β = 0 (|cβ| < 1/4): D = 2
+    /// an expm1; D = 3 atanh and expm1 (the powers 1/(1 ± s)^3 computed afresh);
+    /// D >= 4 the two powers (1 ± s)^(-e) as well.
+    pub(crate) fn mirror_calls(depth: u32) -> u64 {
+        match depth {
+            2 => 1,
+            3 => 2,
+            _ => 4,
+        }
+    }
+
     /// Evaluates f with one memo at the points y + 10^(-3k) dy, k = 1..12 (the stage
     /// values of a Newton iteration converging to y), against the plain right-hand side
     /// at the same points: within 2^-(p - 12) of max |f| in every component. Returns the
@@ -572,17 +583,9 @@ mod tests {
                 .collect();
             let what = format!("D = {depth}, {loss:?}");
             let c = memo_check::along_newton(&f, &Float::new(p), &y, &dy, &what);
-            // 12 evaluations of the mirror map's functions (D = 2: an expm1 per
-            // coordinate; D = 3 near β = 0: atanh and expm1, the powers 1/(1 ± s)^3
-            // computed afresh; D = 4: the two powers (1 ± s)^(-2) as well) and N
-            // weights: the first of each fresh, a fresh one after every 8 updates, the
-            // rest updated
-            let per_coordinate = match depth {
-                2 => 1,
-                3 => 2,
-                _ => 4,
-            };
-            let total = 12 * (3 * per_coordinate + 3);
+            // 12 evaluations of the mirror map's functions and the N weights: the first
+            // of each fresh, a fresh one after every 8 updates, the rest updated
+            let total = 12 * (3 * memo_check::mirror_calls(depth) + 3);
             assert_eq!(c.fresh + c.updates, total, "{what}: {c:?}");
             assert!(c.updates >= total * 2 / 3, "{what}: {c:?}");
         }

@@ -12,6 +12,16 @@ fn data() -> (Vec<Vec<Rational>>, Vec<Rational>) {
     )
 }
 
+/// A state nu of the flow, shrunk by 10^-(D-2) so that s = c beta stays well inside
+/// (-1, 1) for the deeper networks.
+fn state(p: u32, depth: u32) -> Vec<Float> {
+    let shrink = Rational::from((1, 10u32.pow(depth - 2)));
+    [(1, 3), (-1, 7), (1, 5)]
+        .iter()
+        .map(|&q| from_rational(p, &(Rational::from(q) * &shrink)))
+        .collect()
+}
+
 /// The right-hand side with its exponentials updated across Newton iterations agrees
 /// with the plain one to a few units of the working precision, for every clock and
 /// D = 2, 3, 4, and takes the short path for most of them.
@@ -22,11 +32,7 @@ fn rhs_memo_matches_rhs_along_a_newton_iteration() {
     for clock in [Clock::LogTime, Clock::Time, Clock::Residual] {
         for depth in [2u32, 3, 4] {
             let f = RegFlow::new(&pts, &y, depth, &Rational::from((3, 2)), p, clock);
-            let shrink = Rational::from((1, 10u32.pow(depth - 2)));
-            let nu: Vec<Float> = [(1, 3), (-1, 7), (1, 5)]
-                .iter()
-                .map(|&q| from_rational(p, &(Rational::from(q) * &shrink)))
-                .collect();
+            let nu = state(p, depth);
             let dnu: Vec<Float> = [(1, 2), (1, 3), (-2, 7)]
                 .iter()
                 .map(|&q| from_rational(p, &Rational::from(q)))
@@ -34,15 +40,10 @@ fn rhs_memo_matches_rhs_along_a_newton_iteration() {
             let what = format!("{clock:?} D = {depth}");
             let x = Float::with_val(p, 0.75);
             let c = crate::flow::memo_check::along_newton(&f, &x, &nu, &dnu, &what);
-            // the mirror map's functions of the d = 4 coordinates (D = 2: expm1; D = 3
-            // near β = 0: atanh and expm1; D = 4: the two powers as well), and e^x for
-            // the log-time clock (the same x every time: the last value)
-            let per_coordinate = match depth {
-                2 => 1,
-                3 => 2,
-                _ => 4,
-            };
-            let per = 4 * per_coordinate + u64::from(clock == Clock::LogTime);
+            // the mirror map's functions of the d = 4 coordinates, and e^x for the
+            // log-time clock (the same x every time: the last value)
+            let per = 4 * crate::flow::memo_check::mirror_calls(depth)
+                + u64::from(clock == Clock::LogTime);
             assert_eq!(c.fresh + c.updates, 12 * per, "{what}: {c:?}");
             assert!(c.updates >= 12 * per * 2 / 3, "{what}: {c:?}");
         }
@@ -59,11 +60,7 @@ fn jacobian_matches_finite_differences() {
         for depth in [2u32, 3, 5] {
             let f = RegFlow::new(&pts, &y, depth, &Rational::from((3, 2)), p, clock);
             let n = f.dim();
-            let shrink = Rational::from((1, 10u32.pow(depth - 2)));
-            let nu: Vec<Float> = [(1, 3), (-1, 7), (1, 5)]
-                .iter()
-                .map(|&q| from_rational(p, &(Rational::from(q) * &shrink)))
-                .collect();
+            let nu = state(p, depth);
             let x = Float::with_val(p, 0.75);
             let mut jac = vec![Float::new(p); n * n];
             f.jacobian(&x, &nu, &mut jac);
