@@ -1,8 +1,8 @@
 //! Radau IIA integrator over MPFR.
 //!
 //! * Stage equations solved by simplified Newton with the analytic Jacobian of the
-//!   problem ([`Ode::jacobian`]), evaluated at the (predicted) midpoint of the full
-//!   step and of each half step (up to three times per step attempt). The Newton
+//!   problem ([`Ode::jacobian`]), evaluated once per step attempt at the (predicted)
+//!   midpoint of the full step, whose two half steps reuse it. The Newton
 //!   matrix I - hA⊗J is block-diagonalized with A^{-1} = TΛT^{-1} (Hairer & Wanner,
 //!   IV.8): one real n x n system per real eigenvalue and one complex n x n system per
 //!   complex pair, each factored once per step size (`newton.rs`).
@@ -11,6 +11,8 @@
 //!   their Newton iterations start close). The half-step result is kept and the
 //!   difference, divided by 2^s - 1 (the stage order s, a conservative choice that
 //!   stays honest when stiff components show order reduction), is the error estimate.
+//!   The next step's full step starts its Newton iteration from the last accepted
+//!   step's second half step polynomial, extrapolated (docs/math.md §9.2).
 //!   The step-size controller's constants are [`RadauOptions`] fields and the
 //!   constants of [`options`].
 //! * Optionally ([`ErrorEstimate::Embedded`]) the local error comes instead from
@@ -307,7 +309,7 @@ impl<'a, O: Ode> Radau<'a, O> {
                     x: crate::num::fmt_sig(&x, 12),
                 });
             }
-            let (stop, y_new, z_full, fac) = if embedded {
+            let (stop, y_new, record, fac) = if embedded {
                 let f0v = f0.get_or_insert_with(|| {
                     let mut f = vec![Float::new(p); self.n];
                     self.ode.rhs(&x, &y, &mut f);
@@ -348,15 +350,22 @@ impl<'a, O: Ode> Radau<'a, O> {
                 };
                 let stop = observer(&seg) == Control::Stop;
                 f0 = None;
-                (stop, y1, step.zf, fac)
+                let record = StepRecord {
+                    x0: x.clone(),
+                    h: h.clone(),
+                    y0: y.clone(),
+                    z: step.zf,
+                };
+                (stop, y1, record, fac)
             } else {
                 // a step far longer than the last (grown to the problem's bound) starts
                 // its Newton iteration from y, not from the last step's polynomial
-                // extrapolated far beyond its interval
+                // extrapolated far beyond its interval (the record is the last step's
+                // second half: 4 · growth of its length is twice the growth of the step)
                 let growth = self.opts.max_step_growth.control();
                 let guess = prev_seg
                     .as_ref()
-                    .filter(|r| !bounded || Float::with_val(p, &r.h * &growth) * 2u32 >= h);
+                    .filter(|r| !bounded || Float::with_val(p, &r.h * &growth) * 4u32 >= h);
                 let Some(step) = self.with_precision_fallback(|r| r.attempt(&x, &y, &h, guess))
                 else {
                     // a stage solve failed: retry shorter
@@ -408,19 +417,25 @@ impl<'a, O: Ode> Radau<'a, O> {
                     };
                     stop = observer(&seg_b) == Control::Stop;
                 }
-                (stop, y_half, step.zf, fac)
+                // the next step's predictor: the second half step's polynomial, which
+                // ends at the accepted state and is 2^(s+1) times more accurate inside
+                // its interval than the full step's (its extrapolation over the next
+                // step reaches further, 2.4 instead of 1.2 of its length at the usual
+                // growth, which costs less than that gains: docs/math.md §9.2)
+                let record = StepRecord {
+                    x0: step.xm,
+                    h: step.h2,
+                    y0: step.ym,
+                    z: step.zb,
+                };
+                (stop, y_half, record, fac)
             };
             let x_new = if last {
                 Float::with_val(p, x_end)
             } else {
                 Float::with_val(p, &x + &h)
             };
-            prev_seg = Some(StepRecord {
-                x0: x.clone(),
-                h: h.clone(),
-                y0: y.clone(),
-                z: z_full,
-            });
+            prev_seg = Some(record);
             x = x_new;
             y = y_new;
             if stop || last {

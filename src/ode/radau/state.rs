@@ -47,8 +47,10 @@ pub enum OdeError {
     FollowFailed { x: String, pieces: u32 },
 }
 
-/// An owned step (x0, h, y0, Z): the previous accepted full step (the source of
-/// predictors), or a copy of a dense-output segment kept beyond the observer's call.
+/// An owned step (x0, h, y0, Z): the source of the next step's predictor (the last
+/// accepted step's second half step with step doubling, its full step with the
+/// embedded estimate), or a copy of a dense-output segment kept beyond the observer's
+/// call.
 #[derive(Clone, Debug)]
 pub struct StepRecord {
     pub x0: Float,
@@ -96,7 +98,8 @@ pub struct RadauState {
     pub y: Vec<Float>,
     /// the next step size to try
     pub h: Float,
-    /// the previous accepted full step (None before the first)
+    /// the predictor's source: the last accepted step's second half step (its full
+    /// step with the embedded estimate); None before the first
     pub prev: Option<StepRecord>,
     /// the last step attempt was rejected (limits the next step's growth)
     pub last_rejected: bool,

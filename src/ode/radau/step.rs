@@ -90,7 +90,8 @@ impl<O: Ode> Radau<'_, O> {
     }
 
     /// The stage increments of the full step from (x, y) with step h (midpoint `xm`):
-    /// Newton from the previous step's collocation polynomial `prev` (zero without one),
+    /// Newton from the collocation polynomial `prev` (the last accepted step's second
+    /// half, or its full step with the embedded estimate; zero without one),
     /// with the Jacobian at the predicted midpoint; and the factorizations used. None
     /// when the stage solve fails.
     fn full_step(
@@ -118,10 +119,10 @@ impl<O: Ode> Radau<'_, O> {
         Some((zf, fac))
     }
 
-    /// The full step from (x, y) with step h (starting from the previous step's
-    /// polynomial `prev`, the Jacobian at the predicted midpoint) and the two half
-    /// steps (starting from the full step's polynomial, each with the Jacobian at its
-    /// own midpoint). None when a stage solve fails.
+    /// The full step from (x, y) with step h (starting from the polynomial `prev`, the
+    /// Jacobian at the predicted midpoint) and the two half steps (starting from the
+    /// full step's polynomial, with the full step's Jacobian). None when a stage solve
+    /// fails.
     pub(super) fn attempt(
         &mut self,
         x: &Float,
