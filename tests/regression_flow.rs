@@ -334,7 +334,7 @@ fn pinned_limit_run(depth: u32, alpha: &Rational, pin: [u64; 7]) {
 /// D = 2, alpha = 1/100.
 #[test]
 fn limit_work_pinned() {
-    pinned_limit_run(2, &q(1, 100), [12, 1, 2184, 13, 175, 156, 1]);
+    pinned_limit_run(2, &q(1, 100), [12, 1, 2265, 13, 200, 151, 1]);
 }
 
 /// D = 3 at alpha = 10^-30: the escape ends at a pole of the mirror map, where the step
@@ -343,5 +343,5 @@ fn limit_work_pinned() {
 #[test]
 fn limit_work_pinned_depth_3_small_alpha() {
     let alpha = Rational::from((1, Integer::from(10).pow(30)));
-    pinned_limit_run(3, &alpha, [47, 12, 7383, 59, 812, 524, 2]);
+    pinned_limit_run(3, &alpha, [44, 11, 7034, 55, 864, 466, 2]);
 }

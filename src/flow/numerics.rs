@@ -70,13 +70,15 @@ fn round_up_64(bits: u64) -> Option<u32> {
     (b <= crate::num::MAX_PRECISION as u64).then_some(b as u32)
 }
 
-/// Radau IIA stages for a tolerance: three stages per 5 requested digits (order 2s-1
+/// Radau IIA stages for a tolerance: two stages per 3 requested digits (order 2s-1
 /// grows with the digits, docs/math.md §9.1), between 3 and MAX_STAGES = 24: measured on the flow
-/// at 1e-40, 24 stages take 106 steps and 4.6 s where 16 take 380 steps and 9 s.
+/// at 1e-40, 24 stages take 106 steps and 4.6 s where 16 take 380 steps and 9 s; at
+/// 1e-30, 20 stages take 7 to 15% less time than 18 (the rule before numeric version 8,
+/// three per 5 digits).
 pub fn default_stages(tol: &Rational) -> usize {
     let digits = tol_digits(tol);
-    (digits * 3)
-        .div_ceil(5)
+    (digits * 2)
+        .div_ceil(3)
         .clamp(3, crate::ode::tableau::MAX_STAGES as u32) as usize
 }
 
@@ -124,7 +126,7 @@ mod tests {
         let n = Numerics::for_digits(30).unwrap();
         assert_eq!(
             (n.prec, n.tol.clone(), n.stages),
-            (192, ten_pow_neg(30), 18)
+            (192, ten_pow_neg(30), 20)
         );
         assert_eq!(Numerics::for_digits(40).unwrap().prec, 192);
         assert_eq!(Numerics::for_digits(50).unwrap().prec, 256);
@@ -135,6 +137,6 @@ mod tests {
         assert!(Numerics::for_digits(301_100).is_none());
         // 28 of 30: two short, four digits tighter and 64 more bits
         let t = n.tightened(30, 28).unwrap();
-        assert_eq!((t.prec, t.tol, t.stages), (256, ten_pow_neg(34), 21));
+        assert_eq!((t.prec, t.tol, t.stages), (256, ten_pow_neg(34), 23));
     }
 }

@@ -271,8 +271,8 @@ mod tests {
         main.stages = 18;
         assert_eq!(VERIFICATION.follow_numerics(&main).stages, 22);
         let main = numerics(128, 30);
-        assert_eq!(main.stages, 18);
-        assert_eq!(VERIFICATION.follow_numerics(&main).stages, 22);
+        assert_eq!(main.stages, 20);
+        assert_eq!(VERIFICATION.follow_numerics(&main).stages, 24);
         let main = numerics(128, 40);
         assert_eq!(VERIFICATION.follow_numerics(&main).stages, 28);
     }
