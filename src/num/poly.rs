@@ -4,18 +4,64 @@
 use rug::float::Constant;
 use rug::{Assign, Complex, Float};
 
-/// Evaluate `p(z) = sum_k coeffs[k] z^k` and `p'(z)` by Horner's rule.
+/// Evaluate `p(z) = sum_k coeffs[k] z^k` and `p'(z)` by Horner's rule, in real
+/// arithmetic on the parts of z (no complex temporaries: this is the root finder's inner
+/// loop).
 pub fn eval_complex(coeffs: &[Float], z: &Complex) -> (Complex, Complex) {
     let prec = z.prec().0;
-    let mut p = Complex::new(prec);
-    let mut dp = Complex::new(prec);
-    for c in coeffs.iter().rev() {
-        dp *= z;
-        dp += &p;
-        p *= z;
-        p += c;
+    let mut h = Horner::new(prec);
+    h.eval(coeffs, z.real(), z.imag());
+    let [pr, pi, dr, di] = h.v;
+    (
+        Complex::with_val(prec, (pr, pi)),
+        Complex::with_val(prec, (dr, di)),
+    )
+}
+
+/// Horner's rule for p and p' at a complex point, its values and scratch reused.
+struct Horner {
+    /// Re p, Im p, Re p', Im p'
+    v: [Float; 4],
+    t: [Float; 3],
+}
+
+impl Horner {
+    fn new(prec: u32) -> Horner {
+        let f = || Float::new(prec);
+        Horner {
+            v: [f(), f(), f(), f()],
+            t: [f(), f(), f()],
+        }
     }
-    (p, dp)
+
+    /// v := (p(z), p'(z)) for z = zr + i zi, each step p' := p' z + p, p := p z + c.
+    fn eval(&mut self, coeffs: &[Float], zr: &Float, zi: &Float) {
+        let [pr, pi, dr, di] = &mut self.v;
+        let [a, b, c] = &mut self.t;
+        for x in [&mut *pr, &mut *pi, &mut *dr, &mut *di] {
+            x.assign(0);
+        }
+        for k in coeffs.iter().rev() {
+            // p' z + p
+            a.assign(&*dr * zr);
+            b.assign(&*di * zi);
+            *a -= &*b;
+            c.assign(&*dr * zi);
+            b.assign(&*di * zr);
+            *c += &*b;
+            dr.assign(&*a + &*pr);
+            di.assign(&*c + &*pi);
+            // p z + c
+            a.assign(&*pr * zr);
+            b.assign(&*pi * zi);
+            *a -= &*b;
+            c.assign(&*pr * zi);
+            b.assign(&*pi * zr);
+            *c += &*b;
+            pr.assign(&*a + k);
+            pi.assign(&*c);
+        }
+    }
 }
 
 /// Evaluate a real polynomial and its derivative at a real point.
@@ -78,21 +124,43 @@ pub fn roots(coeffs: &[Float], prec: u32) -> Vec<Complex> {
         .collect();
     let tol = Float::with_val(ap, Float::i_exp(1, -((ap / 2) as i32)));
     let mut converged = false;
+    let mut horner = Horner::new(ap);
+    let (mut sr, mut si) = (Float::new(ap), Float::new(ap));
+    let (mut dre, mut dim, mut den, mut t) = (
+        Float::new(ap),
+        Float::new(ap),
+        Float::new(ap),
+        Float::new(ap),
+    );
     for _ in 0..2000 {
         let mut maxstep = Float::new(ap);
         for k in 0..n {
-            let (p, dp) = eval_complex(&ca, &z[k]);
-            if p.real().is_zero() && p.imag().is_zero() {
+            horner.eval(&ca, z[k].real(), z[k].imag());
+            let [pr, pi, dr, di] = &horner.v;
+            if pr.is_zero() && pi.is_zero() {
                 continue;
             }
+            let p = Complex::with_val(ap, (pr, pi));
+            let dp = Complex::with_val(ap, (dr, di));
             let ratio = Complex::with_val(ap, &p / &dp);
-            let mut sum = Complex::new(ap);
+            // sum_j 1/(z_k - z_j) in real arithmetic: 1/d = conj(d) / |d|^2
+            sr.assign(0);
+            si.assign(0);
             for j in 0..n {
                 if j != k {
-                    let d = Complex::with_val(ap, &z[k] - &z[j]);
-                    sum += d.recip();
+                    dre.assign(z[k].real() - z[j].real());
+                    dim.assign(z[k].imag() - z[j].imag());
+                    den.assign(dre.square_ref());
+                    t.assign(dim.square_ref());
+                    den += &t;
+                    den.recip_mut();
+                    t.assign(&dre * &den);
+                    sr += &t;
+                    t.assign(&dim * &den);
+                    si -= &t;
                 }
             }
+            let sum = Complex::with_val(ap, (&sr, &si));
             let denom = Complex::with_val(ap, 1) - Complex::with_val(ap, &ratio * &sum);
             let step = ratio / denom;
             let mag = cabs(&step) / (cabs(&z[k]) + 1u32);
