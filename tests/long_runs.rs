@@ -22,17 +22,25 @@ const JOB: [&str; 6] = [
 ];
 
 fn three_point_job(extra: &[&str]) -> Output {
+    three_point_job_on(1, extra)
+}
+
+/// The job on `threads` worker threads: from 2 on, the verification follows the main
+/// run concurrently, on the workers it leaves free.
+fn three_point_job_on(threads: usize, extra: &[&str]) -> Output {
     let case = case_path("three_point.toml");
-    let mut args = vec!["run", case.as_str()];
+    let n = threads.to_string();
+    let mut args = vec!["--threads", n.as_str(), "run", case.as_str()];
     args.extend(JOB);
     args.extend(extra);
     run(&args)
 }
 
 /// A run stopped by --max-steps (early and late in the main run, with the verification
-/// that follows it in lockstep) and resumed from its checkpoint gives the uninterrupted
-/// run's JSON report byte for byte; so does a chain of resumptions with periodic
-/// checkpoints.
+/// that follows it) and resumed from its checkpoint gives the uninterrupted run's JSON
+/// report byte for byte; so does a chain of resumptions with periodic checkpoints. On
+/// one thread and on two, where the verification follows concurrently and a checkpoint
+/// waits for it to catch up with the main run.
 #[test]
 fn resumed_run_is_identical_byte_for_byte() {
     let full = three_point_job(&[]);
@@ -44,11 +52,13 @@ fn resumed_run_is_identical_byte_for_byte() {
         .unwrap();
     assert!(main_steps > 6, "{main_steps}");
 
-    for stop_after in [3, main_steps - 2] {
+    // stopped on 2 threads (the verification concurrent) and resumed on 1, and the
+    // other way round
+    for (stop_after, threads) in [(3, 2), (main_steps - 2, 1)] {
         let ck = temp("stop.ckpt");
         let ck_s = ck.to_str().unwrap();
         let n = stop_after.to_string();
-        let o = three_point_job(&["--max-steps", &n, "--checkpoint", ck_s]);
+        let o = three_point_job_on(threads, &["--max-steps", &n, "--checkpoint", ck_s]);
         assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
         let err = text(&o.stderr);
         assert!(
@@ -86,7 +96,7 @@ fn resumed_run_is_identical_byte_for_byte() {
             "temporary file left behind"
         );
 
-        let resumed = three_point_job(&["--resume", ck_s]);
+        let resumed = three_point_job_on(3 - threads, &["--resume", ck_s]);
         assert!(resumed.status.success(), "{}", text(&resumed.stderr));
         assert_eq!(
             text(&resumed.stdout),
@@ -95,36 +105,34 @@ fn resumed_run_is_identical_byte_for_byte() {
         );
     }
 
-    // a chain: every invocation runs at most 3 steps, checkpointing every 2
-    let ck = temp("chain.ckpt");
-    let ck_s = ck.to_str().unwrap();
-    let mut o = three_point_job(&[
-        "--max-steps",
-        "3",
-        "--checkpoint",
-        ck_s,
-        "--checkpoint-every",
-        "2steps",
-    ]);
-    let mut rounds = 1;
-    while o.status.code() == Some(1) {
-        assert!(rounds < 100, "no progress");
-        o = three_point_job(&[
+    // a chain: every invocation runs at most 3 steps, checkpointing every 2; on 1
+    // thread (the verification in lockstep), on 2 (concurrent: each checkpoint waits for
+    // it to catch up), and alternating between the two
+    for threads in [[1, 1], [2, 2], [2, 1]] {
+        let ck = temp(&format!("chain{}{}.ckpt", threads[0], threads[1]));
+        let ck_s = ck.to_str().unwrap();
+        let chain = [
             "--max-steps",
             "3",
             "--checkpoint",
             ck_s,
             "--checkpoint-every",
             "2steps",
-            "--resume",
-            ck_s,
-        ]);
-        rounds += 1;
+        ];
+        let mut o = three_point_job_on(threads[0], &chain);
+        let mut rounds = 1;
+        while o.status.code() == Some(1) {
+            assert!(rounds < 100, "no progress");
+            let mut a = chain.to_vec();
+            a.extend(["--resume", ck_s]);
+            o = three_point_job_on(threads[rounds % 2], &a);
+            rounds += 1;
+        }
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        // main_steps > 6: at least three invocations
+        assert!(rounds >= 3, "{rounds}");
+        assert_eq!(text(&o.stdout), text(&full.stdout), "threads {threads:?}");
     }
-    assert!(o.status.success(), "{}", text(&o.stderr));
-    // main_steps > 6: at least three invocations
-    assert!(rounds >= 3, "{rounds}");
-    assert_eq!(text(&o.stdout), text(&full.stdout));
 }
 
 /// The names of the files in the directory of `p` (a fresh one per test), sorted.

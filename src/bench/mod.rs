@@ -314,6 +314,14 @@ fn flow_workloads(filter: Option<&str>) -> Result<(), String> {
                 "",
                 c.stats.rhs_evals
             );
+            // with two or more threads the verification runs beside the main run
+            if let Some(t) = v.elapsed {
+                println!(
+                    "{:<36} {:>9.3}",
+                    "  (main run and verification, elapsed)",
+                    t.as_secs_f64()
+                );
+            }
         }
     }
     Ok(())

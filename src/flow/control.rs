@@ -82,7 +82,7 @@ pub struct PrecisionRaise {
 }
 
 /// The name of a job's one integration in reports, precision raises and checkpoints:
-/// the main run, which its verification follows in lockstep ([`Following`]).
+/// the main run, which its verification follows step for step ([`Following`]).
 pub const MAIN_RUN: &str = "main";
 
 /// An integration between two steps: enough to continue it bit for bit.

@@ -15,6 +15,7 @@
 pub mod checkpoint;
 mod control;
 mod drive;
+mod follower;
 pub mod guard;
 mod loss;
 mod numerics;

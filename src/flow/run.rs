@@ -7,18 +7,18 @@ use super::control::{
     MAIN_RUN,
 };
 use super::drive::{
-    check_target, drive, projected, sampled, take_samples, too_low, Controls, Drive, Driven,
-    InFlightSink, Solution, Start,
+    check_target, drive, projected, sampled, too_low, Controls, Drive, Driven, InFlightSink,
+    Solution, Start,
 };
+use super::follower::{concurrent_wanted, Follow, Follower, Stepped};
 use super::guard;
 use super::numerics::{tol_digits, MAX_DIGIT_ATTEMPTS};
 use super::verify::{Attempt, DigitsAsked, Verified, VERIFICATION};
 use super::{DiagFlow, FlowError, Numerics, StopRule};
 use crate::num::from_rational;
-use crate::ode::radau::{Control, FollowState, OdeError, Radau, RadauOptions, Segment};
+use crate::ode::radau::{Control, FollowState, RadauOptions, Segment};
 use crate::ode::tableau::RadauTableau;
 use rug::{Float, Rational};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// How a job went.
@@ -97,63 +97,24 @@ struct Phased {
     check: Option<(DiagFlow, Solution)>,
 }
 
-/// The follower's state while the main run integrates: the verification's in-flight
-/// state, or the error that stopped it.
-struct Follow<'a> {
-    flow: &'a DiagFlow,
-    tab: &'a RadauTableau,
-    opts: RadauOptions,
-    /// its sample points: the main run's (the same values), those in (0, target]
-    sample_at: Vec<Float>,
-    /// where it stands (None once it failed)
-    now: Option<Following>,
-    failed: Option<OdeError>,
-}
-
-impl Follow<'_> {
-    /// Follow one accepted half step of the main run; false when the verification failed.
-    fn step(&mut self, seg: &Segment) -> bool {
-        let Some(mut f) = self.now.take() else {
-            return false;
-        };
-        let start = Instant::now();
-        let skip = f.samples.len();
-        let mut next = self.sample_at.iter().skip(skip).peekable();
-        let mut taken = Vec::new();
-        let p = self.flow.prec;
-        // the segment's end at this precision (where the last piece ends) and as the
-        // main run computes it (where it samples up to): a sample the main run takes on
-        // this segment is taken here too
-        let end = Float::with_val(p, seg.x0 + seg.h);
-        let end_main = seg.x1();
-        let r = Radau::new(self.flow, self.tab, self.opts.clone()).follow(f.state, seg, |vs| {
-            let mut x1 = vs.x1();
-            if x1 >= end && end_main > x1 {
-                x1 = Float::with_val(p, &end_main);
-            }
-            take_samples(&mut next, &x1, vs, &mut taken);
-        });
-        match r {
-            Ok(st) => {
-                f.state = st;
-                f.samples.extend(taken);
-                f.wall += start.elapsed();
-                self.now = Some(f);
-                true
-            }
-            Err(e) => {
-                self.failed = Some(e);
-                false
-            }
-        }
+/// `body` with a rayon scope to spawn into (`concurrent`), which ends once every task
+/// spawned into it has; or without one.
+fn in_scope<'s, R: Send>(
+    concurrent: bool,
+    body: impl FnOnce(Option<&rayon::Scope<'s>>) -> R + Send,
+) -> R {
+    if concurrent {
+        rayon::scope(|sc| body(Some(sc)))
+    } else {
+        body(None)
     }
 }
 
 /// One integration of the job to its end, under the precision policy: raise and
 /// restart, or refuse, when the guard trips. With `job.verify`, the verification follows
-/// the main run's accepted half steps in lockstep ([`VERIFICATION`]'s
-/// `follow_numerics`; restarted with it when the precision is raised), continued from
-/// `following` when resuming.
+/// the main run's accepted half steps ([`VERIFICATION`]'s `follow_numerics`; restarted
+/// with it when the precision is raised), in lockstep or, with two or more worker
+/// threads, beside it ([`Follower`]), continued from `following` when resuming.
 #[allow(clippy::too_many_arguments)]
 fn run_main(
     job: &Job,
@@ -215,9 +176,13 @@ fn run_main(
             }
         }
     }
-    if job.verify {
+    // with two or more worker threads the verification follows concurrently, on the
+    // workers the main run leaves free (the same values bit for bit: docs/math.md §9.8)
+    let concurrent = job.verify && concurrent_wanted();
+    if job.verify && !concurrent {
         // the verification's tableau (for the main run's numerics as they start), built
-        // while the main run's first steps are taken
+        // while the main run's first steps are taken (a concurrent follower builds it at
+        // its first step, beside the main run)
         let v = VERIFICATION.follow_numerics(&numerics);
         RadauTableau::prefetch(v.stages, v.prec);
     }
@@ -235,14 +200,10 @@ fn run_main(
                 f.numerics.prec, f.numerics.stages, vn.prec, vn.stages
             )));
         }
-        // its flow and tableau (none without verification)
-        let vside = job.verify.then(|| {
-            (
-                job.flow_at(vn.prec),
-                RadauTableau::cached(vn.stages, vn.prec),
-            )
-        });
-        let follow = vside.as_ref().map(|(vflow, vtab)| {
+        // its flow (none without verification); its tableau is looked up at its first
+        // step, so that the main run need not wait for it to be built
+        let vside = job.verify.then(|| job.flow_at(vn.prec));
+        let follow = vside.as_ref().map(|vflow| {
             let vp = vn.prec;
             let now = following.take().unwrap_or_else(|| Following {
                 numerics: vn.clone(),
@@ -254,9 +215,10 @@ fn run_main(
                 samples: Vec::new(),
                 wall: Duration::ZERO,
             });
-            Mutex::new(Follow {
+            let f = Follow {
                 flow: vflow,
-                tab: vtab,
+                tab: None,
+                stages: vn.stages,
                 opts: RadauOptions::new(from_rational(vp, &now.numerics.tol)),
                 // the main run's sample points (the same gt values), those it samples
                 sample_at: samples
@@ -266,13 +228,15 @@ fn run_main(
                     .collect(),
                 now: Some(now),
                 failed: None,
-            })
+            };
+            if concurrent {
+                Follower::concurrent(f, (numerics.stages, p))
+            } else {
+                Follower::lockstep(f)
+            }
         });
-        let following_now = || -> Option<Following> {
-            follow
-                .as_ref()
-                .and_then(|f| f.lock().expect("follower").now.clone())
-        };
+        // where the verification stands once it has followed every step taken so far
+        let following_now = || -> Option<Following> { follow.as_ref().and_then(|f| f.settled()) };
         let raises_now = raises.clone();
         let checkpoints = ctl.checkpoint.is_some();
         let mut sink = |f: &InFlight| -> Result<(), String> {
@@ -285,43 +249,64 @@ fn run_main(
                 None => Ok(()),
             }
         };
-        let mut observer = |seg: &Segment| {
-            if let Some(f) = follow.as_ref() {
-                if !f.lock().expect("follower").step(seg) {
-                    return Control::Stop;
+        // the main run; a concurrent follower's tasks are spawned into `sc`
+        let r = in_scope(concurrent, |sc| {
+            let mut observer = |seg: &Segment| {
+                if let Some(f) = follow.as_ref() {
+                    match f.step(seg) {
+                        Stepped::Failed => return Control::Stop,
+                        Stepped::Drain => {
+                            if let Some(sc) = sc {
+                                sc.spawn(move |_| f.drain());
+                            }
+                        }
+                        Stepped::Taken => {}
+                    }
+                }
+                progress(&seg.x1());
+                Control::Continue
+            };
+            let r = drive(Drive {
+                flow: &flow,
+                numerics: &numerics,
+                target: &gt,
+                start: resume
+                    .take()
+                    .map_or(Start::Origin, |r| Start::Resume(Box::new(r))),
+                sample_at: &samples,
+                controls: Controls {
+                    guard: true,
+                    limits: ctl.limits.clone(),
+                    every: ctl.every,
+                    sink: checkpoints.then_some(&mut sink as InFlightSink),
+                    budget: Some(&mut *budget),
+                },
+                observer: &mut observer,
+            });
+            // the main run restarts at a higher precision, or failed: the follower's
+            // work is not wanted
+            if matches!(r, Err(_) | Ok(Driven::Guard { .. })) {
+                if let Some(f) = follow.as_ref() {
+                    f.cancel();
                 }
             }
-            progress(&seg.x1());
-            Control::Continue
-        };
-        let r = drive(Drive {
-            flow: &flow,
-            numerics: &numerics,
-            target: &gt,
-            start: resume
-                .take()
-                .map_or(Start::Origin, |r| Start::Resume(Box::new(r))),
-            sample_at: &samples,
-            controls: Controls {
-                guard: true,
-                limits: ctl.limits.clone(),
-                every: ctl.every,
-                sink: checkpoints.then_some(&mut sink as InFlightSink),
-                budget: Some(&mut *budget),
-            },
-            observer: &mut observer,
+            r
         })?;
-        let follow = follow.map(|f| f.into_inner().expect("follower"));
+        let concurrent = follow.as_ref().is_some_and(Follower::is_concurrent);
+        let follow = follow.map(Follower::into_inner);
         if let Some(e) = follow.as_ref().and_then(|f| f.failed.as_ref()) {
             return Err(FlowError::Verification(e.to_string()));
         }
         let following_now = follow.as_ref().and_then(|f| f.now.clone());
-        let vflow = vside.map(|(vflow, _)| vflow);
+        let vflow = vside;
         match r {
             Driven::Done(mut sol) => {
                 let check = following_now.zip(vflow).map(|(f, vflow)| {
-                    // the main run's wall time without its verification's
-                    sol.wall = sol.wall.saturating_sub(f.wall);
+                    // the main run's wall time without its verification's (which, in
+                    // lockstep, it includes)
+                    if !concurrent {
+                        sol.wall = sol.wall.saturating_sub(f.wall);
+                    }
                     let check = Solution {
                         numerics: f.numerics,
                         gt: f.state.x,
@@ -455,6 +440,7 @@ fn run_attempt(
         None => (None, None),
     };
     let mut pr = |x: &Float| progress(0, x);
+    let start = Instant::now();
     let done = match run_main(
         job,
         job.numerics.clone(),
@@ -468,11 +454,14 @@ fn run_attempt(
         Ok(done) => done,
         Err(h) => return Ok(JobOutcome::Halted(h)),
     };
-    Ok(JobOutcome::Done(match done.check {
+    let elapsed = start.elapsed();
+    let mut v = match done.check {
         None => Verified::unverified(done.flow, done.main, raises),
         Some((vflow, check)) => {
             progress(1, &check.gt);
             Verified::compared(done.flow, done.main, vflow, check, raises)
         }
-    }))
+    };
+    v.elapsed = Some(elapsed);
+    Ok(JobOutcome::Done(v))
 }

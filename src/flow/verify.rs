@@ -8,6 +8,7 @@ use super::numerics::{default_stages, Numerics};
 use super::{guard, DiagFlow};
 use crate::ode::tableau::MAX_TABLEAU_STAGES;
 use rug::{Float, Rational};
+use std::time::Duration;
 
 /// How a verification computation differs from the main one: more bits, a tighter
 /// tolerance and more stages. The digits reported are those on which the two
@@ -125,6 +126,10 @@ pub struct Verified {
     pub raises: Vec<PrecisionRaise>,
     /// `--digits K`: what was asked and the attempts that fell short (None otherwise)
     pub asked: Option<DigitsAsked>,
+    /// the wall time of the main run and its verification together, in this invocation
+    /// (timing only): with two or more worker threads the verification runs beside the
+    /// main run, so this is less than the sum of their wall times (None when not measured)
+    pub elapsed: Option<Duration>,
     /// the flow at `main.numerics.prec`
     flow: Box<DiagFlow>,
     /// the flow at `check.numerics.prec`
@@ -154,6 +159,7 @@ impl Verified {
             carried,
             raises,
             asked: None,
+            elapsed: None,
             flow: Box::new(flow),
             check_flow: None,
         }
@@ -184,13 +190,14 @@ impl Verified {
             carried: cap,
             raises,
             asked: None,
+            elapsed: None,
             flow: Box::new(flow),
             check_flow: Some(Box::new(vflow)),
         }
     }
 
     /// What a halted job reached, unverified: the in-flight main run (its
-    /// verification follows it in lockstep). `z`, `depth`, `alpha` are the job's.
+    /// verification follows it step for step). `z`, `depth`, `alpha` are the job's.
     pub fn halted(
         z: &[Vec<Rational>],
         depth: u32,

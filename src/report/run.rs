@@ -127,6 +127,11 @@ pub struct Incomplete {
 pub struct Work {
     pub main: RunWork,
     pub verification: Option<RunWork>,
+    /// the wall time of the main run and its verification together in this invocation,
+    /// in seconds (a timing field): with two or more worker threads the verification
+    /// runs beside the main run, so it is less than the sum of the two
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub elapsed_seconds: Option<f64>,
 }
 
 /// `--digits K` in a run report.
@@ -303,6 +308,7 @@ impl RunReport {
             work: Work {
                 main: RunWork::of(main),
                 verification: verified.check.as_ref().map(RunWork::of),
+                elapsed_seconds: verified.elapsed.map(|d| d.as_secs_f64()),
             },
             precision_raises: verified.raises.clone(),
             digits_asked: DigitsAskedInfo::of(verified),
@@ -338,7 +344,7 @@ impl RunReport {
             checkpoint,
         });
         if let Some(f) = &snap.following {
-            // the verification's own progress (it follows the main run in lockstep)
+            // the verification's own progress (it follows the main run step for step)
             r.work.verification = Some(RunWork {
                 stats: f.state.stats.clone(),
                 wall_seconds: Some(f.wall.as_secs_f64()),
@@ -353,6 +359,7 @@ impl RunReport {
         if let Some(v) = &mut self.work.verification {
             v.wall_seconds = None;
         }
+        self.work.elapsed_seconds = None;
     }
 
     /// JSON (pretty-printed).
@@ -465,6 +472,9 @@ impl RunReport {
         o += &format!("work (main)     {}\n", w(&self.work.main));
         if let Some(v) = &self.work.verification {
             o += &format!("work (verify)   {}\n", w(v));
+        }
+        if let (Some(t), Some(_)) = (self.work.elapsed_seconds, &self.work.verification) {
+            o += &format!("wall time       {t:.3} s, main run and verification together\n");
         }
         o
     }
