@@ -269,7 +269,7 @@ pub fn run(filter: Option<&str>, opts: &PeerOptions) -> Result<bool, String> {
             opts.timeout_secs
         );
         println!(
-            "ratio x30, x40 = ibcert verified wall (main + verification) at 30, 40 digits / peer wall; peer digits = digits of w_hat agreeing with ibcert's {} run",
+            "ratio x30, x40 = ibcert verified wall (main run and verification, elapsed) at 30, 40 digits / peer wall; peer digits = digits of w_hat agreeing with ibcert's {} run",
             SETTINGS.last().map_or("", |s| s.0)
         );
     }
