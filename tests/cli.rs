@@ -375,6 +375,32 @@ fn identical_results_whatever_the_thread_count_full_numerics() {
     identical_across_thread_counts(&["--precision", "256", "--tol", "1e-40"], 1);
 }
 
+/// `check` runs its jobs in parallel on the workers, each job's verification following
+/// its main run concurrently from 2 threads on (taken by a free worker, or by the job
+/// itself when it waits): the report is the same byte for byte on 1, 2 and 3 threads.
+#[test]
+fn check_is_identical_whatever_the_thread_count() {
+    let case = case_path("random10.toml");
+    let out = |threads: &str| -> Vec<u8> {
+        let o = bin()
+            .args(["--threads", threads, "check", &case])
+            .args(["--format", "json", "--no-timing", "--no-progress"])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        o.stdout
+    };
+    let one = out("1");
+    assert!(!one.is_empty());
+    for threads in ["2", "3"] {
+        assert_eq!(
+            String::from_utf8_lossy(&one),
+            String::from_utf8_lossy(&out(threads)),
+            "{threads} threads"
+        );
+    }
+}
+
 #[test]
 fn identical_results_whatever_the_thread_count() {
     // 128 bits and 1e-12 (with the verification run): the point is the thread count
