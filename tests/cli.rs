@@ -375,29 +375,37 @@ fn identical_results_whatever_the_thread_count_full_numerics() {
     identical_across_thread_counts(&["--precision", "256", "--tol", "1e-40"], 1);
 }
 
-/// `check` runs its jobs in parallel on the workers, each job's verification following
-/// its main run concurrently from 2 threads on (taken by a free worker, or by the job
-/// itself when it waits): the report is the same byte for byte on 1, 2 and 3 threads.
+/// `check`'s report is the same byte for byte on 1, 2 and 3 threads: with several jobs
+/// (run in parallel on the workers, each job's verification in lockstep) and with one
+/// (run on the calling thread, its verification following it concurrently on a worker).
 #[test]
 fn check_is_identical_whatever_the_thread_count() {
-    let case = case_path("random10.toml");
-    let out = |threads: &str| -> Vec<u8> {
-        let o = bin()
-            .args(["--threads", threads, "check", &case])
-            .args(["--format", "json", "--no-timing", "--no-progress"])
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", stderr(&o));
-        o.stdout
-    };
-    let one = out("1");
-    assert!(!one.is_empty());
-    for threads in ["2", "3"] {
-        assert_eq!(
-            String::from_utf8_lossy(&one),
-            String::from_utf8_lossy(&out(threads)),
-            "{threads} threads"
-        );
+    // one check at one alpha of three_point's
+    let text = std::fs::read_to_string(case_path("three_point.toml")).unwrap();
+    let first = text.find("[[check]]").unwrap();
+    let second = first + 1 + text[first + 1..].find("[[check]]").unwrap();
+    let one = text[..second].replacen("alphas = [3, 10, 30, 100]", "alphas = [100]", 1);
+    assert_ne!(one, text[..second]);
+    let one_job = common::temp_file("check_threads", "one.toml", &one);
+    for case in [case_path("random10.toml"), one_job.display().to_string()] {
+        let out = |threads: &str| -> Vec<u8> {
+            let o = bin()
+                .args(["--threads", threads, "check", &case])
+                .args(["--format", "json", "--no-timing", "--no-progress"])
+                .output()
+                .unwrap();
+            assert!(o.status.success(), "{}", stderr(&o));
+            o.stdout
+        };
+        let reference = out("1");
+        assert!(!reference.is_empty());
+        for threads in ["2", "3"] {
+            assert_eq!(
+                String::from_utf8_lossy(&reference),
+                String::from_utf8_lossy(&out(threads)),
+                "{case} on {threads} threads"
+            );
+        }
     }
 }
 

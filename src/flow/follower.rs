@@ -273,13 +273,13 @@ impl Queue {
 }
 
 /// Whether a verification should follow the main run concurrently: with two or more
-/// worker threads. A job that is one of several run in parallel on the workers (a
-/// `check` file's jobs) follows concurrently too: while the workers are all busy with
-/// jobs its follower's task waits in the queue and runs when its main run waits for it,
-/// as in lockstep; once a worker is free (the last jobs of a batch, or a batch of one), it
-/// takes the follower's task.
+/// worker threads, and when the job is not itself one of several run in parallel on the
+/// workers (a `check` file's jobs; a lone job runs on the calling thread). There the
+/// workers are busy with jobs already, and a job waiting on a worker for its follower
+/// would take up other jobs meanwhile (rayon steals while it waits), so its own wall time
+/// would include theirs.
 pub(super) fn concurrent_wanted() -> bool {
-    rayon::current_num_threads() >= 2
+    rayon::current_num_threads() >= 2 && rayon::current_thread_index().is_none()
 }
 
 #[cfg(test)]
