@@ -1,12 +1,12 @@
 //! The verification that follows the main run's accepted half steps
 //! ([`VerificationPolicy::follow_numerics`](super::VerificationPolicy::follow_numerics)):
-//! in lockstep on the main run's thread, each half step as it is accepted, or beside it
-//! on a thread of its own, working through a queue of the half steps the main run has
+//! in lockstep on the main run's thread, each half step as it is accepted, or beside it,
+//! a task on the worker pool working through a queue of the half steps the main run has
 //! accepted ([`Follower::concurrent`]). Either way it takes the same half steps in the
 //! same order, each a function of the main run's half step and its own state alone, so
 //! its values are the same bit for bit; only the wall time differs. The main run waits
-//! for a concurrent follower only where it needs the follower's state: to write a
-//! checkpoint, and at its end.
+//! for a concurrent follower only where it needs the follower's state (to write a
+//! checkpoint, and at its end) and when it is [`MAX_QUEUED`] half steps ahead.
 
 use super::control::Following;
 use super::drive::take_samples;
@@ -93,11 +93,8 @@ struct Queue {
 #[derive(Default)]
 struct QueueState {
     waiting: VecDeque<StepRecord>,
-    /// half steps queued, and followed, so far
-    sent: u64,
-    done: u64,
     /// a task is following the queue (at most one at a time: the half steps are followed
-    /// in order)
+    /// in order); it is still true while the task follows the last half step it took
     draining: bool,
     /// the follower failed, or its work is no longer wanted
     stopped: bool,
@@ -149,11 +146,6 @@ impl<'a> Follower<'a> {
         }
     }
 
-    /// Whether the follower runs concurrently.
-    pub fn is_concurrent(&self) -> bool {
-        self.queue.is_some()
-    }
-
     fn follow_lock(&self) -> MutexGuard<'_, Follow<'a>> {
         self.follow.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -173,7 +165,6 @@ impl<'a> Follower<'a> {
             return Stepped::Failed;
         }
         st.waiting.push_back(StepRecord::of(seg));
-        st.sent += 1;
         if st.draining {
             Stepped::Taken
         } else {
@@ -204,7 +195,6 @@ impl<'a> Follower<'a> {
             };
             let ok = self.follow_lock().step(&seg.segment(&tab));
             let mut st = q.lock();
-            st.done += 1;
             if !ok {
                 st.stopped = true;
                 st.waiting.clear();
@@ -222,7 +212,8 @@ impl<'a> Follower<'a> {
     /// run's state.
     pub fn settled(&self) -> Option<Following> {
         if let Some(q) = &self.queue {
-            q.wait_until(|st| (st.done == st.sent && !st.draining) || st.stopped);
+            // nothing queued and no task following: every half step is followed
+            q.wait_until(|st| (st.waiting.is_empty() && !st.draining) || st.stopped);
         }
         self.follow_lock().now.clone()
     }

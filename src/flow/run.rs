@@ -292,7 +292,6 @@ fn run_main(
             }
             r
         })?;
-        let concurrent = follow.as_ref().is_some_and(Follower::is_concurrent);
         let follow = follow.map(Follower::into_inner);
         if let Some(e) = follow.as_ref().and_then(|f| f.failed.as_ref()) {
             return Err(FlowError::Verification(e.to_string()));
