@@ -43,25 +43,33 @@ impl Horner {
         }
         for k in coeffs.iter().rev() {
             // p' z + p
-            a.assign(&*dr * zr);
-            b.assign(&*di * zi);
-            *a -= &*b;
-            c.assign(&*dr * zi);
-            b.assign(&*di * zr);
-            *c += &*b;
+            times(a, b, c, dr, di, zr, zi);
             dr.assign(&*a + &*pr);
             di.assign(&*c + &*pi);
             // p z + c
-            a.assign(&*pr * zr);
-            b.assign(&*pi * zi);
-            *a -= &*b;
-            c.assign(&*pr * zi);
-            b.assign(&*pi * zr);
-            *c += &*b;
+            times(a, b, c, pr, pi, zr, zi);
             pr.assign(&*a + k);
             pi.assign(&*c);
         }
     }
+}
+
+/// (re, im) := (xr + i xi)(zr + i zi), with `t` as scratch.
+fn times(
+    re: &mut Float,
+    t: &mut Float,
+    im: &mut Float,
+    xr: &Float,
+    xi: &Float,
+    zr: &Float,
+    zi: &Float,
+) {
+    re.assign(xr * zr);
+    t.assign(xi * zi);
+    *re -= &*t;
+    im.assign(xr * zi);
+    t.assign(xi * zr);
+    *im += &*t;
 }
 
 /// Evaluate a real polynomial and its derivative at a real point.
