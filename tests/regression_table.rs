@@ -397,7 +397,10 @@ fn flow_time_matches_the_single_sample_quadrature() {
     let lines: Vec<&str> = csv.lines().collect();
     assert!(lines[0].ends_with(",flow_time,flow_time_digits"), "{csv}");
     assert!(lines[1].starts_with("2,0.1,l1,found,"), "{csv}");
-    assert!(lines[1].ends_with(",1.53278,9"), "{csv}");
+    // the flow time and its verified digits (at least the 8 asked of the table's flows)
+    let cells: Vec<&str> = lines[1].rsplitn(3, ',').collect();
+    assert_eq!(cells[1], "1.53278", "{csv}");
+    assert!(cells[0].parse::<u32>().is_ok_and(|d| d >= 8), "{csv}");
     let v = common::json(&timed("json"));
     assert_eq!(v["rows"][0]["l1"]["flow_time"]["t"], "1.53278", "{v}");
     assert_eq!(v["rows"][0]["l2"]["flow_time"]["t"], "1.35837", "{v}");

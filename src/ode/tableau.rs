@@ -24,6 +24,9 @@ pub enum EigBlock {
     Pair { k: usize, alpha: Float, beta: Float },
 }
 
+/// The precision of [`RadauTableau::t_low`] and [`RadauTableau::tinv_low`]: one limb.
+pub const LOW_PREC: u32 = 64;
+
 #[derive(Clone, Debug)]
 pub struct RadauTableau {
     pub s: usize,
@@ -35,6 +38,10 @@ pub struct RadauTableau {
     /// T and T^{-1} with A^{-1} = T Λ T^{-1}, row-major
     pub t: Vec<Float>,
     pub tinv: Vec<Float>,
+    /// T and T^{-1} rounded to [`LOW_PREC`] bits, for corrections that need no more
+    /// (the inner iterations of the Radau integrator's Newton corrections)
+    pub t_low: Vec<Float>,
+    pub tinv_low: Vec<Float>,
     pub blocks: Vec<EigBlock>,
     /// barycentric weights ω_i = 1 / (c_i Π_{j≠i} (c_i - c_j)) of the dense output
     pub bary: Vec<Float>,
@@ -360,11 +367,14 @@ impl RadauTableau {
             }
         };
         let round = |v: Vec<Float>| v.into_iter().map(|x| Float::with_val(prec, x)).collect();
+        let low = |v: &[Float]| v.iter().map(|x| Float::with_val(LOW_PREC, x)).collect();
         RadauTableau {
             s,
             prec,
             c: round(c),
             a: round(a),
+            t_low: low(&t),
+            tinv_low: low(&tinv),
             t: round(t),
             tinv: round(tinv),
             blocks,

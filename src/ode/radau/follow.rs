@@ -138,7 +138,7 @@ impl<O: Ode> Radau<'_, O> {
         self.with_precision_fallback(|r| {
             let mut z = r.guess_from(guide, x, h, &u0);
             let fac = r.factor_at(&xm, &ym, h)?;
-            r.newton(x, y, h, &mut z, &fac).then_some(z)
+            r.newton(x, y, h, &mut z, &fac, None).then_some(z)
         })
     }
 }

@@ -17,6 +17,7 @@ use super::dense::Segment;
 use super::options::{
     ErrorEstimate, CONTROL_PREC, HESSENBERG_MIN_DIM, NEWTON_ETA_EXPONENT, NEWTON_ROUNDOFF_BITS,
 };
+use super::variation::{Variation, INNER_PREC};
 use super::Radau;
 use crate::num::dot::{dot_into, Term};
 use crate::num::expmemo::ExpMemo;
@@ -55,6 +56,9 @@ pub(super) struct Factors {
     /// λ0/h I - J of the embedded error estimate when the tableau has no real block for
     /// it (even s) and the estimate is embedded
     emb: Option<BlockLu<Float>>,
+    /// the same blocks at [`INNER_PREC`] for the inner iterations, when these are at a
+    /// higher precision
+    pub(super) inner: Option<Box<Factors>>,
 }
 
 impl Factors {
@@ -87,7 +91,7 @@ impl Factors {
 
 /// out_k = sum_j m[k][j] v_j for an s x s row-major matrix m acting on s vectors,
 /// in parallel over k (each row computed as it would be serially).
-fn transform(m: &[Float], v: &[Vec<Float>], out: &mut [Vec<Float>]) {
+pub(super) fn transform(m: &[Float], v: &[Vec<Float>], out: &mut [Vec<Float>]) {
     let s = v.len();
     out.par_iter_mut().enumerate().for_each(|(k, ok)| {
         let row = &m[k * s..(k + 1) * s];
@@ -99,6 +103,99 @@ fn transform(m: &[Float], v: &[Vec<Float>], out: &mut [Vec<Float>]) {
 
 pub(super) fn all_finite(v: &[Float]) -> bool {
     v.iter().all(|x| x.is_finite())
+}
+
+/// The block solves of one Newton iteration in the transformed variables:
+/// dw = (Λ/h ⊗ I - I ⊗ J)^{-1} (g - Λ/h w) (without w: of g alone), block by block,
+/// in parallel over the eigenvalue blocks; each block's right-hand side is formed at
+/// the working precision `p` and rounded to the factorizations' precision once.
+pub(super) fn block_solve(
+    tab: &crate::ode::tableau::RadauTableau,
+    fac: &Factors,
+    g: &[Vec<Float>],
+    w: Option<&[Vec<Float>]>,
+    hinv: &Float,
+    p: u32,
+    n: usize,
+) -> Vec<Vec<Float>> {
+    let lp = fac.prec;
+    let s = tab.s;
+    let solved: Vec<(usize, Vec<Float>, Option<Vec<Float>>)> = tab
+        .blocks
+        .par_iter()
+        .enumerate()
+        .map(|(bi, b)| {
+            let mut t = Float::new(p);
+            match b {
+                EigBlock::Real { k, lambda } => {
+                    let lh = Float::with_val(p, lambda * hinv);
+                    let mut r: Vec<Float> = (0..n)
+                        .map(|i| match w {
+                            Some(w) => {
+                                t.assign(&lh * &w[*k][i]);
+                                Float::with_val(lp, &g[*k][i] - &t)
+                            }
+                            None => Float::with_val(lp, &g[*k][i]),
+                        })
+                        .collect();
+                    fac.apply_qt(&mut r);
+                    fac.real[bi]
+                        .as_ref()
+                        .expect("real block factored")
+                        .solve(&mut r);
+                    fac.apply_q(&mut r);
+                    (*k, r, None)
+                }
+                EigBlock::Pair { k, alpha, beta } => {
+                    let ah = Float::with_val(p, alpha * hinv);
+                    let bh = Float::with_val(p, beta * hinv);
+                    let k = *k;
+                    let (mut re, mut im): (Vec<Float>, Vec<Float>) = (0..n)
+                        .map(|i| {
+                            // re = g_k - (α w_k + β w_{k+1})/h, im = g_{k+1} - (-β w_k + α w_{k+1})/h
+                            let mut re = g[k][i].clone();
+                            let mut im = g[k + 1][i].clone();
+                            if let Some(w) = w {
+                                t.assign(&ah * &w[k][i]);
+                                re -= &t;
+                                t.assign(&bh * &w[k + 1][i]);
+                                re -= &t;
+                                t.assign(&bh * &w[k][i]);
+                                im += &t;
+                                t.assign(&ah * &w[k + 1][i]);
+                                im -= &t;
+                            }
+                            (Float::with_val(lp, re), Float::with_val(lp, im))
+                        })
+                        .unzip();
+                    fac.apply_qt(&mut re);
+                    fac.apply_qt(&mut im);
+                    let mut r: Vec<Complex> = re
+                        .into_iter()
+                        .zip(im)
+                        .map(|(a, b)| Complex::with_val(lp, (a, b)))
+                        .collect();
+                    fac.pairs[bi]
+                        .as_ref()
+                        .expect("pair block factored")
+                        .solve(&mut r);
+                    let (mut re, mut im): (Vec<Float>, Vec<Float>) =
+                        r.into_iter().map(|c| c.into_real_imag()).unzip();
+                    fac.apply_q(&mut re);
+                    fac.apply_q(&mut im);
+                    (k, re, Some(im))
+                }
+            }
+        })
+        .collect();
+    let mut dw = vec![Vec::new(); s];
+    for (k, re, im) in solved {
+        dw[k] = re;
+        if let Some(im) = im {
+            dw[k + 1] = im;
+        }
+    }
+    dw
 }
 
 impl<O: Ode> Radau<'_, O> {
@@ -122,9 +219,29 @@ impl<O: Ode> Radau<'_, O> {
     }
 
     fn factor(&mut self, h: &Float, q: Option<Arc<Hessenberg>>) -> Option<Factors> {
+        self.factor_prec(h, q, None)
+    }
+
+    /// Give `fac` (dense blocks at a precision above [`INNER_PREC`]) the same blocks at
+    /// [`INNER_PREC`] for the inner iterations of [`Radau::refine`]; when a block is
+    /// refused at it (ill-conditioned there), the inner iterations use `fac`'s own.
+    pub(super) fn add_inner_factors(&mut self, fac: &mut Factors, h: &Float) {
+        if fac.q.is_none() && fac.prec > INNER_PREC {
+            let refused = self.reduced_refused;
+            fac.inner = self.factor_prec(h, None, Some(INNER_PREC)).map(Box::new);
+            self.reduced_refused = refused;
+        }
+    }
+
+    fn factor_prec(
+        &mut self,
+        h: &Float,
+        q: Option<Arc<Hessenberg>>,
+        prec: Option<u32>,
+    ) -> Option<Factors> {
         let n = self.n;
         // the linear-algebra precision: H's, or the one J is rounded to as it is copied
-        let p = q.as_ref().map_or_else(|| self.lin_prec(), |q| q.prec());
+        let p = prec.unwrap_or_else(|| q.as_ref().map_or_else(|| self.lin_prec(), |q| q.prec()));
         // the matrix every block shifts: J, or H in the Hessenberg basis
         let m0: &[Float] = q.as_ref().map_or(&self.jac, |q| q.h());
         let hess = q.is_some();
@@ -216,6 +333,7 @@ impl<O: Ode> Radau<'_, O> {
             real,
             pairs,
             emb,
+            inner: None,
         })
     }
 
@@ -228,6 +346,7 @@ impl<O: Ode> Radau<'_, O> {
         h: &Float,
         z: &mut [Vec<Float>],
         fac: &Factors,
+        var: Option<&Variation>,
     ) -> bool {
         let s = self.tab.s;
         let n = self.n;
@@ -237,7 +356,6 @@ impl<O: Ode> Radau<'_, O> {
         let scale = ode.error_scale(y0, &self.opts.tol);
         // the block solves' precision: each block's right-hand side is formed at the
         // working precision and rounded to it once
-        let lp = fac.prec;
         // the Newton goal, in the error norm
         let kappa = self.opts.newton_goal.at(p);
         // w = Tinv z
@@ -252,6 +370,8 @@ impl<O: Ode> Radau<'_, O> {
             .map(|c| Float::with_val(p, c * h) + x0)
             .collect();
         let hinv = Float::with_val(p, h.recip_ref());
+        let var = var.map(|v| v.stage_differences(&tab.c, x0, h));
+        let var = var.as_deref();
         // η for the first stopping test: the last solve's contraction rate (at least the
         // unit round-off 2^-p), moved towards 1
         let mut eta = Float::with_val(CONTROL_PREC, &self.faccon)
@@ -284,75 +404,11 @@ impl<O: Ode> Radau<'_, O> {
             // g = Tinv f
             transform(&tab.tinv, &f, &mut g);
             // block solves, in parallel over the eigenvalue blocks
-            let solved: Vec<(usize, Vec<Float>, Option<Vec<Float>>)> = tab
-                .blocks
-                .par_iter()
-                .enumerate()
-                .map(|(bi, b)| {
-                    let mut t = Float::new(p);
-                    match b {
-                        EigBlock::Real { k, lambda } => {
-                            let lh = Float::with_val(p, lambda * &hinv);
-                            let mut r: Vec<Float> = (0..n)
-                                .map(|i| {
-                                    t.assign(&lh * &w[*k][i]);
-                                    Float::with_val(lp, &g[*k][i] - &t)
-                                })
-                                .collect();
-                            fac.apply_qt(&mut r);
-                            fac.real[bi]
-                                .as_ref()
-                                .expect("real block factored")
-                                .solve(&mut r);
-                            fac.apply_q(&mut r);
-                            (*k, r, None)
-                        }
-                        EigBlock::Pair { k, alpha, beta } => {
-                            let ah = Float::with_val(p, alpha * &hinv);
-                            let bh = Float::with_val(p, beta * &hinv);
-                            let k = *k;
-                            let (mut re, mut im): (Vec<Float>, Vec<Float>) = (0..n)
-                                .map(|i| {
-                                    // re = g_k - (α w_k + β w_{k+1})/h, im = g_{k+1} - (-β w_k + α w_{k+1})/h
-                                    let mut re = g[k][i].clone();
-                                    t.assign(&ah * &w[k][i]);
-                                    re -= &t;
-                                    t.assign(&bh * &w[k + 1][i]);
-                                    re -= &t;
-                                    let mut im = g[k + 1][i].clone();
-                                    t.assign(&bh * &w[k][i]);
-                                    im += &t;
-                                    t.assign(&ah * &w[k + 1][i]);
-                                    im -= &t;
-                                    (Float::with_val(lp, re), Float::with_val(lp, im))
-                                })
-                                .unzip();
-                            fac.apply_qt(&mut re);
-                            fac.apply_qt(&mut im);
-                            let mut r: Vec<Complex> = re
-                                .into_iter()
-                                .zip(im)
-                                .map(|(a, b)| Complex::with_val(lp, (a, b)))
-                                .collect();
-                            fac.pairs[bi]
-                                .as_ref()
-                                .expect("pair block factored")
-                                .solve(&mut r);
-                            let (mut re, mut im): (Vec<Float>, Vec<Float>) =
-                                r.into_iter().map(|c| c.into_real_imag()).unzip();
-                            fac.apply_q(&mut re);
-                            fac.apply_q(&mut im);
-                            (k, re, Some(im))
-                        }
-                    }
-                })
-                .collect();
-            for (k, re, im) in solved {
-                dw[k] = re;
-                if let Some(im) = im {
-                    dw[k + 1] = im;
-                }
-            }
+            let dw1 = block_solve(tab, fac, &g, Some(&w), &hinv, p, n);
+            dw = match var {
+                Some(e) => self.refine(e, fac, &hinv, dw1),
+                None => dw1,
+            };
             // dz = T dw; z += dz; the Newton correction's size is the largest stage's
             let norms: Vec<Float> = z
                 .par_iter_mut()

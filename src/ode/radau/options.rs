@@ -192,6 +192,17 @@ pub struct RadauOptions {
     /// about cond · 2^-bits times the last Newton correction per step instead of to the
     /// working precision. Default: [`LinearPrecision::Reduced`]([`REDUCED_LINEAR_BITS`]).
     pub linear_precision: LinearPrecision,
+    /// Jacobians sampled along each step attempt's full step: with 1, simplified Newton
+    /// with the Jacobian at the predicted midpoint alone; with m >= 2 (an even m counts
+    /// as m + 1, so that the midpoint is a sample), the Jacobian is also evaluated at
+    /// the other equally spaced points of the predicted step, every stage's Jacobian is
+    /// interpolated from them, and each Newton correction of the full step is refined
+    /// towards Newton's with the stages' Jacobians by inner iterations that evaluate no
+    /// right-hand side (variation.rs, docs/math.md §9.10). The half steps of step
+    /// doubling, which start close to their solution, keep simplified Newton. Nothing
+    /// changes on the first step (no predicted step to sample) or where the samples are
+    /// all equal (a linear problem). Default: 5 (measured, docs/benchmarks.md).
+    pub stage_jacobians: usize,
 }
 
 impl RadauOptions {
@@ -214,6 +225,7 @@ impl RadauOptions {
             embedded_tol: None,
             predictive: false,
             linear_precision: LinearPrecision::Reduced(REDUCED_LINEAR_BITS),
+            stage_jacobians: 5,
         }
     }
 }

@@ -16,6 +16,9 @@ pub struct Stats {
     pub lu_decomps: u64,
     pub newton_iters: u64,
     pub newton_failures: u64,
+    /// inner iterations of the Newton corrections with the Jacobian's variation
+    #[serde(default)]
+    pub inner_iters: u64,
 }
 
 /// What the observer wants after a segment.

@@ -5,8 +5,10 @@ use super::dense::{step_end, Segment};
 use super::newton::{all_finite, Factors};
 use super::options::{Ratio, CONTROL_PREC};
 use super::state::StepRecord;
+use super::variation::{sample_tau, Variation};
 use super::Radau;
 use crate::ode::Ode;
+use rayon::prelude::*;
 use rug::ops::Pow;
 use rug::{Assign, Float};
 
@@ -92,8 +94,10 @@ impl<O: Ode> Radau<'_, O> {
     /// The stage increments of the full step from (x, y) with step h (midpoint `xm`):
     /// Newton from the collocation polynomial `prev` (the last accepted step's second
     /// half, or its full step with the embedded estimate; zero without one),
-    /// with the Jacobian at the predicted midpoint; and the factorizations used. None
-    /// when the stage solve fails.
+    /// with the Jacobian at the predicted midpoint and, after the first step, each
+    /// Newton correction refined with the Jacobian's variation along the step
+    /// ([`RadauOptions::stage_jacobians`](super::RadauOptions::stage_jacobians)); and
+    /// the factorizations used. None when the stage solve fails.
     fn full_step(
         &mut self,
         x: &Float,
@@ -112,11 +116,60 @@ impl<O: Ode> Radau<'_, O> {
                 y.to_vec(),
             ),
         };
-        let fac = self.factor_at(xm, &ymid_pred, h)?;
-        if !self.newton(x, y, h, &mut zf, &fac) {
+        let mut fac = self.factor_at(xm, &ymid_pred, h)?;
+        let var = match prev {
+            Some(rec) if self.opts.stage_jacobians >= 2 => {
+                self.variation(&rec.segment(self.tab), x, y, xm, h)
+            }
+            _ => None,
+        };
+        if var.is_some() {
+            self.add_inner_factors(&mut fac, h);
+        }
+        if !self.newton(x, y, h, &mut zf, &fac, var.as_ref()) {
             return None;
         }
         Some((zf, fac))
+    }
+
+    /// The Jacobian's variation along the step from (x, y) with step h (midpoint `xm`):
+    /// J at [`RadauOptions::stage_jacobians`](super::RadauOptions::stage_jacobians)
+    /// equally spaced points of it, at y for the first, on the predicting polynomial
+    /// `seg` for the others (the midpoint's is the one just factored, `self.jac`); None
+    /// when J is the same at all of them.
+    fn variation(
+        &mut self,
+        seg: &Segment,
+        x: &Float,
+        y: &[Float],
+        xm: &Float,
+        h: &Float,
+    ) -> Option<Variation> {
+        let p = self.prec;
+        // an odd count, so that the midpoint is a sample
+        let m = self.opts.stage_jacobians | 1;
+        let half = Float::with_val(p, h / 2u32);
+        let ode = self.ode;
+        let n = self.n;
+        let jacs: Vec<Vec<Float>> = (0..m)
+            .into_par_iter()
+            .map(|j| {
+                if j == m / 2 {
+                    return self.jac.clone();
+                }
+                let mut jt = vec![Float::new(p); n * n];
+                if j == 0 {
+                    ode.jacobian(x, y, &mut jt);
+                } else {
+                    let tau = sample_tau(j, m, p);
+                    let xt = Float::with_val(p, &tau * &half) + xm;
+                    ode.jacobian(&xt, &seg.eval(&xt), &mut jt);
+                }
+                jt
+            })
+            .collect();
+        self.stats.jac_evals += m as u64 - 1;
+        Variation::new(&jacs, xm, &half)
     }
 
     /// The full step from (x, y) with step h (starting from the polynomial `prev`, the
@@ -146,12 +199,12 @@ impl<O: Ode> Radau<'_, O> {
         // (its Hessenberg reduction reused: only the O(n^2) block factorizations are new)
         let half = self.refactor(&fac, &h2)?;
         let mut za = self.guess_from(&full, x, &h2, y);
-        if !self.newton(x, y, &h2, &mut za, &half) {
+        if !self.newton(x, y, &h2, &mut za, &half, None) {
             return None;
         }
         let ym = step_end(y, &za, p);
         let mut zb = self.guess_from(&full, &xm, &h2, &ym);
-        if !self.newton(&xm, &ym, &h2, &mut zb, &half) {
+        if !self.newton(&xm, &ym, &h2, &mut zb, &half, None) {
             return None;
         }
         Some(Attempt {
