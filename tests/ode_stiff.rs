@@ -7,7 +7,7 @@ use ibcert::ode::tableau::RadauTableau;
 use rug::{Complete, Float, Rational};
 
 mod common;
-use common::solve;
+use common::{solve, solve_with};
 
 /// y' = M y with eigenvalues -1, -10^3, -10^6: the closed form to at least 50 digits at 256 bits.
 #[test]
@@ -128,7 +128,16 @@ fn stage_jacobians_reach_the_same_answer_with_fewer_iterations() {
         &vdp_y0,
     );
     let vdp: Vec<_> = [1, 3, 5]
-        .map(|m| solve_with(&VanDerPol::new(192, &eps), 12, &tol, m, &vdp_end, &vdp_y0))
+        .map(|m| {
+            solve_with(
+                &VanDerPol::new(192, &eps),
+                12,
+                &tol,
+                |o| o.stage_jacobians = m,
+                &vdp_end,
+                &vdp_y0,
+            )
+        })
         .into();
     let rob_end = Rational::from(100);
     let rob_y0 = [Rational::from(1), Rational::from(0), Rational::from(0)];
@@ -140,7 +149,16 @@ fn stage_jacobians_reach_the_same_answer_with_fewer_iterations() {
         &rob_y0,
     );
     let rob: Vec<_> = [1, 3, 5]
-        .map(|m| solve_with(&Robertson::new(192), 12, &tol, m, &rob_end, &rob_y0))
+        .map(|m| {
+            solve_with(
+                &Robertson::new(192),
+                12,
+                &tol,
+                |o| o.stage_jacobians = m,
+                &rob_end,
+                &rob_y0,
+            )
+        })
         .into();
     for (name, y_ref, runs) in [
         ("Van der Pol", &vdp_ref, &vdp),
@@ -162,28 +180,6 @@ fn stage_jacobians_reach_the_same_answer_with_fewer_iterations() {
         assert!(s5.rhs_evals < s1.rhs_evals, "{name}: {s5:?} against {s1:?}");
         assert_eq!(s1.inner_iters, 0);
     }
-}
-
-/// [`solve`] with `stage_jacobians` = m.
-fn solve_with<O: ibcert::ode::Ode>(
-    ode: &O,
-    stages: usize,
-    tol: &Rational,
-    m: usize,
-    x_end: &Rational,
-    y0: &[Rational],
-) -> (Vec<Float>, ibcert::ode::radau::Stats) {
-    let p = ode.prec();
-    let tab = RadauTableau::new(stages, p);
-    let mut opts = RadauOptions::new(from_rational(p, tol));
-    opts.stage_jacobians = m;
-    let y0: Vec<Float> = y0.iter().map(|q| from_rational(p, q)).collect();
-    let out = Radau::new(ode, &tab, opts)
-        .integrate(&Float::new(p), &y0, &from_rational(p, x_end), |_| {
-            Control::Continue
-        })
-        .expect("integration succeeds");
-    (out.y, out.stats)
 }
 
 /// Dense output: the collocation polynomial between steps matches the closed form.

@@ -279,13 +279,23 @@ pub fn solve<O: ibcert::ode::Ode>(
     x_end: &rug::Rational,
     y0: &[rug::Rational],
 ) -> (Vec<Float>, ibcert::ode::radau::Stats) {
+    solve_with(ode, stages, tol, |_| {}, x_end, y0)
+}
+
+/// [`solve`] with the default options changed by `adjust`.
+pub fn solve_with<O: ibcert::ode::Ode>(
+    ode: &O,
+    stages: usize,
+    tol: &rug::Rational,
+    adjust: impl FnOnce(&mut ibcert::ode::radau::RadauOptions),
+    x_end: &rug::Rational,
+    y0: &[rug::Rational],
+) -> (Vec<Float>, ibcert::ode::radau::Stats) {
     let p = ode.prec();
     let tab = ibcert::ode::tableau::RadauTableau::new(stages, p);
-    let solver = ibcert::ode::radau::Radau::new(
-        ode,
-        &tab,
-        ibcert::ode::radau::RadauOptions::new(ibcert::num::from_rational(p, tol)),
-    );
+    let mut opts = ibcert::ode::radau::RadauOptions::new(ibcert::num::from_rational(p, tol));
+    adjust(&mut opts);
+    let solver = ibcert::ode::radau::Radau::new(ode, &tab, opts);
     let y0: Vec<Float> = y0
         .iter()
         .map(|q| ibcert::num::from_rational(p, q))
