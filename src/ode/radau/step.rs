@@ -136,7 +136,7 @@ impl<O: Ode> Radau<'_, O> {
     /// J at [`RadauOptions::stage_jacobians`](super::RadauOptions::stage_jacobians)
     /// equally spaced points of it, at y for the first, on the predicting polynomial
     /// `seg` for the others (the midpoint's is the one just factored, `self.jac`); None
-    /// when J is the same at all of them.
+    /// when J is the same at all of them or not finite at one.
     fn variation(
         &mut self,
         seg: &Segment,
@@ -169,6 +169,11 @@ impl<O: Ode> Radau<'_, O> {
             })
             .collect();
         self.stats.jac_evals += m as u64 - 1;
+        // a sample that is not finite (the predicted step reaching past a pole of the
+        // problem) gives no model: the step keeps simplified Newton
+        if jacs.iter().flatten().any(|v| !v.is_finite()) {
+            return None;
+        }
         Variation::new(&jacs, xm, &half)
     }
 
