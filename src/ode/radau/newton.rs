@@ -354,8 +354,6 @@ impl<O: Ode> Radau<'_, O> {
         let tab = self.tab;
         let ode = self.ode;
         let scale = ode.error_scale(y0, &self.opts.tol);
-        // the block solves' precision: each block's right-hand side is formed at the
-        // working precision and rounded to it once
         // the Newton goal, in the error norm
         let kappa = self.opts.newton_goal.at(p);
         // w = Tinv z
@@ -363,7 +361,6 @@ impl<O: Ode> Radau<'_, O> {
         transform(&tab.tinv, z, &mut w);
         let mut f = vec![vec![Float::new(p); n]; s];
         let mut g = vec![vec![Float::new(p); n]; s];
-        let mut dw = vec![vec![Float::new(p); n]; s];
         let xs: Vec<Float> = tab
             .c
             .iter()
@@ -403,9 +400,12 @@ impl<O: Ode> Radau<'_, O> {
             }
             // g = Tinv f
             transform(&tab.tinv, &f, &mut g);
-            // block solves, in parallel over the eigenvalue blocks
+            // block solves, in parallel over the eigenvalue blocks (each block's
+            // right-hand side formed at the working precision and rounded once to the
+            // factorizations'); in the full step, the correction refined with the
+            // Jacobian's variation
             let dw1 = block_solve(tab, fac, &g, Some(&w), &hinv, p, n);
-            dw = match var {
+            let dw = match var {
                 Some(e) => self.refine(e, fac, &hinv, dw1),
                 None => dw1,
             };
