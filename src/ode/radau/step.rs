@@ -106,21 +106,17 @@ impl<O: Ode> Radau<'_, O> {
         xm: &Float,
         prev: Option<&StepRecord>,
     ) -> Option<(Vec<Vec<Float>>, Factors)> {
-        let (mut zf, ymid_pred) = match prev {
-            Some(rec) => {
-                let seg = rec.segment(self.tab);
-                (self.guess_from(&seg, x, h, y), seg.eval(xm))
-            }
+        let seg = prev.map(|rec| rec.segment(self.tab));
+        let (mut zf, ymid_pred) = match &seg {
+            Some(seg) => (self.guess_from(seg, x, h, y), seg.eval(xm)),
             None => (
                 vec![vec![Float::new(self.prec); self.n]; self.tab.s],
                 y.to_vec(),
             ),
         };
         let mut fac = self.factor_at(xm, &ymid_pred, h)?;
-        let var = match prev {
-            Some(rec) if self.opts.stage_jacobians >= 2 => {
-                self.variation(&rec.segment(self.tab), x, y, xm, h)
-            }
+        let var = match &seg {
+            Some(seg) if self.opts.stage_jacobians >= 2 => self.variation(seg, x, y, xm, h),
             _ => None,
         };
         if var.is_some() {
