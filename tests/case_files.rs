@@ -7,10 +7,10 @@
 
 mod common;
 
-use common::{assert_bad, ok_stdout, run, temp_dir};
+use common::{assert_bad, ok_stdout, run, temp_dir, temp_file, TempPath};
 use ibcert::case::Case;
 use rug::Rational;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 const HEAD: &str = "format = 1\nname = \"files\"\ndepth = 2\n";
 const TAIL: &str = "[numerics]\nprecision = 128\ntolerance = \"1e-20\"\n[[check]]\nname = \"rich\"\nkind = \"rich\"\nstop = \"alpha^(2*D)\"\nalphas = [2]\ntolerance = \"0.5\"\n";
@@ -44,13 +44,14 @@ fn i8s(values: &[i64]) -> Vec<u8> {
 }
 
 /// A directory with `case.toml` (HEAD + `data` + TAIL) and the given files.
-fn case_dir(tag: &str, data: &str, files: &[(&str, &[u8])]) -> PathBuf {
-    let dir = temp_dir(tag);
-    std::fs::write(dir.join("case.toml"), format!("{HEAD}{data}{TAIL}")).unwrap();
+/// (The directory is removed when the returned guard is dropped.)
+fn case_dir(tag: &str, data: &str, files: &[(&str, &[u8])]) -> TempPath {
+    let case = temp_file(tag, "case.toml", &format!("{HEAD}{data}{TAIL}"));
+    let dir = case.parent().unwrap();
     for (name, bytes) in files {
         std::fs::write(dir.join(name), bytes).unwrap();
     }
-    dir.join("case.toml")
+    case
 }
 
 fn npy_files() -> Vec<(&'static str, Vec<u8>)> {
@@ -407,4 +408,38 @@ fn bad_npy_files_and_data_tables_are_refused() {
         let case = case_dir("cf-bad-npy", data, &[("X.npy", x), ("y.npy", y)]);
         assert_bad(&run(&["check", s(&case), "--list-jobs"]), fragments);
     }
+}
+
+/// The tests' temporary directories (`common::temp_dir`, `temp_path`, `temp_file`) are
+/// removed, with what was written in them, when their guard is dropped: at the end of a
+/// test, and also when the test fails (the panic unwinds through the guard).
+#[test]
+fn temporary_directories_are_removed_when_their_guard_drops() {
+    let dir = temp_dir("guard-drop");
+    let path = dir.to_path_buf();
+    std::fs::create_dir(dir.join("sub")).unwrap();
+    std::fs::write(dir.join("sub").join("a.txt"), "x").unwrap();
+    assert!(path.join("sub").join("a.txt").is_file());
+    drop(dir);
+    assert!(!path.exists(), "{} left behind", path.display());
+
+    // a file's guard removes the file's directory
+    let file = temp_file("guard-file", "f.txt", "y");
+    let parent = file.parent().unwrap().to_path_buf();
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "y");
+    std::fs::write(parent.join("other.txt"), "z").unwrap();
+    drop(file);
+    assert!(!parent.exists(), "{} left behind", parent.display());
+
+    // a failing test: the panic unwinds, the guard is dropped on the way
+    let mut made = None;
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let dir = temp_dir("guard-panic");
+        std::fs::write(dir.join("a.txt"), "z").unwrap();
+        made = Some(dir.to_path_buf());
+        panic!("a failing test (expected)");
+    }));
+    assert!(r.is_err());
+    let made = made.expect("the directory was made");
+    assert!(!made.exists(), "{} left behind", made.display());
 }

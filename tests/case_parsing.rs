@@ -156,8 +156,7 @@ fn float_tolerance_and_alpha_are_exact() {
 
 #[test]
 fn load_from_file_sets_path() {
-    let dir = std::env::temp_dir().join(format!("ibcert-case-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::temp_dir("case-test");
     let file = dir.join("ok.toml");
     std::fs::write(&file, format!("{HEADER}{DATA}")).unwrap();
     let c = Case::load(&file).unwrap();
@@ -172,7 +171,6 @@ fn load_from_file_sets_path() {
     let msg = Case::load(&bad).unwrap_err().to_string();
     assert!(msg.starts_with(&bad.display().to_string()), "{msg}");
     assert!(msg.contains("depth"), "{msg}");
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

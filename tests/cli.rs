@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 mod common;
-use common::{assert_bad, bin, case_path, check_json, run, stderr, temp_dir};
+use common::{assert_bad, bin, case_path, check_json, run, stderr, temp_dir, TempPath};
 
-fn temp_case(text: &str) -> PathBuf {
+fn temp_case(text: &str) -> TempPath {
     common::temp_file("cli", "case.toml", text)
 }
 
@@ -21,14 +21,14 @@ points = [["1", "1/2"], ["-1/2", "1"]]
 labels = [1, 1]
 "#;
 
-fn with(replace: &str, by: &str) -> PathBuf {
+fn with(replace: &str, by: &str) -> TempPath {
     assert!(GOOD.contains(replace));
     temp_case(&GOOD.replace(replace, by))
 }
 
 #[test]
 fn bad_case_files_are_refused_with_the_field_named() {
-    let cases: Vec<(PathBuf, Vec<&str>)> = vec![
+    let cases: Vec<(TempPath, Vec<&str>)> = vec![
         (
             temp_case("format = 1\nname = \"x\"\n[data\n"),
             vec!["malformed TOML"],
@@ -241,9 +241,7 @@ fn run_reports_verified_digits_in_text_and_json() {
 
 #[test]
 fn trace_writes_csv_and_json_from_dense_output() {
-    let dir = std::env::temp_dir().join(format!("ibcert-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let out = dir.join("trace.csv");
+    let out = common::temp_path("cli-trace", "trace.csv");
     let o = run(&[
         "trace",
         &case_path("three_point.toml"),
@@ -731,7 +729,7 @@ fn check_refuses_bad_declarations() {
 }
 
 /// The Fig. 4(b) data of cases/fig4b.toml (without its checks) followed by `checks`.
-fn fig4b_with(checks: &str) -> PathBuf {
+fn fig4b_with(checks: &str) -> TempPath {
     let base = std::fs::read_to_string(case_path("fig4b.toml")).unwrap();
     let data = base.split("# Theorem checks").next().unwrap().to_string();
     temp_case(&format!("{data}\n{checks}"))
@@ -873,8 +871,7 @@ fn check_junit_validates_against_the_junit_schema() {
         return;
     };
     let validate = |xml: &str| -> Output {
-        let p = temp_case(xml).with_extension("xml");
-        std::fs::write(&p, xml).unwrap();
+        let p = common::temp_file("cli", "report.xml", xml);
         Command::new("xmllint")
             .args(["--noout", "--schema"])
             .arg(&xsd)

@@ -6,13 +6,13 @@
 use rug::ops::Pow;
 use rug::Float;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 mod common;
 use common::{assert_bad as assert_refused, run, stderr};
 
 /// A case file with these points and labels, depth D, cheap numerics.
-fn case(points: &str, labels: &str, depth: u32) -> PathBuf {
+fn case(points: &str, labels: &str, depth: u32) -> common::TempPath {
     let text = format!(
         "format = 1\nname = \"degenerate\"\ndescription = \"test\"\ndepth = {depth}\n\
          [data]\npoints = {points}\nlabels = {labels}\n\

@@ -2,13 +2,13 @@
 //! `--resume` of `ibcert run` and `ibcert trace`, end to end through the binary, and
 //! the precision guard's report lines.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 mod common;
 use common::{bin, case_path, json, run, text};
 
-fn temp(name: &str) -> PathBuf {
+fn temp(name: &str) -> common::TempPath {
     common::temp_path("long", name)
 }
 

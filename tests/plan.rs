@@ -41,7 +41,7 @@ fn shell_words_round_trip() {
 /// to `log`, and exits with $STUB_EXIT, default 0) and a case file whose path has a
 /// space and a single quote in it.
 struct Sandbox {
-    dir: PathBuf,
+    dir: common::TempDir,
     stub: PathBuf,
     log: PathBuf,
     case: PathBuf,
@@ -644,7 +644,7 @@ fn slurm_real_sweep() {
                 .status();
         }
     }
-    let _stop = Stop(stop, dir.clone());
+    let _stop = Stop(stop, dir.to_path_buf());
 
     // five cases of both tasks (65 jobs; the whole suite is sharded through GNU
     // parallel in tests/sweeps.rs): what is tested here is the engine's round trip

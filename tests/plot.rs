@@ -4,14 +4,14 @@
 
 use ibcert::plot::figure::{curve_color, FigureError};
 use ibcert::plot::required::{render_required_accuracy, required_accuracy_figure, RequiredSeries};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 
 mod common;
 use common::{bin, case_path, run};
 
 /// A fresh empty directory for one test.
-fn temp_dir() -> PathBuf {
+fn temp_dir() -> common::TempDir {
     common::temp_dir("plot")
 }
 
@@ -32,9 +32,9 @@ const FAST: &[&str] = &[
     "--no-progress",
 ];
 
-fn plot(kind: &str, extra: &[&str]) -> (String, PathBuf) {
-    let dir = temp_dir();
-    let out = dir.join(format!("{kind}.svg"));
+fn plot(kind: &str, extra: &[&str]) -> (String, common::TempPath) {
+    let out = common::temp_path("plot", &format!("{kind}.svg"));
+    let dir = out.parent().unwrap();
     let mut args = vec![
         "plot".to_string(),
         case_path("three_point.toml"),
@@ -54,7 +54,7 @@ fn plot(kind: &str, extra: &[&str]) -> (String, PathBuf) {
     );
     let svg = std::fs::read_to_string(&out).expect("svg written");
     // nothing but the svg in the directory (no temporary file left)
-    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+    assert_eq!(std::fs::read_dir(dir).unwrap().count(), 1);
     (svg, out)
 }
 
@@ -727,9 +727,8 @@ fn sphere_needs_three_dimensions() {
     );
 }
 
-fn plot_case(case: &str, kind: &str, extra: &[&str]) -> (Output, PathBuf) {
-    let dir = temp_dir();
-    let out = dir.join(format!("{kind}.svg"));
+fn plot_case(case: &str, kind: &str, extra: &[&str]) -> (Output, common::TempPath) {
+    let out = common::temp_path("plot", &format!("{kind}.svg"));
     let mut args: Vec<String> = vec![
         "plot".into(),
         case_path(case),

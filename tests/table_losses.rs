@@ -255,7 +255,7 @@ fn bad_losses_are_refused() {
     );
 }
 
-fn plot(kind: &str, extra: &[&str]) -> (std::process::Output, std::path::PathBuf) {
+fn plot(kind: &str, extra: &[&str]) -> (std::process::Output, common::TempPath) {
     let out = common::temp_path("plot-loss", &format!("{kind}.svg"));
     let tp = case_path("three_point.toml");
     let o = out.display().to_string();

@@ -107,14 +107,31 @@ pub fn check_target(path: &Path) -> Result<(), String> {
 mod tests {
     use super::*;
 
-    fn temp_dir(tag: &str) -> PathBuf {
+    /// A fresh directory, removed with its contents when dropped (also when the test
+    /// panics).
+    struct TempDir(PathBuf);
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    impl std::ops::Deref for TempDir {
+        type Target = Path;
+        fn deref(&self) -> &Path {
+            &self.0
+        }
+    }
+
+    fn temp_dir(tag: &str) -> TempDir {
         let d = std::env::temp_dir().join(format!(
             "ibcert-output-{tag}-{}-{}",
             std::process::id(),
             WRITES.fetch_add(1, Ordering::Relaxed)
         ));
         std::fs::create_dir_all(&d).unwrap();
-        d
+        TempDir(d)
     }
 
     fn names(dir: &Path) -> Vec<String> {
@@ -158,7 +175,6 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&json).unwrap(), "{\"a\": 1}\n");
         assert_eq!(std::fs::read_to_string(&csv).unwrap(), "x,y\n");
         assert_eq!(names(&dir), ["a.csv", "a.json"]);
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
@@ -179,7 +195,6 @@ mod tests {
         assert_eq!(names(&dir), ["out.svg"]);
         // no file name at all
         assert!(write_atomic(Path::new("/"), "text").is_err());
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
@@ -192,6 +207,5 @@ mod tests {
         assert!(e.contains("does not exist"), "{e}");
         check_target(&dir.join("a.svg")).unwrap();
         assert!(names(&dir).is_empty(), "the probe is removed");
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

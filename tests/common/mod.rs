@@ -8,6 +8,8 @@ pub mod single_sample;
 use ibcert::case::Case;
 use rug::ops::Pow;
 use rug::Float;
+use std::ffi::OsStr;
+use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -77,8 +79,83 @@ pub fn assert_bad(o: &Output, fragments: &[&str]) {
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
-/// A fresh, empty directory `ibcert-TAG-PID-K` under the system's temporary directory.
-pub fn temp_dir(tag: &str) -> PathBuf {
+/// A fresh, empty directory `ibcert-TAG-PID-K` under the system's temporary directory,
+/// removed with everything in it when the guard is dropped: at the end of the test, and
+/// also when the test fails (the panic unwinds through the guard). It dereferences to its
+/// [`Path`]: `dir.join(..)`, `&dir`, `dir.display()` and `Command::arg(&dir)` work as on
+/// a path. Keep the guard in a variable while the directory is used:
+/// `temp_dir("x").join("y")` would remove the directory at once.
+#[derive(Debug)]
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    /// The directory's path.
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for TempDir {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<OsStr> for TempDir {
+    fn as_ref(&self) -> &OsStr {
+        self.0.as_os_str()
+    }
+}
+
+/// A path in a fresh [`TempDir`], which lives (and is removed) with it.
+#[derive(Debug)]
+pub struct TempPath {
+    path: PathBuf,
+    _dir: TempDir,
+}
+
+impl TempPath {
+    /// The path itself.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Deref for TempPath {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl AsRef<Path> for TempPath {
+    fn as_ref(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl AsRef<OsStr> for TempPath {
+    fn as_ref(&self) -> &OsStr {
+        self.path.as_os_str()
+    }
+}
+
+/// A fresh, empty directory `ibcert-TAG-PID-K` under the system's temporary directory
+/// (removed when the guard is dropped, see [`TempDir`]).
+pub fn temp_dir(tag: &str) -> TempDir {
     let dir = std::env::temp_dir().join(format!(
         "ibcert-{tag}-{}-{}",
         std::process::id(),
@@ -86,16 +163,22 @@ pub fn temp_dir(tag: &str) -> PathBuf {
     ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    TempDir(dir)
 }
 
-/// A path `NAME` in a fresh directory (nothing is written).
-pub fn temp_path(tag: &str, name: &str) -> PathBuf {
-    temp_dir(tag).join(name)
+/// A path `NAME` in a fresh directory (nothing is written; the directory is removed
+/// when the guard is dropped).
+pub fn temp_path(tag: &str, name: &str) -> TempPath {
+    let dir = temp_dir(tag);
+    TempPath {
+        path: dir.join(name),
+        _dir: dir,
+    }
 }
 
-/// A file `NAME` with this text in a fresh directory.
-pub fn temp_file(tag: &str, name: &str, text: &str) -> PathBuf {
+/// A file `NAME` with this text in a fresh directory (removed, with the file, when the
+/// guard is dropped).
+pub fn temp_file(tag: &str, name: &str, text: &str) -> TempPath {
     let p = temp_path(tag, name);
     std::fs::write(&p, text).unwrap();
     p
