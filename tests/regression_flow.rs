@@ -344,5 +344,5 @@ fn limit_work_pinned() {
 #[test]
 fn limit_work_pinned_depth_3_small_alpha() {
     let alpha = Rational::from((1, Integer::from(10).pow(30)));
-    pinned_limit_run(3, &alpha, [44, 11, 7454, 267, 1296, 494, 1, 378]);
+    pinned_limit_run(3, &alpha, [44, 11, 7529, 267, 1296, 499, 1, 384]);
 }

@@ -316,7 +316,7 @@ impl<'a, O: Ode> Radau<'a, O> {
                     x: crate::num::fmt_sig(&x, 12),
                 });
             }
-            let (stop, y_new, record, fac) = if embedded {
+            let (stop, y_new, record, fac, err) = if embedded {
                 let f0v = f0.get_or_insert_with(|| {
                     let mut f = vec![Float::new(p); self.n];
                     self.ode.rhs(&x, &y, &mut f);
@@ -363,7 +363,7 @@ impl<'a, O: Ode> Radau<'a, O> {
                     y0: y.clone(),
                     z: step.zf,
                 };
-                (stop, y1, record, fac)
+                (stop, y1, record, fac, err)
             } else {
                 // a step far longer than the last (grown to the problem's bound) starts
                 // its Newton iteration from y, not from the last step's polynomial
@@ -435,7 +435,7 @@ impl<'a, O: Ode> Radau<'a, O> {
                     y0: step.ym,
                     z: step.zb,
                 };
-                (stop, y_half, record, fac)
+                (stop, y_half, record, fac, err)
             };
             let x_new = if last {
                 Float::with_val(p, x_end)
@@ -473,6 +473,7 @@ impl<'a, O: Ode> Radau<'a, O> {
                 faccon: &self.faccon,
                 pred: pred.as_ref(),
                 lin_full: self.lin_full,
+                err: &err,
             };
             if step_hook(&view) == Control::Stop {
                 return Ok(Outcome {

@@ -24,7 +24,7 @@ use crate::num::expmemo::ExpMemo;
 use crate::num::hessenberg::{HessLu, Hessenberg};
 use crate::num::linalg::{Lu, LuScalar};
 use crate::ode::tableau::EigBlock;
-use crate::ode::Ode;
+use crate::ode::{ErrorScale, Ode};
 use rayon::prelude::*;
 use rug::ops::Pow;
 use rug::{Assign, Complex, Float};
@@ -99,6 +99,16 @@ pub(super) fn transform(m: &[Float], v: &[Vec<Float>], out: &mut [Vec<Float>]) {
             dot_into(x, row.iter().zip(v).map(|(c, vj)| Term::prod(c, &vj[i])));
         }
     });
+}
+
+/// The size of a correction: its norm in the start's error measure, or the larger of
+/// that and its norm in the end's once the end is known.
+fn measure(start: &ErrorScale, end: Option<&ErrorScale>, dz: &[Float]) -> Float {
+    let e = start.norm(dz);
+    match end {
+        Some(sc) => e.max(&sc.norm(dz)),
+        None => e,
+    }
 }
 
 pub(super) fn all_finite(v: &[Float]) -> bool {
@@ -353,7 +363,16 @@ impl<O: Ode> Radau<'_, O> {
         let p = self.prec;
         let tab = self.tab;
         let ode = self.ode;
-        let scale = ode.error_scale(y0, &self.opts.tol);
+        // the error measure: the larger of the measures at the step's start and at the
+        // end of the first iterate, y0 + Z_s, where the accepted value's error (and the
+        // estimate) is measured; the first correction, measured at the start alone, is
+        // measured again once the end is known, so that the contraction rate compares
+        // two sizes in the same measure. Where the measure changes across the step (a
+        // flow's first step from w = 0, where the start's does not measure the relative
+        // accuracy of w at all), the start's alone would let the accepted value keep
+        // Newton errors far above the goal.
+        let start_scale = ode.error_scale(y0, &self.opts.tol);
+        let mut end_scale = None;
         // the Newton goal, in the error norm
         let kappa = self.opts.newton_goal.at(p);
         // w = Tinv z
@@ -410,7 +429,7 @@ impl<O: Ode> Radau<'_, O> {
                 None => dw1,
             };
             // dz = T dw; z += dz; the Newton correction's size is the largest stage's
-            let norms: Vec<Float> = z
+            let (norms, dz): (Vec<Float>, Vec<Vec<Float>>) = z
                 .par_iter_mut()
                 .enumerate()
                 .map(|(i, zi)| {
@@ -425,13 +444,31 @@ impl<O: Ode> Radau<'_, O> {
                             x
                         })
                         .collect();
-                    let e = scale.norm(&dz);
+                    let e = measure(&start_scale, end_scale.as_ref(), &dz);
                     for (a, b) in zi.iter_mut().zip(&dz) {
                         *a += b;
                     }
-                    e
+                    // the first correction is kept, to be measured again
+                    (e, if it == 0 { dz } else { Vec::new() })
                 })
-                .collect();
+                .unzip();
+            let mut norms = norms;
+            if it == 0 {
+                let end: Vec<Float> = y0
+                    .iter()
+                    .zip(&z[s - 1])
+                    .map(|(a, b)| Float::with_val(p, a + b))
+                    .collect();
+                if all_finite(&end) {
+                    let sc = ode.error_scale(&end, &self.opts.tol);
+                    norms = norms
+                        .into_iter()
+                        .zip(&dz)
+                        .map(|(e, d)| e.max(&sc.norm(d)))
+                        .collect();
+                    end_scale = Some(sc);
+                }
+            }
             let mut dnorm = Float::new(p);
             for e in norms {
                 if e > dnorm {

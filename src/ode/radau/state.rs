@@ -131,6 +131,10 @@ pub struct StepView<'a> {
     pub faccon: &'a Float,
     pub pred: Option<&'a (Float, Float)>,
     pub lin_full: bool,
+    /// the error estimate of the step just accepted, in the problem's error measure
+    /// relative to the tolerance (at most 1): step doubling's
+    /// ‖y_half - y_full‖ / (2^s - 1), or the embedded estimate
+    pub err: &'a Float,
 }
 
 impl StepView<'_> {
