@@ -129,7 +129,8 @@ fn newton_goal() -> f64 {
     g.num as f64 / g.den as f64
 }
 
-/// est/true over the steps (f64: for the assertions' messages and the printed summary).
+/// (x0, estimate, true error) of each step, in f64: for the assertions, their messages
+/// and the printed summary (the test's own arithmetic, not the integrator's).
 fn ratios(steps: &[Step], truth: &[Float]) -> Vec<(f64, f64, f64)> {
     steps
         .iter()
@@ -147,7 +148,7 @@ fn ratios(steps: &[Step], truth: &[Float]) -> Vec<(f64, f64, f64)> {
 /// step doubling on `clean` problems (truncation alone), est/true is 2^(s-1) within a
 /// factor 10: the half steps' error is the full step's over 2^(2s-1), and the estimate
 /// divides their difference by 2^s - 1 (a margin of 2^(s-1) kept for the stiff
-/// components' order reduction, docs/math.md §9.1).
+/// components' order reduction, docs/math.md §9.2).
 #[allow(clippy::too_many_arguments)]
 fn measure<O: Ode, R: Ode>(
     what: &str,
@@ -169,7 +170,7 @@ fn measure<O: Ode, R: Ode>(
         let r = ratios(&st, &truth);
         let q: Vec<f64> = r.iter().map(|(_, e, t)| e / t).collect();
         let mut sorted = q.clone();
-        sorted.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        sorted.sort_by(f64::total_cmp);
         println!(
             "{what}, {est:?}: {} steps, est/true min {:.2e} median {:.2e} max {:.2e}, largest true error {:.2e}",
             st.len(),
