@@ -6,6 +6,7 @@
 //! local error. Both estimators (step doubling, the default, and the embedded one) on
 //! the standard stiff problems and three flow workloads.
 
+use ibcert::flow::regression::{Clock, RegFlow};
 use ibcert::flow::DiagFlow;
 use ibcert::num::{from_rational, ten_pow_neg};
 use ibcert::ode::problems::{Robertson, StiffLinear, VanDerPol};
@@ -248,8 +249,8 @@ fn estimates_against_true_local_errors() {
         &Float::with_val(p, 1),
         false,
     );
-    // three flow workloads: three points (D = 2), the ten random points (D = 2) and
-    // one point at D = 3
+    // three classification flows: three points (D = 2), the ten random points (D = 2)
+    // and one point at D = 3
     for (name, depth, alpha, gt) in [
         ("three_point.toml", None, 10, 200),
         ("random10.toml", None, 1, 100),
@@ -273,4 +274,21 @@ fn estimates_against_true_local_errors() {
             false,
         );
     }
+    // and the regression flow (square loss, D = 2, alpha = 1) of the sparse case, in its
+    // driver's clock t, from nu = 0 to t = 20
+    let case = load("regression_sparse.toml");
+    let a = Rational::from(1);
+    let f = RegFlow::new(&case.points, &case.targets, 2, &a, p, Clock::Time);
+    let r = RegFlow::new(&case.points, &case.targets, 2, &a, q, Clock::Time);
+    measure(
+        "regression_sparse.toml D = 2",
+        &f,
+        &r,
+        12,
+        &ten_pow_neg(18),
+        &Float::new(p),
+        &vec![Float::new(p); f.dim()],
+        &Float::with_val(p, 20),
+        false,
+    );
 }
