@@ -161,13 +161,14 @@ fn measure<O: Ode, R: Ode>(
     y0: &[Float],
     x_end: &Float,
     clean: bool,
+    estimators: &[ErrorEstimate],
 ) {
     let ref_tol = tol * ten_pow_neg(15);
     let goal = newton_goal();
-    for est in [ErrorEstimate::StepDoubling, ErrorEstimate::Embedded] {
+    for &est in estimators {
         let st = steps(ode, stages, tol, est, x0, y0, x_end);
         assert!(st.len() >= 8, "{what} {est:?}: {} steps", st.len());
-        let truth = true_errors(ode, reference, stages + 8, tol, &ref_tol, &st);
+        let truth = true_errors(ode, reference, (stages + 8).min(28), tol, &ref_tol, &st);
         let r = ratios(&st, &truth);
         let q: Vec<f64> = r.iter().map(|(_, e, t)| e / t).collect();
         let mut sorted = q.clone();
@@ -202,6 +203,8 @@ fn measure<O: Ode, R: Ode>(
     }
 }
 
+const BOTH: &[ErrorEstimate] = &[ErrorEstimate::StepDoubling, ErrorEstimate::Embedded];
+
 fn rat(v: &[i64], p: u32) -> Vec<Float> {
     v.iter().map(|x| Float::with_val(p, *x)).collect()
 }
@@ -225,6 +228,7 @@ fn estimates_against_true_local_errors() {
         &rat(&[1, 2, -3], p),
         &Float::with_val(p, 1),
         true,
+        BOTH,
     );
     measure(
         "robertson",
@@ -236,6 +240,7 @@ fn estimates_against_true_local_errors() {
         &rat(&[1, 0, 0], p),
         &Float::with_val(p, 10),
         false,
+        BOTH,
     );
     let eps = Rational::from((1, 1000));
     measure(
@@ -248,6 +253,7 @@ fn estimates_against_true_local_errors() {
         &rat(&[2, 0], p),
         &Float::with_val(p, 1),
         false,
+        BOTH,
     );
     // three classification flows: three points (D = 2), the ten random points (D = 2)
     // and one point at D = 3
@@ -272,6 +278,7 @@ fn estimates_against_true_local_errors() {
             &y0,
             &Float::with_val(p, gt),
             false,
+            BOTH,
         );
     }
     // and the regression flow (square loss, D = 2, alpha = 1) of the sparse case, in its
@@ -290,5 +297,36 @@ fn estimates_against_true_local_errors() {
         &vec![Float::new(p); f.dim()],
         &Float::with_val(p, 20),
         false,
+        BOTH,
     );
+}
+
+/// The same at the settings of real runs, step doubling (the default) alone: three_point
+/// (alpha = 100) to gt = 2e4 at 256 bits, tol 1e-40 and 24 stages (workload a1), random10
+/// (alpha = 1) to gt = 1e3 at 192 bits, tol 1e-30 and 20 stages.
+#[test]
+#[ignore = "slow: about 15 s (tier 1: the same at 128 bits, tol 1e-18, 12 stages)"]
+fn estimates_against_true_local_errors_at_run_settings() {
+    for (name, alpha, gt, p, tol, stages) in [
+        ("three_point.toml", 100, 20_000, 256, 40, 24),
+        ("random10.toml", 1, 1000, 192, 30, 20),
+    ] {
+        let case = load(name);
+        let a = Rational::from(alpha);
+        let f = DiagFlow::new(&case.z(), case.depth, &a, p);
+        let r = DiagFlow::new(&case.z(), case.depth, &a, 2 * p);
+        let y0 = vec![Float::new(p); f.dim_state()];
+        measure(
+            &format!("{name} alpha = {alpha}, {p} bits, tol 1e-{tol}"),
+            &f,
+            &r,
+            stages,
+            &ten_pow_neg(tol),
+            &f.gt_start(),
+            &y0,
+            &Float::with_val(p, gt),
+            false,
+            &[ErrorEstimate::StepDoubling],
+        );
+    }
 }
