@@ -214,3 +214,48 @@ fn peer_script_compares_with_an_ibcert_report() {
         assert!(stderr(&o).starts_with("error:"), "{bad:?}: {}", stderr(&o));
     }
 }
+
+/// `ibcert bench --peers --filter a1` with the peer: the three methods side by side, each
+/// with its wall time, digits and cost per digit, the ratio to the fastest peer and the
+/// cost of a certified digit against the cheapest peer's; the exit code 0. No timing is
+/// checked: only that each figure is there and is a positive number.
+#[test]
+fn bench_peers_prints_the_side_by_side_and_the_cost_per_digit() {
+    if !peer_available("bench_peers_prints_the_side_by_side_and_the_cost_per_digit") {
+        return;
+    }
+    let o = bin()
+        .args(["bench", "--peers", "--filter", "a1"])
+        .output()
+        .expect("binary runs");
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}\n{}", stderr(&o));
+    let positive = |s: &str| s.parse::<f64>().is_ok_and(|x| x > 0.0);
+    // the ibcert rows: main, verified, digits, ms/digit
+    for label in ["30 digits:", "40 digits:"] {
+        let row = out
+            .lines()
+            .find(|l| l.trim_start().starts_with(label))
+            .unwrap_or_else(|| panic!("{label} row missing: {out}"));
+        let cols: Vec<&str> = row.split_whitespace().rev().take(4).collect();
+        assert!(cols.iter().all(|c| positive(c)), "{row}");
+    }
+    // a row per method: status ok, wall, nfev, njev, digits, ms/digit, x30, x40
+    for method in ["BDF", "Radau", "LSODA"] {
+        let row = out
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(method))
+            .unwrap_or_else(|| panic!("{method} row missing: {out}"));
+        let cols: Vec<&str> = row.split_whitespace().collect();
+        assert_eq!(cols.len(), 9, "{row}");
+        assert_eq!(cols[1], "ok", "{row}");
+        assert!(cols[2..].iter().all(|c| positive(c)), "{row}");
+    }
+    for needle in [
+        "ms/digit = wall time per digit",
+        "ibcert / fastest peer: 30 digits ",
+        "per certified digit, ibcert / cheapest peer (",
+    ] {
+        assert!(out.contains(needle), "{needle:?} missing: {out}");
+    }
+}

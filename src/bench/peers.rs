@@ -143,6 +143,13 @@ fn unavailable(script: &Path) -> Option<String> {
     }
 }
 
+/// Milliseconds of wall time per digit (display only): None without a digit.
+fn per_digit(wall_seconds: f64, digits: Option<u64>) -> Option<f64> {
+    digits
+        .filter(|&d| d > 0)
+        .map(|d| wall_seconds * 1000.0 / d as f64)
+}
+
 /// A file in the temporary directory, removed when dropped.
 struct TempFile(PathBuf);
 
@@ -272,8 +279,13 @@ pub fn run(filter: Option<&str>, opts: &PeerOptions) -> Result<bool, String> {
             "ratio x30, x40 = ibcert verified wall (main run and verification, elapsed) at 30, 40 digits / peer wall; peer digits = digits of w_hat agreeing with ibcert's {} run",
             SETTINGS.last().map_or("", |s| s.0)
         );
+        println!(
+            "ms/digit = wall time per digit: ibcert's verified wall over its verified digits, a peer's wall over its digits"
+        );
     }
     let mut fastest: Vec<(&str, Vec<Option<f64>>)> = Vec::new();
+    // per workload and setting: ibcert's cost per certified digit over the cheapest peer's
+    let mut per_digit_ratios: Vec<(&str, Vec<Option<f64>>)> = Vec::new();
     for (k, (name, origin, text, alpha_s, gt_s)) in workloads().enumerate() {
         if filter.is_some_and(|f| !name.contains(f)) {
             continue;
@@ -320,8 +332,8 @@ pub fn run(filter: Option<&str>, opts: &PeerOptions) -> Result<bool, String> {
             case.depth
         );
         println!(
-            "  {:<76} {:>9} {:>13} {:>7}",
-            "ibcert", "main [s]", "verified [s]", "digits"
+            "  {:<76} {:>9} {:>13} {:>7} {:>10}",
+            "ibcert", "main [s]", "verified [s]", "digits", "ms/digit"
         );
         for o in &ours {
             let check = o.v.check.as_ref().map_or(String::new(), |c| {
@@ -333,7 +345,7 @@ pub fn run(filter: Option<&str>, opts: &PeerOptions) -> Result<bool, String> {
                 )
             });
             println!(
-                "  {:<76} {:>9.3} {:>13.3} {:>7}",
+                "  {:<76} {:>9.3} {:>13.3} {:>7} {:>10}",
                 format!(
                     "{}: {}{check}",
                     o.label,
@@ -341,10 +353,13 @@ pub fn run(filter: Option<&str>, opts: &PeerOptions) -> Result<bool, String> {
                 ),
                 o.main_wall.as_secs_f64(),
                 o.total_wall.as_secs_f64(),
-                o.v.digits.map_or("-".to_string(), |d| d.to_string())
+                o.v.digits.map_or("-".to_string(), |d| d.to_string()),
+                per_digit(o.total_wall.as_secs_f64(), o.v.digits.map(u64::from))
+                    .map_or("-".to_string(), |c| format!("{c:.2}"))
             );
         }
         let mut best: Vec<Option<f64>> = vec![None; ours.len()];
+        let mut pd_best: Vec<Option<f64>> = vec![None; ours.len()];
         if missing.is_none() {
             let best_run = ours.last().expect("at least one setting");
             let info = CaseInfo {
@@ -371,16 +386,19 @@ pub fn run(filter: Option<&str>, opts: &PeerOptions) -> Result<bool, String> {
                     let labels: Vec<String> =
                         ours.iter().map(|o| format!("x{}", &o.label[..2])).collect();
                     println!(
-                        "  {:<8} {:<8} {:>9} {:>9} {:>6} {:>7} {:>10} {:>10}",
+                        "  {:<8} {:<8} {:>9} {:>9} {:>6} {:>7} {:>10} {:>10} {:>10}",
                         "peer",
                         "status",
                         "wall [s]",
                         "nfev",
                         "njev",
                         "digits",
+                        "ms/digit",
                         labels[0],
                         labels.get(1).map_or("", |s| s.as_str())
                     );
+                    // the cheapest certified digit among the peers: (ms, method)
+                    let mut cheapest: Option<(f64, String)> = None;
                     let methods = peer["methods"].as_array().cloned().unwrap_or_default();
                     for m in &methods {
                         let wall = m["wall_seconds"].as_f64().unwrap_or(0.0);
@@ -403,14 +421,26 @@ pub fn run(filter: Option<&str>, opts: &PeerOptions) -> Result<bool, String> {
                                 }
                             })
                             .collect();
+                        let cost = if ok {
+                            per_digit(wall, m["digits"].as_u64())
+                        } else {
+                            None
+                        };
+                        if let Some(c) = cost {
+                            if cheapest.as_ref().is_none_or(|(b, _)| c < *b) {
+                                cheapest =
+                                    Some((c, m["method"].as_str().unwrap_or("?").to_string()));
+                            }
+                        }
                         println!(
-                            "  {:<8} {:<8} {:>9.3} {:>9} {:>6} {:>7} {:>10} {:>10}",
+                            "  {:<8} {:<8} {:>9.3} {:>9} {:>6} {:>7} {:>10} {:>10} {:>10}",
                             m["method"].as_str().unwrap_or("?"),
                             m["status"].as_str().unwrap_or("?"),
                             wall,
                             m["nfev"].as_u64().map_or("-".into(), |n| n.to_string()),
                             m["njev"].as_u64().map_or("-".into(), |n| n.to_string()),
                             m["digits"].as_u64().map_or("-".into(), |n| n.to_string()),
+                            cost.map_or("-".to_string(), |c| format!("{c:.2}")),
                             ratios[0],
                             ratios.get(1).map_or("", |s| s.as_str())
                         );
@@ -430,37 +460,69 @@ pub fn run(filter: Option<&str>, opts: &PeerOptions) -> Result<bool, String> {
                         })
                         .collect();
                     println!("  ibcert / fastest peer: {}", b.join(", "));
+                    if let Some((c, method)) = &cheapest {
+                        let r: Vec<String> = ours
+                            .iter()
+                            .zip(pd_best.iter_mut())
+                            .map(|(o, slot)| {
+                                let r = per_digit(
+                                    o.total_wall.as_secs_f64(),
+                                    o.v.digits.map(u64::from),
+                                )
+                                .map(|x| x / c);
+                                *slot = r;
+                                let r = r.map_or("-".to_string(), |x| format!("{x:.2}"));
+                                format!("{} {r}", o.label)
+                            })
+                            .collect();
+                        println!(
+                            "  per certified digit, ibcert / cheapest peer ({method}, {c:.2} ms): {}",
+                            r.join(", ")
+                        );
+                    }
                 }
             }
         }
         fastest.push((name, best));
+        per_digit_ratios.push((name, pd_best));
     }
-    let random: Vec<&Vec<Option<f64>>> = fastest
-        .iter()
-        .filter(|(n, _)| n.starts_with('r'))
-        .map(|(_, b)| b)
-        .collect();
-    if missing.is_none() && random.len() >= 2 {
-        let med: Vec<String> = SETTINGS
+    // the median over the fresh random datasets (r1, r2, ...), per setting
+    let medians = |rows: &[(&str, Vec<Option<f64>>)]| -> Option<(usize, String)> {
+        let random: Vec<&Vec<Option<f64>>> = rows
             .iter()
-            .enumerate()
-            .map(|(i, s)| {
-                let mut v: Vec<f64> = random.iter().filter_map(|b| b[i]).collect();
-                v.sort_by(|a, b| a.total_cmp(b));
-                let m = match v.len() {
-                    0 => "-".to_string(),
-                    n if n % 2 == 1 => format!("{:.2}", v[n / 2]),
-                    n => format!("{:.2}", (v[n / 2 - 1] + v[n / 2]) / 2.0),
-                };
-                format!("{} {m}", s.0)
-            })
+            .filter(|(n, _)| n.starts_with('r'))
+            .map(|(_, b)| b)
             .collect();
-        println!();
-        println!(
-            "median over the {} fresh random datasets of ibcert / fastest peer: {}",
-            random.len(),
-            med.join(", ")
-        );
+        (random.len() >= 2).then(|| {
+            let med: Vec<String> = SETTINGS
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    let mut v: Vec<f64> = random.iter().filter_map(|b| b[i]).collect();
+                    v.sort_by(|a, b| a.total_cmp(b));
+                    let m = match v.len() {
+                        0 => "-".to_string(),
+                        n if n % 2 == 1 => format!("{:.2}", v[n / 2]),
+                        n => format!("{:.2}", (v[n / 2 - 1] + v[n / 2]) / 2.0),
+                    };
+                    format!("{} {m}", s.0)
+                })
+                .collect();
+            (random.len(), med.join(", "))
+        })
+    };
+    if missing.is_none() {
+        if let Some((count, med)) = medians(&fastest) {
+            println!();
+            println!(
+                "median over the {count} fresh random datasets of ibcert / fastest peer: {med}"
+            );
+        }
+        if let Some((count, med)) = medians(&per_digit_ratios) {
+            println!(
+                "median over the {count} fresh random datasets of ibcert / cheapest peer per certified digit: {med}"
+            );
+        }
     }
     if let Some(why) = &missing {
         eprintln!("ibcert bench --peers: the peer did not run: {why}");
