@@ -243,6 +243,13 @@ struct Ours {
     total_wall: Duration,
 }
 
+impl Ours {
+    /// Milliseconds of verified wall time per verified digit (display only).
+    fn per_digit(&self) -> Option<f64> {
+        per_digit(self.total_wall.as_secs_f64(), self.v.digits.map(u64::from))
+    }
+}
+
 fn describe_numerics(asked: u32, n: &Numerics) -> String {
     let bits = if asked == n.prec {
         format!("{asked}")
@@ -354,8 +361,7 @@ pub fn run(filter: Option<&str>, opts: &PeerOptions) -> Result<bool, String> {
                 o.main_wall.as_secs_f64(),
                 o.total_wall.as_secs_f64(),
                 o.v.digits.map_or("-".to_string(), |d| d.to_string()),
-                per_digit(o.total_wall.as_secs_f64(), o.v.digits.map(u64::from))
-                    .map_or("-".to_string(), |c| format!("{c:.2}"))
+                o.per_digit().map_or("-".to_string(), |c| format!("{c:.2}"))
             );
         }
         let mut best: Vec<Option<f64>> = vec![None; ours.len()];
@@ -465,11 +471,7 @@ pub fn run(filter: Option<&str>, opts: &PeerOptions) -> Result<bool, String> {
                             .iter()
                             .zip(pd_best.iter_mut())
                             .map(|(o, slot)| {
-                                let r = per_digit(
-                                    o.total_wall.as_secs_f64(),
-                                    o.v.digits.map(u64::from),
-                                )
-                                .map(|x| x / c);
+                                let r = o.per_digit().map(|x| x / c);
                                 *slot = r;
                                 let r = r.map_or("-".to_string(), |x| format!("{x:.2}"));
                                 format!("{} {r}", o.label)

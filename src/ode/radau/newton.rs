@@ -429,7 +429,7 @@ impl<O: Ode> Radau<'_, O> {
                 None => dw1,
             };
             // dz = T dw; z += dz; the Newton correction's size is the largest stage's
-            let (norms, dz): (Vec<Float>, Vec<Vec<Float>>) = z
+            let (mut norms, dz): (Vec<Float>, Vec<Vec<Float>>) = z
                 .par_iter_mut()
                 .enumerate()
                 .map(|(i, zi)| {
@@ -452,7 +452,6 @@ impl<O: Ode> Radau<'_, O> {
                     (e, if it == 0 { dz } else { Vec::new() })
                 })
                 .unzip();
-            let mut norms = norms;
             if it == 0 {
                 let end: Vec<Float> = y0
                     .iter()
