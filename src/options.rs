@@ -233,7 +233,7 @@ pub struct NumericsArgs {
     /// Local error tolerance in (0, 1); default: the case's numerics.tolerance.
     #[arg(long, allow_hyphen_values = true)]
     pub tol: Option<String>,
-    /// Radau IIA stages (1..=24); default: the case's, else chosen from the tolerance.
+    /// Radau IIA stages (1..=48); default: the case's, else chosen from the tolerance.
     #[arg(long)]
     pub stages: Option<usize>,
     /// `--digits K` ([`DigitsArg`], on the commands where `--digits` means this)

@@ -786,19 +786,19 @@ fn bad_stages() {
     expect_invalid(
         &with_numerics("stages = 0"),
         "numerics.stages",
-        &["between 1 and 24", "found 0"],
+        &["between 1 and 48", "found 0"],
     );
     expect_invalid(
-        &with_numerics("stages = 25"),
+        &with_numerics("stages = 49"),
         "numerics.stages",
-        &["between 1 and 24", "found 25"],
+        &["between 1 and 48", "found 49"],
     );
     assert_eq!(
-        parse(&with_numerics("stages = 24"))
+        parse(&with_numerics("stages = 48"))
             .unwrap()
             .numerics
             .stages,
-        Some(24)
+        Some(48)
     );
     assert_eq!(
         parse(&with_numerics("stages = 1")).unwrap().numerics.stages,
@@ -1216,7 +1216,7 @@ mod mutation {
         "\nstop = \"alpha\"\n",
         "\nmu = 0\n",
         "\nprecision = 64\n",
-        "\nstages = 25\n",
+        "\nstages = 49\n",
     ];
 
     #[derive(Debug, Clone)]

@@ -72,6 +72,41 @@ fn digits_30_delivered() {
     );
 }
 
+/// Beyond 48 digits the stages grow past 24 and the precision carries the bits their
+/// tableau's eigenvector basis loses: `--digits 60` runs at 30 stages and 320 bits (200
+/// bits for the digits, 48 spare, 12 for the stages), its verification follows with 34,
+/// and it delivers the 60 digits in one attempt.
+#[test]
+fn digits_60_run_at_30_stages() {
+    let r = json(&[
+        "run",
+        &case_path("three_point.toml"),
+        "--alpha",
+        "10",
+        "--gt",
+        "100",
+        "--digits",
+        "60",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r["numerics"]["stages"], 30);
+    assert_eq!(r["numerics"]["precision"], 320);
+    assert_eq!(r["numerics"]["tolerance"], "1.00e-60");
+    assert_eq!(r["verification"]["stages"], 34);
+    assert_eq!(r["verification"]["precision"], 384);
+    let got = r["digits"]["w_hat"].as_u64().unwrap();
+    assert!(got >= 60, "{got} digits");
+    assert_eq!(r["digits_asked"]["met"], true);
+    assert_eq!(
+        r["digits_asked"]["earlier_attempts"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+}
+
 /// On random10 and a D = 3 case.
 #[test]
 #[ignore = "slow: about 12 s (tier 1: three_point)"]

@@ -98,6 +98,24 @@ fn single_point_matches_exact_root_to_60_digits() {
     );
 }
 
+/// 100 digits at the numerics `--digits 104` chooses (448 bits, tol 1e-104, 48 stages:
+/// beyond 24 stages the precision carries 2 more bits per stage), D = 2, 3 and gt = 1,
+/// 10^4, 10^8, against the exact root.
+#[test]
+#[ignore = "slow: about 10 s (tier 1: 128 bits, 22 digits)"]
+fn single_point_matches_exact_root_to_100_digits_at_48_stages() {
+    let numerics = Numerics::for_digits(104).unwrap();
+    assert_eq!((numerics.prec, numerics.stages), (448, 48));
+    single_point_against_the_root(
+        &numerics,
+        &[1, 10_000, 100_000_000],
+        100,
+        300,
+        Loss::Exp,
+        &[2, 3],
+    );
+}
+
 /// The logistic loss (issue 13): N = 1 against the exact margin m(gt) to 50 digits at
 /// D = 2, 3 and gt = 1, 10^4, 10^8 (256 bits, tol 1e-63, 24 stages).
 #[test]

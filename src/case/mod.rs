@@ -124,7 +124,7 @@ pub struct NumericsTable {
     pub precision: u32,
     /// Local error tolerance of the integrator, 0 < tolerance < 1; default 1e-40.
     pub tolerance: Rational,
-    /// Radau IIA stages in 1..=24; `None` = chosen from the tolerance.
+    /// Radau IIA stages in 1..=48; `None` = chosen from the tolerance.
     pub stages: Option<usize>,
     /// Default initialization scale alpha > 0, if given.
     pub alpha: Option<Rational>,

@@ -2,6 +2,7 @@
 //! sample points of a path.
 
 use crate::num::{digits_from_rel_error, from_rational};
+use crate::ode::tableau::extra_conditioning_bits;
 use rug::{Float, Rational};
 
 /// Numerical settings of one integration.
@@ -44,13 +45,12 @@ impl Numerics {
     /// past [`crate::num::MAX_PRECISION`].
     pub fn tightened(&self, k: u32, got: u32) -> Option<Numerics> {
         let more = k.saturating_sub(got) + 2;
-        let prec = round_up_64(self.prec as u64 + bits_of_digits(more))?;
         let tol = &self.tol * crate::num::ten_pow_neg(more);
-        Some(Numerics {
-            prec,
-            stages: default_stages(&tol).max(self.stages),
-            tol,
-        })
+        let stages = default_stages(&tol).max(self.stages);
+        // the bits for the digits more, and for the stages more
+        let conditioning = extra_conditioning_bits(stages) - extra_conditioning_bits(self.stages);
+        let prec = round_up_64(self.prec as u64 + bits_of_digits(more) + conditioning as u64)?;
+        Some(Numerics { prec, stages, tol })
     }
 }
 
@@ -59,10 +59,13 @@ fn bits_of_digits(k: u32) -> u64 {
     (k as u64 * 100_000).div_ceil(30_102)
 }
 
-/// The precision for `k` digits: [`bits_of_digits`] + 48, a multiple of 64, at most
-/// [`crate::num::MAX_PRECISION`].
+/// The precision for `k` digits: [`bits_of_digits`] + 48, plus the bits the eigenvector
+/// basis of the tableau for 10^-k loses beyond 24 stages
+/// ([`extra_conditioning_bits`](crate::ode::tableau::extra_conditioning_bits)), a
+/// multiple of 64, at most [`crate::num::MAX_PRECISION`].
 pub fn bits_for_digits(k: u32) -> Option<u32> {
-    round_up_64(bits_of_digits(k) + 48)
+    let stages = stages_for_digits(k);
+    round_up_64(bits_of_digits(k) + 48 + extra_conditioning_bits(stages) as u64)
 }
 
 fn round_up_64(bits: u64) -> Option<u32> {
@@ -70,16 +73,26 @@ fn round_up_64(bits: u64) -> Option<u32> {
     (b <= crate::num::MAX_PRECISION as u64).then_some(b as u32)
 }
 
-/// Radau IIA stages for a tolerance: two stages per 3 requested digits (order 2s-1
-/// grows with the digits, docs/math.md §9.1), between 3 and MAX_STAGES = 24: measured on the flow
-/// at 1e-40, 24 stages take 106 steps and 4.6 s where 16 take 380 steps and 9 s; at
-/// 1e-30, 20 stages take 7 to 15% less time than 18 (the rule before numeric version 8,
-/// three per 5 digits).
+/// Radau IIA stages for a tolerance of 10^-K: [`stages_for_digits`].
 pub fn default_stages(tol: &Rational) -> usize {
-    let digits = tol_digits(tol);
-    (digits * 2)
-        .div_ceil(3)
-        .clamp(3, crate::ode::tableau::MAX_STAGES as u32) as usize
+    stages_for_digits(tol_digits(tol))
+}
+
+/// Radau IIA stages for K requested digits (order 2s - 1 grows with the digits,
+/// docs/math.md §9.1): two stages per 3 digits up to 24 stages (36 digits), 24 up to
+/// 48 digits, then one more per 2 digits up to MAX_STAGES = 48 (96 digits and more),
+/// at least 3. Measured on the flows (docs/benchmarks.md, "Stages beyond 24"): at 1e-40,
+/// 24 stages take 106 steps and 4.6 s where 16 take 380 steps and 9 s, and 22 to 28
+/// stages are within 5% of each other; at 1e-30, 20 stages take 7 to 15% less time
+/// than 18; at 1e-60, 32 stages take 0.69 times the time of 24 (random10), and at
+/// 1e-100, 48 stages 0.74 times that of 32.
+pub fn stages_for_digits(k: u32) -> usize {
+    let s = match k {
+        0..=36 => (k * 2).div_ceil(3),
+        37..=48 => 24,
+        _ => 24 + (k - 48).div_ceil(2),
+    };
+    s.clamp(3, crate::ode::tableau::MAX_STAGES as u32) as usize
 }
 
 /// floor(-log10 tol) for 0 < tol < 1.
@@ -132,11 +145,58 @@ mod tests {
         assert_eq!(Numerics::for_digits(50).unwrap().prec, 256);
         assert_eq!(Numerics::for_digits(15).unwrap().prec, 128);
         assert!(Numerics::for_digits(0).is_none());
-        // the cap: 1,000,000 bits carry 301,029 digits less the 48 spare bits
-        assert!(Numerics::for_digits(301_000).is_some());
-        assert!(Numerics::for_digits(301_100).is_none());
+        // the cap: 1,000,000 bits carry 301,029 digits less the 48 spare bits and the
+        // 48 bits of 48 stages' conditioning
+        assert!(Numerics::for_digits(300_980).is_some());
+        assert!(Numerics::for_digits(301_000).is_none());
         // 28 of 30: two short, four digits tighter and 64 more bits
         let t = n.tightened(30, 28).unwrap();
         assert_eq!((t.prec, t.tol, t.stages), (256, ten_pow_neg(34), 23));
+        // beyond 24 stages, 2 bits per stage more: 60 digits at 200 + 48 + 12 bits,
+        // 100 digits at 333 + 48 + 48
+        let n = Numerics::for_digits(60).unwrap();
+        assert_eq!((n.prec, n.stages), (320, 30));
+        assert_eq!(Numerics::for_digits(100).unwrap().prec, 448);
+        assert_eq!(Numerics::for_digits(100).unwrap().stages, 48);
+        // 58 of 60: tol 1e-64 takes 32 stages, so 14 bits for the digits and 4 for
+        // the stages more
+        let t = n.tightened(60, 58).unwrap();
+        assert_eq!((t.prec, t.tol, t.stages), (384, ten_pow_neg(64), 32));
+    }
+
+    /// The stage rule: two per 3 digits to 24 (36 digits), 24 to 48 digits, then one
+    /// per 2 digits to MAX_STAGES = 48 (96 digits); never fewer than 3, never fewer for
+    /// more digits.
+    #[test]
+    fn stages_grow_with_the_digits_up_to_the_cap() {
+        let want = [
+            (1, 3),
+            (4, 3),
+            (5, 4),
+            (20, 14),
+            (30, 20),
+            (36, 24),
+            (40, 24),
+            (48, 24),
+            (49, 25),
+            (60, 30),
+            (80, 40),
+            (96, 48),
+            (100, 48),
+            (100_000, 48),
+        ];
+        for (k, s) in want {
+            assert_eq!(stages_for_digits(k), s, "{k} digits");
+        }
+        let mut last = 0;
+        for k in 1..=200 {
+            let s = stages_for_digits(k);
+            assert!(
+                s >= last && s <= crate::ode::tableau::MAX_STAGES,
+                "{k}: {s}"
+            );
+            last = s;
+        }
+        assert_eq!(default_stages(&ten_pow_neg(60)), 30);
     }
 }

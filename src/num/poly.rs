@@ -105,8 +105,11 @@ pub fn roots(coeffs: &[Float], prec: u32) -> Vec<Complex> {
         return vec![Complex::with_val(prec, (r, 0))];
     }
     // Aberth–Ehrlich at a modest precision (cubic convergence to ~30 digits), then
-    // Newton at the working precision (quadratic: a few iterations reach it)
-    let ap = wp.min(160);
+    // Newton at the working precision (quadratic: a few iterations reach it). The
+    // polynomials' coefficients grow like 4^n (shifted Legendre), so evaluating one
+    // near a root cancels about 2n bits: 4n more bits keep the stopping test's 2^-(ap/2)
+    // above the round-off (at 160 bits alone, degree 64 did not converge)
+    let ap = wp.min(160 + 4 * n as u32);
     let ca: Vec<Float> = c.iter().map(|x| Float::with_val(ap, x)).collect();
     // initial guesses on a circle of radius (|a0/an|)^(1/n) (or 1), rotated off the axes
     let mut radius = Float::with_val(ap, &ca[0] / &ca[n]).abs();

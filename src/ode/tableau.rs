@@ -103,16 +103,31 @@ fn poly_mul_linear(p: &[Float], root: &Float, scale: &Float) -> Vec<Float> {
     out
 }
 
-/// The most Radau IIA stages a tableau is built with (order 2 MAX_STAGES - 1 = 47): the
-/// one limit for case files, options and checkpoints (the order conditions are tested up
-/// to it).
-pub const MAX_STAGES: usize = 24;
+/// The most Radau IIA stages a user sets (order 2 MAX_STAGES - 1 = 95): the one limit
+/// for case files, options and checkpoints. Measured on the flows (docs/benchmarks.md,
+/// "Stages beyond 24"): at 100 digits 40 to 48 stages take 2.5 to 4.6 times fewer steps
+/// than 24; beyond 48, steps start being rejected (200 digits: 56 stages 12 rejected
+/// attempts, 64 stages 134), so more stages do not pay.
+pub const MAX_STAGES: usize = 48;
+
+/// The stage count up to which 64 guard bits build a tableau to its precision and
+/// the eigenvector basis T loses at most about 40 bits in A^{-1} = TΛT^{-1}; beyond it
+/// both grow with s (docs/math.md §9.1).
+pub const WELL_CONDITIONED_STAGES: usize = 24;
+
+/// The bits T Λ T^{-1} loses against A^{-1} beyond those of a tableau of
+/// [`WELL_CONDITIONED_STAGES`], rounded up: 2 per stage (measured 38, 44, 53, 67, 83, 97
+/// and 113 bits at 24, 28, 32, 40, 48, 56 and 64 stages, at 512 bits). A computation at
+/// s stages carries these bits on top of those its digits need.
+pub fn extra_conditioning_bits(s: usize) -> u32 {
+    2 * s.saturating_sub(WELL_CONDITIONED_STAGES) as u32
+}
 
 /// The most stages of any tableau: [`MAX_STAGES`] for a computation a user sets, and
 /// up to four more for a verification that follows a main run's steps
 /// (`VerificationPolicy::extra_stages` in the flow). The order conditions and the
 /// precision-doubling test cover it.
-pub const MAX_TABLEAU_STAGES: usize = 28;
+pub const MAX_TABLEAU_STAGES: usize = MAX_STAGES + 4;
 
 type Cache = HashMap<(usize, u32), Arc<RadauTableau>>;
 
@@ -146,10 +161,10 @@ impl RadauTableau {
             (1..=MAX_TABLEAU_STAGES).contains(&s),
             "Radau IIA stages must be in 1..={MAX_TABLEAU_STAGES}"
         );
-        // 64 guard bits, and 8 more per stage beyond MAX_STAGES (the eigenvector basis
-        // T grows worse conditioned with s: at 28 stages 64 guard bits left entries of
-        // A^{-1} = TΛT^{-1} 2^-215 off at 256 bits)
-        let wp = prec + 64 + 8 * s.saturating_sub(MAX_STAGES) as u32;
+        // 64 guard bits, and 8 more per stage beyond WELL_CONDITIONED_STAGES (the
+        // eigenvector basis T grows worse conditioned with s: at 28 stages 64 guard bits
+        // left entries of A^{-1} = TΛT^{-1} 2^-215 off at 256 bits)
+        let wp = prec + 64 + 8 * s.saturating_sub(WELL_CONDITIONED_STAGES) as u32;
         let su = s as u32;
         // the nodes and the eigenvalues of A^{-1} are independent root finds: in parallel
         // (each computed exactly as it would be serially)
@@ -513,7 +528,7 @@ mod tests {
     #[test]
     fn order_conditions_and_diagonalization() {
         let p = 256;
-        for s in (1..=12).chain([16, 20, 24, 28]) {
+        for s in (1..=12).chain([16, 20, 24, 28, 36, MAX_STAGES, MAX_TABLEAU_STAGES]) {
             let t = RadauTableau::new(s, p);
             let tol = tiny(p, 24);
             for i in 0..s {
@@ -576,10 +591,11 @@ mod tests {
                 for j in 0..s {
                     let e = if i == j { 1 } else { 0 };
                     let d = Float::with_val(p, &id[i * s + j] - e).abs();
-                    // 40 bits of T's conditioning up to MAX_STAGES, 2 more per stage
-                    // beyond (the entries themselves agree with a 1024-bit build to
-                    // 2^-244, coefficients_agree_with_a_build_at_four_times_the_precision)
-                    let lost = 40 + 2 * s.saturating_sub(MAX_STAGES) as u32;
+                    // 40 bits of T's conditioning up to WELL_CONDITIONED_STAGES, 2 more
+                    // per stage beyond (the entries themselves agree with a 1024-bit
+                    // build to 2^-244,
+                    // coefficients_agree_with_a_build_at_four_times_the_precision)
+                    let lost = 40 + extra_conditioning_bits(s);
                     assert!(d < tiny(p, lost), "diagonalization fails at s={s}: {d}");
                 }
             }
@@ -593,7 +609,7 @@ mod tests {
     #[test]
     fn embedded_weights_meet_order_s() {
         let p = 256;
-        for s in (1..=12).chain([15, 16, 20, 23, 24, 28]) {
+        for s in (1..=12).chain([15, 16, 20, 23, 24, 28, 47, MAX_TABLEAU_STAGES]) {
             let t = RadauTableau::new(s, p);
             let g0 = Float::with_val(p, t.emb.lambda0.recip_ref());
             assert!(g0 > 0u32, "s={s}: gamma0 = {g0}");
@@ -636,7 +652,7 @@ mod tests {
     #[test]
     fn coefficients_agree_with_a_build_at_four_times_the_precision() {
         let p = 256;
-        for s in [5, 18, 22, 24, 28] {
+        for s in [5, 18, 22, 24, 28, 40, MAX_TABLEAU_STAGES] {
             let lo = RadauTableau::new(s, p);
             let hi = RadauTableau::new(s, 4 * p);
             let (a, b): (Vec<&Float>, Vec<&Float>) =
