@@ -39,11 +39,13 @@ const WORKLOADS: &[(&str, &str, &str, &str, &str)] = &[
 const REFERENCE_WORKLOAD: &str = "c: reference random20";
 const TABLE_WORKLOAD: &str = "d: table fig5b";
 const REGRESSION_WORKLOAD: &str = "r: regression_sparse limit";
+const HIGH_DIGITS_WORKLOAD: &str = "h: three_point gt=1e7, 100 digits";
 
 /// The names of the workloads, in the order `run` runs them.
 pub fn workload_names() -> Vec<&'static str> {
     let mut v = vec![REFERENCE_WORKLOAD];
     v.extend(WORKLOADS.iter().map(|w| w.0));
+    v.push(HIGH_DIGITS_WORKLOAD);
     v.push(TABLE_WORKLOAD);
     v.push(REGRESSION_WORKLOAD);
     v.extend([scale::SCALE_100, scale::SCALE_50X1000, scale::GROWTH]);
@@ -63,6 +65,9 @@ pub fn run(filter: Option<&str>) -> Result<(), String> {
         reference_workload()?;
     }
     flow_workloads(filter)?;
+    if filter.is_none_or(|f| HIGH_DIGITS_WORKLOAD.contains(f)) {
+        high_digits_workload()?;
+    }
     if filter.is_none_or(|f| TABLE_WORKLOAD.contains(f)) {
         table_workload()?;
     }
@@ -291,38 +296,77 @@ fn flow_workloads(filter: Option<&str>) -> Result<(), String> {
             |_, _| {},
         )
         .map_err(|e| e.to_string())?;
-        let m = &v.main;
+        print_flow_rows(name, &v);
+    }
+    Ok(())
+}
+
+/// The rows of one verified flow workload: the main run (wall, steps, rejected, verified
+/// digits, RHS evaluations), its verification, and the elapsed time of the two.
+fn print_flow_rows(name: &str, v: &crate::flow::Verified) {
+    let m = &v.main;
+    println!(
+        "{:<36} {:>9.3} {:>7} {:>9} {:>7} {:>11}",
+        name,
+        m.wall.as_secs_f64(),
+        m.stats.accepted,
+        m.stats.rejected,
+        v.digits.map_or("-".to_string(), |d| d.to_string()),
+        m.stats.rhs_evals
+    );
+    if let Some(c) = &v.check {
         println!(
             "{:<36} {:>9.3} {:>7} {:>9} {:>7} {:>11}",
-            name,
-            m.wall.as_secs_f64(),
-            m.stats.accepted,
-            m.stats.rejected,
-            v.digits.map_or("-".to_string(), |d| d.to_string()),
-            m.stats.rhs_evals
+            format!(
+                "  (verification: {} bits, {} stages)",
+                c.numerics.prec, c.numerics.stages
+            ),
+            c.wall.as_secs_f64(),
+            c.stats.accepted,
+            c.stats.rejected,
+            "",
+            c.stats.rhs_evals
         );
-        if let Some(c) = &v.check {
+        // with two or more threads the verification runs beside the main run
+        if let Some(t) = v.elapsed {
             println!(
-                "{:<36} {:>9.3} {:>7} {:>9} {:>7} {:>11}",
-                format!(
-                    "  (verification: {} bits, {} stages)",
-                    c.numerics.prec, c.numerics.stages
-                ),
-                c.wall.as_secs_f64(),
-                c.stats.accepted,
-                c.stats.rejected,
-                "",
-                c.stats.rhs_evals
+                "{:<36} {:>9.3}",
+                "  (main run and verification, elapsed)",
+                t.as_secs_f64()
             );
-            // with two or more threads the verification runs beside the main run
-            if let Some(t) = v.elapsed {
-                println!(
-                    "{:<36} {:>9.3}",
-                    "  (main run and verification, elapsed)",
-                    t.as_secs_f64()
-                );
-            }
         }
     }
+}
+
+/// (h) Workload a2 at the numerics `--digits 100` chooses (448 bits, tol 1e-100, 48
+/// stages): where the stages beyond 24 count (docs/benchmarks.md, "Stages beyond 24").
+fn high_digits_workload() -> Result<(), String> {
+    let (_, origin, text, alpha, gt) = WORKLOADS[1];
+    let case = Case::from_toml_str(text, origin).map_err(|e| e.to_string())?;
+    let numerics = Numerics::for_digits(100).ok_or("100 digits exceed the precision cap")?;
+    println!(
+        "{:<36} {:>9} {:>7} {:>9} {:>7} {:>11}",
+        format!(
+            "workload ({} bits, 1e-100, {} stages)",
+            numerics.prec, numerics.stages
+        ),
+        "wall [s]",
+        "steps",
+        "rejected",
+        "digits",
+        "RHS evals"
+    );
+    let v = run_verified(
+        &case.z(),
+        case.depth,
+        &parse_rational(alpha)?,
+        &StopRule::Gt(parse_rational(gt)?),
+        &numerics,
+        &[],
+        true,
+        |_, _| {},
+    )
+    .map_err(|e| e.to_string())?;
+    print_flow_rows(HIGH_DIGITS_WORKLOAD, &v);
     Ok(())
 }
