@@ -341,7 +341,10 @@ fn print_flow_rows(name: &str, v: &crate::flow::Verified) {
 /// (h) Workload a2 at the numerics `--digits 100` chooses (448 bits, tol 1e-100, 48
 /// stages): where the stages beyond 24 count (docs/benchmarks.md, "Stages beyond 24").
 fn high_digits_workload() -> Result<(), String> {
-    let (_, origin, text, alpha, gt) = WORKLOADS[1];
+    let (_, origin, text, alpha, gt) = *WORKLOADS
+        .iter()
+        .find(|w| w.0.starts_with("a2:"))
+        .ok_or("workload a2 is missing")?;
     let case = Case::from_toml_str(text, origin).map_err(|e| e.to_string())?;
     let numerics = Numerics::for_digits(100).ok_or("100 digits exceed the precision cap")?;
     println!(
