@@ -2,7 +2,8 @@
 //! claims (its agreement with a second run at [`VERIFICATION`]'s numerics, 64 more bits
 //! and a tolerance 10^-6 tighter, `ibcert::flow::VERIFICATION`) never exceed its agreement with a third run at twice
 //! the bits and a tolerance 10^-20 tighter, on the bench workloads' data, the logistic
-//! loss, a D = 3 run, a run whose precision the guard raises, and the regression flow.
+//! loss, a D = 3 run, a run whose precision the guard raises, the regression flow, and
+//! 60 digits at 30 stages (beyond the 24 of numeric versions up to 10).
 //! Each comparison also shows it can fail: a verification without margin (the same
 //! numerics again) would claim every digit the arithmetic carries, more than the third
 //! run grants. The runs are limited by their tolerance (1e-12 at 128 bits), not by
@@ -190,4 +191,22 @@ fn readme_workload_256_bits() {
         Loss::Exp,
     );
     assert_honest("three_point alpha = 100 gt = 2e4 (a1)", r, 40);
+}
+
+/// Beyond 24 stages (numeric version 11): the numerics of `--digits 60` (320 bits, 1e-60,
+/// 30 stages; the verification at 34 stages, the third run at 640 bits, 1e-80 and 40).
+#[test]
+#[ignore = "slow: 60 digits at 30 stages against 640 bits and 1e-80 (about 5 s)"]
+fn sixty_digits_beyond_24_stages() {
+    let n = Numerics::for_digits(60).unwrap();
+    assert_eq!((n.prec, n.stages), (320, 30));
+    let r = classification(
+        "three_point.toml",
+        2,
+        10,
+        Rational::from(1000),
+        &n,
+        Loss::Exp,
+    );
+    assert_honest("three_point alpha = 10 gt = 1e3 at 60 digits", r, 60);
 }
