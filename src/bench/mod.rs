@@ -11,8 +11,16 @@ use crate::num::exact::parse_rational;
 use rug::ops::Pow;
 use rug::{Integer, Rational};
 
-/// (name, case text, alpha, gt)
-const WORKLOADS: &[(&str, &str, &str, &str, &str)] = &[
+/// (name, case file, case text, alpha, gt)
+type Workload = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+);
+
+const WORKLOADS: &[Workload] = &[
     (
         "a1: three_point alpha=100 gt=2e4",
         "cases/three_point.toml",
@@ -272,33 +280,41 @@ fn flow_workloads(filter: Option<&str>) -> Result<(), String> {
     {
         return Ok(());
     }
-    println!(
-        "{:<36} {:>9} {:>7} {:>9} {:>7} {:>11}",
-        "workload (256 bits, tol 1e-40)", "wall [s]", "steps", "rejected", "digits", "RHS evals"
-    );
-    for (name, origin, text, alpha, gt) in WORKLOADS {
-        if filter.is_some_and(|f| !name.contains(f)) {
+    print_flow_header("workload (256 bits, tol 1e-40)");
+    for w in WORKLOADS {
+        if filter.is_some_and(|f| !w.0.contains(f)) {
             continue;
         }
-        let case = Case::from_toml_str(text, origin).map_err(|e| e.to_string())?;
-        let alpha = parse_rational(alpha)?;
-        let gt = parse_rational(gt)?;
         // the bench's own numerics, whatever the case file asks
-        let numerics = bench_numerics();
-        let v = run_verified(
-            &case.z(),
-            case.depth,
-            &alpha,
-            &StopRule::Gt(gt),
-            &numerics,
-            &[],
-            true,
-            |_, _| {},
-        )
-        .map_err(|e| e.to_string())?;
-        print_flow_rows(name, &v);
+        let v = run_workload(w, &bench_numerics())?;
+        print_flow_rows(w.0, &v);
     }
     Ok(())
+}
+
+/// One of [`WORKLOADS`] run with verification at `numerics`.
+fn run_workload(w: &Workload, numerics: &Numerics) -> Result<crate::flow::Verified, String> {
+    let (_, origin, text, alpha, gt) = *w;
+    let case = Case::from_toml_str(text, origin).map_err(|e| e.to_string())?;
+    run_verified(
+        &case.z(),
+        case.depth,
+        &parse_rational(alpha)?,
+        &StopRule::Gt(parse_rational(gt)?),
+        numerics,
+        &[],
+        true,
+        |_, _| {},
+    )
+    .map_err(|e| e.to_string())
+}
+
+/// The header of the flow workloads' rows, `title` in the first column.
+fn print_flow_header(title: &str) {
+    println!(
+        "{:<36} {:>9} {:>7} {:>9} {:>7} {:>11}",
+        title, "wall [s]", "steps", "rejected", "digits", "RHS evals"
+    );
 }
 
 /// The rows of one verified flow workload: the main run (wall, steps, rejected, verified
@@ -341,35 +357,16 @@ fn print_flow_rows(name: &str, v: &crate::flow::Verified) {
 /// (h) Workload a2 at the numerics `--digits 100` chooses (448 bits, tol 1e-100, 48
 /// stages): where the stages beyond 24 count (docs/benchmarks.md, "Stages beyond 24").
 fn high_digits_workload() -> Result<(), String> {
-    let (_, origin, text, alpha, gt) = *WORKLOADS
+    let a2 = WORKLOADS
         .iter()
         .find(|w| w.0.starts_with("a2:"))
         .ok_or("workload a2 is missing")?;
-    let case = Case::from_toml_str(text, origin).map_err(|e| e.to_string())?;
     let numerics = Numerics::for_digits(100).ok_or("100 digits exceed the precision cap")?;
-    println!(
-        "{:<36} {:>9} {:>7} {:>9} {:>7} {:>11}",
-        format!(
-            "workload ({} bits, 1e-100, {} stages)",
-            numerics.prec, numerics.stages
-        ),
-        "wall [s]",
-        "steps",
-        "rejected",
-        "digits",
-        "RHS evals"
-    );
-    let v = run_verified(
-        &case.z(),
-        case.depth,
-        &parse_rational(alpha)?,
-        &StopRule::Gt(parse_rational(gt)?),
-        &numerics,
-        &[],
-        true,
-        |_, _| {},
-    )
-    .map_err(|e| e.to_string())?;
+    print_flow_header(&format!(
+        "workload ({} bits, 1e-100, {} stages)",
+        numerics.prec, numerics.stages
+    ));
+    let v = run_workload(a2, &numerics)?;
     print_flow_rows(HIGH_DIGITS_WORKLOAD, &v);
     Ok(())
 }
