@@ -372,6 +372,11 @@ fn bad_table_input_is_refused() {
             vec!["--gt-max", "1e300", "--precision", "64"],
             "--precision",
         ),
+        // a tolerance the stage solves cannot carry at that precision (math.md §9.11)
+        (
+            vec!["--precision", "128", "--tol", "1e-30"],
+            "--precision: a tolerance of 30 digits needs at least 137 bits (Radau IIA with 20 stages",
+        ),
     ] {
         let mut a = vec!["ibcert", "table", case, "--no-progress", "--output", out_s];
         a.extend(args.iter());

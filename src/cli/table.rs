@@ -242,8 +242,17 @@ fn table_spec_of(
         verify: !a.no_verify,
         fit_from,
     };
-    // the precision must carry the largest gt of the range (margins ~ gt)
+    // the precision must carry the tolerance through the stage solves
     let digits = crate::flow::tol_digits(&spec.numerics.tol);
+    let solve = crate::flow::solve_need(&spec.numerics, digits);
+    if solve > spec.numerics.prec {
+        return Err(CliError::input(format!(
+            "--precision: a tolerance of {digits} digits needs at least {solve} bits ({}), but the precision is {} bits (raise --precision or loosen --tol)",
+            crate::flow::solve_why(&spec.numerics),
+            spec.numerics.prec
+        )));
+    }
+    // the precision must carry the largest gt of the range (margins ~ gt)
     for s in &spec.scales {
         for &d in &spec.depths {
             let g = crate::num::from_rational(64, &spec.gt_max_for(&s.alpha_pow_d(d)));

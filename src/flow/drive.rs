@@ -10,7 +10,10 @@ use super::guard::{self, Need};
 use super::numerics::{tol_digits, Numerics};
 use super::DiagFlow;
 use crate::num::from_rational;
-use crate::ode::radau::{Control, OdeError, Radau, RadauOptions, Segment, Stats, StepView};
+use crate::ode::radau::{
+    stage_roundoff_bits, stage_solve_bits, Control, OdeError, Radau, RadauOptions, Segment, Stats,
+    StepView, NEWTON_GOAL_BITS,
+};
 use crate::ode::tableau::RadauTableau;
 use rug::Float;
 use std::sync::atomic::Ordering;
@@ -325,7 +328,8 @@ pub fn drive_plain(
 /// output at the sorted points `sample_at` (those in (0, gt_end]). `progress` is
 /// called after each accepted half step with the gt reached. The precision is fixed:
 /// a target or a state that needs more bits than `numerics.prec` for the tolerance's
-/// digits is refused ([`FlowError::PrecisionTooLow`]).
+/// digits, or numerics whose stage solves cannot meet their tolerance at that precision
+/// ([`solve_need`]), are refused ([`FlowError::PrecisionTooLow`]).
 pub fn integrate(
     flow: &DiagFlow,
     numerics: &Numerics,
@@ -335,6 +339,16 @@ pub fn integrate(
 ) -> Result<Solution, FlowError> {
     check_target(gt_end, flow.loss)?;
     let digits = tol_digits(&numerics.tol);
+    let solve = solve_need(numerics, digits);
+    if solve > flow.prec {
+        return Err(too_low(
+            gt_end,
+            digits,
+            solve,
+            flow.prec,
+            solve_why(numerics),
+        ));
+    }
     let distinct = guard::has_distinct_rows(&flow.zr);
     if distinct {
         let needed = super::bits_needed(gt_end, digits);
@@ -424,6 +438,22 @@ pub(super) fn too_low(
         prec,
         why,
     }
+}
+
+/// The bits the stage solves of `numerics` need for its tolerance (`digits` digits):
+/// [`stage_solve_bits`].
+pub fn solve_need(numerics: &Numerics, digits: u32) -> u32 {
+    stage_solve_bits(guard::digit_bits(digits), numerics.stages)
+}
+
+/// Why [`solve_need`] asks for its bits, for messages.
+pub fn solve_why(numerics: &Numerics) -> String {
+    format!(
+        "Radau IIA with {} stages loses about {} bits to round-off in its stage solves, and Newton's iteration needs that floor {} bits below the tolerance",
+        numerics.stages,
+        stage_roundoff_bits(numerics.stages),
+        NEWTON_GOAL_BITS,
+    )
 }
 
 /// The bits needed at gt_end projected from a guard trip at gt, and why.

@@ -49,7 +49,8 @@ impl Numerics {
         let stages = default_stages(&tol).max(self.stages);
         // the bits for the digits more, and for the stages more
         let conditioning = extra_conditioning_bits(stages) - extra_conditioning_bits(self.stages);
-        let prec = round_up_64(self.prec as u64 + bits_of_digits(more) + conditioning as u64)?;
+        let bits = self.prec as u64 + bits_of_digits(more) + conditioning as u64;
+        let prec = round_up_64(bits.max(solve_bits(tol_digits(&tol), stages)))?;
         Some(Numerics { prec, stages, tol })
     }
 }
@@ -61,11 +62,19 @@ fn bits_of_digits(k: u32) -> u64 {
 
 /// The precision for `k` digits: [`bits_of_digits`] + 48, plus the bits the eigenvector
 /// basis of the tableau for 10^-k loses beyond 24 stages
-/// ([`extra_conditioning_bits`](crate::ode::tableau::extra_conditioning_bits)), a
-/// multiple of 64, at most [`crate::num::MAX_PRECISION`].
+/// ([`extra_conditioning_bits`](crate::ode::tableau::extra_conditioning_bits)), and at
+/// least what the stage solves need ([`solve_bits`]; the rest always carries it: a
+/// unit test checks), a multiple of 64, at most [`crate::num::MAX_PRECISION`].
 pub fn bits_for_digits(k: u32) -> Option<u32> {
     let stages = stages_for_digits(k);
-    round_up_64(bits_of_digits(k) + 48 + extra_conditioning_bits(stages) as u64)
+    let bits = bits_of_digits(k) + 48 + extra_conditioning_bits(stages) as u64;
+    round_up_64(bits.max(solve_bits(k, stages)))
+}
+
+/// What the stage solves of `stages` stages need for a tolerance of 10^-k
+/// ([`stage_solve_bits`](crate::ode::radau::stage_solve_bits), docs/math.md §9.11).
+fn solve_bits(k: u32, stages: usize) -> u64 {
+    crate::ode::radau::stage_solve_bits(crate::flow::guard::digit_bits(k), stages) as u64
 }
 
 fn round_up_64(bits: u64) -> Option<u32> {
@@ -133,6 +142,41 @@ pub fn log_spaced(lo: &Rational, hi: &Rational, count: usize, prec: u32) -> Vec<
 mod tests {
     use super::*;
     use crate::num::ten_pow_neg;
+
+    /// `--digits K`, its tightened attempts and their verifications always carry what
+    /// their stage solves need for their tolerance (docs/math.md §9.11), so the flows
+    /// never refuse or raise the numerics they chose themselves.
+    #[test]
+    fn digits_numerics_meet_the_stage_solve_bound() {
+        use crate::flow::guard::digit_bits;
+        use crate::flow::VERIFICATION;
+        use crate::ode::radau::stage_solve_bits;
+        let meets = |n: &Numerics, what: &str| {
+            let need = stage_solve_bits(digit_bits(tol_digits(&n.tol)), n.stages);
+            assert!(
+                n.prec >= need,
+                "{what}: {} bits, {} stages, tol digits {}: needs {need}",
+                n.prec,
+                n.stages,
+                tol_digits(&n.tol)
+            );
+        };
+        for k in (1..=400).chain([1000, 5000]) {
+            let n = Numerics::for_digits(k).unwrap();
+            meets(&n, &format!("K = {k}"));
+            meets(
+                &VERIFICATION.follow_numerics(&n),
+                &format!("K = {k}, verification"),
+            );
+            if let Some(t) = n.tightened(k, k.saturating_sub(3)) {
+                meets(&t, &format!("K = {k}, tightened"));
+                meets(
+                    &VERIFICATION.follow_numerics(&t),
+                    &format!("K = {k}, tightened, verification"),
+                );
+            }
+        }
+    }
 
     #[test]
     fn numerics_for_digits() {

@@ -7,8 +7,8 @@ use super::control::{
     MAIN_RUN,
 };
 use super::drive::{
-    check_target, drive, projected, sampled, too_low, Controls, Drive, Driven, InFlightSink,
-    Solution, Start,
+    check_target, drive, projected, sampled, solve_need, solve_why, too_low, Controls, Drive,
+    Driven, InFlightSink, Solution, Start,
 };
 use super::follower::{concurrent_wanted, Follow, Follower, Stepped};
 use super::guard;
@@ -139,6 +139,11 @@ fn run_main(
         let p = numerics.prec;
         match ctl.policy {
             PrecisionPolicy::Fixed => {
+                // the stage solves' round-off floor must stay below the Newton goal
+                let solve = solve_need(&numerics, digits);
+                if solve > p {
+                    return Err(too_low(&gt, digits, solve, p, solve_why(&numerics)));
+                }
                 // a lower bound: margins ~ gt must resolve O(1) differences; the bits
                 // named are the larger estimate of the guard's model
                 let lower = super::bits_needed(&gt, digits);
@@ -155,20 +160,31 @@ fn run_main(
             }
             PrecisionPolicy::Auto => {
                 let need = guard::prior_need(job.z, job.depth, job.alpha, &gt);
-                let bits = need.bits(digits);
+                let solve = solve_need(&numerics, digits);
+                let bits = need.bits(digits).max(solve);
+                let why = if solve >= need.bits(digits) {
+                    solve_why(&numerics)
+                } else {
+                    format!("estimated before the run: {}", need.explain())
+                };
                 if bits > p {
                     let to = round_prec(bits);
                     if to > MAX_PREC {
-                        return Err(too_low(&gt, digits, bits, p, format!("estimated before the run: {}; more than the {MAX_PREC} bits allowed", need.explain())));
+                        return Err(too_low(
+                            &gt,
+                            digits,
+                            bits,
+                            p,
+                            format!("{why}; more than the {MAX_PREC} bits allowed"),
+                        ));
                     }
                     raises.push(PrecisionRaise {
                         run: MAIN_RUN.to_string(),
                         from: p,
                         to,
                         reason: format!(
-                            "reaching gt = {} with {digits} digits needs about {bits} bits (estimated before the run: {})",
+                            "reaching gt = {} with {digits} digits needs about {bits} bits ({why})",
                             crate::num::fmt_sig(&gt, 6),
-                            need.explain()
                         ),
                     });
                     numerics.prec = to;

@@ -9,14 +9,14 @@
 
 use super::tail::{tail_bound, TailBound};
 use super::{Clock, RegFlow, DRIVER_CLOCK};
-use crate::flow::guard::carried_digits;
+use crate::flow::guard::{carried_digits, digit_bits};
 use crate::flow::tol_digits;
 use crate::flow::{Numerics, VERIFICATION};
 use crate::model::{MAX_DEPTH, MIN_DEPTH};
 use crate::num::linalg::RealLu;
 use crate::num::rational::rank;
 use crate::num::{agreeing_digits, from_rational};
-use crate::ode::radau::{Control, OdeError, Radau, RadauOptions, Segment, Stats};
+use crate::ode::radau::{stage_solve_bits, Control, OdeError, Radau, RadauOptions, Segment, Stats};
 use crate::ode::tableau::RadauTableau;
 use crate::ode::Ode;
 use rug::{Float, Rational};
@@ -318,8 +318,17 @@ fn validate(problem: &RegProblem, stop: &RegStop) -> Result<(), RegFlowError> {
     }
 }
 
+/// The working precision of a run with `numerics`: its precision raised by
+/// [`extra_bits`], and at least what its stage solves need for its tolerance
+/// ([`stage_solve_bits`]: below it their corrections stall at round-off above Newton's
+/// goal and the step size collapses).
+pub fn work_precision(problem: &RegProblem, numerics: &Numerics) -> u32 {
+    let tol_bits = digit_bits(tol_digits(&numerics.tol));
+    (numerics.prec + extra_bits(problem)).max(stage_solve_bits(tol_bits, numerics.stages))
+}
+
 /// One run of the regression flow from nu = 0 (u = alpha 1) with `numerics` (precision
-/// raised by [`extra_bits`] for the working precision) and the clock `clock`, to `stop`.
+/// raised by [`extra_bits`] for the working precision, [`work_precision`]) and the clock `clock`, to `stop`.
 ///
 /// # Errors
 /// Invalid input, integrator failures, a residual or limit not reached within the
@@ -352,7 +361,7 @@ pub fn regression_run_capped(
         return Err(RegFlowError::Dependent);
     }
     let start = Instant::now();
-    let work_prec = numerics.prec + extra_bits(problem);
+    let work_prec = work_precision(problem, numerics);
     let p = work_prec;
     let flow = RegFlow::new(
         problem.points,
@@ -545,7 +554,7 @@ pub fn regression_verified_capped(
     if verify {
         // the verification run's tableau, built while the main run integrates
         let vn = VERIFICATION.numerics(numerics);
-        RadauTableau::prefetch(vn.stages, vn.prec + extra_bits(problem));
+        RadauTableau::prefetch(vn.stages, work_precision(problem, &vn));
     }
     let main = regression_run_capped(problem, numerics, stop, DRIVER_CLOCK, max_steps)?;
     let carried = carried_digits(numerics.prec, 0);

@@ -57,7 +57,10 @@ mod variation;
 
 pub use dense::Segment;
 pub use follow::{FollowState, MAX_FOLLOW_SPLITS};
-pub use options::{ErrorEstimate, LinearPrecision, RadauOptions, Ratio};
+pub use options::{
+    stage_roundoff_bits, stage_solve_bits, ErrorEstimate, LinearPrecision, RadauOptions, Ratio,
+    NEWTON_GOAL_BITS,
+};
 pub use state::{Control, OdeError, Outcome, RadauState, Stats, StepRecord, StepView};
 
 use super::tableau::RadauTableau;

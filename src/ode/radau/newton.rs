@@ -15,7 +15,8 @@
 
 use super::dense::Segment;
 use super::options::{
-    ErrorEstimate, CONTROL_PREC, HESSENBERG_MIN_DIM, NEWTON_ETA_EXPONENT, NEWTON_ROUNDOFF_BITS,
+    stage_roundoff_bits, ErrorEstimate, CONTROL_PREC, HESSENBERG_MIN_DIM, NEWTON_ETA_EXPONENT,
+    NEWTON_ROUNDOFF_BITS,
 };
 use super::variation::{Variation, INNER_PREC};
 use super::Radau;
@@ -375,6 +376,19 @@ impl<O: Ode> Radau<'_, O> {
         let mut end_scale = None;
         // the Newton goal, in the error norm
         let kappa = self.opts.newton_goal.at(p);
+        // a correction that does not contract and is at most this is round-off, and the
+        // iterate meets the goal: NEWTON_ROUNDOFF_BITS below the goal, or up to the
+        // round-off floor of the stage solves, 2^(stage_roundoff_bits(s) - p) relative,
+        // which is 1/tol times that in the error norm (at most the goal itself: the flows
+        // refuse precisions whose floor reaches it, stage_solve_bits)
+        let roundoff = {
+            let c = CONTROL_PREC;
+            let below = Float::with_val(c, &kappa) >> NEWTON_ROUNDOFF_BITS;
+            let bits = stage_roundoff_bits(s) as i64 - p as i64;
+            let floor = Float::with_val(c, Float::i_exp(1, bits.max(i32::MIN as i64 / 2) as i32))
+                / Float::with_val(c, &self.opts.tol);
+            below.max(&floor.min(&Float::with_val(c, &kappa)))
+        };
         // w = Tinv z
         let mut w = vec![vec![Float::new(p); n]; s];
         transform(&tab.tinv, z, &mut w);
@@ -488,13 +502,9 @@ impl<O: Ode> Radau<'_, O> {
                 }
                 let theta = Float::with_val(CONTROL_PREC, &dnorm / prev);
                 if theta >= self.opts.newton_divergence.control() {
-                    // a correction this far below the goal is round-off (see
-                    // NEWTON_ROUNDOFF_BITS): the iterate already meets the goal
-                    let roundoff = Float::with_val(
-                        CONTROL_PREC,
-                        Float::i_exp(1, -(NEWTON_ROUNDOFF_BITS as i32)),
-                    );
-                    if dnorm <= Float::with_val(CONTROL_PREC, &kappa * roundoff) {
+                    // a correction this far below the goal is round-off: the iterate
+                    // already meets the goal
+                    if dnorm <= roundoff {
                         return true;
                     }
                     self.stats.newton_failures += 1;

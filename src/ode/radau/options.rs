@@ -61,6 +61,36 @@ pub const NEWTON_ETA_EXPONENT: Ratio = Ratio::new(4, 5);
 /// succeeds instead of failing. Value: 20 bits below the goal.
 pub const NEWTON_ROUNDOFF_BITS: u32 = 20;
 
+/// The bits above the unit round-off 2^-p at which the corrections of a stage solve
+/// with `s` stages stall once its iterate is as accurate as the working precision
+/// allows: 2s - 10 (at least 0). The solve works in the basis of the tableau's
+/// eigenvectors, whose transformation loses about that many bits (docs/math.md §9.1:
+/// T Λ T^{-1} against A^{-1} loses 38 bits at 24 stages, 53 at 32, 67 at 40). Measured
+/// on the flows (three_point at γ̃ = 100, non-contracting corrections logged):
+/// corrections stalled at 18 to 22 bits above 2^-p with 20 stages, 27 to 28 with 24,
+/// 43 to 44 with 32 and 51 to 58 with 40.
+pub fn stage_roundoff_bits(s: usize) -> u32 {
+    (2 * s as u32).saturating_sub(10)
+}
+
+/// The least working precision at which stage solves of `s` stages can meet a
+/// tolerance of 2^-tol_bits with the default Newton goal κ = 1/100
+/// ([`NEWTON_GOAL_BITS`]): their round-off floor, [`stage_roundoff_bits`] above 2^-p,
+/// must not reach the goal, or no iterate can be told from one that has not converged.
+/// The floor's model stands 10 or more bits above the stalls measured (27 to 28 bits
+/// at 24 stages against 38, 43 to 44 at 32 against 54), which is the margin. Below this
+/// precision, solves that start at the floor fail, the step halves, the next predictor is
+/// more accurate still and the step size collapses (measured before the round-off test
+/// knew the floor: 24 stages with a tolerance 40 bits above 2^-p rejected 353 of 786
+/// step attempts, 32 stages at 56 bits 129 of 324, 40 stages at 72 bits 159 of 397). The
+/// flows refuse, or raise, a precision below it.
+pub fn stage_solve_bits(tol_bits: u32, s: usize) -> u32 {
+    tol_bits + stage_roundoff_bits(s) + NEWTON_GOAL_BITS
+}
+
+/// ceil(log2(1/κ)) for the default Newton goal κ = 1/100 ([`RadauOptions::newton_goal`]).
+pub const NEWTON_GOAL_BITS: u32 = 7;
+
 /// Problems with at least this many components reduce the Jacobian to Hessenberg form
 /// once per factorization and factor every eigenvalue block of the tableau in O(n^2)
 /// (newton.rs); smaller ones factor each block densely, which is cheaper there.
