@@ -77,8 +77,9 @@ pub fn stage_roundoff_bits(s: usize) -> u32 {
 /// tolerance of 2^-tol_bits with the default Newton goal κ = 1/100
 /// ([`NEWTON_GOAL_BITS`]): their round-off floor, [`stage_roundoff_bits`] above 2^-p,
 /// must not reach the goal, or no iterate can be told from one that has not converged.
-/// The floor's model stands 10 or more bits above the stalls measured (27 to 28 bits
-/// at 24 stages against 38, 43 to 44 at 32 against 54), which is the margin. Below this
+/// The floor's model stands 8 or more bits above the stalls measured (18 to 22 bits at
+/// 20 stages against 30, 27 to 28 at 24 against 38, 43 to 44 at 32 against 54), which
+/// is the margin. Below this
 /// precision, solves that start at the floor fail, the step halves, the next predictor is
 /// more accurate still and the step size collapses (measured before the round-off test
 /// knew the floor: 24 stages with a tolerance 40 bits above 2^-p rejected 353 of 786
