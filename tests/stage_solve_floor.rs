@@ -12,10 +12,6 @@ use rug::{Float, Rational};
 mod common;
 use common::{assert_bad, case_path, json, load, run};
 
-/// `--precision 128 --tol 1e-30` (20 stages): 128 bits are below the 137 the stage
-/// solves need; refused with the bits to give, before any step (before the floor was
-/// known, this run took 1,900 steps, 1,327 of them rejected, in 6 s and did not reach
-/// γ̃ = 100).
 /// `ibcert run` of three_point at α = 100 to γ̃ = 100 with the numerics options `opts`.
 fn three_point_to_100(opts: &[&str]) -> std::process::Output {
     let tp = case_path("three_point.toml");
@@ -24,6 +20,10 @@ fn three_point_to_100(opts: &[&str]) -> std::process::Output {
     run(&args)
 }
 
+/// `--precision 128 --tol 1e-30` (20 stages): 128 bits are below the 137 the stage
+/// solves need; refused with the bits to give, before any step (before the floor was
+/// known, this run took 1,900 steps and 1,327 rejected attempts in 6 s and did not reach
+/// γ̃ = 100).
 #[test]
 fn a_tolerance_too_tight_for_a_fixed_precision_is_refused() {
     assert_bad(
@@ -75,11 +75,11 @@ fn the_precision_is_raised_for_the_stage_solves() {
 /// A solve whose first correction is already at the round-off floor succeeds: 24
 /// stages at 192 bits and 10^-45 (the flows accept at most 10^-44 there; driven here
 /// without their check). The floor's model, 2^(38-192) relative, is 0.04 of the
-/// tolerance, so non-contracting corrections up to 0.04 of it count as round-off (below
-/// the goal κ = 0.01 of it); the stalls measured were 1 to 4·10^-5 of it. Before the floor was
-/// known such solves failed, and the run rejected 277 of 621 step attempts in 4 s
-/// without reaching γ̃ = 100; it now takes about 20 steps and agrees with a run at 320
-/// bits and 10^-55 to the tolerance.
+/// tolerance, above the goal κ = 0.01, so non-contracting corrections up to the goal
+/// count as round-off; the stalls measured were 1 to 4·10^-5 of the tolerance. Before
+/// the floor was known such solves failed: numeric version 11 made 834 step attempts
+/// (300 rejected) in 4 s and reached γ̃ = 0.07. It now takes about 20 steps and agrees
+/// with a run at 320 bits and 10^-55 to the tolerance.
 #[test]
 fn solves_at_the_round_off_floor_succeed() {
     let case = load("three_point.toml");
