@@ -244,7 +244,7 @@ fn table_spec_of(
     };
     // the precision must carry the tolerance through the stage solves
     let digits = crate::flow::tol_digits(&spec.numerics.tol);
-    let solve = crate::flow::solve_need(&spec.numerics, digits);
+    let solve = spec.numerics.solve_need();
     if solve > spec.numerics.prec {
         return Err(CliError::input(format!(
             "--precision: a tolerance of {digits} digits needs at least {solve} bits ({}), but the precision is {} bits (raise --precision or loosen --tol)",

@@ -11,8 +11,8 @@ use super::numerics::{tol_digits, Numerics};
 use super::DiagFlow;
 use crate::num::from_rational;
 use crate::ode::radau::{
-    stage_roundoff_bits, stage_solve_bits, Control, OdeError, Radau, RadauOptions, Segment, Stats,
-    StepView, NEWTON_GOAL_BITS,
+    stage_roundoff_bits, Control, OdeError, Radau, RadauOptions, Segment, Stats, StepView,
+    NEWTON_GOAL_BITS,
 };
 use crate::ode::tableau::RadauTableau;
 use rug::Float;
@@ -329,7 +329,7 @@ pub fn drive_plain(
 /// called after each accepted half step with the gt reached. The precision is fixed:
 /// a target or a state that needs more bits than `numerics.prec` for the tolerance's
 /// digits, or numerics whose stage solves cannot meet their tolerance at that precision
-/// ([`solve_need`]), are refused ([`FlowError::PrecisionTooLow`]).
+/// ([`Numerics::solve_need`]), are refused ([`FlowError::PrecisionTooLow`]).
 pub fn integrate(
     flow: &DiagFlow,
     numerics: &Numerics,
@@ -339,7 +339,7 @@ pub fn integrate(
 ) -> Result<Solution, FlowError> {
     check_target(gt_end, flow.loss)?;
     let digits = tol_digits(&numerics.tol);
-    let solve = solve_need(numerics, digits);
+    let solve = numerics.solve_need();
     if solve > flow.prec {
         return Err(too_low(
             gt_end,
@@ -440,13 +440,7 @@ pub(super) fn too_low(
     }
 }
 
-/// The bits the stage solves of `numerics` need for its tolerance (`digits` digits):
-/// [`stage_solve_bits`].
-pub fn solve_need(numerics: &Numerics, digits: u32) -> u32 {
-    stage_solve_bits(guard::digit_bits(digits), numerics.stages)
-}
-
-/// Why [`solve_need`] asks for its bits, for messages.
+/// Why [`Numerics::solve_need`] asks for its bits, for messages.
 pub fn solve_why(numerics: &Numerics) -> String {
     format!(
         "Radau IIA with {} stages loses about {} bits to round-off in its stage solves, and Newton's iteration needs that floor {} bits below the tolerance",

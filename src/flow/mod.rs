@@ -30,8 +30,8 @@ pub use control::{
     RunControl, Snapshot, MAIN_RUN,
 };
 pub use drive::{
-    drive, drive_plain, integrate, solve_need, solve_why, Controls, Drive, Driven, FlowError,
-    InFlightSink, Observer, Solution, Start,
+    drive, drive_plain, integrate, solve_why, Controls, Drive, Driven, FlowError, InFlightSink,
+    Observer, Solution, Start,
 };
 pub use loss::Loss;
 pub use numerics::{

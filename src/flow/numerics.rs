@@ -40,6 +40,12 @@ impl Numerics {
         })
     }
 
+    /// The precision the stage solves of these numerics need for their tolerance
+    /// (docs/math.md §9.11); a precision below it is refused or raised.
+    pub fn solve_need(&self) -> u32 {
+        solve_bits(tol_digits(&self.tol), self.stages)
+    }
+
     /// The numerics of the next attempt after one that verified `got < k` digits: a
     /// tolerance 10^-(k - got + 2) tighter and the bits for that many more digits; None
     /// past [`crate::num::MAX_PRECISION`].
@@ -50,7 +56,7 @@ impl Numerics {
         // the bits for the digits more, and for the stages more
         let conditioning = extra_conditioning_bits(stages) - extra_conditioning_bits(self.stages);
         let bits = self.prec as u64 + bits_of_digits(more) + conditioning as u64;
-        let prec = round_up_64(bits.max(solve_bits(tol_digits(&tol), stages)))?;
+        let prec = round_up_64(bits.max(solve_bits(tol_digits(&tol), stages) as u64))?;
         Some(Numerics { prec, stages, tol })
     }
 }
@@ -68,13 +74,13 @@ fn bits_of_digits(k: u32) -> u64 {
 pub fn bits_for_digits(k: u32) -> Option<u32> {
     let stages = stages_for_digits(k);
     let bits = bits_of_digits(k) + 48 + extra_conditioning_bits(stages) as u64;
-    round_up_64(bits.max(solve_bits(k, stages)))
+    round_up_64(bits.max(solve_bits(k, stages) as u64))
 }
 
 /// What the stage solves of `stages` stages need for a tolerance of 10^-k
 /// ([`stage_solve_bits`](crate::ode::radau::stage_solve_bits), docs/math.md §9.11).
-fn solve_bits(k: u32, stages: usize) -> u64 {
-    crate::ode::radau::stage_solve_bits(crate::flow::guard::digit_bits(k), stages) as u64
+fn solve_bits(k: u32, stages: usize) -> u32 {
+    crate::ode::radau::stage_solve_bits(crate::flow::guard::digit_bits(k), stages)
 }
 
 fn round_up_64(bits: u64) -> Option<u32> {
@@ -148,11 +154,9 @@ mod tests {
     /// never refuse or raise the numerics they chose themselves.
     #[test]
     fn digits_numerics_meet_the_stage_solve_bound() {
-        use crate::flow::guard::digit_bits;
         use crate::flow::VERIFICATION;
-        use crate::ode::radau::stage_solve_bits;
         let meets = |n: &Numerics, what: &str| {
-            let need = stage_solve_bits(digit_bits(tol_digits(&n.tol)), n.stages);
+            let need = n.solve_need();
             assert!(
                 n.prec >= need,
                 "{what}: {} bits, {} stages, tol digits {}: needs {need}",

@@ -7,8 +7,8 @@ use super::control::{
     MAIN_RUN,
 };
 use super::drive::{
-    check_target, drive, projected, sampled, solve_need, solve_why, too_low, Controls, Drive,
-    Driven, InFlightSink, Solution, Start,
+    check_target, drive, projected, sampled, solve_why, too_low, Controls, Drive, Driven,
+    InFlightSink, Solution, Start,
 };
 use super::follower::{concurrent_wanted, Follow, Follower, Stepped};
 use super::guard;
@@ -140,7 +140,7 @@ fn run_main(
         match ctl.policy {
             PrecisionPolicy::Fixed => {
                 // the stage solves' round-off floor must stay below the Newton goal
-                let solve = solve_need(&numerics, digits);
+                let solve = numerics.solve_need();
                 if solve > p {
                     return Err(too_low(&gt, digits, solve, p, solve_why(&numerics)));
                 }
@@ -160,7 +160,7 @@ fn run_main(
             }
             PrecisionPolicy::Auto => {
                 let need = guard::prior_need(job.z, job.depth, job.alpha, &gt);
-                let solve = solve_need(&numerics, digits);
+                let solve = numerics.solve_need();
                 let bits = need.bits(digits).max(solve);
                 let why = if solve >= need.bits(digits) {
                     solve_why(&numerics)

@@ -9,14 +9,14 @@
 
 use super::tail::{tail_bound, TailBound};
 use super::{Clock, RegFlow, DRIVER_CLOCK};
-use crate::flow::guard::{carried_digits, digit_bits};
+use crate::flow::guard::carried_digits;
 use crate::flow::tol_digits;
 use crate::flow::{Numerics, VERIFICATION};
 use crate::model::{MAX_DEPTH, MIN_DEPTH};
 use crate::num::linalg::RealLu;
 use crate::num::rational::rank;
 use crate::num::{agreeing_digits, from_rational};
-use crate::ode::radau::{stage_solve_bits, Control, OdeError, Radau, RadauOptions, Segment, Stats};
+use crate::ode::radau::{Control, OdeError, Radau, RadauOptions, Segment, Stats};
 use crate::ode::tableau::RadauTableau;
 use crate::ode::Ode;
 use rug::{Float, Rational};
@@ -320,11 +320,10 @@ fn validate(problem: &RegProblem, stop: &RegStop) -> Result<(), RegFlowError> {
 
 /// The working precision of a run with `numerics`: its precision raised by
 /// [`extra_bits`], and at least what its stage solves need for its tolerance
-/// ([`stage_solve_bits`]: below it their corrections stall at round-off above Newton's
+/// ([`Numerics::solve_need`]: below it their corrections stall at round-off above Newton's
 /// goal and the step size collapses).
 pub fn work_precision(problem: &RegProblem, numerics: &Numerics) -> u32 {
-    let tol_bits = digit_bits(tol_digits(&numerics.tol));
-    (numerics.prec + extra_bits(problem)).max(stage_solve_bits(tol_bits, numerics.stages))
+    (numerics.prec + extra_bits(problem)).max(numerics.solve_need())
 }
 
 /// One run of the regression flow from nu = 0 (u = alpha 1) with `numerics` (precision
