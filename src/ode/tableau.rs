@@ -8,8 +8,11 @@
 //! [[α, β], [-β, α]] for each pair α ± iβ). All of it is computed at `prec + 64`
 //! bits and rounded to `prec`.
 
+mod interp;
+
 use crate::num::linalg::RealLu;
 use crate::num::poly;
+use interp::{chebyshev_matrix, lagrange_weights};
 use rayon::prelude::*;
 use rug::{Complex, Float, Integer, Rational};
 use std::collections::HashMap;
@@ -45,6 +48,10 @@ pub struct RadauTableau {
     pub blocks: Vec<EigBlock>,
     /// barycentric weights ω_i = 1 / (c_i Π_{j≠i} (c_i - c_j)) of the dense output
     pub bary: Vec<Float>,
+    /// The collocation polynomial's Chebyshev series on its step, (s+1) x s row-major:
+    /// u(θ) = y0 + Σ_{j=0..s} a_j T_j(2θ - 1) with a_j = Σ_i cheb[j s + i] Z_i (the
+    /// extrapolation that predicts the next step's stages truncates it)
+    pub cheb: Vec<Float>,
     /// The embedded error estimate (Hairer & Wanner II, IV.8, RADAU5's), see
     /// [`Embedded`].
     pub emb: Embedded,
@@ -343,6 +350,7 @@ impl RadauTableau {
                 d.recip()
             })
             .collect();
+        let cheb = chebyshev_matrix(&c, &bary, wp);
         // the embedded formula: ℓ_j(0) = Π_{m≠j} c_m / (c_m - c_j), ê = -A^{-T} ℓ(0)
         let ell0: Vec<Float> = (0..s)
             .map(|j| {
@@ -394,6 +402,7 @@ impl RadauTableau {
             tinv: round(tinv),
             blocks,
             bary: round(bary),
+            cheb: round(cheb),
             emb: Embedded {
                 lambda0,
                 block: emb_block,
@@ -436,8 +445,8 @@ impl RadauTableau {
         });
     }
 
-    /// Every coefficient: the nodes, A, T, T^{-1}, the barycentric and the embedded
-    /// weights, in that order (to compare two builds).
+    /// Every coefficient: the nodes, A, T, T^{-1}, the barycentric weights, the
+    /// Chebyshev matrix and the embedded weights, in that order (to compare two builds).
     pub fn coefficients(&self) -> impl Iterator<Item = &Float> {
         self.c
             .iter()
@@ -445,6 +454,7 @@ impl RadauTableau {
             .chain(&self.t)
             .chain(&self.tinv)
             .chain(&self.bary)
+            .chain(&self.cheb)
             .chain(&self.emb.e)
     }
 
@@ -456,29 +466,7 @@ impl RadauTableau {
     /// Lagrange weights L_i(θ), i = 1..s, of the collocation polynomial on the nodes
     /// {0, c_1, ..., c_s}: u(θ) = y0 + Σ_i L_i(θ) Z_i, where Z_i = Y_i - y0.
     pub fn dense_weights(&self, theta: &Float) -> Vec<Float> {
-        let s = self.s;
-        let prec = theta.prec().max(self.prec);
-        // barycentric form on the nodes {0, c_1..c_s}:
-        // L_i(θ) = ω_i ℓ(θ) / (θ - c_i), ℓ(θ) = θ Π_j (θ - c_j)
-        let diffs: Vec<Float> = self
-            .c
-            .iter()
-            .map(|c| Float::with_val(prec, theta - c))
-            .collect();
-        if let Some(i) = diffs.iter().position(|d| d.is_zero()) {
-            return (0..s)
-                .map(|j| Float::with_val(prec, u32::from(i == j)))
-                .collect();
-        }
-        let mut ell = Float::with_val(prec, theta);
-        for d in &diffs {
-            ell *= d;
-        }
-        diffs
-            .iter()
-            .zip(&self.bary)
-            .map(|(d, w)| Float::with_val(prec, &ell * w) / d)
-            .collect()
+        lagrange_weights(&self.c, &self.bary, theta, theta.prec().max(self.prec))
     }
 }
 
@@ -646,8 +634,8 @@ mod tests {
         }
     }
 
-    /// Precision doubling: every coefficient (nodes, A, T, T^{-1}, the barycentric and
-    /// embedded weights) at 256 bits agrees with a 1024-bit build to 2^-(256-12) relative,
+    /// Precision doubling: every coefficient (nodes, A, T, T^{-1}, the barycentric
+    /// weights, the Chebyshev matrix and the embedded weights) at 256 bits agrees with a 1024-bit build to 2^-(256-12) relative,
     /// up to the largest stage count (where inverse iteration lost 16 bits in T^{-1}).
     #[test]
     fn coefficients_agree_with_a_build_at_four_times_the_precision() {

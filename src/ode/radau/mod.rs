@@ -17,7 +17,9 @@
 //!   difference, divided by 2^s - 1 (the stage order s, a conservative choice that
 //!   stays honest when stiff components show order reduction), is the error estimate.
 //!   The next step's full step starts its Newton iteration from the last accepted
-//!   step's second half step polynomial, extrapolated (docs/math.md §9.2).
+//!   step's second half step polynomial, extrapolated (docs/math.md §9.2) as its
+//!   Chebyshev series cut after its smallest term at the step's end
+//!   ([`Extrapolant`](dense::Extrapolant), §9.12).
 //!   The step-size controller's constants are [`RadauOptions`] fields and the
 //!   constants of [`options`].
 //! * Optionally ([`ErrorEstimate::Embedded`]) the local error comes instead from

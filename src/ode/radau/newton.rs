@@ -13,7 +13,7 @@
 //! stage values and the corrections' accumulation stay at the working precision, so
 //! the solution the iteration converges to is the same (docs/math.md §9.7).
 
-use super::dense::Segment;
+use super::dense::Predictor;
 use super::options::{
     stage_roundoff_bits, ErrorEstimate, CONTROL_PREC, HESSENBERG_MIN_DIM, NEWTON_ETA_EXPONENT,
     NEWTON_ROUNDOFF_BITS,
@@ -537,10 +537,10 @@ impl<O: Ode> Radau<'_, O> {
     }
 
     /// Starting guess for the stages of a step (x0, h) from a polynomial `prev` (the
-    /// previous segment, or the full step): Z_i = u(x0 + c_i h) - y0.
+    /// previous segment's extrapolated, or the full step's): Z_i = u(x0 + c_i h) - y0.
     pub(super) fn guess_from(
         &self,
-        prev: &Segment,
+        prev: &impl Predictor,
         x0: &Float,
         h: &Float,
         y0: &[Float],
@@ -550,7 +550,7 @@ impl<O: Ode> Radau<'_, O> {
             .into_par_iter()
             .map(|i| {
                 let x = Float::with_val(p, &self.tab.c[i] * h) + x0;
-                let u = prev.eval(&x);
+                let u = prev.predict(&x);
                 u.iter()
                     .zip(y0)
                     .map(|(a, b)| Float::with_val(p, a - b))

@@ -1,7 +1,7 @@
 //! One step attempt (the full step and the two half steps of step doubling) and the
 //! step-size update that follows it.
 
-use super::dense::{step_end, Segment};
+use super::dense::{step_end, Extrapolant, Segment};
 use super::newton::{all_finite, Factors};
 use super::options::{Ratio, CONTROL_PREC};
 use super::state::StepRecord;
@@ -106,17 +106,21 @@ impl<O: Ode> Radau<'_, O> {
         xm: &Float,
         prev: Option<&StepRecord>,
     ) -> Option<(Vec<Vec<Float>>, Factors)> {
+        // the last step's polynomial extrapolated over this one, its series cut for
+        // the step's end (docs/math.md §9.12)
         let seg = prev.map(|rec| rec.segment(self.tab));
-        let (mut zf, ymid_pred) = match &seg {
-            Some(seg) => (self.guess_from(seg, x, h, y), seg.eval(xm)),
+        let end = Float::with_val(self.prec, x + h);
+        let pred = seg.as_ref().map(|seg| Extrapolant::new(seg, &end));
+        let (mut zf, ymid_pred) = match &pred {
+            Some(pred) => (self.guess_from(pred, x, h, y), pred.eval(xm)),
             None => (
                 vec![vec![Float::new(self.prec); self.n]; self.tab.s],
                 y.to_vec(),
             ),
         };
         let mut fac = self.factor_at(xm, &ymid_pred, h)?;
-        let var = match &seg {
-            Some(seg) if self.opts.stage_jacobians >= 2 => self.variation(seg, x, y, xm, h),
+        let var = match &pred {
+            Some(pred) if self.opts.stage_jacobians >= 2 => self.variation(pred, x, y, xm, h),
             _ => None,
         };
         if var.is_some() {
@@ -131,11 +135,11 @@ impl<O: Ode> Radau<'_, O> {
     /// The Jacobian's variation along the step from (x, y) with step h (midpoint `xm`):
     /// J at [`RadauOptions::stage_jacobians`](super::RadauOptions::stage_jacobians)
     /// equally spaced points of it, at y for the first, on the predicting polynomial
-    /// `seg` for the others (the midpoint's is the one just factored, `self.jac`); None
+    /// `pred` for the others (the midpoint's is the one just factored, `self.jac`); None
     /// when J is the same at all of them or not finite at one.
     fn variation(
         &mut self,
-        seg: &Segment,
+        pred: &Extrapolant,
         x: &Float,
         y: &[Float],
         xm: &Float,
@@ -159,7 +163,7 @@ impl<O: Ode> Radau<'_, O> {
                 } else {
                     let tau = sample_tau(j, m, p);
                     let xt = Float::with_val(p, &tau * &half) + xm;
-                    ode.jacobian(&xt, &seg.eval(&xt), &mut jt);
+                    ode.jacobian(&xt, &pred.eval(&xt), &mut jt);
                 }
                 jt
             })
