@@ -106,11 +106,7 @@ impl<'a> Extrapolant<'a> {
         // u at the farthest point, and T_j there, at the controller's precision
         let c = CONTROL_PREC;
         let u = Float::with_val(c, Float::with_val(p, x_far - seg.x0) / seg.h) * 2u32 - 1u32;
-        let mut tj = vec![Float::with_val(c, 1), u.clone()];
-        for j in 2..=s {
-            let next = Float::with_val(c, &u * &tj[j - 1]) * 2u32 - &tj[j - 2];
-            tj.push(next);
-        }
+        let tj = chebyshev_t(&u, s + 1);
         let coef = (0..seg.y0.len())
             .map(|m| {
                 let a: Vec<Float> = (0..=s)
@@ -146,12 +142,7 @@ impl<'a> Extrapolant<'a> {
     pub(super) fn eval(&self, x: &Float) -> Vec<Float> {
         let p = self.x0.prec();
         let u = Float::with_val(p, x - self.x0) / self.h * 2u32 - 1u32;
-        let deg = self.coef.iter().map(Vec::len).max().unwrap_or(1);
-        let mut tj = vec![Float::with_val(p, 1), u.clone()];
-        for j in 2..deg {
-            let next = Float::with_val(p, &u * &tj[j - 1]) * 2u32 - &tj[j - 2];
-            tj.push(next);
-        }
+        let tj = chebyshev_t(&u, self.coef.iter().map(Vec::len).max().unwrap_or(1));
         // each component y0 + Σ_j a_j T_j(u) in one rounding
         self.coef
             .iter()
@@ -167,6 +158,18 @@ impl<'a> Extrapolant<'a> {
             })
             .collect()
     }
+}
+
+/// T_0(u), ..., T_{count-1}(u) by the three-term recurrence, at u's precision (at least
+/// T_0 and T_1).
+fn chebyshev_t(u: &Float, count: usize) -> Vec<Float> {
+    let p = u.prec();
+    let mut t = vec![Float::with_val(p, 1), u.clone()];
+    for j in 2..count {
+        let next = Float::with_val(p, u * &t[j - 1]) * 2u32 - &t[j - 2];
+        t.push(next);
+    }
+    t
 }
 
 /// The index k of the smallest term |a_j| T_j of a Chebyshev series at a point beyond
