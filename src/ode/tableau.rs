@@ -114,7 +114,8 @@ fn poly_mul_linear(p: &[Float], root: &Float, scale: &Float) -> Vec<Float> {
 /// for case files, options and checkpoints. Measured on the flows (docs/benchmarks.md,
 /// "Stages beyond 24"): at 100 digits 40 to 48 stages take 5 to 21 times fewer steps
 /// than 24; beyond 48, many more attempts are rejected (200 digits: 56 stages 12
-/// rejected attempts, 64 stages 134), so more stages do not pay.
+/// rejected attempts, 64 stages 134; with the predictor's cut series of numeric
+/// version 13, 10 and 109), so more stages do not pay.
 pub const MAX_STAGES: usize = 48;
 
 /// The stage count up to which 64 guard bits build a tableau to its precision and
