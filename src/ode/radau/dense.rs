@@ -81,7 +81,7 @@ impl Predictor for Extrapolant<'_> {
 ///
 /// Beyond the interval the series' terms a_j T_j(u) (u = 2θ - 1 > 1) grow like
 /// T_j(u) ≈ (u + √(u² - 1))^j / 2, by 10^53 at degree 48 and θ = 3.8 (the next step's
-/// end at the usual growth). Where the solution's coefficients decay faster than that,
+/// end after a growth of 1.4). Where the solution's coefficients decay faster than that,
 /// the terms decay until they reach the coefficients' rounding (the stage solves'
 /// round-off floor), which the growth then amplifies; where they decay slower (a
 /// singularity of the solution near the interval), the terms grow from the start and
@@ -214,7 +214,7 @@ mod tests {
 
     /// A segment on [0, 1] from y0 = 0 with the stage increments f(c_i), f(0) = 0, at
     /// `p` bits and 48 stages; the error of its collocation polynomial and of its
-    /// truncated series at θ = 3.8 (the next step's end at the usual growth), relative
+    /// truncated series at θ = 3.8 (the next step's end after a growth of 1.4), relative
     /// to f(3.8)'s size (at least 1).
     fn errors(f: impl Fn(&Float) -> Float, p: u32) -> (Float, Float) {
         let tab = RadauTableau::new(48, p);
