@@ -335,7 +335,7 @@ fn pinned_limit_run(depth: u32, alpha: &Rational, pin: [u64; 8]) {
 /// D = 2, alpha = 1/100.
 #[test]
 fn limit_work_pinned() {
-    pinned_limit_run(2, &q(1, 100), [12, 2, 2550, 66, 320, 170, 1, 126]);
+    pinned_limit_run(2, &q(1, 100), [27, 3, 1032, 146, 472, 67, 0, 126]);
 }
 
 /// D = 3 at alpha = 10^-30: the escape ends at a pole of the mirror map, where the step
@@ -344,5 +344,5 @@ fn limit_work_pinned() {
 #[test]
 fn limit_work_pinned_depth_3_small_alpha() {
     let alpha = Rational::from((1, Integer::from(10).pow(30)));
-    pinned_limit_run(3, &alpha, [44, 11, 7499, 267, 1296, 497, 1, 376]);
+    pinned_limit_run(3, &alpha, [78, 11, 2779, 441, 1416, 180, 0, 356]);
 }

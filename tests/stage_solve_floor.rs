@@ -78,8 +78,10 @@ fn the_precision_is_raised_for_the_stage_solves() {
 /// tolerance, above the goal κ = 0.01, so non-contracting corrections up to the goal
 /// count as round-off; the stalls measured were 1 to 4·10^-5 of the tolerance. Before
 /// the floor was known such solves failed: numeric version 11 made 834 step attempts
-/// (300 rejected) in 4 s and reached γ̃ = 0.07. It now takes about 20 steps and agrees
-/// with a run at 320 bits and 10^-55 to the tolerance.
+/// (300 rejected) in 4 s and reached γ̃ = 0.07. It now takes 61 steps and no rejected
+/// attempt (about 20 with step doubling, numeric versions 12 and 13: the embedded
+/// estimate's steps are about as long as step doubling's half steps) and agrees with a
+/// run at 320 bits and 10^-55 to the tolerance.
 #[test]
 fn solves_at_the_round_off_floor_succeed() {
     let case = load("three_point.toml");
@@ -93,7 +95,7 @@ fn solves_at_the_round_off_floor_succeed() {
         };
         let flow = DiagFlow::new(&case.z(), case.depth, &alpha, prec);
         let mut keep = |_: &ibcert::ode::radau::Segment| ibcert::ode::radau::Control::Continue;
-        // at most 60 accepted steps, so that a collapse of the step size fails fast
+        // at most 120 accepted steps, so that a collapse of the step size fails fast
         let driven = drive(Drive {
             flow: &flow,
             numerics: &numerics,
@@ -102,7 +104,7 @@ fn solves_at_the_round_off_floor_succeed() {
             sample_at: &[],
             controls: Controls {
                 limits: Limits {
-                    max_steps: Some(60),
+                    max_steps: Some(120),
                     ..Limits::default()
                 },
                 ..Controls::default()
@@ -119,7 +121,7 @@ fn solves_at_the_round_off_floor_succeed() {
     assert!(stage_solve_bits(150, 24) > 192);
     let marginal = run_at(192, 45, 24);
     assert!(
-        marginal.stats.rejected <= 4 && marginal.stats.accepted <= 30,
+        marginal.stats.rejected <= 4 && marginal.stats.accepted <= 70,
         "{:?}",
         marginal.stats
     );

@@ -521,9 +521,10 @@ fn small_table_in_three_shards_merges_to_the_same_bytes_in_every_format() {
         let merged = common::ok_stdout(&merge(&parts, &["--no-timing", "--format", format]));
         assert_eq!(whole, merged, "{format}");
     }
-    // a missing shard
-    common::assert_bad(&merge(&parts[..2], &[]), &["incomplete"]);
-    let o = merge(&parts[..2], &["--allow-partial", "--no-timing"]);
+    // a missing shard (one that holds jobs)
+    let rest = without_a_shard_with_jobs(&parts);
+    common::assert_bad(&merge(&rest, &[]), &["incomplete"]);
+    let o = merge(&rest, &["--allow-partial", "--no-timing"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(
         common::stdout(&o).contains("Incomplete"),
@@ -577,8 +578,16 @@ fn two_loss_table_in_three_shards_merges_to_the_same_bytes_in_every_format() {
         let merged = common::ok_stdout(&merge(&parts, &["--no-timing", "--format", format]));
         assert_eq!(whole, merged, "{format}");
     }
-    // without a shard that holds jobs (which shard holds which job depends on the
-    // jobs' ids, and so on the numeric version) the set is incomplete
+    // without a shard that holds jobs the set is incomplete
+    common::assert_bad(
+        &merge(&without_a_shard_with_jobs(&parts), &[]),
+        &["incomplete"],
+    );
+}
+
+/// The shard files but the first that holds jobs: which shard holds which job depends
+/// on the jobs' ids, and so on the numeric version (a shard may hold none).
+fn without_a_shard_with_jobs<'a>(parts: &[&'a str]) -> Vec<&'a str> {
     let holds_jobs = |p: &str| -> bool {
         let v: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
@@ -588,11 +597,10 @@ fn two_loss_table_in_three_shards_merges_to_the_same_bytes_in_every_format() {
         .iter()
         .position(|p| holds_jobs(p))
         .expect("a shard with jobs");
-    let rest: Vec<&str> = (0..parts.len())
+    (0..parts.len())
         .filter(|&k| k != drop)
         .map(|k| parts[k])
-        .collect();
-    common::assert_bad(&merge(&rest, &[]), &["incomplete"]);
+        .collect()
 }
 
 /// A job longer than the time allowed: halted at --max-time with its checkpoint in the

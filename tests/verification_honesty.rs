@@ -120,7 +120,15 @@ fn random10_and_depth_3() {
 /// The precision guard raises the main run (64 bits cannot carry w at gt = 10^30).
 #[test]
 fn a_raised_precision() {
-    let n = numerics(64, ten_pow_neg(12));
+    // three stages: the one-point flow is smooth enough that the default eight, with
+    // the embedded estimate, give the 31 digits the arithmetic carries at this
+    // tolerance (numeric version 14), and the run would then be limited by its
+    // arithmetic, not by its tolerance
+    let n = Numerics {
+        prec: 64,
+        tol: ten_pow_neg(12),
+        stages: 3,
+    };
     let r = classification("single_point.toml", 2, 1, pow10(30), &n, Loss::Exp);
     assert_honest("single_point gt = 1e30 from 64 bits", r, 8);
 }

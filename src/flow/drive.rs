@@ -7,12 +7,10 @@
 
 use super::control::{Budget, Every, Halt, InFlight, Limits};
 use super::guard::{self, Need};
-use super::numerics::{tol_digits, Numerics};
+use super::numerics::{flow_options, tol_digits, Numerics};
 use super::DiagFlow;
-use crate::num::from_rational;
 use crate::ode::radau::{
-    stage_roundoff_bits, Control, OdeError, Radau, RadauOptions, Segment, Stats, StepView,
-    NEWTON_GOAL_BITS,
+    stage_roundoff_bits, Control, OdeError, Radau, Segment, Stats, StepView, NEWTON_GOAL_BITS,
 };
 use crate::ode::tableau::RadauTableau;
 use rug::Float;
@@ -165,7 +163,7 @@ pub fn drive(d: Drive) -> Result<Driven, OdeError> {
     let digits = tol_digits(&numerics.tol);
     let start = Instant::now();
     let tab = RadauTableau::cached(numerics.stages, p);
-    let mut opts = RadauOptions::new(from_rational(p, &numerics.tol));
+    let mut opts = flow_options(p, &numerics.tol);
     if let Start::At {
         first_step: Some(h),
         ..

@@ -35,8 +35,8 @@ pub use drive::{
 };
 pub use loss::Loss;
 pub use numerics::{
-    bits_for_digits, default_stages, log_spaced, stages_for_digits, tol_digits, Numerics,
-    MAX_DIGIT_ATTEMPTS,
+    bits_for_digits, default_stages, flow_options, log_spaced, stages_for_digits, tol_digits,
+    Numerics, EMBEDDED_TOL_FACTOR, MAX_DIGIT_ATTEMPTS,
 };
 pub use run::{run_job, run_verified, Job, JobOutcome, MAX_PREC};
 pub use stop::StopRule;

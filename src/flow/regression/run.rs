@@ -10,13 +10,14 @@
 use super::tail::{tail_bound, TailBound};
 use super::{Clock, RegFlow, DRIVER_CLOCK};
 use crate::flow::guard::carried_digits;
+use crate::flow::numerics::flow_options;
 use crate::flow::tol_digits;
 use crate::flow::{Numerics, VERIFICATION};
 use crate::model::{MAX_DEPTH, MIN_DEPTH};
 use crate::num::linalg::RealLu;
 use crate::num::rational::rank;
 use crate::num::{agreeing_digits, from_rational};
-use crate::ode::radau::{Control, OdeError, Radau, RadauOptions, Segment, Stats};
+use crate::ode::radau::{Control, OdeError, Radau, Segment, Stats};
 use crate::ode::tableau::RadauTableau;
 use crate::ode::Ode;
 use rug::{Float, Rational};
@@ -378,7 +379,7 @@ pub fn regression_run_capped(
     };
     let cap = carried_digits(numerics.prec, 0);
     let tab = RadauTableau::cached(numerics.stages, p);
-    let mut opts = RadauOptions::new(from_rational(p, &numerics.tol));
+    let mut opts = flow_options(p, &numerics.tol);
     if let Some(m) = max_steps {
         opts.max_steps = m;
     }
