@@ -97,7 +97,7 @@ pub struct InFlight {
     pub wall: Duration,
 }
 
-/// The verification that follows the main run's accepted half steps
+/// The verification that follows the main run's accepted steps
 /// ([`VerificationPolicy::follow_numerics`](super::VerificationPolicy::follow_numerics)),
 /// where the main run stands: enough to continue it bit for bit.
 #[derive(Clone, Debug)]

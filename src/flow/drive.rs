@@ -1,7 +1,7 @@
 //! The integration driver: one loop from a start (the origin, a given state, or a
 //! checkpoint) to a target gt, with the precision guard, the limits of the invocation
 //! and periodic checkpoints after every accepted step, dense-output samples, and an
-//! observer on every accepted half step. `integrate` (fixed precision), the job's main
+//! observer on every accepted step. `integrate` (fixed precision), the job's main
 //! run ([`super::run_job`], its verification following it) and the table's event scan
 //! all integrate through it.
 
@@ -101,7 +101,7 @@ impl Controls<'_> {
     }
 }
 
-/// A segment observer: sees every accepted half step (dense output) and may stop the
+/// A segment observer: sees every accepted step (dense output) and may stop the
 /// integration there.
 pub type Observer<'a> = &'a mut (dyn FnMut(&Segment) -> Control + Send);
 
@@ -324,7 +324,7 @@ pub fn drive_plain(
 
 /// Integrate the flow from gt = 0, nu = 0, v = 0 to `gt_end`, sampling the dense
 /// output at the sorted points `sample_at` (those in (0, gt_end]). `progress` is
-/// called after each accepted half step with the gt reached. The precision is fixed:
+/// called after each accepted step with the gt reached. The precision is fixed:
 /// a target or a state that needs more bits than `numerics.prec` for the tolerance's
 /// digits, or numerics whose stage solves cannot meet their tolerance at that precision
 /// ([`Numerics::solve_need`]), are refused ([`FlowError::PrecisionTooLow`]).

@@ -112,7 +112,7 @@ fn in_scope<'s, R: Send>(
 
 /// One integration of the job to its end, under the precision policy: raise and
 /// restart, or refuse, when the guard trips. With `job.verify`, the verification follows
-/// the main run's accepted half steps ([`VERIFICATION`]'s `follow_numerics`; restarted
+/// the main run's accepted steps ([`VERIFICATION`]'s `follow_numerics`; restarted
 /// with it when the precision is raised), in lockstep or, with two or more worker
 /// threads, beside it ([`Follower`]), continued from `following` when resuming.
 #[allow(clippy::too_many_arguments)]

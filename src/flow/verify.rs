@@ -16,7 +16,7 @@ use std::time::Duration;
 /// first, not many orders of magnitude more.
 ///
 /// A flow job's verification ([`super::run_job`]: run, trace, check, plot,
-/// compare-losses, bench) follows the main run's accepted half steps
+/// compare-losses, bench) follows the main run's accepted steps
 /// ([`VerificationPolicy::follow_numerics`]; docs/math.md §9.8): one stage solve per
 /// step with [`VerificationPolicy::extra_stages`] more stages (order 2(s + 4) - 1 on the
 /// same mesh), at the higher precision and the tighter tolerance (which set its Newton
@@ -43,9 +43,10 @@ pub struct VerificationPolicy {
 /// on the main run's mesh. Chosen from measurements (docs/math.md, "Verification";
 /// docs/benchmarks.md): the main run's error is then at least about a million times its
 /// verification's, so the digits the two share are the main run's own. Following the
-/// main run's mesh costs about half the main run's wall time (0.37 to 0.46 of its
-/// right-hand sides) where an independent adaptive run at the same bits and tolerance
-/// costs 1.5 to 1.8 times. The honesty test
+/// main run's mesh costs 0.88 to 1.08 times the main run's right-hand sides since the
+/// flows' embedded estimate (numeric version 14: one piece per main step; 0.37 to 0.46
+/// with step doubling's half steps), where an independent adaptive run at the same bits
+/// and tolerance cost 1.5 to 1.8 times the step-doubling main run. The honesty test
 /// (tests/verification_honesty.rs) compares the digits claimed with a third run at
 /// twice the bits and a tolerance 10^-20 tighter.
 pub const VERIFICATION: VerificationPolicy = VerificationPolicy {

@@ -4,7 +4,7 @@
 //! For one loss, depth D and scale α (or α^D) the flow is integrated once from its start
 //! (gt = 0 for the exp-loss, gt_0 = -ln(ln 2) for the logistic loss); the
 //! observer watches four event functions of the state at the end and at three interior
-//! points of every accepted half step (dense output):
+//! points of every accepted step (dense output):
 //! - excess l1: g_e = ||w||_1 - (1 + δ) ||w_l1||_1 γ (γ = min margin). g_e <= 0 exactly
 //!   when γ > 0 and ||w_hat||_1 / ||w_l1||_1 - 1 <= δ (w_hat = w / γ), and g_e > 0 while
 //!   the data are not yet separated, so the first downward crossing is the smallest gt at
