@@ -344,5 +344,5 @@ fn limit_work_pinned() {
 #[test]
 fn limit_work_pinned_depth_3_small_alpha() {
     let alpha = Rational::from((1, Integer::from(10).pow(30)));
-    pinned_limit_run(3, &alpha, [78, 11, 2779, 441, 1416, 180, 0, 356]);
+    pinned_limit_run(3, &alpha, [78, 11, 2779, 437, 1408, 180, 0, 352]);
 }

@@ -9,16 +9,17 @@ use rug::{Float, Rational};
 /// The factor between the tolerance the flows' embedded error estimate is held to and
 /// the run's tolerance ([`flow_options`]). The estimate is of order s + 1 while the
 /// step's error is of order 2s, so held to the tolerance itself it shortens the steps
-/// far below what the tolerance needs (docs/math.md §9.2). Measured on the bench
+/// far below what the tolerance needs (docs/math.md §9.13). Measured on the bench
 /// workloads at 30, 40 and 60 digits (docs/benchmarks.md, "The embedded estimate as the
-/// flows' default"): 10^3 keeps the verified digits within a digit or two of step
-/// doubling's with 10 to 25% less time; 10^4 to 10^6 lose digits on random10 (31 and 30
-/// at 1e-30) and 10^9 to 10^12 reject up to a quarter of the attempts.
+/// flows' default"): with 10^3 the verified digits stay within three of step doubling's
+/// (from 3 fewer to 3 more) and the verified wall time falls by 0 to 21% at 30 and 40
+/// digits; 10^4 to 10^6 lose digits on random10 (31 and 30 at 1e-30) and 10^9 to 10^12
+/// reject up to a quarter of the attempts.
 pub const EMBEDDED_TOL_FACTOR: u32 = 1000;
 
 /// The integrator's options for a flow's run (classification and regression alike) at
 /// `prec` bits and the tolerance `tol`: the embedded error estimate, one stage solve
-/// per step (docs/math.md §9.2), held to [`EMBEDDED_TOL_FACTOR`] times `tol`; the
+/// per step (docs/math.md §9.13), held to [`EMBEDDED_TOL_FACTOR`] times `tol`; the
 /// Newton goal and the error measure keep `tol`.
 pub fn flow_options(prec: u32, tol: &Rational) -> RadauOptions {
     let mut opts = RadauOptions::new(from_rational(prec, tol));

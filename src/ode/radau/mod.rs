@@ -257,6 +257,14 @@ impl<'a, O: Ode> Radau<'a, O> {
         // step the next is cut to the bound, or grown to it at once when the estimate
         // asked for at least the growth limit
         let bounded = self.ode.bounds_steps();
+        // whether a step of h is far longer than the last record's own interval (grown to
+        // the problem's bound): more than 4 · growth of the record's length (with step
+        // doubling the record is the last step's second half: twice the growth of the
+        // step). Such a step starts its Newton iteration from y, not from the record's
+        // polynomial extrapolated far beyond its interval; with either estimate
+        let growth = self.opts.max_step_growth.control();
+        let far =
+            |r: &StepRecord, h: &Float| bounded && Float::with_val(p, &r.h * &growth) * 4u32 < *h;
         self.stats = stats;
         self.faccon = faccon;
         self.lin_full = lin_full;
@@ -329,8 +337,9 @@ impl<'a, O: Ode> Radau<'a, O> {
                     f
                 });
                 let retry = prev_seg.is_none() || last_rejected;
+                let guess = prev_seg.as_ref().filter(|r| !far(r, &h));
                 let Some(step) = self.with_precision_fallback(|r| {
-                    r.attempt_embedded(&x, &y, &h, prev_seg.as_ref(), f0v, retry, &emb_tol)
+                    r.attempt_embedded(&x, &y, &h, guess, f0v, retry, &emb_tol)
                 }) else {
                     h *= &self.opts.newton_failure_shrink.control();
                     self.stats.rejected += 1;
@@ -370,14 +379,7 @@ impl<'a, O: Ode> Radau<'a, O> {
                 };
                 (stop, y1, record, fac, err)
             } else {
-                // a step far longer than the last (grown to the problem's bound) starts
-                // its Newton iteration from y, not from the last step's polynomial
-                // extrapolated far beyond its interval (the record is the last step's
-                // second half: 4 · growth of its length is twice the growth of the step)
-                let growth = self.opts.max_step_growth.control();
-                let guess = prev_seg
-                    .as_ref()
-                    .filter(|r| !bounded || Float::with_val(p, &r.h * &growth) * 4u32 >= h);
+                let guess = prev_seg.as_ref().filter(|r| !far(r, &h));
                 let Some(step) = self.with_precision_fallback(|r| r.attempt(&x, &y, &h, guess))
                 else {
                     // a stage solve failed: retry shorter
