@@ -383,9 +383,9 @@ pub fn regression_run_capped(
     if let Some(m) = max_steps {
         opts.max_steps = m;
     }
-    // D >= 3: steps that shrink geometrically towards a pole of the mirror map keep
+    // the embedded estimate's controller is Gustafsson's predictive one at every depth:
+    // at D >= 3 steps that shrink geometrically towards a pole of the mirror map keep
     // shrinking instead of being rejected every other attempt (docs/math.md §12.2)
-    opts.predictive = problem.depth >= 3;
     let solver = Radau::new(&flow, &tab, opts);
     // the plateau in closed form (docs/math.md §12.2): nu = t y / N while w is below the
     // rounding level of the residual

@@ -260,8 +260,8 @@ impl<'a, O: Ode> Radau<'a, O> {
         // whether a step of h is far longer than the last record's own interval (grown to
         // the problem's bound): more than 4 · growth of the record's length (with step
         // doubling the record is the last step's second half: twice the growth of the
-        // step). Such a step starts its Newton iteration from y, not from the record's
-        // polynomial extrapolated far beyond its interval; with either estimate
+        // step). Such a step, with either estimate, starts its Newton iteration from y,
+        // not from the record's polynomial extrapolated far beyond its interval
         let growth = self.opts.max_step_growth.control();
         let far =
             |r: &StepRecord, h: &Float| bounded && Float::with_val(p, &r.h * &growth) * 4u32 < *h;
