@@ -4,20 +4,6 @@
 use rug::float::Constant;
 use rug::{Assign, Complex, Float};
 
-/// Evaluate `p(z) = sum_k coeffs[k] z^k` and `p'(z)` by Horner's rule, in real
-/// arithmetic on the parts of z (no complex temporaries: this is the root finder's inner
-/// loop).
-pub fn eval_complex(coeffs: &[Float], z: &Complex) -> (Complex, Complex) {
-    let prec = z.prec().0;
-    let mut h = Horner::new(prec);
-    h.eval(coeffs, z.real(), z.imag());
-    let [pr, pi, dr, di] = h.v;
-    (
-        Complex::with_val(prec, (pr, pi)),
-        Complex::with_val(prec, (dr, di)),
-    )
-}
-
 /// Horner's rule for p and p' at a complex point, its values and scratch reused.
 struct Horner {
     /// Re p, Im p, Re p', Im p'
@@ -90,29 +76,86 @@ fn cabs(z: &Complex) -> Float {
     Float::with_val(z.prec().0, z.abs_ref())
 }
 
+/// The bits above 4n (n the degree) at which the Aberth–Ehrlich iteration of [`roots`]
+/// runs: the polynomials' coefficients grow like 4^n (shifted Legendre), so evaluating
+/// one near a root cancels about 2n bits, and its stopping test at 2^-(ap/2) stays
+/// 32 bits above that round-off.
+const ABERTH_BITS: u32 = 64;
+
 /// All roots of the real polynomial `sum_k coeffs[k] z^k` (leading coefficient nonzero),
-/// computed at `prec + 64` bits and rounded to `prec`. Roots are returned sorted by
+/// computed at `prec + 64 + 2n` bits (n the degree: evaluating the polynomial near a
+/// root cancels about 2n bits of its coefficients' size) and rounded to `prec`. Roots are returned sorted by
 /// real part, then imaginary part. Panics if the iteration fails to converge, which
 /// for the small well-conditioned polynomials used here (Radau nodes, Padé
 /// denominators) does not happen; the tests cover every degree used.
+///
+/// Aberth–Ehrlich at a modest precision ([`ABERTH_BITS`] + 4n bits) from a circle
+/// around the roots' centroid, each root frozen once its correction is below the
+/// stopping test; then Newton, doubling the precision at each step (the bits a step can
+/// deliver are twice those it starts from, less the 2n the evaluation cancels), and one
+/// last step at the working precision.
 pub fn roots(coeffs: &[Float], prec: u32) -> Vec<Complex> {
     let n = coeffs.len() - 1;
     assert!(n >= 1 && !coeffs[n].is_zero());
-    let wp = prec + 64;
+    let cancel = 2 * n as u32;
+    let wp = prec + 64 + cancel;
     let c: Vec<Float> = coeffs.iter().map(|x| Float::with_val(wp, x)).collect();
     if n == 1 {
         let r = Float::with_val(wp, -&c[0]) / &c[1];
         return vec![Complex::with_val(prec, (r, 0))];
     }
-    // Aberth–Ehrlich at a modest precision (cubic convergence to ~30 digits), then
-    // Newton at the working precision (quadratic: a few iterations reach it). The
-    // polynomials' coefficients grow like 4^n (shifted Legendre), so evaluating one
-    // near a root cancels about 2n bits: 4n more bits keep the stopping test's 2^-(ap/2)
-    // above the round-off (at 160 bits alone, degree 64 did not converge)
-    let ap = wp.min(160 + 4 * n as u32);
+    let ap = wp.min(ABERTH_BITS + 2 * cancel);
+    let mut z = aberth(&c, ap);
+    // Newton with doubling precision: from about ap/2 correct bits, each step at the
+    // precision its result needs plus the cancellation and 16 guard bits
+    let mut levels = Vec::new();
+    let mut bits = ap / 2;
+    loop {
+        bits = (2 * bits).min(wp);
+        let p = (bits + cancel + 16).min(wp);
+        levels.push(p);
+        if p == wp {
+            break;
+        }
+    }
+    levels.push(wp);
+    for p in levels {
+        let cp: Vec<Float> = c.iter().map(|x| Float::with_val(p, x)).collect();
+        let mut h = Horner::new(p);
+        for zk in z.iter_mut() {
+            let mut x = Complex::with_val(p, &*zk);
+            h.eval(&cp, x.real(), x.imag());
+            let [pr, pi, dr, di] = &h.v;
+            if !(dr.is_zero() && di.is_zero()) {
+                let step = Complex::with_val(p, (pr, pi)) / Complex::with_val(p, (dr, di));
+                x -= step;
+            }
+            *zk = x;
+        }
+    }
+    let mut out: Vec<Complex> = z.into_iter().map(|x| Complex::with_val(prec, x)).collect();
+    out.sort_by(|a, b| {
+        a.real()
+            .partial_cmp(b.real())
+            .unwrap()
+            .then(a.imag().partial_cmp(b.imag()).unwrap())
+    });
+    out
+}
+
+/// The roots of `c` (degree n >= 2) by the Aberth–Ehrlich iteration at `ap` bits,
+/// Gauss–Seidel style, to a correction below 2^-(ap/2) relative to |z| + 1.
+fn aberth(c: &[Float], ap: u32) -> Vec<Complex> {
+    let n = c.len() - 1;
     let ca: Vec<Float> = c.iter().map(|x| Float::with_val(ap, x)).collect();
-    // initial guesses on a circle of radius (|a0/an|)^(1/n) (or 1), rotated off the axes
-    let mut radius = Float::with_val(ap, &ca[0] / &ca[n]).abs();
+    // initial guesses on a circle around the centroid z0 = -a_{n-1} / (n a_n), of
+    // radius the geometric mean of the roots' distances from it, |p(z0) / a_n|^(1/n)
+    // (or 1), rotated off the axes
+    let z0 = Float::with_val(ap, -&ca[n - 1]) / &ca[n] / (n as u32);
+    let mut radius = {
+        let (p0, _) = eval_real(&ca, &z0);
+        Float::with_val(ap, &p0 / &ca[n]).abs()
+    };
     if radius.is_zero() {
         radius = Float::with_val(ap, 1);
     } else {
@@ -127,14 +170,14 @@ pub fn roots(coeffs: &[Float], prec: u32) -> Vec<Complex> {
             Complex::with_val(
                 ap,
                 (
-                    Float::with_val(ap, &co * &radius),
+                    Float::with_val(ap, &co * &radius) + &z0,
                     Float::with_val(ap, &s * &radius),
                 ),
             )
         })
         .collect();
     let tol = Float::with_val(ap, Float::i_exp(1, -((ap / 2) as i32)));
-    let mut converged = false;
+    let mut frozen = vec![false; n];
     let mut horner = Horner::new(ap);
     let (mut sr, mut si) = (Float::new(ap), Float::new(ap));
     let (mut dre, mut dim, mut den, mut t) = (
@@ -144,11 +187,14 @@ pub fn roots(coeffs: &[Float], prec: u32) -> Vec<Complex> {
         Float::new(ap),
     );
     for _ in 0..2000 {
-        let mut maxstep = Float::new(ap);
         for k in 0..n {
+            if frozen[k] {
+                continue;
+            }
             horner.eval(&ca, z[k].real(), z[k].imag());
             let [pr, pi, dr, di] = &horner.v;
             if pr.is_zero() && pi.is_zero() {
+                frozen[k] = true;
                 continue;
             }
             let p = Complex::with_val(ap, (pr, pi));
@@ -175,64 +221,16 @@ pub fn roots(coeffs: &[Float], prec: u32) -> Vec<Complex> {
             let denom = Complex::with_val(ap, 1) - Complex::with_val(ap, &ratio * &sum);
             let step = ratio / denom;
             let mag = cabs(&step) / (cabs(&z[k]) + 1u32);
-            if mag > maxstep {
-                maxstep = mag;
-            }
             z[k] -= &step;
-        }
-        if maxstep < tol {
-            converged = true;
-            break;
-        }
-    }
-    assert!(converged, "polynomial root iteration did not converge");
-    // Newton polish at working precision until the correction stops shrinking
-    let goal = Float::with_val(wp, Float::i_exp(1, -(wp as i32 - 8)));
-    for zk in z.iter_mut() {
-        let mut x = Complex::with_val(wp, &*zk);
-        for _ in 0..12 {
-            let (p, dp) = eval_complex(&c, &x);
-            if dp.real().is_zero() && dp.imag().is_zero() {
-                break;
-            }
-            let step = p / dp;
-            let small = cabs(&step) <= Float::with_val(wp, cabs(&x) + 1u32) * &goal;
-            x -= step;
-            if small {
-                break;
+            if mag < tol {
+                frozen[k] = true;
             }
         }
-        *zk = x;
-    }
-    let mut out: Vec<Complex> = z.into_iter().map(|x| Complex::with_val(prec, x)).collect();
-    out.sort_by(|a, b| {
-        a.real()
-            .partial_cmp(b.real())
-            .unwrap()
-            .then(a.imag().partial_cmp(b.imag()).unwrap())
-    });
-    out
-}
-
-/// Refine a real root of a real polynomial by Newton's method at precision `prec`.
-pub fn polish_real_root(coeffs: &[Float], x0: &Float, prec: u32) -> Float {
-    let c: Vec<Float> = coeffs.iter().map(|v| Float::with_val(prec, v)).collect();
-    let mut x = Float::with_val(prec, x0);
-    let mut last = Float::with_val(prec, rug::float::Special::Infinity);
-    for _ in 0..100 {
-        let (p, dp) = eval_real(&c, &x);
-        if p.is_zero() || dp.is_zero() {
-            break;
+        if frozen.iter().all(|&f| f) {
+            return z;
         }
-        let step = Float::with_val(prec, &p / &dp);
-        let mag = Float::with_val(prec, step.abs_ref());
-        x -= &step;
-        if mag >= last || mag.is_zero() {
-            break;
-        }
-        last.assign(&mag);
     }
-    x
+    panic!("polynomial root iteration did not converge");
 }
 
 #[cfg(test)]

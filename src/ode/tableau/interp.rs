@@ -2,6 +2,7 @@
 //! the dense output, and the matrix taking a step's stage increments to the Chebyshev
 //! series of its collocation polynomial (the next step's predictor cuts that series).
 
+use crate::num::dot::{dot_into, Term};
 use rug::Float;
 
 /// Lagrange weights L_i(θ), i = 1..s, on the nodes {0, c_1, ..., c_s} at `prec` bits,
@@ -39,33 +40,50 @@ pub(super) fn lagrange_weights(
 pub(super) fn chebyshev_matrix(c: &[Float], bary: &[Float], wp: u32) -> Vec<Float> {
     let s = c.len();
     let pi = Float::with_val(wp, rug::float::Constant::Pi);
-    // cos(πm/s), m = 0..2s-1
-    let cosm: Vec<Float> = (0..2 * s)
+    // cos(πm/s), m = 0..2s-1: computed for m <= s/2, the rest by cos(π - x) = -cos x
+    // and cos(2π - x) = cos x
+    let half: Vec<Float> = (0..=s / 2)
         .map(|m| (Float::with_val(wp, &pi * m as u32) / s as u32).cos())
         .collect();
+    let cosm: Vec<Float> = (0..2 * s)
+        .map(|m| {
+            let m = if m > s { 2 * s - m } else { m };
+            if m <= s / 2 {
+                half[m].clone()
+            } else {
+                -half[s - m].clone()
+            }
+        })
+        .collect();
+    // the weights at the Chebyshev points, those at k = 0 and s halved (exactly)
     let weights: Vec<Vec<Float>> = (0..=s)
         .map(|k| {
             let theta = (Float::with_val(wp, 1) + &cosm[k]) / 2u32;
-            lagrange_weights(c, bary, &theta, wp)
+            let mut w = lagrange_weights(c, bary, &theta, wp);
+            if k == 0 || k == s {
+                for x in w.iter_mut() {
+                    *x >>= 1;
+                }
+            }
+            w
         })
         .collect();
     let mut m = vec![Float::new(wp); (s + 1) * s];
     for j in 0..=s {
         for i in 0..s {
-            let mut acc = Float::new(wp);
-            for (k, w) in weights.iter().enumerate() {
-                let mut t = Float::with_val(wp, &cosm[(j * k) % (2 * s)] * &w[i]);
-                if k == 0 || k == s {
-                    t /= 2u32;
-                }
-                acc += t;
-            }
-            acc *= 2u32;
-            acc /= s as u32;
+            let acc = &mut m[j * s + i];
+            dot_into(
+                acc,
+                weights
+                    .iter()
+                    .enumerate()
+                    .map(|(k, w)| Term::prod(&cosm[(j * k) % (2 * s)], &w[i])),
+            );
+            *acc <<= 1;
+            *acc /= s as u32;
             if j == 0 || j == s {
-                acc /= 2u32;
+                *acc >>= 1;
             }
-            m[j * s + i] = acc;
         }
     }
     m
