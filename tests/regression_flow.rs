@@ -346,3 +346,41 @@ fn limit_work_pinned_depth_3_small_alpha() {
     let alpha = Rational::from((1, Integer::from(10).pow(30)));
     pinned_limit_run(3, &alpha, [78, 11, 2779, 437, 1408, 180, 0, 352]);
 }
+
+/// The verification beside the main run (two worker threads) and after it (one): both
+/// runs the same bit for bit, their work the same to the counter, and so the verified
+/// digits.
+#[test]
+fn the_verification_beside_the_main_run_changes_nothing() {
+    let (points, y) = random_problem();
+    let alpha = q(1, 10);
+    let prob = RegProblem {
+        points: &points,
+        y: &y,
+        depth: 2,
+        alpha: &alpha,
+        anchors: &[],
+    };
+    let on = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("pool")
+            .install(|| {
+                regression_verified(&prob, &numerics(16), &RegStop::Limit(16), true).expect("run")
+            })
+    };
+    let (one, two) = (on(1), on(2));
+    let runs = |v: &RegVerified| {
+        let c = v.check.as_ref().expect("verified");
+        (
+            v.main.w.clone(),
+            c.w.clone(),
+            v.main.stats.clone(),
+            c.stats.clone(),
+        )
+    };
+    assert_eq!(runs(&one), runs(&two));
+    assert_eq!(one.digits, two.digits);
+    assert!(one.digits.expect("digits") >= 16, "{:?}", one.digits);
+}

@@ -269,6 +269,12 @@ fn regression_workload() -> Result<(), String> {
                 );
             }
         }
+        // the verification runs beside the main run with two or more threads
+        println!(
+            "{:<36} {:>9.3}",
+            "  (main run and verification, elapsed)",
+            v.elapsed.as_secs_f64()
+        );
     }
     Ok(())
 }

@@ -134,6 +134,43 @@ pub struct Work {
     pub elapsed_seconds: Option<f64>,
 }
 
+impl Work {
+    /// Leave out the timing fields (`--no-timing`).
+    pub fn drop_timing(&mut self) {
+        self.main.wall_seconds = None;
+        if let Some(v) = &mut self.verification {
+            v.wall_seconds = None;
+        }
+        self.elapsed_seconds = None;
+    }
+
+    /// The text report's work lines: each run's counters and wall time, and the two
+    /// runs' wall time together.
+    pub fn text(&self) -> String {
+        let w = |r: &RunWork| {
+            format!(
+                "{} steps ({} rejected), {} RHS evaluations, {} Jacobians, {} LU, {} Newton iterations{}",
+                r.stats.accepted,
+                r.stats.rejected,
+                r.stats.rhs_evals,
+                r.stats.jac_evals,
+                r.stats.lu_decomps,
+                r.stats.newton_iters,
+                r.wall_seconds
+                    .map_or(String::new(), |t| format!(", {t:.3} s"))
+            )
+        };
+        let mut o = format!("work (main)     {}\n", w(&self.main));
+        if let Some(v) = &self.verification {
+            o += &format!("work (verify)   {}\n", w(v));
+            if let Some(t) = self.elapsed_seconds {
+                o += &format!("wall time       {t:.3} s, main run and verification together\n");
+            }
+        }
+        o
+    }
+}
+
 /// `--digits K` in a run report.
 #[derive(Clone, Debug, Serialize)]
 pub struct DigitsAskedInfo {
@@ -355,11 +392,7 @@ impl RunReport {
 
     /// Leave out the timing fields (`--no-timing`).
     pub fn drop_timing(&mut self) {
-        self.work.main.wall_seconds = None;
-        if let Some(v) = &mut self.work.verification {
-            v.wall_seconds = None;
-        }
-        self.work.elapsed_seconds = None;
+        self.work.drop_timing();
     }
 
     /// JSON (pretty-printed).
@@ -457,25 +490,7 @@ impl RunReport {
         if let (Some(a), Some(d)) = (&self.digits_asked, &self.digits) {
             o += &format!("digits asked    {}\n", a.line(d.w_hat));
         }
-        let w = |r: &RunWork| {
-            format!(
-                "{} steps ({} rejected), {} RHS evaluations, {} Jacobians, {} LU{}",
-                r.stats.accepted,
-                r.stats.rejected,
-                r.stats.rhs_evals,
-                r.stats.jac_evals,
-                r.stats.lu_decomps,
-                r.wall_seconds
-                    .map_or(String::new(), |t| format!(", {t:.3} s"))
-            )
-        };
-        o += &format!("work (main)     {}\n", w(&self.work.main));
-        if let Some(v) = &self.work.verification {
-            o += &format!("work (verify)   {}\n", w(v));
-        }
-        if let (Some(t), Some(_)) = (self.work.elapsed_seconds, &self.work.verification) {
-            o += &format!("wall time       {t:.3} s, main run and verification together\n");
-        }
+        o += &self.work.text();
         o
     }
 }

@@ -12,7 +12,7 @@
 //!   taken, not of the flow), shown to 3 digits and said so.
 //! * the tail bound's digits: how close w is to the flow's limit (relative, max norm).
 
-use super::run::{CaseInfo, NumericsInfo, RunWork};
+use super::run::{CaseInfo, NumericsInfo, RunWork, Work};
 use super::{fmt_scalar, fmt_vector, UNVERIFIED_DIGITS};
 use crate::flow::regression::{RegRun, RegStop, RegVerified};
 use crate::num::{fmt_bounded, fmt_sig, from_rational, max_abs, scalar_digits};
@@ -37,12 +37,6 @@ pub struct TimeView {
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct RegRunWork {
-    pub main: RunWork,
-    pub verification: Option<RunWork>,
-}
-
-#[derive(Clone, Debug, Serialize)]
 pub struct RegRunReport {
     pub schema: &'static str,
     pub case: CaseInfo,
@@ -63,7 +57,7 @@ pub struct RegRunReport {
     /// the working precision (the numerics' plus the bits the mirror map consumes)
     pub work_precision: u32,
     pub verification: Option<NumericsInfo>,
-    pub work: RegRunWork,
+    pub work: Work,
 }
 
 fn work_of(r: &RegRun) -> RunWork {
@@ -150,19 +144,17 @@ impl RegRunReport {
             numerics: NumericsInfo::of(&m.numerics),
             work_precision: m.work_prec,
             verification: v.check.as_ref().map(|c| NumericsInfo::of(&c.numerics)),
-            work: RegRunWork {
+            work: Work {
                 main: work_of(m),
                 verification: v.check.as_ref().map(work_of),
+                elapsed_seconds: Some(v.elapsed.as_secs_f64()),
             },
         }
     }
 
     /// Leave out the timing fields (`--no-timing`).
     pub fn drop_timing(&mut self) {
-        self.work.main.wall_seconds = None;
-        if let Some(v) = &mut self.work.verification {
-            v.wall_seconds = None;
-        }
+        self.work.drop_timing();
     }
 
     pub fn to_json(&self) -> String {
@@ -218,23 +210,7 @@ impl RegRunReport {
                 )
             }
         }
-        let w = |r: &RunWork| {
-            format!(
-                "{} steps ({} rejected), {} RHS evaluations, {} Jacobians, {} LU, {} Newton iterations{}",
-                r.stats.accepted,
-                r.stats.rejected,
-                r.stats.rhs_evals,
-                r.stats.jac_evals,
-                r.stats.lu_decomps,
-                r.stats.newton_iters,
-                r.wall_seconds
-                    .map_or(String::new(), |t| format!(", {t:.3} s"))
-            )
-        };
-        o += &format!("work (main)     {}\n", w(&self.work.main));
-        if let Some(v) = &self.work.verification {
-            o += &format!("work (verify)   {}\n", w(v));
-        }
+        o += &self.work.text();
         o
     }
 }

@@ -21,6 +21,7 @@ use crate::ode::radau::{Control, OdeError, Radau, Segment, Stats};
 use crate::ode::tableau::RadauTableau;
 use crate::ode::Ode;
 use rug::{Float, Rational};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -99,6 +100,9 @@ pub struct RegRun {
 pub struct RegVerified {
     pub main: RegRun,
     pub check: Option<RegRun>,
+    /// the wall time of the main run and its verification together: with two or more
+    /// worker threads the two run at once, so it is less than the sum of the two
+    pub elapsed: Duration,
     /// digits of w (normwise, infinity norm) on which the two runs agree, at most `carried`
     pub digits: Option<u32>,
     /// the digits the main run's arithmetic carries
@@ -354,6 +358,19 @@ pub fn regression_run_capped(
     clock: Clock,
     max_steps: Option<u64>,
 ) -> Result<RegRun, RegFlowError> {
+    run_cancellable(problem, numerics, stop, clock, max_steps, None)
+}
+
+/// [`regression_run_capped`], stopped at the next step with an error once `cancel` is
+/// set (the verification beside a main run that failed).
+pub(super) fn run_cancellable(
+    problem: &RegProblem,
+    numerics: &Numerics,
+    stop: &RegStop,
+    clock: Clock,
+    max_steps: Option<u64>,
+    cancel: Option<&AtomicBool>,
+) -> Result<RegRun, RegFlowError> {
     validate(problem, stop)?;
     if matches!(stop, RegStop::Limit(_))
         && rank(problem.points.to_vec(), problem.points[0].len()) < problem.points.len()
@@ -453,7 +470,11 @@ pub fn regression_run_capped(
         }
         hi
     };
+    let cancelled = || cancel.is_some_and(|c| c.load(Ordering::Relaxed));
     let observer = |seg: &Segment| -> Control {
+        if cancelled() {
+            return Control::Stop;
+        }
         match stop {
             RegStop::Time(_) => Control::Continue,
             RegStop::Residual(_) => {
@@ -491,6 +512,11 @@ pub fn regression_run_capped(
         }
     };
     let out = solver.integrate(&x0, &y0, &x_end, observer)?;
+    if cancelled() {
+        return Err(RegFlowError::Invalid(
+            "cancelled: the main run failed".into(),
+        ));
+    }
     let (x, nu, tail) = match (stop, hit.into_inner().expect("hit")) {
         (RegStop::Time(_), _) => (out.x, out.y, None),
         (_, Some(h)) => h,
@@ -551,19 +577,15 @@ pub fn regression_verified_capped(
     verify: bool,
     max_steps: Option<u64>,
 ) -> Result<RegVerified, RegFlowError> {
-    if verify {
-        // the verification run's tableau, built while the main run integrates
-        let vn = VERIFICATION.numerics(numerics);
-        RadauTableau::prefetch(vn.stages, work_precision(problem, &vn));
-    }
-    let main = regression_run_capped(problem, numerics, stop, DRIVER_CLOCK, max_steps)?;
-    let carried = carried_digits(numerics.prec, 0);
+    let start = Instant::now();
     if !verify {
+        let main = regression_run_capped(problem, numerics, stop, DRIVER_CLOCK, max_steps)?;
         return Ok(RegVerified {
+            carried: carried_digits(numerics.prec, 0),
             main,
             check: None,
             digits: None,
-            carried,
+            elapsed: start.elapsed(),
         });
     }
     let policy = VERIFICATION;
@@ -576,7 +598,24 @@ pub fn regression_verified_capped(
         ),
         s => s.clone(),
     };
-    let check = regression_run_capped(problem, &vn, &vstop, DRIVER_CLOCK, max_steps)?;
+    // the verification does not depend on the main run: the two run at once, each on
+    // the workers the other leaves free (one after the other on a single thread; each
+    // the same bit for bit either way). The main run's error comes first, and stops
+    // the verification at its next step.
+    let failed = AtomicBool::new(false);
+    let (main, check) = rayon::join(
+        || {
+            let r = regression_run_capped(problem, numerics, stop, DRIVER_CLOCK, max_steps);
+            if r.is_err() {
+                failed.store(true, Ordering::Relaxed);
+            }
+            r
+        },
+        || run_cancellable(problem, &vn, &vstop, DRIVER_CLOCK, max_steps, Some(&failed)),
+    );
+    let (main, check) = (main?, check?);
+    let elapsed = start.elapsed();
+    let carried = carried_digits(numerics.prec, 0);
     let pv = check.work_prec;
     let wm: Vec<Float> = main.w.iter().map(|v| Float::with_val(pv, v)).collect();
     let digits = if wm.iter().chain(&check.w).all(Float::is_zero) {
@@ -589,5 +628,6 @@ pub fn regression_verified_capped(
         check: Some(check),
         digits: Some(digits),
         carried,
+        elapsed,
     })
 }

@@ -88,3 +88,38 @@ fn jacobian_matches_finite_differences() {
         }
     }
 }
+
+/// A run whose cancellation flag is set (the verification beside a main run that
+/// failed) ends in an error (at the first step it takes), and with the flag clear it
+/// reaches the limit.
+#[test]
+fn a_cancelled_run_ends_in_an_error() {
+    use super::run::run_cancellable;
+    use std::sync::atomic::AtomicBool;
+    let (pts, y) = data();
+    let alpha = Rational::from((1, 10));
+    let prob = RegProblem {
+        points: &pts,
+        y: &y,
+        depth: 2,
+        alpha: &alpha,
+        anchors: &[],
+    };
+    let tol = crate::num::ten_pow_neg(12);
+    let numerics = crate::flow::Numerics {
+        prec: 128,
+        stages: crate::flow::default_stages(&tol),
+        tol,
+    };
+    let stop = RegStop::Limit(10);
+    let run = |flag: bool| {
+        let cancel = AtomicBool::new(flag);
+        run_cancellable(&prob, &numerics, &stop, DRIVER_CLOCK, None, Some(&cancel))
+    };
+    match run(true) {
+        Err(RegFlowError::Invalid(m)) => assert!(m.contains("cancelled"), "{m}"),
+        other => panic!("expected the cancellation, got {other:?}"),
+    }
+    let done = run(false).expect("the limit");
+    assert!(done.stats.accepted > 1, "{:?}", done.stats);
+}
