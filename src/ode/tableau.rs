@@ -113,6 +113,16 @@ fn poly_mul_linear(p: &[Float], root: &Float, scale: &Float) -> Vec<Float> {
     out
 }
 
+/// The coefficients (ascending) of M(x) = Π_i (x - c_i) at `prec` bits.
+fn node_polynomial(c: &[Float], prec: u32) -> Vec<Float> {
+    let one = Float::with_val(prec, 1);
+    let mut m = vec![one.clone()];
+    for ci in c {
+        m = poly_mul_linear(&m, ci, &one);
+    }
+    m
+}
+
 /// The most Radau IIA stages a user sets (order 2 MAX_STAGES - 1 = 95): the one limit
 /// for case files, options and checkpoints. Measured on the flows (docs/benchmarks.md,
 /// "Stages beyond 24"): at 100 digits 40 to 48 stages take 5 to 21 times fewer steps
@@ -222,11 +232,7 @@ impl RadauTableau {
         // M(x) = Π_m (x - c_m): each a_ij = Σ_k M_j[k] c_i^(k+1) / (k+1) / M_j(c_j), one
         // dot product (exact, rounded once) against the table of c_i^(k+1) / (k+1)
         let ap = wp + A_EXTRA_BITS_PER_STAGE * su;
-        let one = Float::with_val(ap, 1);
-        let mut mcoef = vec![one.clone()];
-        for ci in &c {
-            mcoef = poly_mul_linear(&mcoef, ci, &one);
-        }
+        let mcoef = node_polynomial(&c, ap);
         let powers: Vec<Vec<Float>> = c
             .par_iter()
             .map(|ci| {
@@ -294,11 +300,7 @@ impl RadauTableau {
         // when λ is an eigenvalue; so (A v)_i = ∫_0^{c_i} u = μ u(c_i) for v_i = u(c_i).
         // O(s^2) per eigenvalue, at 64 more bits (Horner on M's coefficients cancels)
         let ep = wp + 64;
-        let one = Float::with_val(ep, 1);
-        let mut mcoef = vec![one.clone()];
-        for ci in &c {
-            mcoef = poly_mul_linear(&mcoef, ci, &one);
-        }
+        let mcoef = node_polynomial(&c, ep);
         let eigvec = |lam: &Complex| -> Vec<Complex> {
             let mu = Complex::with_val(ep, lam.recip_ref());
             // u_{s-1} = s m_s; u_j = (j + 1) (m_{j+1} + μ u_{j+1})
@@ -607,8 +609,7 @@ mod tests {
                     let e = if i == j { 1 } else { 0 };
                     let d = Float::with_val(p, &id[i * s + j] - e).abs();
                     // 40 bits of T's conditioning up to WELL_CONDITIONED_STAGES, 2 more
-                    // per stage beyond (the entries themselves agree with a 1024-bit
-                    // build to 2^-244,
+                    // per stage beyond (the entries themselves are correctly rounded,
                     // coefficients_are_a_build_at_four_times_the_precision_rounded)
                     let lost = 40 + extra_conditioning_bits(s);
                     assert!(d < tiny(p, lost), "diagonalization fails at s={s}: {d}");
