@@ -82,7 +82,8 @@ pub struct BenchArgs {
     #[arg(long)]
     pub list: bool,
     /// Run the side-by-side workloads instead: ibcert at "30 digits" (128 bits, tol
-    /// 1e-30) and "40 digits" (192 bits, tol 1e-40) next to a float64 peer, scipy's
+    /// 1e-30) and "40 digits" (192 bits, tol 1e-40), the precision guard raising the
+    /// bits where a workload needs more, next to a float64 peer, scipy's
     /// solve_ivp (BDF, Radau, LSODA; python3 from PATH with numpy and scipy:
     /// `pip install numpy scipy`). Without python3 or its packages the ibcert side runs
     /// alone after a message saying how to install them (exit 0).
