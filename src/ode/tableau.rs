@@ -102,23 +102,17 @@ fn shifted_legendre(n: u32) -> Vec<Integer> {
         .collect()
 }
 
-fn poly_mul_linear(p: &[Float], root: &Float, scale: &Float) -> Vec<Float> {
-    // p(x) * (x - root) / scale
-    let prec = scale.prec();
-    let mut out = vec![Float::new(prec); p.len() + 1];
-    for (i, a) in p.iter().enumerate() {
-        out[i + 1] += Float::with_val(prec, a / scale);
-        out[i] -= Float::with_val(prec, a * root) / scale;
-    }
-    out
-}
-
-/// The coefficients (ascending) of M(x) = Π_i (x - c_i) at `prec` bits.
+/// The coefficients (ascending) of M(x) = Π_i (x - c_i) at `prec` bits: one factor
+/// x - c_i at a time.
 fn node_polynomial(c: &[Float], prec: u32) -> Vec<Float> {
-    let one = Float::with_val(prec, 1);
-    let mut m = vec![one.clone()];
+    let mut m = vec![Float::with_val(prec, 1)];
     for ci in c {
-        m = poly_mul_linear(&m, ci, &one);
+        let mut out = vec![Float::new(prec); m.len() + 1];
+        for (i, a) in m.iter().enumerate() {
+            out[i + 1] += a;
+            out[i] -= Float::with_val(prec, a * ci);
+        }
+        m = out;
     }
     m
 }

@@ -578,10 +578,11 @@ pub fn regression_verified_capped(
     max_steps: Option<u64>,
 ) -> Result<RegVerified, RegFlowError> {
     let start = Instant::now();
+    let carried = carried_digits(numerics.prec, 0);
     if !verify {
         let main = regression_run_capped(problem, numerics, stop, DRIVER_CLOCK, max_steps)?;
         return Ok(RegVerified {
-            carried: carried_digits(numerics.prec, 0),
+            carried,
             main,
             check: None,
             digits: None,
@@ -615,7 +616,6 @@ pub fn regression_verified_capped(
     );
     let (main, check) = (main?, check?);
     let elapsed = start.elapsed();
-    let carried = carried_digits(numerics.prec, 0);
     let pv = check.work_prec;
     let wm: Vec<Float> = main.w.iter().map(|v| Float::with_val(pv, v)).collect();
     let digits = if wm.iter().chain(&check.w).all(Float::is_zero) {
