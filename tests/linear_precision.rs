@@ -60,23 +60,50 @@ fn run<O: Ode>(
 /// keeps the reduced precision to the end.
 #[test]
 fn an_ill_conditioned_newton_matrix_falls_back_to_the_working_precision() {
+    ill_conditioned(12, DEFAULT);
+}
+
+/// The same with 6 components and [`LinearPrecision::ReducedAll`] (the flows' choice):
+/// the dense block factorizations at 64 bits pass the same pivot test, so the
+/// ill-conditioned matrix falls back and the well-conditioned one keeps 64 bits. With
+/// the default `Reduced`, 6 components keep the working precision: the same work as
+/// `Working` to the count.
+#[test]
+fn a_small_problem_reduces_only_when_asked_to() {
+    ill_conditioned(6, LinearPrecision::ReducedAll(REDUCED_LINEAR_BITS));
+    let p = 192;
+    let ls: Vec<Rational> = (0..6).map(|k| Rational::from(-(k + 1))).collect();
+    let ode = StiffLinear::new(p, &ls);
+    let y0: Vec<Float> = (0..6).map(|i| Float::with_val(p, i + 1)).collect();
+    let (x0, x_end) = (Float::new(p), Float::with_val(p, 1));
+    let tol = ten_pow_neg(30);
+    let (_, s, _) = run(&ode, 8, &tol, (&x0, &y0), &x_end, DEFAULT);
+    let (_, sw, _) = run(&ode, 8, &tol, (&x0, &y0), &x_end, LinearPrecision::Working);
+    assert_eq!(s, sw);
+}
+
+/// y' = M y in `dim` dimensions, one slow mode beside the others at -10^30 k (falls back
+/// from the reduced precision `lin`) or -10^6 k (keeps it).
+fn ill_conditioned(dim: usize, lin: LinearPrecision) {
     let p = 192;
     let x0 = Float::new(p);
     let x_end = Float::with_val(p, 1);
-    let y0q: Vec<Rational> = (0..12).map(|i| Rational::from((i - 5, 3))).collect();
+    let y0q: Vec<Rational> = (0..dim as i32)
+        .map(|i| Rational::from((i - 5, 3)))
+        .collect();
     let y0: Vec<Float> = y0q.iter().map(|q| from_rational(p, q)).collect();
     let tol = ten_pow_neg(30);
     for (scale, falls_back) in [(30u32, true), (6, false)] {
-        let ls: Vec<Rational> = (0..12)
+        let ls: Vec<Rational> = (0..dim)
             .map(|k| match k {
                 0 => Rational::from(-1),
                 _ => -Rational::from(Integer::from(10).pow(scale) * k as u32),
             })
             .collect();
         let ode = StiffLinear::new(p, &ls);
-        let (y, s, full) = run(&ode, 8, &tol, (&x0, &y0), &x_end, DEFAULT);
+        let (y, s, full) = run(&ode, 8, &tol, (&x0, &y0), &x_end, lin);
         let (yw, sw, fullw) = run(&ode, 8, &tol, (&x0, &y0), &x_end, LinearPrecision::Working);
-        assert_eq!(full, falls_back, "10^{scale}: {s:?}");
+        assert_eq!(full, falls_back, "{dim} components, 10^{scale}: {s:?}");
         assert!(!fullw);
         let exact = ode.exact(&y0q, &x_end, p);
         for (what, v) in [("reduced", &y), ("working", &yw)] {

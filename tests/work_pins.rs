@@ -241,10 +241,10 @@ fn many_stages_at_a_loose_tolerance_work() {
 // inner iterations].
 const PIN_STIFF_LINEAR: [u64; 8] = [86, 6, 4416, 432, 736, 552, 0, 0];
 const PIN_ROBERTSON: [u64; 8] = [20, 7, 1104, 103, 198, 184, 7, 98];
-const PIN_SINGLE_POINT_D2: [u64; 8] = [21, 0, 665, 101, 328, 46, 0, 80];
-const PIN_SINGLE_POINT_D3: [u64; 8] = [23, 0, 751, 111, 360, 52, 0, 92];
-const PIN_THREE_POINT: [u64; 8] = [22, 0, 694, 106, 344, 48, 0, 84];
-const PIN_MANY_STAGES: [u64; 8] = [20, 2, 3092, 106, 1075, 64, 2, 112];
+const PIN_SINGLE_POINT_D2: [u64; 8] = [21, 0, 665, 101, 168, 46, 0, 80];
+const PIN_SINGLE_POINT_D3: [u64; 8] = [23, 0, 751, 111, 184, 52, 0, 92];
+const PIN_THREE_POINT: [u64; 8] = [22, 0, 694, 106, 176, 48, 0, 84];
+const PIN_MANY_STAGES: [u64; 8] = [22, 3, 3334, 118, 1225, 69, 4, 116];
 // random10: a Newton failure is not retried at the working precision at once (the step is
 // shortened first; a second failure in a row is retried there, docs/math.md §9.7): two
 // steps rejected, three failed solves

@@ -278,9 +278,9 @@ pub(super) fn concurrent_wanted() -> bool {
 mod tests {
     use super::*;
     use crate::flow::drive::{drive_plain, Start};
+    use crate::flow::numerics::follower_options;
     use crate::flow::verify::VERIFICATION;
     use crate::flow::{DiagFlow, Numerics};
-    use crate::num::from_rational;
     use crate::ode::radau::{Control, FollowState};
     use rug::Rational;
 
@@ -348,7 +348,7 @@ mod tests {
             flow: vflow,
             tab: None,
             stages: vn.stages,
-            opts: RadauOptions::new(from_rational(vn.prec, &vn.tol)),
+            opts: follower_options(vn.prec, &vn.tol),
             sample_at: Vec::new(),
             now: (!failed).then_some(now),
             failed: None,

@@ -12,11 +12,11 @@ use super::drive::{
 };
 use super::follower::{concurrent_wanted, Follow, Follower, Stepped};
 use super::guard;
-use super::numerics::{tol_digits, MAX_DIGIT_ATTEMPTS};
+use super::numerics::{follower_options, tol_digits, MAX_DIGIT_ATTEMPTS};
 use super::verify::{Attempt, DigitsAsked, Verified, VERIFICATION};
 use super::{DiagFlow, FlowError, Numerics, StopRule};
 use crate::num::from_rational;
-use crate::ode::radau::{Control, FollowState, RadauOptions, Segment};
+use crate::ode::radau::{Control, FollowState, Segment};
 use crate::ode::tableau::RadauTableau;
 use rug::{Float, Rational};
 use std::time::{Duration, Instant};
@@ -235,7 +235,7 @@ fn run_main(
                 flow: vflow,
                 tab: None,
                 stages: vn.stages,
-                opts: RadauOptions::new(from_rational(vp, &now.numerics.tol)),
+                opts: follower_options(vp, &now.numerics.tol),
                 // the main run's sample points (the same gt values), those it samples
                 sample_at: samples
                     .iter()

@@ -11,7 +11,7 @@
 //! the thread count (rows are updated in parallel, each exactly as serially).
 
 use super::dot::{dot, dot_into, Term};
-use super::linalg::{back_substitute, LuScalar};
+use super::linalg::{back_substitute, min_pivot, LuScalar};
 use rayon::prelude::*;
 use rug::{Assign, Float};
 use std::cmp::Ordering;
@@ -244,11 +244,7 @@ impl<T: LuScalar> HessLu<T> {
     /// smallest pivot is tiny beside the matrix's entries is of a nearly singular
     /// matrix.
     pub fn min_pivot(&self) -> Float {
-        let n = self.n;
-        (0..n)
-            .map(|k| self.lu[k * n + k].magnitude())
-            .reduce(|a, b| if b < a { b } else { a })
-            .unwrap_or_else(|| Float::new(64))
+        min_pivot(&self.lu, self.n)
     }
 
     /// Solve `A x = b` in place.

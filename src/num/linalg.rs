@@ -186,6 +186,13 @@ impl<T: LuScalar> Lu<T> {
         })
     }
 
+    /// The smallest magnitude of a pivot (a diagonal entry of U): a factorization whose
+    /// smallest pivot is tiny beside the matrix's entries is of a nearly singular
+    /// matrix.
+    pub fn min_pivot(&self) -> Float {
+        min_pivot(&self.lu, self.n)
+    }
+
     /// Solve `A x = b` in place.
     pub fn solve(&self, b: &mut [T]) {
         let n = self.n;
@@ -201,6 +208,14 @@ impl<T: LuScalar> Lu<T> {
         }
         back_substitute(&self.lu, &self.pdiv, n, b);
     }
+}
+
+/// The smallest [`LuScalar::magnitude`] on the diagonal of the row-major n x n `lu`.
+pub(crate) fn min_pivot<T: LuScalar>(lu: &[T], n: usize) -> Float {
+    (0..n)
+        .map(|k| lu[k * n + k].magnitude())
+        .reduce(|a, b| if b < a { b } else { a })
+        .unwrap_or_else(|| Float::new(64))
 }
 
 /// Solve `U x = b` in place for the upper triangle `U` of the row-major n x n `lu`

@@ -114,9 +114,10 @@ impl<'a, O: Ode> Radau<'a, O> {
         }
     }
 
-    /// The precision of the Newton matrices now: the reduced one only for problems of
-    /// at least [`HESSENBERG_MIN_DIM`](options::HESSENBERG_MIN_DIM) components (below,
-    /// the factorizations are dense and cost little beside the right-hand sides).
+    /// The precision of the Newton matrices now: the reduced one until a step needed the
+    /// working precision, for problems of at least
+    /// [`HESSENBERG_MIN_DIM`](options::HESSENBERG_MIN_DIM) components
+    /// ([`LinearPrecision::Reduced`]) or of any size ([`LinearPrecision::ReducedAll`]).
     fn lin_prec(&self) -> u32 {
         match self.opts.linear_precision {
             LinearPrecision::Reduced(bits)
@@ -124,6 +125,7 @@ impl<'a, O: Ode> Radau<'a, O> {
             {
                 bits.min(self.prec)
             }
+            LinearPrecision::ReducedAll(bits) if !self.lin_full => bits.min(self.prec),
             _ => self.prec,
         }
     }

@@ -256,8 +256,8 @@ impl<O: Ode> Radau<'_, O> {
         // the matrix every block shifts: J, or H in the Hessenberg basis
         let m0: &[Float] = q.as_ref().map_or(&self.jac, |q| q.h());
         let hess = q.is_some();
-        // at a reduced precision, a block d I - H whose smallest pivot is below
-        // 2^-(p/2) of max(|d|, max |H_ij|) is too ill-conditioned for it (the solve's
+        // at a reduced precision, a block d I - H (dense: d I - J) whose smallest pivot is
+        // below 2^-(p/2) of max(|d|, max |H_ij|) is too ill-conditioned for it (the solve's
         // relative error, about cond 2^-p, would no longer be small): it counts as a
         // failed factorization, which the step attempt retries at the working precision
         let reduced = p < self.prec;
@@ -288,7 +288,9 @@ impl<O: Ode> Radau<'_, O> {
                 resolved(lu.min_pivot(), d.abs())?;
                 BlockLu::Hess(lu)
             } else {
-                BlockLu::Dense(Lu::factor(m, n)?)
+                let lu = Lu::factor(m, n)?;
+                resolved(lu.min_pivot(), d.abs())?;
+                BlockLu::Dense(lu)
             })
         };
         // the embedded estimate's extra real block (even s), beside the others
@@ -310,13 +312,15 @@ impl<O: Ode> Radau<'_, O> {
                         let c = Complex::with_val(p, (&dr, &di));
                         m[i * n + i] += c;
                     }
+                    let dmag = Float::with_val(p, dr.abs_ref()) + &*di.as_abs();
                     let lu = if hess {
                         let lu = HessLu::factor(m, n)?;
-                        let dmag = Float::with_val(p, dr.abs_ref()) + &*di.as_abs();
                         resolved(lu.min_pivot(), dmag)?;
                         BlockLu::Hess(lu)
                     } else {
-                        BlockLu::Dense(Lu::factor(m, n)?)
+                        let lu = Lu::factor(m, n)?;
+                        resolved(lu.min_pivot(), dmag)?;
+                        BlockLu::Dense(lu)
                     };
                     Some((None, Some(lu)))
                 }

@@ -104,14 +104,22 @@ pub const HESSENBERG_MIN_DIM: usize = 8;
 pub enum LinearPrecision {
     /// The working precision, as every other value.
     Working,
-    /// At most this many bits (the working precision when it is lower). A block whose
-    /// Hessenberg LU has a pivot below 2^-(bits/2) of the matrix's largest entry (or of
+    /// At most this many bits (the working precision when it is lower), for problems of
+    /// at least [`HESSENBERG_MIN_DIM`] components. A block whose
+    /// LU has a pivot below 2^-(bits/2) of the matrix's largest entry (or of
     /// its shift) is too ill-conditioned for them and fails the step attempt, as does a
     /// stage solve that does not converge; the attempt is then repeated at the working
     /// precision, and when it succeeds there the integration stays at the working
     /// precision from then on (the choice is part of the loop state, so a continued
     /// integration makes it identically).
     Reduced(u32),
+    /// As `Reduced`, for problems of every size: below [`HESSENBERG_MIN_DIM`]
+    /// components the dense block factorizations are made at these bits too (where
+    /// `Reduced` keeps the working precision). The flows use it (docs/math.md §9.7):
+    /// their Newton iterations are the same, and the inner iterations of the
+    /// refinement (§9.10) then share the main blocks instead of factoring their own
+    /// at 64 bits.
+    ReducedAll(u32),
 }
 
 /// The default linear-algebra precision: 64 bits (one limb). Measured on the flow at
@@ -216,8 +224,8 @@ pub struct RadauOptions {
     pub predictive: bool,
     /// The precision of the Newton matrices (J's Hessenberg reduction, the block
     /// factorizations and solves) of problems with at least [`HESSENBERG_MIN_DIM`]
-    /// components (smaller ones always use the working precision: their dense
-    /// factorizations cost little). The residual, the stage values and the
+    /// components (smaller ones use the working precision, except with
+    /// [`LinearPrecision::ReducedAll`]). The residual, the stage values and the
     /// corrections' sum stay at the working precision, so this changes the iteration's
     /// speed, not the solution it converges to (which satisfies the stage equations at
     /// the working precision); a linear invariant of the problem is then conserved to
