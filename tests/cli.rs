@@ -939,7 +939,9 @@ fn bench_scale_references_run() {
 
 /// `ibcert bench --filter h:`: workload a2 at the numerics of `--digits 100` (448
 /// bits, 48 stages, its verification 512 bits and 52 stages) verifies at least 100
-/// digits; its steps are deterministic (344 measured with the flows' embedded estimate;
+/// digits; its steps are deterministic (345 and 2 rejected with the flows' embedded
+/// estimate and their 64-bit Newton matrices, which fail twice early at 48 stages and
+/// hand the run to the working precision, docs/math.md §9.7; 344 and none before that,
 /// step doubling took 140, and 6,230 at 24 stages).
 #[test]
 #[ignore = "slow tier: a2 at 100 digits (about 6 s)"]
@@ -958,7 +960,7 @@ fn bench_high_digits_workload_runs() {
         .unwrap_or_else(|| panic!("no h row: {out}"));
     let cols: Vec<&str> = row.split_whitespace().rev().take(5).collect();
     let (digits, rejected, steps) = (cols[1], cols[2], cols[3]);
-    assert_eq!((steps, rejected), ("344", "0"), "{row}");
+    assert_eq!((steps, rejected), ("345", "2"), "{row}");
     assert!(digits.parse::<u32>().unwrap() >= 100, "{row}");
 }
 

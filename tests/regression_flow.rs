@@ -332,6 +332,46 @@ fn pinned_limit_run(depth: u32, alpha: &Rational, pin: [u64; 8]) {
     );
 }
 
+/// A large alpha (the kernel regime) puts the flow at its limit within its first step:
+/// a stiff component jumps to its equilibrium, the embedded estimate is about that whole
+/// increment, and its second form (RADAU5) evaluates f at y + err, which amplifies an
+/// error of err by |J|. With 64-bit Newton matrices err has to be refined to the working
+/// precision first (`Radau::filter_refined`, docs/math.md §9.13): without that, N = 1
+/// (dense blocks) at alpha = 10^300 and the sparse case (N = 10, the Hessenberg path) at
+/// 10^300 failed with a step-size underflow at t = 0, and the sparse case at 10^30 took
+/// 46 steps and 74 rejected attempts. Each is now one step, to the limit the bisection
+/// (N = 1) or the Q^D_alpha reference (the sparse case) gives.
+#[test]
+fn a_large_alpha_reaches_the_limit_in_one_step() {
+    single_sample_case(&[2], &[300], 20);
+    let work = |v: &RegVerified| {
+        let s = &v.main.stats;
+        [s.accepted, s.rejected, s.rhs_evals, s.newton_iters]
+    };
+    let case = common::load("regression_sparse.toml");
+    for (k, pin) in [(300, PIN_LARGE_ALPHA_SPARSE), (30, PIN_LARGE_ALPHA_SPARSE)] {
+        let alpha = ten_pow(k);
+        let v = limit(&case.points, &case.targets, 2, &alpha, 20);
+        let r = q_alpha_limit(&case.points, &case.targets, 2, &alpha, 256).expect("reference");
+        let got = agree(&v.main.w, &r.solve.w);
+        assert!(got >= 20, "alpha = 1e{k}: {got} digits");
+        assert!(
+            v.digits.is_some_and(|d| d >= 20),
+            "alpha = 1e{k}: {:?}",
+            v.digits
+        );
+        assert_eq!(
+            work(&v),
+            pin,
+            "alpha = 1e{k}: the work changed: {:?}",
+            work(&v)
+        );
+    }
+}
+
+/// [accepted, rejected, RHS evaluations, Newton iterations] of the sparse case's main run.
+const PIN_LARGE_ALPHA_SPARSE: [u64; 4] = [1, 0, 32, 2];
+
 /// D = 2, alpha = 1/100.
 #[test]
 fn limit_work_pinned() {

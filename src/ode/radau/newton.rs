@@ -63,6 +63,11 @@ pub(super) struct Factors {
 }
 
 impl Factors {
+    /// The precision of the factorizations.
+    pub(super) fn prec(&self) -> u32 {
+        self.prec
+    }
+
     /// r := (λ0/h I - J)^{-1} r, the embedded estimate's filter (see
     /// [`Embedded`](crate::ode::tableau::Embedded)); `block` the tableau's real block for
     /// λ0 if it has one.
