@@ -8,6 +8,7 @@ use super::state::StepRecord;
 use super::variation::{sample_tau, Variation};
 use super::Radau;
 use crate::num::dot::{dot_into, Term};
+use crate::num::max_abs;
 use crate::ode::Ode;
 use rayon::prelude::*;
 use rug::ops::Pow;
@@ -260,20 +261,21 @@ impl<O: Ode> Radau<'_, O> {
                 acc * &hinv
             })
             .collect();
-        // f + Σ_j ê_j Z_j / h, and the filter (λ0/h I - J)^{-1} at the factors' precision
-        let solve_rhs = |f: &[Float]| -> Vec<Float> {
+        // the filter's right-hand side f + Σ_j ê_j Z_j / h, and the filter
+        // (λ0/h I - J)^{-1} at the factors' precision
+        let filter_rhs = |f: &[Float]| -> Vec<Float> {
             f.iter()
                 .zip(&ez)
                 .map(|(a, b)| Float::with_val(p, a + b))
                 .collect()
         };
-        let solve = |r: &[Float]| -> Vec<Float> {
+        let filter = |r: &[Float]| -> Vec<Float> {
             let mut r = r.to_vec();
             fac.solve_embedded(tab.emb.block, &mut r);
             r
         };
         let y1 = step_end(y, &zf, p);
-        let r0 = solve_rhs(f0);
+        let r0 = filter_rhs(f0);
         if !all_finite(&y1) {
             return Some(EmbeddedAttempt {
                 zf,
@@ -282,7 +284,7 @@ impl<O: Ode> Radau<'_, O> {
             });
         }
         let scale = self.ode.error_scale(&y1, tol);
-        let e = solve(&r0);
+        let e = filter(&r0);
         let mut err = scale.norm(&e);
         if retry_with_err && (err.is_nan() || err > 1u32) {
             // f is evaluated at y + err: err at the working precision there (a stiff
@@ -297,7 +299,7 @@ impl<O: Ode> Radau<'_, O> {
             let mut f1 = vec![Float::new(p); n];
             self.ode.rhs(x, &ye, &mut f1);
             self.stats.rhs_evals += 1;
-            err = scale.norm(&solve(&solve_rhs(&f1)));
+            err = scale.norm(&filter(&filter_rhs(&f1)));
         }
         Some(EmbeddedAttempt { zf, y1, err })
     }
@@ -323,15 +325,6 @@ impl<O: Ode> Radau<'_, O> {
         }
         let d = Float::with_val(p, &self.tab.emb.lambda0 * hinv);
         let mut e: Vec<Float> = e0.iter().map(|v| Float::with_val(p, v)).collect();
-        let max_abs = |v: &[Float]| {
-            v.iter().fold(Float::new(p), |m, x| {
-                if x.cmp_abs(&m) == Some(std::cmp::Ordering::Greater) {
-                    Float::with_val(p, x.abs_ref())
-                } else {
-                    m
-                }
-            })
-        };
         let mut last: Option<Float> = None;
         for _ in 0..FILTER_REFINEMENTS_PER_LIMB * (p as usize).div_ceil(64) {
             let mut c: Vec<Float> = (0..n)
@@ -348,14 +341,14 @@ impl<O: Ode> Radau<'_, O> {
                 })
                 .collect();
             fac.solve_embedded(self.tab.emb.block, &mut c);
-            let size = max_abs(&c);
-            if !size.is_finite() || last.as_ref().is_some_and(|l| size >= *l) {
+            let size = max_abs(p, &c);
+            if !all_finite(&c) || last.as_ref().is_some_and(|l| size >= *l) {
                 break;
             }
             for (a, b) in e.iter_mut().zip(&c) {
                 *a += b;
             }
-            if size.is_zero() || size <= (max_abs(&e) >> p as i32) {
+            if size.is_zero() || size <= (max_abs(p, &e) >> p as i32) {
                 break;
             }
             last = Some(size);
