@@ -215,6 +215,15 @@ fn peer_script_compares_with_an_ibcert_report() {
     }
 }
 
+/// The row of `bench --peers`'s output for a peer method, and its columns.
+fn method_row<'a>(out: &'a str, method: &str) -> (&'a str, Vec<&'a str>) {
+    let row = out
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(method))
+        .unwrap_or_else(|| panic!("{method} row missing: {out}"));
+    (row, row.split_whitespace().collect())
+}
+
 /// `ibcert bench --peers --filter a1` with the peer: the three methods side by side, each
 /// with its wall time, digits and cost per digit, the ratio to the fastest peer and the
 /// cost of a certified digit against the cheapest peer's; the exit code 0. No timing is
@@ -242,11 +251,7 @@ fn bench_peers_prints_the_side_by_side_and_the_cost_per_digit() {
     }
     // a row per method: status ok, wall, nfev, njev, digits, ms/digit, x30, x40
     for method in ["BDF", "Radau", "LSODA"] {
-        let row = out
-            .lines()
-            .find(|l| l.split_whitespace().next() == Some(method))
-            .unwrap_or_else(|| panic!("{method} row missing: {out}"));
-        let cols: Vec<&str> = row.split_whitespace().collect();
+        let (row, cols) = method_row(&out, method);
         assert_eq!(cols.len(), 9, "{row}");
         assert_eq!(cols[1], "ok", "{row}");
         assert!(cols[2..].iter().all(|c| positive(c)), "{row}");
@@ -278,11 +283,7 @@ fn bench_peers_bounds_the_ratio_where_no_peer_finishes() {
     assert_eq!(o.status.code(), Some(0), "{out}\n{}", stderr(&o));
     assert!(out.contains("b11: random10 alpha=1 gt=1e11"), "{out}");
     for method in ["BDF", "Radau", "LSODA"] {
-        let row = out
-            .lines()
-            .find(|l| l.split_whitespace().next() == Some(method))
-            .unwrap_or_else(|| panic!("{method} row missing: {out}"));
-        let cols: Vec<&str> = row.split_whitespace().collect();
+        let (row, cols) = method_row(&out, method);
         assert_eq!(cols[1], "timeout", "{row}");
         // x30 and x40: upper bounds (ibcert's verified wall over the peer's 2 s)
         for c in &cols[cols.len() - 2..] {
