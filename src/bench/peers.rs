@@ -8,9 +8,10 @@
 //! runs once per workload, in a subprocess (`python3` from PATH), with `--against` a
 //! report of ibcert's most accurate run, so the digits it prints are those of its w_hat
 //! that agree with ibcert's verified answer. The ratio ibcert/peer is ibcert's verified
-//! wall time (main run plus verification) over the peer method's wall time. Timing is
-//! measured here only; the peer's JSON is parsed for display (no f64 reaches ibcert's
-//! numerics).
+//! wall time (main run plus verification) over the peer method's wall time. For a method
+//! stopped at its timeout it is a bound, `<r`: BDF and Radau on b9 and b11, where float64
+//! stops. When no method finished, the summary line says so. Timing is measured here
+//! only; the peer's JSON is parsed for display (no f64 reaches ibcert's numerics).
 
 use crate::case::Case;
 use crate::flow::{default_stages, run_verified, Numerics, StopRule, Verified};
