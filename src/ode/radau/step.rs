@@ -275,7 +275,6 @@ impl<O: Ode> Radau<'_, O> {
             r
         };
         let y1 = step_end(y, &zf, p);
-        let r0 = filter_rhs(f0);
         if !all_finite(&y1) {
             return Some(EmbeddedAttempt {
                 zf,
@@ -284,6 +283,7 @@ impl<O: Ode> Radau<'_, O> {
             });
         }
         let scale = self.ode.error_scale(&y1, tol);
+        let r0 = filter_rhs(f0);
         let e = filter(&r0);
         let mut err = scale.norm(&e);
         if retry_with_err && (err.is_nan() || err > 1u32) {
