@@ -18,6 +18,9 @@ use rug::integer::Order;
 use rug::ops::NegAssign;
 use rug::{Assign, Float, Integer};
 
+mod narrow;
+use narrow::one_limb;
+
 // the kernel reads 64-bit limbs and 64-bit exponents
 const _: () = assert!(std::mem::size_of::<gmp_mpfr_sys::gmp::limb_t>() == 8);
 const _: () = assert!(std::mem::size_of::<mpfr::exp_t>() == 8);
@@ -93,6 +96,18 @@ fn view(f: &Float) -> View<'_> {
 
 /// out := sum of the terms, rounded to nearest at out's precision.
 pub fn dot_into<'a, I>(out: &mut Float, terms: I)
+where
+    I: Iterator<Item = Term<'a>> + Clone,
+{
+    if out.prec() <= 64 && one_limb(out, terms.clone()) {
+        return;
+    }
+    general(out, terms);
+}
+
+/// [`dot_into`] by the general kernel: any widths up to [`MAX_LIMBS`], the products of
+/// L-limb operands into an L-limb result by [`uniform_sum`].
+fn general<'a, I>(out: &mut Float, terms: I)
 where
     I: Iterator<Item = Term<'a>> + Clone,
 {
@@ -196,13 +211,19 @@ where
             add_shifted(&mut acc[..acc_len], &prod[..lp], sh);
         }
     }
-    // result = (pos - neg) 2^(emax + 64 - 64 acc_len)
-    let (mag, negative) = if cmp_limbs(&pos[..acc_len], &neg[..acc_len]).is_ge() {
-        sub_limbs(&mut pos[..acc_len], &neg[..acc_len]);
-        (&pos[..acc_len], false)
+    finish(out, &mut pos[..acc_len], &mut neg[..acc_len], emax);
+}
+
+/// out := (pos - neg) 2^(emax + 64 - 64 len), rounded to nearest: the last step of
+/// every kernel.
+fn finish(out: &mut Float, pos: &mut [u64], neg: &mut [u64], emax: i64) {
+    let acc_len = pos.len();
+    let (mag, negative) = if cmp_limbs(pos, neg).is_ge() {
+        sub_limbs(pos, neg);
+        (&*pos, false)
     } else {
-        sub_limbs(&mut neg[..acc_len], &pos[..acc_len]);
-        (&neg[..acc_len], true)
+        sub_limbs(neg, pos);
+        (&*neg, true)
     };
     let shift = emax + 64 - 64 * acc_len as i64;
     if !set_rounded(out, mag, negative, shift) {
@@ -496,157 +517,4 @@ pub fn dot(out: &mut Float, a: &[Float], b: &[Float]) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use rug::Rational;
-
-    /// The exact dot product, rounded once to `prec`.
-    fn exact(terms: &[(Float, Option<Float>, bool)], prec: u32) -> Float {
-        let mut s = Rational::new();
-        for (a, b, neg) in terms {
-            let mut t = a.to_rational().unwrap();
-            if let Some(b) = b {
-                t *= b.to_rational().unwrap();
-            }
-            if *neg {
-                s -= t;
-            } else {
-                s += t;
-            }
-        }
-        Float::with_val(prec, &s)
-    }
-
-    fn run(terms: &[(Float, Option<Float>, bool)], prec: u32) -> Float {
-        let mut out = Float::new(prec);
-        dot_into(
-            &mut out,
-            terms.iter().map(|(a, b, neg)| Term {
-                a,
-                b: b.as_ref(),
-                neg: *neg,
-            }),
-        );
-        out
-    }
-
-    /// A deterministic pseudo-random float of precision `prec` with exponent in
-    /// [-espan, espan].
-    fn rnd(state: &mut u64, prec: u32, espan: i32) -> Float {
-        let mut next = || {
-            *state ^= *state << 13;
-            *state ^= *state >> 7;
-            *state ^= *state << 17;
-            *state
-        };
-        let limbs: Vec<u64> = (0..prec.div_ceil(64)).map(|_| next()).collect();
-        let z = Integer::from_digits(&limbs, Order::Lsf);
-        let e = (next() % (2 * espan as u64 + 1)) as i32 - espan;
-        let neg = next() % 2 == 0;
-        let f = Float::with_val(prec, &z) >> (64 * limbs.len() as i32 - e);
-        if neg {
-            -f
-        } else {
-            f
-        }
-    }
-
-    #[test]
-    fn agrees_with_the_exact_sum_rounded_once() {
-        let mut st = 0x9e3779b97f4a7c15u64;
-        for &(prec, n, espan) in &[
-            (64u32, 1usize, 3i32),
-            (128, 5, 0),
-            (192, 100, 2),
-            (192, 100, 200),
-            (200, 37, 60),
-            (256, 18, 10),
-            (512, 50, 5),
-        ] {
-            for _ in 0..20 {
-                let terms: Vec<(Float, Option<Float>, bool)> = (0..n)
-                    .map(|i| {
-                        let a = rnd(&mut st, prec, espan);
-                        // operands of mixed widths, all within the fast path's
-                        let pb = (prec + 64 * (i as u32 % 2)).min(64 * MAX_LIMBS as u32);
-                        let b = (i % 7 != 3).then(|| rnd(&mut st, pb, espan));
-                        (a, b, i % 5 == 1)
-                    })
-                    .collect();
-                let got = run(&terms, prec);
-                let want = exact(&terms, prec);
-                // at most one unit in the last place of the result, unless cancellation
-                // below 2^-(prec + 120) of the largest term
-                let diff = Float::with_val(prec, &got - &want).abs();
-                let ulp = Float::with_val(prec, want.abs_ref()) >> (prec as i32 - 1);
-                let largest = terms
-                    .iter()
-                    .map(|(a, b, _)| {
-                        let mut t = Float::with_val(prec, a.abs_ref());
-                        if let Some(b) = b {
-                            t *= Float::with_val(prec, b.abs_ref());
-                        }
-                        t
-                    })
-                    .fold(Float::new(prec), |m, t| if t > m { t } else { m });
-                let floor = largest >> (prec as i32 + 120);
-                assert!(
-                    diff <= ulp || diff <= floor,
-                    "prec {prec}, n {n}: {got} vs {want}"
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn exact_cancellation_and_zeros() {
-        let p = 192;
-        let a = Float::with_val(p, 3) / 7u32;
-        let b = Float::with_val(p, 11) / 13u32;
-        let z = Float::new(p);
-        let terms = vec![
-            (a.clone(), Some(b.clone()), false),
-            (z.clone(), Some(b.clone()), false),
-            (a.clone(), Some(b.clone()), true),
-        ];
-        assert!(run(&terms, p).is_zero());
-        assert!(run(&[], p).is_zero());
-        // a tiny term survives the cancellation of two large ones
-        let tiny = Float::with_val(p, Float::i_exp(1, -150));
-        let terms = vec![
-            (a.clone(), None, false),
-            (tiny.clone(), None, false),
-            (a.clone(), None, true),
-        ];
-        assert_eq!(run(&terms, p), tiny);
-    }
-
-    #[test]
-    fn specials_and_wide_operands_take_the_sequential_path() {
-        let p = 128;
-        let inf = Float::with_val(p, rug::float::Special::Infinity);
-        let one = Float::with_val(p, 1);
-        assert!(run(&[(inf.clone(), Some(one.clone()), false)], p).is_infinite());
-        let nan = Float::with_val(p, rug::float::Special::Nan);
-        assert!(run(&[(nan, None, false), (one.clone(), None, false)], p).is_nan());
-        let wide = Float::with_val(1024, 1) / 3u32;
-        let got = run(&[(wide.clone(), Some(one.clone()), false)], p);
-        assert_eq!(got, Float::with_val(p, &wide));
-    }
-
-    #[test]
-    fn huge_exponent_spread() {
-        let p = 128;
-        let big = Float::with_val(p, Float::i_exp(1, 100_000));
-        let small = Float::with_val(p, Float::i_exp(1, -100_000));
-        let one = Float::with_val(p, 1);
-        let got = run(
-            &[
-                (big.clone(), Some(one.clone()), false),
-                (small, Some(one), false),
-            ],
-            p,
-        );
-        assert_eq!(got, big);
-    }
-}
+mod tests;

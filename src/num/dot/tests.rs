@@ -1,0 +1,271 @@
+//! Tests of the dot product kernels.
+
+use super::narrow::one_limb;
+use super::*;
+use rug::Rational;
+
+/// The exact dot product, rounded once to `prec`.
+fn exact(terms: &[(Float, Option<Float>, bool)], prec: u32) -> Float {
+    let mut s = Rational::new();
+    for (a, b, neg) in terms {
+        let mut t = a.to_rational().unwrap();
+        if let Some(b) = b {
+            t *= b.to_rational().unwrap();
+        }
+        if *neg {
+            s -= t;
+        } else {
+            s += t;
+        }
+    }
+    Float::with_val(prec, &s)
+}
+
+fn run(terms: &[(Float, Option<Float>, bool)], prec: u32) -> Float {
+    let mut out = Float::new(prec);
+    dot_into(
+        &mut out,
+        terms.iter().map(|(a, b, neg)| Term {
+            a,
+            b: b.as_ref(),
+            neg: *neg,
+        }),
+    );
+    out
+}
+
+/// A deterministic pseudo-random float of precision `prec` with exponent in
+/// [-espan, espan].
+fn rnd(state: &mut u64, prec: u32, espan: i32) -> Float {
+    let mut next = || {
+        *state ^= *state << 13;
+        *state ^= *state >> 7;
+        *state ^= *state << 17;
+        *state
+    };
+    let limbs: Vec<u64> = (0..prec.div_ceil(64)).map(|_| next()).collect();
+    let z = Integer::from_digits(&limbs, Order::Lsf);
+    let e = (next() % (2 * espan as u64 + 1)) as i32 - espan;
+    let neg = next() % 2 == 0;
+    let f = Float::with_val(prec, &z) >> (64 * limbs.len() as i32 - e);
+    if neg {
+        -f
+    } else {
+        f
+    }
+}
+
+#[test]
+fn agrees_with_the_exact_sum_rounded_once() {
+    let mut st = 0x9e3779b97f4a7c15u64;
+    for &(prec, n, espan) in &[
+        (64u32, 1usize, 3i32),
+        (128, 5, 0),
+        (192, 100, 2),
+        (192, 100, 200),
+        (200, 37, 60),
+        (256, 18, 10),
+        (512, 50, 5),
+    ] {
+        for _ in 0..20 {
+            let terms: Vec<(Float, Option<Float>, bool)> = (0..n)
+                .map(|i| {
+                    let a = rnd(&mut st, prec, espan);
+                    // operands of mixed widths, all within the fast path's
+                    let pb = (prec + 64 * (i as u32 % 2)).min(64 * MAX_LIMBS as u32);
+                    let b = (i % 7 != 3).then(|| rnd(&mut st, pb, espan));
+                    (a, b, i % 5 == 1)
+                })
+                .collect();
+            let got = run(&terms, prec);
+            let want = exact(&terms, prec);
+            // at most one unit in the last place of the result, unless cancellation
+            // below 2^-(prec + 120) of the largest term
+            let diff = Float::with_val(prec, &got - &want).abs();
+            let ulp = Float::with_val(prec, want.abs_ref()) >> (prec as i32 - 1);
+            let largest = terms
+                .iter()
+                .map(|(a, b, _)| {
+                    let mut t = Float::with_val(prec, a.abs_ref());
+                    if let Some(b) = b {
+                        t *= Float::with_val(prec, b.abs_ref());
+                    }
+                    t
+                })
+                .fold(Float::new(prec), |m, t| if t > m { t } else { m });
+            let floor = largest >> (prec as i32 + 120);
+            assert!(
+                diff <= ulp || diff <= floor,
+                "prec {prec}, n {n}: {got} vs {want}"
+            );
+        }
+    }
+}
+
+/// The one-limb kernel gives the general kernel's result bit for bit: random
+/// operands of 1 to 64 bits, single terms, zeros, exponent spreads across the
+/// window's limbs (differences near 64, 128, 192 and beyond) and cancellation.
+#[test]
+fn one_limb_kernel_is_the_general_one_bit_for_bit() {
+    let mut st = 0x2545f4914f6cdd1du64;
+    let mut taken = 0;
+    for round in 0..4000u32 {
+        let prec = [64u32, 64, 53, 17, 1][round as usize % 5];
+        let espan = [0i32, 3, 40, 70, 130, 200, 300][round as usize % 7];
+        let n = 1 + (round as usize * 7) % 23;
+        let mut terms: Vec<(Float, Option<Float>, bool)> = (0..n)
+            .map(|i| {
+                let pa = 1 + (rnd_bits(&mut st) % 64) as u32;
+                let a = if i % 11 == 5 {
+                    Float::new(pa)
+                } else {
+                    rnd(&mut st, pa, espan)
+                };
+                let b = (i % 4 != 2).then(|| rnd(&mut st, 64, espan));
+                (a, b, i % 3 == 1)
+            })
+            .collect();
+        if round % 6 == 0 {
+            // a term and its negation: the sum cancels to what the others leave
+            let (a, b, neg) = terms[0].clone();
+            terms.push((a, b, !neg));
+        }
+        let mut one = Float::new(prec);
+        let mut gen = Float::new(prec);
+        let it = || {
+            terms.iter().map(|(a, b, neg)| Term {
+                a,
+                b: b.as_ref(),
+                neg: *neg,
+            })
+        };
+        assert!(one_limb(&mut one, it()));
+        general(&mut gen, it());
+        assert!(
+            one.is_zero() && gen.is_zero() && one.is_sign_negative() == gen.is_sign_negative()
+                || one.to_rational() == gen.to_rational(),
+            "round {round}: {one} vs {gen}"
+        );
+        taken += 1;
+    }
+    assert_eq!(taken, 4000);
+    // where the window's truncation decides the rounding: 1 + 2^-64 + 2^-136 is
+    // above the tie between 1 and 1 + 2^-63, but the 2^-136 comes from a product
+    // 10 bits below the largest, whose bits below 2^-128 both kernels drop: the
+    // tie, to even
+    let one_ = Float::with_val(64, 1);
+    let half_ulp = Float::with_val(64, Float::i_exp(1, -64));
+    let u = Float::with_val(64, 1) + Float::with_val(64, Float::i_exp(1, -63));
+    let a = Float::with_val(64, &u >> 10);
+    let c = Float::with_val(64, Float::i_exp(1, -10))
+        * (Float::with_val(64, 1) + Float::with_val(64, Float::i_exp(1, -62)));
+    let terms = [
+        Term::prod(&one_, &one_),
+        Term::single(&half_ulp, false),
+        Term::prod(&a, &u),
+        Term::single(&c, true),
+    ];
+    let (mut one, mut gen) = (Float::new(64), Float::new(64));
+    assert!(one_limb(&mut one, terms.iter().copied()));
+    general(&mut gen, terms.iter().copied());
+    assert_eq!((one.clone(), gen), (one_.clone(), one_.clone()));
+    // ties and carries of the rounding itself: 1 + 2^-64 (a tie, to even: 1),
+    // 1 + 2^-63 + 2^-64 (a tie, to even: up) and 2 - 2^-64 (up, carrying into 2)
+    let ulp = Float::with_val(64, Float::i_exp(1, -63));
+    let below_two = Float::with_val(64, 2) - &ulp;
+    for (terms, want) in [
+        (
+            vec![(&one_, false), (&half_ulp, false)],
+            Float::with_val(64, 1),
+        ),
+        (
+            vec![(&one_, false), (&ulp, false), (&half_ulp, false)],
+            Float::with_val(64, 1) + Float::with_val(64, Float::i_exp(1, -62)),
+        ),
+        (
+            vec![(&below_two, false), (&half_ulp, false)],
+            Float::with_val(64, 2),
+        ),
+        (
+            vec![(&one_, true), (&half_ulp, true)],
+            Float::with_val(64, -1),
+        ),
+    ] {
+        for prec in [64u32, 63, 40, 1] {
+            let ts: Vec<Term> = terms.iter().map(|(a, n)| Term::single(a, *n)).collect();
+            let (mut one, mut gen) = (Float::new(prec), Float::new(prec));
+            assert!(one_limb(&mut one, ts.iter().copied()));
+            general(&mut gen, ts.iter().copied());
+            assert_eq!(one, gen, "prec {prec}");
+            if prec == 64 {
+                assert_eq!(one, want);
+            }
+        }
+    }
+    // a wider operand is not the one-limb kernel's
+    let wide = Float::with_val(128, 1) / 3u32;
+    let mut out = Float::new(64);
+    assert!(!one_limb(
+        &mut out,
+        std::iter::once(Term::single(&wide, false))
+    ));
+}
+
+fn rnd_bits(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}
+
+#[test]
+fn exact_cancellation_and_zeros() {
+    let p = 192;
+    let a = Float::with_val(p, 3) / 7u32;
+    let b = Float::with_val(p, 11) / 13u32;
+    let z = Float::new(p);
+    let terms = vec![
+        (a.clone(), Some(b.clone()), false),
+        (z.clone(), Some(b.clone()), false),
+        (a.clone(), Some(b.clone()), true),
+    ];
+    assert!(run(&terms, p).is_zero());
+    assert!(run(&[], p).is_zero());
+    // a tiny term survives the cancellation of two large ones
+    let tiny = Float::with_val(p, Float::i_exp(1, -150));
+    let terms = vec![
+        (a.clone(), None, false),
+        (tiny.clone(), None, false),
+        (a.clone(), None, true),
+    ];
+    assert_eq!(run(&terms, p), tiny);
+}
+
+#[test]
+fn specials_and_wide_operands_take_the_sequential_path() {
+    let p = 128;
+    let inf = Float::with_val(p, rug::float::Special::Infinity);
+    let one = Float::with_val(p, 1);
+    assert!(run(&[(inf.clone(), Some(one.clone()), false)], p).is_infinite());
+    let nan = Float::with_val(p, rug::float::Special::Nan);
+    assert!(run(&[(nan, None, false), (one.clone(), None, false)], p).is_nan());
+    let wide = Float::with_val(1024, 1) / 3u32;
+    let got = run(&[(wide.clone(), Some(one.clone()), false)], p);
+    assert_eq!(got, Float::with_val(p, &wide));
+}
+
+#[test]
+fn huge_exponent_spread() {
+    let p = 128;
+    let big = Float::with_val(p, Float::i_exp(1, 100_000));
+    let small = Float::with_val(p, Float::i_exp(1, -100_000));
+    let one = Float::with_val(p, 1);
+    let got = run(
+        &[
+            (big.clone(), Some(one.clone()), false),
+            (small, Some(one), false),
+        ],
+        p,
+    );
+    assert_eq!(got, big);
+}
