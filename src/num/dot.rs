@@ -114,49 +114,22 @@ where
     let prec = out.prec();
     let acc_len = (prec as usize + 128).div_ceil(64) + 1;
     // pass 1: the largest product's exponent bound; anything the fast path cannot take
-    let mut emax = i64::MIN;
-    let mut any = false;
-    let mut fast = acc_len <= MAX_ACC;
-    // every term a product of operands of the same number of limbs
-    let mut uniform = true;
-    let mut uniform_limbs = 0usize;
-    for t in terms.clone() {
-        let ra = raw(t.a);
-        let mut zero = ra.exp == EXP_ZERO;
-        if !zero && ra.exp <= EXP_INF {
-            fast = false;
-            break;
-        }
-        let la = (ra.prec as usize).div_ceil(64);
-        let mut e = ra.exp;
-        if let Some(b) = t.b {
-            let rb = raw(b);
-            if rb.exp == EXP_ZERO {
-                zero = true;
-            } else if rb.exp <= EXP_INF {
-                fast = false;
-                break;
-            }
-            let lb = (rb.prec as usize).div_ceil(64);
-            if lb > MAX_LIMBS {
-                fast = false;
-                break;
-            }
-            uniform &= lb == la;
-            e = e.wrapping_add(rb.exp);
-        }
-        if zero {
-            continue;
-        }
-        if la > MAX_LIMBS {
-            fast = false;
-            break;
-        }
-        uniform &= uniform_limbs == 0 || uniform_limbs == la;
-        uniform_limbs = la;
-        emax = emax.max(e);
-        any = true;
-    }
+    let Scan {
+        emax,
+        any,
+        fast,
+        uniform,
+        uniform_limbs,
+    } = match scan_same_prec(prec, terms.clone()) {
+        Some(emax) => Scan {
+            emax,
+            any: emax != i64::MIN,
+            fast: acc_len <= MAX_ACC,
+            uniform: true,
+            uniform_limbs: (prec as usize).div_ceil(64),
+        },
+        None => scan(acc_len, terms.clone()),
+    };
     if !fast {
         sequential(out, terms);
         return;
@@ -212,6 +185,104 @@ where
         }
     }
     finish(out, &mut pos[..acc_len], &mut neg[..acc_len], emax);
+}
+
+/// What the first pass over the terms finds: the largest product's exponent (i64::MIN
+/// when every term is zero), whether any term is non-zero, whether the fast path can
+/// take them all (no NaN or infinity, operands of at most [`MAX_LIMBS`] limbs, an
+/// accumulator of at most [`MAX_ACC`]), and whether every non-zero term is a product of
+/// two operands of `uniform_limbs` limbs (or a single operand of that many).
+#[derive(Debug, PartialEq, Eq)]
+struct Scan {
+    emax: i64,
+    any: bool,
+    fast: bool,
+    uniform: bool,
+    uniform_limbs: usize,
+}
+
+/// The first pass for any widths.
+fn scan<'a>(acc_len: usize, terms: impl Iterator<Item = Term<'a>>) -> Scan {
+    let mut emax = i64::MIN;
+    let mut any = false;
+    let mut fast = acc_len <= MAX_ACC;
+    // every term a product of operands of the same number of limbs
+    let mut uniform = true;
+    let mut uniform_limbs = 0usize;
+    for t in terms {
+        let ra = raw(t.a);
+        let mut zero = ra.exp == EXP_ZERO;
+        if !zero && ra.exp <= EXP_INF {
+            fast = false;
+            break;
+        }
+        let la = (ra.prec as usize).div_ceil(64);
+        let mut e = ra.exp;
+        if let Some(b) = t.b {
+            let rb = raw(b);
+            if rb.exp == EXP_ZERO {
+                zero = true;
+            } else if rb.exp <= EXP_INF {
+                fast = false;
+                break;
+            }
+            let lb = (rb.prec as usize).div_ceil(64);
+            if lb > MAX_LIMBS {
+                fast = false;
+                break;
+            }
+            uniform &= lb == la;
+            e = e.wrapping_add(rb.exp);
+        }
+        if zero {
+            continue;
+        }
+        if la > MAX_LIMBS {
+            fast = false;
+            break;
+        }
+        uniform &= uniform_limbs == 0 || uniform_limbs == la;
+        uniform_limbs = la;
+        emax = emax.max(e);
+        any = true;
+    }
+    Scan {
+        emax,
+        any,
+        fast,
+        uniform,
+        uniform_limbs,
+    }
+}
+
+/// The first pass where every operand has the result's precision `prec` (the common
+/// case: a transform's or a solve's terms at the working precision): the largest
+/// product's exponent (i64::MIN when every term is zero), or None when an operand has
+/// another precision or is NaN or infinite ([`scan`] then decides). Where it answers,
+/// it is [`scan`]'s answer with every term uniform (a unit test compares the two).
+fn scan_same_prec<'a>(prec: u32, terms: impl Iterator<Item = Term<'a>>) -> Option<i64> {
+    let prec = prec as mpfr::prec_t;
+    let mut emax = i64::MIN;
+    for t in terms {
+        let ra = raw(t.a);
+        if ra.prec != prec || (ra.exp <= EXP_INF && ra.exp != EXP_ZERO) {
+            return None;
+        }
+        let mut zero = ra.exp == EXP_ZERO;
+        let mut e = ra.exp;
+        if let Some(b) = t.b {
+            let rb = raw(b);
+            if rb.prec != prec || (rb.exp <= EXP_INF && rb.exp != EXP_ZERO) {
+                return None;
+            }
+            zero |= rb.exp == EXP_ZERO;
+            e = e.wrapping_add(rb.exp);
+        }
+        if !zero {
+            emax = emax.max(e);
+        }
+    }
+    Some(emax)
 }
 
 /// out := (pos - neg) 2^(emax + 64 - 64 len), rounded to nearest: the last step of

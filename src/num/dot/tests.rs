@@ -269,3 +269,57 @@ fn huge_exponent_spread() {
     );
     assert_eq!(got, big);
 }
+
+/// Where every operand has the result's precision, the short first pass answers as the
+/// general one does; where one has another precision, it leaves the answer to it.
+#[test]
+fn the_same_precision_scan_is_the_general_scan() {
+    let mut st = 0x6a09e667f3bcc909u64;
+    for round in 0..600u32 {
+        let prec = [128u32, 192, 200, 256, 320, 512, 576][round as usize % 7];
+        let espan = [0i32, 10, 300][round as usize % 3];
+        let n = 1 + (round as usize * 3) % 17;
+        let terms: Vec<(Float, Option<Float>, bool)> = (0..n)
+            .map(|i| {
+                let a = if (i + round as usize).is_multiple_of(6) {
+                    Float::new(prec)
+                } else {
+                    rnd(&mut st, prec, espan)
+                };
+                let b = (i % 5 != 1).then(|| rnd(&mut st, prec, espan));
+                (a, b, i % 2 == 0)
+            })
+            .collect();
+        let it = || {
+            terms.iter().map(|(a, b, neg)| Term {
+                a,
+                b: b.as_ref(),
+                neg: *neg,
+            })
+        };
+        let acc_len = (prec as usize + 128).div_ceil(64) + 1;
+        let general = scan(acc_len, it());
+        let emax = scan_same_prec(prec, it()).expect("every operand at prec");
+        let limbs = (prec as usize).div_ceil(64);
+        // (beyond the fast path's widths the general scan stops early, and only its
+        // verdict counts)
+        assert_eq!(general.fast, acc_len <= MAX_ACC, "round {round}");
+        if general.fast {
+            assert_eq!(general.emax, emax, "round {round}");
+            assert_eq!(general.any, emax != i64::MIN);
+            assert!(general.uniform);
+            if general.any {
+                assert_eq!(general.uniform_limbs, limbs);
+            }
+        }
+        // one operand of another precision: the general scan decides
+        let other = rnd(&mut st, prec + 64, espan);
+        let mixed = || it().chain(std::iter::once(Term::single(&other, false)));
+        assert_eq!(scan_same_prec(prec, mixed()), None);
+    }
+    let nan = Float::with_val(192, rug::float::Special::Nan);
+    assert_eq!(
+        scan_same_prec(192, std::iter::once(Term::single(&nan, false))),
+        None
+    );
+}
