@@ -91,23 +91,15 @@ impl LuScalar for Complex {
         // re -= sum (a_re b_re - a_im b_im), im -= sum (a_re b_im + a_im b_re): terms 2j
         // and 2j + 1 of each sum come from a_j b_j
         let m = a.len().min(b.len());
-        let part = |init: &Float, term: for<'t> fn(&'t Complex, &'t Complex, bool) -> Term<'t>| {
-            let mut out = Float::new(init.prec());
-            dot_into(
-                &mut out,
-                std::iter::once(Term::single(init, false))
-                    .chain((0..2 * m).map(|k| term(&a[k / 2], &b[k / 2], k % 2 == 0))),
-            );
-            out
-        };
-        let re = part(self.real(), |x, y, even| {
+        let (a, b) = (&a[..m], &b[..m]);
+        let re = complex_part(self.real(), a, b, |x, y, even| {
             if even {
                 Term::neg_prod(x.real(), y.real())
             } else {
                 Term::prod(x.imag(), y.imag())
             }
         });
-        let im = part(self.imag(), |x, y, even| {
+        let im = complex_part(self.imag(), a, b, |x, y, even| {
             if even {
                 Term::neg_prod(x.real(), y.imag())
             } else {
@@ -123,6 +115,22 @@ impl LuScalar for Complex {
     fn div_pivot(&mut self, dv: &Self) {
         *self *= dv;
     }
+}
+
+/// init + the terms term(a_j, b_j, true), term(a_j, b_j, false) for j = 0, 1, ... in one
+/// rounding at init's precision: one part of a complex [`LuScalar::sub_dot`] (a generic
+/// closure, so that the dot product's two passes inline it).
+fn complex_part<'t, F>(init: &'t Float, a: &'t [Complex], b: &'t [Complex], term: F) -> Float
+where
+    F: Fn(&'t Complex, &'t Complex, bool) -> Term<'t> + Clone,
+{
+    let mut out = Float::new(init.prec());
+    dot_into(
+        &mut out,
+        std::iter::once(Term::single(init, false))
+            .chain((0..2 * a.len()).map(move |k| term(&a[k / 2], &b[k / 2], k % 2 == 0))),
+    );
+    out
 }
 
 /// LU factorization `P A = L U` with partial pivoting.
