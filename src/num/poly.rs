@@ -85,9 +85,9 @@ const ABERTH_BITS: u32 = 64;
 /// All roots of the real polynomial `sum_k coeffs[k] z^k` (leading coefficient nonzero),
 /// computed at `prec + 64 + 2n` bits (n the degree: evaluating the polynomial near a
 /// root cancels about 2n bits of its coefficients' size) and rounded to `prec`. Roots
-/// are returned sorted by real part, then imaginary part. Panics if the iteration fails to converge, which
-/// for the small well-conditioned polynomials used here (Radau nodes, Padé
-/// denominators) does not happen; the tests cover every degree used.
+/// are returned sorted by real part, then imaginary part. Panics if the iteration fails
+/// to converge, which for the small well-conditioned polynomials used here (Radau
+/// nodes, Padé denominators) does not happen; the tests cover every degree used.
 ///
 /// Aberth–Ehrlich at a modest precision ([`ABERTH_BITS`] + 4n bits) from a circle
 /// around the roots' centroid, each root frozen once its correction is below the
