@@ -6,6 +6,8 @@ use std::time::Instant;
 fn main() {
     for &(prec, n) in &[
         (64u32, 100usize),
+        (64, 20),
+        (64, 7),
         (128, 100),
         (192, 100),
         (256, 100),
