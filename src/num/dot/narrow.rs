@@ -6,11 +6,12 @@ use super::{finish, raw, Term, EXP_INF, EXP_ZERO};
 use gmp_mpfr_sys::mpfr;
 use rug::{Assign, Float};
 
-/// [`dot_into`] for a result of at most one limb when every operand has one limb
-/// (precision at most 64): the sum [`uniform_sum`] forms for L = 1, each product a
-/// 128-bit integer and the accumulators 256-bit, in the same window with the same
-/// truncation, so the result is the same bit for bit (a unit test compares the two).
-/// False (out untouched) when an operand is wider, NaN or infinite.
+/// [`dot_into`](super::dot_into) for a result of at most one limb when every operand
+/// has one limb (precision at most 64): the sum [`uniform_sum`](super::uniform_sum)
+/// forms for L = 1, each product a 128-bit integer and the accumulators 256-bit, in the
+/// same window with the same truncation, so the result is the same bit for bit (a unit
+/// test compares the two). False (out untouched) when an operand is wider, NaN or
+/// infinite.
 pub(super) fn one_limb<'a, I>(out: &mut Float, terms: I) -> bool
 where
     I: Iterator<Item = Term<'a>> + Clone,
@@ -103,8 +104,8 @@ fn sub256(a: (u128, u128), b: (u128, u128)) -> (u128, u128) {
 }
 
 /// out := (-1)^negative (hi 2^128 + lo) 2^shift rounded to nearest (ties to even) at
-/// out's precision of at most 64 bits: [`set_rounded`] for a 256-bit magnitude, the
-/// same result; false (out untouched) where that would be false.
+/// out's precision of at most 64 bits: [`set_rounded`](super::set_rounded) for a
+/// 256-bit magnitude, the same result; false (out untouched) where that would be false.
 fn set_rounded_256(out: &mut Float, lo: u128, hi: u128, negative: bool, shift: i64) -> bool {
     let prec = out.prec();
     debug_assert!((1..=64).contains(&prec));

@@ -108,7 +108,6 @@ fn agrees_with_the_exact_sum_rounded_once() {
 #[test]
 fn one_limb_kernel_is_the_general_one_bit_for_bit() {
     let mut st = 0x2545f4914f6cdd1du64;
-    let mut taken = 0;
     for round in 0..4000u32 {
         let prec = [64u32, 64, 53, 17, 1][round as usize % 5];
         let espan = [0i32, 3, 40, 70, 130, 200, 300][round as usize % 7];
@@ -141,14 +140,13 @@ fn one_limb_kernel_is_the_general_one_bit_for_bit() {
         };
         assert!(one_limb(&mut one, it()));
         general(&mut gen, it());
-        assert!(
-            one.is_zero() && gen.is_zero() && one.is_sign_negative() == gen.is_sign_negative()
-                || one.to_rational() == gen.to_rational(),
+        // the same value and sign (a zero's included)
+        assert_eq!(
+            (one.to_rational(), one.is_sign_negative()),
+            (gen.to_rational(), gen.is_sign_negative()),
             "round {round}: {one} vs {gen}"
         );
-        taken += 1;
     }
-    assert_eq!(taken, 4000);
     // where the window's truncation decides the rounding: 1 + 2^-64 + 2^-136 is
     // above the tie between 1 and 1 + 2^-63, but the 2^-136 comes from a product
     // 10 bits below the largest, whose bits below 2^-128 both kernels drop: the
