@@ -2,7 +2,7 @@
 //! most 64 bits (the Newton matrices' linear algebra, the error norms), the same sum as
 //! the general kernel's in 128- and 256-bit integers.
 
-use super::{finish, raw, Term, EXP_INF, EXP_ZERO};
+use super::{finish, raw, scan_emax, Term, EXP_ZERO};
 use gmp_mpfr_sys::mpfr;
 use rug::{Assign, Float};
 
@@ -17,26 +17,9 @@ where
     I: Iterator<Item = Term<'a>> + Clone,
 {
     // pass 1: the largest product's exponent; any operand the kernel cannot take
-    let mut emax = i64::MIN;
-    for t in terms.clone() {
-        let ra = raw(t.a);
-        if ra.prec > 64 || (ra.exp != EXP_ZERO && ra.exp <= EXP_INF) {
-            return false;
-        }
-        let mut zero = ra.exp == EXP_ZERO;
-        let mut e = ra.exp;
-        if let Some(b) = t.b {
-            let rb = raw(b);
-            if rb.prec > 64 || (rb.exp != EXP_ZERO && rb.exp <= EXP_INF) {
-                return false;
-            }
-            zero |= rb.exp == EXP_ZERO;
-            e = e.wrapping_add(rb.exp);
-        }
-        if !zero {
-            emax = emax.max(e);
-        }
-    }
+    let Some(emax) = scan_emax(terms.clone(), |p| p <= 64) else {
+        return false;
+    };
     if emax == i64::MIN {
         out.assign(0);
         return true;
