@@ -20,6 +20,7 @@ use rug::{Assign, Float, Integer};
 
 mod narrow;
 use narrow::one_limb;
+pub use narrow::{dot_with, exact2, R64};
 
 // the kernel reads 64-bit limbs and 64-bit exponents
 const _: () = assert!(std::mem::size_of::<gmp_mpfr_sys::gmp::limb_t>() == 8);

@@ -10,7 +10,8 @@
 //! Deterministic: the same inputs and precision give bit-identical outputs, whatever
 //! the thread count (rows are updated in parallel, each exactly as serially).
 
-use super::dot::{dot, dot_into, Term};
+use super::dot::{dot, dot_into, Term, R64};
+use super::lean::{from_floats, LeanLu};
 use super::linalg::{back_substitute, min_pivot, LuScalar};
 use rayon::prelude::*;
 use rug::{Assign, Float};
@@ -31,6 +32,9 @@ pub struct Hessenberg {
     q: Vec<Float>,
     /// Q^T, row-major (its rows contiguous for the dot products of Q^T x)
     qt: Vec<Float>,
+    /// Q and Q^T with one-limb entries, when they have at most 64 bits
+    /// ([`crate::num::lean`])
+    lean: Option<(Vec<R64>, Vec<R64>)>,
 }
 
 /// dst[j] = sum_i v_i a[(off + i) * n + j] for the columns j in `cols`.
@@ -118,11 +122,18 @@ impl Hessenberg {
                 reflect_left(&mut q, n, k, v, tau, prec);
             }
         }
-        let qt = (0..n)
+        let qt: Vec<Float> = (0..n)
             .flat_map(|i| (0..n).map(move |j| (i, j)))
             .map(|(i, j)| q[j * n + i].clone())
             .collect();
-        Hessenberg { n, h: a, q, qt }
+        let lean = from_floats(&q).zip(from_floats(&qt));
+        Hessenberg {
+            n,
+            h: a,
+            q,
+            qt,
+            lean,
+        }
     }
 
     pub fn dim(&self) -> usize {
@@ -137,6 +148,12 @@ impl Hessenberg {
     /// H, row-major (zero below the subdiagonal).
     pub fn h(&self) -> &[Float] {
         &self.h
+    }
+
+    /// Q and Q^T with one-limb entries ([`crate::num::lean`]); None when H and Q are
+    /// wider than 64 bits.
+    pub fn lean(&self) -> Option<(&[R64], &[R64])> {
+        self.lean.as_ref().map(|(q, qt)| (&q[..], &qt[..]))
     }
 
     /// x <- Q^T x.
@@ -260,6 +277,15 @@ impl<T: LuScalar> HessLu<T> {
             tail[0].sub_mul(&self.lu[(k + 1) * n + k], &head[k], &mut t);
         }
         back_substitute(&self.lu, &self.pdiv, n, b);
+    }
+}
+
+impl HessLu<rug::Complex> {
+    /// This factorization with one-limb entries, for solves that give
+    /// [`HessLu::solve`]'s results bit for bit without MPC ([`LeanLu`]); None when it is
+    /// wider than 64 bits.
+    pub fn lean(&self) -> Option<LeanLu> {
+        LeanLu::hessenberg(self.n, &self.lu, &self.pdiv, &self.swapped)
     }
 }
 

@@ -3,6 +3,7 @@
 //! Matrices are row-major `Vec`s of length n*n.
 
 use super::dot::{dot, dot_into, Term};
+use super::lean::LeanLu;
 use rayon::prelude::*;
 use rug::{Assign, Complex, Float};
 use std::cmp::Ordering;
@@ -215,6 +216,14 @@ impl<T: LuScalar> Lu<T> {
             rest[0].sub_dot(&self.lu[i * n..i * n + i], done);
         }
         back_substitute(&self.lu, &self.pdiv, n, b);
+    }
+}
+
+impl Lu<Complex> {
+    /// This factorization with one-limb entries, for solves that give [`Lu::solve`]'s
+    /// results bit for bit without MPC ([`LeanLu`]); None when it is wider than 64 bits.
+    pub fn lean(&self) -> Option<LeanLu> {
+        LeanLu::dense(self.n, &self.lu, &self.pdiv, &self.piv)
     }
 }
 

@@ -6,6 +6,7 @@ pub mod dot;
 pub mod exact;
 pub mod expmemo;
 pub mod hessenberg;
+pub mod lean;
 pub mod linalg;
 pub mod nnls;
 pub mod poly;

@@ -2,7 +2,7 @@
 //! most 64 bits (the Newton matrices' linear algebra, the error norms), the same sum as
 //! the general kernel's in 128- and 256-bit integers.
 
-use super::{finish, raw, scan_emax, Term, EXP_ZERO};
+use super::{finish, raw, scan_emax, Term, EXP_INF, EXP_ZERO};
 use gmp_mpfr_sys::mpfr;
 use rug::{Assign, Float};
 
@@ -24,11 +24,8 @@ where
         out.assign(0);
         return true;
     }
-    // pass 2: a product P = a b (or a 2^64 for a single operand) of exponent e is
-    // P 2^(e - 128); in units of 2^(emax - 192), the accumulators' limb 0, with
-    // d = emax - e = 64 q + r, uniform_sum adds floor(P / 2^r) 2^(64 (1 - q)), the
-    // limbs below limb 0 dropped: (P >> r) << 64 for q = 0, P >> (d - 64) otherwise
-    let (mut pos, mut neg) = ((0u128, 0u128), (0u128, 0u128));
+    // pass 2: each non-zero term as its product P (or a 2^64), exponent and sign
+    let mut acc = Acc::default();
     for t in terms {
         let ra = raw(t.a);
         if ra.exp == EXP_ZERO {
@@ -36,7 +33,7 @@ where
         }
         // SAFETY: a regular number of at most 64 bits has one initialized limb
         let a = unsafe { *ra.d.as_ptr().cast::<u64>() };
-        let (p, e, sign) = match t.b {
+        match t.b {
             Some(b) => {
                 let rb = raw(b);
                 if rb.exp == EXP_ZERO {
@@ -44,34 +41,19 @@ where
                 }
                 // SAFETY: as for a
                 let bl = unsafe { *rb.d.as_ptr().cast::<u64>() };
-                (
+                acc.add(
                     a as u128 * bl as u128,
                     ra.exp + rb.exp,
-                    (ra.sign < 0) ^ (rb.sign < 0),
-                )
+                    (ra.sign < 0) ^ (rb.sign < 0) ^ t.neg,
+                    emax,
+                );
             }
-            None => ((a as u128) << 64, ra.exp, ra.sign < 0),
-        };
-        let d = (emax - e) as u64;
-        let (lo, hi) = if d < 64 {
-            let v = p >> d;
-            (v << 64, v >> 64)
-        } else if d < 192 {
-            (p >> (d - 64), 0)
-        } else {
-            continue;
-        };
-        let acc = if sign ^ t.neg { &mut neg } else { &mut pos };
-        let (l, c) = acc.0.overflowing_add(lo);
-        acc.0 = l;
-        acc.1 = acc.1.wrapping_add(hi).wrapping_add(c as u128);
+            None => acc.add((a as u128) << 64, ra.exp, (ra.sign < 0) ^ t.neg, emax),
+        }
     }
+    let (pos, neg) = (acc.pos, acc.neg);
     // the magnitude and sign of pos - neg
-    let (negative, (lo, hi)) = if (pos.1, pos.0) >= (neg.1, neg.0) {
-        (false, sub256(pos, neg))
-    } else {
-        (true, sub256(neg, pos))
-    };
+    let (negative, (lo, hi)) = magnitude(pos, neg);
     if !set_rounded_256(out, lo, hi, negative, emax - 192) {
         let limbs =
             |(lo, hi): (u128, u128)| [lo as u64, (lo >> 64) as u64, hi as u64, (hi >> 64) as u64];
@@ -80,17 +62,62 @@ where
     true
 }
 
+/// The accumulators of the one-limb kernel: positive and negative 256-bit (low, high)
+/// pairs in units of 2^(emax - 192).
+#[derive(Default)]
+struct Acc {
+    pos: (u128, u128),
+    neg: (u128, u128),
+}
+
+impl Acc {
+    /// Add a product P (or a 2^64 for a single operand a) of exponent e, that is
+    /// P 2^(e - 128): in units of 2^(emax - 192), the accumulators' limb 0, with
+    /// d = emax - e = 64 q + r, uniform_sum adds floor(P / 2^r) 2^(64 (1 - q)), the limbs
+    /// below limb 0 dropped: (P >> r) << 64 for q = 0, P >> (d - 64) otherwise.
+    #[inline(always)]
+    fn add(&mut self, p: u128, e: i64, negative: bool, emax: i64) {
+        let d = (emax - e) as u64;
+        let (lo, hi) = if d < 64 {
+            let v = p >> d;
+            (v << 64, v >> 64)
+        } else if d < 192 {
+            (p >> (d - 64), 0)
+        } else {
+            return;
+        };
+        let acc = if negative {
+            &mut self.neg
+        } else {
+            &mut self.pos
+        };
+        let (l, c) = acc.0.overflowing_add(lo);
+        acc.0 = l;
+        acc.1 = acc.1.wrapping_add(hi).wrapping_add(c as u128);
+    }
+}
+
+/// The sign and magnitude of pos - neg (256-bit (low, high) pairs).
+#[inline(always)]
+fn magnitude(pos: (u128, u128), neg: (u128, u128)) -> (bool, (u128, u128)) {
+    if (pos.1, pos.0) >= (neg.1, neg.0) {
+        (false, sub256(pos, neg))
+    } else {
+        (true, sub256(neg, pos))
+    }
+}
+
 /// a - b for 256-bit (low, high) pairs, a >= b.
 fn sub256(a: (u128, u128), b: (u128, u128)) -> (u128, u128) {
     let (lo, borrow) = a.0.overflowing_sub(b.0);
     (lo, a.1 - b.1 - borrow as u128)
 }
 
-/// out := (-1)^negative (hi 2^128 + lo) 2^shift rounded to nearest (ties to even) at
-/// out's precision of at most 64 bits: [`set_rounded`](super::set_rounded) for a
-/// 256-bit magnitude, the same result; false (out untouched) where that would be false.
-fn set_rounded_256(out: &mut Float, lo: u128, hi: u128, negative: bool, shift: i64) -> bool {
-    let prec = out.prec();
+/// (hi 2^128 + lo) 2^shift rounded to nearest (ties to even) at `prec` bits (1 to
+/// 64): the mantissa (its top bit set, the prec bits at the top of the limb) and the
+/// exponent of MPFR's representation; None for zero.
+#[inline(always)]
+fn round_256(lo: u128, hi: u128, prec: u32, shift: i64) -> Option<(u64, i64)> {
     debug_assert!((1..=64).contains(&prec));
     // the magnitude normalized to its top 128 bits (top bit set), and whether any bit
     // below them is set; t: the magnitude's top bit position
@@ -106,8 +133,7 @@ fn set_rounded_256(out: &mut Float, lo: u128, hi: u128, negative: bool, shift: i
         let lz = lo.leading_zeros();
         (lo << lz, false, 127 - lz as i64)
     } else {
-        out.assign(0);
-        return true;
+        return None;
     };
     // keep prec bits; the rest decides the rounding
     let drop = 128 - prec;
@@ -123,9 +149,26 @@ fn set_rounded_256(out: &mut Float, lo: u128, hi: u128, negative: bool, shift: i
             exp += 1;
         }
     }
-    let kept = kept as u64;
+    Some(((kept as u64) << (64 - prec), exp))
+}
+
+/// MPFR's current exponent range.
+#[inline(always)]
+fn exp_range() -> (i64, i64) {
     // SAFETY: reading MPFR's exponent range has no preconditions
-    let (emin, emax) = unsafe { (mpfr::get_emin() as i64, mpfr::get_emax() as i64) };
+    unsafe { (mpfr::get_emin() as i64, mpfr::get_emax() as i64) }
+}
+
+/// out := (-1)^negative (hi 2^128 + lo) 2^shift rounded to nearest (ties to even) at
+/// out's precision of at most 64 bits: [`set_rounded`](super::set_rounded) for a
+/// 256-bit magnitude, the same result; false (out untouched) where that would be false.
+fn set_rounded_256(out: &mut Float, lo: u128, hi: u128, negative: bool, shift: i64) -> bool {
+    let prec = out.prec();
+    let Some((m, exp)) = round_256(lo, hi, prec, shift) else {
+        out.assign(0);
+        return true;
+    };
+    let (emin, emax) = exp_range();
     if exp < emin || exp > emax {
         return false;
     }
@@ -134,9 +177,273 @@ fn set_rounded_256(out: &mut Float, lo: u128, hi: u128, negative: bool, shift: i
     // the exponent is in range: a regular MPFR number.
     unsafe {
         let r = &mut *out.as_raw_mut();
-        *r.d.as_ptr().cast::<u64>() = kept << (64 - prec);
+        *r.d.as_ptr().cast::<u64>() = m;
         r.exp = exp as mpfr::exp_t;
         r.sign = if negative { -1 } else { 1 };
     }
     true
+}
+
+/// A number of at most one limb as the one-limb kernel reads it:
+/// (-1)^neg m 2^(e - 64), m with its top bit set (an MPFR mantissa of one limb, e MPFR's
+/// exponent), or zero (m = 0). The one-limb linear algebra ([`crate::num::lean`])
+/// carries its values this way, without MPFR's allocations.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct R64 {
+    pub m: u64,
+    pub e: i64,
+    pub neg: bool,
+}
+
+impl R64 {
+    pub const ZERO: R64 = R64 {
+        m: 0,
+        e: 0,
+        neg: false,
+    };
+
+    pub fn is_zero(self) -> bool {
+        self.m == 0
+    }
+
+    /// The value of an MPFR number of at most 64 bits; None for a wider one, NaN or an
+    /// infinity. (A zero's sign is not kept.)
+    pub fn from_float(f: &Float) -> Option<R64> {
+        let r = raw(f);
+        if r.prec > 64 || (r.exp <= EXP_INF && r.exp != EXP_ZERO) {
+            return None;
+        }
+        if r.exp == EXP_ZERO {
+            return Some(R64::ZERO);
+        }
+        // SAFETY: a regular number of at most 64 bits has one initialized limb
+        let m = unsafe { *r.d.as_ptr().cast::<u64>() };
+        Some(R64 {
+            m,
+            e: r.exp,
+            neg: r.sign < 0,
+        })
+    }
+
+    /// out := this value; out has 64 bits of precision (so it holds every R64 exactly).
+    /// False (out untouched) when the exponent is outside MPFR's current range.
+    pub fn write(self, out: &mut Float) -> bool {
+        debug_assert_eq!(out.prec(), 64);
+        if self.m == 0 {
+            out.assign(0);
+            return true;
+        }
+        let (emin, emax) = exp_range();
+        if self.e < emin || self.e > emax {
+            return false;
+        }
+        // SAFETY: out is an initialized MPFR number of 64 bits, so it owns one limb; the
+        // mantissa written has its top bit set and the exponent is in range
+        unsafe {
+            let r = &mut *out.as_raw_mut();
+            *r.d.as_ptr().cast::<u64>() = self.m;
+            r.exp = self.e as mpfr::exp_t;
+            r.sign = if self.neg { -1 } else { 1 };
+        }
+        true
+    }
+}
+
+/// [`dot_into`](super::dot_into) of one-limb terms, rounded to nearest at 64 bits:
+/// `init` (a single term (-1)^neg a, if any) and the product terms
+/// term(j)[i] = (a, b, neg), (-1)^neg a b, for j < count and i < K: two passes over the
+/// terms (their exponents, then their products) without collecting them, for the
+/// one-limb linear algebra's short sums. The same sum in the same window as the one-limb
+/// kernel's for the same values, so the same result bit for bit (a unit test compares
+/// the two); None when the result's exponent is outside MPFR's current range.
+#[inline(always)]
+pub fn dot_with<const K: usize>(
+    init: Option<(R64, bool)>,
+    count: usize,
+    term: impl Fn(usize) -> [(R64, R64, bool); K],
+) -> Option<R64> {
+    let mut emax = i64::MIN;
+    if let Some((a, _)) = init {
+        if a.m != 0 {
+            emax = a.e;
+        }
+    }
+    for j in 0..count {
+        for (a, b, _) in term(j) {
+            if a.m != 0 && b.m != 0 {
+                emax = emax.max(a.e + b.e);
+            }
+        }
+    }
+    if emax == i64::MIN {
+        return Some(R64::ZERO);
+    }
+    let mut acc = Acc::default();
+    if let Some((a, neg)) = init {
+        if a.m != 0 {
+            acc.add((a.m as u128) << 64, a.e, a.neg ^ neg, emax);
+        }
+    }
+    for j in 0..count {
+        for (a, b, neg) in term(j) {
+            if a.m != 0 && b.m != 0 {
+                acc.add(
+                    a.m as u128 * b.m as u128,
+                    a.e + b.e,
+                    a.neg ^ b.neg ^ neg,
+                    emax,
+                );
+            }
+        }
+    }
+    let (negative, (lo, hi)) = magnitude(acc.pos, acc.neg);
+    let Some((m, e)) = round_256(lo, hi, 64, emax - 192) else {
+        return Some(R64::ZERO);
+    };
+    let (emin, emax) = exp_range();
+    (emin..=emax).contains(&e).then_some(R64 {
+        m,
+        e,
+        neg: negative,
+    })
+}
+
+/// a + b (b = (q, f, neg) the term (-1)^neg q 2^(f - 128) of a 128-bit q, as is a),
+/// rounded once to nearest at 64 bits, exactly as MPFR rounds (`mpfr_fmma`,
+/// `mpfr_fmms`, `mpfr_add`, `mpfr_sub` of one-limb operands; MPC's product and
+/// difference are these per part): no window, the smaller term's bits far below only
+/// as a sticky bit. None when the result's exponent is outside MPFR's current range.
+pub fn exact2(a: (u128, i64, bool), b: (u128, i64, bool)) -> Option<R64> {
+    // each term normalized (top bit 127), zeros dropped
+    let norm = |(q, f, neg): (u128, i64, bool)| {
+        (q != 0).then(|| {
+            let lz = q.leading_zeros();
+            (q << lz, f - lz as i64, neg)
+        })
+    };
+    let (big, small) = match (norm(a), norm(b)) {
+        (None, None) => return Some(R64::ZERO),
+        (Some(x), None) | (None, Some(x)) => (x, None),
+        (Some(x), Some(y)) => {
+            if (x.1, x.0) >= (y.1, y.0) {
+                (x, Some(y))
+            } else {
+                (y, Some(x))
+            }
+        }
+    };
+    let (q1, f1, n1) = big;
+    // the common case: the exact sum in 256 bits, (q1 << d) +- q2 in units of
+    // 2^(f2 - 128), rounded as the one-limb kernel rounds its accumulator
+    if let Some((q2, f2, n2)) = small {
+        let d = f1 - f2;
+        if d < 128 {
+            let (lo, hi) = if d == 0 {
+                (q1, 0)
+            } else {
+                (q1 << d, q1 >> (128 - d))
+            };
+            let (lo, hi) = if n1 == n2 {
+                let (l, c) = lo.overflowing_add(q2);
+                (l, hi + c as u128)
+            } else {
+                // (q1 << d) >= q2: d > 0, or d = 0 and q1 >= q2
+                sub256((lo, hi), (q2, 0))
+            };
+            let Some((m, e)) = round_256(lo, hi, 64, f2 - 128) else {
+                return Some(R64::ZERO);
+            };
+            let (emin, emax) = exp_range();
+            return (emin..=emax).contains(&e).then_some(R64 { m, e, neg: n1 });
+        }
+    }
+    // the exact sum as a 384-bit integer (three u128, low first) in units of
+    // 2^(f_small - 128), the big term shifted left by d = f_big - f_small; for d > 256
+    // the small term only decides ties and exact halves, as any value in (0, 2^128) at
+    // d = 256 does: it is replaced by 1 there
+    let (mut acc, unit, negative) = match small {
+        None => ([q1, 0, 0], f1 - 128, n1),
+        Some((q2, f2, n2)) => {
+            let d = f1 - f2;
+            let (q2, d) = if d > 256 { (1u128, 256) } else { (q2, d) };
+            let d = d as u32;
+            let shifted = shl384([q1, 0, 0], d);
+            let unit = f1 - d as i64 - 128;
+            if n1 == n2 {
+                (add384(shifted, [q2, 0, 0]), unit, n1)
+            } else {
+                // |big| >= |small| once shifted (d >= 0 and, for d = 0, q1 >= q2)
+                (sub384(shifted, [q2, 0, 0]), unit, n1)
+            }
+        }
+    };
+    // round the 384-bit magnitude to 64 bits
+    let Some(top) = (0..3).rev().find(|&k| acc[k] != 0) else {
+        return Some(R64::ZERO);
+    };
+    let lz = acc[top].leading_zeros();
+    acc = shl384(acc, lz + 128 * (2 - top as u32));
+    // now acc[2] holds the top 128 bits (top bit set), the rest below
+    let t = 128 * top as i64 + 127 - lz as i64; // the magnitude's top bit position
+    let hi = acc[2];
+    let mut kept = (hi >> 64) as u64;
+    let rest = hi as u64;
+    let sticky = acc[1] != 0 || acc[0] != 0;
+    let half = 1u64 << 63;
+    let mut e = t + 1 + unit;
+    if rest > half || (rest == half && (sticky || kept & 1 == 1)) {
+        let (k, carry) = kept.overflowing_add(1);
+        kept = k;
+        if carry {
+            kept = 1u64 << 63;
+            e += 1;
+        }
+    }
+    let (emin, emax) = exp_range();
+    (emin..=emax).contains(&e).then_some(R64 {
+        m: kept,
+        e,
+        neg: negative,
+    })
+}
+
+/// x 2^s for a 384-bit x (three u128, low first), s < 384; bits beyond 384 dropped.
+fn shl384(x: [u128; 3], s: u32) -> [u128; 3] {
+    let q = (s / 128) as usize;
+    let r = s % 128;
+    let mut out = [0u128; 3];
+    for k in (q..3).rev() {
+        let src = k - q;
+        let mut v = x[src] << r;
+        if r > 0 && src > 0 {
+            v |= x[src - 1] >> (128 - r);
+        }
+        out[k] = v;
+    }
+    out
+}
+
+fn add384(a: [u128; 3], b: [u128; 3]) -> [u128; 3] {
+    let mut out = [0u128; 3];
+    let mut carry = false;
+    for k in 0..3 {
+        let (s1, c1) = a[k].overflowing_add(b[k]);
+        let (s2, c2) = s1.overflowing_add(carry as u128);
+        out[k] = s2;
+        carry = c1 || c2;
+    }
+    out
+}
+
+/// a - b for a >= b.
+fn sub384(a: [u128; 3], b: [u128; 3]) -> [u128; 3] {
+    let mut out = [0u128; 3];
+    let mut borrow = false;
+    for k in 0..3 {
+        let (d1, b1) = a[k].overflowing_sub(b[k]);
+        let (d2, b2) = d1.overflowing_sub(borrow as u128);
+        out[k] = d2;
+        borrow = b1 || b2;
+    }
+    out
 }

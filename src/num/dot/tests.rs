@@ -321,3 +321,128 @@ fn the_same_precision_scan_is_the_general_scan() {
         None
     );
 }
+
+/// The same bits (value, sign, exponent) of two MPFR numbers, or both zero.
+fn same_bits(a: &Float, b: &Float) -> bool {
+    (a.is_zero() && b.is_zero()) || (a == b && a.is_sign_negative() == b.is_sign_negative())
+}
+
+/// dot_with gives the one-limb kernel's result at 64 bits bit for bit, on the values
+/// that kernel reads: random operands of 1 to 64 bits, a single term (or none), zeros,
+/// exponent spreads across the window and cancellation.
+#[test]
+fn dot_with_is_the_one_limb_kernel_bit_for_bit() {
+    let mut st = 0x6a09e667f3bcc909u64;
+    for round in 0..4000u32 {
+        let espan = [0i32, 3, 40, 70, 130, 200, 300][round as usize % 7];
+        let n = 1 + (round as usize * 5) % 21;
+        let mut terms: Vec<(Float, Option<Float>, bool)> = (0..n)
+            .map(|i| {
+                let pa = 1 + (rnd_bits(&mut st) % 64) as u32;
+                let a = if i % 9 == 4 {
+                    Float::new(pa)
+                } else {
+                    rnd(&mut st, pa, espan)
+                };
+                // the first term a single operand in two rounds of three
+                let b = (i > 0 || round % 3 == 0).then(|| rnd(&mut st, 64, espan));
+                (a, b, i % 3 == 1)
+            })
+            .collect();
+        if round % 5 == 0 {
+            let (a, b, neg) = terms[n - 1].clone();
+            terms.push((a, b.or_else(|| Some(Float::with_val(64, 1))), !neg));
+        }
+        let want = run(&terms, 64);
+        let r = |f: &Float| R64::from_float(f).unwrap();
+        let init = terms[0].1.is_none().then(|| (r(&terms[0].0), terms[0].2));
+        let prods: Vec<(R64, R64, bool)> = terms
+            .iter()
+            .filter_map(|(a, b, neg)| b.as_ref().map(|b| (r(a), r(b), *neg)))
+            .collect();
+        let got = dot_with(init, prods.len(), |j| [prods[j]]).expect("in range");
+        let mut g = Float::new(64);
+        assert!(got.write(&mut g));
+        assert!(same_bits(&g, &want), "round {round}: {g} vs {want}");
+    }
+}
+
+/// exact2 rounds a + b once, as MPFR does (against the exact rational sum rounded to
+/// 64 bits): products and single operands of random widths and exponents, the ties a
+/// product of 65 significant bits makes ((2^32 + 1)^2), decided by a term far below
+/// (d > 256) or by ties to even, and cancellation to zero.
+#[test]
+fn exact2_is_the_exact_sum_rounded_once() {
+    let mut st = 0xbb67ae8584caa73bu64;
+    let term = |x: &(Float, Option<Float>, bool)| -> (u128, i64, bool) {
+        let a = R64::from_float(&x.0).unwrap();
+        match &x.1 {
+            Some(b) => {
+                let b = R64::from_float(b).unwrap();
+                (a.m as u128 * b.m as u128, a.e + b.e, a.neg ^ b.neg ^ x.2)
+            }
+            None => ((a.m as u128) << 64, a.e, a.neg ^ x.2),
+        }
+    };
+    let check = |x: (Float, Option<Float>, bool), y: (Float, Option<Float>, bool)| {
+        let want = exact(&[x.clone(), y.clone()], 64);
+        let got = exact2(term(&x), term(&y)).expect("in range");
+        let mut g = Float::new(64);
+        assert!(got.write(&mut g));
+        assert_eq!(g, want, "{x:?} + {y:?}");
+    };
+    for round in 0..6000u32 {
+        let espan = [0i32, 2, 40, 64, 100, 150, 300][round as usize % 7];
+        let mut pick = |single: bool| {
+            let pa = 1 + (rnd_bits(&mut st) % 64) as u32;
+            let a = rnd(&mut st, pa, espan);
+            let b = (!single).then(|| rnd(&mut st, 64, espan));
+            (a, b, rnd_bits(&mut st).is_multiple_of(2))
+        };
+        let x = pick(round % 3 == 0);
+        let y = pick(round % 5 == 0);
+        check(x.clone(), y.clone());
+        // x - x and x + (-x): zero
+        check(x.clone(), (x.0.clone(), x.1.clone(), !x.2));
+    }
+    // ties: (2^32 + 1)^2 = 2^64 + 2^33 + 1 has 65 significant bits, its last a half
+    // unit at 64 bits
+    let t = Float::with_val(64, (1u64 << 32) + 1);
+    for (scale, below) in [
+        (0i32, 60i32),
+        (1, 100),
+        (0, 126),
+        (2, 127),
+        (0, 128),
+        (-1, 129),
+        (0, 130),
+        (0, 200),
+        (5, 256),
+        (-3, 257),
+        (0, 300),
+        (7, 1000),
+    ] {
+        let tie = (Float::with_val(64, &t << scale), Some(t.clone()), false);
+        for neg in [false, true] {
+            let tiny = (
+                Float::with_val(64, Float::i_exp(1, scale - below)),
+                None,
+                neg,
+            );
+            check(tie.clone(), tiny);
+        }
+        // no second term: ties to even
+        check(tie.clone(), (Float::new(64), None, false));
+        check(
+            (tie.0.clone(), tie.1.clone(), true),
+            (Float::new(64), None, true),
+        );
+    }
+    // a single operand and a half unit below it: ties to even, up and down
+    for m in [(1u64 << 63) + 1, 1u64 << 63, u64::MAX] {
+        let x = Float::with_val(64, m);
+        let half = Float::with_val(64, Float::i_exp(1, -1));
+        check((x.clone(), None, false), (half.clone(), None, false));
+        check((x.clone(), None, false), (half, None, true));
+    }
+}

@@ -20,11 +20,14 @@ use super::options::{
 };
 use super::variation::{Variation, INNER_PREC};
 use super::Radau;
+use crate::num::dot::R64;
 use crate::num::dot::{dot_into, Term};
 use crate::num::expmemo::ExpMemo;
 use crate::num::hessenberg::{HessLu, Hessenberg};
+use crate::num::lean::{self, from_floats, LeanLu, C64};
 use crate::num::linalg::{Lu, LuScalar};
 use crate::ode::tableau::EigBlock;
+use crate::ode::tableau::LOW_PREC;
 use crate::ode::{ErrorScale, Ode};
 use rayon::prelude::*;
 use rug::ops::Pow;
@@ -54,6 +57,9 @@ pub(super) struct Factors {
     q: Option<Arc<Hessenberg>>,
     real: Vec<Option<BlockLu<Float>>>,
     pairs: Vec<Option<BlockLu<Complex>>>,
+    /// the complex blocks with one-limb entries (factorizations at 64 bits), solved
+    /// without MPC and with its results bit for bit ([`LeanLu`])
+    lean: Vec<Option<LeanLu>>,
     /// λ0/h I - J of the embedded error estimate when the tableau has no real block for
     /// it (even s) and the estimate is embedded
     emb: Option<BlockLu<Float>>,
@@ -83,6 +89,52 @@ impl Factors {
         lu.expect("embedded block factored").solve(r);
         self.apply_q(r);
     }
+    /// The complex block `lu`'s solve of (xr, xi) at 64 bits on one-limb values
+    /// (Q^T, the LU solve, Q): the MPFR/MPC path's results bit for bit, or None when a
+    /// value is not one-limb or leaves MPFR's exponent range (the caller then takes the
+    /// MPFR/MPC path).
+    fn lean_solve(
+        &self,
+        lu: &LeanLu,
+        mut xr: Vec<R64>,
+        mut xi: Vec<R64>,
+    ) -> Option<(Vec<Float>, Vec<Float>)> {
+        let n = xr.len();
+        let mut scratch = Vec::with_capacity(n);
+        let q = self
+            .q
+            .as_ref()
+            .map(|q| q.lean())
+            .map(|l| l.expect("a lean Q"));
+        if let Some((_, qt)) = q {
+            lean::mat_vec(qt, n, &mut xr, &mut scratch)?;
+            lean::mat_vec(qt, n, &mut xi, &mut scratch)?;
+        }
+        let mut b: Vec<C64> = xr
+            .iter()
+            .zip(&xi)
+            .map(|(&re, &im)| C64 { re, im })
+            .collect();
+        lu.solve(&mut b)?;
+        for ((r, i), c) in xr.iter_mut().zip(xi.iter_mut()).zip(&b) {
+            *r = c.re;
+            *i = c.im;
+        }
+        if let Some((q, _)) = q {
+            lean::mat_vec(q, n, &mut xr, &mut scratch)?;
+            lean::mat_vec(q, n, &mut xi, &mut scratch)?;
+        }
+        let floats = |v: &[R64]| -> Option<Vec<Float>> {
+            v.iter()
+                .map(|x| {
+                    let mut f = Float::new(LOW_PREC);
+                    x.write(&mut f).then_some(f)
+                })
+                .collect()
+        };
+        Some((floats(&xr)?, floats(&xi)?))
+    }
+
     fn apply_qt(&self, x: &mut [Float]) {
         if let Some(q) = &self.q {
             q.apply_qt(x);
@@ -163,9 +215,19 @@ pub(super) fn block_solve(
                     (*k, r, None)
                 }
                 EigBlock::Pair { k, alpha, beta } => {
+                    let k = *k;
+                    // without w, the right-hand side is g itself (at the factorizations'
+                    // precision in the inner iterations): straight to the one-limb solve
+                    if let (Some(lu), None) = (&fac.lean[bi], w) {
+                        let solved = from_floats(&g[k])
+                            .zip(from_floats(&g[k + 1]))
+                            .and_then(|(xr, xi)| fac.lean_solve(lu, xr, xi));
+                        if let Some((re, im)) = solved {
+                            return (k, re, Some(im));
+                        }
+                    }
                     let ah = Float::with_val(p, alpha * hinv);
                     let bh = Float::with_val(p, beta * hinv);
-                    let k = *k;
                     let (mut re, mut im): (Vec<Float>, Vec<Float>) = (0..n)
                         .map(|i| {
                             // re = g_k - (α w_k + β w_{k+1})/h, im = g_{k+1} - (-β w_k + α w_{k+1})/h
@@ -184,6 +246,14 @@ pub(super) fn block_solve(
                             (Float::with_val(lp, re), Float::with_val(lp, im))
                         })
                         .unzip();
+                    if let Some(lu) = &fac.lean[bi] {
+                        let solved = from_floats(&re)
+                            .zip(from_floats(&im))
+                            .and_then(|(xr, xi)| fac.lean_solve(lu, xr, xi));
+                        if let Some((re, im)) = solved {
+                            return (k, re, Some(im));
+                        }
+                    }
                     fac.apply_qt(&mut re);
                     fac.apply_qt(&mut im);
                     let mut r: Vec<Complex> = re
@@ -347,11 +417,22 @@ impl<O: Ode> Radau<'_, O> {
             real.push(r);
             pairs.push(c);
         }
+        // one-limb copies of the complex blocks, when Q (if any) has one too
+        let lean_q = q.as_ref().is_none_or(|q| q.lean().is_some());
+        let lean = pairs
+            .iter()
+            .map(|b| match b {
+                Some(BlockLu::Dense(lu)) if lean_q && p == LOW_PREC => lu.lean(),
+                Some(BlockLu::Hess(lu)) if lean_q && p == LOW_PREC => lu.lean(),
+                _ => None,
+            })
+            .collect();
         Some(Factors {
             prec: p,
             q,
             real,
             pairs,
+            lean,
             emb,
             inner: None,
         })
