@@ -1,8 +1,8 @@
 //! Complex LU solves and matrix-vector products at one limb (64 bits) on plain
-//! integers: the values of the Newton iterations' 64-bit block solves
-//! ([`crate::ode::radau`]) carried as [`R64`] instead of MPFR and MPC numbers, with
-//! every operation rounded exactly as MPFR and MPC round it. The results are the
-//! MPFR/MPC path's bit for bit (the tests solve the same systems both ways); what goes
+//! integers: the values of the Newton iterations' 64-bit block solves (`ode::radau`)
+//! carried as [`R64`] instead of MPFR and MPC numbers, with every operation rounded
+//! exactly as MPFR and MPC round it. The results are the MPFR/MPC path's bit for bit, a
+//! zero's sign aside (the tests solve the same systems both ways); what goes
 //! is the allocations and the libraries' per-call overhead, which at n = 4 to 11 cost
 //! several times the arithmetic (docs/math.md §9.14).
 //!
@@ -11,7 +11,7 @@
 //!   product per part when a part is zero), each part rounded once ([`exact2`]);
 //! * a complex difference (`mpc_sub`: `mpfr_sub` per part), each part rounded once;
 //! * a dot product (`num::dot`'s one-limb kernel: the same window and truncation),
-//!   [`dot_r64`].
+//!   [`dot_with`].
 
 use super::dot::{dot_with, exact2, R64};
 use rug::{Complex, Float};

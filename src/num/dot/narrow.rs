@@ -202,10 +202,6 @@ impl R64 {
         neg: false,
     };
 
-    pub fn is_zero(self) -> bool {
-        self.m == 0
-    }
-
     /// The value of an MPFR number of at most 64 bits; None for a wider one, NaN or an
     /// infinity. (A zero's sign is not kept.)
     pub fn from_float(f: &Float) -> Option<R64> {
@@ -251,7 +247,7 @@ impl R64 {
 
 /// [`dot_into`](super::dot_into) of one-limb terms, rounded to nearest at 64 bits:
 /// `init` (a single term (-1)^neg a, if any) and the product terms
-/// term(j)[i] = (a, b, neg), (-1)^neg a b, for j < count and i < K: two passes over the
+/// term(j) = K triples (a, b, neg), each (-1)^neg a b, for j < count: two passes over the
 /// terms (their exponents, then their products) without collecting them, for the
 /// one-limb linear algebra's short sums. The same sum in the same window as the one-limb
 /// kernel's for the same values, so the same result bit for bit (a unit test compares
