@@ -308,7 +308,7 @@ pub fn dot_with<const K: usize>(
 /// rounded once to nearest at 64 bits, exactly as MPFR rounds (`mpfr_fmma`,
 /// `mpfr_fmms`, `mpfr_add`, `mpfr_sub` of one-limb operands; MPC's product and
 /// difference are these per part): no window, the smaller term's bits far below only
-/// as a sticky bit. None when the result's exponent is outside MPFR's current range.
+/// as the sticky bit they are. None when the result's exponent is outside MPFR's current range.
 pub fn exact2(a: (u128, i64, bool), b: (u128, i64, bool)) -> Option<R64> {
     // each term normalized (top bit 127), zeros dropped
     let norm = |(q, f, neg): (u128, i64, bool)| {
@@ -328,16 +328,25 @@ pub fn exact2(a: (u128, i64, bool), b: (u128, i64, bool)) -> Option<R64> {
             }
         }
     };
+    // the exact sum in 256 bits, (q1 << d) +- q2 in units of 2^(f2 - 128), rounded as
+    // the one-limb kernel rounds its accumulator. For d >= 128 the small term lies
+    // wholly below q1's bits: any value in (0, 2^128) there leaves the bits from 2^128
+    // up the same (a sum adds below them, a difference borrows one from them) and those
+    // below non-zero, so it is replaced by 1 at d = 128, which decides ties and exact
+    // halves as it does
     let (q1, f1, n1) = big;
-    // the common case: the exact sum in 256 bits, (q1 << d) +- q2 in units of
-    // 2^(f2 - 128), rounded as the one-limb kernel rounds its accumulator
-    if let Some((q2, f2, n2)) = small {
-        let d = f1 - f2;
-        if d < 128 {
-            let (lo, hi) = if d == 0 {
-                (q1, 0)
+    let (lo, hi, unit) = match small {
+        None => (q1, 0, f1 - 128),
+        Some((q2, f2, n2)) => {
+            let (q2, d) = if f1 - f2 >= 128 {
+                (1u128, 128)
             } else {
-                (q1 << d, q1 >> (128 - d))
+                (q2, (f1 - f2) as u32)
+            };
+            let (lo, hi) = match d {
+                0 => (q1, 0),
+                128 => (0, q1),
+                _ => (q1 << d, q1 >> (128 - d)),
             };
             let (lo, hi) = if n1 == n2 {
                 let (l, c) = lo.overflowing_add(q2);
@@ -346,100 +355,12 @@ pub fn exact2(a: (u128, i64, bool), b: (u128, i64, bool)) -> Option<R64> {
                 // (q1 << d) >= q2: d > 0, or d = 0 and q1 >= q2
                 sub256((lo, hi), (q2, 0))
             };
-            let Some((m, e)) = round_256(lo, hi, 64, f2 - 128) else {
-                return Some(R64::ZERO);
-            };
-            let (emin, emax) = exp_range();
-            return (emin..=emax).contains(&e).then_some(R64 { m, e, neg: n1 });
-        }
-    }
-    // the exact sum as a 384-bit integer (three u128, low first) in units of
-    // 2^(f_small - 128), the big term shifted left by d = f_big - f_small; for d > 256
-    // the small term only decides ties and exact halves, as any value in (0, 2^128) at
-    // d = 256 does: it is replaced by 1 there
-    let (mut acc, unit, negative) = match small {
-        None => ([q1, 0, 0], f1 - 128, n1),
-        Some((q2, f2, n2)) => {
-            let d = f1 - f2;
-            let (q2, d) = if d > 256 { (1u128, 256) } else { (q2, d) };
-            let d = d as u32;
-            let shifted = shl384([q1, 0, 0], d);
-            let unit = f1 - d as i64 - 128;
-            if n1 == n2 {
-                (add384(shifted, [q2, 0, 0]), unit, n1)
-            } else {
-                // |big| >= |small| once shifted (d >= 0 and, for d = 0, q1 >= q2)
-                (sub384(shifted, [q2, 0, 0]), unit, n1)
-            }
+            (lo, hi, f1 - d as i64 - 128)
         }
     };
-    // round the 384-bit magnitude to 64 bits
-    let Some(top) = (0..3).rev().find(|&k| acc[k] != 0) else {
+    let Some((m, e)) = round_256(lo, hi, 64, unit) else {
         return Some(R64::ZERO);
     };
-    let lz = acc[top].leading_zeros();
-    acc = shl384(acc, lz + 128 * (2 - top as u32));
-    // now acc[2] holds the top 128 bits (top bit set), the rest below
-    let t = 128 * top as i64 + 127 - lz as i64; // the magnitude's top bit position
-    let hi = acc[2];
-    let mut kept = (hi >> 64) as u64;
-    let rest = hi as u64;
-    let sticky = acc[1] != 0 || acc[0] != 0;
-    let half = 1u64 << 63;
-    let mut e = t + 1 + unit;
-    if rest > half || (rest == half && (sticky || kept & 1 == 1)) {
-        let (k, carry) = kept.overflowing_add(1);
-        kept = k;
-        if carry {
-            kept = 1u64 << 63;
-            e += 1;
-        }
-    }
     let (emin, emax) = exp_range();
-    (emin..=emax).contains(&e).then_some(R64 {
-        m: kept,
-        e,
-        neg: negative,
-    })
-}
-
-/// x 2^s for a 384-bit x (three u128, low first), s < 384; bits beyond 384 dropped.
-fn shl384(x: [u128; 3], s: u32) -> [u128; 3] {
-    let q = (s / 128) as usize;
-    let r = s % 128;
-    let mut out = [0u128; 3];
-    for k in (q..3).rev() {
-        let src = k - q;
-        let mut v = x[src] << r;
-        if r > 0 && src > 0 {
-            v |= x[src - 1] >> (128 - r);
-        }
-        out[k] = v;
-    }
-    out
-}
-
-fn add384(a: [u128; 3], b: [u128; 3]) -> [u128; 3] {
-    let mut out = [0u128; 3];
-    let mut carry = false;
-    for k in 0..3 {
-        let (s1, c1) = a[k].overflowing_add(b[k]);
-        let (s2, c2) = s1.overflowing_add(carry as u128);
-        out[k] = s2;
-        carry = c1 || c2;
-    }
-    out
-}
-
-/// a - b for a >= b.
-fn sub384(a: [u128; 3], b: [u128; 3]) -> [u128; 3] {
-    let mut out = [0u128; 3];
-    let mut borrow = false;
-    for k in 0..3 {
-        let (d1, b1) = a[k].overflowing_sub(b[k]);
-        let (d2, b2) = d1.overflowing_sub(borrow as u128);
-        out[k] = d2;
-        borrow = b1 || b2;
-    }
-    out
+    (emin..=emax).contains(&e).then_some(R64 { m, e, neg: n1 })
 }

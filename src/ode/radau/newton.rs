@@ -89,23 +89,22 @@ impl Factors {
         lu.expect("embedded block factored").solve(r);
         self.apply_q(r);
     }
-    /// The complex block `lu`'s solve of (xr, xi) at 64 bits on one-limb values
+    /// The complex block `lu`'s solve of (re, im) at 64 bits on one-limb values
     /// (Q^T, the LU solve, Q): the MPFR/MPC path's results bit for bit, or None when a
     /// value is not one-limb or leaves MPFR's exponent range (the caller then takes the
     /// MPFR/MPC path).
     fn lean_solve(
         &self,
         lu: &LeanLu,
-        mut xr: Vec<R64>,
-        mut xi: Vec<R64>,
+        re: &[Float],
+        im: &[Float],
     ) -> Option<(Vec<Float>, Vec<Float>)> {
-        let n = xr.len();
+        let n = re.len();
+        let mut xr = from_floats(re)?;
+        let mut xi = from_floats(im)?;
         let mut scratch = Vec::with_capacity(n);
-        let q = self
-            .q
-            .as_ref()
-            .map(|q| q.lean())
-            .map(|l| l.expect("a lean Q"));
+        // the blocks have one-limb copies only when Q (if any) has one too
+        let q = self.q.as_ref().map(|q| q.lean().expect("a lean Q"));
         if let Some((_, qt)) = q {
             lean::mat_vec(qt, n, &mut xr, &mut scratch)?;
             lean::mat_vec(qt, n, &mut xi, &mut scratch)?;
@@ -219,10 +218,7 @@ pub(super) fn block_solve(
                     // without w, the right-hand side is g itself (at the factorizations'
                     // precision in the inner iterations): straight to the one-limb solve
                     if let (Some(lu), None) = (&fac.lean[bi], w) {
-                        let solved = from_floats(&g[k])
-                            .zip(from_floats(&g[k + 1]))
-                            .and_then(|(xr, xi)| fac.lean_solve(lu, xr, xi));
-                        if let Some((re, im)) = solved {
+                        if let Some((re, im)) = fac.lean_solve(lu, &g[k], &g[k + 1]) {
                             return (k, re, Some(im));
                         }
                     }
@@ -247,10 +243,7 @@ pub(super) fn block_solve(
                         })
                         .unzip();
                     if let Some(lu) = &fac.lean[bi] {
-                        let solved = from_floats(&re)
-                            .zip(from_floats(&im))
-                            .and_then(|(xr, xi)| fac.lean_solve(lu, xr, xi));
-                        if let Some((re, im)) = solved {
+                        if let Some((re, im)) = fac.lean_solve(lu, &re, &im) {
                             return (k, re, Some(im));
                         }
                     }
