@@ -9,12 +9,14 @@
 //! bits and rounded to `prec`.
 
 mod interp;
+mod roots;
 
 use crate::num::linalg::RealLu;
 use crate::num::poly;
 use interp::{chebyshev_matrix, lagrange_weights};
 use rayon::prelude::*;
-use rug::{Complex, Float, Integer, Rational};
+use roots::{eigenvalues, nodes};
+use rug::{Complex, Float};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -83,24 +85,6 @@ pub struct Embedded {
 
 /// The bits per stage the construction of A carries above the working precision.
 const A_EXTRA_BITS_PER_STAGE: u32 = 3;
-
-fn binom(n: u32, k: u32) -> Integer {
-    Integer::from(Integer::binomial_u(n, k))
-}
-
-/// Coefficients (ascending) of the shifted Legendre polynomial P*_n(x) = P_n(2x - 1).
-fn shifted_legendre(n: u32) -> Vec<Integer> {
-    (0..=n)
-        .map(|k| {
-            let v = binom(n, k) * binom(n + k, k);
-            if (n + k) % 2 == 1 {
-                -v
-            } else {
-                v
-            }
-        })
-        .collect()
-}
 
 /// The coefficients (ascending) of M(x) = Π_i (x - c_i) at `prec` bits: one factor
 /// x - c_i at a time.
@@ -183,45 +167,7 @@ impl RadauTableau {
         let su = s as u32;
         // the nodes and the eigenvalues of A^{-1} are independent root finds: in parallel
         // (each computed exactly as it would be serially)
-        let (c, eig) = rayon::join(
-            || {
-                // nodes
-                let ps = shifted_legendre(su);
-                let ps1 = shifted_legendre(su - 1);
-                let q: Vec<Float> = (0..=s)
-                    .map(|k| {
-                        let mut v = ps[k].clone();
-                        if k < ps1.len() {
-                            v -= &ps1[k];
-                        }
-                        Float::with_val(wp, v)
-                    })
-                    .collect();
-                let mut c: Vec<Float> = poly::roots(&q, wp)
-                    .into_iter()
-                    .map(|z| z.into_real_imag().0)
-                    .collect();
-                c.sort_by(|a, b| a.partial_cmp(b).unwrap());
-                c[s - 1] = Float::with_val(wp, 1);
-                c
-            },
-            || {
-                // eigenvalues of B: roots of Q(z) = sum_j (-1)^j (2s-1-j)! s! / ((2s-1)! j! (s-j)!) z^j
-                let fact = |n: u32| Integer::from(Integer::factorial(n));
-                let qc: Vec<Float> = (0..=su)
-                    .map(|j| {
-                        let num = fact(2 * su - 1 - j) * fact(su);
-                        let den = fact(2 * su - 1) * fact(j) * fact(su - j);
-                        let mut r = Rational::from((num, den));
-                        if j % 2 == 1 {
-                            r = -r;
-                        }
-                        crate::num::from_rational(wp, &r)
-                    })
-                    .collect();
-                poly::roots(&qc, wp)
-            },
-        );
+        let (c, eig) = rayon::join(|| nodes(s, wp), || eigenvalues(s, wp));
         // A: a_ij = ∫_0^{c_i} l_j, l_j = M_j / M_j(c_j) with M_j = M / (x - c_j) and
         // M(x) = Π_m (x - c_m): each a_ij = Σ_k M_j[k] c_i^(k+1) / (k+1) / M_j(c_j), one
         // dot product (exact, rounded once) against the table of c_i^(k+1) / (k+1)
@@ -275,18 +221,7 @@ impl RadauTableau {
         // B = A^{-1}
         let lu = RealLu::factor(a.clone(), s).expect("Radau matrix is invertible");
         let binv = inverse(&lu, s, wp);
-        let imag_tol = Float::with_val(wp, Float::i_exp(1, -((wp / 2) as i32)));
-        let mut reals = Vec::new();
-        let mut pairs = Vec::new();
-        for z in eig {
-            let im = Float::with_val(wp, z.imag().abs_ref());
-            if im < imag_tol {
-                reals.push(Float::with_val(wp, z.real()));
-            } else if z.imag().is_sign_positive() {
-                pairs.push(z);
-            }
-        }
-        assert_eq!(reals.len() + 2 * pairs.len(), s, "eigenvalue split");
+        let poly::Roots { reals, pairs } = eig;
         // eigenvectors in closed form (docs/math.md §9.1): for an eigenvalue λ of
         // A^{-1}, with μ = 1/λ and M(x) = Π_i (x - c_i), the polynomial
         // u = Σ_k μ^k M^{(k+1)} (the solution of u - μ u' = M' of degree s - 1) has
@@ -497,6 +432,7 @@ impl RadauTableau {
 mod tests {
     use super::*;
     use rug::ops::Pow;
+    use rug::Rational;
 
     fn tiny(prec: u32, bits_below: u32) -> Float {
         Float::with_val(prec, Float::i_exp(1, -((prec - bits_below) as i32)))
