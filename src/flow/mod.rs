@@ -248,7 +248,7 @@ impl DiagFlow {
                 let x = Float::with_val(p, &gamma - m);
                 match memo.as_deref_mut() {
                     Some(memo) => memo.exp(base + k, &x),
-                    None => x.exp(),
+                    None => crate::num::exp::exp(p, &x),
                 }
             })
             .collect();

@@ -185,7 +185,7 @@ impl Mirror {
     pub fn eval_upto(&self, beta: &Float, order: Order) -> MirrorEval {
         let p = self.prec;
         self.eval_with(beta, order, &mut |f| match f {
-            Elem::ExpM1(_, x) => x.exp_m1(),
+            Elem::ExpM1(_, x) => crate::num::exp::exp_m1(x.prec(), &x),
             Elem::Atanh(s) => Float::with_val(p, s.atanh_ref()),
             Elem::PowNeg(_, x) => pow_neg_fresh(x, self.depth),
         })

@@ -43,7 +43,7 @@ pub const MAX_LIMBS: usize = 8;
 const MAX_PROD: usize = 2 * MAX_LIMBS;
 /// Accumulator limbs at most: (MAX_LIMBS * 64 + 128) / 64 below the largest product, one
 /// above it for the carries of up to 2^63 terms.
-const MAX_ACC: usize = MAX_LIMBS + 3;
+pub(super) const MAX_ACC: usize = MAX_LIMBS + 3;
 
 /// One term of a dot product: `neg`ates a b (b = None: the term is a alone).
 #[derive(Clone, Copy)]
@@ -75,13 +75,13 @@ impl<'a> Term<'a> {
 
 /// The limbs, exponent and sign of a regular (non-zero, finite) MPFR number: value =
 /// (-1)^neg * M * 2^(exp - 64 len(limbs)), M = sum limbs[k] 2^(64k) with its top bit set.
-struct View<'a> {
-    limbs: &'a [u64],
-    exp: i64,
-    neg: bool,
+pub(super) struct View<'a> {
+    pub limbs: &'a [u64],
+    pub exp: i64,
+    pub neg: bool,
 }
 
-fn view(f: &Float) -> View<'_> {
+pub(super) fn view(f: &Float) -> View<'_> {
     // SAFETY: f is a regular number (the callers test is_zero and is_finite first), so its
     // mantissa holds ceil(prec / 64) initialized limbs that live as long as f.
     unsafe {
@@ -333,7 +333,7 @@ fn finish(out: &mut Float, pos: &mut [u64], neg: &mut [u64], emax: i64) {
 /// out := (-1)^negative mag 2^shift rounded to nearest (ties to even) at out's
 /// precision, written into its limbs; false (out untouched) when the result's exponent
 /// is outside MPFR's current range or out is wider than the fast path's limbs.
-fn set_rounded(out: &mut Float, mag: &[u64], negative: bool, shift: i64) -> bool {
+pub(super) fn set_rounded(out: &mut Float, mag: &[u64], negative: bool, shift: i64) -> bool {
     let Some(t) = mag.iter().rposition(|&x| x != 0) else {
         out.assign(0);
         return true;

@@ -121,8 +121,8 @@ impl ExpMemo {
         }
         self.counts.fresh += 1;
         let val = match kind {
-            Kind::Exp => Float::with_val(p, a.exp_ref()),
-            Kind::ExpM1 => Float::with_val(p, a.exp_m1_ref()),
+            Kind::Exp => super::exp::exp(p, a),
+            Kind::ExpM1 => super::exp::exp_m1(p, a),
             Kind::Atanh => Float::with_val(p, a.atanh_ref()),
             Kind::PowNeg(d) => pow_neg_fresh(a, d),
         };

@@ -187,12 +187,7 @@ mod tests {
     use crate::num::hessenberg::{HessLu, Hessenberg};
     use crate::num::linalg::Lu;
 
-    fn next(state: &mut u64) -> u64 {
-        *state ^= *state << 13;
-        *state ^= *state >> 7;
-        *state ^= *state << 17;
-        *state
-    }
+    use crate::num::testing::xorshift as next;
 
     /// A 64-bit float with a random mantissa and an exponent in [-espan, espan]; one in
     /// `zeros` is zero.

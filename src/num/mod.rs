@@ -4,6 +4,7 @@
 
 pub mod dot;
 pub mod exact;
+pub mod exp;
 pub mod expmemo;
 pub mod hessenberg;
 pub mod lean;
@@ -275,5 +276,14 @@ pub(crate) mod testing {
     /// a vector of integers
     pub fn qv(v: &[i64]) -> Vec<Rational> {
         v.iter().map(|&x| Rational::from(x)).collect()
+    }
+
+    /// The next value of a xorshift generator (state non-zero): deterministic random
+    /// inputs for the kernels' tests.
+    pub fn xorshift(state: &mut u64) -> u64 {
+        *state ^= *state << 13;
+        *state ^= *state >> 7;
+        *state ^= *state << 17;
+        *state
     }
 }
