@@ -78,8 +78,9 @@ pub fn eval_real(coeffs: &[Float], x: &Float) -> (Float, Float) {
 /// 32 bits above that round-off.
 const ABERTH_BITS: u32 = 64;
 
-/// The most sweeps of the Aberth–Ehrlich iteration (from a circle, the polynomials of
-/// the tableaux take 11 to 16; from the nodes' guesses, 3 to 6).
+/// The most sweeps of the Aberth–Ehrlich iteration, a bound far above its needs (at 18 to
+/// 24 stages the tableaux' eigenvalues take 10 to 16 from the circle, their nodes 4 to 5
+/// from the Chebyshev–Radau points).
 const MAX_SWEEPS: usize = 2000;
 
 /// The roots of a real polynomial: its real roots, ascending, and one root of each

@@ -188,3 +188,25 @@ fn a_value_near_a_midpoint_is_not_decided() {
     w.l[1] = u64::MAX - (1 << 40);
     assert!(decided(&w, prec, 10));
 }
+
+/// Heavy: 200,000 random arguments at the precisions the flows use (192 to 448 bits, and
+/// 64 for the verification of narrow settings), sizes 2^-60 to 2^31 and both signs, each
+/// in exp and expm1, against MPFR bit for bit.
+#[test]
+#[ignore = "slow: 400,000 kernel calls against MPFR"]
+fn exp_and_expm1_are_mpfrs_at_scale() {
+    let mut g = Gen::new(0x0dd_ba11);
+    for prec in [64, 192, 256, 320, 448] {
+        let xs: Vec<Float> = (0..40_000)
+            .map(|i| {
+                if i % 2 == 0 {
+                    random(&mut g, prec, -60, 32)
+                } else {
+                    random(&mut g, prec, -4, 5)
+                }
+            })
+            .collect();
+        let (_, missed) = compare(&xs, prec);
+        assert_eq!(missed, 0, "{prec} bits");
+    }
+}
