@@ -575,7 +575,7 @@ fn add_shifted(acc: &mut [u64], p: &[u64], sh: i64) {
     }
 }
 
-fn cmp_limbs(a: &[u64], b: &[u64]) -> std::cmp::Ordering {
+pub(super) fn cmp_limbs(a: &[u64], b: &[u64]) -> std::cmp::Ordering {
     for (x, y) in a.iter().rev().zip(b.iter().rev()) {
         match x.cmp(y) {
             std::cmp::Ordering::Equal => continue,
@@ -586,7 +586,7 @@ fn cmp_limbs(a: &[u64], b: &[u64]) -> std::cmp::Ordering {
 }
 
 /// a -= b (a >= b)
-fn sub_limbs(a: &mut [u64], b: &[u64]) {
+pub(super) fn sub_limbs(a: &mut [u64], b: &[u64]) {
     let mut borrow = false;
     for (x, &y) in a.iter_mut().zip(b) {
         let (d1, b1) = x.overflowing_sub(y);

@@ -23,7 +23,7 @@
 //! 11 limbs), so that the loops over limbs unroll: about 6,700 instructions per call on
 //! the 30-digit flows, where MPFR took 15,000.
 
-use super::dot::{set_rounded, view, View, MAX_ACC};
+use super::dot::{cmp_limbs, set_rounded, sub_limbs, view, View, MAX_ACC};
 use rug::{Assign, Float, Integer};
 use std::sync::OnceLock;
 
@@ -133,21 +133,7 @@ impl<const N: usize> Fx<N> {
     }
     /// self - b, for self >= b.
     fn sub(&mut self, b: &Fx<N>) {
-        let mut c = false;
-        for i in 0..N {
-            let (v, c1) = self.l[i].overflowing_sub(b.l[i]);
-            let (v, c2) = v.overflowing_sub(c as u64);
-            self.l[i] = v;
-            c = c1 || c2;
-        }
-    }
-    fn ge(&self, b: &Fx<N>) -> bool {
-        for i in (0..N).rev() {
-            if self.l[i] != b.l[i] {
-                return self.l[i] > b.l[i];
-            }
-        }
-        true
+        sub_limbs(&mut self.l, &b.l);
     }
     /// self >> s bits (truncated).
     fn shr(&self, s: u64) -> Fx<N> {
@@ -190,7 +176,7 @@ fn signed_add<const N: usize>(a: &Signed<N>, b: &Signed<N>) -> Signed<N> {
         let mut m = a.mag;
         m.add(&b.mag);
         Signed { mag: m, neg: a.neg }
-    } else if a.mag.ge(&b.mag) {
+    } else if cmp_limbs(&a.mag.l, &b.mag.l).is_ge() {
         let mut m = a.mag;
         m.sub(&b.mag);
         Signed { mag: m, neg: a.neg }
@@ -251,31 +237,24 @@ fn kernel(out: &mut Float, x: &Float, m1: bool) -> bool {
     };
     let fr = lo + 1 + small;
     match fr + 1 {
-        3 => fixed::<3>(out, &v, k, fr, m1, prec),
-        4 => fixed::<4>(out, &v, k, fr, m1, prec),
-        5 => fixed::<5>(out, &v, k, fr, m1, prec),
-        6 => fixed::<6>(out, &v, k, fr, m1, prec),
-        7 => fixed::<7>(out, &v, k, fr, m1, prec),
-        8 => fixed::<8>(out, &v, k, fr, m1, prec),
-        9 => fixed::<9>(out, &v, k, fr, m1, prec),
-        10 => fixed::<10>(out, &v, k, fr, m1, prec),
-        11 => fixed::<11>(out, &v, k, fr, m1, prec),
+        3 => fixed::<3>(out, &v, k, m1, prec),
+        4 => fixed::<4>(out, &v, k, m1, prec),
+        5 => fixed::<5>(out, &v, k, m1, prec),
+        6 => fixed::<6>(out, &v, k, m1, prec),
+        7 => fixed::<7>(out, &v, k, m1, prec),
+        8 => fixed::<8>(out, &v, k, m1, prec),
+        9 => fixed::<9>(out, &v, k, m1, prec),
+        10 => fixed::<10>(out, &v, k, m1, prec),
+        11 => fixed::<11>(out, &v, k, m1, prec),
         _ => false,
     }
 }
 
-/// The kernel's computation in a fixed point of N limbs (fr = N - 1 fraction limbs),
-/// from x's view and k = round(x / ln 2).
-fn fixed<const N: usize>(
-    out: &mut Float,
-    v: &View<'_>,
-    k: i64,
-    fr: usize,
-    m1: bool,
-    prec: u64,
-) -> bool {
+/// The kernel's computation in a fixed point of N limbs (N - 1 fraction limbs), from
+/// x's view and k = round(x / ln 2).
+fn fixed<const N: usize>(out: &mut Float, v: &View<'_>, k: i64, m1: bool, prec: u64) -> bool {
     const { assert!(N >= 3 && N <= MAX_N) };
-    let n = N;
+    let (n, fr) = (N, N - 1);
     let c = constants();
     // X = |x| in the fixed point (truncated): x's limbs shifted by exp - 64 len + 64 fr
     let mut xf = Fx::<N>::ZERO;
