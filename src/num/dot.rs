@@ -112,6 +112,15 @@ fn general<'a, I>(out: &mut Float, terms: I)
 where
     I: Iterator<Item = Term<'a>> + Clone,
 {
+    general_with(out, terms, true);
+}
+
+/// [`general`], with the specialized accumulations of known widths when `specialize`
+/// (without, every term takes the any-width loop: the tests' reference for them).
+fn general_with<'a, I>(out: &mut Float, terms: I, specialize: bool)
+where
+    I: Iterator<Item = Term<'a>> + Clone,
+{
     let prec = out.prec();
     let acc_len = (prec as usize + 128).div_ceil(64) + 1;
     // pass 1: the largest product's exponent bound; anything the fast path cannot take
@@ -121,6 +130,7 @@ where
         fast,
         uniform,
         uniform_limbs,
+        by_one,
     } = match scan_same_prec(prec, terms.clone()) {
         Some(emax) => Scan {
             emax,
@@ -128,8 +138,24 @@ where
             fast: acc_len <= MAX_ACC,
             uniform: true,
             uniform_limbs: (prec as usize).div_ceil(64),
+            by_one: false,
         },
-        None => scan(acc_len, terms.clone()),
+        // (the one-limb accumulations below take results of 2 to 5 limbs)
+        None => match (2..=5)
+            .contains(&(acc_len - 3))
+            .then(|| scan_by_one(acc_len - 3, terms.clone()))
+            .flatten()
+        {
+            Some(emax) => Scan {
+                emax,
+                any: emax != i64::MIN,
+                fast: true,
+                uniform: false,
+                uniform_limbs: 0,
+                by_one: emax != i64::MIN,
+            },
+            _ => scan(acc_len, terms.clone()),
+        },
     };
     if !fast {
         sequential(out, terms);
@@ -147,16 +173,31 @@ where
         ($($l:literal => ($p:literal, $k:literal)),*) => {
             match out_limbs {
                 $($l => {
-                    uniform_sum::<$l, $p, $k, I>(&mut pos, &mut neg, terms.clone(), emax);
+                    uniform_sum::<$l, $l, $p, $k, I>(&mut pos, &mut neg, terms.clone(), emax);
                     true
                 })*
                 _ => false,
             }
         };
     }
-    let done = uniform
-        && uniform_limbs == out_limbs
-        && by_limbs!(1 => (2, 4), 2 => (4, 5), 3 => (6, 6), 4 => (8, 7), 5 => (10, 8));
+    // the products of L-limb operands by one-limb ones (a transform of one-limb values
+    // by a working-precision matrix), L = 2..=5
+    macro_rules! by_one_limb {
+        ($($l:literal => ($p:literal, $k:literal)),*) => {
+            match out_limbs {
+                $($l => {
+                    uniform_sum::<$l, 1, $p, $k, I>(&mut pos, &mut neg, terms.clone(), emax);
+                    true
+                })*
+                _ => false,
+            }
+        };
+    }
+    let done = specialize
+        && ((uniform
+            && uniform_limbs == out_limbs
+            && by_limbs!(1 => (2, 4), 2 => (4, 5), 3 => (6, 6), 4 => (8, 7), 5 => (10, 8)))
+            || (by_one && by_one_limb!(2 => (3, 5), 3 => (4, 6), 4 => (5, 7), 5 => (6, 8))));
     // any other mix of widths: the general accumulation
     if !done {
         let mut prod = [0u64; MAX_PROD];
@@ -191,8 +232,10 @@ where
 /// What the first pass over the terms finds: the largest product's exponent (i64::MIN
 /// when every term is zero), whether any term is non-zero, whether the fast path can
 /// take them all (no NaN or infinity, operands of at most [`MAX_LIMBS`] limbs, an
-/// accumulator of at most [`MAX_ACC`]), and whether every non-zero term is a product of
-/// two operands of `uniform_limbs` limbs (or a single operand of that many).
+/// accumulator of at most [`MAX_ACC`]), whether every non-zero term is a product of
+/// two operands of `uniform_limbs` limbs (or a single operand of that many), and
+/// whether every non-zero term is a product of an operand of the result's limbs by a
+/// one-limb operand, in that order (or a single operand of the result's limbs).
 #[derive(Debug, PartialEq, Eq)]
 struct Scan {
     emax: i64,
@@ -200,6 +243,7 @@ struct Scan {
     fast: bool,
     uniform: bool,
     uniform_limbs: usize,
+    by_one: bool,
 }
 
 /// The first pass for any widths.
@@ -210,6 +254,9 @@ fn scan<'a>(acc_len: usize, terms: impl Iterator<Item = Term<'a>>) -> Scan {
     // every term a product of operands of the same number of limbs
     let mut uniform = true;
     let mut uniform_limbs = 0usize;
+    // the result's limbs: the accumulator has three more
+    let out_limbs = acc_len - 3;
+    let mut by_one = true;
     for t in terms {
         let ra = raw(t.a);
         let mut zero = ra.exp == EXP_ZERO;
@@ -219,6 +266,7 @@ fn scan<'a>(acc_len: usize, terms: impl Iterator<Item = Term<'a>>) -> Scan {
         }
         let la = (ra.prec as usize).div_ceil(64);
         let mut e = ra.exp;
+        let mut lb = 0;
         if let Some(b) = t.b {
             let rb = raw(b);
             if rb.exp == EXP_ZERO {
@@ -227,7 +275,7 @@ fn scan<'a>(acc_len: usize, terms: impl Iterator<Item = Term<'a>>) -> Scan {
                 fast = false;
                 break;
             }
-            let lb = (rb.prec as usize).div_ceil(64);
+            lb = (rb.prec as usize).div_ceil(64);
             if lb > MAX_LIMBS {
                 fast = false;
                 break;
@@ -244,6 +292,7 @@ fn scan<'a>(acc_len: usize, terms: impl Iterator<Item = Term<'a>>) -> Scan {
         }
         uniform &= uniform_limbs == 0 || uniform_limbs == la;
         uniform_limbs = la;
+        by_one &= la == out_limbs && (t.b.is_none() || lb == 1);
         emax = emax.max(e);
         any = true;
     }
@@ -253,6 +302,7 @@ fn scan<'a>(acc_len: usize, terms: impl Iterator<Item = Term<'a>>) -> Scan {
         fast,
         uniform,
         uniform_limbs,
+        by_one: by_one && any,
     }
 }
 
@@ -263,30 +313,39 @@ fn scan<'a>(acc_len: usize, terms: impl Iterator<Item = Term<'a>>) -> Scan {
 /// it is [`scan`]'s answer with every term uniform (a unit test compares the two).
 fn scan_same_prec<'a>(prec: u32, terms: impl Iterator<Item = Term<'a>>) -> Option<i64> {
     let prec = prec as mpfr::prec_t;
-    scan_emax(terms, |p| p == prec)
+    scan_emax(terms, |p| p == prec, |p| p == prec)
+}
+
+/// The first pass where every first operand has the result's `limbs` and every second
+/// one a single limb (a transform of one-limb values by a working-precision matrix):
+/// the largest product's exponent, or None when an operand has another width or is NaN
+/// or infinite ([`scan`] then decides). Where it answers, [`scan`] finds `by_one`.
+fn scan_by_one<'a>(limbs: usize, terms: impl Iterator<Item = Term<'a>>) -> Option<i64> {
+    scan_emax(terms, |p| (p as usize).div_ceil(64) == limbs, |p| p <= 64)
 }
 
 /// The largest product's exponent over the terms (i64::MIN when every term is zero), or
-/// None when an operand's precision does not satisfy `fits` or an operand is NaN or
-/// infinite: the first pass of the kernels that take operands of known widths
-/// ([`scan_same_prec`], [`narrow::one_limb`]). Inlined into each, as their own loops were:
+/// None when a first operand's precision does not satisfy `fits_a`, a second one's
+/// `fits_b`, or an operand is NaN or infinite: the first pass of the kernels that take
+/// operands of known widths ([`scan_same_prec`], [`scan_by_one`], [`narrow::one_limb`]). Inlined into each, as their own loops were:
 /// called, it cost a2's main run 1.2% more instructions.
 #[inline(always)]
 fn scan_emax<'a>(
     terms: impl Iterator<Item = Term<'a>>,
-    fits: impl Fn(mpfr::prec_t) -> bool,
+    fits_a: impl Fn(mpfr::prec_t) -> bool,
+    fits_b: impl Fn(mpfr::prec_t) -> bool,
 ) -> Option<i64> {
     let mut emax = i64::MIN;
     for t in terms {
         let ra = raw(t.a);
-        if !fits(ra.prec) || (ra.exp <= EXP_INF && ra.exp != EXP_ZERO) {
+        if !fits_a(ra.prec) || (ra.exp <= EXP_INF && ra.exp != EXP_ZERO) {
             return None;
         }
         let mut zero = ra.exp == EXP_ZERO;
         let mut e = ra.exp;
         if let Some(b) = t.b {
             let rb = raw(b);
-            if !fits(rb.prec) || (rb.exp <= EXP_INF && rb.exp != EXP_ZERO) {
+            if !fits_b(rb.prec) || (rb.exp <= EXP_INF && rb.exp != EXP_ZERO) {
                 return None;
             }
             zero |= rb.exp == EXP_ZERO;
@@ -432,10 +491,11 @@ fn sequential<'a>(out: &mut Float, terms: impl Iterator<Item = Term<'a>>) {
     out.assign(&s);
 }
 
-/// The sum of terms whose operands all have L limbs into accumulators of K = L + 3
-/// limbs (P = 2L, the product's; a single operand a is the product a 2^(64L) 2^(-64L)).
+/// The sum of terms whose first operands all have L limbs and second operands LB
+/// limbs into accumulators of K = L + 3 limbs (P = L + LB, the product's; a single
+/// operand a is the product a 2^(64 LB) 2^(-64 LB)).
 #[inline(never)]
-fn uniform_sum<'a, const L: usize, const P: usize, const K: usize, I>(
+fn uniform_sum<'a, const L: usize, const LB: usize, const P: usize, const K: usize, I>(
     pos: &mut [u64; MAX_ACC],
     neg: &mut [u64; MAX_ACC],
     terms: I,
@@ -452,19 +512,19 @@ fn uniform_sum<'a, const L: usize, const P: usize, const K: usize, I>(
         if ra.exp == EXP_ZERO || t.b.is_some_and(|b| raw(b).exp == EXP_ZERO) {
             continue;
         }
-        // SAFETY: the operands are regular numbers of L limbs (checked by the caller's
-        // first pass)
+        // SAFETY: the operands are regular numbers of L and LB limbs (checked by the
+        // caller's first pass)
         let a = unsafe { &*(ra.d.as_ptr() as *const [u64; L]) };
         let mut p = [0u64; P];
         let (e, neg_b) = match t.b {
             Some(b) => {
                 let rb = raw(b);
-                let bl = unsafe { &*(rb.d.as_ptr() as *const [u64; L]) };
-                // column by column (Comba): the L^2 limb products are independent, only
+                let bl = unsafe { &*(rb.d.as_ptr() as *const [u64; LB]) };
+                // column by column (Comba): the L LB limb products are independent, only
                 // their sums into a three-limb column accumulator chain
                 let (mut c0, mut c1, mut c2) = (0u64, 0u64, 0u64);
-                for k in 0..2 * L - 1 {
-                    let lo = (k + 1).saturating_sub(L);
+                for k in 0..P - 1 {
+                    let lo = (k + 1).saturating_sub(LB);
                     let hi = k.min(L - 1);
                     for i in lo..=hi {
                         let x = (a[i] as u128) * (bl[k - i] as u128);
@@ -480,11 +540,11 @@ fn uniform_sum<'a, const L: usize, const P: usize, const K: usize, I>(
                     c1 = c2;
                     c2 = 0;
                 }
-                p[2 * L - 1] = c0;
+                p[P - 1] = c0;
                 (ra.exp + rb.exp, rb.sign < 0)
             }
             None => {
-                p[L..].copy_from_slice(a);
+                p[LB..].copy_from_slice(a);
                 (ra.exp, false)
             }
         };

@@ -17,7 +17,7 @@ where
     I: Iterator<Item = Term<'a>> + Clone,
 {
     // pass 1: the largest product's exponent; any operand the kernel cannot take
-    let Some(emax) = scan_emax(terms.clone(), |p| p <= 64) else {
+    let Some(emax) = scan_emax(terms.clone(), |p| p <= 64, |p| p <= 64) else {
         return false;
     };
     if emax == i64::MIN {

@@ -446,3 +446,84 @@ fn exact2_is_the_exact_sum_rounded_once() {
         check((x.clone(), None, false), (half, None, true));
     }
 }
+
+/// The specialized accumulations (operands of the result's limbs, or of the result's
+/// limbs by one-limb operands) give the any-width loop's result bit for bit: random
+/// operands, single terms, zeros, exponent spreads across the window's limbs and
+/// cancellation; and the first pass sends each mix of widths where it belongs.
+#[test]
+fn specialized_accumulations_are_the_any_width_loop_bit_for_bit() {
+    let mut st = 0xbb67ae8584caa73bu64;
+    let mut by_one_seen = 0;
+    for round in 0..3000u32 {
+        let prec = [128u32, 192, 130, 256, 320, 100][round as usize % 6];
+        let limbs = (prec as usize).div_ceil(64);
+        let espan = [0i32, 3, 40, 70, 130, 200, 400][round as usize % 7];
+        let n = 1 + (round as usize * 7) % 23;
+        // every third round, uniform widths; otherwise the result's limbs by one limb,
+        // with a wrong width now and then
+        let uniform = round % 3 == 0;
+        let stray = round % 10 == 1;
+        let mut terms: Vec<(Float, Option<Float>, bool)> = (0..n)
+            .map(|i| {
+                let pa = 64 * limbs as u32 - (rnd_bits(&mut st) % 64) as u32;
+                let a = if i % 11 == 5 {
+                    Float::new(pa)
+                } else {
+                    rnd(&mut st, pa, espan)
+                };
+                let pb = if uniform {
+                    prec
+                } else if stray && i == n / 2 {
+                    65
+                } else {
+                    1 + (rnd_bits(&mut st) % 64) as u32
+                };
+                let b = if i % 13 == 7 {
+                    Some(Float::new(pb))
+                } else {
+                    (i % 4 != 2).then(|| rnd(&mut st, pb, espan))
+                };
+                (a, b, i % 3 == 1)
+            })
+            .collect();
+        if round % 6 == 0 {
+            // a term and its negation: the sum cancels to what the others leave
+            let (a, b, neg) = terms[0].clone();
+            terms.push((a, b, !neg));
+        }
+        let it = || {
+            terms.iter().map(|(a, b, neg)| Term {
+                a,
+                b: b.as_ref(),
+                neg: *neg,
+            })
+        };
+        let acc_len = (prec as usize + 128).div_ceil(64) + 1;
+        let sc = scan(acc_len, it());
+        // what the first pass should find: every non-zero term the result's limbs by
+        // one limb (or the result's limbs alone)
+        let nonzero = |(a, b, _): &&(Float, Option<Float>, bool)| {
+            !a.is_zero() && b.as_ref().is_none_or(|b| !b.is_zero())
+        };
+        let width = |f: &Float| (f.prec() as usize).div_ceil(64);
+        let want = terms.iter().any(|t| nonzero(&t))
+            && terms
+                .iter()
+                .filter(nonzero)
+                .all(|(a, b, _)| width(a) == limbs && b.as_ref().is_none_or(|b| width(b) == 1));
+        assert_eq!(sc.by_one, want, "round {round}");
+        // the short first pass answers as the general one where it answers at all
+        if let Some(emax) = scan_by_one(limbs, it()) {
+            assert!(sc.by_one || emax == i64::MIN, "round {round}");
+            assert_eq!(sc.emax, emax, "round {round}");
+        }
+        by_one_seen += usize::from(sc.by_one);
+        let (mut fast, mut slow) = (Float::new(prec), Float::new(prec));
+        general_with(&mut fast, it(), true);
+        general_with(&mut slow, it(), false);
+        assert!(same_bits(&fast, &slow), "round {round}: {fast} vs {slow}");
+        assert_eq!(fast.is_sign_negative(), slow.is_sign_negative());
+    }
+    assert!(by_one_seen > 1000, "{by_one_seen}");
+}
