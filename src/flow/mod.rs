@@ -50,6 +50,7 @@ use crate::num::dot::{dot_into, Term};
 use crate::num::expmemo::ExpMemo;
 use crate::num::from_rational;
 use crate::num::linalg::{columns, gram, row_dots};
+use crate::num::mul::{mul, mul_assign};
 use crate::ode::{ErrorScale, Ode};
 use rayon::prelude::*;
 use rug::{Assign, Float, Rational};
@@ -257,8 +258,8 @@ impl DiagFlow {
         let mut t = Float::new(p);
         let mut s = Float::new(p);
         for i in 0..self.d {
-            t.assign(g[i].square_ref());
-            t *= &dw[i];
+            mul(&mut t, &g[i], &g[i]);
+            mul_assign(&mut t, &dw[i]);
             s += &t;
         }
         Derived {
@@ -282,7 +283,7 @@ impl DiagFlow {
         let der = self.derive_with(&y[..self.n], Order::Dw, memo);
         let inv_s = Float::with_val(self.prec, der.s.recip_ref());
         for k in 0..self.n {
-            out[k].assign(&der.p[k] * &inv_s);
+            mul(&mut out[k], &der.p[k], &inv_s);
         }
         out[self.n].assign(&inv_s - &y[self.n]);
     }

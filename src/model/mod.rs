@@ -11,6 +11,7 @@
 
 use crate::num::expmemo::{pow_neg_fresh, ExpMemo};
 use crate::num::from_rational;
+use crate::num::mul::{mul_assign, mul_new};
 use rug::ops::Pow;
 use rug::{Float, Rational};
 
@@ -230,16 +231,17 @@ impl Mirror {
             let m1 = Float::with_val(p, &m + 1u32);
             // one division: 1/(m + 1) serves sinh and cosh
             let inv = Float::with_val(p, m1.recip_ref());
-            let mut sh = Float::with_val(p, &m + 2u32) * &m;
-            sh *= &inv;
+            let mut sh = Float::with_val(p, &m + 2u32);
+            mul_assign(&mut sh, &m);
+            mul_assign(&mut sh, &inv);
             sh /= 2u32;
             if beta.is_sign_negative() {
                 sh = -sh;
             }
-            let w = Float::with_val(p, &sh * &self.k);
+            let w = mul_new(p, &sh, &self.k);
             let dw = if order >= Order::Dw {
                 let ch = (inv + &m1) / 2u32;
-                Float::with_val(p, &ch * &self.k) * 4u32
+                mul_new(p, &ch, &self.k) * 4u32
             } else {
                 nan()
             };

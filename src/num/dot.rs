@@ -520,27 +520,7 @@ fn uniform_sum<'a, const L: usize, const LB: usize, const P: usize, const K: usi
             Some(b) => {
                 let rb = raw(b);
                 let bl = unsafe { &*(rb.d.as_ptr() as *const [u64; LB]) };
-                // column by column (Comba): the L LB limb products are independent, only
-                // their sums into a three-limb column accumulator chain
-                let (mut c0, mut c1, mut c2) = (0u64, 0u64, 0u64);
-                for k in 0..P - 1 {
-                    let lo = (k + 1).saturating_sub(LB);
-                    let hi = k.min(L - 1);
-                    for i in lo..=hi {
-                        let x = (a[i] as u128) * (bl[k - i] as u128);
-                        let (s0, o0) = c0.overflowing_add(x as u64);
-                        // the high limb of a limb product is at most 2^64 - 2: no overflow
-                        let (s1, o1) = c1.overflowing_add((x >> 64) as u64 + o0 as u64);
-                        c0 = s0;
-                        c1 = s1;
-                        c2 += o1 as u64;
-                    }
-                    p[k] = c0;
-                    c0 = c1;
-                    c1 = c2;
-                    c2 = 0;
-                }
-                p[P - 1] = c0;
+                comba(a, bl, &mut p);
                 (ra.exp + rb.exp, rb.sign < 0)
             }
             None => {
@@ -584,9 +564,34 @@ fn uniform_sum<'a, const L: usize, const LB: usize, const P: usize, const K: usi
     neg[..K].copy_from_slice(&accn);
 }
 
+/// p[..LA + LB] := a b, column by column (Comba): the LA LB limb products are
+/// independent, only their sums go through a three-limb column accumulator.
+#[inline(always)]
+pub(super) fn comba<const LA: usize, const LB: usize>(a: &[u64; LA], b: &[u64; LB], p: &mut [u64]) {
+    let (mut c0, mut c1, mut c2) = (0u64, 0u64, 0u64);
+    for k in 0..LA + LB - 1 {
+        let lo = (k + 1).saturating_sub(LB);
+        let hi = k.min(LA - 1);
+        for i in lo..=hi {
+            let x = (a[i] as u128) * (b[k - i] as u128);
+            let (s0, o0) = c0.overflowing_add(x as u64);
+            // the high limb of a limb product is at most 2^64 - 2: no overflow
+            let (s1, o1) = c1.overflowing_add((x >> 64) as u64 + o0 as u64);
+            c0 = s0;
+            c1 = s1;
+            c2 += o1 as u64;
+        }
+        p[k] = c0;
+        c0 = c1;
+        c1 = c2;
+        c2 = 0;
+    }
+    p[LA + LB - 1] = c0;
+}
+
 /// prod := a b (schoolbook; prod has len(a) + len(b) limbs).
 #[inline]
-fn mul_limbs(a: &[u64], b: &[u64], prod: &mut [u64]) {
+pub(super) fn mul_limbs(a: &[u64], b: &[u64], prod: &mut [u64]) {
     prod.fill(0);
     for (i, &ai) in a.iter().enumerate() {
         let mut carry: u64 = 0;

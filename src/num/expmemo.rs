@@ -289,11 +289,11 @@ fn expm1_small(delta: &Float, e: i32, p: u32, acc: &mut Float) {
     acc.set_prec(p);
     acc.assign(1u32);
     for j in (2..=kmax).rev() {
-        *acc *= delta;
+        super::mul::mul_assign(acc, delta);
         *acc /= j;
         *acc += 1u32;
     }
-    *acc *= delta;
+    super::mul::mul_assign(acc, delta);
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ pub mod expmemo;
 pub mod hessenberg;
 pub mod lean;
 pub mod linalg;
+pub mod mul;
 pub mod nnls;
 pub mod poly;
 pub mod rational;

@@ -166,7 +166,7 @@ fn chebyshev_t(u: &Float, count: usize) -> Vec<Float> {
     let p = u.prec();
     let mut t = vec![Float::with_val(p, 1), u.clone()];
     for j in 2..count {
-        let next = Float::with_val(p, u * &t[j - 1]) * 2u32 - &t[j - 2];
+        let next = crate::num::mul::mul_new(p, u, &t[j - 1]) * 2u32 - &t[j - 2];
         t.push(next);
     }
     t

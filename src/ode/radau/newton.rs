@@ -26,12 +26,13 @@ use crate::num::expmemo::ExpMemo;
 use crate::num::hessenberg::{HessLu, Hessenberg};
 use crate::num::lean::{self, from_floats, LeanLu, C64};
 use crate::num::linalg::{Lu, LuScalar};
+use crate::num::mul::mul;
 use crate::ode::tableau::EigBlock;
 use crate::ode::tableau::LOW_PREC;
 use crate::ode::{ErrorScale, Ode};
 use rayon::prelude::*;
 use rug::ops::Pow;
-use rug::{Assign, Complex, Float};
+use rug::{Complex, Float};
 use std::sync::Arc;
 
 /// One factored block d I - J: dense, or d I - H in the Hessenberg basis.
@@ -199,7 +200,7 @@ pub(super) fn block_solve(
                     let mut r: Vec<Float> = (0..n)
                         .map(|i| match w {
                             Some(w) => {
-                                t.assign(&lh * &w[*k][i]);
+                                mul(&mut t, &lh, &w[*k][i]);
                                 Float::with_val(lp, &g[*k][i] - &t)
                             }
                             None => Float::with_val(lp, &g[*k][i]),
@@ -230,13 +231,13 @@ pub(super) fn block_solve(
                             let mut re = g[k][i].clone();
                             let mut im = g[k + 1][i].clone();
                             if let Some(w) = w {
-                                t.assign(&ah * &w[k][i]);
+                                mul(&mut t, &ah, &w[k][i]);
                                 re -= &t;
-                                t.assign(&bh * &w[k + 1][i]);
+                                mul(&mut t, &bh, &w[k + 1][i]);
                                 re -= &t;
-                                t.assign(&bh * &w[k][i]);
+                                mul(&mut t, &bh, &w[k][i]);
                                 im += &t;
-                                t.assign(&ah * &w[k + 1][i]);
+                                mul(&mut t, &ah, &w[k + 1][i]);
                                 im -= &t;
                             }
                             (Float::with_val(lp, re), Float::with_val(lp, im))
