@@ -170,10 +170,10 @@ where
     let out_limbs = (prec as usize).div_ceil(64);
     // the products of L-limb operands, L = 1..=5, by the specialized accumulation
     macro_rules! by_limbs {
-        ($($l:literal => ($p:literal, $k:literal)),*) => {
+        ($($l:literal => ($p:literal, $k:literal, $kp:literal)),*) => {
             match out_limbs {
                 $($l => {
-                    uniform_sum::<$l, $l, $p, $k, I>(&mut pos, &mut neg, terms.clone(), emax);
+                    uniform_sum::<$l, $l, $p, $k, $kp, I>(&mut pos, &mut neg, terms.clone(), emax);
                     true
                 })*
                 _ => false,
@@ -183,10 +183,10 @@ where
     // the products of L-limb operands by one-limb ones (a transform of one-limb values
     // by a working-precision matrix), L = 2..=5
     macro_rules! by_one_limb {
-        ($($l:literal => ($p:literal, $k:literal)),*) => {
+        ($($l:literal => ($p:literal, $k:literal, $kp:literal)),*) => {
             match out_limbs {
                 $($l => {
-                    uniform_sum::<$l, 1, $p, $k, I>(&mut pos, &mut neg, terms.clone(), emax);
+                    uniform_sum::<$l, 1, $p, $k, $kp, I>(&mut pos, &mut neg, terms.clone(), emax);
                     true
                 })*
                 _ => false,
@@ -196,8 +196,11 @@ where
     let done = specialize
         && ((uniform
             && uniform_limbs == out_limbs
-            && by_limbs!(1 => (2, 4), 2 => (4, 5), 3 => (6, 6), 4 => (8, 7), 5 => (10, 8)))
-            || (by_one && by_one_limb!(2 => (3, 5), 3 => (4, 6), 4 => (5, 7), 5 => (6, 8))));
+            && by_limbs!(
+                1 => (2, 4, 6), 2 => (4, 5, 9), 3 => (6, 6, 12), 4 => (8, 7, 15), 5 => (10, 8, 18)
+            ))
+            || (by_one
+                && by_one_limb!(2 => (3, 5, 8), 3 => (4, 6, 10), 4 => (5, 7, 12), 5 => (6, 8, 14))));
     // any other mix of widths: the general accumulation
     if !done {
         let mut prod = [0u64; MAX_PROD];
@@ -495,7 +498,15 @@ fn sequential<'a>(out: &mut Float, terms: impl Iterator<Item = Term<'a>>) {
 /// limbs into accumulators of K = L + 3 limbs (P = L + LB, the product's; a single
 /// operand a is the product a 2^(64 LB) 2^(-64 LB)).
 #[inline(never)]
-fn uniform_sum<'a, const L: usize, const LB: usize, const P: usize, const K: usize, I>(
+fn uniform_sum<
+    'a,
+    const L: usize,
+    const LB: usize,
+    const P: usize,
+    const K: usize,
+    const KP: usize,
+    I,
+>(
     pos: &mut [u64; MAX_ACC],
     neg: &mut [u64; MAX_ACC],
     terms: I,
@@ -503,10 +514,16 @@ fn uniform_sum<'a, const L: usize, const LB: usize, const P: usize, const K: usi
 ) where
     I: Iterator<Item = Term<'a>>,
 {
+    const { assert!(P == L + LB && KP == K + P) };
     // the acc index of the largest product's limb 0
     let base = K as i64 - 1 - P as i64;
-    let mut accp = [0u64; K];
-    let mut accn = [0u64; K];
+    // column sums: each term's shifted limbs are added without carrying (a column of
+    // 2^64 terms at most cannot overflow), the carries resolved once at the end; the
+    // same exact sum as carrying term by term. Acc index i is column P + i; the P
+    // columns below take the limbs that fall below the accumulator, and are dropped
+    // without carrying into it (each term truncated on its own, as before)
+    let mut colp = [0u128; KP];
+    let mut coln = [0u128; KP];
     for t in terms {
         let ra = raw(t.a);
         if ra.exp == EXP_ZERO || t.b.is_some_and(|b| raw(b).exp == EXP_ZERO) {
@@ -534,34 +551,31 @@ fn uniform_sum<'a, const L: usize, const LB: usize, const P: usize, const K: usi
         }
         let q = (d / 64) as i64;
         let r = (d % 64) as u32;
-        let acc = if (ra.sign < 0) ^ neg_b ^ t.neg {
-            &mut accn
+        let cols = if (ra.sign < 0) ^ neg_b ^ t.neg {
+            &mut coln
         } else {
-            &mut accp
+            &mut colp
         };
-        // P >> r, limb j at acc index start + j (limbs below index 0 dropped)
-        let start = base - q;
-        let j0 = (-start).max(0) as usize;
-        let mut carry = 0u64;
-        for j in j0..P {
+        // P >> r, limb j at acc index start + j, column P + start + j: start is in
+        // -P ..= K - 1 - P, so the columns are within 0 .. K - 1 + P
+        let off = (P as i64 + base - q) as usize;
+        let dst: &mut [u128; P] = (&mut cols[off..off + P]).try_into().expect("P columns");
+        for (j, c) in dst.iter_mut().enumerate() {
             let hi = if j + 1 < P { p[j + 1] } else { 0 };
             let w = ((((hi as u128) << 64) | p[j] as u128) >> r) as u64;
-            let idx = (start + j as i64) as usize;
-            let (s1, c1) = acc[idx].overflowing_add(w);
-            let (s2, c2) = s1.overflowing_add(carry);
-            acc[idx] = s2;
-            carry = (c1 | c2) as u64;
-        }
-        let mut idx = (start + P as i64).max(0) as usize;
-        while carry != 0 && idx < K {
-            let (s1, c1) = acc[idx].overflowing_add(1);
-            acc[idx] = s1;
-            carry = c1 as u64;
-            idx += 1;
+            *c += w as u128;
         }
     }
-    pos[..K].copy_from_slice(&accp);
-    neg[..K].copy_from_slice(&accn);
+    let carry = |cols: &[u128; KP], acc: &mut [u64; MAX_ACC]| {
+        let mut c = 0u128;
+        for (x, col) in acc[..K].iter_mut().zip(&cols[P..]) {
+            let v = col + c;
+            *x = v as u64;
+            c = v >> 64;
+        }
+    };
+    carry(&colp, pos);
+    carry(&coln, neg);
 }
 
 /// p[..LA + LB] := a b, column by column (Comba): the LA LB limb products are
