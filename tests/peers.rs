@@ -50,6 +50,66 @@ fn bench_peers_without_python3_says_how_to_install_the_peer() {
     // the peer options need --peers
     let o = common::run(&["bench", "--peer-timeout", "5", "--list"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let o = common::run(&["bench", "--rounds", "3", "--list"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    // rounds from 1 to 100
+    for bad in ["0", "101"] {
+        let o = common::run(&["bench", "--peers", "--rounds", bad, "--filter", "a1"]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains(&format!("--rounds: must be 1 to 100, got {bad}")),
+            "{}",
+            stderr(&o)
+        );
+    }
+}
+
+/// `--rounds N`: the script times every method N times and reports the fastest, with
+/// the same counts and answer as one round; bad counts are refused (exit 2).
+#[test]
+fn peer_script_reports_the_fastest_of_its_rounds() {
+    if !peer_available("peer_script_reports_the_fastest_of_its_rounds") {
+        return;
+    }
+    let path = case_path("single_point.toml");
+    let args = |rounds: &'static str| {
+        let o = peer(&[
+            &path, "--alpha", "1", "--gt", "1000", "--json", "--rounds", rounds,
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        json(&o)
+    };
+    let (one, three) = (args("1"), args("3"));
+    for (a, b) in one["methods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(three["methods"].as_array().unwrap())
+    {
+        assert_eq!(
+            (a["status"].as_str(), a["rounds"].as_u64()),
+            (Some("ok"), Some(1)),
+            "{a}"
+        );
+        assert_eq!(
+            (b["status"].as_str(), b["rounds"].as_u64()),
+            (Some("ok"), Some(3)),
+            "{b}"
+        );
+        for key in ["nfev", "njev", "w_hat", "method"] {
+            assert_eq!(a[key], b[key], "{key}: {a} vs {b}");
+        }
+        assert!(b["wall_seconds"].as_f64().unwrap() > 0.0, "{b}");
+    }
+    for bad in ["0", "101"] {
+        let o = peer(&[&path, "--gt", "10", "--rounds", bad]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains("--rounds must be 1 to 100"),
+            "{}",
+            stderr(&o)
+        );
+    }
 }
 
 /// Whether python3 can import numpy and scipy; when not, say so loudly (the test is
@@ -224,21 +284,26 @@ fn method_row<'a>(out: &'a str, method: &str) -> (&'a str, Vec<&'a str>) {
     (row, row.split_whitespace().collect())
 }
 
-/// `ibcert bench --peers --filter a1` with the peer: the three methods side by side, each
-/// with its wall time, digits and cost per digit, the ratio to the fastest peer and the
-/// cost of a certified digit against the cheapest peer's; the exit code 0. No timing is
-/// checked: only that each figure is there and is a positive number.
+/// `ibcert bench --peers --filter a1 --rounds 2` with the peer: the three methods side by
+/// side, each with its wall time, digits and cost per digit, the ratio to the fastest peer
+/// and the cost of a certified digit against the cheapest peer's, the times the fastest of
+/// two rounds; the exit code 0. No timing is checked: only that each figure is there and
+/// is a positive number.
 #[test]
 fn bench_peers_prints_the_side_by_side_and_the_cost_per_digit() {
     if !peer_available("bench_peers_prints_the_side_by_side_and_the_cost_per_digit") {
         return;
     }
     let o = bin()
-        .args(["bench", "--peers", "--filter", "a1"])
+        .args(["bench", "--peers", "--filter", "a1", "--rounds", "2"])
         .output()
         .expect("binary runs");
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(0), "{out}\n{}", stderr(&o));
+    assert!(
+        out.contains("times: the fastest of 2 rounds of each ibcert run and each peer method"),
+        "{out}"
+    );
     let positive = |s: &str| s.parse::<f64>().is_ok_and(|x| x > 0.0);
     // the ibcert rows: main, verified, digits, ms/digit
     for label in ["30 digits:", "40 digits:"] {

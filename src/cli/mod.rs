@@ -98,6 +98,12 @@ pub struct BenchArgs {
     /// b11, BDF and Radau do not finish).
     #[arg(long, value_name = "SECONDS", default_value_t = 60, requires = "peers")]
     pub peer_timeout: u32,
+    /// Time every ibcert run and every peer method N times and report the fastest of
+    /// each (the minimum wall time: the results are the same every time, and the
+    /// minimum is the time least disturbed by whatever else the machine does). A peer
+    /// method that times out or fails is not repeated.
+    #[arg(long, value_name = "N", default_value_t = 1, requires = "peers")]
+    pub rounds: u32,
 }
 
 /// Expand files and directories into a sorted list of case files.
@@ -202,6 +208,13 @@ fn cmd_bench(a: &BenchArgs) -> Result<i32, CliError> {
             "--peer-timeout: must be at least 1 second, got 0".to_string(),
         ));
     }
+    if a.peers && !(1..=peers::MAX_ROUNDS).contains(&a.rounds) {
+        return Err(CliError::input(format!(
+            "--rounds: must be 1 to {}, got {}",
+            peers::MAX_ROUNDS,
+            a.rounds
+        )));
+    }
     if a.list {
         for n in names {
             println!("{n}");
@@ -212,6 +225,7 @@ fn cmd_bench(a: &BenchArgs) -> Result<i32, CliError> {
         let opts = peers::PeerOptions {
             script: a.peer_script.clone(),
             timeout_secs: a.peer_timeout,
+            rounds: a.rounds,
         };
         // exit 0 also when the peer could not run: the ibcert side ran, and a message
         // said how to install the peer's packages
