@@ -29,7 +29,7 @@ const _: () = assert!(std::mem::size_of::<mpfr::exp_t>() == 8);
 /// MPFR's encodings of zero, NaN and infinity in the exponent field (as in
 /// gmp_mpfr_sys): a regular number's exponent is larger than all three.
 const EXP_ZERO: i64 = -i64::MAX;
-const EXP_INF: i64 = 2 - i64::MAX;
+pub(super) const EXP_INF: i64 = 2 - i64::MAX;
 
 #[inline(always)]
 fn raw(f: &Float) -> &mpfr::mpfr_t {
@@ -107,7 +107,8 @@ where
 }
 
 /// [`dot_into`] by the general kernel: any widths up to [`MAX_LIMBS`], the products of
-/// L-limb operands into an L-limb result by [`uniform_sum`].
+/// L-limb operands into an L-limb result, and those of L-limb operands by one-limb ones,
+/// by [`uniform_sum`].
 fn general<'a, I>(out: &mut Float, terms: I)
 where
     I: Iterator<Item = Term<'a>> + Clone,
@@ -330,8 +331,9 @@ fn scan_by_one<'a>(limbs: usize, terms: impl Iterator<Item = Term<'a>>) -> Optio
 /// The largest product's exponent over the terms (i64::MIN when every term is zero), or
 /// None when a first operand's precision does not satisfy `fits_a`, a second one's
 /// `fits_b`, or an operand is NaN or infinite: the first pass of the kernels that take
-/// operands of known widths ([`scan_same_prec`], [`scan_by_one`], [`narrow::one_limb`]). Inlined into each, as their own loops were:
-/// called, it cost a2's main run 1.2% more instructions.
+/// operands of known widths ([`scan_same_prec`], [`scan_by_one`], [`narrow::one_limb`]).
+/// Inlined into each, as their own loops were: called, it cost a2's main run 1.2% more
+/// instructions.
 #[inline(always)]
 fn scan_emax<'a>(
     terms: impl Iterator<Item = Term<'a>>,

@@ -11,13 +11,9 @@
 //! same bits. MPFR keeps every other case: zeros, NaN, infinities, other widths, and
 //! results outside its exponent range (overflow, underflow and their flags).
 
-use super::dot::comba;
+use super::dot::{comba, EXP_INF};
 use gmp_mpfr_sys::mpfr;
 use rug::{Assign, Float};
-
-/// MPFR's encoding of infinity in the exponent field (as in gmp_mpfr_sys): a regular
-/// number's exponent is larger (zero's and NaN's are smaller).
-const EXP_INF: i64 = 2 - i64::MAX;
 
 // the kernel reads 64-bit limbs and exponents, as num::dot's
 const _: () = assert!(std::mem::size_of::<mpfr::exp_t>() == 8);
