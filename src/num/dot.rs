@@ -458,18 +458,36 @@ pub(super) fn set_rounded(out: &mut Float, mag: &[u64], negative: bool, shift: i
             exp += 1;
         }
     }
+    write_regular(out, &m[..lo], exp, negative)
+}
+
+/// MPFR's current exponent range.
+#[inline(always)]
+pub(super) fn exp_range() -> (i64, i64) {
     // SAFETY: reading MPFR's exponent range has no preconditions
-    let (emin, emax) = unsafe { (mpfr::get_emin() as i64, mpfr::get_emax() as i64) };
+    unsafe { (mpfr::get_emin() as i64, mpfr::get_emax() as i64) }
+}
+
+/// out := (-1)^negative m 2^(exp - 64 len(m)), m a mantissa of out's limbs already
+/// rounded to out's precision (top bit set, the unused low bits clear) and exp MPFR's
+/// exponent: the last step of every kernel that rounds on its own. False (out untouched)
+/// when exp is outside MPFR's current exponent range, where MPFR must round and
+/// saturate.
+#[inline(always)]
+pub(super) fn write_regular(out: &mut Float, m: &[u64], exp: i64, negative: bool) -> bool {
+    let (emin, emax) = exp_range();
     if exp < emin || exp > emax {
         return false;
     }
-    // SAFETY: out is an initialized MPFR number of precision prec, so it owns lo limbs;
-    // the mantissa written is normalized (top bit set, the unused low bits clear) and the
-    // exponent is in range: a regular MPFR number.
+    // SAFETY: out is an initialized MPFR number whose precision needs m.len() limbs
+    // (each caller's mantissa has out's limbs by construction), so it owns them; the
+    // mantissa written is normalized (top bit set, the unused low bits clear, by the
+    // caller) and the exponent is in range: a regular MPFR number.
     unsafe {
         let r = &mut *out.as_raw_mut();
-        let d = std::slice::from_raw_parts_mut(r.d.as_ptr().cast::<u64>(), lo);
-        d.copy_from_slice(&m[..lo]);
+        debug_assert_eq!((r.prec as usize).div_ceil(64), m.len(), "out's limbs");
+        let d = std::slice::from_raw_parts_mut(r.d.as_ptr().cast::<u64>(), m.len());
+        d.copy_from_slice(m);
         r.exp = exp as mpfr::exp_t;
         r.sign = if negative { -1 } else { 1 };
     }

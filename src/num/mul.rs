@@ -11,7 +11,7 @@
 //! same bits. MPFR keeps every other case: zeros, NaN, infinities, other widths, and
 //! results outside its exponent range (overflow, underflow and their flags).
 
-use super::dot::{comba, EXP_INF};
+use super::dot::{comba, write_regular, EXP_INF};
 use gmp_mpfr_sys::mpfr;
 use rug::{Assign, Float};
 
@@ -146,22 +146,7 @@ fn whole<const L: usize, const P: usize>(
             }
         }
     }
-    // SAFETY: reading MPFR's exponent range has no preconditions
-    let (emin, emax) = unsafe { (mpfr::get_emin(), mpfr::get_emax()) };
-    if exp < emin || exp > emax {
-        return false;
-    }
-    // SAFETY: out is an initialized MPFR number of 64 L bits, so it owns L limbs; the
-    // mantissa written is normalized (top bit set) and the exponent in range: a regular
-    // MPFR number
-    unsafe {
-        let r = &mut *out.as_raw_mut();
-        let d = std::slice::from_raw_parts_mut(r.d.as_ptr().cast::<u64>(), L);
-        d.copy_from_slice(&m);
-        r.exp = exp;
-        r.sign = if neg { -1 } else { 1 };
-    }
-    true
+    write_regular(out, &m, exp, neg)
 }
 
 #[cfg(test)]

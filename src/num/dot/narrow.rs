@@ -2,7 +2,7 @@
 //! most 64 bits (the Newton matrices' linear algebra, the error norms), the same sum as
 //! the general kernel's in 128- and 256-bit integers.
 
-use super::{finish, raw, scan_emax, Term, EXP_INF, EXP_ZERO};
+use super::{exp_range, finish, raw, scan_emax, write_regular, Term, EXP_INF, EXP_ZERO};
 use gmp_mpfr_sys::mpfr;
 use rug::{Assign, Float};
 
@@ -152,13 +152,6 @@ fn round_256(lo: u128, hi: u128, prec: u32, shift: i64) -> Option<(u64, i64)> {
     Some(((kept as u64) << (64 - prec), exp))
 }
 
-/// MPFR's current exponent range.
-#[inline(always)]
-fn exp_range() -> (i64, i64) {
-    // SAFETY: reading MPFR's exponent range has no preconditions
-    unsafe { (mpfr::get_emin() as i64, mpfr::get_emax() as i64) }
-}
-
 /// out := (-1)^negative (hi 2^128 + lo) 2^shift rounded to nearest (ties to even) at
 /// out's precision of at most 64 bits: [`set_rounded`](super::set_rounded) for a
 /// 256-bit magnitude, the same result; false (out untouched) where that would be false.
@@ -168,20 +161,7 @@ fn set_rounded_256(out: &mut Float, lo: u128, hi: u128, negative: bool, shift: i
         out.assign(0);
         return true;
     };
-    let (emin, emax) = exp_range();
-    if exp < emin || exp > emax {
-        return false;
-    }
-    // SAFETY: out is an initialized MPFR number of at most 64 bits, so it owns one limb;
-    // the mantissa written is normalized (top bit set, the unused low bits clear) and
-    // the exponent is in range: a regular MPFR number.
-    unsafe {
-        let r = &mut *out.as_raw_mut();
-        *r.d.as_ptr().cast::<u64>() = m;
-        r.exp = exp as mpfr::exp_t;
-        r.sign = if negative { -1 } else { 1 };
-    }
-    true
+    write_regular(out, &[m], exp, negative)
 }
 
 /// A number of at most one limb as the one-limb kernel reads it:
