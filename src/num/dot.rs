@@ -19,8 +19,10 @@ use rug::ops::NegAssign;
 use rug::{Assign, Float, Integer};
 
 mod narrow;
+mod round;
 use narrow::one_limb;
 pub use narrow::{dot_with, exact2, R64};
+pub(super) use round::{exp_range, set_rounded, write_regular};
 
 // the kernel reads 64-bit limbs and 64-bit exponents
 const _: () = assert!(std::mem::size_of::<gmp_mpfr_sys::gmp::limb_t>() == 8);
@@ -392,106 +394,6 @@ fn finish(out: &mut Float, pos: &mut [u64], neg: &mut [u64], emax: i64) {
             );
         }
     }
-}
-
-/// out := (-1)^negative mag 2^shift rounded to nearest (ties to even) at out's
-/// precision, written into its limbs; false (out untouched) when the result's exponent
-/// is outside MPFR's current range or out is wider than the fast path's limbs.
-pub(super) fn set_rounded(out: &mut Float, mag: &[u64], negative: bool, shift: i64) -> bool {
-    let Some(t) = mag.iter().rposition(|&x| x != 0) else {
-        out.assign(0);
-        return true;
-    };
-    let prec = out.prec() as usize;
-    let lo = prec.div_ceil(64);
-    if lo > MAX_LIMBS {
-        return false;
-    }
-    // mag shifted left so that limb t has its top bit set, limbs 0..=t
-    let lz = mag[t].leading_zeros();
-    let mut norm = [0u64; MAX_ACC];
-    for j in 0..=t {
-        let below = if j > 0 && lz > 0 {
-            mag[j - 1] >> (64 - lz)
-        } else {
-            0
-        };
-        norm[j] = (mag[j] << lz) | below;
-    }
-    // the mantissa: the top lo limbs (zeros below limb 0), the rest decides the rounding
-    let mut m = [0u64; MAX_LIMBS];
-    for k in 0..lo {
-        let j = t as i64 - (lo - 1 - k) as i64;
-        m[k] = if j >= 0 { norm[j as usize] } else { 0 };
-    }
-    let rest = t as i64 - lo as i64; // the top limb below the mantissa, if >= 0
-    let unused = (64 * lo - prec) as u32;
-    let (round, sticky) = if unused > 0 {
-        let r = (m[0] >> (unused - 1)) & 1 == 1;
-        let below = m[0] & ((1u64 << (unused - 1)) - 1) != 0;
-        let lower = rest >= 0 && norm[..=rest as usize].iter().any(|&x| x != 0);
-        m[0] &= !((1u64 << unused) - 1);
-        (r, below || lower)
-    } else if rest >= 0 {
-        let r = norm[rest as usize] >> 63 == 1;
-        let below = norm[rest as usize] << 1 != 0 || norm[..rest as usize].iter().any(|&x| x != 0);
-        (r, below)
-    } else {
-        (false, false)
-    };
-    let mut exp = (64 * t as i64 + 64 - lz as i64) + shift;
-    let odd = (m[0] >> unused) & 1 == 1;
-    if round && (sticky || odd) {
-        let mut carry = true;
-        let mut add = 1u64 << unused;
-        for x in m[..lo].iter_mut() {
-            let (v, c) = x.overflowing_add(add);
-            *x = v;
-            carry = c;
-            add = 1;
-            if !carry {
-                break;
-            }
-        }
-        if carry {
-            m[lo - 1] = 1u64 << 63;
-            exp += 1;
-        }
-    }
-    write_regular(out, &m[..lo], exp, negative)
-}
-
-/// MPFR's current exponent range.
-#[inline(always)]
-pub(super) fn exp_range() -> (i64, i64) {
-    // SAFETY: reading MPFR's exponent range has no preconditions
-    unsafe { (mpfr::get_emin() as i64, mpfr::get_emax() as i64) }
-}
-
-/// out := (-1)^negative m 2^(exp - 64 len(m)), m a mantissa of out's limbs already
-/// rounded to out's precision (top bit set, the unused low bits clear) and exp MPFR's
-/// exponent: the last step of every kernel that rounds on its own. False (out untouched)
-/// when exp is outside MPFR's current exponent range, where MPFR must round and
-/// saturate.
-#[inline(always)]
-pub(super) fn write_regular(out: &mut Float, m: &[u64], exp: i64, negative: bool) -> bool {
-    let (emin, emax) = exp_range();
-    if exp < emin || exp > emax {
-        return false;
-    }
-    // SAFETY: out is an initialized MPFR number whose precision needs m.len() limbs
-    // (each caller's mantissa has out's limbs by construction), so it owns them; the
-    // mantissa written is normalized (top bit set, the unused low bits clear, by the
-    // caller) and the exponent is in range: a regular MPFR number.
-    unsafe {
-        let r = &mut *out.as_raw_mut();
-        debug_assert_eq!((r.prec as usize).div_ceil(64), m.len(), "out's limbs");
-        let d = std::slice::from_raw_parts_mut(r.d.as_ptr().cast::<u64>(), m.len());
-        d.copy_from_slice(m);
-        r.exp = exp as mpfr::exp_t;
-        r.sign = if negative { -1 } else { 1 };
-    }
-    true
 }
 
 /// out := the sum of the terms, one MPFR product and sum per term (NaN, infinities and
