@@ -13,6 +13,7 @@ mod roots;
 
 use crate::num::linalg::RealLu;
 use crate::num::poly;
+pub use interp::NodeWeights;
 use interp::{chebyshev_matrix, lagrange_weights};
 use rayon::prelude::*;
 use roots::{eigenvalues, nodes};

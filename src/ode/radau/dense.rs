@@ -34,8 +34,12 @@ impl Segment<'_> {
     /// The collocation polynomial at θ = (x - x0)/h (θ in [0, 1] interpolates; outside
     /// it extrapolates).
     pub fn eval_theta(&self, theta: &Float) -> Vec<Float> {
-        let w = self.tab.dense_weights(theta);
-        let prec = self.x0.prec();
+        self.eval_weights(&self.tab.dense_weights(theta), self.x0.prec())
+    }
+
+    /// y0 + Σ_i w_i Z_i at `prec` bits, each component in one rounding: the polynomial
+    /// at the θ whose [`RadauTableau::dense_weights`] are `w`.
+    pub fn eval_weights(&self, w: &[Float], prec: u32) -> Vec<Float> {
         // each component y0 + Σ_i L_i(θ) Z_i in one rounding
         (0..self.y0.len())
             .map(|m| {

@@ -9,7 +9,9 @@ use super::dense::{step_end, Segment};
 use super::newton::all_finite;
 use super::state::{OdeError, Stats};
 use super::Radau;
+use crate::ode::tableau::NodeWeights;
 use crate::ode::Ode;
+use rayon::prelude::*;
 use rug::Float;
 
 /// A guide step whose stage solve does not converge is split in halves at most this
@@ -68,12 +70,16 @@ impl<O: Ode> Radau<'_, O> {
         self.faccon = faccon;
         self.lin_full = lin_full;
         let x1 = Float::with_val(p, guide.x0 + guide.h);
+        // the guide's polynomial at this tableau's nodes and midpoint, for the whole
+        // segment (the same weights on every segment, computed once)
+        let weights = guide.tab.weights_at_nodes(self.tab, guide.x0.prec());
         // pieces still to take, the next on top: (start, end, depth)
         let mut todo = vec![(x, x1, 0u32)];
         let mut at = Float::with_val(p, guide.x0);
         while let Some((a, b, depth)) = todo.pop() {
             let h = Float::with_val(p, &b - &a);
-            match self.follow_step(&a, &y, &h, guide) {
+            let whole = (depth == 0).then_some(&*weights);
+            match self.follow_step(&a, &y, &h, guide, whole) {
                 Some(z) => {
                     let seg = Segment {
                         tab: self.tab,
@@ -118,25 +124,48 @@ impl<O: Ode> Radau<'_, O> {
 
     /// One stage solve from (x, y) over [x, x + h] inside the guide's interval, started
     /// from the guide's increments Z_i = u(x + c_i h) - u(x), the Jacobian at
-    /// y + u(x + h/2) - u(x). The stage increments, or None when it does not converge.
+    /// y + u(x + h/2) - u(x). `whole`: the piece is the guide's whole segment, and these
+    /// are the guide's weights at this tableau's nodes and midpoint (θ = c_i and 1/2
+    /// exactly, u(x) = the guide's y0). The stage increments, or None when it does not
+    /// converge.
     fn follow_step(
         &mut self,
         x: &Float,
         y: &[Float],
         h: &Float,
         guide: &Segment,
+        whole: Option<&NodeWeights>,
     ) -> Option<Vec<Vec<Float>>> {
         let p = self.prec;
-        let xm = Float::with_val(p, h / 2u32) + x;
-        let u0 = guide.eval(x);
-        let um = guide.eval(&xm);
+        let gp = guide.x0.prec();
+        let (u0, um) = match whole {
+            Some(w) => (guide.eval_weights(&[], gp), guide.eval_weights(&w.half, gp)),
+            None => {
+                let xm = Float::with_val(p, h / 2u32) + x;
+                (guide.eval(x), guide.eval(&xm))
+            }
+        };
         let ym: Vec<Float> = y
             .iter()
             .zip(um.iter().zip(&u0))
             .map(|(a, (b, c))| Float::with_val(p, b - c) + a)
             .collect();
+        let xm = Float::with_val(p, h / 2u32) + x;
         self.with_precision_fallback(|r| {
-            let mut z = r.guess_from(guide, x, h, &u0);
+            let mut z = match whole {
+                Some(w) => w
+                    .nodes
+                    .par_iter()
+                    .map(|wi| {
+                        let u = guide.eval_weights(wi, gp);
+                        u.iter()
+                            .zip(&u0)
+                            .map(|(a, b)| Float::with_val(p, a - b))
+                            .collect()
+                    })
+                    .collect(),
+                None => r.guess_from(guide, x, h, &u0),
+            };
             let fac = r.factor_at(&xm, &ym, h)?;
             r.newton(x, y, h, &mut z, &fac, None).then_some(z)
         })

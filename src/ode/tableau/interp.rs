@@ -2,8 +2,55 @@
 //! the dense output, and the matrix taking a step's stage increments to the Chebyshev
 //! series of its collocation polynomial (the next step's predictor cuts that series).
 
+use super::RadauTableau;
 use crate::num::dot::{dot_into, Term};
 use rug::Float;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// A tableau's dense-output weights at another tableau's nodes and at the midpoint
+/// ([`RadauTableau::weights_at_nodes`]).
+#[derive(Debug)]
+pub struct NodeWeights {
+    /// row i: the weights L_j(θ) at θ = c_i of the other tableau
+    pub nodes: Vec<Vec<Float>>,
+    /// the weights at θ = 1/2
+    pub half: Vec<Float>,
+}
+
+/// (stages, precision) of the tableau and of the other, and the weights' precision.
+type WeightKey = (usize, u32, usize, u32, u32);
+
+impl RadauTableau {
+    /// The Lagrange weights of this tableau's collocation polynomial
+    /// ([`RadauTableau::dense_weights`]) at the nodes of `other` and at θ = 1/2, at
+    /// `prec` bits: a follower's starting values on a whole guide segment, the same for
+    /// every segment (docs/math.md §9.8). Built once per process for each pair and
+    /// shared; deterministic, so a shared copy is the one built again bit for bit.
+    pub fn weights_at_nodes(&self, other: &RadauTableau, prec: u32) -> Arc<NodeWeights> {
+        static CACHE: OnceLock<Mutex<HashMap<WeightKey, Arc<NodeWeights>>>> = OnceLock::new();
+        let cache = || {
+            CACHE
+                .get_or_init(|| Mutex::new(HashMap::new()))
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+        };
+        let key = (self.s, self.prec, other.s, other.prec, prec);
+        if let Some(w) = cache().get(&key) {
+            return w.clone();
+        }
+        let at = |theta: &Float| lagrange_weights(&self.c, &self.bary, theta, prec);
+        let w = Arc::new(NodeWeights {
+            nodes: other
+                .c
+                .iter()
+                .map(|c| at(&Float::with_val(prec, c)))
+                .collect(),
+            half: at(&Float::with_val(prec, 0.5)),
+        });
+        cache().entry(key).or_insert(w).clone()
+    }
+}
 
 /// Lagrange weights L_i(θ), i = 1..s, on the nodes {0, c_1, ..., c_s} at `prec` bits,
 /// in barycentric form L_i(θ) = ω_i ℓ(θ) / (θ - c_i), ℓ(θ) = θ Π_j (θ - c_j).
@@ -94,6 +141,42 @@ mod tests {
     use super::super::RadauTableau;
     use rug::ops::Pow;
     use rug::{Float, Rational};
+
+    /// The weights at another tableau's nodes and at 1/2 are `dense_weights` there bit
+    /// for bit, they interpolate (q(θ) = θ^6 - θ/3 + θ^2, of degree s = 6 and 0 at 0,
+    /// sampled at the nodes, is reproduced at the other's nodes and at 1/2 within the
+    /// rounding) and they are built once.
+    #[test]
+    fn weights_at_nodes_interpolate() {
+        let p = 192;
+        let g = RadauTableau::new(6, p);
+        let f = RadauTableau::new(9, 256);
+        let w = g.weights_at_nodes(&f, p);
+        assert_eq!(w.nodes.len(), 9);
+        let half = Float::with_val(p, 0.5);
+        let q = |t: &Float| {
+            let t = Float::with_val(4 * p, t);
+            Float::with_val(4 * p, t.clone().pow(6u32)) - Float::with_val(4 * p, &t / 3u32)
+                + Float::with_val(4 * p, t.square_ref())
+        };
+        let qc: Vec<Float> = g.c.iter().map(q).collect();
+        let thetas: Vec<Float> = f.c.iter().chain([&half]).cloned().collect();
+        for (theta, row) in thetas.iter().zip(w.nodes.iter().chain([&w.half])) {
+            let theta_p = Float::with_val(p, theta);
+            assert_eq!(row, &g.dense_weights(&theta_p), "θ = {theta}");
+            let mut v = Float::new(4 * p);
+            for (wj, qj) in row.iter().zip(&qc) {
+                v += Float::with_val(4 * p, wj * qj);
+            }
+            let d = Float::with_val(p, &v - q(&theta_p)).abs();
+            assert!(
+                d < Float::with_val(p, Float::i_exp(1, -(p as i32 - 8))),
+                "θ = {theta}: {v} against {}",
+                q(&theta_p)
+            );
+        }
+        assert!(std::sync::Arc::ptr_eq(&w, &g.weights_at_nodes(&f, p)));
+    }
 
     /// The Chebyshev matrix against a closed form: θ^3 on [0, 1] is
     /// 5/16 T_0 + 15/32 T_1 + 3/16 T_2 + 1/32 T_3 in u = 2θ - 1 (θ = (u + 1)/2,
