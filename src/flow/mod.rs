@@ -472,10 +472,7 @@ impl Ode for DiagFlow {
         } else {
             Some((rows, self.d, Float::with_val(p, wmax * tol).recip()))
         };
-        ErrorScale {
-            inv_weights,
-            linear,
-        }
+        ErrorScale::new(inv_weights, linear)
     }
 }
 

@@ -330,4 +330,81 @@ mod tests {
             }
         }
     }
+
+    /// A random regular number of `prec` bits: a full mantissa or a sparse one (only its
+    /// top bits, the bit just below 64 and the last), so that ties and carries at the
+    /// 64-bit rounding come up often; exponents in [-espan, espan].
+    fn rnd_wide(st: &mut u64, prec: u32, espan: i64) -> Float {
+        let bits = prec as usize;
+        let mut f = Float::new(prec);
+        let style = next(st) % 4;
+        let mut v = rug::Integer::new();
+        for k in 0..bits {
+            let bit = match style {
+                0 => next(st) & 1 == 1,
+                // 64 ones then a tie bit, the rest zero: a carry and a tie
+                1 => k < 65,
+                // 1, zeros, a tie bit at 64 and a sticky bit at the end
+                2 => k == 0 || k == 64 || (k == bits - 1 && next(st) & 1 == 1),
+                _ => k == 0 || k == 64 || k == 63 && next(st) & 1 == 1,
+            };
+            v <<= 1;
+            if bit || k == 0 {
+                v += 1;
+            }
+        }
+        rug::Assign::assign(&mut f, &v);
+        let e = (next(st) % (2 * espan as u64 + 1)) as i64 - espan;
+        f >>= bits as i32 - e as i32;
+        if next(st) & 1 == 1 {
+            -f
+        } else {
+            f
+        }
+    }
+
+    /// R64::round_from is MPFR's rounding to 64 bits bit for bit (ties to even, the
+    /// carry into the next binade), and R64::abs_mul MPFR's product's magnitude, on
+    /// random and on constructed ties; specials are refused.
+    #[test]
+    fn round_from_and_abs_mul_are_mpfrs() {
+        let mut st = 0x2545f4914f6cdd1du64;
+        let mut ties = 0;
+        for round in 0..20000u32 {
+            let prec = [1u32, 30, 64, 65, 66, 127, 128, 129, 192, 256, 300][round as usize % 11];
+            let x = if prec <= 64 {
+                Float::with_val(prec, rnd(&mut st, 100, 9))
+            } else {
+                rnd_wide(&mut st, prec, 100)
+            };
+            let want = Float::with_val(64, &x);
+            // a tie: x's bits below its 64th are exactly one half of the 64th's unit
+            if let Some(e) = x.get_exp() {
+                let y = Float::with_val(prec, x.abs_ref()) << (64 - e);
+                if Float::with_val(prec, y.fract_ref()) == 0.5 {
+                    ties += 1;
+                }
+            }
+            let r = R64::round_from(&x).expect("regular");
+            let mut got = Float::new(64);
+            assert!(r.write(&mut got));
+            assert!(same(&got, &want), "{x}: {got} against {want}");
+            let y = rnd(&mut st, 100, 9);
+            let ry = R64::from_float(&y).unwrap();
+            let p = R64::abs_mul(r, ry);
+            let mut got = Float::new(64);
+            assert!(p.write(&mut got));
+            let want = Float::with_val(64, &want * &y).abs();
+            assert!(same(&got, &want), "|{x} {y}|: {got} against {want}");
+        }
+        assert!(ties > 100, "{ties} ties");
+        for special in [
+            Float::with_val(128, rug::float::Special::Nan),
+            Float::with_val(128, rug::float::Special::Infinity),
+            Float::with_val(128, rug::float::Special::NegInfinity),
+        ] {
+            assert!(R64::round_from(&special).is_none());
+        }
+        assert_eq!(R64::round_from(&Float::new(200)), Some(R64::ZERO));
+    }
 }

@@ -395,10 +395,7 @@ impl Ode for RegFlow {
         }
         let linear =
             (!wmax.is_zero()).then(|| (rows, self.d, Float::with_val(p, wmax * tol).recip()));
-        ErrorScale {
-            inv_weights,
-            linear,
-        }
+        ErrorScale::new(inv_weights, linear)
     }
 }
 

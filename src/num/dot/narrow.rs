@@ -201,6 +201,71 @@ impl R64 {
         })
     }
 
+    /// An MPFR number of any precision rounded to nearest at 64 bits, ties to even: the
+    /// value `Float::with_val(64, f)` has, bit for bit. None for NaN, an infinity, or a
+    /// rounding up past MPFR's current largest exponent. (A zero's sign is not kept.)
+    pub fn round_from(f: &Float) -> Option<R64> {
+        let r = raw(f);
+        if r.exp == EXP_ZERO {
+            return Some(R64::ZERO);
+        }
+        if r.exp <= EXP_INF {
+            return None;
+        }
+        let n = (r.prec as usize).div_ceil(64);
+        // SAFETY: a regular MPFR number of prec bits has ceil(prec / 64) initialized limbs
+        let d = unsafe { std::slice::from_raw_parts(r.d.as_ptr(), n) };
+        let (mut m, mut e) = (d[n - 1], r.exp);
+        if n > 1 {
+            let below = d[n - 2];
+            let sticky = below << 1 != 0 || d[..n - 2].iter().any(|&x| x != 0);
+            if below >> 63 == 1 && (sticky || m & 1 == 1) {
+                m = m.wrapping_add(1);
+                if m == 0 {
+                    m = 1 << 63;
+                    e += 1;
+                }
+            }
+        }
+        (e <= exp_range().1).then_some(R64 {
+            m,
+            e,
+            neg: r.sign < 0,
+        })
+    }
+
+    /// |a b| rounded to nearest at 64 bits, as MPFR rounds the product, its exponent
+    /// unchecked: outside MPFR's current range where MPFR's product would overflow or
+    /// underflow, which the caller checks ([`R64::write`] refuses such a value).
+    pub fn abs_mul(a: R64, b: R64) -> R64 {
+        if a.m == 0 || b.m == 0 {
+            return R64::ZERO;
+        }
+        // the product of two mantissas with their top bits set has its top bit at 127
+        // or 126: normalized by at most one bit, then rounded at bit 64, ties to even
+        let q = a.m as u128 * b.m as u128;
+        let (q, e) = if q >> 127 == 0 {
+            (q << 1, a.e + b.e - 1)
+        } else {
+            (q, a.e + b.e)
+        };
+        let (hi, lo) = ((q >> 64) as u64, q as u64);
+        let (m, e) = if lo >> 63 == 1 && (lo << 1 != 0 || hi & 1 == 1) {
+            match hi.checked_add(1) {
+                Some(m) => (m, e),
+                None => (1 << 63, e + 1),
+            }
+        } else {
+            (hi, e)
+        };
+        R64 { m, e, neg: false }
+    }
+
+    /// |self| > |other|.
+    pub fn abs_gt(self, other: R64) -> bool {
+        self.m != 0 && (other.m == 0 || (self.e, self.m) > (other.e, other.m))
+    }
+
     /// out := this value; out has 64 bits of precision (so it holds every R64 exactly).
     /// False (out untouched) when the exponent is outside MPFR's current range.
     pub fn write(self, out: &mut Float) -> bool {
