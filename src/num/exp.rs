@@ -418,6 +418,87 @@ fn decided<const N: usize>(v: &Fx<N>, prec: u64, err: u64) -> bool {
     (err + 1..h).any(|i| bit(i) != near)
 }
 
+/// out := e^δ - 1 for a small δ (0 < |δ| < 2^-12), at out's precision, which must be
+/// δ's: the value rounded to nearest from a fixed-point value within about
+/// 2^-(64 (L + 1) - 4) of it, relatively (L = out's limbs), so at most half an ulp and
+/// a 2^-60th off e^δ - 1 (not always MPFR's rounding, which the memo's updates do not
+/// need: their own sums round once more, docs/math.md §9.9). e^δ - 1 = δ P(δ),
+/// P = Σ_j δ^j / (j + 1)! summed in the fixed point by Horner (as [`kernel`] does, with
+/// as many terms as δ's smallness needs), then δ's mantissa times P, rounded once.
+/// False (out untouched) where it does not apply: δ zero, not finite, |δ| >= 2^-12, a
+/// precision other than out's or wider than 448 bits, or a result outside MPFR's
+/// exponent range.
+pub(crate) fn expm1_tiny(out: &mut Float, delta: &Float) -> bool {
+    if delta.is_zero() || !delta.is_finite() || delta.prec() != out.prec() {
+        return false;
+    }
+    let v = view(delta);
+    let lo = v.limbs.len();
+    if v.exp > -12 || lo > 7 {
+        return false;
+    }
+    match lo + 2 {
+        3 => tiny::<3>(out, &v),
+        4 => tiny::<4>(out, &v),
+        5 => tiny::<5>(out, &v),
+        6 => tiny::<6>(out, &v),
+        7 => tiny::<7>(out, &v),
+        8 => tiny::<8>(out, &v),
+        9 => tiny::<9>(out, &v),
+        _ => false,
+    }
+}
+
+/// [`expm1_tiny`] in a fixed point of N limbs: δ's limbs and one guard limb as fraction.
+fn tiny<const N: usize>(out: &mut Float, v: &View<'_>) -> bool {
+    const { assert!(N >= 3 && N <= MAX_N) };
+    let fr = N - 1;
+    let c = constants();
+    // M = δ's mantissa in [1/2, 1), exact: its limbs at the top of the fraction
+    let mut m = Fx::<N>::ZERO;
+    m.l[fr - v.limbs.len()..fr].copy_from_slice(v.limbs);
+    // |δ| = M 2^exp < 2^-b, in the fixed point (truncated)
+    let b = (-v.exp) as u64;
+    let d_fx = m.shr(b);
+    // P's terms j = 0..=d: the first dropped, δ^(d+1)/(d+2)!, is below 2^-(64 fr)
+    let target = 64 * fr as i64;
+    let mut d = 0usize;
+    let mut log_fact = 1i64; // log2 (d + 2)! from below
+    while b as i64 * (d as i64 + 1) + log_fact < target {
+        d += 1;
+        log_fact += 63 - (d as u64 + 2).leading_zeros() as i64;
+    }
+    if d + 1 >= MAX_TERMS {
+        return false;
+    }
+    let mut acc = Signed {
+        mag: if d == 0 {
+            Fx::int(1)
+        } else {
+            Fx::constant(&c.inv_fact[d])
+        },
+        neg: false,
+    };
+    for j in (0..d).rev() {
+        let prod = Signed {
+            mag: d_fx.mul(&acc.mag),
+            neg: v.neg,
+        };
+        let cj = Signed {
+            mag: if j == 0 {
+                Fx::int(1)
+            } else {
+                Fx::constant(&c.inv_fact[j])
+            },
+            neg: false,
+        };
+        acc = signed_add(&cj, &prod);
+    }
+    // δ P = (M P) 2^exp: M P in the fixed point, then rounded once
+    let t = m.mul(&acc.mag);
+    set_rounded(out, &t.l, v.neg, v.exp - 64 * fr as i64)
+}
+
 /// e^x at precision `prec`, rounded to nearest: MPFR's `exp` bit for bit.
 pub fn exp(prec: u32, x: &Float) -> Float {
     let mut out = Float::new(prec);

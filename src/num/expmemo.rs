@@ -287,6 +287,9 @@ fn expm1_small(delta: &Float, e: i32, p: u32, acc: &mut Float) {
     // the terms 1..=K-1 are kept; the K-th is below the goal
     let kmax = (k - 1).max(1) as u32;
     acc.set_prec(p);
+    if super::exp::expm1_tiny(acc, delta) {
+        return;
+    }
     acc.assign(1u32);
     for j in (2..=kmax).rev() {
         super::mul::mul_assign(acc, delta);

@@ -210,3 +210,47 @@ fn exp_and_expm1_are_mpfrs_at_scale() {
         assert_eq!(missed, 0, "{prec} bits");
     }
 }
+
+/// expm1_tiny is within half an ulp and a 2^-50th of e^δ - 1 (computed by MPFR at four
+/// times the precision), from 1 to 448 bits and |δ| from 2^-12 down to 2^-700, and
+/// nearly always MPFR's correctly rounded expm1 itself; it refuses what it does not do.
+#[test]
+fn expm1_tiny_is_within_half_an_ulp() {
+    let mut g = Gen::new(0x510e527fade682d1);
+    let mut same = 0;
+    let rounds = 6000;
+    for round in 0..rounds {
+        let prec = [1u32, 53, 64, 65, 128, 192, 200, 256, 320, 448][round % 10];
+        let lo = [-13i32, -20, -40, -70, -130, -300, -700][(round / 10) % 7];
+        let d = random(&mut g, prec, lo, (lo + 8).min(-12));
+        let mut t = Float::new(prec);
+        assert!(expm1_tiny(&mut t, &d), "{d} at {prec} bits");
+        let exact = Float::with_val(4 * prec + 64, d.exp_m1_ref());
+        let ulp = Float::with_val(64, Float::i_exp(1, t.get_exp().unwrap() - prec as i32));
+        let err = Float::with_val(4 * prec + 64, &t - &exact).abs() / &ulp;
+        let bound = Float::with_val(64, Float::i_exp(1, -50)) + 0.5;
+        assert!(
+            err <= bound,
+            "expm1({d}) at {prec} bits: {t}, {err} ulp off"
+        );
+        same += usize::from(t == Float::with_val(prec, d.exp_m1_ref()));
+    }
+    assert!(same >= rounds - 3, "{same} of {rounds} MPFR's");
+    let mut t = Float::new(128);
+    for d in [
+        Float::new(128),
+        Float::with_val(128, rug::float::Special::Nan),
+        Float::with_val(128, Float::i_exp(1, -12)),
+        Float::with_val(128, 0.5),
+    ] {
+        assert!(!expm1_tiny(&mut t, &d), "{d}");
+    }
+    assert!(!expm1_tiny(
+        &mut t,
+        &Float::with_val(64, Float::i_exp(1, -20))
+    ));
+    assert!(!expm1_tiny(
+        &mut Float::new(512),
+        &Float::with_val(512, Float::i_exp(1, -20))
+    ));
+}
