@@ -327,25 +327,7 @@ fn fixed<const N: usize>(out: &mut Float, v: &View<'_>, k: i64, m1: bool, prec: 
     if d + 1 >= MAX_TERMS {
         return false;
     }
-    let mut acc = Signed {
-        mag: Fx::constant(&c.inv_fact[d]),
-        neg: false,
-    };
-    for j in (0..d).rev() {
-        let prod = Signed {
-            mag: rr.mag.mul(&acc.mag),
-            neg: rr.neg,
-        };
-        let cj = Signed {
-            mag: if j == 0 {
-                Fx::int(1)
-            } else {
-                Fx::constant(&c.inv_fact[j])
-            },
-            neg: false,
-        };
-        acc = signed_add(&cj, &prod);
-    }
+    let acc = horner_p(&rr, d);
     let mut t = Signed {
         mag: rr.mag.mul(&acc.mag),
         neg: rr.neg,
@@ -401,6 +383,36 @@ fn fixed<const N: usize>(out: &mut Float, v: &View<'_>, k: i64, m1: bool, prec: 
     set_rounded(out, &mag.l, negative, shift)
 }
 
+/// P(r) = Σ_{j <= d} r^j / (j + 1)! by Horner in the fixed point, each product truncated
+/// (the kernel's series for e^r - 1 = r P(r), and [`expm1_tiny`]'s).
+#[inline(always)]
+fn horner_p<const N: usize>(r: &Signed<N>, d: usize) -> Signed<N> {
+    let c = constants();
+    let coef = |j: usize| {
+        if j == 0 {
+            Fx::int(1)
+        } else {
+            Fx::constant(&c.inv_fact[j])
+        }
+    };
+    let mut acc = Signed {
+        mag: coef(d),
+        neg: false,
+    };
+    for j in (0..d).rev() {
+        let prod = Signed {
+            mag: r.mag.mul(&acc.mag),
+            neg: r.neg,
+        };
+        let cj = Signed {
+            mag: coef(j),
+            neg: false,
+        };
+        acc = signed_add(&cj, &prod);
+    }
+    acc
+}
+
 /// Whether rounding `v` (with an error below 2^err ulps) to `prec` bits gives the same
 /// result for every value within the error. With h the index of the first bit below the
 /// mantissa, the rounding is up when the bits below the mantissa exceed 2^h (the
@@ -453,7 +465,6 @@ pub(crate) fn expm1_tiny(out: &mut Float, delta: &Float) -> bool {
 fn tiny<const N: usize>(out: &mut Float, v: &View<'_>) -> bool {
     const { assert!(N >= 3 && N <= MAX_N) };
     let fr = N - 1;
-    let c = constants();
     // M = δ's mantissa in [1/2, 1), exact: its limbs at the top of the fraction
     let mut m = Fx::<N>::ZERO;
     m.l[fr - v.limbs.len()..fr].copy_from_slice(v.limbs);
@@ -471,29 +482,13 @@ fn tiny<const N: usize>(out: &mut Float, v: &View<'_>) -> bool {
     if d + 1 >= MAX_TERMS {
         return false;
     }
-    let mut acc = Signed {
-        mag: if d == 0 {
-            Fx::int(1)
-        } else {
-            Fx::constant(&c.inv_fact[d])
-        },
-        neg: false,
-    };
-    for j in (0..d).rev() {
-        let prod = Signed {
-            mag: d_fx.mul(&acc.mag),
+    let acc = horner_p(
+        &Signed {
+            mag: d_fx,
             neg: v.neg,
-        };
-        let cj = Signed {
-            mag: if j == 0 {
-                Fx::int(1)
-            } else {
-                Fx::constant(&c.inv_fact[j])
-            },
-            neg: false,
-        };
-        acc = signed_add(&cj, &prod);
-    }
+        },
+        d,
+    );
     // δ P = (M P) 2^exp: M P in the fixed point, then rounded once
     let t = m.mul(&acc.mag);
     set_rounded(out, &t.l, v.neg, v.exp - 64 * fr as i64)

@@ -381,7 +381,8 @@ mod tests {
             // a tie: x's bits below its 64th are exactly one half of the 64th's unit
             if let Some(e) = x.get_exp() {
                 let y = Float::with_val(prec, x.abs_ref()) << (64 - e);
-                if Float::with_val(prec, y.fract_ref()) == 0.5 {
+                if Float::with_val(prec, y.fract_ref()) == Float::with_val(64, Float::i_exp(1, -1))
+                {
                     ties += 1;
                 }
             }

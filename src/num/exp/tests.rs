@@ -228,7 +228,8 @@ fn expm1_tiny_is_within_half_an_ulp() {
         let exact = Float::with_val(4 * prec + 64, d.exp_m1_ref());
         let ulp = Float::with_val(64, Float::i_exp(1, t.get_exp().unwrap() - prec as i32));
         let err = Float::with_val(4 * prec + 64, &t - &exact).abs() / &ulp;
-        let bound = Float::with_val(64, Float::i_exp(1, -50)) + 0.5;
+        let bound =
+            Float::with_val(64, Float::i_exp(1, -50)) + Float::with_val(64, Float::i_exp(1, -1));
         assert!(
             err <= bound,
             "expm1({d}) at {prec} bits: {t}, {err} ulp off"

@@ -138,19 +138,16 @@ impl<O: Ode> Radau<'_, O> {
     ) -> Option<Vec<Vec<Float>>> {
         let p = self.prec;
         let gp = guide.x0.prec();
+        let xm = Float::with_val(p, h / 2u32) + x;
         let (u0, um) = match whole {
             Some(w) => (guide.eval_weights(&[], gp), guide.eval_weights(&w.half, gp)),
-            None => {
-                let xm = Float::with_val(p, h / 2u32) + x;
-                (guide.eval(x), guide.eval(&xm))
-            }
+            None => (guide.eval(x), guide.eval(&xm)),
         };
         let ym: Vec<Float> = y
             .iter()
             .zip(um.iter().zip(&u0))
             .map(|(a, (b, c))| Float::with_val(p, b - c) + a)
             .collect();
-        let xm = Float::with_val(p, h / 2u32) + x;
         self.with_precision_fallback(|r| {
             let mut z = match whole {
                 Some(w) => w

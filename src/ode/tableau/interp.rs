@@ -46,7 +46,7 @@ impl RadauTableau {
                 .iter()
                 .map(|c| at(&Float::with_val(prec, c)))
                 .collect(),
-            half: at(&Float::with_val(prec, 0.5)),
+            half: at(&Float::with_val(prec, Float::i_exp(1, -1))),
         });
         cache().entry(key).or_insert(w).clone()
     }
@@ -153,7 +153,7 @@ mod tests {
         let f = RadauTableau::new(9, 256);
         let w = g.weights_at_nodes(&f, p);
         assert_eq!(w.nodes.len(), 9);
-        let half = Float::with_val(p, 0.5);
+        let half = Float::with_val(p, Float::i_exp(1, -1));
         let q = |t: &Float| {
             let t = Float::with_val(4 * p, t);
             Float::with_val(4 * p, t.clone().pow(6u32)) - Float::with_val(4 * p, &t / 3u32)
