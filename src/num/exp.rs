@@ -317,16 +317,9 @@ fn fixed<const N: usize>(out: &mut Float, v: &View<'_>, k: i64, m1: bool, prec: 
         neg: r.neg,
     };
     // e^r' - 1 = r' P(r'), P = sum_j r'^j / (j + 1)!: the terms needed for 2^-(64 fr)
-    let target = 64 * fr as i64;
-    let mut d = 1usize;
-    let mut log_fact = 2i64; // log2 (d + 2)! from below: the sum of floor(log2 j)
-    while REDUCED_BITS * (d as i64 + 1) + log_fact < target {
-        d += 1;
-        log_fact += 63 - (d as u64 + 2).leading_zeros() as i64;
-    }
-    if d + 1 >= MAX_TERMS {
+    let Some(d) = series_terms(REDUCED_BITS, 64 * fr as i64) else {
         return false;
-    }
+    };
     let acc = horner_p(&rr, d);
     let mut t = Signed {
         mag: rr.mag.mul(&acc.mag),
@@ -381,6 +374,20 @@ fn fixed<const N: usize>(out: &mut Float, v: &View<'_>, k: i64, m1: bool, prec: 
         return false;
     }
     set_rounded(out, &mag.l, negative, shift)
+}
+
+/// The last power d of P's series to keep for |r| < 2^-b in a fixed point of `target`
+/// fraction bits: the first d whose next term, below 2^-(b (d + 1) + log2 (d + 2)!), is
+/// below 2^-target (log2 k! taken from below as the sum of floor(log2 j)); None when
+/// that needs MAX_TERMS terms or more.
+fn series_terms(b: i64, target: i64) -> Option<usize> {
+    let mut d = 0usize;
+    let mut log_fact = 1i64; // log2 (d + 2)! from below
+    while b * (d as i64 + 1) + log_fact < target {
+        d += 1;
+        log_fact += 63 - (d as u64 + 2).leading_zeros() as i64;
+    }
+    (d + 1 < MAX_TERMS).then_some(d)
 }
 
 /// P(r) = Σ_{j <= d} r^j / (j + 1)! by Horner in the fixed point, each product truncated
@@ -472,16 +479,9 @@ fn tiny<const N: usize>(out: &mut Float, v: &View<'_>) -> bool {
     let b = (-v.exp) as u64;
     let d_fx = m.shr(b);
     // P's terms j = 0..=d: the first dropped, δ^(d+1)/(d+2)!, is below 2^-(64 fr)
-    let target = 64 * fr as i64;
-    let mut d = 0usize;
-    let mut log_fact = 1i64; // log2 (d + 2)! from below
-    while b as i64 * (d as i64 + 1) + log_fact < target {
-        d += 1;
-        log_fact += 63 - (d as u64 + 2).leading_zeros() as i64;
-    }
-    if d + 1 >= MAX_TERMS {
+    let Some(d) = series_terms(b as i64, 64 * fr as i64) else {
         return false;
-    }
+    };
     let acc = horner_p(
         &Signed {
             mag: d_fx,

@@ -3,7 +3,6 @@
 //! the general kernel's in 128- and 256-bit integers.
 
 use super::{exp_range, finish, raw, scan_emax, write_regular, Term, EXP_INF, EXP_ZERO};
-use gmp_mpfr_sys::mpfr;
 use rug::{Assign, Float};
 
 /// [`dot_into`](super::dot_into) for a result of at most one limb when every operand
@@ -274,19 +273,7 @@ impl R64 {
             out.assign(0);
             return true;
         }
-        let (emin, emax) = exp_range();
-        if self.e < emin || self.e > emax {
-            return false;
-        }
-        // SAFETY: out is an initialized MPFR number of 64 bits, so it owns one limb; the
-        // mantissa written has its top bit set and the exponent is in range
-        unsafe {
-            let r = &mut *out.as_raw_mut();
-            *r.d.as_ptr().cast::<u64>() = self.m;
-            r.exp = self.e as mpfr::exp_t;
-            r.sign = if self.neg { -1 } else { 1 };
-        }
-        true
+        write_regular(out, &[self.m], self.e, self.neg)
     }
 }
 
