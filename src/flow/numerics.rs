@@ -116,7 +116,15 @@ fn bits_of_digits(k: u32) -> u64 {
 /// least what the stage solves need ([`solve_bits`]; the rest always carries it: a
 /// unit test checks), a multiple of 64, at most [`crate::num::MAX_PRECISION`].
 pub fn bits_for_digits(k: u32) -> Option<u32> {
-    let stages = stages_for_digits(k);
+    bits_for_tol_digits(k, stages_for_digits(k))
+}
+
+/// The precision [`bits_for_digits`] gives a tolerance of 10^-k solved with `stages`
+/// stages: k digits with 48 bits to spare, the tableau's extra conditioning bits, and
+/// at least what the stage solves need, a multiple of 64; None beyond
+/// [`crate::num::MAX_PRECISION`]. The verification's precision rests on it
+/// ([`crate::flow::VerificationPolicy`]).
+pub fn bits_for_tol_digits(k: u32, stages: usize) -> Option<u32> {
     let bits = bits_of_digits(k) + 48 + extra_conditioning_bits(stages) as u64;
     round_up_64(bits.max(solve_bits(k, stages) as u64))
 }

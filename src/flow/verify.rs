@@ -4,14 +4,14 @@
 
 use super::control::{Halted, PrecisionRaise};
 use super::drive::Solution;
-use super::numerics::{default_stages, Numerics};
+use super::numerics::{bits_for_tol_digits, default_stages, tol_digits, Numerics};
 use super::{guard, DiagFlow};
 use crate::ode::tableau::MAX_TABLEAU_STAGES;
 use rug::{Float, Rational};
 use std::time::Duration;
 
-/// How a verification computation differs from the main one: more bits, a tighter
-/// tolerance and more stages. The digits reported are those on which the two
+/// How a verification computation differs from the main one: a tighter tolerance, more
+/// stages and the bits these need. The digits reported are those on which the two
 /// computations agree, so the second needs only to be clearly more accurate than the
 /// first, not many orders of magnitude more.
 ///
@@ -19,56 +19,87 @@ use std::time::Duration;
 /// compare-losses, bench) follows the main run's accepted steps
 /// ([`VerificationPolicy::follow_numerics`]; docs/math.md §9.8): one stage solve per
 /// step with [`VerificationPolicy::extra_stages`] more stages (order 2(s + 4) - 1 on the
-/// same mesh), at the higher precision and the tighter tolerance (which set its Newton
-/// goal), Newton started from the main run's polynomial on the same interval. The
-/// computations without a main mesh to follow (a table's event-located rows, the
-/// regression flow and its limit, solve's references) verify with an independent
-/// adaptive run at [`VerificationPolicy::numerics`].
+/// same mesh), at the tighter tolerance (which sets its Newton goal), Newton started
+/// from the main run's polynomial on the same interval. The computations without a
+/// main mesh to follow (a table's event-located rows, solve's references) verify with
+/// an independent adaptive run at [`VerificationPolicy::numerics`].
+///
+/// The precision of an integration's verification is the larger of the main run's
+/// plus [`VerificationPolicy::min_extra_bits`] and what `--digits` gives its own
+/// tolerance and stages ([`bits_for_tol_digits`]: its digits with 48 bits to spare
+/// and what its stage solves need): more bits where its tolerance needs them, the main
+/// run's where these already carry it. The round-off both runs share at one precision
+/// (the data rounded alike) lies below the digits either may report: every count is
+/// capped by the digits both runs' arithmetic carries ([`guard::carried_digits`], 16
+/// guard bits below the amplified rounding). A computation without a tolerance (an
+/// optimization solved to the working precision) carries
+/// [`VerificationPolicy::extra_bits`] more.
 ///
 /// There is one policy, [`VERIFICATION`], for every command: the type exists so that
 /// the honesty tests can put another margin beside it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct VerificationPolicy {
-    /// the verification carries this many more bits
+    /// a computation without a tolerance to tighten (a Q_mu reference solved to the
+    /// working precision) is verified with this many more bits
     pub extra_bits: u32,
-    /// and its tolerance is this many powers of ten tighter (an optimization solved to
-    /// the working precision, such as a Q_mu reference, has no tolerance to tighten)
+    /// an integration's verification carries at least this many more bits than the
+    /// main run (and at least what its tolerance needs)
+    pub min_extra_bits: u32,
+    /// its tolerance is this many powers of ten tighter
     pub tighter_tol_exp10: u32,
     /// a verification that follows the main run's steps has this many more stages (at
     /// most [`MAX_TABLEAU_STAGES`]): on the same mesh, a method of higher order
     pub extra_stages: usize,
 }
 
-/// The verification policy: 64 more bits, a tolerance 10^-6 tighter, four more stages
-/// on the main run's mesh. Chosen from measurements (docs/math.md, "Verification";
+/// The verification policy: a tolerance 10^-6 tighter, four more stages on the main
+/// run's mesh, the bits these need and at least the main run's; 64 more bits for an
+/// optimization. Chosen from measurements (docs/math.md, "Verification";
 /// docs/benchmarks.md): the main run's error is then at least about a million times its
 /// verification's, so the digits the two share are the main run's own. Following the
 /// main run's mesh costs 0.88 to 1.08 times the main run's right-hand sides since the
 /// flows' embedded estimate (numeric version 14: one piece per main step; 0.37 to 0.46
 /// with step doubling's half steps), where an independent adaptive run at the same bits
-/// and tolerance cost 1.5 to 1.8 times the step-doubling main run. The honesty test
-/// (tests/verification_honesty.rs) compares the digits claimed with a third run at
+/// and tolerance cost 1.5 to 1.8 times the step-doubling main run. Until numeric
+/// version 20 an integration's verification always carried 64 more bits: at
+/// `--digits 30` (192 bits, 10^-30; the verification at 10^-36, which 192 bits carry)
+/// that cost 17% of the verification's instructions for the same digits. The honesty
+/// test (tests/verification_honesty.rs) compares the digits claimed with a third run at
 /// twice the bits and a tolerance 10^-20 tighter.
 pub const VERIFICATION: VerificationPolicy = VerificationPolicy {
     extra_bits: 64,
+    min_extra_bits: 0,
     tighter_tol_exp10: 6,
     extra_stages: 4,
 };
 
 impl VerificationPolicy {
-    /// The precision of a verification computation for a main one at `prec` bits.
+    /// The precision of the verification of a computation without a tolerance (an
+    /// optimization) at `prec` bits.
     pub fn prec(&self, prec: u32) -> u32 {
         prec + self.extra_bits
+    }
+
+    /// The precision of an integration's verification at `tol` with `stages` stages,
+    /// for a main run at `main_prec` bits: see [`VerificationPolicy`].
+    fn integration_prec(&self, main_prec: u32, tol: &Rational, stages: usize) -> u32 {
+        let floor = main_prec + self.min_extra_bits;
+        bits_for_tol_digits(tol_digits(tol), stages)
+            .unwrap_or(crate::num::MAX_PRECISION)
+            .max(floor)
     }
 
     /// The numerics of an independent (adaptive) verification computation for a main
     /// computation at `main`: stages for the tighter tolerance, never fewer than the
     /// main run's.
     pub fn numerics(&self, main: &Numerics) -> Numerics {
-        let prec = self.prec(main.prec);
         let tol = &main.tol * crate::num::ten_pow_neg(self.tighter_tol_exp10);
         let stages = default_stages(&tol).max(main.stages);
-        Numerics { prec, tol, stages }
+        Numerics {
+            prec: self.integration_prec(main.prec, &tol, stages),
+            tol,
+            stages,
+        }
     }
 
     /// The numerics of a verification that follows the main run's steps: as
@@ -80,6 +111,7 @@ impl VerificationPolicy {
             .stages
             .max(main.stages + self.extra_stages)
             .min(MAX_TABLEAU_STAGES);
+        n.prec = self.integration_prec(main.prec, &n.tol, n.stages);
         n
     }
 }
@@ -258,17 +290,20 @@ mod tests {
         }
     }
 
-    /// The one policy: +64 bits, tol 10^-6 tighter, stages for the tighter tolerance
-    /// and never fewer than the main run's.
+    /// The one policy: tol 10^-6 tighter, stages for the tighter tolerance and never
+    /// fewer than the main run's, the bits these need by `--digits`' rule and at least
+    /// the main run's; 64 more bits for an optimization.
     #[test]
     fn the_policy() {
-        for prec in [64, 128, 256, 1000] {
+        // tol 10^-26, 18 stages: 87 bits for the digits + 48 to spare = 135, so 192
+        for (prec, want) in [(64, 192), (128, 192), (192, 192), (256, 256), (1000, 1000)] {
             let main = numerics(prec, 20);
             let v = VERIFICATION.numerics(&main);
-            assert_eq!(v.prec, prec + 64);
+            assert_eq!(v.prec, want, "main at {prec} bits");
             assert_eq!(VERIFICATION.prec(prec), prec + 64);
             assert_eq!(v.tol, ten_pow_neg(26));
             assert_eq!(v.stages, default_stages(&ten_pow_neg(26)));
+            assert_eq!(v.prec, bits_for_tol_digits(26, v.stages).unwrap().max(prec));
         }
         let mut main = numerics(128, 10);
         main.stages = 24;
@@ -278,10 +313,16 @@ mod tests {
         assert_eq!(VERIFICATION.follow_numerics(&main).tol, ten_pow_neg(16));
         main.stages = 18;
         assert_eq!(VERIFICATION.follow_numerics(&main).stages, 22);
-        let main = numerics(128, 30);
-        assert_eq!(main.stages, 20);
-        assert_eq!(VERIFICATION.follow_numerics(&main).stages, 24);
-        let main = numerics(128, 40);
-        assert_eq!(VERIFICATION.follow_numerics(&main).stages, 28);
+        // --digits 30 (192 bits, 10^-30, 20 stages): the verification at 10^-36 with
+        // 24 stages needs 120 + 48 bits, which the main run's 192 carry
+        let main = Numerics::for_digits(30).unwrap();
+        let v = VERIFICATION.follow_numerics(&main);
+        assert_eq!((v.prec, v.stages), (192, 24));
+        // --digits 40 (192 bits, 10^-40): at 10^-46 with 28 stages, 256
+        let main = Numerics::for_digits(40).unwrap();
+        let v = VERIFICATION.follow_numerics(&main);
+        assert_eq!((v.prec, v.stages), (256, 28));
+        // the stages' own needs count: the follower's, not the adaptive run's
+        assert_eq!(v.prec, bits_for_tol_digits(46, 28).unwrap().max(main.prec));
     }
 }
