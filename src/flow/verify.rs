@@ -21,8 +21,8 @@ use std::time::Duration;
 /// step with [`VerificationPolicy::extra_stages`] more stages (order 2(s + 4) - 1 on the
 /// same mesh), at the tighter tolerance (which sets its Newton goal), Newton started
 /// from the main run's polynomial on the same interval. The computations without a
-/// main mesh to follow (a table's event-located rows, solve's references) verify with
-/// an independent adaptive run at [`VerificationPolicy::numerics`].
+/// main mesh to follow (a table's event-located rows, the regression flow and its
+/// limit) verify with an independent adaptive run at [`VerificationPolicy::numerics`].
 ///
 /// The precision of an integration's verification is the larger of the main run's
 /// plus [`VerificationPolicy::min_extra_bits`] and what `--digits` gives its own
@@ -322,7 +322,7 @@ mod tests {
         let main = Numerics::for_digits(40).unwrap();
         let v = VERIFICATION.follow_numerics(&main);
         assert_eq!((v.prec, v.stages), (256, 28));
-        // the stages' own needs count: the follower's, not the adaptive run's
+        // the bits are those of the follower's own stages and tolerance
         assert_eq!(v.prec, bits_for_tol_digits(46, 28).unwrap().max(main.prec));
     }
 }
