@@ -281,6 +281,19 @@ impl<T: LuScalar> HessLu<T> {
 }
 
 impl HessLu<rug::Complex> {
+    /// A Hessenberg one-limb factorization ([`LeanLu::factor_hessenberg`]) as an MPC
+    /// one (its values exactly); None for a dense one.
+    pub fn from_lean(l: &LeanLu) -> Option<HessLu<rug::Complex>> {
+        let (lu, pdiv, piv) = l.to_mpc();
+        let swapped = piv.err()?.to_vec();
+        Some(HessLu {
+            n: l.n(),
+            lu,
+            swapped,
+            pdiv,
+        })
+    }
+
     /// This factorization with one-limb entries, for solves that give
     /// [`HessLu::solve`]'s results bit for bit without MPC ([`LeanLu`]); None when it is
     /// wider than 64 bits.

@@ -1,5 +1,5 @@
-//! Complex LU solves and matrix-vector products at one limb (64 bits) on plain
-//! integers: the values of the Newton iterations' 64-bit block solves (`ode::radau`)
+//! Complex LU factorizations, solves and matrix-vector products at one limb (64 bits)
+//! on plain integers: the values of the Newton iterations' 64-bit block solves (`ode::radau`)
 //! carried as [`R64`] instead of MPFR and MPC numbers, with every operation rounded
 //! exactly as MPFR and MPC round it. The results are the MPFR/MPC path's bit for bit, a
 //! zero's sign aside (the tests solve the same systems both ways); what goes
@@ -11,7 +11,9 @@
 //!   product per part when a part is zero), each part rounded once ([`exact2`]);
 //! * a complex difference (`mpc_sub`: `mpfr_sub` per part), each part rounded once;
 //! * a dot product (`num::dot`'s one-limb kernel: the same window and truncation),
-//!   [`dot_with`].
+//!   [`dot_with`];
+//! * a pivot's magnitude |re| + |im| (`mpfr_add`), rounded once; the pivot's reciprocal
+//!   is MPC's own (`mpc_ui_div`, correctly rounded per part), one call per pivot.
 
 use super::dot::{dot_with, exact2, R64};
 use rug::{Complex, Float};
@@ -176,236 +178,195 @@ impl LeanLu {
     }
 }
 
+/// |re| + |im| rounded once to nearest at 64 bits: the magnitude the MPC
+/// factorizations pivot on ([`super::linalg::LuScalar::magnitude`]).
+#[inline]
+fn magnitude(z: C64) -> Option<R64> {
+    exact2(single(z.re, z.re.neg), single(z.im, z.im.neg))
+}
+
+fn is_zero(z: C64) -> bool {
+    z.re.m == 0 && z.im.m == 0
+}
+
+/// 1/z by MPC at 64 bits (its correctly rounded reciprocal: the pivot divisor of the
+/// MPC factorizations); None when out of range.
+fn recip(z: C64) -> Option<C64> {
+    let (mut re, mut im) = (Float::new(64), Float::new(64));
+    if !(z.re.write(&mut re) && z.im.write(&mut im)) {
+        return None;
+    }
+    let z = Complex::with_val(64, (re, im));
+    C64::from_complex(&Complex::with_val(64, z.recip_ref()))
+}
+
+/// A factorization's L and U, its pivots' reciprocals and its row exchanges (`Ok`: a
+/// dense one's, `Err`: a Hessenberg one's), as MPC numbers ([`LeanLu::to_mpc`]).
+pub type MpcFactors<'a> = (Vec<Complex>, Vec<Complex>, Result<&'a [usize], &'a [bool]>);
+
+impl LeanLu {
+    /// The LU factorization with partial pivoting of the row-major n x n matrix `a`,
+    /// every operation rounded as [`Lu::factor`](super::linalg::Lu::factor) rounds it
+    /// over MPC at 64 bits (the pivots' reciprocals by MPC itself): its factors bit for
+    /// bit, a zero's sign aside. None when a pivot is zero or a value leaves MPFR's
+    /// exponent range (the MPC factorization then decides).
+    pub fn factor_dense(mut a: Vec<C64>, n: usize) -> Option<LeanLu> {
+        debug_assert_eq!(a.len(), n * n);
+        let mut piv = vec![0usize; n];
+        let mut pdiv = Vec::with_capacity(n);
+        for k in 0..n {
+            let (mut p, mut pm) = (k, magnitude(a[k * n + k])?);
+            for i in k + 1..n {
+                let m = magnitude(a[i * n + k])?;
+                if m.abs_gt(pm) {
+                    (p, pm) = (i, m);
+                }
+            }
+            piv[k] = p;
+            if is_zero(a[p * n + k]) {
+                return None;
+            }
+            if p != k {
+                for j in 0..n {
+                    a.swap(k * n + j, p * n + j);
+                }
+            }
+            let pdk = recip(a[k * n + k])?;
+            for i in k + 1..n {
+                if is_zero(a[i * n + k]) {
+                    continue;
+                }
+                let l = cmul(a[i * n + k], pdk)?;
+                a[i * n + k] = l;
+                for j in k + 1..n {
+                    a[i * n + j] = csub(a[i * n + j], cmul(l, a[k * n + j])?)?;
+                }
+            }
+            pdiv.push(pdk);
+        }
+        Some(LeanLu {
+            n,
+            lu: a,
+            pdiv,
+            pivots: Pivots::Dense(piv),
+        })
+    }
+
+    /// The LU factorization of the row-major n x n upper Hessenberg matrix `a`, as
+    /// [`HessLu::factor`](super::hessenberg::HessLu::factor) computes it over MPC at 64
+    /// bits, bit for bit (a zero's sign aside); None as for [`LeanLu::factor_dense`].
+    pub fn factor_hessenberg(mut a: Vec<C64>, n: usize) -> Option<LeanLu> {
+        debug_assert_eq!(a.len(), n * n);
+        let mut swapped = vec![false; n];
+        let mut pdiv = Vec::with_capacity(n);
+        for k in 0..n {
+            if k + 1 < n && magnitude(a[(k + 1) * n + k])?.abs_gt(magnitude(a[k * n + k])?) {
+                for j in k..n {
+                    a.swap(k * n + j, (k + 1) * n + j);
+                }
+                swapped[k] = true;
+            }
+            if is_zero(a[k * n + k]) {
+                return None;
+            }
+            let pdk = recip(a[k * n + k])?;
+            if k + 1 < n && !is_zero(a[(k + 1) * n + k]) {
+                let l = cmul(a[(k + 1) * n + k], pdk)?;
+                a[(k + 1) * n + k] = l;
+                for j in k + 1..n {
+                    a[(k + 1) * n + j] = csub(a[(k + 1) * n + j], cmul(l, a[k * n + j])?)?;
+                }
+            }
+            pdiv.push(pdk);
+        }
+        Some(LeanLu {
+            n,
+            lu: a,
+            pdiv,
+            pivots: Pivots::Hessenberg(swapped),
+        })
+    }
+
+    /// The factorization of d I - M at 64 bits for the shift d = dr + i di (64-bit
+    /// parts) and the row-major n x n real matrix M of any precision (upper Hessenberg
+    /// with `hessenberg`): M's entries rounded to 64 bits and the shift added as MPC
+    /// forms and adds them (`Complex::with_val(64, -m)`, then `mpc_add` on the
+    /// diagonal), then [`LeanLu::factor_hessenberg`] or [`LeanLu::factor_dense`]. None
+    /// where these refuse or a part is not of one limb.
+    pub fn factor_shifted(
+        m: &[Float],
+        n: usize,
+        dr: &Float,
+        di: &Float,
+        hessenberg: bool,
+    ) -> Option<LeanLu> {
+        let (dr, di) = (R64::from_float(dr)?, R64::from_float(di)?);
+        let mut a = Vec::with_capacity(n * n);
+        for (k, x) in m.iter().enumerate() {
+            let mut re = R64::round_from(x)?;
+            re.neg = !re.neg && re.m != 0;
+            a.push(if k % (n + 1) == 0 {
+                C64 {
+                    re: exact2(single(re, false), single(dr, false))?,
+                    im: di,
+                }
+            } else {
+                C64 { re, im: R64::ZERO }
+            });
+        }
+        if hessenberg {
+            LeanLu::factor_hessenberg(a, n)
+        } else {
+            LeanLu::factor_dense(a, n)
+        }
+    }
+
+    /// The matrix's order.
+    pub fn n(&self) -> usize {
+        self.n
+    }
+
+    /// The smallest pivot magnitude (|re| + |im| of a diagonal entry of U, as
+    /// [`super::linalg::min_pivot`] takes it); None when out of range.
+    pub fn min_pivot(&self) -> Option<Float> {
+        let n = self.n;
+        let mut min: Option<R64> = None;
+        for k in 0..n {
+            let m = magnitude(self.lu[k * n + k])?;
+            if min.is_none_or(|v| v.abs_gt(m)) {
+                min = Some(m);
+            }
+        }
+        let mut out = Float::new(64);
+        min.unwrap_or(R64::ZERO).write(&mut out).then_some(out)
+    }
+
+    /// The factors as MPC numbers (exactly), with the row exchanges: `Ok(piv)` of a
+    /// dense factorization, `Err(swapped)` of a Hessenberg one; for the MPC solves a
+    /// right-hand side outside the one-limb range falls back to.
+    pub fn to_mpc(&self) -> MpcFactors<'_> {
+        let c = |v: &[C64]| -> Vec<Complex> {
+            v.iter()
+                .map(|z| {
+                    let (mut re, mut im) = (Float::new(64), Float::new(64));
+                    // the factors were read from or rounded into MPFR's range
+                    assert!(z.re.write(&mut re) && z.im.write(&mut im));
+                    Complex::with_val(64, (re, im))
+                })
+                .collect()
+        };
+        let piv = match &self.pivots {
+            Pivots::Dense(p) => Ok(&p[..]),
+            Pivots::Hessenberg(s) => Err(&s[..]),
+        };
+        (c(&self.lu), c(&self.pdiv), piv)
+    }
+}
+
 /// The 64-bit values of a Float vector (None when one is wider, NaN or infinite).
 pub fn from_floats(v: &[Float]) -> Option<Vec<R64>> {
     v.iter().map(R64::from_float).collect()
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::num::hessenberg::{HessLu, Hessenberg};
-    use crate::num::linalg::Lu;
-
-    use crate::num::testing::xorshift as next;
-
-    /// A 64-bit float with a random mantissa and an exponent in [-espan, espan]; one in
-    /// `zeros` is zero.
-    fn rnd(state: &mut u64, espan: i64, zeros: u64) -> Float {
-        let m = next(state);
-        if zeros > 0 && m.is_multiple_of(zeros) {
-            return Float::new(64);
-        }
-        let e = (next(state) % (2 * espan as u64 + 1)) as i64 - espan;
-        let f = Float::with_val(64, m | 1 << 63) >> (64 - e as i32);
-        if next(state).is_multiple_of(2) {
-            -f
-        } else {
-            f
-        }
-    }
-
-    fn same(a: &Float, b: &Float) -> bool {
-        (a.is_zero() && b.is_zero()) || a == b
-    }
-
-    fn to_complex(c: C64) -> Complex {
-        let mut re = Float::new(64);
-        let mut im = Float::new(64);
-        assert!(c.re.write(&mut re) && c.im.write(&mut im));
-        Complex::with_val(64, (re, im))
-    }
-
-    /// The product and difference are MPC's, bit for bit, on random operands with
-    /// zero parts, wide exponent spreads and cancelling pairs.
-    #[test]
-    fn product_and_difference_are_mpcs() {
-        let mut st = 0x3c6ef372fe94f82bu64;
-        for round in 0..20000u64 {
-            let espan = [0i64, 3, 70, 200][round as usize % 4];
-            let mut c = || Complex::with_val(64, (rnd(&mut st, espan, 7), rnd(&mut st, espan, 7)));
-            let (x, y) = (c(), c());
-            let y = if round % 11 == 0 { x.clone() } else { y };
-            let (lx, ly) = (
-                C64::from_complex(&x).unwrap(),
-                C64::from_complex(&y).unwrap(),
-            );
-            let p = to_complex(cmul(lx, ly).unwrap());
-            let want = Complex::with_val(64, &x * &y);
-            assert!(
-                same(p.real(), want.real()) && same(p.imag(), want.imag()),
-                "{x} * {y}"
-            );
-            let d = to_complex(csub(lx, ly).unwrap());
-            let want = Complex::with_val(64, &x - &y);
-            assert!(
-                same(d.real(), want.real()) && same(d.imag(), want.imag()),
-                "{x} - {y}"
-            );
-        }
-    }
-
-    fn random_matrix(st: &mut u64, n: usize, hessenberg: bool) -> Vec<Complex> {
-        (0..n * n)
-            .map(|k| {
-                let (i, j) = (k / n, k % n);
-                if hessenberg && i > j + 1 {
-                    return Complex::new(64);
-                }
-                let mut z = Complex::with_val(64, (rnd(st, 4, 13), rnd(st, 4, 13)));
-                if i == j {
-                    // a shift, as in d I - H
-                    z += Complex::with_val(64, (Float::with_val(64, 3), Float::with_val(64, -2)));
-                }
-                z
-            })
-            .collect()
-    }
-
-    /// Dense (n = 1 to 7) and Hessenberg (n = 2 to 16) complex solves give the MPC
-    /// solves' results bit for bit, with row exchanges and zero entries.
-    #[test]
-    fn solves_are_the_mpc_solves_bit_for_bit() {
-        let mut st = 0x510e527fade682d1u64;
-        for round in 0..300usize {
-            let hess = round % 2 == 1;
-            let n = if hess { 2 + round % 15 } else { 1 + round % 7 };
-            let a = random_matrix(&mut st, n, hess);
-            let b: Vec<Complex> = (0..n)
-                .map(|_| Complex::with_val(64, (rnd(&mut st, 30, 9), rnd(&mut st, 30, 9))))
-                .collect();
-            let mut want = b.clone();
-            let lean = if hess {
-                let Some(lu) = HessLu::factor(a, n) else {
-                    continue;
-                };
-                lu.solve(&mut want);
-                lu.lean()
-            } else {
-                let Some(lu) = Lu::factor(a, n) else { continue };
-                lu.solve(&mut want);
-                lu.lean()
-            }
-            .expect("64-bit entries");
-            let mut got: Vec<C64> = b.iter().map(|z| C64::from_complex(z).unwrap()).collect();
-            lean.solve(&mut got).expect("in range");
-            for (g, w) in got.into_iter().zip(&want) {
-                let g = to_complex(g);
-                assert!(
-                    same(g.real(), w.real()) && same(g.imag(), w.imag()),
-                    "n {n}, hessenberg {hess}: {g} vs {w}"
-                );
-            }
-        }
-    }
-
-    /// Q x and Q^T x at 64 bits are the MPFR path's bit for bit.
-    #[test]
-    fn mat_vec_is_the_mpfr_products() {
-        let mut st = 0x9b05688c2b3e6c1fu64;
-        for n in [3usize, 8, 11, 20] {
-            let a: Vec<Float> = (0..n * n).map(|_| rnd(&mut st, 3, 0)).collect();
-            let hs = Hessenberg::reduce(a, n);
-            let (q, qt) = hs.lean().expect("64-bit Q");
-            for _ in 0..20 {
-                let x: Vec<Float> = (0..n).map(|_| rnd(&mut st, 20, 5)).collect();
-                let mut want = x.clone();
-                hs.apply_qt(&mut want);
-                let mut got = from_floats(&x).unwrap();
-                let mut scratch = Vec::new();
-                mat_vec(qt, n, &mut got, &mut scratch).unwrap();
-                let mut want2 = want.clone();
-                for (g, w) in got.iter().zip(&want) {
-                    let mut f = Float::new(64);
-                    assert!(g.write(&mut f));
-                    assert!(same(&f, w));
-                }
-                hs.apply_q(&mut want2);
-                mat_vec(q, n, &mut got, &mut scratch).unwrap();
-                for (g, w) in got.iter().zip(&want2) {
-                    let mut f = Float::new(64);
-                    assert!(g.write(&mut f));
-                    assert!(same(&f, w));
-                }
-            }
-        }
-    }
-
-    /// A random regular number of `prec` bits: a full mantissa or a sparse one (only its
-    /// top bits, the bit just below 64 and the last), so that ties and carries at the
-    /// 64-bit rounding come up often; exponents in [-espan, espan].
-    fn rnd_wide(st: &mut u64, prec: u32, espan: i64) -> Float {
-        let bits = prec as usize;
-        let mut f = Float::new(prec);
-        let style = next(st) % 4;
-        let mut v = rug::Integer::new();
-        for k in 0..bits {
-            let bit = match style {
-                0 => next(st) & 1 == 1,
-                // 64 ones then a tie bit, the rest zero: a carry and a tie
-                1 => k < 65,
-                // 1, zeros, a tie bit at 64 and a sticky bit at the end
-                2 => k == 0 || k == 64 || (k == bits - 1 && next(st) & 1 == 1),
-                _ => k == 0 || k == 64 || k == 63 && next(st) & 1 == 1,
-            };
-            v <<= 1;
-            if bit || k == 0 {
-                v += 1;
-            }
-        }
-        rug::Assign::assign(&mut f, &v);
-        let e = (next(st) % (2 * espan as u64 + 1)) as i64 - espan;
-        f >>= bits as i32 - e as i32;
-        if next(st) & 1 == 1 {
-            -f
-        } else {
-            f
-        }
-    }
-
-    /// R64::round_from is MPFR's rounding to 64 bits bit for bit (ties to even, the
-    /// carry into the next binade), and R64::abs_mul MPFR's product's magnitude, on
-    /// random and on constructed ties; specials are refused.
-    #[test]
-    fn round_from_and_abs_mul_are_mpfrs() {
-        let mut st = 0x2545f4914f6cdd1du64;
-        let mut ties = 0;
-        for round in 0..20000u32 {
-            let prec = [1u32, 30, 64, 65, 66, 127, 128, 129, 192, 256, 300][round as usize % 11];
-            let x = if prec <= 64 {
-                Float::with_val(prec, rnd(&mut st, 100, 9))
-            } else {
-                rnd_wide(&mut st, prec, 100)
-            };
-            let want = Float::with_val(64, &x);
-            // a tie: x's bits below its 64th are exactly one half of the 64th's unit
-            if let Some(e) = x.get_exp() {
-                let y = Float::with_val(prec, x.abs_ref()) << (64 - e);
-                if Float::with_val(prec, y.fract_ref()) == Float::with_val(64, Float::i_exp(1, -1))
-                {
-                    ties += 1;
-                }
-            }
-            let r = R64::round_from(&x).expect("regular");
-            let mut got = Float::new(64);
-            assert!(r.write(&mut got));
-            assert!(same(&got, &want), "{x}: {got} against {want}");
-            let y = rnd(&mut st, 100, 9);
-            let ry = R64::from_float(&y).unwrap();
-            let p = R64::abs_mul(r, ry);
-            let mut got = Float::new(64);
-            assert!(p.write(&mut got));
-            let want = Float::with_val(64, &want * &y).abs();
-            assert!(same(&got, &want), "|{x} {y}|: {got} against {want}");
-        }
-        assert!(ties > 100, "{ties} ties");
-        for special in [
-            Float::with_val(128, rug::float::Special::Nan),
-            Float::with_val(128, rug::float::Special::Infinity),
-            Float::with_val(128, rug::float::Special::NegInfinity),
-        ] {
-            assert!(R64::round_from(&special).is_none());
-        }
-        assert_eq!(R64::round_from(&Float::new(200)), Some(R64::ZERO));
-    }
-}
+mod tests;

@@ -220,6 +220,19 @@ impl<T: LuScalar> Lu<T> {
 }
 
 impl Lu<Complex> {
+    /// A dense one-limb factorization ([`LeanLu::factor_dense`]) as an MPC one (its
+    /// values exactly); None for a Hessenberg one.
+    pub fn from_lean(l: &LeanLu) -> Option<Lu<Complex>> {
+        let (lu, pdiv, piv) = l.to_mpc();
+        let piv = piv.ok()?.to_vec();
+        Some(Lu {
+            n: l.n(),
+            lu,
+            piv,
+            pdiv,
+        })
+    }
+
     /// This factorization with one-limb entries, for solves that give [`Lu::solve`]'s
     /// results bit for bit without MPC ([`LeanLu`]); None when it is wider than 64 bits.
     pub fn lean(&self) -> Option<LeanLu> {

@@ -33,7 +33,7 @@ use crate::ode::{ErrorScale, Ode};
 use rayon::prelude::*;
 use rug::ops::Pow;
 use rug::{Complex, Float};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// One factored block d I - J: dense, or d I - H in the Hessenberg basis.
 enum BlockLu<T> {
@@ -57,7 +57,10 @@ pub(super) struct Factors {
     prec: u32,
     q: Option<Arc<Hessenberg>>,
     real: Vec<Option<BlockLu<Float>>>,
+    /// the complex blocks factored by MPC (None where only the one-limb factorization
+    /// was computed: its MPC form is made from it the first time a solve needs it)
     pairs: Vec<Option<BlockLu<Complex>>>,
+    pairs_from_lean: Vec<OnceLock<BlockLu<Complex>>>,
     /// the complex blocks with one-limb entries (factorizations at 64 bits), solved
     /// without MPC and with its results bit for bit ([`LeanLu`])
     lean: Vec<Option<LeanLu>>,
@@ -70,6 +73,21 @@ pub(super) struct Factors {
 }
 
 impl Factors {
+    /// The MPC factorization of the complex block `bi`: factored by MPC, or made from
+    /// its one-limb factorization (the same values) the first time it is needed.
+    fn pair_lu(&self, bi: usize) -> &BlockLu<Complex> {
+        match &self.pairs[bi] {
+            Some(lu) => lu,
+            None => self.pairs_from_lean[bi].get_or_init(|| {
+                let l = self.lean[bi].as_ref().expect("pair block factored");
+                match Lu::from_lean(l) {
+                    Some(lu) => BlockLu::Dense(lu),
+                    None => BlockLu::Hess(HessLu::from_lean(l).expect("a Hessenberg LU")),
+                }
+            }),
+        }
+    }
+
     /// The precision of the factorizations.
     pub(super) fn prec(&self) -> u32 {
         self.prec
@@ -255,10 +273,7 @@ pub(super) fn block_solve(
                         .zip(im)
                         .map(|(a, b)| Complex::with_val(lp, (a, b)))
                         .collect();
-                    fac.pairs[bi]
-                        .as_ref()
-                        .expect("pair block factored")
-                        .solve(&mut r);
+                    fac.pair_lu(bi).solve(&mut r);
                     let (mut re, mut im): (Vec<Float>, Vec<Float>) =
                         r.into_iter().map(|c| c.into_real_imag()).unzip();
                     fac.apply_q(&mut re);
@@ -365,23 +380,39 @@ impl<O: Ode> Radau<'_, O> {
         // the embedded estimate's extra real block (even s), beside the others
         let extra = (self.opts.estimate == ErrorEstimate::Embedded && self.tab.emb.block.is_none())
             .then_some(&self.tab.emb.lambda0);
+        // the complex blocks at one limb, when Q (if any) has one too: factored on plain
+        // integers (LeanLu::factor_dense and factor_hessenberg: the MPC factorization's
+        // values bit for bit), by MPC where these refuse (a value out of range)
+        let lean_q = p == LOW_PREC && q.as_ref().is_none_or(|q| q.lean().is_some());
         // one factorization per eigenvalue block, in parallel
-        type Pair = (Option<BlockLu<Float>>, Option<BlockLu<Complex>>);
+        type Pair = (
+            Option<BlockLu<Float>>,
+            Option<BlockLu<Complex>>,
+            Option<LeanLu>,
+        );
         let lus: Vec<Option<Pair>> = self
             .tab
             .blocks
             .par_iter()
             .map(|b| match b {
-                EigBlock::Real { lambda, .. } => Some((Some(real_block(lambda)?), None)),
+                EigBlock::Real { lambda, .. } => Some((Some(real_block(lambda)?), None, None)),
                 EigBlock::Pair { alpha, beta, .. } => {
                     let dr = Float::with_val(p, alpha / h);
                     let di = Float::with_val(p, -beta) / h;
+                    let dmag = Float::with_val(p, dr.abs_ref()) + &*di.as_abs();
+                    if lean_q {
+                        if let Some((l, mp)) = LeanLu::factor_shifted(m0, n, &dr, &di, hess)
+                            .and_then(|l| l.min_pivot().map(|mp| (l, mp)))
+                        {
+                            resolved(mp, dmag)?;
+                            return Some((None, None, Some(l)));
+                        }
+                    }
                     let mut m: Vec<Complex> = m0.iter().map(|x| Complex::with_val(p, -x)).collect();
                     for i in 0..n {
                         let c = Complex::with_val(p, (&dr, &di));
                         m[i * n + i] += c;
                     }
-                    let dmag = Float::with_val(p, dr.abs_ref()) + &*di.as_abs();
                     let lu = if hess {
                         let lu = HessLu::factor(m, n)?;
                         resolved(lu.min_pivot(), dmag)?;
@@ -391,7 +422,12 @@ impl<O: Ode> Radau<'_, O> {
                         resolved(lu.min_pivot(), dmag)?;
                         BlockLu::Dense(lu)
                     };
-                    Some((None, Some(lu)))
+                    let lean = match &lu {
+                        BlockLu::Dense(lu) if lean_q => lu.lean(),
+                        BlockLu::Hess(lu) if lean_q => lu.lean(),
+                        _ => None,
+                    };
+                    Some((None, Some(lu), lean))
                 }
             })
             .collect();
@@ -406,26 +442,20 @@ impl<O: Ode> Radau<'_, O> {
         let emb = emb.flatten();
         let mut real = Vec::new();
         let mut pairs = Vec::new();
+        let mut lean = Vec::new();
         for lu in lus {
-            let (r, c) = lu?;
+            let (r, c, l) = lu?;
             real.push(r);
             pairs.push(c);
+            lean.push(l);
         }
-        // one-limb copies of the complex blocks, when Q (if any) has one too
-        let lean_q = q.as_ref().is_none_or(|q| q.lean().is_some());
-        let lean = pairs
-            .iter()
-            .map(|b| match b {
-                Some(BlockLu::Dense(lu)) if lean_q && p == LOW_PREC => lu.lean(),
-                Some(BlockLu::Hess(lu)) if lean_q && p == LOW_PREC => lu.lean(),
-                _ => None,
-            })
-            .collect();
+        let pairs_from_lean = pairs.iter().map(|_| OnceLock::new()).collect();
         Some(Factors {
             prec: p,
             q,
             real,
             pairs,
+            pairs_from_lean,
             lean,
             emb,
             inner: None,
