@@ -189,9 +189,50 @@ fn is_zero(z: C64) -> bool {
     z.re.m == 0 && z.im.m == 0
 }
 
-/// 1/z by MPC at 64 bits (its correctly rounded reciprocal: the pivot divisor of the
-/// MPC factorizations); None when out of range.
+/// 1/z rounded to nearest per part at 64 bits, as MPC's reciprocal rounds it (correctly,
+/// per part: the pivot divisor of the MPC factorizations). On integers where both parts
+/// are non-zero and their exponents at most 64 apart: re = a/(a² + b²) and
+/// im = -b/(a² + b²) as exact quotients of integers, rounded once with their remainders
+/// as sticky bits; by MPC otherwise. None when out of range. (A quotient is never a
+/// tie: with a = g a', b = g b', a' and b' coprime, a/(a² + b²) = a'/(g (a'² + b'²)) has a
+/// finite binary expansion only when a'² + b'² is a power of two, so a' = b' = 1 and g is
+/// one too: 1/(2g), a single bit. Ties to even are kept all the same.)
 fn recip(z: C64) -> Option<C64> {
+    if z.re.m != 0 && z.im.m != 0 && (z.re.e - z.im.e).abs() <= 64 {
+        use rug::Integer;
+        let e0 = z.re.e.min(z.im.e);
+        // a = A 2^(ea - 64), b = B 2^(eb - 64): a² + b² = S 2^(2 e0 - 128)
+        let sq = |x: R64| Integer::from(x.m).square() << (2 * (x.e - e0)) as u32;
+        let s = sq(z.re) + sq(z.im);
+        let sbits = s.significant_bits() as i64;
+        // x 2^(ex - 64) / (S 2^(2 e0 - 128)) = X 2^(ex - 2 e0 + 64) / S, to 66 or 67 bits
+        let part = |x: R64, neg: bool| -> Option<R64> {
+            let t = sbits + 2;
+            let num = Integer::from(x.m) << t as u32;
+            let (q, r) = <(Integer, Integer)>::from(num.div_rem_ref(&s));
+            // q has 66 or 67 bits: the top 64, then the rounding bits below (at most 3)
+            let l = q.significant_bits() as i64;
+            let shift = (l - 64) as u32;
+            let q = q.to_u128()?;
+            let mut m = (q >> shift) as u64;
+            let below = q & ((1u128 << shift) - 1);
+            let half = 1u128 << (shift - 1);
+            let mut e = shift as i64 + x.e - 2 * e0 + 128 - t;
+            if below > half || (below == half && (r != 0 || m & 1 == 1)) {
+                m = m.wrapping_add(1);
+                if m == 0 {
+                    m = 1 << 63;
+                    e += 1;
+                }
+            }
+            let (emin, emax) = super::dot::exp_range();
+            (emin..=emax).contains(&e).then_some(R64 { m, e, neg })
+        };
+        return Some(C64 {
+            re: part(z.re, z.re.neg)?,
+            im: part(z.im, !z.im.neg)?,
+        });
+    }
     let (mut re, mut im) = (Float::new(64), Float::new(64));
     if !(z.re.write(&mut re) && z.im.write(&mut im)) {
         return None;

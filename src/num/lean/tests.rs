@@ -216,6 +216,54 @@ fn shifted_factorizations_are_the_mpc_ones() {
     }
 }
 
+/// The pivots' reciprocal is MPC's bit for bit: random parts with exponents up to 70
+/// apart (beyond 64 MPC computes it), sparse mantissas (exact and near-tie quotients),
+/// equal parts, and a zero part. Mutation that fails it: the remainder left out of the
+/// sticky bit. (No quotient is a tie: see `recip`.)
+#[test]
+fn reciprocal_is_mpcs() {
+    let mut st = 0x6a09e667f3bcc908u64;
+    for round in 0..30000u64 {
+        let espan = [0i64, 2, 35, 70][round as usize % 4];
+        let part = |st: &mut u64| match round % 7 {
+            // a sparse mantissa: a power of two plus at most one more bit
+            0 => {
+                let k = (next(st) % 64) as u32;
+                let e = (next(st) % (2 * espan as u64 + 1)) as i64 - espan;
+                let v = Float::with_val(64, (1u64 << 63) | (1u64 << k)) >> (64 - e as i32);
+                if next(st).is_multiple_of(2) {
+                    v
+                } else {
+                    -v
+                }
+            }
+            _ => rnd(st, espan, 0),
+        };
+        let re = part(&mut st);
+        let im = if round % 13 == 0 {
+            re.clone()
+        } else if round % 101 == 0 {
+            Float::new(64)
+        } else {
+            part(&mut st)
+        };
+        let z = Complex::with_val(64, (re, im));
+        let want = Complex::with_val(64, z.recip_ref());
+        let got = to_complex(recip(C64::from_complex(&z).unwrap()).unwrap());
+        assert!(
+            same(got.real(), want.real()) && same(got.imag(), want.imag()),
+            "1/{z}: {got} against {want}"
+        );
+    }
+    // exact quotients: 1/(1 + i) = (1 - i)/2, 1/(2 + 2i)
+    for z in [(1, 1), (2, 2), (3, 4), (-5, 12)] {
+        let z = Complex::with_val(64, z);
+        let want = Complex::with_val(64, z.recip_ref());
+        let got = to_complex(recip(C64::from_complex(&z).unwrap()).unwrap());
+        assert!(same(got.real(), want.real()) && same(got.imag(), want.imag()));
+    }
+}
+
 /// Q x and Q^T x at 64 bits are the MPFR path's bit for bit.
 #[test]
 fn mat_vec_is_the_mpfr_products() {
