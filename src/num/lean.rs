@@ -33,6 +33,13 @@ impl C64 {
             im: R64::from_float(z.imag())?,
         })
     }
+
+    /// This value as an MPC number of 64 bits (exactly); None when outside MPFR's
+    /// current exponent range.
+    pub fn to_complex(self) -> Option<Complex> {
+        let (mut re, mut im) = (Float::new(64), Float::new(64));
+        (self.re.write(&mut re) && self.im.write(&mut im)).then(|| Complex::with_val(64, (re, im)))
+    }
 }
 
 /// (q, f, neg) of the product a b: q 2^(f - 128) (q = 0 for zero).
@@ -205,40 +212,38 @@ fn recip(z: C64) -> Option<C64> {
         let sq = |x: R64| Integer::from(x.m).square() << (2 * (x.e - e0)) as u32;
         let s = sq(z.re) + sq(z.im);
         let sbits = s.significant_bits() as i64;
-        // x 2^(ex - 64) / (S 2^(2 e0 - 128)) = X 2^(ex - 2 e0 + 64) / S, to 66 or 67 bits
+        // x 2^(ex - 64) / (S 2^(2 e0 - 128)) = X 2^(ex - 2 e0 + 64) / S: the quotient Q
+        // of X 2^t by S (66 or 67 bits), Q 2^(f - 128), rounded by exact2 with a non-zero
+        // remainder as a term far below Q's last bit (its sticky bit)
         let part = |x: R64, neg: bool| -> Option<R64> {
             let t = sbits + 2;
             let num = Integer::from(x.m) << t as u32;
             let (q, r) = <(Integer, Integer)>::from(num.div_rem_ref(&s));
-            // q has 66 or 67 bits: the top 64, then the rounding bits below (at most 3)
-            let l = q.significant_bits() as i64;
-            let shift = (l - 64) as u32;
-            let q = q.to_u128()?;
-            let mut m = (q >> shift) as u64;
-            let below = q & ((1u128 << shift) - 1);
-            let half = 1u128 << (shift - 1);
-            let mut e = shift as i64 + x.e - 2 * e0 + 128 - t;
-            if below > half || (below == half && (r != 0 || m & 1 == 1)) {
-                m = m.wrapping_add(1);
-                if m == 0 {
-                    m = 1 << 63;
-                    e += 1;
-                }
-            }
-            let (emin, emax) = super::dot::exp_range();
-            (emin..=emax).contains(&e).then_some(R64 { m, e, neg })
+            let f = x.e - 2 * e0 + 192 - t;
+            exact2((q.to_u128()?, f, neg), (u128::from(r != 0), f - 200, neg))
         };
         return Some(C64 {
             re: part(z.re, z.re.neg)?,
             im: part(z.im, !z.im.neg)?,
         });
     }
-    let (mut re, mut im) = (Float::new(64), Float::new(64));
-    if !(z.re.write(&mut re) && z.im.write(&mut im)) {
-        return None;
-    }
-    let z = Complex::with_val(64, (re, im));
+    let z = z.to_complex()?;
     C64::from_complex(&Complex::with_val(64, z.recip_ref()))
+}
+
+/// Step k of an LU elimination on row i (pivot row k, `pdk` the pivot's reciprocal):
+/// l = a_ik / a_kk stored at (i, k), a_ij -= l a_kj for j > k; nothing for a_ik = 0. The
+/// MPC factorizations' `div_pivot` and `sub_mul`, each rounded as they round.
+fn eliminate(a: &mut [C64], n: usize, k: usize, i: usize, pdk: C64) -> Option<()> {
+    if is_zero(a[i * n + k]) {
+        return Some(());
+    }
+    let l = cmul(a[i * n + k], pdk)?;
+    a[i * n + k] = l;
+    for j in k + 1..n {
+        a[i * n + j] = csub(a[i * n + j], cmul(l, a[k * n + j])?)?;
+    }
+    Some(())
 }
 
 /// A factorization's L and U, its pivots' reciprocals and its row exchanges (`Ok`: a
@@ -274,14 +279,7 @@ impl LeanLu {
             }
             let pdk = recip(a[k * n + k])?;
             for i in k + 1..n {
-                if is_zero(a[i * n + k]) {
-                    continue;
-                }
-                let l = cmul(a[i * n + k], pdk)?;
-                a[i * n + k] = l;
-                for j in k + 1..n {
-                    a[i * n + j] = csub(a[i * n + j], cmul(l, a[k * n + j])?)?;
-                }
+                eliminate(&mut a, n, k, i, pdk)?;
             }
             pdiv.push(pdk);
         }
@@ -311,12 +309,8 @@ impl LeanLu {
                 return None;
             }
             let pdk = recip(a[k * n + k])?;
-            if k + 1 < n && !is_zero(a[(k + 1) * n + k]) {
-                let l = cmul(a[(k + 1) * n + k], pdk)?;
-                a[(k + 1) * n + k] = l;
-                for j in k + 1..n {
-                    a[(k + 1) * n + j] = csub(a[(k + 1) * n + j], cmul(l, a[k * n + j])?)?;
-                }
+            if k + 1 < n {
+                eliminate(&mut a, n, k, k + 1, pdk)?;
             }
             pdiv.push(pdk);
         }
@@ -386,14 +380,10 @@ impl LeanLu {
     /// dense factorization, `Err(swapped)` of a Hessenberg one; for the MPC solves a
     /// right-hand side outside the one-limb range falls back to.
     pub fn to_mpc(&self) -> MpcFactors<'_> {
+        // the factors were read from or rounded into MPFR's range
         let c = |v: &[C64]| -> Vec<Complex> {
             v.iter()
-                .map(|z| {
-                    let (mut re, mut im) = (Float::new(64), Float::new(64));
-                    // the factors were read from or rounded into MPFR's range
-                    assert!(z.re.write(&mut re) && z.im.write(&mut im));
-                    Complex::with_val(64, (re, im))
-                })
+                .map(|z| z.to_complex().expect("a factor in range"))
                 .collect()
         };
         let piv = match &self.pivots {

@@ -26,10 +26,7 @@ fn same(a: &Float, b: &Float) -> bool {
 }
 
 fn to_complex(c: C64) -> Complex {
-    let mut re = Float::new(64);
-    let mut im = Float::new(64);
-    assert!(c.re.write(&mut re) && c.im.write(&mut im));
-    Complex::with_val(64, (re, im))
+    c.to_complex().expect("in range")
 }
 
 /// The product and difference are MPC's, bit for bit, on random operands with

@@ -57,10 +57,9 @@ pub(super) struct Factors {
     prec: u32,
     q: Option<Arc<Hessenberg>>,
     real: Vec<Option<BlockLu<Float>>>,
-    /// the complex blocks factored by MPC (None where only the one-limb factorization
-    /// was computed: its MPC form is made from it the first time a solve needs it)
-    pairs: Vec<Option<BlockLu<Complex>>>,
-    pairs_from_lean: Vec<OnceLock<BlockLu<Complex>>>,
+    /// the complex blocks' MPC factorizations: factored by MPC, or (empty) made from the
+    /// one-limb factorization the first time a solve needs them
+    pairs: Vec<OnceLock<BlockLu<Complex>>>,
     /// the complex blocks with one-limb entries (factorizations at 64 bits), solved
     /// without MPC and with its results bit for bit ([`LeanLu`])
     lean: Vec<Option<LeanLu>>,
@@ -76,16 +75,13 @@ impl Factors {
     /// The MPC factorization of the complex block `bi`: factored by MPC, or made from
     /// its one-limb factorization (the same values) the first time it is needed.
     fn pair_lu(&self, bi: usize) -> &BlockLu<Complex> {
-        match &self.pairs[bi] {
-            Some(lu) => lu,
-            None => self.pairs_from_lean[bi].get_or_init(|| {
-                let l = self.lean[bi].as_ref().expect("pair block factored");
-                match Lu::from_lean(l) {
-                    Some(lu) => BlockLu::Dense(lu),
-                    None => BlockLu::Hess(HessLu::from_lean(l).expect("a Hessenberg LU")),
-                }
-            }),
-        }
+        self.pairs[bi].get_or_init(|| {
+            let l = self.lean[bi].as_ref().expect("pair block factored");
+            match Lu::from_lean(l) {
+                Some(lu) => BlockLu::Dense(lu),
+                None => BlockLu::Hess(HessLu::from_lean(l).expect("a Hessenberg LU")),
+            }
+        })
     }
 
     /// The precision of the factorizations.
@@ -446,16 +442,14 @@ impl<O: Ode> Radau<'_, O> {
         for lu in lus {
             let (r, c, l) = lu?;
             real.push(r);
-            pairs.push(c);
+            pairs.push(c.map_or_else(OnceLock::new, OnceLock::from));
             lean.push(l);
         }
-        let pairs_from_lean = pairs.iter().map(|_| OnceLock::new()).collect();
         Some(Factors {
             prec: p,
             q,
             real,
             pairs,
-            pairs_from_lean,
             lean,
             emb,
             inner: None,
