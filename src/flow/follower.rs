@@ -278,7 +278,6 @@ pub(super) fn concurrent_wanted() -> bool {
 mod tests {
     use super::*;
     use crate::flow::drive::{drive_plain, Start};
-    use crate::flow::numerics::follower_options;
     use crate::flow::verify::VERIFICATION;
     use crate::flow::{DiagFlow, Numerics};
     use crate::ode::radau::{Control, FollowState};
@@ -348,7 +347,7 @@ mod tests {
             flow: vflow,
             tab: None,
             stages: vn.stages,
-            opts: follower_options(vn.prec, &vn.tol),
+            opts: VERIFICATION.follower_options(vn.prec, &vn.tol),
             sample_at: Vec::new(),
             now: (!failed).then_some(now),
             failed: None,

@@ -34,21 +34,6 @@ pub fn flow_options(prec: u32, tol: &Rational) -> RadauOptions {
     opts
 }
 
-/// The integrator's options for a verification that follows a main run's steps at
-/// `prec` bits and the tolerance `tol` (its Newton goal; the follower has no error
-/// estimate of its own): the Newton matrices at 64 bits whatever the dimension, as the
-/// main run's (numeric version 18). It makes no inner iterations, so its contraction
-/// rate is that of the Jacobian at the step's midpoint against the stages' (10^-3 to
-/// 10^-2), far above a 64-bit factorization's error: on a2 its Newton iterations are
-/// the same to the count and it takes 12% fewer instructions (docs/benchmarks.md). It
-/// runs beside the main run and, since the main run's own speed-ups, as long: its time
-/// is on the critical path again.
-pub fn follower_options(prec: u32, tol: &Rational) -> RadauOptions {
-    let mut opts = RadauOptions::new(from_rational(prec, tol));
-    opts.linear_precision = LinearPrecision::ReducedAll(REDUCED_LINEAR_BITS);
-    opts
-}
-
 /// Numerical settings of one integration.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Numerics {

@@ -12,7 +12,7 @@ use super::drive::{
 };
 use super::follower::{concurrent_wanted, Follow, Follower, Stepped};
 use super::guard;
-use super::numerics::{follower_options, tol_digits, MAX_DIGIT_ATTEMPTS};
+use super::numerics::{tol_digits, MAX_DIGIT_ATTEMPTS};
 use super::verify::{Attempt, DigitsAsked, Verified, VERIFICATION};
 use super::{DiagFlow, FlowError, Numerics, StopRule};
 use crate::num::from_rational;
@@ -235,7 +235,7 @@ fn run_main(
                 flow: vflow,
                 tab: None,
                 stages: vn.stages,
-                opts: follower_options(vp, &now.numerics.tol),
+                opts: VERIFICATION.follower_options(vp, &now.numerics.tol),
                 // the main run's sample points (the same gt values), those it samples
                 sample_at: samples
                     .iter()

@@ -6,6 +6,9 @@ use super::control::{Halted, PrecisionRaise};
 use super::drive::Solution;
 use super::numerics::{bits_for_tol_digits, default_stages, tol_digits, Numerics};
 use super::{guard, DiagFlow};
+use crate::num::from_rational;
+use crate::ode::radau::options::{Ratio, REDUCED_LINEAR_BITS};
+use crate::ode::radau::{LinearPrecision, RadauOptions};
 use crate::ode::tableau::MAX_TABLEAU_STAGES;
 use rug::{Float, Rational};
 use std::time::Duration;
@@ -19,8 +22,9 @@ use std::time::Duration;
 /// compare-losses, bench) follows the main run's accepted steps
 /// ([`VerificationPolicy::follow_numerics`]; docs/math.md §9.8): one stage solve per
 /// step with [`VerificationPolicy::extra_stages`] more stages (order 2(s + 4) - 1 on the
-/// same mesh), at the tighter tolerance (which sets its Newton goal), Newton started
-/// from the main run's polynomial on the same interval. The computations without a
+/// same mesh), at the tighter tolerance, Newton started from the main run's polynomial
+/// on the same interval and stopped at [`VerificationPolicy::follow_newton_goal`] of
+/// that tolerance. The computations without a
 /// main mesh to follow (a table's event-located rows, the regression flow and its
 /// limit) verify with an independent adaptive run at [`VerificationPolicy::numerics`].
 ///
@@ -47,14 +51,22 @@ pub struct VerificationPolicy {
     pub min_extra_bits: u32,
     /// its tolerance is this many powers of ten tighter
     pub tighter_tol_exp10: u32,
+    /// the Newton goal of a verification that follows the main run's steps, in its own
+    /// error norm (where its tolerance is 1): its stage solves stop when their predicted
+    /// error is at most this fraction of its tolerance. It has no step control of its
+    /// own to protect (the main run's has 1/100), and on the main run's mesh with more
+    /// stages its truncation error lies far below its tolerance, so its Newton error is
+    /// its error: held to 1/10 of a tolerance 10^-6 tighter than the main run's, it
+    /// stays 10^7 times below the main run's tolerance
+    pub follow_newton_goal: Ratio,
     /// a verification that follows the main run's steps has this many more stages (at
     /// most [`MAX_TABLEAU_STAGES`]): on the same mesh, a method of higher order
     pub extra_stages: usize,
 }
 
 /// The verification policy: a tolerance 10^-6 tighter, four more stages on the main
-/// run's mesh, the bits these need and at least the main run's; 64 more bits for an
-/// optimization. Chosen from measurements (docs/math.md, "Verification";
+/// run's mesh, the follower's Newton goal 1/10 of its tolerance, the bits these need
+/// and at least the main run's; 64 more bits for an optimization. Chosen from measurements (docs/math.md, "Verification";
 /// docs/benchmarks.md): the main run's error is then at least about a million times its
 /// verification's, so the digits the two share are the main run's own. Following the
 /// main run's mesh costs 0.88 to 1.08 times the main run's right-hand sides since the
@@ -63,13 +75,19 @@ pub struct VerificationPolicy {
 /// and tolerance cost 1.5 to 1.8 times the step-doubling main run. Until numeric
 /// version 20 an integration's verification always carried 64 more bits: at
 /// `--digits 30` (192 bits, 10^-30; the verification at 10^-36, which 192 bits carry)
-/// that cost 17% of the verification's instructions for the same digits. The honesty
+/// that cost 17% of the verification's instructions for the same digits. Until numeric
+/// version 21 the follower's Newton goal was the main run's 1/100: on the bench
+/// workloads at `--digits 30` and 40 a third iteration in 40 to 60% of its steps, and
+/// the same digits to the count with 1/10 (13 to 19% fewer iterations; 1 was measured
+/// too, with the same digits and honesty comparisons, and not taken: it leaves no
+/// margin between the follower's error and its tolerance). The honesty
 /// test (tests/verification_honesty.rs) compares the digits claimed with a third run at
 /// twice the bits and a tolerance 10^-20 tighter.
 pub const VERIFICATION: VerificationPolicy = VerificationPolicy {
     extra_bits: 64,
     min_extra_bits: 0,
     tighter_tol_exp10: 6,
+    follow_newton_goal: Ratio::new(1, 10),
     extra_stages: 4,
 };
 
@@ -100,6 +118,23 @@ impl VerificationPolicy {
             tol,
             stages,
         }
+    }
+
+    /// The integrator's options for a verification that follows a main run's steps at
+    /// `prec` bits and the tolerance `tol` (the follower has no error estimate of its
+    /// own: the tolerance sets its error measure and, with
+    /// [`VerificationPolicy::follow_newton_goal`], its Newton goal): the Newton matrices
+    /// at 64 bits whatever the dimension, as the main run's (numeric version 18). It
+    /// makes no inner iterations, so its contraction rate is that of the Jacobian at the
+    /// step's midpoint against the stages' (10^-4 to 10^-2), far above a 64-bit
+    /// factorization's error: on a2 its Newton iterations are the same to the count and
+    /// it takes 12% fewer instructions (docs/benchmarks.md). It runs beside the main run
+    /// and about as long.
+    pub fn follower_options(&self, prec: u32, tol: &Rational) -> RadauOptions {
+        let mut opts = RadauOptions::new(from_rational(prec, tol));
+        opts.linear_precision = LinearPrecision::ReducedAll(REDUCED_LINEAR_BITS);
+        opts.newton_goal = self.follow_newton_goal;
+        opts
     }
 
     /// The numerics of a verification that follows the main run's steps: as
@@ -324,5 +359,14 @@ mod tests {
         assert_eq!((v.prec, v.stages), (256, 28));
         // the bits are those of the follower's own stages and tolerance
         assert_eq!(v.prec, bits_for_tol_digits(46, 28).unwrap().max(main.prec));
+        // the follower's integrator: its tolerance at its bits, Newton stopped at a tenth
+        // of it (the main run's at a hundredth of its own), 64-bit Newton matrices
+        let o = VERIFICATION.follower_options(v.prec, &v.tol);
+        assert_eq!(o.tol, from_rational(v.prec, &v.tol));
+        assert_eq!(o.tol.prec(), v.prec);
+        assert_eq!(o.newton_goal, Ratio::new(1, 10));
+        let m = crate::flow::numerics::flow_options(main.prec, &main.tol);
+        assert_eq!(m.newton_goal, Ratio::new(1, 100));
+        assert_eq!(o.linear_precision, m.linear_precision);
     }
 }
