@@ -49,7 +49,7 @@ use crate::model::{Mirror, Order, MEMO_SLOTS};
 use crate::num::dot::{dot_into, Term};
 use crate::num::expmemo::ExpMemo;
 use crate::num::from_rational;
-use crate::num::linalg::{columns, gram, row_dots};
+use crate::num::linalg::{columns, data_row_dots, gram, row_dots, IntMatrix};
 use crate::num::mul::{mul, mul_assign};
 use crate::ode::{ErrorScale, Ode};
 use rayon::prelude::*;
@@ -65,6 +65,10 @@ pub struct DiagFlow {
     pub zr: Vec<Vec<Float>>,
     /// the same as columns: zc[i][n] = zr[n][i] (Z nu and Z p as contiguous dot products)
     pub zc: Vec<Vec<Float>>,
+    /// the data exactly as an integer matrix over a common denominator, when its
+    /// entries fit in 64 bits: the right-hand side's products Z nu, Z^T w and Z p take
+    /// it ([`IntMatrix`]; numeric version 22)
+    zint: Option<IntMatrix>,
     pub mirror: Mirror,
     /// the loss (the flow's weights and its starting gt)
     pub loss: Loss,
@@ -158,12 +162,14 @@ impl DiagFlow {
             .map(|row| row.iter().map(|q| from_rational(prec, q)).collect())
             .collect();
         let zc = columns(&zr, d);
+        let zint = IntMatrix::new(z, d, prec);
         let mut flow = DiagFlow {
             prec,
             n,
             d,
             zr,
             zc,
+            zint,
             mirror,
             loss: Loss::Exp,
             nu_floor: Float::with_val(prec, 1),
@@ -204,12 +210,12 @@ impl DiagFlow {
 
     /// beta = Z nu
     pub fn beta(&self, nu: &[Float]) -> Vec<Float> {
-        row_dots(&self.zc, nu, self.prec)
+        data_row_dots(&self.zc, self.zint.as_ref().map(|z| &z.cols), nu, self.prec)
     }
 
     /// margins z_n^T w
     pub fn margins(&self, w: &[Float]) -> Vec<Float> {
-        row_dots(&self.zr, w, self.prec)
+        data_row_dots(&self.zr, self.zint.as_ref().map(|z| &z.rows), w, self.prec)
     }
 
     /// All derived quantities at the state `nu` (first N components of y).
@@ -254,7 +260,7 @@ impl DiagFlow {
             })
             .collect();
         let (pe, p_diag, sum_exp) = loss::weights(self.loss, &gamma, e);
-        let g = row_dots(&self.zc, &pe, p);
+        let g = data_row_dots(&self.zc, self.zint.as_ref().map(|z| &z.cols), &pe, p);
         let mut t = Float::new(p);
         let mut s = Float::new(p);
         for i in 0..self.d {

@@ -30,7 +30,7 @@ pub use tail::{tail_bound, TailBound};
 use crate::model::{Mirror, Order, MEMO_SLOTS};
 use crate::num::expmemo::ExpMemo;
 use crate::num::from_rational;
-use crate::num::linalg::{columns, gram, row_dots};
+use crate::num::linalg::{columns, data_row_dots, gram, IntMatrix};
 use crate::ode::{ErrorScale, Ode};
 use rug::ops::NegAssign;
 use rug::{Assign, Float, Rational};
@@ -75,6 +75,9 @@ pub struct RegFlow {
     pub x: Vec<Vec<Float>>,
     /// the same as columns: xc[i][n] = x[n][i]
     pub xc: Vec<Vec<Float>>,
+    /// the points exactly as an integer matrix over a common denominator, when its
+    /// entries fit in 64 bits: X nu and X^T v take it ([`IntMatrix`]; numeric version 22)
+    xint: Option<IntMatrix>,
     pub y: Vec<Float>,
     pub mirror: Mirror,
     pub clock: Clock,
@@ -113,6 +116,7 @@ impl RegFlow {
             d,
             xc: columns(&x, d),
             x,
+            xint: IntMatrix::new(points, d, prec),
             y: y.iter().map(|q| from_rational(prec, q)).collect(),
             mirror: Mirror::new(depth, alpha, prec),
             clock,
@@ -121,12 +125,12 @@ impl RegFlow {
 
     /// beta = X nu
     pub fn beta(&self, nu: &[Float]) -> Vec<Float> {
-        row_dots(&self.xc, nu, self.prec)
+        data_row_dots(&self.xc, self.xint.as_ref().map(|m| &m.cols), nu, self.prec)
     }
 
     /// X^T v for a d-vector v (N values).
     pub fn xt(&self, v: &[Float]) -> Vec<Float> {
-        row_dots(&self.x, v, self.prec)
+        data_row_dots(&self.x, self.xint.as_ref().map(|m| &m.rows), v, self.prec)
     }
 
     /// w, w', w'' and the residual at nu.
