@@ -17,7 +17,10 @@
 //! for exp, t <- t (t + 2) for expm1 (which keeps its relative accuracy near 0), and
 //! the result e 2^k (expm1: e 2^k - 1, or t when k = 0). Each product is truncated to
 //! the fixed point (at most 2 units of its last place, ulps); the error bound is
-//! 2^(m + 7) ulps. The fixed point has the output's limbs and one more as fraction, and
+//! 2^(m + 7) ulps. Except for expm1 near 0 (k = 0), tables replace the squarings (since
+//! 2026-12-07): |r| = j1/2^8 + j2/2^16 + j3/2^24 + r'', e^r = three table entries
+//! e^(±j_l/2^(8 l)) times e^r'' (|r''| < 2^-24: 9 series terms at 192 bits instead of
+//! 13, and 3 products instead of about 15 squarings), within 2^9 ulps. The fixed point has the output's limbs and one more as fraction, and
 //! for a small argument one more per 64 bits of its smallness (expm1's value is the
 //! argument's size). Its size is a constant of each instance of the computation (3 to
 //! 11 limbs), so that the loops over limbs unroll: about 6,700 instructions per call on
@@ -77,6 +80,58 @@ fn constants() -> &'static Constants {
     })
 }
 
+/// The reduction tables of exp, level l = 1, 2, 3: e^(±j/2^(8 l)) for j < [`T1_LEN`]
+/// (level 1) or 2^8, each as an integer part (the last limb) and [`CONST_LIMBS`]
+/// fraction limbs, truncated. Each built from its predecessor, T[j] = T[j - 1] E
+/// truncated at 64 more bits than stored (E = e^(±1/2^(8 l)) from MPFR at those bits):
+/// each entry is within 2^8 units of 2^-(64 CONST_LIMBS + 64) of its value before being
+/// truncated, so within one unit of the stored last limb.
+struct Tables {
+    /// [level][sign: 0 positive, 1 negative][j]
+    t: [[Vec<[u64; CONST_LIMBS + 1]>; 2]; 3],
+}
+
+/// Entries of the first table: |r| <= ln 2 / 2 + 2^-60 < 89/256.
+const T1_LEN: usize = 90;
+
+fn tables() -> &'static Tables {
+    static T: OnceLock<Tables> = OnceLock::new();
+    T.get_or_init(|| {
+        let bits = 64 * CONST_LIMBS as u32 + 64;
+        let table = |len: usize, step: i32, neg: bool| -> Vec<[u64; CONST_LIMBS + 1]> {
+            // E = e^(±2^-step) 2^bits, rounded down
+            let x = Float::with_val(bits + 64, Float::i_exp(if neg { -1 } else { 1 }, -step));
+            let e = (Float::with_val(bits + 64, x.exp_ref()) << bits)
+                .to_integer_round(rug::float::Round::Down)
+                .expect("finite")
+                .0;
+            let mut t = Integer::from(1) << bits;
+            (0..len)
+                .map(|j| {
+                    if j > 0 {
+                        t *= &e;
+                        t >>= bits;
+                    }
+                    // drop the 64 extra bits: CONST_LIMBS fraction limbs and the integer
+                    let v = Integer::from(&t >> 64);
+                    let d = v.to_digits::<u64>(rug::integer::Order::Lsf);
+                    let mut out = [0u64; CONST_LIMBS + 1];
+                    out[..d.len()].copy_from_slice(&d);
+                    out
+                })
+                .collect()
+        };
+        let level = |l: usize| {
+            let len = if l == 0 { T1_LEN } else { 256 };
+            let step = 8 * (l as i32 + 1);
+            [table(len, step, false), table(len, step, true)]
+        };
+        Tables {
+            t: [level(0), level(1), level(2)],
+        }
+    })
+}
+
 /// A non-negative fixed-point value of N limbs: sum l[i] 2^(64 i) / 2^(64 (N - 1)),
 /// the top limb its integer part (N >= 3). The sizes are constants, so that the loops
 /// over limbs unroll.
@@ -96,6 +151,13 @@ impl<const N: usize> Fx<N> {
     fn constant(c: &[u64; CONST_LIMBS]) -> Fx<N> {
         let mut f = Fx::ZERO;
         f.l[..N - 1].copy_from_slice(&c[CONST_LIMBS - (N - 1)..]);
+        f
+    }
+    /// A table entry's integer limb and top N - 1 fraction limbs.
+    fn entry(c: &[u64; CONST_LIMBS + 1]) -> Fx<N> {
+        let mut f = Fx::ZERO;
+        f.l[..N - 1].copy_from_slice(&c[CONST_LIMBS - (N - 1)..CONST_LIMBS]);
+        f.l[N - 1] = c[CONST_LIMBS];
         f
     }
     /// self * b, truncated to the fixed point. The partial products below column N - 3
@@ -309,6 +371,14 @@ fn fixed<const N: usize>(out: &mut Float, v: &View<'_>, k: i64, m1: bool, prec: 
             neg: d.neg != v.neg,
         }
     };
+    // e^r = e^(±j1/2^8) e^(±j2/2^16) e^(±j3/2^24) e^(±r''), |r''| < 2^-24, from the
+    // tables (expm1 near 0, k = 0, keeps the squarings t (t + 2), which keep its relative
+    // accuracy)
+    if !(m1 && k == 0) {
+        if let Some(done) = exp_by_tables(out, &r, k, m1, prec) {
+            return done;
+        }
+    }
     // r' = r / 2^m, |r'| < 2^-REDUCED_BITS
     let rbits = r.mag.bits() as i64 - 64 * fr as i64; // |r| < 2^rbits
     let m = (rbits + REDUCED_BITS).max(0) as u64;
@@ -351,29 +421,99 @@ fn fixed<const N: usize>(out: &mut Float, v: &View<'_>, k: i64, m1: bool, prec: 
         for _ in 0..m {
             e = e.mul(&e);
         }
-        if !m1 {
-            (e, false, k - 64 * fr as i64)
-        } else if k > 0 {
-            // e 2^k - 1 = (e - 2^-k) 2^k; 2^-k below the fixed point: within the bound
-            let mut w = e;
-            if k < 64 * fr as i64 {
-                let mut b = Fx::<N>::ZERO;
-                let pos = 64 * fr as u64 - k as u64;
-                b.l[(pos / 64) as usize] = 1u64 << (pos % 64);
-                w.sub(&b);
-            }
-            (w, false, k - 64 * fr as i64)
-        } else {
-            // 1 - e 2^k (k < 0), negative
-            let mut w = Fx::int(1);
-            w.sub(&e.shr(k.unsigned_abs()));
-            (w, true, -64 * fr as i64)
-        }
+        scaled(e, k, m1)
     };
     if !decided(&mag, prec, err_bits) {
         return false;
     }
     set_rounded(out, &mag.l, negative, shift)
+}
+
+/// e 2^k (`m1`: e 2^k - 1, for k != 0) as (magnitude, negative, shift): the value is
+/// (-1)^negative magnitude 2^shift.
+fn scaled<const N: usize>(e: Fx<N>, k: i64, m1: bool) -> (Fx<N>, bool, i64) {
+    let fr = N - 1;
+    if !m1 {
+        (e, false, k - 64 * fr as i64)
+    } else if k > 0 {
+        // e 2^k - 1 = (e - 2^-k) 2^k; 2^-k below the fixed point: within the bound
+        let mut w = e;
+        if k < 64 * fr as i64 {
+            let mut b = Fx::<N>::ZERO;
+            let pos = 64 * fr as u64 - k as u64;
+            b.l[(pos / 64) as usize] = 1u64 << (pos % 64);
+            w.sub(&b);
+        }
+        (w, false, k - 64 * fr as i64)
+    } else {
+        // 1 - e 2^k (k < 0), negative
+        let mut w = Fx::int(1);
+        w.sub(&e.shr(k.unsigned_abs()));
+        (w, true, -64 * fr as i64)
+    }
+}
+
+/// The error bound of [`exp_by_tables`], in ulps of the fixed point: 2^9. The series'
+/// e^r'' carries at most 2^7 ulps (the bound of the squaring path at m = 0, for an
+/// argument below 2^-16 and so below 2^-24 too); the three table products multiply it by
+/// at most e^(89/256 + 2^-8) < 1.43 and add each entry's truncation (one ulp, times
+/// at most 1.43) and each product's (2 ulps): below 2^8 in all, and one ulp more where
+/// expm1's 1 - e 2^k shifts e (k < 0).
+const TABLE_ERR_BITS: u64 = 9;
+
+/// The argument of the series after the tables: below 2^-24.
+const TABLE_REDUCED_BITS: i64 = 24;
+
+/// e^r 2^k (expm1: e^r 2^k - 1, for k != 0) for the reduced argument r (|r| < 89/256),
+/// by the tables:
+/// |r| = j1/2^8 + j2/2^16 + j3/2^24 + r'' split at its top 24 fraction bits, e^r'' by
+/// the squaring path's series (|r''| < 2^-24: at 192 bits 9 terms instead of 13), then
+/// three table products where the squaring path takes m ~ 15 squarings. None when r is
+/// outside the first table (the squaring path then computes it); Some(false) when the
+/// rounding is not decided (MPFR computes it).
+fn exp_by_tables<const N: usize>(
+    out: &mut Float,
+    r: &Signed<N>,
+    k: i64,
+    m1: bool,
+    prec: u64,
+) -> Option<bool> {
+    let fr = N - 1;
+    let top = r.mag.l[fr - 1];
+    let j = [56, 48, 40].map(|sh| ((top >> sh) & 0xff) as usize);
+    if r.mag.l[fr] != 0 || j[0] >= T1_LEN {
+        return None;
+    }
+    let mut rest = r.mag;
+    rest.l[fr - 1] &= (1u64 << 40) - 1;
+    let rr = Signed {
+        mag: rest,
+        neg: r.neg,
+    };
+    let Some(d) = series_terms(TABLE_REDUCED_BITS, 64 * fr as i64) else {
+        return Some(false);
+    };
+    let acc = horner_p(&rr, d);
+    let t = Signed {
+        mag: rr.mag.mul(&acc.mag),
+        neg: rr.neg,
+    };
+    let one = Signed {
+        mag: Fx::int(1),
+        neg: false,
+    };
+    let mut e = signed_add(&one, &t).mag;
+    let tab = tables();
+    for (level, &jl) in tab.t.iter().zip(&j) {
+        if jl > 0 {
+            e = e.mul(&Fx::entry(&level[r.neg as usize][jl]));
+        }
+    }
+    let (mag, negative, shift) = scaled(e, k, m1);
+    if !decided(&mag, prec, TABLE_ERR_BITS) {
+        return Some(false);
+    }
+    Some(set_rounded(out, &mag.l, negative, shift))
 }
 
 /// The last power d of P's series to keep for |r| < 2^-b in a fixed point of `target`
