@@ -24,9 +24,9 @@ use std::time::Duration;
 /// step with [`VerificationPolicy::extra_stages`] more stages (order 2(s + 4) - 1 on the
 /// same mesh), at the tighter tolerance, Newton started from the main run's polynomial
 /// on the same interval and stopped at [`VerificationPolicy::follow_newton_goal`] of
-/// that tolerance. The computations without a
-/// main mesh to follow (a table's event-located rows, the regression flow and its
-/// limit) verify with an independent adaptive run at [`VerificationPolicy::numerics`].
+/// that tolerance. The computations without a main mesh to follow (a table's
+/// event-located rows, the regression flow and its limit) verify with an independent
+/// adaptive run at [`VerificationPolicy::numerics`].
 ///
 /// The precision of an integration's verification is the larger of the main run's
 /// plus [`VerificationPolicy::min_extra_bits`] and what `--digits` gives its own
@@ -66,8 +66,8 @@ pub struct VerificationPolicy {
 
 /// The verification policy: a tolerance 10^-6 tighter, four more stages on the main
 /// run's mesh, the follower's Newton goal 1/10 of its tolerance, the bits these need
-/// and at least the main run's; 64 more bits for an optimization. Chosen from measurements (docs/math.md, "Verification";
-/// docs/benchmarks.md): the main run's error is then at least about a million times its
+/// and at least the main run's; 64 more bits for an optimization. Chosen from
+/// measurements (docs/math.md, "Verification"; docs/benchmarks.md): the main run's error is then at least about a million times its
 /// verification's, so the digits the two share are the main run's own. Following the
 /// main run's mesh costs 0.88 to 1.08 times the main run's right-hand sides since the
 /// flows' embedded estimate (numeric version 14: one piece per main step; 0.37 to 0.46
