@@ -210,7 +210,12 @@ impl DiagFlow {
 
     /// beta = Z nu
     pub fn beta(&self, nu: &[Float]) -> Vec<Float> {
-        data_row_dots(&self.zc, self.zint.as_ref().map(|z| &z.cols), nu, self.prec)
+        self.z_times(nu)
+    }
+
+    /// Z v for an N-vector v (d values): by the data's integer form when they have one.
+    fn z_times(&self, v: &[Float]) -> Vec<Float> {
+        data_row_dots(&self.zc, self.zint.as_ref().map(|z| &z.cols), v, self.prec)
     }
 
     /// margins z_n^T w
@@ -260,7 +265,7 @@ impl DiagFlow {
             })
             .collect();
         let (pe, p_diag, sum_exp) = loss::weights(self.loss, &gamma, e);
-        let g = data_row_dots(&self.zc, self.zint.as_ref().map(|z| &z.cols), &pe, p);
+        let g = self.z_times(&pe);
         let mut t = Float::new(p);
         let mut s = Float::new(p);
         for i in 0..self.d {

@@ -388,14 +388,8 @@ fn fixed<const N: usize>(out: &mut Float, v: &View<'_>, k: i64, m1: bool, prec: 
         mag: r.mag.shr(m),
         neg: r.neg,
     };
-    // e^r' - 1 = r' P(r'), P = sum_j r'^j / (j + 1)!: the terms needed for 2^-(64 fr)
-    let Some(d) = series_terms(REDUCED_BITS, 64 * fr as i64) else {
+    let Some(mut t) = series_em1(&rr, REDUCED_BITS) else {
         return false;
-    };
-    let acc = horner_p(&rr, d);
-    let mut t = Signed {
-        mag: rr.mag.mul(&acc.mag),
-        neg: rr.neg,
     };
     // the error bound, in ulps: 2^(m + 7)
     let err_bits = m + 7;
@@ -492,13 +486,8 @@ fn exp_by_tables<const N: usize>(
         mag: rest,
         neg: r.neg,
     };
-    let Some(d) = series_terms(TABLE_REDUCED_BITS, 64 * fr as i64) else {
+    let Some(t) = series_em1(&rr, TABLE_REDUCED_BITS) else {
         return Some(false);
-    };
-    let acc = horner_p(&rr, d);
-    let t = Signed {
-        mag: rr.mag.mul(&acc.mag),
-        neg: rr.neg,
     };
     let one = Signed {
         mag: Fx::int(1),
@@ -516,6 +505,18 @@ fn exp_by_tables<const N: usize>(
         return Some(false);
     }
     Some(set_rounded(out, &mag.l, negative, shift))
+}
+
+/// e^r - 1 = r P(r), P = Σ_j r^j / (j + 1)!, for |r| < 2^-b, with the terms needed for
+/// the fixed point's 2^-(64 (N - 1)) ([`series_terms`]); None when that needs too many.
+#[inline(always)]
+fn series_em1<const N: usize>(r: &Signed<N>, b: i64) -> Option<Signed<N>> {
+    let d = series_terms(b, 64 * (N - 1) as i64)?;
+    let acc = horner_p(r, d);
+    Some(Signed {
+        mag: r.mag.mul(&acc.mag),
+        neg: r.neg,
+    })
 }
 
 /// The last power d of P's series to keep for |r| < 2^-b in a fixed point of `target`
