@@ -80,8 +80,8 @@ fn resumed_run_is_identical_byte_for_byte() {
         assert_eq!(saved["phase"], "main");
         // the verification's state, where the main run stands
         let v = &saved["verification"];
-        // the README job (256 bits, 1e-40): its verification at 1e-46 with 28 stages needs
-        // 153 + 48 + 8 bits, which the main run's 256 carry
+        // the README job (256 bits, 1e-40): its verification at 1e-46 with 26 stages needs
+        // 153 + 48 + 4 bits, which the main run's 256 carry
         assert_eq!(v["numerics"]["precision"], 256, "{v}");
         assert!(v["x"].is_string() && v["y"].is_array(), "{v}");
         // its work so far, in the partial report: a step for each of the main run's
