@@ -938,7 +938,7 @@ fn bench_scale_references_run() {
 }
 
 /// `ibcert bench --filter h:`: workload a2 at the numerics of `--digits 100` (448
-/// bits, 48 stages, its verification 512 bits and 52 stages) verifies at least 100
+/// bits, 48 stages, its verification 512 bits and 50 stages) verifies at least 100
 /// digits; its steps are deterministic (345 and 2 rejected with the flows' embedded
 /// estimate and their 64-bit Newton matrices, which fail twice early at 48 stages and
 /// hand the run to the working precision, docs/math.md §9.7; 344 and none before that,
@@ -953,7 +953,7 @@ fn bench_high_digits_workload_runs() {
         out.contains("workload (448 bits, 1e-100, 48 stages)"),
         "{out}"
     );
-    assert!(out.contains("(verification: 512 bits, 52 stages)"), "{out}");
+    assert!(out.contains("(verification: 512 bits, 50 stages)"), "{out}");
     let row = out
         .lines()
         .find(|l| l.starts_with("h:"))

@@ -205,7 +205,7 @@ fn readme_workload_256_bits() {
 }
 
 /// Beyond 24 stages (numeric version 11): the numerics of `--digits 60` (320 bits, 1e-60,
-/// 30 stages; the verification at 34 stages, the third run at 640 bits, 1e-80 and 40).
+/// 30 stages; the verification at 32 stages, the third run at 640 bits, 1e-80 and 40).
 #[test]
 #[ignore = "slow: 60 digits at 30 stages against 640 bits and 1e-80 (about 5 s)"]
 fn sixty_digits_beyond_24_stages() {
