@@ -79,6 +79,7 @@ fn main() {
             h: &rec.h,
             y0: &rec.y0,
             z: &rec.z,
+            jac: None,
         };
         st = Radau::new(&fv, &tab, opts.clone())
             .follow(st, &seg, |_| {})

@@ -249,5 +249,5 @@ const PIN_MANY_STAGES: [u64; 8] = [22, 3, 3334, 118, 1225, 69, 4, 116];
 // shortened first; a second failure in a row is retried there, docs/math.md §9.7): two
 // steps rejected, three failed solves
 const PIN_RANDOM10: [u64; 8] = [37, 2, 1887, 183, 312, 132, 0, 186];
-const PIN_THREE_POINT_VERIFICATION: [u64; 8] = [22, 0, 736, 22, 176, 46, 0, 0];
-const PIN_RANDOM10_VERIFICATION: [u64; 8] = [37, 0, 1840, 37, 296, 115, 0, 0];
+const PIN_THREE_POINT_VERIFICATION: [u64; 8] = [22, 0, 736, 0, 176, 46, 0, 0];
+const PIN_RANDOM10_VERIFICATION: [u64; 8] = [37, 0, 1856, 0, 296, 116, 0, 0];

@@ -10,7 +10,7 @@
 
 use super::control::Following;
 use super::drive::take_samples;
-use crate::ode::radau::{OdeError, Radau, RadauOptions, Segment, StepRecord};
+use crate::ode::radau::{OdeError, OwnedStepJacobian, Radau, RadauOptions, Segment, StepRecord};
 use crate::ode::tableau::RadauTableau;
 use rug::Float;
 use std::collections::VecDeque;
@@ -93,7 +93,8 @@ struct Queue {
 
 #[derive(Default)]
 struct QueueState {
-    waiting: VecDeque<StepRecord>,
+    /// the steps queued, each with the Jacobian its Newton matrices were factored with
+    waiting: VecDeque<(StepRecord, Option<OwnedStepJacobian>)>,
     /// a task is following the queue (at most one at a time: the steps are followed
     /// in order); it is still true while the task follows the last step it took
     draining: bool,
@@ -165,7 +166,10 @@ impl<'a> Follower<'a> {
         if st.stopped {
             return Stepped::Failed;
         }
-        st.waiting.push_back(StepRecord::of(seg));
+        st.waiting.push_back((
+            StepRecord::of(seg),
+            seg.jac.as_ref().map(OwnedStepJacobian::of),
+        ));
         if st.draining {
             Stepped::Taken
         } else {
@@ -194,7 +198,10 @@ impl<'a> Follower<'a> {
                     }
                 }
             };
-            let ok = self.follow_lock().step(&seg.segment(&tab));
+            let (rec, jac) = seg;
+            let mut seg = rec.segment(&tab);
+            seg.jac = jac.as_ref().map(OwnedStepJacobian::view);
+            let ok = self.follow_lock().step(&seg);
             let mut st = q.lock();
             if !ok {
                 st.stopped = true;

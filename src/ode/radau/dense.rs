@@ -3,8 +3,10 @@
 
 use super::options::CONTROL_PREC;
 use crate::num::dot::{dot_into, Term};
+use crate::num::hessenberg::Hessenberg;
 use crate::ode::tableau::RadauTableau;
 use rug::Float;
+use std::sync::Arc;
 
 /// One step of dense output: the collocation polynomial on [x0, x0 + h].
 pub struct Segment<'a> {
@@ -14,6 +16,48 @@ pub struct Segment<'a> {
     pub y0: &'a [Float],
     /// stage increments Z_i = Y_i - y0, i = 1..s (Z_s = y1 - y0)
     pub z: &'a [Vec<Float>],
+    /// the Jacobian the step's Newton matrices were factored with, when the integrator
+    /// hands it on (a main run's full steps, for the verification that follows them)
+    pub jac: Option<StepJacobian<'a>>,
+}
+
+/// The Jacobian a step's Newton matrices were factored with (at the step's predicted
+/// midpoint): J at the step's precision, and its Hessenberg form at the linear-algebra
+/// precision `lin_prec` where the dimension takes one. A verification that follows the
+/// step factors its own Newton matrices with it instead of evaluating J again: the
+/// matrices only set how fast Newton converges, not what it converges to (docs/math.md
+/// §9.8).
+#[derive(Clone, Copy)]
+pub struct StepJacobian<'a> {
+    pub jac: &'a [Float],
+    pub lin_prec: u32,
+    pub q: Option<&'a Arc<Hessenberg>>,
+}
+
+/// An owned [`StepJacobian`], for a step queued to be followed later.
+#[derive(Clone)]
+pub struct OwnedStepJacobian {
+    jac: Vec<Float>,
+    lin_prec: u32,
+    q: Option<Arc<Hessenberg>>,
+}
+
+impl OwnedStepJacobian {
+    pub fn of(j: &StepJacobian) -> OwnedStepJacobian {
+        OwnedStepJacobian {
+            jac: j.jac.to_vec(),
+            lin_prec: j.lin_prec,
+            q: j.q.cloned(),
+        }
+    }
+
+    pub fn view(&self) -> StepJacobian<'_> {
+        StepJacobian {
+            jac: &self.jac,
+            lin_prec: self.lin_prec,
+            q: self.q.as_ref(),
+        }
+    }
 }
 
 impl Segment<'_> {
@@ -231,6 +275,7 @@ mod tests {
             h: &h,
             y0: &y0,
             z: &z,
+            jac: None,
         };
         let far = Float::with_val(p, 38) / 10u32;
         let exact = f(&far);

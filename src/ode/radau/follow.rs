@@ -87,6 +87,7 @@ impl<O: Ode> Radau<'_, O> {
                         h: &h,
                         y0: &y,
                         z: &z,
+                        jac: None,
                     };
                     observer(&seg);
                     let y1 = step_end(&y, &z, p);
@@ -123,11 +124,13 @@ impl<O: Ode> Radau<'_, O> {
     }
 
     /// One stage solve from (x, y) over [x, x + h] inside the guide's interval, started
-    /// from the guide's increments Z_i = u(x + c_i h) - u(x), the Jacobian at
-    /// y + u(x + h/2) - u(x). `whole`: the piece is the guide's whole segment, and these
-    /// are the guide's weights at this tableau's nodes and midpoint (θ = c_i and 1/2
-    /// exactly, u(x) = the guide's y0). The stage increments, or None when it does not
-    /// converge.
+    /// from the guide's increments Z_i = u(x + c_i h) - u(x). `whole`: the piece is the
+    /// guide's whole segment, and these are the guide's weights at this tableau's nodes
+    /// and midpoint (θ = c_i and 1/2 exactly, u(x) = the guide's y0). The Newton matrices
+    /// are factored with the Jacobian the guide's own were (at its predicted midpoint,
+    /// [`Segment::jac`]) on a whole segment that hands it on, and with the Jacobian at
+    /// y + u(x + h/2) - u(x) otherwise (a piece of a split segment, or a guide without
+    /// it). The stage increments, or None when it does not converge.
     fn follow_step(
         &mut self,
         x: &Float,
@@ -163,7 +166,12 @@ impl<O: Ode> Radau<'_, O> {
                     .collect(),
                 None => r.guess_from(guide, x, h, &u0),
             };
-            let fac = r.factor_at(&xm, &ym, h)?;
+            // a whole segment: the Jacobian the main run factored its step with, at its
+            // predicted midpoint (the Newton matrices set only how fast Newton converges)
+            let fac = match (whole, &guide.jac) {
+                (Some(_), Some(j)) => r.factor_given(j, h)?,
+                _ => r.factor_at(&xm, &ym, h)?,
+            };
             r.newton(x, y, h, &mut z, &fac, None).then_some(z)
         })
     }

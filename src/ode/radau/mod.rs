@@ -57,7 +57,7 @@ mod state;
 mod step;
 mod variation;
 
-pub use dense::Segment;
+pub use dense::{OwnedStepJacobian, Segment, StepJacobian};
 pub use follow::{FollowState, MAX_FOLLOW_SPLITS};
 pub use options::{
     stage_roundoff_bits, stage_solve_bits, ErrorEstimate, LinearPrecision, RadauOptions, Ratio,
@@ -370,6 +370,11 @@ impl<'a, O: Ode> Radau<'a, O> {
                     h: &h,
                     y0: &y,
                     z: &step.zf,
+                    jac: Some(StepJacobian {
+                        jac: &self.jac,
+                        lin_prec: step.lin_prec,
+                        q: step.q.as_ref(),
+                    }),
                 };
                 let stop = observer(&seg) == Control::Stop;
                 f0 = None;
@@ -421,6 +426,7 @@ impl<'a, O: Ode> Radau<'a, O> {
                     h: &step.h2,
                     y0: &y,
                     z: &step.za,
+                    jac: None,
                 };
                 let mut stop = observer(&seg_a) == Control::Stop;
                 if !stop {
@@ -430,6 +436,7 @@ impl<'a, O: Ode> Radau<'a, O> {
                         h: &step.h2,
                         y0: &step.ym,
                         z: &step.zb,
+                        jac: None,
                     };
                     stop = observer(&seg_b) == Control::Stop;
                 }

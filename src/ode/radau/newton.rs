@@ -54,8 +54,9 @@ impl<T: LuScalar> BlockLu<T> {
 /// tableau; with `q`, the blocks are factored in the Hessenberg basis of J = Q H Q^T.
 pub(super) struct Factors {
     /// the precision of the factorizations: right-hand sides are rounded to it
-    prec: u32,
-    q: Option<Arc<Hessenberg>>,
+    pub(super) prec: u32,
+    /// the Hessenberg form of the Jacobian the blocks were factored with, if any
+    pub(super) q: Option<Arc<Hessenberg>>,
     real: Vec<Option<BlockLu<Float>>>,
     /// the complex blocks' MPC factorizations: factored by MPC, or (empty) made from the
     /// one-limb factorization the first time a solve needs them
@@ -295,10 +296,38 @@ impl<O: Ode> Radau<'_, O> {
     pub(super) fn factor_at(&mut self, x: &Float, y: &[Float], h: &Float) -> Option<Factors> {
         self.ode.jacobian(x, y, &mut self.jac);
         self.stats.jac_evals += 1;
+        self.factor_jac(h, None)
+    }
+
+    /// Factor the Newton matrices for step h with a Jacobian evaluated elsewhere: the one
+    /// a followed step's were factored with (`given`, of the same problem's dimension),
+    /// and its Hessenberg form when that is at this integrator's linear-algebra
+    /// precision. No Jacobian is evaluated.
+    pub(super) fn factor_given(
+        &mut self,
+        given: &super::dense::StepJacobian,
+        h: &Float,
+    ) -> Option<Factors> {
+        debug_assert_eq!(given.jac.len(), self.jac.len());
+        for (d, v) in self.jac.iter_mut().zip(given.jac) {
+            rug::Assign::assign(d, v);
+        }
+        let q = given
+            .q
+            .filter(|_| given.lin_prec == self.lin_prec())
+            .cloned();
+        self.factor_jac(h, q)
+    }
+
+    /// Factor the Newton matrices for step h with `self.jac`, reduced to Hessenberg form
+    /// (unless `q` is that form already) from [`HESSENBERG_MIN_DIM`] components on.
+    fn factor_jac(&mut self, h: &Float, q: Option<Arc<Hessenberg>>) -> Option<Factors> {
         let lp = self.lin_prec();
-        let q = (self.n >= HESSENBERG_MIN_DIM).then(|| {
-            let j = self.jac.iter().map(|v| Float::with_val(lp, v)).collect();
-            Arc::new(Hessenberg::reduce(j, self.n))
+        let q = q.or_else(|| {
+            (self.n >= HESSENBERG_MIN_DIM).then(|| {
+                let j = self.jac.iter().map(|v| Float::with_val(lp, v)).collect();
+                Arc::new(Hessenberg::reduce(j, self.n))
+            })
         });
         self.factor(h, q)
     }

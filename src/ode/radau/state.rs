@@ -82,6 +82,7 @@ impl StepRecord {
             h: &self.h,
             y0: &self.y0,
             z: &self.z,
+            jac: None,
         }
     }
 

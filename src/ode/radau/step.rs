@@ -37,6 +37,10 @@ pub(super) struct EmbeddedAttempt {
     /// the state at the step's end
     pub y1: Vec<Float>,
     pub err: Float,
+    /// the precision of the Newton matrices, and the Hessenberg form of the Jacobian
+    /// they were factored with (`Radau::jac`, which the attempt leaves in place)
+    pub lin_prec: u32,
+    pub q: Option<std::sync::Arc<crate::num::hessenberg::Hessenberg>>,
 }
 
 /// Passes of [`Radau::filter_refined`] per limb of the working precision, at most.
@@ -204,6 +208,7 @@ impl<O: Ode> Radau<'_, O> {
             h,
             y0: y,
             z: &zf,
+            jac: None,
         };
         // two half steps from the full step's polynomial, with the full step's Jacobian
         // (its Hessenberg reduction reused: only the O(n^2) block factorizations are new)
@@ -280,6 +285,8 @@ impl<O: Ode> Radau<'_, O> {
                 zf,
                 y1,
                 err: Float::with_val(p, rug::float::Special::Nan),
+                lin_prec: fac.prec,
+                q: fac.q.clone(),
             });
         }
         let scale = self.ode.error_scale(&y1, tol);
@@ -301,7 +308,13 @@ impl<O: Ode> Radau<'_, O> {
             self.stats.rhs_evals += 1;
             err = scale.norm(&filter(&filter_rhs(&f1)));
         }
-        Some(EmbeddedAttempt { zf, y1, err })
+        Some(EmbeddedAttempt {
+            zf,
+            y1,
+            err,
+            lin_prec: fac.prec,
+            q: fac.q.clone(),
+        })
     }
 
     /// The embedded estimate's filter e = (λ0/h I - J)^{-1} r at the working precision,
