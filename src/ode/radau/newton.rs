@@ -54,7 +54,7 @@ impl<T: LuScalar> BlockLu<T> {
 /// tableau; with `q`, the blocks are factored in the Hessenberg basis of J = Q H Q^T.
 pub(super) struct Factors {
     /// the precision of the factorizations: right-hand sides are rounded to it
-    pub(super) prec: u32,
+    prec: u32,
     /// the Hessenberg form of the Jacobian the blocks were factored with, if any
     pub(super) q: Option<Arc<Hessenberg>>,
     real: Vec<Option<BlockLu<Float>>>,

@@ -64,7 +64,8 @@ pub struct StepRecord {
 }
 
 impl StepRecord {
-    /// An owned copy of a segment (its tableau aside).
+    /// An owned copy of a segment (its tableau and its Jacobian, `Segment::jac`, aside:
+    /// a follower queue keeps that beside it).
     pub fn of(seg: &Segment) -> StepRecord {
         StepRecord {
             x0: seg.x0.clone(),

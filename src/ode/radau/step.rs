@@ -285,7 +285,7 @@ impl<O: Ode> Radau<'_, O> {
                 zf,
                 y1,
                 err: Float::with_val(p, rug::float::Special::Nan),
-                lin_prec: fac.prec,
+                lin_prec: fac.prec(),
                 q: fac.q.clone(),
             });
         }
@@ -312,7 +312,7 @@ impl<O: Ode> Radau<'_, O> {
             zf,
             y1,
             err,
-            lin_prec: fac.prec,
+            lin_prec: fac.prec(),
             q: fac.q.clone(),
         })
     }
