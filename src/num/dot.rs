@@ -21,7 +21,7 @@ use rug::{Assign, Float, Integer};
 mod narrow;
 mod round;
 use narrow::one_limb;
-pub use narrow::{dot_with, exact2, R64};
+pub use narrow::{dot_bounded, dot_with, exact2, R64};
 pub(super) use round::{exp_range, set_rounded, write_regular};
 
 // the kernel reads 64-bit limbs and 64-bit exponents

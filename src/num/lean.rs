@@ -6,6 +6,10 @@
 //! is the allocations and the libraries' per-call overhead, which at n = 4 to 11 cost
 //! several times the arithmetic (docs/math.md §9.14).
 //!
+//! [`LeanMatrix`] is the one exception: its products (the Newton iterations' inner
+//! refinement, `ode::radau::variation`) are its own, in one pass with a 128-bit window
+//! ([`dot_bounded`]), deterministic and within that window of the exact ones.
+//!
 //! Each operation reproduces one of the MPFR/MPC path:
 //! * a complex product (MPC's `mpc_mul`: `mpfr_fmms` and `mpfr_fmma` per part, or one
 //!   product per part when a part is zero), each part rounded once ([`exact2`]);
@@ -15,7 +19,7 @@
 //! * a pivot's magnitude |re| + |im| (`mpfr_add`), rounded once; the pivot's reciprocal
 //!   is MPC's own (`mpc_ui_div`, correctly rounded per part), one call per pivot.
 
-use super::dot::{dot_with, exact2, R64};
+use super::dot::{dot_bounded, dot_with, exact2, R64};
 use rug::{Complex, Float};
 
 /// A complex number of one-limb parts.
@@ -397,6 +401,61 @@ impl LeanLu {
 /// The 64-bit values of a Float vector (None when one is wider, NaN or infinite).
 pub fn from_floats(v: &[Float]) -> Option<Vec<R64>> {
     v.iter().map(R64::from_float).collect()
+}
+
+/// A square matrix of one-limb entries as plain integers, each row's largest exponent
+/// kept, for products with vectors of one-limb values in one pass per entry
+/// ([`dot_bounded`]: the window of a row's products is placed from the row's largest
+/// exponent and the vector's, without a first pass over the terms).
+#[derive(Clone, Debug)]
+pub struct LeanMatrix {
+    n: usize,
+    m: Vec<R64>,
+    row_max: Vec<i64>,
+}
+
+impl LeanMatrix {
+    /// The n x n row-major matrix `m`; None when an entry is wider than one limb, NaN
+    /// or infinite, or n is above the kernel's 127 terms.
+    pub fn new(m: &[Float], n: usize) -> Option<LeanMatrix> {
+        if n > 127 {
+            return None;
+        }
+        let m = from_floats(m)?;
+        let row_max = m
+            .chunks(n)
+            .map(|row| {
+                row.iter()
+                    .filter(|x| x.m != 0)
+                    .map(|x| x.e)
+                    .max()
+                    .unwrap_or(i64::MIN)
+            })
+            .collect();
+        Some(LeanMatrix { n, m, row_max })
+    }
+
+    /// out = M x, each entry rounded to nearest at 64 bits from the window below its
+    /// row's largest exponent plus x's ([`dot_bounded`]: each product keeps at least
+    /// 120 bits less the spread of x's exponents and of the row's). None when a result
+    /// leaves MPFR's exponent range.
+    pub fn mul(&self, x: &[R64], out: &mut [R64]) -> Option<()> {
+        let n = self.n;
+        let xmax = x
+            .iter()
+            .filter(|v| v.m != 0)
+            .map(|v| v.e)
+            .max()
+            .unwrap_or(i64::MIN);
+        for ((o, row), &rmax) in out.iter_mut().zip(self.m.chunks(n)).zip(&self.row_max) {
+            *o = if xmax == i64::MIN || rmax == i64::MIN {
+                R64::ZERO
+            } else {
+                dot_bounded(rmax + xmax, row, x)?
+            };
+        }
+        Some(())
+    }
 }
 
 #[cfg(test)]

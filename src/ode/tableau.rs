@@ -11,6 +11,7 @@
 mod interp;
 mod roots;
 
+use crate::num::lean::LeanMatrix;
 use crate::num::linalg::RealLu;
 use crate::num::poly;
 pub use interp::NodeWeights;
@@ -48,6 +49,10 @@ pub struct RadauTableau {
     /// (the inner iterations of the Radau integrator's Newton corrections)
     pub t_low: Vec<Float>,
     pub tinv_low: Vec<Float>,
+    /// the same as plain integers, for one-pass products with one-limb vectors
+    /// ([`LeanMatrix::mul`])
+    pub t_lean: Option<LeanMatrix>,
+    pub tinv_lean: Option<LeanMatrix>,
     pub blocks: Vec<EigBlock>,
     /// barycentric weights ω_i = 1 / (c_i Π_{j≠i} (c_i - c_j)) of the dense output
     pub bary: Vec<Float>,
@@ -349,14 +354,19 @@ impl RadauTableau {
             }
         };
         let round = |v: Vec<Float>| v.into_iter().map(|x| Float::with_val(prec, x)).collect();
-        let low = |v: &[Float]| v.iter().map(|x| Float::with_val(LOW_PREC, x)).collect();
+        let low = |v: &[Float]| -> Vec<Float> {
+            v.iter().map(|x| Float::with_val(LOW_PREC, x)).collect()
+        };
+        let (t_low, tinv_low) = (low(&t), low(&tinv));
         RadauTableau {
             s,
             prec,
             c: round(c),
             a: round(a),
-            t_low: low(&t),
-            tinv_low: low(&tinv),
+            t_lean: LeanMatrix::new(&t_low, s),
+            tinv_lean: LeanMatrix::new(&tinv_low, s),
+            t_low,
+            tinv_low,
             t: round(t),
             tinv: round(tinv),
             blocks,

@@ -527,3 +527,75 @@ fn specialized_accumulations_are_the_any_width_loop_bit_for_bit() {
     }
     assert!(by_one_seen > 1000, "{by_one_seen}");
 }
+
+/// dot_bounded is the exact sum to within its window: |got - exact| is at most half a
+/// unit in got's last place plus one unit of 2^(bound - 120) per term, for bounds at
+/// the largest product's exponent and up to 60 bits above it, exponent spreads up to
+/// 200 bits, mixed signs and cancellation (a term and its negation), zeros.
+#[test]
+fn dot_bounded_is_the_exact_sum_within_its_window() {
+    let mut st = 0x3c6ef372fe94f82bu64;
+    for round in 0..3000u32 {
+        let espan = [0i32, 3, 40, 70, 130, 200][round as usize % 6];
+        let n = 1 + (round as usize * 7) % 40;
+        let mut a: Vec<Float> = (0..n).map(|_| rnd(&mut st, 64, espan)).collect();
+        let mut x: Vec<Float> = (0..n).map(|_| rnd(&mut st, 64, espan)).collect();
+        if round % 4 == 0 && n > 1 {
+            // cancellation: the last term the first one's negation
+            a[n - 1] = Float::with_val(64, -&a[0]);
+            x[n - 1] = x[0].clone();
+        }
+        if round % 11 == 3 {
+            a[0] = Float::new(64);
+        }
+        let terms: Vec<(Float, Option<Float>, bool)> = a
+            .iter()
+            .zip(&x)
+            .map(|(p, q)| (p.clone(), Some(q.clone()), false))
+            .collect();
+        let exact_q = {
+            let mut s = Rational::new();
+            for (p, q) in a.iter().zip(&x) {
+                s += p.to_rational().unwrap() * q.to_rational().unwrap();
+            }
+            s
+        };
+        let r = |f: &Float| R64::from_float(f).unwrap();
+        let (ra, rx): (Vec<R64>, Vec<R64>) = a.iter().zip(&x).map(|(p, q)| (r(p), r(q))).unzip();
+        let emax = ra
+            .iter()
+            .zip(&rx)
+            .filter(|(p, q)| p.m != 0 && q.m != 0)
+            .map(|(p, q)| p.e + q.e)
+            .max();
+        let Some(emax) = emax else {
+            assert_eq!(dot_bounded(0, &ra, &rx), Some(R64::ZERO));
+            continue;
+        };
+        let bound = emax + (round as i64 * 13) % 61;
+        let got = dot_bounded(bound, &ra, &rx).expect("in range");
+        let mut g = Float::new(64);
+        assert!(got.write(&mut g));
+        let gq = g.to_rational().unwrap();
+        let pow2 = |e: i64| Rational::from(1) << e as i32;
+        // half an ulp of got (none at zero), and n units of 2^(bound - 120)
+        let half_ulp = g.get_exp().map_or(Rational::new(), |e| pow2(e as i64 - 65));
+        let window = pow2(bound - 120) * n as u32;
+        let err = (&exact_q - gq.clone()).abs();
+        assert!(
+            err <= Rational::from(&half_ulp + &window),
+            "round {round}: {g} vs {}, n {n}, bound {bound} (largest {emax})",
+            Float::with_val(80, &exact_q)
+        );
+        // the one-limb exact kernel (the exact sum rounded once) is as close
+        let want = run(&terms, 64);
+        let want_half_ulp = want
+            .get_exp()
+            .map_or(Rational::new(), |e| pow2(e as i64 - 65));
+        let d = (want.to_rational().unwrap() - gq).abs();
+        assert!(
+            d <= half_ulp + want_half_ulp + window,
+            "round {round}: {g} vs {want}"
+        );
+    }
+}

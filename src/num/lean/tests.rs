@@ -369,3 +369,64 @@ fn round_from_and_abs_mul_are_mpfrs() {
     }
     assert_eq!(R64::round_from(&Float::new(200)), Some(R64::ZERO));
 }
+
+/// LeanMatrix::mul against the exact products rounded once (num::dot at 64 bits):
+/// random matrices with exponent spreads up to 60 bits, zeros, and a row that cancels
+/// to a few bits against the vector, by vectors with exponent spreads up to 100 bits and
+/// zeros. Each result is within one unit in the exact one's last place plus 2n units of
+/// 2^(bound - 120), bound = the row's largest exponent plus the vector's (the window
+/// of crate::num::dot::dot_bounded).
+#[test]
+fn lean_matrix_products_are_the_exact_ones_within_their_window() {
+    let mut st = 0x510e527fade682d1u64;
+    let n = 20;
+    for mi in 0..12u32 {
+        let mut m: Vec<Float> = (0..n * n)
+            .map(|_| rnd(&mut st, [0i64, 10, 30][mi as usize % 3], 9))
+            .collect();
+        for round in 0..200u32 {
+            let espan = [0i64, 10, 40, 100][round as usize % 4];
+            let x: Vec<Float> = (0..n).map(|_| rnd(&mut st, espan, 5)).collect();
+            if round % 2 == 0 && !x[n - 1].is_zero() {
+                // row 0's last entry set so that the row cancels against x to a few bits
+                let mut rest = Float::new(64);
+                crate::num::dot::dot(&mut rest, &m[..n - 1], &x[..n - 1]);
+                m[n - 1] = Float::with_val(64, -rest / &x[n - 1]);
+            }
+            let lean = LeanMatrix::new(&m, n).expect("one-limb entries");
+            let rx = from_floats(&x).unwrap();
+            let mut got = vec![R64::ZERO; n];
+            lean.mul(&rx, &mut got).expect("in range");
+            let xmax = rx.iter().filter(|v| v.m != 0).map(|v| v.e).max();
+            for k in 0..n {
+                let row = &m[k * n..(k + 1) * n];
+                let mut want = Float::new(64);
+                crate::num::dot::dot(&mut want, row, &x);
+                let mut g = Float::new(64);
+                assert!(got[k].write(&mut g));
+                let rmax = from_floats(row)
+                    .unwrap()
+                    .iter()
+                    .filter(|v| v.m != 0)
+                    .map(|v| v.e)
+                    .max();
+                let (Some(xmax), Some(rmax)) = (xmax, rmax) else {
+                    assert!(g.is_zero(), "matrix {mi} round {round} row {k}");
+                    continue;
+                };
+                let ulp = if want.is_zero() {
+                    Float::new(64)
+                } else {
+                    Float::with_val(64, Float::i_exp(1, want.get_exp().unwrap() - 64))
+                };
+                let window = Float::with_val(64, Float::i_exp(1, (rmax + xmax - 120) as i32))
+                    * (2 * n as u32);
+                let err = Float::with_val(128, &want - &g).abs();
+                assert!(
+                    err <= Float::with_val(128, &ulp + &window),
+                    "matrix {mi} round {round} row {k}: {g} vs {want}"
+                );
+            }
+        }
+    }
+}

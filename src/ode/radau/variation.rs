@@ -6,7 +6,9 @@
 
 use super::newton::{block_solve, transform, Factors};
 use super::Radau;
+use crate::num::dot::R64;
 use crate::num::dot::{dot_into, Term};
+use crate::num::lean::LeanMatrix;
 use crate::ode::Ode;
 use rayon::prelude::*;
 use rug::{Assign, Float};
@@ -126,7 +128,7 @@ impl<O: Ode> Radau<'_, O> {
         let mut g = dz.clone();
         for _ in 0..INNER_ITERATIONS {
             self.stats.inner_iters += 1;
-            transform(&tab.t_low, &dw, &mut dz);
+            low_transform(&tab.t_low, tab.t_lean.as_ref(), &dw, &mut dz);
             // v_i = E_i dz_i
             let v: Vec<Vec<Float>> = dz
                 .par_iter()
@@ -141,7 +143,7 @@ impl<O: Ode> Radau<'_, O> {
                         .collect()
                 })
                 .collect();
-            transform(&tab.tinv_low, &v, &mut g);
+            low_transform(&tab.tinv_low, tab.tinv_lean.as_ref(), &v, &mut g);
             let corr = block_solve(tab, fac, &g, None, hinv, INNER_PREC, n);
             for ((d, a), b) in dw.iter_mut().zip(&dw1).zip(&corr) {
                 for ((x, y), z) in d.iter_mut().zip(a).zip(b) {
@@ -151,6 +153,36 @@ impl<O: Ode> Radau<'_, O> {
         }
         dw
     }
+}
+
+/// out = M v at one limb ([`INNER_PREC`]) for a matrix M of one-limb entries and s
+/// vectors v (each of the state's dimension): by [`LeanMatrix::mul`], v's entries
+/// rounded to one limb first (the inner iterations' corrections need no more), one state
+/// component at a time; where M has no such form or a value is not a one-limb number
+/// in MPFR's range, by exact dot products of M's rows and v ([`transform`]).
+/// Deterministic: which way is taken depends on the values alone.
+fn low_transform(m: &[Float], lean: Option<&LeanMatrix>, v: &[Vec<Float>], out: &mut [Vec<Float>]) {
+    if lean.is_none_or(|l| lean_transform(l, v, out).is_none()) {
+        transform(m, v, out);
+    }
+}
+
+/// [`low_transform`] by [`LeanMatrix::mul`]; None (out partly written) where a value is
+/// not a one-limb number in MPFR's exponent range.
+fn lean_transform(m: &LeanMatrix, v: &[Vec<Float>], out: &mut [Vec<Float>]) -> Option<()> {
+    let s = v.len();
+    let mut x = vec![R64::ZERO; s];
+    let mut y = vec![R64::ZERO; s];
+    for i in 0..v.first().map_or(0, Vec::len) {
+        for (xj, vj) in x.iter_mut().zip(v) {
+            *xj = R64::round_from(&vj[i])?;
+        }
+        m.mul(&x, &mut y)?;
+        for (ok, yk) in out.iter_mut().zip(&y) {
+            yk.write(&mut ok[i]).then_some(())?;
+        }
+    }
+    Some(())
 }
 
 #[cfg(test)]
