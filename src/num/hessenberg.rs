@@ -10,8 +10,8 @@
 //! Deterministic: the same inputs and precision give bit-identical outputs, whatever
 //! the thread count (rows are updated in parallel, each exactly as serially).
 
-use super::dot::{dot, dot_into, Term, R64};
-use super::lean::{from_floats, LeanLu};
+use super::dot::{dot, dot_into, Term};
+use super::lean::{LeanLu, LeanMatrix};
 use super::linalg::{back_substitute, min_pivot, LuScalar};
 use rayon::prelude::*;
 use rug::{Assign, Float};
@@ -34,7 +34,7 @@ pub struct Hessenberg {
     qt: Vec<Float>,
     /// Q and Q^T with one-limb entries, when they have at most 64 bits
     /// ([`crate::num::lean`])
-    lean: Option<(Vec<R64>, Vec<R64>)>,
+    lean: Option<(LeanMatrix, LeanMatrix)>,
 }
 
 /// dst[j] = sum_i v_i a[(off + i) * n + j] for the columns j in `cols`.
@@ -126,7 +126,7 @@ impl Hessenberg {
             .flat_map(|i| (0..n).map(move |j| (i, j)))
             .map(|(i, j)| q[j * n + i].clone())
             .collect();
-        let lean = from_floats(&q).zip(from_floats(&qt));
+        let lean = LeanMatrix::new(&q, n).zip(LeanMatrix::new(&qt, n));
         Hessenberg {
             n,
             h: a,
@@ -150,10 +150,11 @@ impl Hessenberg {
         &self.h
     }
 
-    /// Q and Q^T with one-limb entries ([`crate::num::lean`]); None when H and Q are
-    /// wider than 64 bits.
-    pub fn lean(&self) -> Option<(&[R64], &[R64])> {
-        self.lean.as_ref().map(|(q, qt)| (&q[..], &qt[..]))
+    /// Q and Q^T with one-limb entries, for one-pass products ([`LeanMatrix::mul`]:
+    /// not [`Hessenberg::apply_q`]'s exact ones rounded once, but within their window);
+    /// None when H and Q are wider than 64 bits.
+    pub fn lean(&self) -> Option<(&LeanMatrix, &LeanMatrix)> {
+        self.lean.as_ref().map(|(q, qt)| (q, qt))
     }
 
     /// x <- Q^T x.

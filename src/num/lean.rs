@@ -1,13 +1,14 @@
 //! Complex LU factorizations, solves and matrix-vector products at one limb (64 bits)
 //! on plain integers: the values of the Newton iterations' 64-bit block solves (`ode::radau`)
 //! carried as [`R64`] instead of MPFR and MPC numbers, with every operation rounded
-//! exactly as MPFR and MPC round it. The results are the MPFR/MPC path's bit for bit, a
-//! zero's sign aside (the tests solve the same systems both ways); what goes
+//! exactly as MPFR and MPC round it. The factorizations and solves are the MPFR/MPC
+//! path's bit for bit, a zero's sign aside (the tests solve the same systems both ways); what goes
 //! is the allocations and the libraries' per-call overhead, which at n = 4 to 11 cost
 //! several times the arithmetic (docs/math.md §9.14).
 //!
-//! [`LeanMatrix`] is the one exception: its products (the Newton iterations' inner
-//! refinement, `ode::radau::variation`) are its own, in one pass with a 128-bit window
+//! [`LeanMatrix`] is the one exception: its products (by the tableau's T and T^-1 in the
+//! Newton iterations' inner refinement, `ode::radau::variation`, and by a Hessenberg
+//! form's Q and Q^T in the block solves) are its own, in one pass with a 128-bit window
 //! ([`dot_bounded`]), deterministic and within that window of the exact ones.
 //!
 //! Each operation reproduces one of the MPFR/MPC path:
@@ -90,18 +91,6 @@ pub fn csub_dot(x: C64, a: &[C64], b: &[C64]) -> Option<C64> {
             [(a[j].re, b[j].im, true), (a[j].im, b[j].re, true)]
         })?,
     })
-}
-
-/// x := M x for a row-major n x n matrix M of one-limb entries, each entry one dot
-/// product (the 64-bit Q and Q^T of [`super::hessenberg::Hessenberg`]); `out` is
-/// scratch space.
-pub fn mat_vec(m: &[R64], n: usize, x: &mut [R64], out: &mut Vec<R64>) -> Option<()> {
-    out.clear();
-    for row in m.chunks(n) {
-        out.push(dot_with(None, n, |j| [(row[j], x[j], false)])?);
-    }
-    x.copy_from_slice(out);
-    Some(())
 }
 
 /// How the rows of a factorization were exchanged.

@@ -22,7 +22,7 @@ use rug::{Float, Integer, Rational};
 /// The version of ibcert's numerics: bumped whenever a result can change bit for bit
 /// (the integrator, its controller, the references, the verification policy). It is
 /// part of every job's identity, so results of different versions are never mixed.
-pub const NUMERIC_VERSION: u32 = 25;
+pub const NUMERIC_VERSION: u32 = 26;
 
 /// SHA-256 of bytes, as lowercase hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {

@@ -20,8 +20,7 @@ use super::options::{
 };
 use super::variation::{Variation, INNER_PREC};
 use super::Radau;
-use crate::num::dot::R64;
-use crate::num::dot::{dot_into, Term};
+use crate::num::dot::{dot_into, Term, R64};
 use crate::num::expmemo::ExpMemo;
 use crate::num::hessenberg::{HessLu, Hessenberg};
 use crate::num::lean::{self, from_floats, LeanLu, C64};
@@ -106,9 +105,9 @@ impl Factors {
         self.apply_q(r);
     }
     /// The complex block `lu`'s solve of (re, im) at 64 bits on one-limb values
-    /// (Q^T, the LU solve, Q): the MPFR/MPC path's results bit for bit, or None when a
-    /// value is not one-limb or leaves MPFR's exponent range (the caller then takes the
-    /// MPFR/MPC path).
+    /// (Q^T and Q by one-pass products, the LU solve the MPC solve's bit for bit), or None
+    /// when a value is not one-limb or leaves MPFR's exponent range (the caller then
+    /// takes the MPFR/MPC path).
     fn lean_solve(
         &self,
         lu: &LeanLu,
@@ -118,12 +117,16 @@ impl Factors {
         let n = re.len();
         let mut xr = from_floats(re)?;
         let mut xi = from_floats(im)?;
-        let mut scratch = Vec::with_capacity(n);
-        // the blocks have one-limb copies only when Q (if any) has one too
+        let mut scratch = vec![R64::ZERO; n];
+        // v <- M v in one pass (the blocks have one-limb copies only when Q has one too)
+        let mut apply = |m: &lean::LeanMatrix, v: &mut Vec<R64>| {
+            m.mul(v, &mut scratch)
+                .map(|()| std::mem::swap(v, &mut scratch))
+        };
         let q = self.q.as_ref().map(|q| q.lean().expect("a lean Q"));
         if let Some((_, qt)) = q {
-            lean::mat_vec(qt, n, &mut xr, &mut scratch)?;
-            lean::mat_vec(qt, n, &mut xi, &mut scratch)?;
+            apply(qt, &mut xr)?;
+            apply(qt, &mut xi)?;
         }
         let mut b: Vec<C64> = xr
             .iter()
@@ -136,8 +139,8 @@ impl Factors {
             *i = c.im;
         }
         if let Some((q, _)) = q {
-            lean::mat_vec(q, n, &mut xr, &mut scratch)?;
-            lean::mat_vec(q, n, &mut xi, &mut scratch)?;
+            apply(q, &mut xr)?;
+            apply(q, &mut xi)?;
         }
         let floats = |v: &[R64]| -> Option<Vec<Float>> {
             v.iter()
