@@ -23,7 +23,7 @@ use super::Radau;
 use crate::num::dot::{dot_into, Term, R64};
 use crate::num::expmemo::ExpMemo;
 use crate::num::hessenberg::{HessLu, Hessenberg};
-use crate::num::lean::{self, from_floats, LeanLu, C64};
+use crate::num::lean::{from_floats, LeanLu, LeanMatrix, C64};
 use crate::num::linalg::{Lu, LuScalar};
 use crate::num::mul::mul;
 use crate::ode::tableau::EigBlock;
@@ -117,12 +117,10 @@ impl Factors {
         let n = re.len();
         let mut xr = from_floats(re)?;
         let mut xi = from_floats(im)?;
-        let mut scratch = vec![R64::ZERO; n];
+        let mut t = vec![R64::ZERO; n];
         // v <- M v in one pass (the blocks have one-limb copies only when Q has one too)
-        let mut apply = |m: &lean::LeanMatrix, v: &mut Vec<R64>| {
-            m.mul(v, &mut scratch)
-                .map(|()| std::mem::swap(v, &mut scratch))
-        };
+        let mut apply =
+            |m: &LeanMatrix, v: &mut Vec<R64>| m.mul(v, &mut t).map(|()| std::mem::swap(v, &mut t));
         let q = self.q.as_ref().map(|q| q.lean().expect("a lean Q"));
         if let Some((_, qt)) = q {
             apply(qt, &mut xr)?;
