@@ -405,11 +405,8 @@ pub struct LeanMatrix {
 
 impl LeanMatrix {
     /// The n x n row-major matrix `m`; None when an entry is wider than one limb, NaN
-    /// or infinite, or n is above the kernel's 127 terms.
+    /// or infinite.
     pub fn new(m: &[Float], n: usize) -> Option<LeanMatrix> {
-        if n > 127 {
-            return None;
-        }
         let m = from_floats(m)?;
         let row_max = m
             .chunks(n)
@@ -426,7 +423,7 @@ impl LeanMatrix {
 
     /// out = M x, each entry rounded to nearest at 64 bits from the window below its
     /// row's largest exponent plus x's ([`dot_bounded`]: each product keeps at least
-    /// 120 bits less the spread of x's exponents and of the row's). None when a result
+    /// 120 bits (n < 128) less the spread of x's exponents and of the row's). None when a result
     /// leaves MPFR's exponent range.
     pub fn mul(&self, x: &[R64], out: &mut [R64]) -> Option<()> {
         let n = self.n;

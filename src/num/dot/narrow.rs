@@ -336,30 +336,31 @@ pub fn dot_with<const K: usize>(
     })
 }
 
-/// sum_j a_j x_j of one-limb values in one pass, at most 127 terms: each product
-/// truncated to a multiple of 2^(bound - 120) and added into a 128-bit signed
-/// accumulator, then rounded to nearest at 64 bits. `bound` is at least every
-/// product's exponent (a_j.e + x_j.e), given by the caller (a matrix row's largest
-/// exponent plus the vector's), so that a truncated product is below 2^120 in those
-/// units and the sum cannot overflow: each product keeps 120 - (bound - its exponent)
-/// bits, and the sum is within (number of terms) units of 2^(bound - 120) of the exact
-/// one before it is rounded. Not the exact sum rounded once ([`dot_with`]'s), but
-/// deterministic, and it needs neither a first pass over the terms nor a 256-bit
-/// window. None when the result's exponent is outside MPFR's current range.
+/// sum_j a_j x_j of one-limb values in one pass: each product truncated to a multiple of
+/// 2^(bound - w) and added into a 128-bit signed accumulator, then rounded to nearest at
+/// 64 bits, with w = 127 - g and g = max(7, the bits of the number of terms) guard bits.
+/// `bound` is at least every product's exponent (a_j.e + x_j.e), given by the caller (a
+/// matrix row's largest exponent plus the vector's), so that a truncated product is
+/// below 2^w in those units and the sum of fewer than 2^g of them cannot overflow: each
+/// product keeps w - (bound - its exponent) bits (120 up to 127 terms), and the sum is
+/// within (number of terms) units of 2^(bound - w) of the exact one before it is
+/// rounded. Not the exact sum rounded once ([`dot_with`]'s), but deterministic, and it
+/// needs neither a first pass over the terms nor a 256-bit window. None when the
+/// result's exponent is outside MPFR's current range.
 #[inline]
 pub fn dot_bounded(bound: i64, a: &[R64], x: &[R64]) -> Option<R64> {
-    debug_assert!(a.len() <= 127);
+    let guard = (usize::BITS - a.len().leading_zeros()).max(7) as i64;
     let mut acc: i128 = 0;
     for (a, b) in a.iter().zip(x) {
-        // the product p 2^(f - 128), f = a.e + b.e <= bound: p >> (bound - f + 8) in
-        // units of 2^(bound - 120)
-        let sh = (bound - (a.e + b.e) + 8) as u64;
+        // the product p 2^(f - 128), f = a.e + b.e <= bound, in units of 2^(bound - w):
+        // p >> (bound - f + 1 + g)
+        let sh = (bound - (a.e + b.e) + 1 + guard) as u64;
         if sh < 128 {
             let t = ((a.m as u128 * b.m as u128) >> sh) as i128;
             acc += if a.neg ^ b.neg { -t } else { t };
         }
     }
-    let Some((m, e)) = round_256(acc.unsigned_abs(), 0, 64, bound - 120) else {
+    let Some((m, e)) = round_256(acc.unsigned_abs(), 0, 64, bound - (127 - guard)) else {
         return Some(R64::ZERO);
     };
     let (emin, emax) = exp_range();

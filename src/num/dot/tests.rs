@@ -529,7 +529,8 @@ fn specialized_accumulations_are_the_any_width_loop_bit_for_bit() {
 }
 
 /// dot_bounded is the exact sum to within its window: |got - exact| is at most half a
-/// unit in got's last place plus one unit of 2^(bound - 120) per term, for bounds at
+/// unit in got's last place plus one unit of 2^(bound - w) per term (w = 120 up to 127
+/// terms, one bit less for each doubling beyond), 1 to 1,000 terms, for bounds at
 /// the largest product's exponent and up to 60 bits above it, exponent spreads up to
 /// 200 bits, mixed signs and cancellation (a term and its negation), zeros.
 #[test]
@@ -537,7 +538,12 @@ fn dot_bounded_is_the_exact_sum_within_its_window() {
     let mut st = 0x3c6ef372fe94f82bu64;
     for round in 0..3000u32 {
         let espan = [0i32, 3, 40, 70, 130, 200][round as usize % 6];
-        let n = 1 + (round as usize * 7) % 40;
+        // up to 40 terms, and every 100th round 100 to 1,000 (more guard bits)
+        let n = if round % 100 == 7 {
+            100 + (round as usize * 37) % 900
+        } else {
+            1 + (round as usize * 7) % 40
+        };
         let mut a: Vec<Float> = (0..n).map(|_| rnd(&mut st, 64, espan)).collect();
         let mut x: Vec<Float> = (0..n).map(|_| rnd(&mut st, 64, espan)).collect();
         if round % 4 == 0 && n > 1 {
@@ -578,9 +584,10 @@ fn dot_bounded_is_the_exact_sum_within_its_window() {
         assert!(got.write(&mut g));
         let gq = g.to_rational().unwrap();
         let pow2 = |e: i64| Rational::from(1) << e as i32;
-        // half an ulp of got (none at zero), and n units of 2^(bound - 120)
+        // half an ulp of got (none at zero), and n units of 2^(bound - w)
         let half_ulp = g.get_exp().map_or(Rational::new(), |e| pow2(e as i64 - 65));
-        let window = pow2(bound - 120) * n as u32;
+        let guard = (usize::BITS - n.leading_zeros()).max(7) as i64;
+        let window = pow2(bound - (127 - guard)) * n as u32;
         let err = (&exact_q - gq.clone()).abs();
         assert!(
             err <= Rational::from(&half_ulp + &window),
