@@ -408,31 +408,17 @@ impl LeanMatrix {
     /// or infinite.
     pub fn new(m: &[Float], n: usize) -> Option<LeanMatrix> {
         let m = from_floats(m)?;
-        let row_max = m
-            .chunks(n)
-            .map(|row| {
-                row.iter()
-                    .filter(|x| x.m != 0)
-                    .map(|x| x.e)
-                    .max()
-                    .unwrap_or(i64::MIN)
-            })
-            .collect();
+        let row_max = m.chunks(n).map(max_exp).collect();
         Some(LeanMatrix { n, m, row_max })
     }
 
     /// out = M x, each entry rounded to nearest at 64 bits from the window below its
     /// row's largest exponent plus x's ([`dot_bounded`]: each product keeps at least
-    /// 120 bits (n < 128) less the spread of x's exponents and of the row's). None when a result
-    /// leaves MPFR's exponent range.
+    /// 120 bits (n < 128) less the spread of x's exponents and of the row's). None when
+    /// a result leaves MPFR's exponent range.
     pub fn mul(&self, x: &[R64], out: &mut [R64]) -> Option<()> {
         let n = self.n;
-        let xmax = x
-            .iter()
-            .filter(|v| v.m != 0)
-            .map(|v| v.e)
-            .max()
-            .unwrap_or(i64::MIN);
+        let xmax = max_exp(x);
         for ((o, row), &rmax) in out.iter_mut().zip(self.m.chunks(n)).zip(&self.row_max) {
             *o = if xmax == i64::MIN || rmax == i64::MIN {
                 R64::ZERO
@@ -442,6 +428,15 @@ impl LeanMatrix {
         }
         Some(())
     }
+}
+
+/// The largest exponent of the non-zero values of `v`; i64::MIN when all are zero.
+fn max_exp(v: &[R64]) -> i64 {
+    v.iter()
+        .filter(|x| x.m != 0)
+        .map(|x| x.e)
+        .max()
+        .unwrap_or(i64::MIN)
 }
 
 #[cfg(test)]

@@ -6,8 +6,7 @@
 
 use super::newton::{block_solve, transform, Factors};
 use super::Radau;
-use crate::num::dot::R64;
-use crate::num::dot::{dot_into, Term};
+use crate::num::dot::{dot_into, Term, R64};
 use crate::num::lean::LeanMatrix;
 use crate::ode::Ode;
 use rayon::prelude::*;
