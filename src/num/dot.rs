@@ -30,11 +30,11 @@ const _: () = assert!(std::mem::size_of::<mpfr::exp_t>() == 8);
 
 /// MPFR's encodings of zero, NaN and infinity in the exponent field (as in
 /// gmp_mpfr_sys): a regular number's exponent is larger than all three.
-const EXP_ZERO: i64 = -i64::MAX;
+pub(super) const EXP_ZERO: i64 = -i64::MAX;
 pub(super) const EXP_INF: i64 = 2 - i64::MAX;
 
 #[inline(always)]
-fn raw(f: &Float) -> &mpfr::mpfr_t {
+pub(super) fn raw(f: &Float) -> &mpfr::mpfr_t {
     // SAFETY: a Float is an initialized mpfr_t that lives as long as the borrow
     unsafe { &*f.as_raw() }
 }
@@ -367,7 +367,7 @@ fn scan_emax<'a>(
 
 /// out := (pos - neg) 2^(emax + 64 - 64 len), rounded to nearest: the last step of
 /// every kernel.
-fn finish(out: &mut Float, pos: &mut [u64], neg: &mut [u64], emax: i64) {
+pub(super) fn finish(out: &mut Float, pos: &mut [u64], neg: &mut [u64], emax: i64) {
     let acc_len = pos.len();
     let (mag, negative) = if cmp_limbs(pos, neg).is_ge() {
         sub_limbs(pos, neg);

@@ -2,6 +2,7 @@
 //! and polynomial root finding. Everything here is deterministic: the same
 //! inputs and precision give bit-identical outputs.
 
+pub mod aligned;
 pub mod dot;
 pub mod exact;
 pub mod exp;
@@ -22,7 +23,7 @@ use rug::{Float, Integer, Rational};
 /// The version of ibcert's numerics: bumped whenever a result can change bit for bit
 /// (the integrator, its controller, the references, the verification policy). It is
 /// part of every job's identity, so results of different versions are never mixed.
-pub const NUMERIC_VERSION: u32 = 26;
+pub const NUMERIC_VERSION: u32 = 27;
 
 /// SHA-256 of bytes, as lowercase hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {

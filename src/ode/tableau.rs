@@ -11,6 +11,7 @@
 mod interp;
 mod roots;
 
+use crate::num::aligned::AlignedMatrix;
 use crate::num::lean::LeanMatrix;
 use crate::num::linalg::RealLu;
 use crate::num::poly;
@@ -45,6 +46,11 @@ pub struct RadauTableau {
     /// T and T^{-1} with A^{-1} = T Λ T^{-1}, row-major
     pub t: Vec<Float>,
     pub tinv: Vec<Float>,
+    /// T's and T^{-1}'s rows brought to their largest exponents, for their products with
+    /// the stage vectors ([`AlignedMatrix::mul`]; None where the kernel does not take
+    /// this precision)
+    pub t_aligned: Option<AlignedMatrix>,
+    pub tinv_aligned: Option<AlignedMatrix>,
     /// T and T^{-1} rounded to [`LOW_PREC`] bits, for corrections that need no more
     /// (the inner iterations of the Radau integrator's Newton corrections)
     pub t_low: Vec<Float>,
@@ -358,7 +364,10 @@ impl RadauTableau {
             v.iter().map(|x| Float::with_val(LOW_PREC, x)).collect()
         };
         let (t_low, tinv_low) = (low(&t), low(&tinv));
+        let (t, tinv): (Vec<Float>, Vec<Float>) = (round(t), round(tinv));
         RadauTableau {
+            t_aligned: AlignedMatrix::new(&t, s),
+            tinv_aligned: AlignedMatrix::new(&tinv, s),
             s,
             prec,
             c: round(c),
@@ -367,8 +376,8 @@ impl RadauTableau {
             tinv_lean: LeanMatrix::new(&tinv_low, s),
             t_low,
             tinv_low,
-            t: round(t),
-            tinv: round(tinv),
+            t,
+            tinv,
             blocks,
             bary: round(bary),
             cheb: round(cheb),

@@ -55,6 +55,7 @@ mod newton;
 pub mod options;
 mod state;
 mod step;
+mod transform;
 mod variation;
 
 pub use dense::{OwnedStepJacobian, Segment, StepJacobian};

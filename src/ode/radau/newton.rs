@@ -18,9 +18,10 @@ use super::options::{
     stage_roundoff_bits, ErrorEstimate, CONTROL_PREC, HESSENBERG_MIN_DIM, NEWTON_ETA_EXPONENT,
     NEWTON_ROUNDOFF_BITS,
 };
+use super::transform::transform;
 use super::variation::{Variation, INNER_PREC};
 use super::Radau;
-use crate::num::dot::{dot_into, Term, R64};
+use crate::num::dot::R64;
 use crate::num::expmemo::ExpMemo;
 use crate::num::hessenberg::{HessLu, Hessenberg};
 use crate::num::lean::{from_floats, LeanLu, LeanMatrix, C64};
@@ -161,18 +162,6 @@ impl Factors {
             q.apply_q(x);
         }
     }
-}
-
-/// out_k = sum_j m[k][j] v_j for an s x s row-major matrix m acting on s vectors,
-/// in parallel over k (each row computed as it would be serially).
-pub(super) fn transform(m: &[Float], v: &[Vec<Float>], out: &mut [Vec<Float>]) {
-    let s = v.len();
-    out.par_iter_mut().enumerate().for_each(|(k, ok)| {
-        let row = &m[k * s..(k + 1) * s];
-        for (i, x) in ok.iter_mut().enumerate() {
-            dot_into(x, row.iter().zip(v).map(|(c, vj)| Term::prod(c, &vj[i])));
-        }
-    });
 }
 
 /// The size of a correction: its norm in the start's error measure, or the larger of
@@ -529,7 +518,7 @@ impl<O: Ode> Radau<'_, O> {
         };
         // w = Tinv z
         let mut w = vec![vec![Float::new(p); n]; s];
-        transform(&tab.tinv, z, &mut w);
+        transform(&tab.tinv, tab.tinv_aligned.as_ref(), z, &mut w);
         let mut f = vec![vec![Float::new(p); n]; s];
         let mut g = vec![vec![Float::new(p); n]; s];
         let xs: Vec<Float> = tab
@@ -570,7 +559,7 @@ impl<O: Ode> Radau<'_, O> {
                 return false;
             }
             // g = Tinv f
-            transform(&tab.tinv, &f, &mut g);
+            transform(&tab.tinv, tab.tinv_aligned.as_ref(), &f, &mut g);
             // block solves, in parallel over the eigenvalue blocks (each block's
             // right-hand side formed at the working precision and rounded once to the
             // factorizations'); in the full step, the correction refined with the
@@ -581,21 +570,12 @@ impl<O: Ode> Radau<'_, O> {
                 None => dw1,
             };
             // dz = T dw; z += dz; the Newton correction's size is the largest stage's
+            let mut dz = vec![vec![Float::new(p); n]; s];
+            transform(&tab.t, tab.t_aligned.as_ref(), &dw, &mut dz);
             let (mut norms, dz): (Vec<Float>, Vec<Vec<Float>>) = z
                 .par_iter_mut()
-                .enumerate()
-                .map(|(i, zi)| {
-                    let row = &tab.t[i * s..(i + 1) * s];
-                    let dz: Vec<Float> = (0..n)
-                        .map(|m| {
-                            let mut x = Float::new(p);
-                            dot_into(
-                                &mut x,
-                                row.iter().zip(&dw).map(|(c, dwk)| Term::prod(c, &dwk[m])),
-                            );
-                            x
-                        })
-                        .collect();
+                .zip(dz)
+                .map(|(zi, dz)| {
                     let e = measure(&start_scale, end_scale.as_ref(), &dz);
                     for (a, b) in zi.iter_mut().zip(&dz) {
                         *a += b;

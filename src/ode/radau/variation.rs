@@ -4,7 +4,8 @@
 //! stages' Jacobians by inner iterations that evaluate no right-hand side, at one limb
 //! (docs/math.md §9.10).
 
-use super::newton::{block_solve, transform, Factors};
+use super::newton::{block_solve, Factors};
+use super::transform::transform;
 use super::Radau;
 use crate::num::dot::{dot_into, Term, R64};
 use crate::num::lean::LeanMatrix;
@@ -162,7 +163,7 @@ impl<O: Ode> Radau<'_, O> {
 /// Deterministic: which way is taken depends on the values alone.
 fn low_transform(m: &[Float], lean: Option<&LeanMatrix>, v: &[Vec<Float>], out: &mut [Vec<Float>]) {
     if lean.is_none_or(|l| lean_transform(l, v, out).is_none()) {
-        transform(m, v, out);
+        transform(m, None, v, out);
     }
 }
 
