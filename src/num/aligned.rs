@@ -117,8 +117,9 @@ pub struct AlignedMatrix {
 }
 
 impl AlignedMatrix {
-    /// The s x s row-major matrix `m`; None when its entries do not all have the same
-    /// number of limbs (at most [`MAX_ALIGNED_LIMBS`]), or one is NaN or infinite.
+    /// The s x s row-major matrix `m`, its limbs L those of its widest entry; None when
+    /// that is more than [`MAX_ALIGNED_LIMBS`], an entry is NaN or infinite, or `m` does
+    /// not have s² entries.
     pub fn new(m: &[Float], s: usize) -> Option<AlignedMatrix> {
         // the widest entry's limbs
         let limbs = widest(m.iter());
@@ -134,12 +135,12 @@ impl AlignedMatrix {
     }
 
     /// out[k][i] = sum_j M[k][j] v[j][i], rounded to nearest at out's precision, for s
-    /// vectors v of equal length whose values have at most the matrix's limbs, and
-    /// outputs of the matrix's limbs; false (out unspecified) otherwise, or when a value
-    /// is NaN or infinite (the caller then takes exact dot products). The vectors' values
-    /// are brought to LB limbs: the matrix's, or two where none has more than one limb (one-limb corrections, whose products with T cancel by up to T's
-    /// condition number, 2^32 at 20 stages, and keep 96 bits in two). Rows in parallel;
-    /// each computed as it would be serially.
+    /// vectors v of equal length whose values have at most the matrix's L limbs, and
+    /// outputs of L limbs; false (out unspecified) otherwise, or when a value is NaN or
+    /// infinite (the caller then takes exact dot products). The vectors' values are
+    /// brought to L + 1 limbs below their column's largest, or to two where none has
+    /// more than one limb (the one-limb Newton corrections: exact within 64 bits of the
+    /// largest). Rows in parallel; each computed as it would be serially.
     pub fn mul(&self, v: &[Vec<Float>], out: &mut [Vec<Float>]) -> bool {
         let vl = widest(v.iter().flatten());
         macro_rules! run {
