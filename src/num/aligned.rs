@@ -17,7 +17,7 @@
 //! its exact value.
 //! Deterministic: the same inputs give the same bits, in any order of evaluation.
 
-use super::dot::{finish, raw, set_rounded, EXP_INF, EXP_ZERO, MAX_ACC};
+use super::dot::{finish, raw, set_rounded, view, EXP_INF, EXP_ZERO, MAX_ACC};
 use rug::{Assign, Float};
 
 /// Limbs of the working precision this kernel takes, at most: its sums of 2 (L + 1) + 1
@@ -71,11 +71,10 @@ fn align<const L: usize>(f: &Float, top: i64) -> Aligned<L> {
     if r.exp == EXP_ZERO {
         return Aligned::ZERO;
     }
-    let la = (r.prec as usize).div_ceil(64);
+    // f is a regular number of at most L limbs (checked by `exponent` before)
+    let limbs = view(f).limbs;
     let mut m = [0u64; L];
-    // SAFETY: f is a regular number of la <= L limbs (checked by `exponent` before)
-    m[L - la..]
-        .copy_from_slice(unsafe { std::slice::from_raw_parts(r.d.as_ptr().cast::<u64>(), la) });
+    m[L - limbs.len()..].copy_from_slice(limbs);
     let d = (top - r.exp) as u64;
     let mut out = [0u64; L];
     if d < 64 * L as u64 {
@@ -252,27 +251,14 @@ fn sum_into<const LA: usize, const LB: usize>(
     bound: i64,
 ) {
     let low = LA.min(LB) - 1;
-    // column x + y takes the low half of a_x b_y, column x + y + 1 its high half
     let mut c = [0i128; MAX_ACC];
     for (a, b) in row.chunks_exact(LA + 1).zip(col) {
         let (am, sign) = a.split_at(LA);
         let am: &[u64; LA] = am.try_into().expect("LA limbs");
         if (sign[0] != 0) ^ b.neg {
-            for (x, &ax) in am.iter().enumerate() {
-                for (y, &by) in b.m.iter().enumerate().skip(low.saturating_sub(x)) {
-                    let p = ax as u128 * by as u128;
-                    c[x + y] -= p as u64 as i128;
-                    c[x + y + 1] -= (p >> 64) as i128;
-                }
-            }
+            add_products::<LA, LB, true>(&mut c, am, &b.m, low);
         } else {
-            for (x, &ax) in am.iter().enumerate() {
-                for (y, &by) in b.m.iter().enumerate().skip(low.saturating_sub(x)) {
-                    let p = ax as u128 * by as u128;
-                    c[x + y] += p as u64 as i128;
-                    c[x + y + 1] += (p >> 64) as i128;
-                }
-            }
+            add_products::<LA, LB, false>(&mut c, am, &b.m, low);
         }
     }
     // the sum in two's complement over LA + LB + 1 limbs (|sum| < s 2^(64 (LA + LB)):
@@ -311,6 +297,30 @@ fn sum_into<const LA: usize, const LB: usize>(
             &mut neg[..len],
             shift + 64 * (len as i64 - 1),
         );
+    }
+}
+
+/// c += (or -= when NEG) the limb products a_x b_y with x + y >= low: the low half of
+/// each into column x + y, the high half into x + y + 1.
+#[inline(always)]
+fn add_products<const LA: usize, const LB: usize, const NEG: bool>(
+    c: &mut [i128; MAX_ACC],
+    a: &[u64; LA],
+    b: &[u64; LB],
+    low: usize,
+) {
+    for (x, &ax) in a.iter().enumerate() {
+        for (y, &by) in b.iter().enumerate().skip(low.saturating_sub(x)) {
+            let p = ax as u128 * by as u128;
+            let (lo, hi) = (p as u64 as i128, (p >> 64) as i128);
+            if NEG {
+                c[x + y] -= lo;
+                c[x + y + 1] -= hi;
+            } else {
+                c[x + y] += lo;
+                c[x + y + 1] += hi;
+            }
+        }
     }
 }
 
