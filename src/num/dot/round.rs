@@ -2,7 +2,7 @@
 //! nearest (ties to even) at the output's precision, and the rounded mantissa written
 //! into the output where MPFR's exponent range allows.
 
-use super::{MAX_ACC, MAX_LIMBS};
+use super::MAX_LIMBS;
 use gmp_mpfr_sys::mpfr;
 use rug::{Assign, Float};
 
@@ -24,34 +24,40 @@ pub(in crate::num) fn set_rounded(
     if lo > MAX_LIMBS {
         return false;
     }
-    // mag shifted left so that limb t has its top bit set, limbs 0..=t
+    // mag shifted left so that limb t has its top bit set: only the mantissa's limbs are
+    // formed; the bits below them are read from mag where they lie
     let lz = mag[t].leading_zeros();
-    let mut norm = [0u64; MAX_ACC];
-    for j in 0..=t {
+    let norm = |j: usize| {
         let below = if j > 0 && lz > 0 {
             mag[j - 1] >> (64 - lz)
         } else {
             0
         };
-        norm[j] = (mag[j] << lz) | below;
-    }
+        (mag[j] << lz) | below
+    };
+    // whether the shifted limbs 0..=r hold a bit: all of mag's limbs below r, and limb
+    // r's bits that are not shifted up into limb r + 1
+    let any_up_to = |r: usize| mag[r] << lz != 0 || mag[..r].iter().any(|&x| x != 0);
     // the mantissa: the top lo limbs (zeros below limb 0), the rest decides the rounding
     let mut m = [0u64; MAX_LIMBS];
-    for k in 0..lo {
-        let j = t as i64 - (lo - 1 - k) as i64;
-        m[k] = if j >= 0 { norm[j as usize] } else { 0 };
+    for (k, mk) in m[..lo].iter_mut().enumerate() {
+        if let Some(j) = (t + k + 1).checked_sub(lo) {
+            *mk = norm(j);
+        }
     }
-    let rest = t as i64 - lo as i64; // the top limb below the mantissa, if >= 0
+    // the top limb below the mantissa, if any
+    let rest = (t + 1).checked_sub(lo + 1);
     let unused = (64 * lo - prec) as u32;
     let (round, sticky) = if unused > 0 {
         let r = (m[0] >> (unused - 1)) & 1 == 1;
         let below = m[0] & ((1u64 << (unused - 1)) - 1) != 0;
-        let lower = rest >= 0 && norm[..=rest as usize].iter().any(|&x| x != 0);
+        let lower = rest.is_some_and(any_up_to);
         m[0] &= !((1u64 << unused) - 1);
         (r, below || lower)
-    } else if rest >= 0 {
-        let r = norm[rest as usize] >> 63 == 1;
-        let below = norm[rest as usize] << 1 != 0 || norm[..rest as usize].iter().any(|&x| x != 0);
+    } else if let Some(rest) = rest {
+        let top = norm(rest);
+        let r = top >> 63 == 1;
+        let below = top << 1 != 0 || rest.checked_sub(1).is_some_and(any_up_to);
         (r, below)
     } else {
         (false, false)

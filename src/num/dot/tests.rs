@@ -606,3 +606,52 @@ fn dot_bounded_is_the_exact_sum_within_its_window() {
         );
     }
 }
+
+/// `set_rounded` is MPFR's rounding to nearest of the exact value (-1)^neg mag 2^shift,
+/// on magnitudes built to reach its branches: mantissas ending on a tie, runs of ones
+/// that carry into a new power of two, zero limbs above, inside and below the mantissa,
+/// precisions with and without unused low bits.
+#[test]
+fn set_rounded_is_mpfr_rounding_of_the_exact_value() {
+    let mut st = 0x2545f4914f6cdd1du64;
+    let precs = [1u32, 2, 53, 63, 64, 65, 100, 127, 128, 129, 192, 200, 256];
+    let mut checked = 0;
+    for round in 0..20_000u32 {
+        let len = 1 + (rnd_bits(&mut st) % MAX_ACC as u64) as usize;
+        let mut mag = [0u64; MAX_ACC];
+        for m in mag[..len].iter_mut() {
+            *m = match rnd_bits(&mut st) % 6 {
+                0 => 0,
+                1 => u64::MAX,
+                2 => 1 << 63,
+                3 => 1,
+                _ => rnd_bits(&mut st),
+            };
+        }
+        // a top limb with a random number of leading zeros
+        if round.is_multiple_of(3) {
+            mag[len - 1] >>= rnd_bits(&mut st) % 64;
+        }
+        let prec = precs[(rnd_bits(&mut st) % precs.len() as u64) as usize];
+        if prec as usize > 64 * MAX_LIMBS {
+            continue;
+        }
+        let neg = rnd_bits(&mut st).is_multiple_of(2);
+        let shift = (rnd_bits(&mut st) % 2001) as i64 - 1000;
+        let mut got = Float::new(prec);
+        assert!(set_rounded(&mut got, &mag[..len], neg, shift));
+        // the exact value (a shift of a rational is exact), rounded once by MPFR
+        let exact = Rational::from(Integer::from_digits(&mag[..len], Order::Lsf)) << shift as i32;
+        let mut want = Float::with_val(prec, &exact);
+        if neg {
+            want = -want;
+        }
+        assert!(
+            same_bits(&got, &want),
+            "mag {:x?} shift {shift} prec {prec} neg {neg}: {got} against {want}",
+            &mag[..len]
+        );
+        checked += 1;
+    }
+    assert!(checked > 10_000, "{checked}");
+}
