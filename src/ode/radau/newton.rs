@@ -32,7 +32,7 @@ use crate::ode::tableau::LOW_PREC;
 use crate::ode::{ErrorScale, Ode};
 use rayon::prelude::*;
 use rug::ops::Pow;
-use rug::{Complex, Float};
+use rug::{Assign, Complex, Float};
 use std::sync::{Arc, OnceLock};
 
 /// One factored block d I - J: dense, or d I - H in the Hessenberg basis.
@@ -539,20 +539,23 @@ impl<O: Ode> Radau<'_, O> {
         // the problem may update what it computed there (Ode::rhs_memo); new for every
         // solve, so a solve's values depend on its own inputs alone
         let mut memos = vec![ExpMemo::new(); s];
+        // the stage values y0 + z_i and the corrections T dw, written in place every
+        // iteration
+        let mut ys = vec![vec![Float::new(p); n]; s];
+        let mut dz = vec![vec![Float::new(p); n]; s];
         for it in 0..self.opts.max_newton {
             self.stats.newton_iters += 1;
             // the s stage derivatives are independent: evaluate them in parallel
             // (each is computed exactly as it would be serially: bit-identical results)
             f.par_iter_mut()
                 .zip(memos.par_iter_mut())
+                .zip(ys.par_iter_mut())
                 .enumerate()
-                .for_each(|(i, (fi, memo))| {
-                    let yi: Vec<Float> = y0
-                        .iter()
-                        .zip(&z[i])
-                        .map(|(a, b)| Float::with_val(p, a + b))
-                        .collect();
-                    ode.rhs_memo(&xs[i], &yi, fi, memo);
+                .for_each(|(i, ((fi, memo), yi))| {
+                    for ((v, a), b) in yi.iter_mut().zip(y0).zip(&z[i]) {
+                        v.assign(a + b);
+                    }
+                    ode.rhs_memo(&xs[i], yi, fi, memo);
                 });
             self.stats.rhs_evals += s as u64;
             if !f.iter().all(|v| all_finite(v)) {
@@ -570,20 +573,18 @@ impl<O: Ode> Radau<'_, O> {
                 None => dw1,
             };
             // dz = T dw; z += dz; the Newton correction's size is the largest stage's
-            let mut dz = vec![vec![Float::new(p); n]; s];
             transform(&tab.t, tab.t_aligned.as_ref(), &dw, &mut dz);
-            let (mut norms, dz): (Vec<Float>, Vec<Vec<Float>>) = z
+            let mut norms: Vec<Float> = z
                 .par_iter_mut()
-                .zip(dz)
+                .zip(&dz)
                 .map(|(zi, dz)| {
-                    let e = measure(&start_scale, end_scale.as_ref(), &dz);
-                    for (a, b) in zi.iter_mut().zip(&dz) {
+                    let e = measure(&start_scale, end_scale.as_ref(), dz);
+                    for (a, b) in zi.iter_mut().zip(dz) {
                         *a += b;
                     }
-                    // the first correction is kept, to be measured again
-                    (e, if it == 0 { dz } else { Vec::new() })
+                    e
                 })
-                .unzip();
+                .collect();
             if it == 0 {
                 let end: Vec<Float> = y0
                     .iter()
