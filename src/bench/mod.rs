@@ -68,7 +68,28 @@ pub fn selected(filter: Option<&str>) -> Vec<&'static str> {
         .collect()
 }
 
+/// The machine the timings are taken on, for a bench's first line: the CPU's model
+/// (from Linux's /proc/cpuinfo; "unknown CPU" where there is none) and the cores this
+/// process may use. Timings, and ratios to a peer, move with the machine
+/// (docs/benchmarks.md, "The rounding, Newton's buffers and the second core").
+pub fn machine() -> String {
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| s.lines().find_map(cpu_model))
+        .unwrap_or_else(|| "unknown CPU".to_string());
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    format!("{model}, {cores} cores available")
+}
+
+/// The value of a /proc/cpuinfo line "model name : ...", when it is one and not empty.
+fn cpu_model(line: &str) -> Option<String> {
+    let (key, value) = line.split_once(':')?;
+    let value = value.trim();
+    (key.trim() == "model name" && !value.is_empty()).then(|| value.to_string())
+}
+
 pub fn run(filter: Option<&str>) -> Result<(), String> {
+    println!("machine: {}", machine());
     if filter.is_none_or(|f| REFERENCE_WORKLOAD.contains(f)) {
         reference_workload()?;
     }
@@ -375,4 +396,25 @@ fn high_digits_workload() -> Result<(), String> {
     let v = run_workload(a2, &numerics)?;
     print_flow_rows(HIGH_DIGITS_WORKLOAD, &v);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The model is read from its /proc/cpuinfo line alone; other lines, and an empty
+    /// model, give none.
+    #[test]
+    fn cpu_model_reads_the_model_name_line() {
+        assert_eq!(
+            cpu_model("model name\t: AMD EPYC 7B13").as_deref(),
+            Some("AMD EPYC 7B13")
+        );
+        assert_eq!(cpu_model("model\t\t: 1"), None);
+        assert_eq!(cpu_model("model name\t: "), None);
+        assert_eq!(cpu_model("flags\t\t: fpu vme model name"), None);
+        assert_eq!(cpu_model("no colon here"), None);
+        let m = machine();
+        assert!(m.ends_with("cores available"), "{m}");
+    }
 }

@@ -305,6 +305,7 @@ pub fn run(filter: Option<&str>, opts: &PeerOptions) -> Result<bool, String> {
         .or_else(|| std::env::var_os(SCRIPT_ENV).map(PathBuf::from))
         .unwrap_or_else(|| PathBuf::from(DEFAULT_SCRIPT));
     let missing = unavailable(&script);
+    println!("machine: {}", super::machine());
     if let Some(why) = &missing {
         eprintln!("ibcert bench --peers: no float64 peer: {why}");
         eprintln!("ibcert bench --peers: running the ibcert side alone");
