@@ -78,7 +78,8 @@ pub fn machine() -> String {
         .and_then(|s| s.lines().find_map(cpu_model))
         .unwrap_or_else(|| "unknown CPU".to_string());
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    format!("{model}, {cores} cores available")
+    let noun = if cores == 1 { "core" } else { "cores" };
+    format!("{model}, {cores} {noun} available")
 }
 
 /// The value of a /proc/cpuinfo line "model name : ...", when it is one and not empty.
@@ -415,6 +416,6 @@ mod tests {
         assert_eq!(cpu_model("flags\t\t: fpu vme model name"), None);
         assert_eq!(cpu_model("no colon here"), None);
         let m = machine();
-        assert!(m.ends_with("cores available"), "{m}");
+        assert!(m.ends_with(" available"), "{m}");
     }
 }
