@@ -615,7 +615,7 @@ fn dot_bounded_is_the_exact_sum_within_its_window() {
 fn set_rounded_is_mpfr_rounding_of_the_exact_value() {
     let mut st = 0x2545f4914f6cdd1du64;
     let precs = [1u32, 2, 53, 63, 64, 65, 100, 127, 128, 129, 192, 200, 256];
-    let mut checked = 0;
+    assert!(precs.iter().all(|&p| p as usize <= 64 * MAX_LIMBS));
     for round in 0..20_000u32 {
         let len = 1 + (rnd_bits(&mut st) % MAX_ACC as u64) as usize;
         let mut mag = [0u64; MAX_ACC];
@@ -633,9 +633,6 @@ fn set_rounded_is_mpfr_rounding_of_the_exact_value() {
             mag[len - 1] >>= rnd_bits(&mut st) % 64;
         }
         let prec = precs[(rnd_bits(&mut st) % precs.len() as u64) as usize];
-        if prec as usize > 64 * MAX_LIMBS {
-            continue;
-        }
         let neg = rnd_bits(&mut st).is_multiple_of(2);
         let shift = (rnd_bits(&mut st) % 2001) as i64 - 1000;
         let mut got = Float::new(prec);
@@ -651,7 +648,5 @@ fn set_rounded_is_mpfr_rounding_of_the_exact_value() {
             "mag {:x?} shift {shift} prec {prec} neg {neg}: {got} against {want}",
             &mag[..len]
         );
-        checked += 1;
     }
-    assert!(checked > 10_000, "{checked}");
 }
