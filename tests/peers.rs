@@ -54,6 +54,11 @@ fn bench_peers_without_python3_says_how_to_install_the_peer() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let o = common::run(&["bench", "--rounds", "3", "--list"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let o = common::run(&["bench", "--peer-jacobian", "fd", "--list"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let o = common::run(&["bench", "--peers", "--peer-jacobian", "numeric", "--list"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("exact, fd, both"), "{}", stderr(&o));
     // rounds from 1 to 100
     for bad in ["0", "101"] {
         let o = common::run(&["bench", "--peers", "--rounds", bad, "--filter", "a1"]);
@@ -182,8 +187,11 @@ fn digits(method: &serde_json::Value, exact: &[Float]) -> u32 {
 }
 
 /// The peer's flow against the exact single-point answer: every method (BDF, Radau,
-/// LSODA) gets at least 7 digits of w_hat at rtol 1e-10, at D = 2 (the bundled case) and
-/// D = 3 (the same point), gt = 10^4.
+/// LSODA), with the analytic Jacobian and with finite differences (`--jacobian both`),
+/// gets at least 7 digits of w_hat at rtol 1e-10, at D = 2 (the bundled case) and D = 3
+/// (the same point), gt = 10^4. Its `nfev` counts every call of the right-hand side:
+/// scipy's own count (`solver_nfev`) for the analytic Jacobian, more than it for BDF and
+/// Radau with finite differences (scipy leaves their evaluations out).
 #[test]
 fn peer_script_gets_the_exact_single_point_answer() {
     if !peer_available("peer_script_gets_the_exact_single_point_answer") {
@@ -203,17 +211,47 @@ fn peer_script_gets_the_exact_single_point_answer() {
         (3, d3.display().to_string(), "1/2"),
     ] {
         let gt = "10000";
-        let o = peer(&[&path, "--alpha", alpha, "--gt", gt, "--json"]);
+        let o = peer(&[
+            &path,
+            "--alpha",
+            alpha,
+            "--gt",
+            gt,
+            "--jacobian",
+            "both",
+            "--json",
+        ]);
         let v = json(&o);
         let a = Rational::from_str_radix(alpha, 10).unwrap();
         let exact = exact_w_hat(z, depth, &a, &Rational::from(10_000));
         let methods = v["methods"].as_array().unwrap();
-        assert_eq!(methods.len(), 3, "{v}");
+        let labels: Vec<&str> = methods
+            .iter()
+            .map(|m| m["label"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            labels,
+            ["BDF", "Radau", "LSODA", "BDF/fd", "Radau/fd", "LSODA/fd"],
+            "{v}"
+        );
         for m in methods {
             assert_eq!(m["status"], "ok", "D = {depth}: {m}");
-            assert!(m["nfev"].as_u64().unwrap() > 0, "{m}");
+            let (nfev, solver) = (
+                m["nfev"].as_u64().unwrap(),
+                m["solver_nfev"].as_u64().unwrap(),
+            );
+            assert!(solver > 0, "{m}");
+            match (
+                m["jacobian"].as_str().unwrap(),
+                m["method"].as_str().unwrap(),
+            ) {
+                ("exact", _) => assert_eq!(nfev, solver, "{m}"),
+                ("fd", "LSODA") => assert!(nfev >= solver, "{m}"),
+                ("fd", _) => assert!(nfev > solver, "{m}"),
+                _ => panic!("{m}"),
+            }
             let dg = digits(m, &exact);
-            assert!(dg >= 7, "D = {depth}, {}: {dg} digits: {m}", m["method"]);
+            assert!(dg >= 7, "D = {depth}, {}: {dg} digits: {m}", m["label"]);
         }
     }
 }
@@ -266,6 +304,33 @@ fn peer_script_compares_with_an_ibcert_report() {
         "--json",
     ]));
     assert_eq!(v["methods"][0]["status"], "timeout", "{v}");
+    // with finite differences, the Jacobians a stopped method formed are not known
+    let v = json(&peer(&[
+        &case,
+        "--gt",
+        "1e4",
+        "--methods",
+        "Radau",
+        "--jacobian",
+        "fd",
+        "--timeout",
+        "0",
+        "--json",
+    ]));
+    let o = peer(&[&case, "--gt", "1e4", "--jacobian", "numeric"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("argument --jacobian: invalid choice: 'numeric'"),
+        "{}",
+        stderr(&o)
+    );
+    let m = &v["methods"][0];
+    assert_eq!(
+        (m["status"].as_str(), m["label"].as_str()),
+        (Some("timeout"), Some("Radau/fd")),
+        "{v}"
+    );
+    assert!(m["njev"].is_null(), "{v}");
     for bad in [
         vec![case.as_str(), "--gt", "1e4", "--methods", "RK45"],
         vec![case.as_str(), "--gt", "abc"],
@@ -286,11 +351,12 @@ fn method_row<'a>(out: &'a str, method: &str) -> (&'a str, Vec<&'a str>) {
     (row, row.split_whitespace().collect())
 }
 
-/// `ibcert bench --peers --filter a1 --rounds 2` with the peer: the three methods side by
-/// side, each with its wall time, digits and cost per digit, the ratio to the fastest peer
-/// and the cost of a certified digit against the cheapest peer's, the times the fastest of
-/// two rounds; the exit code 0. No timing is checked: only that each figure is there and
-/// is a positive number.
+/// `ibcert bench --peers --filter a1 --rounds 2 --peer-jacobian both` with the peer: the
+/// three methods side by side, each with the analytic Jacobian and with finite differences
+/// (rows `BDF/fd`, ...), each with its wall time, digits and cost per digit, the ratio to
+/// the fastest peer and the cost of a certified digit against the cheapest peer's, the
+/// times the fastest of two rounds; the exit code 0. No timing is checked: only that each
+/// figure is there and is a positive number.
 #[test]
 fn bench_peers_prints_the_side_by_side_and_the_cost_per_digit() {
     if !peer_available("bench_peers_prints_the_side_by_side_and_the_cost_per_digit") {
@@ -298,6 +364,7 @@ fn bench_peers_prints_the_side_by_side_and_the_cost_per_digit() {
     }
     let o = bin()
         .args(["bench", "--peers", "--filter", "a1", "--rounds", "2"])
+        .args(["--peer-jacobian", "both"])
         .output()
         .expect("binary runs");
     let out = stdout(&o);
@@ -317,15 +384,17 @@ fn bench_peers_prints_the_side_by_side_and_the_cost_per_digit() {
         assert!(cols.iter().all(|c| positive(c)), "{row}");
     }
     // a row per method: status ok, wall, nfev, njev, digits, ms/digit, x30, x40
-    for method in ["BDF", "Radau", "LSODA"] {
+    for method in ["BDF", "Radau", "LSODA", "BDF/fd", "Radau/fd", "LSODA/fd"] {
         let (row, cols) = method_row(&out, method);
         assert_eq!(cols.len(), 9, "{row}");
         assert_eq!(cols[1], "ok", "{row}");
         assert!(cols[2..].iter().all(|c| positive(c)), "{row}");
     }
     for needle in [
+        "each method with the analytic Jacobian and with finite differences (rows METHOD/fd)",
         "ms/digit = wall time per digit",
         "ibcert / fastest peer: 30 digits ",
+        "ibcert / fastest peer without its Jacobian (the /fd rows): 30 digits ",
         "per certified digit, ibcert / cheapest peer (",
     ] {
         assert!(out.contains(needle), "{needle:?} missing: {out}");

@@ -12,12 +12,20 @@ gradient flow of the depth-D diagonal network exactly as ibcert states it
     m = Z^T w,  p = softmax(-m),  g = Z p,  S = g^T diag(W'(beta)) g
     d nu / d gt = p / S                          (§3.1)
 
-with the analytic Jacobian of §3.3 passed to every method. ibcert's state also carries
-v = t e^{-gt} (it gives ln t, and never feeds back into nu); the peer leaves it out,
-since w_hat depends on nu alone.
+with the analytic Jacobian of §3.3 passed to every method (`--jacobian exact`, the
+default), or with none, scipy's default, so that each method forms its Jacobian by finite
+differences of the right-hand side (`--jacobian fd`; `both` runs each method both ways,
+the rows of the second named BDF/fd, Radau/fd, LSODA/fd). The finite differences are what
+a float64 user who does not derive the Jacobian gets: on the bundled random10 they cost
+BDF and LSODA hundreds of times more evaluations from gt = 10^5 on (docs/benchmarks.md,
+"The peer without its Jacobian"). ibcert's state also carries v = t e^{-gt} (it gives
+ln t, and never feeds back into nu); the peer leaves it out, since w_hat depends on nu
+alone.
 
-For each method (BDF, Radau, LSODA) it reports the wall time, the RHS and Jacobian
-evaluations, the status and the predictor w_hat = w / gamma (gamma = min_n z_n^T w, the
+For each method (BDF, Radau, LSODA) it reports the wall time, the RHS evaluations
+(`nfev`: every call of the right-hand side, those of the finite differences included;
+scipy's own count, which leaves them out for BDF and Radau, is `solver_nfev`), the
+Jacobians (`njev`), the status and the predictor w_hat = w / gamma (gamma = min_n z_n^T w, the
 `w_hat` of `ibcert run --format json`). With `--against REPORT.json` (the JSON report
 of `ibcert run` on the same job) it also reports how many digits of w_hat are right:
 floor(-log10(max_i |w_hat_i - ref_i| / max_i |ref_i|)), capped by the digits ibcert
@@ -60,6 +68,9 @@ except ImportError as e:
     sys.exit(3)
 
 METHODS = ("BDF", "Radau", "LSODA")
+# how a method gets its Jacobian: the analytic one of docs/math.md §3.3, or none (scipy's
+# default: the method's own finite differences)
+JACOBIANS = ("exact", "fd")
 SCHEMA = "ibcert.peer/1"
 
 
@@ -310,13 +321,18 @@ def digits_against(w_hat, ref, cap):
 # ------------------------------------------------------------------ one method
 
 
-def run_method(method, case, alpha, gt0, gt1, nu0, rtol, atol, timeout):
+def label(method, jacobian):
+    """The row name of a method run: `BDF`, or `BDF/fd` with finite differences."""
+    return method if jacobian == "exact" else f"{method}/{jacobian}"
+
+
+def run_method(method, jacobian, case, alpha, gt0, gt1, nu0, rtol, atol, timeout):
     flow = Flow(case["z"], case["depth"], alpha)
     if atol is None:
         atol = rtol * flow.nu_floor()
     t0 = time.perf_counter()
     flow.deadline = None if timeout is None else t0 + timeout
-    out = {"method": method, "rtol": rtol, "atol": atol}
+    out = {"method": method, "jacobian": jacobian, "label": label(method, jacobian), "rtol": rtol, "atol": atol}
     try:
         with np.errstate(over="ignore", invalid="ignore"):
             sol = solve_ivp(
@@ -324,7 +340,7 @@ def run_method(method, case, alpha, gt0, gt1, nu0, rtol, atol, timeout):
                 (gt0, gt1),
                 nu0,
                 method=method,
-                jac=flow.jac,
+                jac=flow.jac if jacobian == "exact" else None,
                 rtol=rtol,
                 atol=atol,
             )
@@ -334,7 +350,10 @@ def run_method(method, case, alpha, gt0, gt1, nu0, rtol, atol, timeout):
                 "status": "ok" if sol.success else "failed",
                 "message": str(sol.message),
                 "wall_seconds": wall,
-                "nfev": int(sol.nfev),
+                # every evaluation of the right-hand side: scipy's BDF and Radau leave
+                # those of their finite-difference Jacobians out of sol.nfev
+                "nfev": flow.nfev,
+                "solver_nfev": int(sol.nfev),
                 "njev": int(sol.njev),
                 "nlu": int(sol.nlu),
                 "steps": int(len(sol.t) - 1),
@@ -349,7 +368,8 @@ def run_method(method, case, alpha, gt0, gt1, nu0, rtol, atol, timeout):
                 "message": f"stopped after {timeout:g} s (--timeout)",
                 "wall_seconds": time.perf_counter() - t0,
                 "nfev": flow.nfev,
-                "njev": flow.njev,
+                # finite-difference Jacobians are not counted until the method returns
+                "njev": flow.njev if jacobian == "exact" else None,
             }
         )
         return out
@@ -360,7 +380,8 @@ def run_method(method, case, alpha, gt0, gt1, nu0, rtol, atol, timeout):
                 "message": f"{type(e).__name__}: {e}",
                 "wall_seconds": time.perf_counter() - t0,
                 "nfev": flow.nfev,
-                "njev": flow.njev,
+                # finite-difference Jacobians are not counted until the method returns
+                "njev": flow.njev if jacobian == "exact" else None,
             }
         )
         return out
@@ -410,6 +431,13 @@ def main(argv=None):
         help="absolute tolerance on nu (default: rtol * nu_floor, ibcert's error measure: see the top of this file)",
     )
     ap.add_argument("--methods", default=",".join(METHODS), help="comma-separated, of BDF, Radau, LSODA")
+    ap.add_argument(
+        "--jacobian",
+        choices=("exact", "fd", "both"),
+        default="exact",
+        help="exact: the analytic Jacobian (default); fd: none, each method's own finite differences "
+        "(scipy's default); both: each method both ways",
+    )
     ap.add_argument("--timeout", type=float, help="seconds per method; a method past it is reported as timeout")
     ap.add_argument(
         "--rounds",
@@ -452,12 +480,13 @@ def main(argv=None):
         print(f"error: {e}", file=sys.stderr)
         return 2
     results = []
-    for m in methods:
-        r = run_method(m, case, alpha, float(gt0), float(gt), nu0, a.rtol, a.atol, a.timeout)
+    jacobians = JACOBIANS if a.jacobian == "both" else (a.jacobian,)
+    for m, jac in [(m, j) for j in jacobians for m in methods]:
+        r = run_method(m, jac, case, alpha, float(gt0), float(gt), nu0, a.rtol, a.atol, a.timeout)
         r["rounds"] = 1
         # the same computation again: the fastest of the rounds is reported
         while r["status"] == "ok" and r["rounds"] < a.rounds:
-            again = run_method(m, case, alpha, float(gt0), float(gt), nu0, a.rtol, a.atol, a.timeout)
+            again = run_method(m, jac, case, alpha, float(gt0), float(gt), nu0, a.rtol, a.atol, a.timeout)
             r["rounds"] += 1
             if again["status"] != "ok":
                 break
@@ -490,13 +519,13 @@ def main(argv=None):
         f"{case['name']}: N = {report['points']}, d = {report['dim']}, D = {case['depth']}, "
         f"alpha = {alpha}, gt {gt0} -> {gt}; float64, scipy {report['scipy']}"
     )
-    print(f"{'method':<7} {'status':<8} {'wall [s]':>9} {'nfev':>9} {'njev':>6} {'digits':>6}  w_hat")
+    print(f"{'method':<8} {'status':<8} {'wall [s]':>9} {'nfev':>9} {'njev':>6} {'digits':>6}  w_hat")
     for r in results:
         dg = r.get("digits")
         w = r.get("w_hat")
         wtxt = "[" + ", ".join(f"{float(x):.10g}" for x in w) + "]" if w else r.get("message", "")
         print(
-            f"{r['method']:<7} {r['status']:<8} {r['wall_seconds']:>9.3f} {r['nfev']:>9} {r['njev']:>6} "
+            f"{r['label']:<8} {r['status']:<8} {r['wall_seconds']:>9.3f} {r['nfev']:>9} {'-' if r['njev'] is None else r['njev']:>6} "
             f"{'-' if dg is None else dg:>6}  {wtxt}"
         )
     return 0

@@ -104,6 +104,18 @@ pub struct BenchArgs {
     /// method that times out or fails is not repeated.
     #[arg(long, value_name = "N", default_value_t = 1, requires = "peers")]
     pub rounds: u32,
+    /// How the peer's methods get the flow's Jacobian: exact (the analytic one, the
+    /// strongest float64 peer), fd (none: each method's own finite differences, scipy's
+    /// default, rows BDF/fd, Radau/fd, LSODA/fd), or both. Without the Jacobian, BDF and
+    /// LSODA need hundreds of times more evaluations on random10 from γ̃ = 10^5 on.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "HOW",
+        default_value = "exact",
+        requires = "peers"
+    )]
+    pub peer_jacobian: crate::bench::peers::PeerJacobian,
 }
 
 /// Expand files and directories into a sorted list of case files.
@@ -226,6 +238,7 @@ fn cmd_bench(a: &BenchArgs) -> Result<i32, CliError> {
             script: a.peer_script.clone(),
             timeout_secs: a.peer_timeout,
             rounds: a.rounds,
+            jacobian: a.peer_jacobian,
         };
         // exit 0 also when the peer could not run: the ibcert side ran, and a message
         // said how to install the peer's packages

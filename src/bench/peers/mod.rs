@@ -13,13 +13,17 @@
 //! stops. When no method finished, the summary line says so. Timing is measured here
 //! only; the peer's JSON is parsed for display (no f64 reaches ibcert's numerics).
 
+mod script;
+mod summary;
+
 use crate::case::Case;
-use crate::flow::{default_stages, run_verified, Numerics, StopRule, Verified};
+use crate::flow::{default_stages, run_verified, Numerics, StopRule};
 use crate::num::exact::parse_rational;
 use crate::report::run::{CaseInfo, RunReport};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use script::{run_peer, unavailable, TempFile};
+use std::path::PathBuf;
+use std::time::Instant;
+use summary::{per_digit, Fastest, Ours};
 
 /// The peer script in the source tree the binary was built from.
 pub const DEFAULT_SCRIPT: &str =
@@ -35,35 +39,35 @@ const FRESH: &[(&str, &str, &str, &str, &str)] = &[
     (
         "r1: random10b (seed 1601) alpha=1 gt=1e7",
         "cases/random10b.toml",
-        include_str!("../../cases/random10b.toml"),
+        include_str!("../../../cases/random10b.toml"),
         "1",
         "10000000",
     ),
     (
         "r2: random10 seed 1602 alpha=1 gt=1e7",
         "benches/peers/cases/random10_s1602.toml",
-        include_str!("../../benches/peers/cases/random10_s1602.toml"),
+        include_str!("../../../benches/peers/cases/random10_s1602.toml"),
         "1",
         "10000000",
     ),
     (
         "r3: random10 seed 1603 alpha=1 gt=1e7",
         "benches/peers/cases/random10_s1603.toml",
-        include_str!("../../benches/peers/cases/random10_s1603.toml"),
+        include_str!("../../../benches/peers/cases/random10_s1603.toml"),
         "1",
         "10000000",
     ),
     (
         "r4: random10 seed 1604 alpha=1 gt=1e7",
         "benches/peers/cases/random10_s1604.toml",
-        include_str!("../../benches/peers/cases/random10_s1604.toml"),
+        include_str!("../../../benches/peers/cases/random10_s1604.toml"),
         "1",
         "10000000",
     ),
     (
         "r5: random10 seed 1605 alpha=1 gt=1e7",
         "benches/peers/cases/random10_s1605.toml",
-        include_str!("../../benches/peers/cases/random10_s1605.toml"),
+        include_str!("../../../benches/peers/cases/random10_s1605.toml"),
         "1",
         "10000000",
     ),
@@ -78,14 +82,14 @@ const GROWTH: &[(&str, &str, &str, &str, &str)] = &[
     (
         "b9: random10 alpha=1 gt=1e9",
         "cases/random10.toml",
-        include_str!("../../cases/random10.toml"),
+        include_str!("../../../cases/random10.toml"),
         "1",
         "1000000000",
     ),
     (
         "b11: random10 alpha=1 gt=1e11",
         "cases/random10.toml",
-        include_str!("../../cases/random10.toml"),
+        include_str!("../../../cases/random10.toml"),
         "1",
         "100000000000",
     ),
@@ -127,6 +131,48 @@ pub fn selected(filter: Option<&str>) -> Vec<&'static str> {
         .collect()
 }
 
+/// How the peer's methods get the flow's Jacobian (the script's `--jacobian`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum PeerJacobian {
+    /// The analytic Jacobian of docs/math.md §3.3, passed to every method.
+    Exact,
+    /// None: each method forms it by finite differences of the right-hand side (scipy's
+    /// default, what a float64 user who does not derive the Jacobian gets; rows `BDF/fd`).
+    Fd,
+    /// Each method both ways.
+    Both,
+}
+
+impl PeerJacobian {
+    /// The value of the script's `--jacobian`.
+    pub fn arg(self) -> &'static str {
+        match self {
+            PeerJacobian::Exact => "exact",
+            PeerJacobian::Fd => "fd",
+            PeerJacobian::Both => "both",
+        }
+    }
+
+    /// How many runs of each method it asks for.
+    fn variants(self) -> u64 {
+        match self {
+            PeerJacobian::Both => 2,
+            _ => 1,
+        }
+    }
+
+    /// The header's words for it.
+    fn describe(self) -> &'static str {
+        match self {
+            PeerJacobian::Exact => "the analytic Jacobian",
+            PeerJacobian::Fd => "finite-difference Jacobians (rows METHOD/fd)",
+            PeerJacobian::Both => {
+                "each method with the analytic Jacobian and with finite differences (rows METHOD/fd)"
+            }
+        }
+    }
+}
+
 /// Where the peer comes from and how long a method may take.
 #[derive(Clone, Debug)]
 pub struct PeerOptions {
@@ -137,150 +183,12 @@ pub struct PeerOptions {
     /// each ibcert run and peer method timed this many times, the fastest reported
     /// (`--rounds`, 1 to [`MAX_ROUNDS`])
     pub rounds: u32,
+    /// how the peer's methods get the Jacobian (`--peer-jacobian`)
+    pub jacobian: PeerJacobian,
 }
 
 /// `--rounds` at most.
 pub const MAX_ROUNDS: u32 = 100;
-
-/// Why the peer cannot run (the ibcert side runs anyway).
-fn unavailable(script: &Path) -> Option<String> {
-    if !script.is_file() {
-        return Some(format!(
-            "the peer script {} does not exist (give --peer-script PATH or set {SCRIPT_ENV})",
-            script.display()
-        ));
-    }
-    let probe = Command::new("python3")
-        .args([
-            "-c",
-            "import sys, numpy, scipy; assert sys.version_info >= (3, 11)",
-        ])
-        .stdin(Stdio::null())
-        .output();
-    match probe {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some(format!(
-            "python3 is not on PATH: the float64 peer needs Python 3.11 or later with numpy and scipy; install Python, then: {INSTALL_HINT}"
-        )),
-        Err(e) => Some(format!("python3 cannot be started ({e}); the peer needs Python 3.11+ with numpy and scipy: {INSTALL_HINT}")),
-        Ok(o) if !o.status.success() => {
-            let err = String::from_utf8_lossy(&o.stderr);
-            let why = err.lines().last().unwrap_or("").trim().to_string();
-            Some(format!(
-                "python3 cannot import numpy and scipy, or is older than 3.11 ({why}); install them with: {INSTALL_HINT}"
-            ))
-        }
-        Ok(_) => None,
-    }
-}
-
-/// Milliseconds of wall time per digit (display only): None without a digit.
-fn per_digit(wall_seconds: f64, digits: Option<u64>) -> Option<f64> {
-    digits
-        .filter(|&d| d > 0)
-        .map(|d| wall_seconds * 1000.0 / d as f64)
-}
-
-/// A file in the temporary directory, removed when dropped.
-struct TempFile(PathBuf);
-
-impl TempFile {
-    fn write(tag: &str, ext: &str, text: &str) -> Result<TempFile, String> {
-        let p =
-            std::env::temp_dir().join(format!("ibcert-peer-{}-{tag}.{ext}", std::process::id()));
-        std::fs::write(&p, text).map_err(|e| format!("{}: cannot write: {e}", p.display()))?;
-        Ok(TempFile(p))
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
-/// Run the peer script on a case (it has printed its own JSON report, or failed).
-fn run_peer(
-    script: &Path,
-    case: &Path,
-    alpha: &str,
-    gt: &str,
-    against: &Path,
-    timeout_secs: u32,
-    rounds: u32,
-) -> Result<serde_json::Value, String> {
-    let mut child = Command::new("python3")
-        .arg(script)
-        .arg(case)
-        .args(["--alpha", alpha, "--gt", gt, "--rtol", PEER_RTOL, "--json"])
-        .args(["--timeout", &timeout_secs.to_string()])
-        .args(["--rounds", &rounds.to_string()])
-        .arg("--against")
-        .arg(against)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("python3 cannot be started: {e}"))?;
-    let mut out = child.stdout.take().expect("piped");
-    let mut err = child.stderr.take().expect("piped");
-    let reader = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = std::io::Read::read_to_end(&mut out, &mut s);
-        s
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = std::io::Read::read_to_end(&mut err, &mut s);
-        s
-    });
-    // three methods, each round stopped by the script at its timeout; past that (a
-    // method stuck inside one call) the subprocess this function started is killed
-    let limit = 3 * timeout_secs as u64 * rounds as u64 + 60;
-    let deadline = Instant::now() + Duration::from_secs(limit);
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(s)) => break Some(s),
-            Ok(None) if Instant::now() > deadline => {
-                let _ = child.kill();
-                let _ = child.wait();
-                break None;
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-            Err(e) => return Err(format!("waiting for the peer: {e}")),
-        }
-    };
-    let stdout = reader.join().unwrap_or_default();
-    let stderr = String::from_utf8_lossy(&err_reader.join().unwrap_or_default()).to_string();
-    match status {
-        None => Err(format!(
-            "the peer did not finish within {limit} s and was stopped"
-        )),
-        Some(s) if !s.success() => Err(format!(
-            "the peer failed (exit {:?}): {}",
-            s.code(),
-            stderr.trim()
-        )),
-        Some(_) => serde_json::from_slice(&stdout)
-            .map_err(|e| format!("the peer's output is not JSON ({e}): {}", stderr.trim())),
-    }
-}
-
-/// One ibcert run of a workload at one setting (`bits`: the precision asked for; the
-/// guard may have raised it).
-struct Ours {
-    label: &'static str,
-    bits: u32,
-    v: Verified,
-    main_wall: Duration,
-    total_wall: Duration,
-}
-
-impl Ours {
-    /// Milliseconds of verified wall time per verified digit (display only).
-    fn per_digit(&self) -> Option<f64> {
-        per_digit(self.total_wall.as_secs_f64(), self.v.digits.map(u64::from))
-    }
-}
 
 fn describe_numerics(asked: u32, n: &Numerics) -> String {
     let bits = if asked == n.prec {
@@ -311,8 +219,9 @@ pub fn run(filter: Option<&str>, opts: &PeerOptions) -> Result<bool, String> {
         eprintln!("ibcert bench --peers: running the ibcert side alone");
     } else {
         println!(
-            "peer: {} (python3, scipy solve_ivp in float64, rtol {PEER_RTOL}, up to {} s per method)",
+            "peer: {} (python3, scipy solve_ivp in float64, rtol {PEER_RTOL}, {}, up to {} s per method)",
             script.display(),
+            opts.jacobian.describe(),
             opts.timeout_secs
         );
         println!(
@@ -415,9 +324,9 @@ pub fn run(filter: Option<&str>, opts: &PeerOptions) -> Result<bool, String> {
                 o.per_digit().map_or("-".to_string(), |c| format!("{c:.2}"))
             );
         }
-        let mut best: Vec<Option<f64>> = vec![None; ours.len()];
-        // with no method finished: ibcert's wall over the longest timeout, a bound above
-        let mut bound: Vec<Option<f64>> = vec![None; ours.len()];
+        // over every peer row, and over those without the Jacobian (`--peer-jacobian both`)
+        let mut all = Fastest::new(ours.len());
+        let mut fd = Fastest::new(ours.len());
         let mut pd_best: Vec<Option<f64>> = vec![None; ours.len()];
         if missing.is_none() {
             let best_run = ours.last().expect("at least one setting");
@@ -440,6 +349,7 @@ pub fn run(filter: Option<&str>, opts: &PeerOptions) -> Result<bool, String> {
                 &report_file.0,
                 opts.timeout_secs,
                 opts.rounds,
+                opts.jacobian,
             ) {
                 Err(e) => println!("  peer: {e}"),
                 Ok(peer) => {
@@ -461,27 +371,32 @@ pub fn run(filter: Option<&str>, opts: &PeerOptions) -> Result<bool, String> {
                     let mut cheapest: Option<(f64, String)> = None;
                     let methods = peer["methods"].as_array().cloned().unwrap_or_default();
                     for m in &methods {
+                        // `BDF`, or `BDF/fd` with finite differences (an older script
+                        // without labels: the method's name)
+                        let label = m["label"]
+                            .as_str()
+                            .or_else(|| m["method"].as_str())
+                            .unwrap_or("?");
                         let wall = m["wall_seconds"].as_f64().unwrap_or(0.0);
                         let ok = m["status"] == "ok";
+                        let timeout = m["status"] == "timeout";
+                        let by_fd = m["jacobian"] == "fd";
                         let ratios: Vec<String> = ours
                             .iter()
                             .enumerate()
                             .map(|(i, o)| {
-                                let ours_s = o.total_wall.as_secs_f64();
-                                if ok && wall > 0.0 {
-                                    let r = ours_s / wall;
-                                    if best[i].is_none_or(|b| r > b) {
-                                        best[i] = Some(r);
-                                    }
+                                if !(ok || timeout) || wall <= 0.0 {
+                                    return "-".to_string();
+                                }
+                                let r = o.total_wall.as_secs_f64() / wall;
+                                all.record(i, r, ok);
+                                if by_fd {
+                                    fd.record(i, r, ok);
+                                }
+                                if ok {
                                     format!("{r:.2}")
-                                } else if m["status"] == "timeout" && wall > 0.0 {
-                                    let r = ours_s / wall;
-                                    if bound[i].is_none_or(|b| r < b) {
-                                        bound[i] = Some(r);
-                                    }
-                                    format!("<{r:.2}")
                                 } else {
-                                    "-".to_string()
+                                    format!("<{r:.2}")
                                 }
                             })
                             .collect();
@@ -492,13 +407,12 @@ pub fn run(filter: Option<&str>, opts: &PeerOptions) -> Result<bool, String> {
                         };
                         if let Some(c) = cost {
                             if cheapest.as_ref().is_none_or(|(b, _)| c < *b) {
-                                cheapest =
-                                    Some((c, m["method"].as_str().unwrap_or("?").to_string()));
+                                cheapest = Some((c, label.to_string()));
                             }
                         }
                         println!(
                             "  {:<8} {:<8} {:>9.3} {:>9} {:>6} {:>7} {:>10} {:>10} {:>10}",
-                            m["method"].as_str().unwrap_or("?"),
+                            label,
                             m["status"].as_str().unwrap_or("?"),
                             wall,
                             m["nfev"].as_u64().map_or("-".into(), |n| n.to_string()),
@@ -512,36 +426,16 @@ pub fn run(filter: Option<&str>, opts: &PeerOptions) -> Result<bool, String> {
                             println!("           {}", m["message"].as_str().unwrap_or(""));
                         }
                     }
-                    let b: Vec<String> = best
-                        .iter()
-                        .zip(&bound)
-                        .zip(&ours)
-                        .map(|((r, u), o)| {
-                            let r = match (r, u) {
-                                (Some(r), _) if *r < 1.0 => {
-                                    format!("{r:.2} (ibcert {:.1} times faster)", 1.0 / r)
-                                }
-                                (Some(r), _) => format!("{r:.2}"),
-                                (None, Some(u)) if *u < 1.0 => {
-                                    format!("<{u:.2} (ibcert over {:.1} times faster)", 1.0 / u)
-                                }
-                                (None, Some(u)) => format!("<{u:.2}"),
-                                (None, None) => "-".to_string(),
-                            };
-                            format!("{} {r}", o.label)
-                        })
-                        .collect();
-                    let none_finished =
-                        best.iter().all(Option::is_none) && bound.iter().any(Option::is_some);
                     println!(
-                        "  ibcert / fastest peer: {}{}",
-                        b.join(", "),
-                        if none_finished {
-                            " (no peer method finished within its timeout)"
-                        } else {
-                            ""
-                        }
+                        "  ibcert / fastest peer: {}",
+                        all.describe(&ours, "no peer method finished within its timeout")
                     );
+                    if opts.jacobian == PeerJacobian::Both {
+                        println!(
+                            "  ibcert / fastest peer without its Jacobian (the /fd rows): {}",
+                            fd.describe(&ours, "none finished within its timeout")
+                        );
+                    }
                     if let Some((c, method)) = &cheapest {
                         let r: Vec<String> = ours
                             .iter()
@@ -561,7 +455,7 @@ pub fn run(filter: Option<&str>, opts: &PeerOptions) -> Result<bool, String> {
                 }
             }
         }
-        fastest.push((name, best));
+        fastest.push((name, all.best));
         per_digit_ratios.push((name, pd_best));
     }
     // the median over the fresh random datasets (r1, r2, ...), per setting
@@ -615,7 +509,7 @@ mod tests {
     /// A peer script that is not there is named, with the two ways to give another.
     #[test]
     fn a_missing_peer_script_is_named() {
-        let why = unavailable(Path::new("/no/such/dir/scipy_flow.py")).expect("missing");
+        let why = unavailable(std::path::Path::new("/no/such/dir/scipy_flow.py")).expect("missing");
         for needle in [
             "/no/such/dir/scipy_flow.py",
             "does not exist",
