@@ -239,6 +239,8 @@ pub fn run(filter: Option<&str>, opts: &PeerOptions) -> Result<bool, String> {
         );
     }
     let mut fastest: Vec<(&str, Vec<Option<f64>>)> = Vec::new();
+    // the same over the rows without the Jacobian (`--peer-jacobian both`)
+    let mut fastest_fd: Vec<(&str, Vec<Option<f64>>)> = Vec::new();
     // per workload and setting: ibcert's cost per certified digit over the cheapest peer's
     let mut per_digit_ratios: Vec<(&str, Vec<Option<f64>>)> = Vec::new();
     for (k, (name, origin, text, alpha_s, gt_s)) in workloads().enumerate() {
@@ -456,39 +458,23 @@ pub fn run(filter: Option<&str>, opts: &PeerOptions) -> Result<bool, String> {
             }
         }
         fastest.push((name, all.best));
+        fastest_fd.push((name, fd.best));
         per_digit_ratios.push((name, pd_best));
     }
-    // the median over the fresh random datasets (r1, r2, ...), per setting
-    let medians = |rows: &[(&str, Vec<Option<f64>>)]| -> Option<(usize, String)> {
-        let random: Vec<&Vec<Option<f64>>> = rows
-            .iter()
-            .filter(|(n, _)| n.starts_with('r'))
-            .map(|(_, b)| b)
-            .collect();
-        (random.len() >= 2).then(|| {
-            let med: Vec<String> = SETTINGS
-                .iter()
-                .enumerate()
-                .map(|(i, s)| {
-                    let mut v: Vec<f64> = random.iter().filter_map(|b| b[i]).collect();
-                    v.sort_by(|a, b| a.total_cmp(b));
-                    let m = match v.len() {
-                        0 => "-".to_string(),
-                        n if n % 2 == 1 => format!("{:.2}", v[n / 2]),
-                        n => format!("{:.2}", (v[n / 2 - 1] + v[n / 2]) / 2.0),
-                    };
-                    format!("{} {m}", s.0)
-                })
-                .collect();
-            (random.len(), med.join(", "))
-        })
-    };
+    let medians = |rows: &[(&str, Vec<Option<f64>>)]| summary::medians(rows, SETTINGS);
     if missing.is_none() {
         if let Some((count, med)) = medians(&fastest) {
             println!();
             println!(
                 "median over the {count} fresh random datasets of ibcert / fastest peer: {med}"
             );
+        }
+        if opts.jacobian == PeerJacobian::Both {
+            if let Some((count, med)) = medians(&fastest_fd) {
+                println!(
+                    "median over the {count} fresh random datasets of ibcert / fastest peer without its Jacobian: {med}"
+                );
+            }
         }
         if let Some((count, med)) = medians(&per_digit_ratios) {
             println!(

@@ -88,3 +88,76 @@ impl Fastest {
         }
     }
 }
+
+/// The median over the fresh random datasets (the rows named r1, r2, ...) of a ratio per
+/// setting, as `30 digits 3.61, 40 digits 6.48`, with the number of datasets (None with
+/// fewer than two). Each median is over the datasets with a figure; when some have none
+/// (no peer finished), it says over how many.
+pub(super) fn medians(
+    rows: &[(&str, Vec<Option<f64>>)],
+    settings: &[(&str, u32, &str)],
+) -> Option<(usize, String)> {
+    let random: Vec<&Vec<Option<f64>>> = rows
+        .iter()
+        .filter(|(n, _)| n.starts_with('r'))
+        .map(|(_, b)| b)
+        .collect();
+    (random.len() >= 2).then(|| {
+        let med: Vec<String> = settings
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let mut v: Vec<f64> = random.iter().filter_map(|b| b[i]).collect();
+                v.sort_by(|a, b| a.total_cmp(b));
+                let m = match v.len() {
+                    0 => "-".to_string(),
+                    n if n % 2 == 1 => format!("{:.2}", v[n / 2]),
+                    n => format!("{:.2}", (v[n / 2 - 1] + v[n / 2]) / 2.0),
+                };
+                let over = if (1..random.len()).contains(&v.len()) {
+                    format!(" (over the {} where a peer finished)", v.len())
+                } else {
+                    String::new()
+                };
+                format!("{} {m}{over}", s.0)
+            })
+            .collect();
+        (random.len(), med.join(", "))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TWO: &[(&str, u32, &str)] = &[("30 digits", 128, "1e-30"), ("40 digits", 192, "1e-40")];
+
+    /// The median of the r rows alone, odd and even counts, and the count it is over when
+    /// some datasets have no figure.
+    #[test]
+    fn the_median_is_over_the_fresh_datasets_that_have_a_figure() {
+        let rows = [
+            ("a2: three_point", vec![Some(100.0), Some(100.0)]),
+            ("r1: x", vec![Some(3.0), None]),
+            ("r2: x", vec![Some(1.0), Some(4.0)]),
+            ("r3: x", vec![Some(2.0), None]),
+            ("b11: random10", vec![None, None]),
+        ];
+        assert_eq!(
+            medians(&rows, TWO),
+            Some((
+                3,
+                "30 digits 2.00, 40 digits 4.00 (over the 1 where a peer finished)".to_string()
+            ))
+        );
+        let even = [
+            ("r1: x", vec![Some(1.0), None]),
+            ("r2: x", vec![Some(4.0), None]),
+        ];
+        assert_eq!(
+            medians(&even, TWO),
+            Some((2, "30 digits 2.50, 40 digits -".to_string()))
+        );
+        assert_eq!(medians(&rows[..2], TWO), None, "one dataset: no median");
+    }
+}
