@@ -92,7 +92,7 @@ impl Fastest {
 /// The median over the fresh random datasets (the rows named r1, r2, ...) of a ratio per
 /// setting, as `30 digits 3.61, 40 digits 6.48`, with the number of datasets (None with
 /// fewer than two). Each median is over the datasets with a figure; when some have none
-/// (no peer finished), it says over how many.
+/// (no peer finished), it says over how many, or that there is none.
 pub(super) fn medians(
     rows: &[(&str, Vec<Option<f64>>)],
     settings: &[(&str, u32, &str)],
@@ -114,10 +114,10 @@ pub(super) fn medians(
                     n if n % 2 == 1 => format!("{:.2}", v[n / 2]),
                     n => format!("{:.2}", (v[n / 2 - 1] + v[n / 2]) / 2.0),
                 };
-                let over = if (1..random.len()).contains(&v.len()) {
-                    format!(" (over the {} where a peer finished)", v.len())
-                } else {
-                    String::new()
+                let over = match v.len() {
+                    0 => " (no peer finished on any)".to_string(),
+                    n if n < random.len() => format!(" (over the {n} where a peer finished)"),
+                    _ => String::new(),
                 };
                 format!("{} {m}{over}", s.0)
             })
@@ -156,7 +156,10 @@ mod tests {
         ];
         assert_eq!(
             medians(&even, TWO),
-            Some((2, "30 digits 2.50, 40 digits -".to_string()))
+            Some((
+                2,
+                "30 digits 2.50, 40 digits - (no peer finished on any)".to_string()
+            ))
         );
         assert_eq!(medians(&rows[..2], TWO), None, "one dataset: no median");
     }
