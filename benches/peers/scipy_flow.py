@@ -14,11 +14,11 @@ gradient flow of the depth-D diagonal network exactly as ibcert states it
 
 with the analytic Jacobian of §3.3 passed to every method (`--jacobian exact`, the
 default), or with none, scipy's default, so that each method forms its Jacobian by finite
-differences of the right-hand side (`--jacobian fd`; `both` runs each method both ways,
-the rows of the second named BDF/fd, Radau/fd, LSODA/fd). The finite differences are what
-a float64 user who does not derive the Jacobian gets: on the bundled random10 they cost
-BDF and LSODA hundreds of times more evaluations from gt = 10^5 on (docs/benchmarks.md,
-"The peer without its Jacobian"). ibcert's state also carries v = t e^{-gt} (it gives
+differences of the right-hand side (`--jacobian fd`, rows named BDF/fd, Radau/fd,
+LSODA/fd; `both` runs each method both ways). The finite differences are what a float64
+user who does not derive the Jacobian gets: on the bundled random10 at gt = 10^7 they cost
+BDF 750 times more evaluations of the right-hand side and LSODA over 5,000 times
+(docs/benchmarks.md, "The peer without its Jacobian"). ibcert's state also carries v = t e^{-gt} (it gives
 ln t, and never feeds back into nu); the peer leaves it out, since w_hat depends on nu
 alone.
 

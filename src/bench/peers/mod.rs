@@ -10,8 +10,12 @@
 //! that agree with ibcert's verified answer. The ratio ibcert/peer is ibcert's verified
 //! wall time (main run plus verification) over the peer method's wall time. For a method
 //! stopped at its timeout it is a bound, `<r`: BDF and Radau on b9 and b11, where float64
-//! stops. When no method finished, the summary line says so. Timing is measured here
-//! only; the peer's JSON is parsed for display (no f64 reaches ibcert's numerics).
+//! stops. When no method finished, the summary line says so. The peer's methods get the
+//! analytic Jacobian; with `--peer-jacobian fd` none (scipy's default: finite
+//! differences, rows `BDF/fd`, ...), with `both` each method runs both ways and a second
+//! summary line and median give ibcert's ratio to the fastest `/fd` row. Timing is
+//! measured here only; the peer's JSON is parsed for display (no f64 reaches ibcert's
+//! numerics).
 
 mod script;
 mod summary;
