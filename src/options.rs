@@ -244,7 +244,8 @@ pub struct NumericsArgs {
 
 /// `--digits K` of run, trace, check, plan and plot, beside [`NumericsArgs`] (table and
 /// compare-losses have a `--digits` of their own: the digits printed, the agreement
-/// asked; there a case's `numerics.digits` chooses the numerics).
+/// asked; there `--verified-digits K`, or a case's `numerics.digits`, chooses the
+/// numerics).
 #[derive(clap::Args, Debug, Clone, Default, PartialEq)]
 pub struct DigitsArg {
     /// Verified digits of w_hat wanted: ibcert chooses precision, tolerance and stages
@@ -266,10 +267,20 @@ impl DigitsArg {
 }
 
 impl NumericsArgs {
+    /// The numerics of a job on `case` with `--verified-digits K` where given (table and
+    /// compare-losses, whose own `--digits` means something else; clap keeps it apart from
+    /// `--precision`, `--tol` and `--stages`), else [`NumericsArgs::of`].
+    pub fn of_verified_digits(&self, case: &Case, k: Option<u32>) -> Result<Numerics, CliError> {
+        match k {
+            Some(k) => digits_numerics("--verified-digits", k),
+            None => self.of(case),
+        }
+    }
+
     /// The numerics of a job on `case`: these options, else the case's, else the defaults.
     pub fn of(&self, case: &Case) -> Result<Numerics, CliError> {
         if let Some(k) = self.digits {
-            return digits_numerics(k);
+            return digits_numerics("--digits", k);
         }
         numerics_of(case, self.precision, self.tol.as_deref(), self.stages)
     }
@@ -291,9 +302,9 @@ impl NumericsArgs {
     }
 }
 
-/// The numerics of `--digits K`, or a clear refusal (exit 2) of a K the precision cap
-/// cannot reach.
-pub fn digits_numerics(k: u32) -> Result<Numerics, CliError> {
+/// The numerics of `--digits K` (or `option` K), or a clear refusal (exit 2, naming
+/// `option`) of a K the precision cap cannot reach.
+pub fn digits_numerics(option: &str, k: u32) -> Result<Numerics, CliError> {
     Numerics::for_digits(k).ok_or_else(|| {
         let need = if k == 0 {
             "must be at least 1".to_string()
@@ -302,7 +313,7 @@ pub fn digits_numerics(k: u32) -> Result<Numerics, CliError> {
                 "{k} digits need more than the precision cap of {MAX_PRECISION} bits (at most about 301000 digits)"
             )
         };
-        CliError::input(format!("--digits: {need}"))
+        CliError::input(format!("{option}: {need}"))
     })
 }
 

@@ -9,7 +9,7 @@ use ibcert::num::ten_pow_neg;
 use rug::Rational;
 
 mod common;
-use common::{assert_bad, case_path, load, run, temp_file, text};
+use common::{assert_bad, case_path, load, run, temp_file, temp_path, text};
 
 fn json(args: &[&str]) -> serde_json::Value {
     let o = run(args);
@@ -201,16 +201,21 @@ fn bad_digits_are_refused() {
     );
 }
 
-/// `digits = K` in a case file: the numerics of --digits K, recorded in the run; with
-/// precision, tolerance or stages beside it, or unreachable, the file is refused.
-#[test]
-fn digits_in_a_case_file() {
+/// three_point.toml with its `[numerics]` table replaced by `table`.
+fn three_point_with(table: &str) -> String {
     let base = std::fs::read_to_string(case_path("three_point.toml")).unwrap();
     let numerics_at = base.find("[numerics]").expect("three_point has [numerics]");
     let end = base[numerics_at..]
         .find("\n\n")
         .map_or(base.len(), |e| numerics_at + e);
-    let with = |table: &str| format!("{}{}{}", &base[..numerics_at], table, &base[end..]);
+    format!("{}{}{}", &base[..numerics_at], table, &base[end..])
+}
+
+/// `digits = K` in a case file: the numerics of --digits K, recorded in the run; with
+/// precision, tolerance or stages beside it, or unreachable, the file is refused.
+#[test]
+fn digits_in_a_case_file() {
+    let with = three_point_with;
     let good = temp_file(
         "digits",
         "good.toml",
@@ -253,4 +258,110 @@ fn digits_in_a_case_file() {
             &["numerics.digits", what],
         );
     }
+}
+
+/// `--verified-digits K` of table and compare-losses, whose `--digits` is the digits
+/// printed and the agreement asked: the numerics of `digits = K` in the case file (128
+/// bits, 1e-20 and 14 stages for K = 20), the same rows and runs; refused beside the
+/// options it replaces, at 0 and past the precision cap (naming it), and by a
+/// regression table.
+#[test]
+fn verified_digits_on_table_and_compare_losses() {
+    let plain = case_path("three_point.toml");
+    let k20 = temp_file(
+        "digits",
+        "k20.toml",
+        &three_point_with("[numerics]\ndigits = 20\nalpha = 100"),
+    );
+    let k20 = k20.to_str().unwrap();
+    // the JSON report of `args` with `extra`
+    let report = |args: &[&str], extra: &[&str]| {
+        let common = ["--format", "json", "--no-timing", "--no-progress"];
+        json(&[args, extra, &common].concat())
+    };
+    let table = |case: &str, alphas: &str, extra: &[&str]| {
+        report(&["table", case, "--alphas", alphas], extra)
+    };
+    let flag = table(&plain, "1", &["--verified-digits", "20"]);
+    let file = table(k20, "1", &[]);
+    let numerics = &flag["settings"]["numerics"];
+    assert_eq!(numerics["precision"], 128);
+    assert_eq!(numerics["tolerance"], "1.00e-20");
+    assert_eq!(numerics["stages"], 14);
+    assert_eq!(flag["settings"], file["settings"]);
+    assert_eq!(flag["rows"], file["rows"]);
+    assert!(flag["rows"][0]["required"]["digits"].as_u64().unwrap() >= 20);
+    // the case's own numerics (256 bits) are not these
+    assert_ne!(table(&plain, "1", &[])["settings"]["numerics"], *numerics);
+    // sharded (the option travels in the partial reports): the merge is the table
+    let shards: Vec<_> = ["1/2", "2/2"]
+        .iter()
+        .map(|k| {
+            let out = temp_path("digits", "shard.json");
+            let args = [
+                "table",
+                &plain,
+                "--alphas",
+                "1,2",
+                "--verified-digits",
+                "20",
+                "--no-timing",
+                "--no-progress",
+                "--shard",
+                k,
+                "-o",
+                out.to_str().unwrap(),
+            ];
+            let o = run(&args);
+            assert!(o.status.success(), "{args:?}: {}", text(&o.stderr));
+            out
+        })
+        .collect();
+    let merged = json(&[
+        "merge",
+        shards[0].to_str().unwrap(),
+        shards[1].to_str().unwrap(),
+        "--format",
+        "json",
+        "--no-timing",
+    ]);
+    let whole = table(&plain, "1,2", &["--verified-digits", "20"]);
+    assert_eq!(merged, whole);
+
+    let compare = |case: &str, extra: &[&str]| {
+        report(
+            &["compare-losses", case, "--alpha", "1", "--gt", "10,100"],
+            extra,
+        )
+    };
+    let flag = compare(&plain, &["--verified-digits", "20"]);
+    let file = compare(k20, &[]);
+    for run in flag["runs"].as_array().unwrap() {
+        assert_eq!(run["numerics"]["tolerance"], "1.00e-20");
+        assert_eq!(run["numerics"]["precision"], 128);
+    }
+    for key in ["runs", "points", "agree", "rate"] {
+        assert_eq!(flag[key], file[key], "{key}");
+    }
+
+    for base in [
+        vec!["table", &plain, "--alphas", "1"],
+        vec!["compare-losses", &plain, "--alpha", "1", "--gt", "10"],
+    ] {
+        for (k, what) in [("0", "at least 1"), ("400000", "precision cap")] {
+            let args = [&base[..], &["--verified-digits", k]].concat();
+            assert_bad(&run(&args), &["--verified-digits", what]);
+        }
+        let args = [&base[..], &["--verified-digits", "20", "--tol", "1e-9"]].concat();
+        assert_bad(&run(&args), &["--verified-digits", "--tol"]);
+    }
+    assert_bad(
+        &run(&[
+            "table",
+            &case_path("regression_single.toml"),
+            "--verified-digits",
+            "20",
+        ]),
+        &["--verified-digits", "regression table"],
+    );
 }

@@ -141,7 +141,7 @@ pub(super) fn check_cases(sources: &[CaseSource], opts: &CheckOptions) -> Result
         let (mut case, z) = load_any_case_source(src)?;
         let o = &opts.numerics;
         if let Some(k) = o.digits {
-            crate::options::digits_numerics(k)?;
+            crate::options::digits_numerics("--digits", k)?;
             case.numerics.ask_digits(k);
         } else if o.any() {
             if o.tol.is_some() {

@@ -49,6 +49,11 @@ pub struct CompareArgs {
     pub no_verify: bool,
     #[command(flatten)]
     pub numerics_opts: crate::options::NumericsArgs,
+    /// Verified digits wanted (K): ibcert chooses precision, tolerance and stages for
+    /// tolerance 10^-K, as `digits = K` in the case's [numerics] (no rerun). Replaces the
+    /// case's numerics. `--digits` is the agreement asked of the two flows.
+    #[arg(long, value_name = "K", conflicts_with_all = ["precision", "tol", "stages"])]
+    pub verified_digits: Option<u32>,
 }
 
 pub(super) fn cmd_compare(a: &CompareArgs) -> Result<i32, CliError> {
@@ -76,7 +81,9 @@ pub(super) fn cmd_compare(a: &CompareArgs) -> Result<i32, CliError> {
         )));
     }
     gts.sort();
-    let numerics = a.numerics_opts.of(&case)?;
+    let numerics = a
+        .numerics_opts
+        .of_verified_digits(&case, a.verified_digits)?;
     let job = CompareJob {
         z: &z,
         depth: case.depth,

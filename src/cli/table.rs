@@ -109,6 +109,13 @@ pub struct TableOptions {
     pub flow_time: bool,
     #[command(flatten)]
     pub numerics_opts: crate::options::NumericsArgs,
+    /// Verified digits wanted (K): ibcert chooses precision, tolerance and stages for
+    /// tolerance 10^-K, as `digits = K` in the case's [numerics] (no rerun: each cell
+    /// shows its own verified digits). Replaces the case's numerics. `--digits` is the
+    /// digits printed.
+    #[arg(long, value_name = "K", conflicts_with_all = ["precision", "tol", "stages"])]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified_digits: Option<u32>,
     /// Skip the verification computation (values then shown to 6 digits, marked unverified).
     #[arg(long)]
     pub no_verify: bool,
@@ -198,7 +205,9 @@ fn table_spec_of(
     }
     let fit_from = crate::options::fit_from("--fit-from", &a.fit_from)?;
     crate::options::fit_range_check("--fit-from", &fit_from, &depths, &scales)?;
-    let numerics = a.numerics_opts.of(case)?;
+    let numerics = a
+        .numerics_opts
+        .of_verified_digits(case, a.verified_digits)?;
     // a mu point of the logistic flow must lie beyond its start gt_0 = -ln(ln 2)
     for &loss in &losses {
         let start = loss.gt_start(64);
