@@ -9,7 +9,7 @@ use ibcert::num::ten_pow_neg;
 use rug::Rational;
 
 mod common;
-use common::{assert_bad, case_path, load, run, temp_file, temp_path, text};
+use common::{assert_bad, case_path, load, run, temp_file, temp_path, text, TempPath};
 
 fn json(args: &[&str]) -> serde_json::Value {
     let o = run(args);
@@ -262,9 +262,10 @@ fn digits_in_a_case_file() {
 
 /// `--verified-digits K` of table and compare-losses, whose `--digits` is the digits
 /// printed and the agreement asked: the numerics of `digits = K` in the case file (128
-/// bits, 1e-20 and 14 stages for K = 20), the same rows and runs; refused beside the
-/// options it replaces, at 0 and past the precision cap (naming it), and by a
-/// regression table.
+/// bits, 1e-20 and 14 stages for K = 20), the same rows and runs, also through two
+/// shards and a merge (a shard made without it does not merge with them); refused
+/// beside the options it replaces, at 0 and past the precision cap (naming it), and by
+/// a regression table.
 #[test]
 fn verified_digits_on_table_and_compare_losses() {
     let plain = case_path("three_point.toml");
@@ -293,40 +294,31 @@ fn verified_digits_on_table_and_compare_losses() {
     assert!(flag["rows"][0]["required"]["digits"].as_u64().unwrap() >= 20);
     // the case's own numerics (256 bits) are not these
     assert_ne!(table(&plain, "1", &[])["settings"]["numerics"], *numerics);
-    // sharded (the option travels in the partial reports): the merge is the table
-    let shards: Vec<_> = ["1/2", "2/2"]
-        .iter()
-        .map(|k| {
-            let out = temp_path("digits", "shard.json");
-            let args = [
-                "table",
-                &plain,
-                "--alphas",
-                "1,2",
-                "--verified-digits",
-                "20",
-                "--no-timing",
-                "--no-progress",
-                "--shard",
-                k,
-                "-o",
-                out.to_str().unwrap(),
-            ];
-            let o = run(&args);
-            assert!(o.status.success(), "{args:?}: {}", text(&o.stderr));
-            out
-        })
-        .collect();
-    let merged = json(&[
-        "merge",
-        shards[0].to_str().unwrap(),
-        shards[1].to_str().unwrap(),
-        "--format",
-        "json",
-        "--no-timing",
-    ]);
-    let whole = table(&plain, "1,2", &["--verified-digits", "20"]);
-    assert_eq!(merged, whole);
+    // sharded (the option travels in the partial reports): the merge is the table, and
+    // shards made without it do not merge with those made with it
+    let shard = |k: &str, extra: &[&str]| {
+        let out = temp_path("digits", "shard.json");
+        let args = [
+            &["table", &plain, "--alphas", "1,2", "--shard", k][..],
+            extra,
+            &["--no-timing", "--no-progress", "-o", out.to_str().unwrap()],
+        ]
+        .concat();
+        let o = run(&args);
+        assert!(o.status.success(), "{args:?}: {}", text(&o.stderr));
+        out
+    };
+    let flag20 = ["--verified-digits", "20"];
+    let (first, second) = (shard("1/2", &flag20), shard("2/2", &flag20));
+    let merge = |a: &TempPath, b: &TempPath| {
+        let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
+        run(&["merge", a, b, "--format", "json", "--no-timing"])
+    };
+    let merged = merge(&first, &second);
+    assert!(merged.status.success(), "{}", text(&merged.stderr));
+    let merged: serde_json::Value = serde_json::from_slice(&merged.stdout).unwrap();
+    assert_eq!(merged, table(&plain, "1,2", &flag20));
+    assert_bad(&merge(&first, &shard("2/2", &[])), &["other options"]);
 
     let compare = |case: &str, extra: &[&str]| {
         report(
